@@ -1,0 +1,195 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// An immutable, reference-counted region of bytes: heap memory Weir allocated, or a slice of a
+/// memory-mapped file. Columns share these instead of copying, so slicing a table or reading an
+/// Arrow file never moves data.
+///
+/// `@unchecked Sendable`: the bytes are never written after the buffer is created, so sharing
+/// the pointer across threads is safe.
+public final class ByteBuffer: @unchecked Sendable {
+    public let base: UnsafeRawPointer
+    public let count: Int
+    private let owner: Owner
+
+    enum Owner {
+        case heap(UnsafeMutableRawPointer)
+        case mapping(MappedFile)
+        case none
+    }
+
+    init(base: UnsafeRawPointer, count: Int, owner: Owner) {
+        self.base = base
+        self.count = count
+        self.owner = owner
+    }
+
+    deinit {
+        if case .heap(let pointer) = owner { free(pointer) }
+    }
+
+    /// An empty buffer, shared by empty columns.
+    public static let empty: ByteBuffer = {
+        ByteBuffer(base: UnsafeRawPointer(bitPattern: 64)!, count: 0, owner: .none)
+    }()
+
+    /// A copy of `bytes`.
+    public convenience init(copying bytes: UnsafeRawBufferPointer) {
+        var growable = GrowableBuffer(capacity: bytes.count)
+        growable.append(bytes)
+        self.init(growable.finish())
+    }
+
+    /// Takes ownership of a growable buffer's memory without copying it.
+    public convenience init(_ finished: consuming GrowableBuffer.Finished) {
+        if finished.count == 0 {
+            free(finished.pointer)
+            self.init(base: ByteBuffer.empty.base, count: 0, owner: .none)
+        } else {
+            self.init(base: UnsafeRawPointer(finished.pointer), count: finished.count,
+                      owner: .heap(finished.pointer))
+        }
+    }
+
+    /// A sub-range of a mapped file, kept alive by the mapping.
+    init(mapping: MappedFile, offset: Int, count: Int) {
+        self.base = mapping.base + offset
+        self.count = count
+        self.owner = .mapping(mapping)
+    }
+
+    public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
+
+    @inline(__always)
+    public func load<T: BitwiseCopyable>(_ index: Int, as type: T.Type) -> T {
+        base.loadUnaligned(fromByteOffset: index &* MemoryLayout<T>.stride, as: T.self)
+    }
+}
+
+/// A malloc-backed byte buffer that grows by doubling; `finish()` hands the memory to a
+/// `ByteBuffer` without a copy. Used by column builders and the CSV parser.
+public struct GrowableBuffer: ~Copyable {
+    public private(set) var pointer: UnsafeMutableRawPointer
+    public private(set) var count: Int = 0
+    public private(set) var capacity: Int
+
+    public struct Finished: ~Copyable {
+        let pointer: UnsafeMutableRawPointer
+        let count: Int
+    }
+
+    public init(capacity: Int = 64) {
+        let capacity = max(capacity, 64)
+        guard let memory = malloc(capacity) else { fatalError("out of memory allocating \(capacity) bytes") }
+        self.pointer = memory
+        self.capacity = capacity
+    }
+
+    deinit { free(pointer) }
+
+    @inline(__always)
+    public mutating func reserve(_ extra: Int) {
+        if count &+ extra > capacity { grow(to: count &+ extra) }
+    }
+
+    @inline(never)
+    mutating func grow(to needed: Int) {
+        var newCapacity = capacity &* 2
+        while newCapacity < needed { newCapacity &*= 2 }
+        guard let memory = realloc(pointer, newCapacity) else {
+            fatalError("out of memory growing a buffer to \(newCapacity) bytes")
+        }
+        pointer = memory
+        capacity = newCapacity
+    }
+
+    @inline(__always)
+    public mutating func append<T: BitwiseCopyable>(_ value: T) {
+        let size = MemoryLayout<T>.size
+        reserve(size)
+        (pointer + count).storeBytes(of: value, as: T.self)
+        count &+= size
+    }
+
+    @inline(__always)
+    public mutating func append(_ bytes: UnsafeRawBufferPointer) {
+        guard let source = bytes.baseAddress, bytes.count > 0 else { return }
+        reserve(bytes.count)
+        (pointer + count).copyMemory(from: source, byteCount: bytes.count)
+        count &+= bytes.count
+    }
+
+    /// Appends `count` zero bytes.
+    public mutating func appendZeros(_ n: Int) {
+        guard n > 0 else { return }
+        reserve(n)
+        (pointer + count).initializeMemory(as: UInt8.self, repeating: 0, count: n)
+        count &+= n
+    }
+
+    /// Overwrites a value already appended at `byteOffset`.
+    @inline(__always)
+    public func store<T: BitwiseCopyable>(_ value: T, at byteOffset: Int) {
+        (pointer + byteOffset).storeBytes(of: value, as: T.self)
+    }
+
+    @inline(__always)
+    public func load<T: BitwiseCopyable>(at byteOffset: Int, as type: T.Type) -> T {
+        UnsafeRawPointer(pointer + byteOffset).loadUnaligned(as: T.self)
+    }
+
+    public mutating func removeAll() { count = 0 }
+
+    public consuming func finish() -> Finished {
+        let result = Finished(pointer: pointer, count: count)
+        discard self
+        return result
+    }
+}
+
+/// A read-only memory mapping of a whole file. Objects in Weir's store are immutable once
+/// renamed into place, so a mapping never sees its file truncated.
+public final class MappedFile: @unchecked Sendable {
+    public let base: UnsafeRawPointer
+    public let count: Int
+    private let mapped: Bool
+
+    public init(path: String) throws {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw TableError.io(path: path, message: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            throw TableError.io(path: path, message: String(cString: strerror(errno)))
+        }
+        if (info.st_mode & S_IFMT) == S_IFDIR {
+            throw TableError.io(path: path, message: "is a directory, not a file")
+        }
+        let size = Int(info.st_size)
+        count = size
+        if size == 0 {
+            base = ByteBuffer.empty.base
+            mapped = false
+            return
+        }
+        guard let memory = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), memory != MAP_FAILED else {
+            throw TableError.io(path: path, message: "cannot map file: \(String(cString: strerror(errno)))")
+        }
+        base = UnsafeRawPointer(memory)
+        mapped = true
+    }
+
+    deinit {
+        if mapped { munmap(UnsafeMutableRawPointer(mutating: base), count) }
+    }
+
+    public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
+
+    /// Tells the kernel the file will be read front to back.
+    public func adviseSequential() {
+        if mapped { _ = madvise(UnsafeMutableRawPointer(mutating: base), count, MADV_SEQUENTIAL) }
+    }
+}

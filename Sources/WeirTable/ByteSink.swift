@@ -1,0 +1,86 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Where writers put bytes: a file, memory, or a wrapper that also hashes what passes.
+public protocol ByteSink {
+    mutating func write(_ bytes: UnsafeRawBufferPointer) throws
+}
+
+extension ByteSink {
+    public mutating func write(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { raw in try write(raw) }
+    }
+
+    public mutating func write(_ text: String) throws {
+        var text = text
+        try text.withUTF8 { utf8 in try write(UnsafeRawBufferPointer(utf8)) }
+    }
+}
+
+/// Collects bytes in memory.
+public struct MemorySink: ByteSink {
+    public private(set) var bytes: [UInt8] = []
+    public init() {}
+    public mutating func write(_ chunk: UnsafeRawBufferPointer) throws {
+        bytes.append(contentsOf: chunk)
+    }
+}
+
+/// A file opened for writing with a user-space buffer, so many small writes cost few syscalls.
+public final class FileSink: ByteSink {
+    public let path: String
+    private var fd: Int32
+    private var buffer: [UInt8] = []
+    private let bufferLimit = 1 << 20
+
+    /// Creates (or truncates) `path`.
+    public init(path: String) throws {
+        self.path = path
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw TableError.io(path: path, message: "cannot create file: \(String(cString: strerror(errno)))") }
+        buffer.reserveCapacity(bufferLimit)
+    }
+
+    deinit { if fd >= 0 { Glibc.close(fd) } }
+
+    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        if buffer.count + bytes.count > bufferLimit { try flush() }
+        if bytes.count >= bufferLimit {
+            try writeAll(bytes)
+        } else {
+            buffer.append(contentsOf: bytes)
+        }
+    }
+
+    public func flush() throws {
+        guard !buffer.isEmpty else { return }
+        let pending = buffer
+        buffer.removeAll(keepingCapacity: true)
+        try pending.withUnsafeBytes { raw in try writeAll(raw) }
+    }
+
+    private func writeAll(_ bytes: UnsafeRawBufferPointer) throws {
+        var done = 0
+        while done < bytes.count {
+            let n = Glibc.write(fd, bytes.baseAddress! + done, bytes.count - done)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw TableError.io(path: path, message: "write failed: \(String(cString: strerror(errno)))")
+            }
+            done += n
+        }
+    }
+
+    /// Flushes, optionally fsyncs, and closes the file.
+    public func close(sync: Bool = false) throws {
+        try flush()
+        if sync && fsync(fd) != 0 {
+            throw TableError.io(path: path, message: "fsync failed: \(String(cString: strerror(errno)))")
+        }
+        if Glibc.close(fd) != 0 { fd = -1; throw TableError.io(path: path, message: "close failed: \(String(cString: strerror(errno)))") }
+        fd = -1
+    }
+}

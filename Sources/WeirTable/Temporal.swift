@@ -1,0 +1,180 @@
+/// Calendar arithmetic, ISO 8601 parsing and formatting for date and timestamp columns.
+/// Proleptic Gregorian calendar, UTC; the day algorithms are Howard Hinnant's.
+public enum Temporal {
+    public static let microsPerSecond: Int64 = 1_000_000
+    public static let microsPerDay: Int64 = 86_400_000_000
+
+    /// Days since 1970-01-01 of a civil date.
+    @inline(__always)
+    public static func days(year: Int, month: Int, day: Int) -> Int64 {
+        let y = Int64(month <= 2 ? year - 1 : year)
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let m = Int64(month)
+        let doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + Int64(day) - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
+    /// The civil date of a day number.
+    public static func civil(days: Int64) -> (year: Int, month: Int, day: Int) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let y = yoe + era * 400
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        return (Int(m <= 2 ? y + 1 : y), Int(m), Int(d))
+    }
+
+    static func daysInMonth(year: Int, month: Int) -> Int {
+        switch month {
+        case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
+    }
+
+    /// Floor division, for negative timestamps.
+    @inline(__always)
+    static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
+        let q = a / b
+        return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
+    }
+
+    // MARK: Formatting
+
+    public static func formatDate(_ days: Int32) -> String {
+        let (y, m, d) = civil(days: Int64(days))
+        return pad(y, 4) + "-" + pad(m, 2) + "-" + pad(d, 2)
+    }
+
+    /// ISO 8601 in UTC with a `Z`: whole seconds, milliseconds or microseconds, whichever is exact.
+    public static func formatTimestamp(_ micros: Int64) -> String {
+        let day = floorDiv(micros, microsPerDay)
+        let rest = micros - day * microsPerDay
+        let seconds = Int(rest / microsPerSecond)
+        let fraction = Int(rest % microsPerSecond)
+        var text = formatDate(Int32(truncatingIfNeeded: day)) + "T" + pad(seconds / 3600, 2) + ":"
+            + pad(seconds / 60 % 60, 2) + ":" + pad(seconds % 60, 2)
+        if fraction != 0 {
+            text += fraction % 1000 == 0 ? "." + pad(fraction / 1000, 3) : "." + pad(fraction, 6)
+        }
+        return text + "Z"
+    }
+
+    private static func pad(_ value: Int, _ width: Int) -> String {
+        let digits = String(abs(value))
+        let sign = value < 0 ? "-" : ""
+        return sign + String(repeating: "0", count: max(0, width - digits.count)) + digits
+    }
+
+    // MARK: Parsing
+
+    /// `YYYY-MM-DD` → days since the epoch.
+    public static func parseDate(_ text: String) -> Int32? {
+        var text = text
+        return text.withUTF8 { parseDate(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// ISO 8601 timestamp → microseconds since the epoch, UTC.
+    public static func parseTimestamp(_ text: String) -> Int64? {
+        var text = text
+        return text.withUTF8 { parseTimestamp(UnsafeRawBufferPointer($0)) }
+    }
+
+    @inline(__always)
+    static func digit(_ b: UInt8) -> Int? {
+        let d = Int(b) &- 48
+        return d >= 0 && d <= 9 ? d : nil
+    }
+
+    @inline(__always)
+    static func digits(_ p: UnsafeRawBufferPointer, _ at: Int, _ n: Int) -> Int? {
+        var value = 0
+        for i in at..<(at + n) {
+            guard let d = digit(p[i]) else { return nil }
+            value = value * 10 + d
+        }
+        return value
+    }
+
+    static func parseDate(_ p: UnsafeRawBufferPointer) -> Int32? {
+        guard p.count == 10 else { return nil }
+        return dateAt(p).map { Int32(truncatingIfNeeded: $0) }
+    }
+
+    /// The date in bytes 0..<10, which must be `YYYY-MM-DD`.
+    @inline(__always)
+    static func dateAt(_ p: UnsafeRawBufferPointer) -> Int64? {
+        guard p.count >= 10, p[4] == 0x2D, p[7] == 0x2D,
+              let y = digits(p, 0, 4), let m = digits(p, 5, 2), let d = digits(p, 8, 2),
+              m >= 1, m <= 12, d >= 1, d <= daysInMonth(year: y, month: m) else { return nil }
+        return days(year: y, month: m, day: d)
+    }
+
+    /// Accepts `YYYY-MM-DD`, then optionally `T` or space, `HH:MM`, `:SS`, a fraction of any
+    /// length (truncated to microseconds), and `Z`, `±HH`, `±HHMM` or `±HH:MM`.
+    /// A timestamp without a zone is taken as UTC.
+    static func parseTimestamp(_ p: UnsafeRawBufferPointer) -> Int64? {
+        guard let day = dateAt(p) else { return nil }
+        var micros = day * microsPerDay
+        let n = p.count
+        if n == 10 { return micros }
+        guard n >= 16, p[10] == 0x54 || p[10] == 0x20 || p[10] == 0x74, p[13] == 0x3A,
+              let hh = digits(p, 11, 2), let mm = digits(p, 14, 2), hh <= 23, mm <= 59 else { return nil }
+        var seconds = hh * 3600 + mm * 60
+        var i = 16
+        if i < n && p[i] == 0x3A {
+            guard i + 3 <= n, let ss = digits(p, i + 1, 2), ss <= 60 else { return nil }
+            seconds += ss
+            i += 3
+            if i < n && (p[i] == 0x2E || p[i] == 0x2C) {
+                i += 1
+                var fraction = 0
+                var scale = 100_000
+                let start = i
+                while i < n, let d = digit(p[i]) {
+                    fraction += d * scale
+                    scale /= 10
+                    i += 1
+                }
+                guard i > start else { return nil }
+            micros += Int64(fraction)
+            }
+        }
+        micros += Int64(seconds) * microsPerSecond
+        if i == n { return micros }
+        switch p[i] {
+        case 0x5A, 0x7A: // Z
+            return i + 1 == n ? micros : nil
+        case 0x2B, 0x2D: // + -
+            let sign: Int64 = p[i] == 0x2B ? 1 : -1
+            i += 1
+            guard i + 2 <= n, let oh = digits(p, i, 2) else { return nil }
+            i += 2
+            var om = 0
+            if i < n && p[i] == 0x3A { i += 1 }
+            if i < n {
+                guard i + 2 == n, let m = digits(p, i, 2) else { return nil }
+                om = m
+            }
+            guard oh <= 23, om <= 59 else { return nil }
+            return micros - sign * Int64(oh * 3600 + om * 60) * microsPerSecond
+        default:
+            return nil
+        }
+    }
+}
+
+/// Float formatting that round-trips: the shortest text that parses back to the same double.
+public enum FloatFormat {
+    public static func shortest(_ value: Double) -> String {
+        if value.isNaN { return "NaN" }
+        if value.isInfinite { return value < 0 ? "-inf" : "inf" }
+        return value.description
+    }
+}
