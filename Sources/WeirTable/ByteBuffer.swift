@@ -18,6 +18,7 @@ public final class ByteBuffer: @unchecked Sendable {
     enum Owner {
         case heap(UnsafeMutableRawPointer)
         case mapping(MappedFile)
+        case parent(ByteBuffer)
         case none
     }
 
@@ -35,6 +36,17 @@ public final class ByteBuffer: @unchecked Sendable {
     public static let empty: ByteBuffer = {
         ByteBuffer(base: UnsafeRawPointer(bitPattern: 64)!, count: 0, owner: .none)
     }()
+
+    /// One Int32 zero: the offsets of an empty string column.
+    public static let zeroOffset: ByteBuffer = {
+        withUnsafeBytes(of: Int32(0)) { ByteBuffer(copying: $0) }
+    }()
+
+    /// A sub-range of another buffer, keeping it alive.
+    public convenience init(slicing parent: ByteBuffer, offset: Int, count: Int) {
+        precondition(offset >= 0 && count >= 0 && offset + count <= parent.count)
+        self.init(base: parent.base + offset, count: count, owner: .parent(parent))
+    }
 
     /// A copy of `bytes`.
     public convenience init(copying bytes: UnsafeRawBufferPointer) {

@@ -105,13 +105,8 @@ extension Table {
         }
         let total = tables.reduce(0) { $0 + $1.rowCount }
         var columns: [Column] = []
-        for (c, field) in first.schema.fields.enumerated() {
-            let builder = ColumnBuilder(field.type, capacity: total)
-            for table in tables {
-                let column = table.columns[c]
-                for i in 0..<column.count { builder.append(from: column, at: i) }
-            }
-            columns.append(builder.finish())
+        for c in first.schema.fields.indices {
+            columns.append(try Column.concatenate(tables.map { $0.columns[c] }))
         }
         return Table(unchecked: first.schema, columns, rowCount: total)
     }
