@@ -155,6 +155,18 @@ public struct GrowableBuffer: ~Copyable {
 
     public mutating func removeAll() { count = 0 }
 
+    /// Counts `n` bytes written directly into the reserved space past `count`.
+    public mutating func appendUninitialized(_ n: Int) {
+        precondition(count + n <= capacity)
+        count += n
+    }
+
+    /// Drops bytes past `newCount`.
+    public mutating func truncate(to newCount: Int) {
+        precondition(newCount >= 0 && newCount <= count, "truncate to \(newCount) of \(count) bytes")
+        count = newCount
+    }
+
     public consuming func finish() -> Finished {
         let result = Finished(pointer: pointer, count: count)
         discard self

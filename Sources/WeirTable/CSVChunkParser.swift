@@ -1,0 +1,435 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The type a CSV column has so far. Inference only widens: empty (nulls only) → any;
+/// int → float; date → timestamp; anything else → string.
+enum InferredKind: UInt8, Sendable {
+    case empty, int, float, bool, date, timestamp, string
+
+    init(_ type: DataType) {
+        switch type {
+        case .int64: self = .int
+        case .float64: self = .float
+        case .bool: self = .bool
+        case .date: self = .date
+        case .timestamp: self = .timestamp
+        case .string: self = .string
+        }
+    }
+
+    var dataType: DataType {
+        switch self {
+        case .int: .int64
+        case .float: .float64
+        case .bool: .bool
+        case .date: .date
+        case .timestamp: .timestamp
+        case .string, .empty: .string
+        }
+    }
+
+    /// Bytes per row in a chunk's fixed buffer.
+    var width: Int { self == .bool ? 1 : 8 }
+
+    func join(_ other: InferredKind) -> InferredKind {
+        if self == other || other == .empty { return self }
+        if self == .empty { return other }
+        switch (self, other) {
+        case (.int, .float), (.float, .int): return .float
+        case (.date, .timestamp), (.timestamp, .date): return .timestamp
+        default: return .string
+        }
+    }
+}
+
+/// Settings shared by all chunk parsers of one file.
+struct CSVParseConfig: @unchecked Sendable {
+    let delimiter: UInt8
+    let quote: UInt8 = 0x22
+    let columnCount: Int
+    /// Declared kind per column, or nil to infer.
+    let declared: [InferredKind?]
+    /// Columns in the order fields are converted: declared first, so a row that fails a declared
+    /// type is rejected before it can widen an inferred column.
+    let order: [Int]
+    let nullIsEmptyOnly: Bool
+    let nullValues: [[UInt8]]
+    let timestampFormat: TimestampFormat?
+    let skipBadRows: Bool
+    /// Byte classes for the unquoted-field scan: 1 for delimiter, newline and quote.
+    let special: [Bool]
+
+    init(options: CSVOptions, columnCount: Int, declared: [InferredKind?]) {
+        delimiter = options.delimiter
+        self.columnCount = columnCount
+        self.declared = declared
+        order = declared.indices.filter { declared[$0] != nil } + declared.indices.filter { declared[$0] == nil }
+        nullValues = options.nullValues.map { Array($0.utf8) }
+        nullIsEmptyOnly = options.nullValues == [""]
+        timestampFormat = options.timestampFormat
+        skipBadRows = options.badRows == .skip
+        var special = [Bool](repeating: false, count: 256)
+        special[Int(options.delimiter)] = true
+        special[0x0A] = true
+        special[0x22] = true
+        self.special = special
+    }
+}
+
+/// A problem found while parsing, located by byte position; lines are counted afterwards.
+struct CSVProblem: Sendable {
+    var position: Int
+    var rowStart: Int
+    /// Just past the row's last byte (its newline, when it has one).
+    var rowEnd: Int
+    var field: Int?
+    var message: String
+    /// The problem is in the quoting, which may have misplaced later chunk boundaries.
+    var quoting = false
+}
+
+/// One column's values from one chunk, in the chunk's own inferred kind.
+struct ColumnChunk: ~Copyable {
+    var kind: InferredKind
+    let declared: Bool
+    /// 8 bytes per row (Int64, Double bits, days, microseconds) or 1 per row for bool.
+    var fixed = GrowableBuffer(capacity: 0)
+    /// Strings: rows+1 Int32 offsets into `bytes`.
+    var offsets = GrowableBuffer(capacity: 0)
+    var bytes = GrowableBuffer(capacity: 0)
+    /// Int32 chunk-local row numbers of null values.
+    var nulls = GrowableBuffer(capacity: 0)
+    var rows = 0
+    /// The column turned to string after non-string values were stored: re-read it as strings.
+    var needsReparse = false
+
+    init(kind: InferredKind, declared: Bool) {
+        self.kind = kind
+        self.declared = declared
+        if kind == .string { offsets.append(Int32(0)) }
+    }
+
+    var nullCount: Int { nulls.count / 4 }
+
+    mutating func appendNull() {
+        nulls.append(Int32(truncatingIfNeeded: rows))
+        switch kind {
+        case .string: if !needsReparse { offsets.append(Int32(bytes.count)) }
+        case .bool: fixed.append(UInt8(0))
+        default: fixed.append(Int64(0))
+        }
+        rows &+= 1
+    }
+
+    /// Switches an inferred column to `newKind`, converting what it holds when that is possible.
+    mutating func widen(to newKind: InferredKind) {
+        let old = kind
+        kind = newKind
+        switch (old, newKind) {
+        case (.empty, .string):
+            fixed.removeAll()
+            offsets.appendZeros(4 * (rows + 1))
+        case (.empty, .bool):
+            fixed.removeAll()
+            fixed.appendZeros(rows)
+        case (.empty, _):
+            break
+        case (.int, .float):
+            for r in 0..<rows {
+                fixed.store(Double(fixed.load(at: r * 8, as: Int64.self)), at: r * 8)
+            }
+        case (.date, .timestamp):
+            for r in 0..<rows {
+                fixed.store(fixed.load(at: r * 8, as: Int64.self) &* Temporal.microsPerDay, at: r * 8)
+            }
+        default:
+            // To string from a kind whose text was not kept: stop storing, re-read the chunk later.
+            needsReparse = true
+            fixed.removeAll()
+        }
+    }
+
+    /// Drops the values of rows `row...` (used when a row is rejected half-way through).
+    mutating func truncate(to row: Int) {
+        guard rows > row else { return }
+        if needsReparse {
+            // Nothing stored but counts.
+        } else if kind == .string {
+            let end = Int(offsets.load(at: row * 4, as: Int32.self))
+            bytes.truncate(to: end)
+            offsets.truncate(to: (row + 1) * 4)
+        } else {
+            fixed.truncate(to: min(fixed.count, row * kind.width))
+        }
+        while nulls.count >= 4 && Int(nulls.load(at: nulls.count - 4, as: Int32.self)) >= row {
+            nulls.truncate(to: nulls.count - 4)
+        }
+        rows = row
+    }
+}
+
+/// Owns one chunk's column buffers.
+final class ChunkColumns: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<ColumnChunk>
+    let count: Int
+
+    init(kinds: [InferredKind], declared: [InferredKind?]) {
+        count = kinds.count
+        pointer = .allocate(capacity: count)
+        for c in 0..<count {
+            (pointer + c).initialize(to: ColumnChunk(kind: kinds[c], declared: declared[c] != nil))
+        }
+    }
+
+    deinit {
+        pointer.deinitialize(count: count)
+        pointer.deallocate()
+    }
+}
+
+/// Parses the rows of one chunk of a CSV file into per-column buffers.
+struct CSVChunkParser {
+    let config: CSVParseConfig
+    let base: UnsafePointer<UInt8>
+    let start: Int
+    let end: Int
+    /// Columns to parse; others are tokenized and ignored (used for re-reading one column).
+    let active: [Bool]
+    let storage: ChunkColumns
+    let columns: UnsafeMutablePointer<ColumnChunk>
+    var rows = 0
+    var rejects: [CSVProblem] = []
+    var failure: CSVProblem?
+    private var fieldStart: [Int]
+    private var fieldEnd: [Int]
+    private var fieldEscaped: [Bool]
+    private var scratch: [UInt8] = []
+
+    init(config: CSVParseConfig, base: UnsafePointer<UInt8>, start: Int, end: Int,
+         kinds: [InferredKind], active: [Bool]? = nil) {
+        self.config = config
+        self.base = base
+        self.start = start
+        self.end = end
+        self.active = active ?? [Bool](repeating: true, count: config.columnCount)
+        storage = ChunkColumns(kinds: kinds, declared: config.declared)
+        columns = storage.pointer
+        fieldStart = [Int](repeating: 0, count: config.columnCount + 1)
+        fieldEnd = fieldStart
+        fieldEscaped = [Bool](repeating: false, count: config.columnCount + 1)
+    }
+
+    func finish() -> ParsedChunk {
+        ParsedChunk(storage: storage, rows: rows, rejects: rejects, failure: failure)
+    }
+
+    mutating func parse() {
+        let delimiter = config.delimiter
+        let quote = config.quote
+        let columnCount = config.columnCount
+        var p = start
+        rowLoop: while p < end {
+            let rowStart = p
+            // Blank lines are not rows.
+            if base[p] == 0x0A { p += 1; continue }
+            if base[p] == 0x0D && p + 1 < end && base[p + 1] == 0x0A { p += 2; continue }
+            var field = 0
+            var rowEnded = false
+            while !rowEnded {
+                var fs: Int, fe: Int
+                var escaped = false
+                if p < end && base[p] == quote {
+                    fs = p + 1
+                    var q = fs
+                    while true {
+                        guard q < end, let hit = memchr(base + q, Int32(quote), end - q) else {
+                            if !report(CSVProblem(position: p, rowStart: rowStart, rowEnd: end, field: field,
+                                                  message: "unterminated quoted field: no closing quote before the end of the file",
+                                                  quoting: true)) { return }
+                            p = end
+                            continue rowLoop
+                        }
+                        q = UnsafePointer<UInt8>(hit.assumingMemoryBound(to: UInt8.self)) - base
+                        if q + 1 < end && base[q + 1] == quote {
+                            escaped = true
+                            q += 2
+                            continue
+                        }
+                        break
+                    }
+                    fe = q
+                    p = q + 1
+                    if p < end && base[p] == 0x0D && p + 1 < end && base[p + 1] == 0x0A { p += 1 }
+                    if p < end && base[p] != delimiter && base[p] != 0x0A {
+                        if !report(CSVProblem(position: p, rowStart: rowStart, rowEnd: skipLine(p), field: field,
+                                              message: "unexpected character after a closing quote; expected the delimiter or the end of the line",
+                                              quoting: true)) { return }
+                        p = skipLine(p)
+                        continue rowLoop
+                    }
+                } else {
+                    fs = p
+                    while p < end && !config.special[Int(base[p])] { p += 1 }
+                    if p < end && base[p] == quote {
+                        if !report(CSVProblem(position: p, rowStart: rowStart, rowEnd: skipLine(p), field: field,
+                                              message: "quote character inside an unquoted field; quote the whole field and double the quotes inside it",
+                                              quoting: true)) { return }
+                        p = skipLine(p)
+                        continue rowLoop
+                    }
+                    fe = p
+                    if p < end && base[p] == 0x0A || p == end {
+                        if fe > fs && base[fe - 1] == 0x0D { fe -= 1 }
+                    }
+                }
+                if p >= end || base[p] == 0x0A { rowEnded = true }
+                p += 1
+                if field < columnCount {
+                    fieldStart[field] = fs
+                    fieldEnd[field] = fe
+                    fieldEscaped[field] = escaped
+                }
+                field += 1
+            }
+            if field != columnCount {
+                let names = field < columnCount ? "found only \(field)" : "found \(field)"
+                if !report(CSVProblem(position: rowStart, rowStart: rowStart, rowEnd: min(p, end), field: nil,
+                                      message: "expected \(columnCount) fields, \(names)")) { return }
+                continue
+            }
+            if !convertRow(rowStart: rowStart, rowEnd: min(p, end)) { return }
+        }
+    }
+
+    private func skipLine(_ from: Int) -> Int {
+        guard from < end, let hit = memchr(base + from, 0x0A, end - from) else { return end }
+        return UnsafePointer<UInt8>(hit.assumingMemoryBound(to: UInt8.self)) - base + 1
+    }
+
+    /// Records a problem; returns whether parsing goes on (it does when bad rows are skipped).
+    private mutating func report(_ problem: CSVProblem) -> Bool {
+        if config.skipBadRows {
+            rejects.append(problem)
+            return true
+        }
+        failure = problem
+        return false
+    }
+
+    private mutating func convertRow(rowStart: Int, rowEnd: Int) -> Bool {
+        let row = rows
+        for (n, c) in config.order.enumerated() where active[c] {
+            let p = base + fieldStart[c]
+            let length = fieldEnd[c] - fieldStart[c]
+            var ok: Bool
+            if fieldEscaped[c] {
+                scratch.removeAll(keepingCapacity: true)
+                var i = 0
+                while i < length {
+                    scratch.append(p[i])
+                    i += p[i] == config.quote ? 2 : 1
+                }
+                ok = scratch.withUnsafeBufferPointer { append($0.baseAddress ?? p, $0.count, to: columns + c) }
+            } else {
+                ok = append(p, length, to: columns + c)
+            }
+            if !ok {
+                let kind = columns[c].kind
+                let text = String(decoding: UnsafeBufferPointer(start: p, count: min(length, 60)), as: UTF8.self)
+                let problem = CSVProblem(position: fieldStart[c], rowStart: rowStart, rowEnd: rowEnd, field: c,
+                                         message: "expected \(kind.dataType) (declared in schema), found \"\(text)\"")
+                for undo in config.order[..<n] where active[undo] { columns[undo].truncate(to: row) }
+                return report(problem)
+            }
+        }
+        rows += 1
+        return true
+    }
+
+    @inline(__always)
+    private func isNull(_ p: UnsafePointer<UInt8>, _ n: Int) -> Bool {
+        if config.nullIsEmptyOnly { return n == 0 }
+        for value in config.nullValues where value.count == n {
+            if value.withUnsafeBufferPointer({ memcmp($0.baseAddress!, p, n) == 0 }) || n == 0 { return true }
+        }
+        return false
+    }
+
+    /// Appends one field; returns false when a declared column cannot hold it.
+    @inline(__always)
+    private func append(_ p: UnsafePointer<UInt8>, _ n: Int, to column: UnsafeMutablePointer<ColumnChunk>) -> Bool {
+        if isNull(p, n) {
+            column.pointee.appendNull()
+            return true
+        }
+        while true {
+            switch column.pointee.kind {
+            case .int:
+                if let v = ValueParsing.int64(p, n) { column.pointee.fixed.append(v); break }
+                if column.pointee.declared { return false }
+                column.pointee.widen(to: ValueParsing.double(p, n) != nil ? .float : .string)
+                continue
+            case .float:
+                if let v = ValueParsing.double(p, n) { column.pointee.fixed.append(v); break }
+                if column.pointee.declared { return false }
+                column.pointee.widen(to: .string)
+                continue
+            case .string:
+                if !column.pointee.needsReparse {
+                    column.pointee.bytes.append(UnsafeRawBufferPointer(start: p, count: n))
+                    column.pointee.offsets.append(Int32(truncatingIfNeeded: column.pointee.bytes.count))
+                }
+            case .timestamp:
+                if let v = parseTimestamp(p, n) { column.pointee.fixed.append(v); break }
+                if column.pointee.declared { return false }
+                column.pointee.widen(to: .string)
+                continue
+            case .date:
+                if let v = ValueParsing.date(p, n) { column.pointee.fixed.append(v); break }
+                if column.pointee.declared { return false }
+                column.pointee.widen(to: parseTimestamp(p, n) != nil ? .timestamp : .string)
+                continue
+            case .bool:
+                if let v = ValueParsing.bool(p, n) { column.pointee.fixed.append(UInt8(v ? 1 : 0)); break }
+                if column.pointee.declared { return false }
+                column.pointee.widen(to: .string)
+                continue
+            case .empty:
+                column.pointee.widen(to: infer(p, n))
+                continue
+            }
+            column.pointee.rows &+= 1
+            return true
+        }
+    }
+
+    @inline(__always)
+    private func parseTimestamp(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int64? {
+        if let format = config.timestampFormat, let v = format.parse(p, n) { return v }
+        return ValueParsing.timestamp(p, n)
+    }
+
+    private func infer(_ p: UnsafePointer<UInt8>, _ n: Int) -> InferredKind {
+        if ValueParsing.int64(p, n) != nil { return .int }
+        if ValueParsing.double(p, n) != nil {
+            // Integers too long for int64 stay text rather than lose digits as floats.
+            let digitsOnly = (0..<n).allSatisfy { ValueParsing.isDigit(p[$0]) || (($0 == 0) && (p[0] == 0x2D || p[0] == 0x2B)) }
+            return digitsOnly ? .string : .float
+        }
+        if ValueParsing.date(p, n) != nil { return .date }
+        if parseTimestamp(p, n) != nil { return .timestamp }
+        if ValueParsing.bool(p, n) != nil { return .bool }
+        return .string
+    }
+}
+
+/// The result of parsing one chunk.
+struct ParsedChunk: @unchecked Sendable {
+    let storage: ChunkColumns
+    let rows: Int
+    let rejects: [CSVProblem]
+    let failure: CSVProblem?
+
+    var columns: UnsafeMutablePointer<ColumnChunk> { storage.pointer }
+}

@@ -1,0 +1,334 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Reads RFC 4180 CSV into a table: quoted fields with doubled quotes and embedded newlines,
+/// CRLF or LF, a UTF-8 byte order mark, any one-byte delimiter, gzip. The header row is
+/// required. Types are inferred over the whole file unless declared.
+///
+/// Large inputs are split into chunks at row boundaries (found from the parity of quote
+/// characters, so a newline inside a quoted field never splits a row) and parsed on all cores;
+/// each chunk infers its own column types, the chunks' types are joined, and the few chunks
+/// whose values cannot be widened in place are re-read.
+public enum CSVReader {
+    public static func read(path: String, options: CSVOptions = CSVOptions()) throws -> CSVResult {
+        let file = try MappedFile(path: path)
+        if Gzip.isGzip(file.bytes) {
+            let text = try Gzip.decompress(file.bytes, path: path)
+            return try withExtendedLifetime(text) { try parse(text.bytes, name: path, options: options) }
+        }
+        file.adviseSequential()
+        return try withExtendedLifetime(file) { try parse(file.bytes, name: path, options: options) }
+    }
+
+    /// Parses CSV text held in memory; `name` is used in error messages.
+    public static func read(text: String, name: String = "<text>", options: CSVOptions = CSVOptions()) throws -> CSVResult {
+        var text = text
+        return try text.withUTF8 { try parse(UnsafeRawBufferPointer($0), name: name, options: options) }
+    }
+
+    public static func read(bytes: [UInt8], name: String, options: CSVOptions = CSVOptions()) throws -> CSVResult {
+        try bytes.withUnsafeBytes { raw in
+            if Gzip.isGzip(raw) {
+                let text = try Gzip.decompress(raw, path: name)
+                return try withExtendedLifetime(text) { try parse(text.bytes, name: name, options: options) }
+            }
+            return try parse(raw, name: name, options: options)
+        }
+    }
+
+    static func parse(_ bytes: UnsafeRawBufferPointer, name: String, options: CSVOptions) throws -> CSVResult {
+        guard let raw = bytes.baseAddress, bytes.count > 0 else {
+            throw TableError.csv(TextLocation(path: name, line: 1), field: nil, message: "the file is empty; a header row is required")
+        }
+        let base = raw.assumingMemoryBound(to: UInt8.self)
+        let count = bytes.count
+        let lines = LineLocator(base: base, count: count, path: name)
+        var start = 0
+        if count >= 3 && base[0] == 0xEF && base[1] == 0xBB && base[2] == 0xBF { start = 3 }
+
+        let header = try Header.parse(base: base, from: start, end: count, options: options, lines: lines)
+        let names = header.names
+        for (column, _) in options.columnTypes where !names.contains(column) {
+            throw TableError.csv(TextLocation(path: name, line: 1), field: nil,
+                                 message: "the schema names column '\(column)', which the header does not have "
+                                     + "(columns: \(names.joined(separator: ", ")))")
+        }
+        let declared = names.map { options.columnTypes[$0].map(InferredKind.init) }
+        let config = CSVParseConfig(options: options, columnCount: names.count, declared: declared)
+        let initialKinds = declared.map { $0 ?? .empty }
+
+        let dataStart = header.end
+        let chunkSize = options.chunkSize ?? max(1 << 20, min(32 << 20, (count - dataStart) / (Parallel.coreCount * 8) + 1))
+        let ranges = chunkRanges(base: base, from: dataStart, to: count, chunkSize: chunkSize, quote: config.quote)
+        let chunks = Parallel.map(ranges.count) { i in
+            var parser = CSVChunkParser(config: config, base: base, start: ranges[i].lowerBound, end: ranges[i].upperBound,
+                                        kinds: initialKinds)
+            parser.parse()
+            return parser.finish()
+        }
+
+        if let failure = chunks.compactMap(\.failure).min(by: { $0.position < $1.position }) {
+            throw lines.error(failure, names: names)
+        }
+        if ranges.count > 1 && chunks.contains(where: { $0.rejects.contains(where: \.quoting) }) {
+            // Bad quoting may have misplaced later chunk boundaries: read the file in one piece.
+            var single = options
+            single.chunkSize = Int.max
+            return try parse(bytes, name: name, options: single)
+        }
+
+        // Join the chunks' kinds, then re-read column chunks that cannot be widened in place.
+        var kinds = initialKinds
+        for chunk in chunks {
+            for c in 0..<names.count { kinds[c] = kinds[c].join(chunk.columns[c].kind) }
+        }
+        for (i, chunk) in chunks.enumerated() {
+            var reread = [Bool](repeating: false, count: names.count)
+            for c in 0..<names.count {
+                let kind = chunk.columns[c].kind
+                reread[c] = chunk.columns[c].needsReparse || (kinds[c] == .string && kind != .string && kind != .empty)
+            }
+            guard reread.contains(true) else { continue }
+            let active = (0..<names.count).map { reread[$0] || declared[$0] != nil }
+            let rereadKinds = (0..<names.count).map { reread[$0] ? InferredKind.string : initialKinds[$0] }
+            var parser = CSVChunkParser(config: config, base: base, start: ranges[i].lowerBound, end: ranges[i].upperBound,
+                                        kinds: rereadKinds, active: active)
+            parser.parse()
+            let again = parser.finish()
+            for c in 0..<names.count where reread[c] {
+                let old = (chunk.columns + c).move()
+                (chunk.columns + c).initialize(to: (again.columns + c).move())
+                (again.columns + c).initialize(to: old)
+            }
+        }
+
+        let types = kinds.map { $0 == .empty ? InferredKind.string : $0 }
+        let columns = Parallel.map(names.count) { c in
+            ColumnAssembler.assemble(chunks.map { $0.columns + c }, kind: types[c], rows: chunks.map(\.rows))
+        }
+        let rowCount = chunks.reduce(0) { $0 + $1.rows }
+        let schema = Schema(zip(names, types).map { Field($0, $1.dataType) })
+        let table = try Table(schema: schema, columns: columns, rowCount: rowCount)
+        let problems = chunks.flatMap(\.rejects)
+        let rejects = lines.rejects(problems, names: names)
+        return CSVResult(table: table, rejects: rejects, bytes: count)
+    }
+
+    /// Splits [from, to) into ranges that each start at the beginning of a row.
+    static func chunkRanges(base: UnsafePointer<UInt8>, from: Int, to: Int, chunkSize: Int, quote: UInt8) -> [Range<Int>] {
+        let length = to - from
+        guard length > chunkSize else { return [from..<to] }
+        let nominal = (length + chunkSize - 1) / chunkSize
+        let quoteCounts = Parallel.map(nominal) { k in
+            let lo = from + k * chunkSize
+            let hi = min(to, lo + chunkSize)
+            var n = 0
+            for i in lo..<hi where base[i] == quote { n &+= 1 }
+            return n
+        }
+        var starts = [from]
+        var quotesBefore = 0
+        for k in 1..<nominal {
+            quotesBefore += quoteCounts[k - 1]
+            var inside = quotesBefore & 1 == 1
+            var p = from + k * chunkSize
+            while p < to {
+                let b = base[p]
+                if b == quote { inside.toggle() } else if b == 0x0A && !inside { break }
+                p += 1
+            }
+            let boundary = p + 1
+            if boundary < to && boundary > starts.last! { starts.append(boundary) }
+        }
+        return starts.indices.map { i in starts[i]..<(i + 1 < starts.count ? starts[i + 1] : to) }
+    }
+}
+
+/// The header row: column names, and where the data begins.
+private struct Header {
+    var names: [String]
+    var end: Int
+
+    static func parse(base: UnsafePointer<UInt8>, from: Int, end: Int, options: CSVOptions, lines: LineLocator) throws -> Header {
+        var p = from
+        var names: [String] = []
+        var field: [UInt8] = []
+        let quote: UInt8 = 0x22
+        func fail(_ at: Int, _ message: String) -> TableError {
+            .csv(lines.location(at), field: nil, message: "header row: " + message)
+        }
+        if p >= end || base[p] == 0x0A || (base[p] == 0x0D && p + 1 < end && base[p + 1] == 0x0A) {
+            throw fail(p, "the first line is empty; a header row naming the columns is required")
+        }
+        while true {
+            field.removeAll()
+            if p < end && base[p] == quote {
+                let open = p
+                p += 1
+                while true {
+                    guard p < end else { throw fail(open, "unterminated quoted column name") }
+                    if base[p] == quote {
+                        if p + 1 < end && base[p + 1] == quote { field.append(quote); p += 2; continue }
+                        p += 1
+                        break
+                    }
+                    field.append(base[p])
+                    p += 1
+                }
+                if p < end && base[p] == 0x0D && p + 1 < end && base[p + 1] == 0x0A { p += 1 }
+                if p < end && base[p] != options.delimiter && base[p] != 0x0A {
+                    throw fail(p, "unexpected character after a closing quote")
+                }
+            } else {
+                while p < end && base[p] != options.delimiter && base[p] != 0x0A { p += 1; field.append(base[p - 1]) }
+                if (p >= end || base[p] == 0x0A), field.last == 0x0D { field.removeLast() }
+            }
+            var name = String(decoding: field, as: UTF8.self)
+            if name.isEmpty { name = "Unnamed: \(names.count)" }
+            if let first = names.firstIndex(of: name) {
+                throw fail(from, "duplicate column name '\(name)' (fields \(first + 1) and \(names.count + 1))")
+            }
+            names.append(name)
+            if p >= end || base[p] == 0x0A { return Header(names: names, end: min(p + 1, end)) }
+            p += 1
+        }
+    }
+}
+
+/// Turns byte positions into line and column numbers, counting newlines once for many positions.
+struct LineLocator {
+    let base: UnsafePointer<UInt8>
+    let count: Int
+    let path: String
+
+    func location(_ position: Int) -> TextLocation {
+        locations([position])[0]
+    }
+
+    /// Locations of ascending or unordered positions, in the order given.
+    func locations(_ positions: [Int]) -> [TextLocation] {
+        let order = positions.indices.sorted { positions[$0] < positions[$1] }
+        var result = [TextLocation](repeating: TextLocation(path: path, line: 1), count: positions.count)
+        var line = 1, lineStart = 0, p = 0
+        for index in order {
+            let target = min(positions[index], count)
+            while p < target {
+                guard let hit = memchr(base + p, 0x0A, target - p) else { p = target; break }
+                p = UnsafePointer<UInt8>(hit.assumingMemoryBound(to: UInt8.self)) - base + 1
+                line += 1
+                lineStart = p
+            }
+            // Column in characters: count UTF-8 lead bytes.
+            var column = 1
+            for i in lineStart..<target where base[i] & 0xC0 != 0x80 { column += 1 }
+            result[index] = TextLocation(path: path, line: line, column: column)
+        }
+        return result
+    }
+
+    func fieldRef(_ field: Int?, _ names: [String]) -> CSVFieldRef? {
+        field.map { CSVFieldRef(number: $0 + 1, name: $0 < names.count ? names[$0] : nil) }
+    }
+
+    func error(_ problem: CSVProblem, names: [String]) -> TableError {
+        .csv(location(problem.position), field: fieldRef(problem.field, names), message: problem.message)
+    }
+
+    func rejects(_ problems: [CSVProblem], names: [String]) -> [CSVReject] {
+        let locations = locations(problems.map(\.position))
+        return zip(problems, locations).map { problem, location in
+            var end = problem.rowEnd
+            if end > problem.rowStart && base[end - 1] == 0x0A { end -= 1 }
+            if end > problem.rowStart && base[end - 1] == 0x0D { end -= 1 }
+            let text = String(decoding: UnsafeBufferPointer(start: base + problem.rowStart, count: end - problem.rowStart), as: UTF8.self)
+            let field = fieldRef(problem.field, names).map { "\($0): " } ?? ""
+            return CSVReject(location: location, message: field + problem.message, text: text)
+        }
+    }
+}
+
+/// Concatenates one column's chunks into a final column of its joined kind.
+enum ColumnAssembler {
+    static func assemble(_ parts: [UnsafeMutablePointer<ColumnChunk>], kind: InferredKind, rows: [Int]) -> Column {
+        let total = rows.reduce(0, +)
+        var nullCount = 0
+        for part in parts { nullCount += part.pointee.nullCount }
+        var validity: ByteBuffer?
+        if nullCount > 0 {
+            var bitmap = GrowableBuffer(capacity: Bitmap.byteCount(bits: total))
+            bitmap.appendZeros(Bitmap.byteCount(bits: total))
+            memset(bitmap.pointer, 0xFF, Bitmap.byteCount(bits: total))
+            var row = 0
+            for (part, n) in zip(parts, rows) {
+                for k in 0..<part.pointee.nullCount {
+                    Bitmap.set(bitmap.pointer, row + Int(part.pointee.nulls.load(at: k * 4, as: Int32.self)), false)
+                }
+                row += n
+            }
+            validity = ByteBuffer(bitmap.finish())
+        }
+        let type = kind.dataType
+        switch kind {
+        case .string, .empty:
+            var offsets = GrowableBuffer(capacity: (total + 1) * 4)
+            var bytes = GrowableBuffer(capacity: parts.reduce(0) { $0 + $1.pointee.bytes.count })
+            offsets.append(Int32(0))
+            for (part, n) in zip(parts, rows) {
+                if part.pointee.kind == .string {
+                    let base = Int32(bytes.count)
+                    if n > 0 {
+                        for r in 1...n { offsets.append(part.pointee.offsets.load(at: r * 4, as: Int32.self) &+ base) }
+                    }
+                    bytes.append(UnsafeRawBufferPointer(start: part.pointee.bytes.pointer, count: part.pointee.bytes.count))
+                } else {
+                    for _ in 0..<n { offsets.append(Int32(bytes.count)) }
+                }
+                part.pointee = ColumnChunk(kind: .empty, declared: false)
+            }
+            return Column(type: .string, count: total, validity: validity, data: ByteBuffer(bytes.finish()),
+                          offsets: ByteBuffer(offsets.finish()), nullCount: nullCount)
+        case .bool:
+            var bits = GrowableBuffer(capacity: Bitmap.byteCount(bits: total))
+            bits.appendZeros(Bitmap.byteCount(bits: total))
+            var row = 0
+            for (part, n) in zip(parts, rows) {
+                if part.pointee.kind == .bool {
+                    for r in 0..<n where part.pointee.fixed.load(at: r, as: UInt8.self) != 0 {
+                        Bitmap.set(bits.pointer, row + r, true)
+                    }
+                }
+                row += n
+                part.pointee = ColumnChunk(kind: .empty, declared: false)
+            }
+            return Column(type: .bool, count: total, validity: validity, data: ByteBuffer(bits.finish()), nullCount: nullCount)
+        case .date:
+            var out = GrowableBuffer(capacity: total * 4)
+            for (part, n) in zip(parts, rows) {
+                if part.pointee.kind == .date {
+                    for r in 0..<n { out.append(Int32(truncatingIfNeeded: part.pointee.fixed.load(at: r * 8, as: Int64.self))) }
+                } else {
+                    out.appendZeros(n * 4)
+                }
+                part.pointee = ColumnChunk(kind: .empty, declared: false)
+            }
+            return Column(type: .date, count: total, validity: validity, data: ByteBuffer(out.finish()), nullCount: nullCount)
+        case .int, .float, .timestamp:
+            var out = GrowableBuffer(capacity: total * 8)
+            for (part, n) in zip(parts, rows) {
+                let chunk = part.pointee.kind
+                if chunk == kind {
+                    out.append(UnsafeRawBufferPointer(start: part.pointee.fixed.pointer, count: n * 8))
+                } else if chunk == .int && kind == .float {
+                    for r in 0..<n { out.append(Double(part.pointee.fixed.load(at: r * 8, as: Int64.self))) }
+                } else if chunk == .date && kind == .timestamp {
+                    for r in 0..<n { out.append(part.pointee.fixed.load(at: r * 8, as: Int64.self) &* Temporal.microsPerDay) }
+                } else {
+                    out.appendZeros(n * 8)
+                }
+                part.pointee = ColumnChunk(kind: .empty, declared: false)
+            }
+            return Column(type: type, count: total, validity: validity, data: ByteBuffer(out.finish()), nullCount: nullCount)
+        }
+    }
+}

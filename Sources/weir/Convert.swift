@@ -1,0 +1,81 @@
+import ArgumentParser
+import Foundation
+import WeirTable
+
+/// `weir convert`: CSV (or .csv.gz) to an Arrow file, or an Arrow file to CSV, by extension.
+struct Convert: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Convert between CSV and Arrow IPC files.",
+        discussion: "The output format follows the output's extension: .arrow/.feather/.ipc write Arrow, .csv writes CSV."
+    )
+
+    @Argument(help: "Input file: CSV (optionally gzipped) or Arrow IPC.")
+    var input: String
+
+    @Argument(help: "Output file.")
+    var output: String
+
+    @Option(name: .customLong("type"), help: "Declare a column's type, as column=type (int64, float64, bool, string, timestamp, date). Repeatable.")
+    var types: [String] = []
+
+    @Option(help: "Field delimiter (one byte).")
+    var delimiter: String = ","
+
+    @Option(help: "What to do with malformed rows: error or skip.")
+    var badRows: String = "error"
+
+    @Option(help: "Where to write skipped rows (with --bad-rows skip).")
+    var rejects: String?
+
+    @Flag(help: "Print rows, bytes and time to standard error.")
+    var stats = false
+
+    func run() throws {
+        let started = Date()
+        let table: Table
+        var bytes = 0
+        if isArrow(input) {
+            table = try ArrowFile.read(path: input)
+        } else {
+            var options = CSVOptions()
+            guard let delimiterByte = delimiter.utf8.first, delimiter.utf8.count == 1 else {
+                throw ValidationError("--delimiter must be one byte, got '\(delimiter)'")
+            }
+            options.delimiter = delimiterByte
+            guard let policy = CSVOptions.BadRows(rawValue: badRows) else {
+                throw ValidationError("--bad-rows must be error or skip, got '\(badRows)'")
+            }
+            options.badRows = policy
+            for spec in types {
+                let parts = spec.split(separator: "=", maxSplits: 1).map(String.init)
+                guard parts.count == 2, let type = DataType(name: parts[1]) else {
+                    throw ValidationError("--type expects column=type with type one of int64, float64, bool, string, timestamp, date; got '\(spec)'")
+                }
+                options.columnTypes[parts[0]] = type
+            }
+            let result = try CSVReader.read(path: input, options: options)
+            table = result.table
+            bytes = result.bytes
+            if !result.rejects.isEmpty {
+                let path = rejects ?? output + ".rejects.csv"
+                try CSVReject.write(result.rejects, toFile: path)
+                FileHandle.standardError.write(Data("weir: skipped \(result.rejects.count) malformed rows; written to \(path)\n".utf8))
+            }
+        }
+        if isArrow(output) {
+            try ArrowWriter().write(table, toFile: output)
+        } else {
+            try CSVWriter().write(table, toFile: output)
+        }
+        if stats {
+            let seconds = Date().timeIntervalSince(started)
+            let line = "rows=\(table.rowCount) columns=\(table.columnCount) bytes=\(bytes) seconds=\(String(format: "%.3f", seconds))\n"
+            FileHandle.standardError.write(Data(line.utf8))
+        }
+    }
+
+    private func isArrow(_ path: String) -> Bool {
+        let lower = path.lowercased()
+        return lower.hasSuffix(".arrow") || lower.hasSuffix(".feather") || lower.hasSuffix(".ipc")
+    }
+}
