@@ -95,9 +95,25 @@ public struct GrowableBuffer: ~Copyable {
 
     public init(capacity: Int = 64) {
         let capacity = max(capacity, 64)
-        guard let memory = malloc(capacity) else { fatalError("out of memory allocating \(capacity) bytes") }
-        self.pointer = memory
+        self.pointer = GrowableBuffer.allocate(capacity)
         self.capacity = capacity
+    }
+
+    /// Buffers of several megabytes are 2 MiB-aligned and marked for transparent huge pages:
+    /// filling a gigabyte of column data then takes 512 times fewer page faults.
+    static let hugeThreshold = 4 << 20
+
+    static func allocate(_ size: Int) -> UnsafeMutableRawPointer {
+        if size >= hugeThreshold {
+            var memory: UnsafeMutableRawPointer?
+            let rounded = (size + (2 << 20) - 1) & ~((2 << 20) - 1)
+            if posix_memalign(&memory, 2 << 20, rounded) == 0, let memory {
+                _ = madvise(memory, rounded, MADV_HUGEPAGE)
+                return memory
+            }
+        }
+        guard let memory = malloc(size) else { fatalError("out of memory allocating \(size) bytes") }
+        return memory
     }
 
     deinit { free(pointer) }
@@ -111,10 +127,17 @@ public struct GrowableBuffer: ~Copyable {
     mutating func grow(to needed: Int) {
         var newCapacity = capacity &* 2
         while newCapacity < needed { newCapacity &*= 2 }
-        guard let memory = realloc(pointer, newCapacity) else {
-            fatalError("out of memory growing a buffer to \(newCapacity) bytes")
+        if newCapacity >= GrowableBuffer.hugeThreshold {
+            let memory = GrowableBuffer.allocate(newCapacity)
+            memory.copyMemory(from: pointer, byteCount: count)
+            free(pointer)
+            pointer = memory
+        } else {
+            guard let memory = realloc(pointer, newCapacity) else {
+                fatalError("out of memory growing a buffer to \(newCapacity) bytes")
+            }
+            pointer = memory
         }
-        pointer = memory
         capacity = newCapacity
     }
 

@@ -43,8 +43,9 @@ enum InferredKind: UInt8, Sendable {
     }
 }
 
-/// Settings shared by all chunk parsers of one file.
-struct CSVParseConfig: @unchecked Sendable {
+/// Settings shared by all chunk parsers of one file. The tables the inner loop reads are raw
+/// memory owned by this object, so the loop does no reference counting.
+final class CSVParseConfig: @unchecked Sendable {
     let delimiter: UInt8
     let quote: UInt8 = 0x22
     let columnCount: Int
@@ -52,28 +53,35 @@ struct CSVParseConfig: @unchecked Sendable {
     let declared: [InferredKind?]
     /// Columns in the order fields are converted: declared first, so a row that fails a declared
     /// type is rejected before it can widen an inferred column.
-    let order: [Int]
+    let order: UnsafeMutablePointer<Int>
     let nullIsEmptyOnly: Bool
     let nullValues: [[UInt8]]
     let timestampFormat: TimestampFormat?
     let skipBadRows: Bool
-    /// Byte classes for the unquoted-field scan: 1 for delimiter, newline and quote.
-    let special: [Bool]
+    /// 1 for the bytes that end an unquoted field's scan: delimiter, newline, quote.
+    let special: UnsafeMutablePointer<Bool>
 
     init(options: CSVOptions, columnCount: Int, declared: [InferredKind?]) {
         delimiter = options.delimiter
         self.columnCount = columnCount
         self.declared = declared
-        order = declared.indices.filter { declared[$0] != nil } + declared.indices.filter { declared[$0] == nil }
+        let ordered = declared.indices.filter { declared[$0] != nil } + declared.indices.filter { declared[$0] == nil }
+        order = .allocate(capacity: max(columnCount, 1))
+        order.initialize(from: ordered, count: ordered.count)
         nullValues = options.nullValues.map { Array($0.utf8) }
         nullIsEmptyOnly = options.nullValues == [""]
         timestampFormat = options.timestampFormat
         skipBadRows = options.badRows == .skip
-        var special = [Bool](repeating: false, count: 256)
+        special = .allocate(capacity: 256)
+        special.initialize(repeating: false, count: 256)
         special[Int(options.delimiter)] = true
         special[0x0A] = true
         special[0x22] = true
-        self.special = special
+    }
+
+    deinit {
+        order.deallocate()
+        special.deallocate()
     }
 }
 
@@ -173,18 +181,36 @@ struct ColumnChunk: ~Copyable {
 final class ChunkColumns: @unchecked Sendable {
     let pointer: UnsafeMutablePointer<ColumnChunk>
     let count: Int
+    /// Per-row scratch: where each field of the current row starts and ends, and whether it
+    /// holds doubled quotes; and which columns are converted.
+    let fieldStart: UnsafeMutablePointer<Int>
+    let fieldEnd: UnsafeMutablePointer<Int>
+    let fieldEscaped: UnsafeMutablePointer<Bool>
+    let active: UnsafeMutablePointer<Bool>
 
-    init(kinds: [InferredKind], declared: [InferredKind?]) {
+    init(kinds: [InferredKind], declared: [InferredKind?], active: [Bool]) {
         count = kinds.count
         pointer = .allocate(capacity: count)
         for c in 0..<count {
             (pointer + c).initialize(to: ColumnChunk(kind: kinds[c], declared: declared[c] != nil))
         }
+        fieldStart = .allocate(capacity: count + 1)
+        fieldStart.initialize(repeating: 0, count: count + 1)
+        fieldEnd = .allocate(capacity: count + 1)
+        fieldEnd.initialize(repeating: 0, count: count + 1)
+        fieldEscaped = .allocate(capacity: count + 1)
+        fieldEscaped.initialize(repeating: false, count: count + 1)
+        self.active = .allocate(capacity: max(count, 1))
+        self.active.initialize(from: active, count: count)
     }
 
     deinit {
         pointer.deinitialize(count: count)
         pointer.deallocate()
+        fieldStart.deallocate()
+        fieldEnd.deallocate()
+        fieldEscaped.deallocate()
+        active.deallocate()
     }
 }
 
@@ -194,30 +220,40 @@ struct CSVChunkParser {
     let base: UnsafePointer<UInt8>
     let start: Int
     let end: Int
-    /// Columns to parse; others are tokenized and ignored (used for re-reading one column).
-    let active: [Bool]
     let storage: ChunkColumns
     let columns: UnsafeMutablePointer<ColumnChunk>
+    /// Columns to parse; others are tokenized and ignored (used for re-reading some columns).
+    private let active: UnsafeMutablePointer<Bool>
+    private let fieldStart: UnsafeMutablePointer<Int>
+    private let fieldEnd: UnsafeMutablePointer<Int>
+    private let fieldEscaped: UnsafeMutablePointer<Bool>
+    private let special: UnsafeMutablePointer<Bool>
+    private let order: UnsafeMutablePointer<Int>
+    private let columnCount: Int
     var rows = 0
     var rejects: [CSVProblem] = []
     var failure: CSVProblem?
-    private var fieldStart: [Int]
-    private var fieldEnd: [Int]
-    private var fieldEscaped: [Bool]
     private var scratch: [UInt8] = []
 
     init(config: CSVParseConfig, base: UnsafePointer<UInt8>, start: Int, end: Int,
-         kinds: [InferredKind], active: [Bool]? = nil) {
+         kinds: [InferredKind], active: [Bool]? = nil, expectedRows: Int = 0) {
         self.config = config
         self.base = base
         self.start = start
         self.end = end
-        self.active = active ?? [Bool](repeating: true, count: config.columnCount)
-        storage = ChunkColumns(kinds: kinds, declared: config.declared)
+        storage = ChunkColumns(kinds: kinds, declared: config.declared,
+                               active: active ?? [Bool](repeating: true, count: config.columnCount))
         columns = storage.pointer
-        fieldStart = [Int](repeating: 0, count: config.columnCount + 1)
-        fieldEnd = fieldStart
-        fieldEscaped = [Bool](repeating: false, count: config.columnCount + 1)
+        for c in 0..<config.columnCount where expectedRows > 0 {
+            columns[c].fixed.reserve(expectedRows * 8)
+        }
+        self.active = storage.active
+        fieldStart = storage.fieldStart
+        fieldEnd = storage.fieldEnd
+        fieldEscaped = storage.fieldEscaped
+        special = config.special
+        order = config.order
+        columnCount = config.columnCount
     }
 
     func finish() -> ParsedChunk {
@@ -227,7 +263,10 @@ struct CSVChunkParser {
     mutating func parse() {
         let delimiter = config.delimiter
         let quote = config.quote
-        let columnCount = config.columnCount
+        let columnCount = self.columnCount
+        let special = self.special
+        let base = self.base
+        let end = self.end
         var p = start
         rowLoop: while p < end {
             let rowStart = p
@@ -270,7 +309,7 @@ struct CSVChunkParser {
                     }
                 } else {
                     fs = p
-                    while p < end && !config.special[Int(base[p])] { p += 1 }
+                    while p < end && !special[Int(base[p])] { p += 1 }
                     if p < end && base[p] == quote {
                         if !report(CSVProblem(position: p, rowStart: rowStart, rowEnd: skipLine(p), field: field,
                                               message: "quote character inside an unquoted field; quote the whole field and double the quotes inside it",
@@ -319,7 +358,9 @@ struct CSVChunkParser {
 
     private mutating func convertRow(rowStart: Int, rowEnd: Int) -> Bool {
         let row = rows
-        for (n, c) in config.order.enumerated() where active[c] {
+        for n in 0..<columnCount {
+            let c = order[n]
+            guard active[c] else { continue }
             let p = base + fieldStart[c]
             let length = fieldEnd[c] - fieldStart[c]
             var ok: Bool
@@ -330,16 +371,17 @@ struct CSVChunkParser {
                     scratch.append(p[i])
                     i += p[i] == config.quote ? 2 : 1
                 }
-                ok = scratch.withUnsafeBufferPointer { append($0.baseAddress ?? p, $0.count, to: columns + c) }
+                let config = self.config
+                ok = scratch.withUnsafeBufferPointer { Self.append($0.baseAddress ?? p, $0.count, to: columns + c, config) }
             } else {
-                ok = append(p, length, to: columns + c)
+                ok = Self.append(p, length, to: columns + c, config)
             }
             if !ok {
                 let kind = columns[c].kind
                 let text = String(decoding: UnsafeBufferPointer(start: p, count: min(length, 60)), as: UTF8.self)
                 let problem = CSVProblem(position: fieldStart[c], rowStart: rowStart, rowEnd: rowEnd, field: c,
                                          message: "expected \(kind.dataType) (declared in schema), found \"\(text)\"")
-                for undo in config.order[..<n] where active[undo] { columns[undo].truncate(to: row) }
+                for k in 0..<n where active[order[k]] { columns[order[k]].truncate(to: row) }
                 return report(problem)
             }
         }
@@ -348,7 +390,7 @@ struct CSVChunkParser {
     }
 
     @inline(__always)
-    private func isNull(_ p: UnsafePointer<UInt8>, _ n: Int) -> Bool {
+    private static func isNull(_ p: UnsafePointer<UInt8>, _ n: Int, _ config: CSVParseConfig) -> Bool {
         if config.nullIsEmptyOnly { return n == 0 }
         for value in config.nullValues where value.count == n {
             if value.withUnsafeBufferPointer({ memcmp($0.baseAddress!, p, n) == 0 }) || n == 0 { return true }
@@ -358,8 +400,9 @@ struct CSVChunkParser {
 
     /// Appends one field; returns false when a declared column cannot hold it.
     @inline(__always)
-    private func append(_ p: UnsafePointer<UInt8>, _ n: Int, to column: UnsafeMutablePointer<ColumnChunk>) -> Bool {
-        if isNull(p, n) {
+    private static func append(_ p: UnsafePointer<UInt8>, _ n: Int, to column: UnsafeMutablePointer<ColumnChunk>,
+                               _ config: CSVParseConfig) -> Bool {
+        if isNull(p, n, config) {
             column.pointee.appendNull()
             return true
         }
@@ -381,14 +424,14 @@ struct CSVChunkParser {
                     column.pointee.offsets.append(Int32(truncatingIfNeeded: column.pointee.bytes.count))
                 }
             case .timestamp:
-                if let v = parseTimestamp(p, n) { column.pointee.fixed.append(v); break }
+                if let v = parseTimestamp(p, n, config) { column.pointee.fixed.append(v); break }
                 if column.pointee.declared { return false }
                 column.pointee.widen(to: .string)
                 continue
             case .date:
                 if let v = ValueParsing.date(p, n) { column.pointee.fixed.append(v); break }
                 if column.pointee.declared { return false }
-                column.pointee.widen(to: parseTimestamp(p, n) != nil ? .timestamp : .string)
+                column.pointee.widen(to: parseTimestamp(p, n, config) != nil ? .timestamp : .string)
                 continue
             case .bool:
                 if let v = ValueParsing.bool(p, n) { column.pointee.fixed.append(UInt8(v ? 1 : 0)); break }
@@ -396,7 +439,7 @@ struct CSVChunkParser {
                 column.pointee.widen(to: .string)
                 continue
             case .empty:
-                column.pointee.widen(to: infer(p, n))
+                column.pointee.widen(to: infer(p, n, config))
                 continue
             }
             column.pointee.rows &+= 1
@@ -405,12 +448,12 @@ struct CSVChunkParser {
     }
 
     @inline(__always)
-    private func parseTimestamp(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int64? {
+    private static func parseTimestamp(_ p: UnsafePointer<UInt8>, _ n: Int, _ config: CSVParseConfig) -> Int64? {
         if let format = config.timestampFormat, let v = format.parse(p, n) { return v }
         return ValueParsing.timestamp(p, n)
     }
 
-    private func infer(_ p: UnsafePointer<UInt8>, _ n: Int) -> InferredKind {
+    private static func infer(_ p: UnsafePointer<UInt8>, _ n: Int, _ config: CSVParseConfig) -> InferredKind {
         if ValueParsing.int64(p, n) != nil { return .int }
         if ValueParsing.double(p, n) != nil {
             // Integers too long for int64 stay text rather than lose digits as floats.
@@ -418,7 +461,7 @@ struct CSVChunkParser {
             return digitsOnly ? .string : .float
         }
         if ValueParsing.date(p, n) != nil { return .date }
-        if parseTimestamp(p, n) != nil { return .timestamp }
+        if parseTimestamp(p, n, config) != nil { return .timestamp }
         if ValueParsing.bool(p, n) != nil { return .bool }
         return .string
     }

@@ -60,14 +60,17 @@ public enum CSVReader {
 
         let dataStart = header.end
         let chunkSize = options.chunkSize ?? max(1 << 20, min(32 << 20, (count - dataStart) / (Parallel.coreCount * 8) + 1))
+        var trace = Trace("csv")
         let ranges = chunkRanges(base: base, from: dataStart, to: count, chunkSize: chunkSize, quote: config.quote)
+        let bytesPerRow = sampleRowWidth(base: base, from: dataStart, to: count)
         let chunks = Parallel.map(ranges.count) { i in
             var parser = CSVChunkParser(config: config, base: base, start: ranges[i].lowerBound, end: ranges[i].upperBound,
-                                        kinds: initialKinds)
+                                        kinds: initialKinds, expectedRows: ranges[i].count * 11 / (10 * bytesPerRow) + 16)
             parser.parse()
             return parser.finish()
         }
 
+        trace.mark("parse \(ranges.count) chunks")
         if let failure = chunks.compactMap(\.failure).min(by: { $0.position < $1.position }) {
             throw lines.error(failure, names: names)
         }
@@ -107,12 +110,21 @@ public enum CSVReader {
         let columns = Parallel.map(names.count) { c in
             ColumnAssembler.assemble(chunks.map { $0.columns + c }, kind: types[c], rows: chunks.map(\.rows))
         }
+        trace.mark("assemble")
         let rowCount = chunks.reduce(0) { $0 + $1.rows }
         let schema = Schema(zip(names, types).map { Field($0, $1.dataType) })
         let table = try Table(schema: schema, columns: columns, rowCount: rowCount)
         let problems = chunks.flatMap(\.rejects)
         let rejects = lines.rejects(problems, names: names)
         return CSVResult(table: table, rejects: rejects, bytes: count)
+    }
+
+    /// Average bytes per line over the first 64 KiB, to size column buffers up front.
+    static func sampleRowWidth(base: UnsafePointer<UInt8>, from: Int, to: Int) -> Int {
+        let end = min(to, from + 65_536)
+        var lines = 0
+        for i in from..<end where base[i] == 0x0A { lines += 1 }
+        return max(1, (end - from) / max(lines, 1))
     }
 
     /// Splits [from, to) into ranges that each start at the beginning of a row.

@@ -62,11 +62,13 @@ struct Convert: ParsableCommand {
                 FileHandle.standardError.write(Data("weir: skipped \(result.rejects.count) malformed rows; written to \(path)\n".utf8))
             }
         }
+        var trace = Trace("convert")
         if isArrow(output) {
             try ArrowWriter().write(table, toFile: output)
         } else {
             try CSVWriter().write(table, toFile: output)
         }
+        trace.mark("write")
         if stats {
             let seconds = Date().timeIntervalSince(started)
             let line = "rows=\(table.rowCount) columns=\(table.columnCount) bytes=\(bytes) seconds=\(String(format: "%.3f", seconds))\n"
