@@ -75,6 +75,15 @@ public final class ByteBuffer: @unchecked Sendable {
 
     public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
 
+    /// Whether the bytes belong to a file mapping (for tests that check nothing was copied).
+    var isMapped: Bool {
+        switch owner {
+        case .mapping: true
+        case .parent(let parent): parent.isMapped
+        default: false
+        }
+    }
+
     @inline(__always)
     public func load<T: BitwiseCopyable>(_ index: Int, as type: T.Type) -> T {
         base.loadUnaligned(fromByteOffset: index &* MemoryLayout<T>.stride, as: T.self)

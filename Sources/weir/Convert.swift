@@ -27,6 +27,9 @@ struct Convert: ParsableCommand {
     @Option(help: "Where to write skipped rows (with --bad-rows skip).")
     var rejects: String?
 
+    @Option(help: "Output format, arrow or csv, when the extension does not say (e.g. /dev/null).")
+    var format: String?
+
     @Flag(help: "Print rows, bytes and time to standard error.")
     var stats = false
 
@@ -63,7 +66,7 @@ struct Convert: ParsableCommand {
             }
         }
         var trace = Trace("convert")
-        if isArrow(output) {
+        if format == "arrow" || (format == nil && isArrow(output)) {
             try ArrowWriter().write(table, toFile: output)
         } else {
             try CSVWriter().write(table, toFile: output)
