@@ -1,0 +1,140 @@
+import WeirTable
+
+/// A resolved parameter value. Codable with sorted keys, so it has one canonical encoding for
+/// cache keys.
+public indirect enum ParamValue: Sendable, Hashable, Codable, CustomStringConvertible {
+    case string(String)
+    case int(Int)
+    case double(Double)
+    case bool(Bool)
+    case list([ParamValue])
+    case map([String: ParamValue])
+    case null
+
+    public var description: String {
+        switch self {
+        case .string(let s): s
+        case .int(let i): String(i)
+        case .double(let d): FloatFormat.shortest(d)
+        case .bool(let b): String(b)
+        case .list(let l): "[" + l.map(\.description).joined(separator: ", ") + "]"
+        case .map(let m): "{" + m.keys.sorted().map { "\($0): \(m[$0]!)" }.joined(separator: ", ") + "}"
+        case .null: "null"
+        }
+    }
+
+    public var string: String? { if case .string(let s) = self { s } else { nil } }
+    public var int: Int? { if case .int(let i) = self { i } else { nil } }
+    public var bool: Bool? { if case .bool(let b) = self { b } else { nil } }
+    public var double: Double? {
+        switch self {
+        case .double(let d): d
+        case .int(let i): Double(i)
+        default: nil
+        }
+    }
+    public var strings: [String]? {
+        if case .list(let items) = self { return items.compactMap(\.string).count == items.count ? items.compactMap(\.string) : nil }
+        return nil
+    }
+}
+
+/// The type of a stage parameter, used to check YAML values and to list stage types.
+public enum ParamKind: Sendable, Hashable, CustomStringConvertible {
+    case string
+    case int
+    case double
+    case bool
+    case stringList
+    /// One of a fixed set of words.
+    case choice([String])
+    /// A column of the stage's input, of one of `types` (any type when empty).
+    case column(types: Set<DataType>)
+    /// A list of columns of the stage's input.
+    case columns(types: Set<DataType>)
+    /// A mapping of column name to type (e.g. a CSV `schema:`).
+    case columnTypes
+    /// Any YAML value, checked by the stage itself.
+    case any
+
+    public var description: String {
+        switch self {
+        case .string: "string"
+        case .int: "integer"
+        case .double: "number"
+        case .bool: "boolean"
+        case .stringList: "list of strings"
+        case .choice(let words): words.joined(separator: " | ")
+        case .column(let types): types.isEmpty ? "column" : "column (\(types.map(\.rawValue).sorted().joined(separator: "/")))"
+        case .columns(let types): types.isEmpty ? "list of columns" : "list of columns (\(types.map(\.rawValue).sorted().joined(separator: "/")))"
+        case .columnTypes: "mapping of column: type"
+        case .any: "any"
+        }
+    }
+}
+
+public struct ParamSpec: Sendable, Hashable {
+    public var name: String
+    public var kind: ParamKind
+    public var defaultValue: ParamValue?
+    public var required: Bool
+    public var help: String
+
+    public init(_ name: String, _ kind: ParamKind, default defaultValue: ParamValue? = nil, required: Bool = false, help: String) {
+        self.name = name
+        self.kind = kind
+        self.defaultValue = defaultValue
+        self.required = required
+        self.help = help
+    }
+}
+
+/// How many upstream tables a stage type takes.
+public enum InputArity: Sendable, Hashable {
+    /// A source: reads files or services, takes no input.
+    case none
+    /// Exactly one, given with `input:`.
+    case one
+    /// One or more, given with `inputs:` (or `input:` for one).
+    case many
+}
+
+/// A kind of stage (`extract.csv`, `sql`, `rfm`, ...). Stage types declare their parameters,
+/// inputs and outputs, compute their output schemas from their input schemas and parameters
+/// before anything runs, and produce exactly those schemas when run.
+public protocol StageType: Sendable {
+    /// The name used in YAML `type:`.
+    var name: String { get }
+    /// Changes whenever the implementation's output could change; part of every cache key.
+    var version: String { get }
+    var summary: String { get }
+    var params: [ParamSpec] { get }
+    var inputs: InputArity { get }
+    /// Output ports; most stages have one, "out".
+    var outputs: [String] { get }
+
+    /// The schema of each output port. Problems are reported through `context`.
+    func outputSchemas(_ context: inout PlanContext) -> [String: Schema]
+
+    /// Computes the outputs. Must return every port with exactly the schema announced.
+    func run(_ context: RunContext) throws -> [String: Table]
+}
+
+extension StageType {
+    public var outputs: [String] { ["out"] }
+}
+
+/// The stage types Weir knows, by name.
+public struct StageRegistry: Sendable {
+    public private(set) var types: [String: any StageType] = [:]
+
+    public init(_ types: [any StageType] = []) {
+        for type in types { register(type) }
+    }
+
+    public mutating func register(_ type: any StageType) { types[type.name] = type }
+
+    public subscript(name: String) -> (any StageType)? { types[name] }
+
+    public var names: [String] { types.keys.sorted() }
+}

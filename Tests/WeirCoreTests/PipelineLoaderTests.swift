@@ -1,0 +1,163 @@
+import Testing
+import WeirTable
+@testable import WeirCore
+
+/// A source whose schema is its `columns` parameter (all int64).
+struct ToySource: StageType {
+    let name = "toy.source"
+    let version = "1"
+    let summary = "test source"
+    let inputs = InputArity.none
+    let params = [ParamSpec("columns", .stringList, required: true, help: "column names"),
+                  ParamSpec("path", .string, help: "a path")]
+    func outputSchemas(_ context: inout PlanContext) -> [String: Schema] {
+        ["out": Schema((context.param("columns")?.strings ?? []).map { Field($0, .int64) })]
+    }
+    func run(_ context: RunContext) throws -> [String: Table] { [:] }
+}
+
+/// Sums a numeric column by a key column.
+struct ToySum: StageType {
+    let name = "toy.sum"
+    let version = "1"
+    let summary = "test sum"
+    let inputs = InputArity.one
+    let params = [ParamSpec("value", .column(types: [.int64, .float64]), default: .string("amount"), help: "numbers"),
+                  ParamSpec("by", .column(types: []), required: true, help: "key"),
+                  ParamSpec("k", .int, default: .int(4), help: "a number"),
+                  ParamSpec("mode", .choice(["sum", "mean"]), default: .string("sum"), help: "aggregate")]
+    func outputSchemas(_ context: inout PlanContext) -> [String: Schema] {
+        let by = context.column("by")
+        context.column("value", types: [.int64, .float64])
+        return ["out": Schema([by ?? Field("by", .string), Field("total", .float64)])]
+    }
+    func run(_ context: RunContext) throws -> [String: Table] { [:] }
+}
+
+let toyRegistry = StageRegistry([ToySource(), ToySum()])
+
+func diagnostics(_ yaml: String, env: [String: String] = [:], overrides: [String: String] = [:]) -> [String] {
+    do {
+        let pipeline = try PipelineLoader(registry: toyRegistry, environment: env, overrides: overrides).load(text: yaml, file: "p.yaml")
+        _ = try SchemaPlanner.plan(pipeline, registry: toyRegistry)
+        return []
+    } catch let error as DiagnosticError {
+        return error.diagnostics.map(\.description)
+    } catch {
+        return ["unexpected \(error)"]
+    }
+}
+
+@Suite struct PipelineDiagnostics {
+    @Test func validPipelineLoadsInDependencyOrder() throws {
+        let yaml = """
+            pipeline: demo
+            params: { k: 3 }
+            stages:
+              total: { type: toy.sum, input: src, by: customer, k: "${params.k}" }
+              src: { type: toy.source, columns: [customer, amount] }
+            """
+        let pipeline = try PipelineLoader(registry: toyRegistry, environment: [:]).load(text: yaml, file: "p.yaml")
+        #expect(pipeline.name == "demo")
+        #expect(pipeline.stageIDs == ["src", "total"])
+        #expect(pipeline.stage("total")?.param("k") == .int(3))
+        #expect(pipeline.stage("total")?.param("mode") == .string("sum"))
+        let schemas = try SchemaPlanner.plan(pipeline, registry: toyRegistry)
+        #expect(schemas["total"]?["out"] == Schema([Field("customer", .int64), Field("total", .float64)]))
+    }
+
+    @Test func yamlSyntaxError() {
+        let found = diagnostics("stages:\n  a: { type: toy.source\n  b: 1\n")
+        #expect(found.count == 1)
+        #expect(found.first?.hasPrefix("p.yaml:3:") == true)
+        #expect(found.first?.contains("error: YAML syntax") == true)
+    }
+
+    @Test func duplicateStageIds() {
+        let found = diagnostics("stages:\n  a: { type: toy.source, columns: [x] }\n  a: { type: toy.source, columns: [y] }\n")
+        #expect(found.first?.hasPrefix("p.yaml:3:3: error: duplicate key 'a'") == true)
+    }
+
+    @Test func allProblemsAreReportedAtOnceWithPositionsAndHints() {
+        let yaml = """
+            pipeline: demo
+            stage:
+              x: 1
+            stages:
+              src: { type: toy.source, columns: [customer, amount] }
+              sum1: { type: toy.summ, input: src }
+              sum2: { type: toy.sum, inptus: src, by: customer }
+              sum3: { type: toy.sum, input: scr, by: customer }
+              sum4: { type: toy.sum, input: src, by: customer, k: many, mode: median }
+            """
+        let found = diagnostics(yaml)
+        #expect(found == [
+            "p.yaml:2:1: error: unknown key 'stage' at the top of the pipeline\n  hint: did you mean 'stages'?",
+            "p.yaml:6:17: error: unknown stage type 'toy.summ'\n  hint: did you mean 'toy.sum'?",
+            "p.yaml:7:3: error: toy.sum takes exactly one input (`input: stage`), got 0",
+            "p.yaml:7:26: error: unknown key 'inptus' for stage type toy.sum\n  hint: did you mean 'input' or 'inputs'?",
+            "p.yaml:8:33: error: stage 'sum3' reads from 'scr', which is not a stage of this pipeline\n  hint: did you mean 'src'?",
+            "p.yaml:9:55: error: `k` of stage 'sum4' must be an integer, found a string 'many'",
+            "p.yaml:9:67: error: `mode` of stage 'sum4' must be one of sum, mean, found 'median'\n  hint: did you mean 'mean'?",
+        ])
+    }
+
+    @Test func cyclesPrintTheirPath() {
+        let yaml = """
+            stages:
+              a: { type: toy.sum, input: c, by: x }
+              b: { type: toy.sum, input: a, by: x }
+              c: { type: toy.sum, input: b, by: x }
+            """
+        #expect(diagnostics(yaml) == ["p.yaml:3:30: error: cycle: a -> b -> c -> a\n  hint: a stage cannot depend, directly or through others, on its own output"])
+    }
+
+    @Test func environmentVariablesAndParams() throws {
+        let yaml = """
+            params: { who: x }
+            stages:
+              src: { type: toy.source, columns: [x], path: "${env.SOURCE_PATH}" }
+              other: { type: toy.source, columns: ["${params.whom}"], path: "${env.MISSING:-fallback}" }
+            """
+        #expect(diagnostics(yaml) == [
+            "p.yaml:3:48: error: environment variable SOURCE_PATH is not set\n  hint: export SOURCE_PATH=..., or give a default: ${env.SOURCE_PATH:-default}",
+            "p.yaml:4:40: error: unknown pipeline parameter 'whom' in ${params.whom}\n  hint: did you mean 'who'?",
+        ])
+        let pipeline = try PipelineLoader(registry: toyRegistry, environment: ["SOURCE_PATH": "s3://secret/x"])
+            .load(text: yaml.replacingOccurrences(of: "whom", with: "who"), file: "p.yaml")
+        let path = pipeline.stage("src")!.params["path"]!
+        #expect(path.secret && path.environment == ["SOURCE_PATH"] && path.value == .string("s3://secret/x"))
+        let fallback = pipeline.stage("other")!.params["path"]!
+        #expect(!fallback.secret && fallback.value == .string("fallback"))
+    }
+
+    @Test func paramOverrides() throws {
+        let yaml = "params: { k: 3 }\nstages:\n  src: { type: toy.source, columns: [x] }\n  s: { type: toy.sum, input: src, by: x, value: x, k: \"${params.k}\" }\n"
+        let pipeline = try PipelineLoader(registry: toyRegistry, environment: [:], overrides: ["k": "9"]).load(text: yaml, file: "p.yaml")
+        #expect(pipeline.stage("s")?.param("k") == .int(9))
+        #expect(diagnostics(yaml, overrides: ["kk": "1"]) == ["error: --param kk: the pipeline declares no parameter 'kk'\n  hint: did you mean 'k'?"])
+    }
+
+    @Test func columnContractsNameTheColumnsThatExist() {
+        let yaml = """
+            stages:
+              src: { type: toy.source, columns: [customer, payment_value] }
+              sum: { type: toy.sum, input: src, by: customer, value: amount }
+            """
+        #expect(diagnostics(yaml) == [
+            "p.yaml:3:58: error: sum.value names column 'amount' but src produces no such column (it has: customer, payment_value)"
+        ])
+    }
+
+    @Test func missingRequiredParamAndSourceWithInput() {
+        let yaml = """
+            stages:
+              src: { type: toy.source, input: other }
+              other: { type: toy.source, columns: [a] }
+            """
+        #expect(diagnostics(yaml) == [
+            "p.yaml:2:3: error: stage 'src' (toy.source) needs `columns`: column names",
+            "p.yaml:2:35: error: toy.source is a source and takes no input",
+        ])
+    }
+}
