@@ -166,6 +166,14 @@ public struct GrowableBuffer: ~Copyable {
         count &+= bytes.count
     }
 
+    /// Appends `n` copies of `byte`.
+    public mutating func append(repeating byte: UInt8, count n: Int) {
+        guard n > 0 else { return }
+        reserve(n)
+        (pointer + count).initializeMemory(as: UInt8.self, repeating: byte, count: n)
+        count &+= n
+    }
+
     /// Appends `count` zero bytes.
     public mutating func appendZeros(_ n: Int) {
         guard n > 0 else { return }

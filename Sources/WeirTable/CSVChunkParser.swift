@@ -393,7 +393,7 @@ struct CSVChunkParser {
     private static func isNull(_ p: UnsafePointer<UInt8>, _ n: Int, _ config: CSVParseConfig) -> Bool {
         if config.nullIsEmptyOnly { return n == 0 }
         for value in config.nullValues where value.count == n {
-            if value.withUnsafeBufferPointer({ memcmp($0.baseAddress!, p, n) == 0 }) || n == 0 { return true }
+            if n == 0 || value.withUnsafeBufferPointer({ memcmp($0.baseAddress!, p, n) == 0 }) { return true }
         }
         return false
     }

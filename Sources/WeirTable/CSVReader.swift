@@ -269,8 +269,7 @@ enum ColumnAssembler {
         var validity: ByteBuffer?
         if nullCount > 0 {
             var bitmap = GrowableBuffer(capacity: Bitmap.byteCount(bits: total))
-            bitmap.appendZeros(Bitmap.byteCount(bits: total))
-            memset(bitmap.pointer, 0xFF, Bitmap.byteCount(bits: total))
+            bitmap.append(repeating: 0xFF, count: Bitmap.byteCount(bits: total))
             var row = 0
             for (part, n) in zip(parts, rows) {
                 for k in 0..<part.pointee.nullCount {
