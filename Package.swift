@@ -8,25 +8,47 @@ let package = Package(
         .executable(name: "weir", targets: ["weir"]),
         .library(name: "WeirTable", targets: ["WeirTable"]),
         .library(name: "WeirCore", targets: ["WeirCore"]),
+        .library(name: "WeirStages", targets: ["WeirStages"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .target(name: "WeirTable", dependencies: ["CZlib"]),
-        .target(name: "WeirCore", dependencies: ["WeirTable", .product(name: "Yams", package: "Yams")]),
+        .target(
+            name: "WeirCore",
+            dependencies: [
+                "WeirTable",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(
+            name: "WeirStages",
+            dependencies: [
+                "WeirTable",
+                "WeirCore",
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ]
+        ),
         .executableTarget(
             name: "weir",
             dependencies: [
                 "WeirTable",
                 "WeirCore",
+                "WeirStages",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "WeirTableTests", dependencies: ["WeirTable"]),
         .testTarget(name: "WeirCoreTests", dependencies: ["WeirCore"]),
+        .testTarget(name: "WeirStagesTests", dependencies: ["WeirStages", "WeirCore", "WeirTable"]),
+        .testTarget(name: "WeirCLITests", dependencies: ["weir", "WeirTable"]),
     ],
     swiftLanguageModes: [.v6]
 )

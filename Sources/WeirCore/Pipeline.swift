@@ -41,7 +41,7 @@ public struct InputRef: Sendable, Hashable, CustomStringConvertible {
     public var description: String { port.map { "\(stage).\($0)" } ?? stage }
 
     /// Splits `a.b` at the last dot only when the part before it names a stage.
-    static func parse(_ text: String, stages: Set<String>, at location: SourceLocation) -> InputRef {
+    public static func parse(_ text: String, stages: Set<String>, at location: SourceLocation) -> InputRef {
         if !stages.contains(text), let dot = text.lastIndex(of: "."), stages.contains(String(text[..<dot])) {
             return InputRef(stage: String(text[..<dot]), port: String(text[text.index(after: dot)...]), location: location)
         }

@@ -1,3 +1,5 @@
+import Foundation
+import Synchronization
 import WeirTable
 
 /// What a stage type sees while its output schema is computed: its parameters and its inputs'
@@ -7,12 +9,32 @@ public struct PlanContext: Sendable {
     /// Schemas of the stage's inputs, in the order of `stage.inputs`.
     public let inputSchemas: [Schema]
     public let pipelineDirectory: String
+    /// For a source whose output is cached under its current key: the cached schemas, so the
+    /// source need not be read to plan.
+    public let cachedSchemas: [String: Schema]?
+    /// Data a source read while planning, handed to its run.
+    public let memo: StageMemo
     public var diagnostics = DiagnosticCollector()
 
-    public init(stage: StageSpec, inputSchemas: [Schema], pipelineDirectory: String) {
+    public init(stage: StageSpec, inputSchemas: [Schema], pipelineDirectory: String,
+                cachedSchemas: [String: Schema]? = nil, memo: StageMemo = StageMemo()) {
         self.stage = stage
         self.inputSchemas = inputSchemas
         self.pipelineDirectory = pipelineDirectory
+        self.cachedSchemas = cachedSchemas
+        self.memo = memo
+    }
+
+    /// A path from the pipeline file, relative to its folder.
+    public func resolvePath(_ path: String) -> String { StagePaths.resolve(path, in: pipelineDirectory) }
+
+    /// Reports a thrown stage error as a diagnostic at its parameter.
+    public mutating func report(_ error: any Error) {
+        if let error = error as? StageError {
+            self.error(error.param, error.message, hint: error.hint)
+        } else {
+            self.error(nil, "\(error)")
+        }
     }
 
     public func param(_ name: String) -> ParamValue? { stage.param(name) }
@@ -56,23 +78,128 @@ public struct PlanContext: Sendable {
 public struct RunContext: Sendable {
     public let stage: StageSpec
     public let inputs: [Table]
+    /// The schemas announced at planning, by port; the run must produce exactly these.
+    public let outputSchemas: [String: Schema]
     public let pipelineDirectory: String
     /// A folder for this stage's logs and side files in this run.
     public let runDirectory: String
+    public let memo: StageMemo
+    public let log: StageLog
 
-    public init(stage: StageSpec, inputs: [Table], pipelineDirectory: String, runDirectory: String) {
+    public init(stage: StageSpec, inputs: [Table], outputSchemas: [String: Schema] = [:], pipelineDirectory: String,
+                runDirectory: String, memo: StageMemo = StageMemo(), log: StageLog = StageLog()) {
         self.stage = stage
         self.inputs = inputs
+        self.outputSchemas = outputSchemas
         self.pipelineDirectory = pipelineDirectory
         self.runDirectory = runDirectory
+        self.memo = memo
+        self.log = log
     }
 
     public func param(_ name: String) -> ParamValue? { stage.param(name) }
 
     /// A path from the pipeline file, relative to its folder.
-    public func resolvePath(_ path: String) -> String {
-        path.hasPrefix("/") || path.contains("://") ? path : pipelineDirectory + "/" + path
+    public func resolvePath(_ path: String) -> String { StagePaths.resolve(path, in: pipelineDirectory) }
+}
+
+/// What a source stage sees when Weir fingerprints what it reads.
+public struct SourceContext: Sendable {
+    public let stage: StageSpec
+    public let pipelineDirectory: String
+    let files: any FileDigester
+
+    public init(stage: StageSpec, pipelineDirectory: String, files: any FileDigester) {
+        self.stage = stage
+        self.pipelineDirectory = pipelineDirectory
+        self.files = files
     }
+
+    public func param(_ name: String) -> ParamValue? { stage.param(name) }
+
+    public func resolvePath(_ path: String) -> String { StagePaths.resolve(path, in: pipelineDirectory) }
+
+    /// The SHA-256 of a local file's content, remembered by (device, inode, size, mtime).
+    public func digest(file path: String) throws -> String { try files.digest(file: path) }
+}
+
+/// Gives the content digest of a local file; the ledger's stat cache implements it.
+public protocol FileDigester: Sendable {
+    func digest(file path: String) throws -> String
+}
+
+/// Hashes every file it is asked about; for contexts with no ledger.
+public struct DirectFileDigester: FileDigester {
+    public init() {}
+    public func digest(file path: String) throws -> String { try ContentHash.sha256(file: path) }
+}
+
+/// One thing a source read, as it goes into the cache key: a file path (or URL) and the digest
+/// of its content (or its ETag and size).
+public struct SourceInput: Sendable, Hashable, Codable {
+    public var name: String
+    public var digest: String
+
+    public init(name: String, digest: String) {
+        self.name = name
+        self.digest = digest
+    }
+}
+
+/// A stage's failure, with the parameter it concerns so planning can point at it in the file.
+public struct StageError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public var param: String?
+    public var hint: String?
+
+    public init(_ message: String, param: String? = nil, hint: String? = nil) {
+        self.message = message
+        self.param = param
+        self.hint = hint
+    }
+
+    public var description: String { message + (hint.map { " (\($0))" } ?? "") }
+}
+
+public enum StagePaths {
+    public static func resolve(_ path: String, in directory: String) -> String {
+        if path.hasPrefix("/") || path.contains("://") { return path }
+        if path.hasPrefix("~/"), let home = ProcessInfo.processInfo.environment["HOME"] { return home + path.dropFirst() }
+        return directory.isEmpty ? path : directory + "/" + path
+    }
+}
+
+/// Values a stage computed while planning (a source's table), kept for its run in the same
+/// process so nothing is read twice.
+public final class StageMemo: Sendable {
+    private let values = Mutex<[String: any Sendable]>([:])
+
+    public init() {}
+
+    public func value<T: Sendable>(_ key: String, as type: T.Type = T.self) -> T? {
+        values.withLock { $0[key] as? T }
+    }
+
+    public func set(_ key: String, _ value: any Sendable) { values.withLock { $0[key] = value } }
+
+    public func remove(_ key: String) { values.withLock { _ = $0.removeValue(forKey: key) } }
+}
+
+/// Lines a stage wants the user to see (rows skipped, files read), and counters the summary
+/// shows; written to the stage's log in the run folder.
+public final class StageLog: Sendable {
+    private let state = Mutex<(lines: [String], notes: [String])>(([], []))
+
+    public init() {}
+
+    /// A line for the stage's log file.
+    public func info(_ line: String) { state.withLock { $0.lines.append(line) } }
+
+    /// A line for the log that is also shown in the run's output (e.g. skipped rows).
+    public func note(_ line: String) { state.withLock { $0.lines.append(line); $0.notes.append(line) } }
+
+    public var lines: [String] { state.withLock { $0.lines } }
+    public var notes: [String] { state.withLock { $0.notes } }
 }
 
 /// Computes every stage's output schemas in dependency order, collecting the column-contract

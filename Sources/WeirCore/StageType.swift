@@ -118,10 +118,20 @@ public protocol StageType: Sendable {
 
     /// Computes the outputs. Must return every port with exactly the schema announced.
     func run(_ context: RunContext) throws -> [String: Table]
+
+    /// For sources: what they read, with content digests, for the cache key. Throws a
+    /// `StageError` naming the parameter when a path matches nothing.
+    func sources(_ context: SourceContext) throws -> [SourceInput]
+
+    /// For sinks (stages with side effects outside the store): whether what the last run
+    /// wrote is still there. A cached sink whose file was deleted runs again.
+    func sideEffectsIntact(_ context: SourceContext) -> Bool
 }
 
 extension StageType {
     public var outputs: [String] { ["out"] }
+    public func sources(_ context: SourceContext) throws -> [SourceInput] { [] }
+    public func sideEffectsIntact(_ context: SourceContext) -> Bool { true }
 }
 
 /// The stage types Weir knows, by name.

@@ -102,7 +102,7 @@ public enum Temporal {
         return value
     }
 
-    static func parseDate(_ p: UnsafeRawBufferPointer) -> Int32? {
+    public static func parseDate(_ p: UnsafeRawBufferPointer) -> Int32? {
         guard p.count == 10 else { return nil }
         return dateAt(p).map { Int32(truncatingIfNeeded: $0) }
     }
@@ -119,7 +119,7 @@ public enum Temporal {
     /// Accepts `YYYY-MM-DD`, then optionally `T` or space, `HH:MM`, `:SS`, a fraction of any
     /// length (truncated to microseconds), and `Z`, `±HH`, `±HHMM` or `±HH:MM`.
     /// A timestamp without a zone is taken as UTC.
-    static func parseTimestamp(_ p: UnsafeRawBufferPointer) -> Int64? {
+    public static func parseTimestamp(_ p: UnsafeRawBufferPointer) -> Int64? {
         guard let day = dateAt(p) else { return nil }
         var micros = day * microsPerDay
         let n = p.count

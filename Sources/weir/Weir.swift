@@ -1,14 +1,51 @@
 import ArgumentParser
+import Foundation
+import WeirCore
 import WeirTable
 
-@main
 struct Weir: ParsableCommand {
     static let version = "0.1.0"
 
     static let configuration = CommandConfiguration(
         commandName: "weir",
         abstract: "A data-pipeline DAG runner with typed stages and a content-hashed cache.",
+        discussion: "Exit status: 0 success, 1 a stage failed, 2 the pipeline or the command line is invalid.",
         version: version,
-        subcommands: [Convert.self]
+        subcommands: [Validate.self, Plan_.self, Run.self, Show.self, Graph.self, History.self, Stages.self, Cache.self, Convert.self]
     )
+}
+
+/// Maps every failure to the exit codes DESIGN.md fixes: 1 when a stage (or the work itself)
+/// failed, 2 when the pipeline or the command line is invalid.
+@main
+enum Main {
+    static func main() {
+        do {
+            var command = try Weir.parseAsRoot()
+            try command.run()
+        } catch let code as ExitCode {
+            exit(code.rawValue)
+        } catch let error as DiagnosticError {
+            Terminal.error(error.description)
+            let count = error.errors.count
+            Terminal.error("\(count) error\(count == 1 ? "" : "s")")
+            exit(2)
+        } catch let error as UsageError {
+            Terminal.error(error.description.hasPrefix("weir:") ? error.description : "weir: " + error.description)
+            exit(2)
+        } catch let error as RuntimeError {
+            Terminal.error("weir: " + error.description)
+            exit(1)
+        } catch {
+            let code = Weir.exitCode(for: error)
+            if code == .success { Weir.exit(withError: error) }  // --help, --version
+            if error is LedgerError || error is TableError || error is StageError {
+                Terminal.error("weir: \(error)")
+                exit(1)
+            }
+            // Anything ArgumentParser reports is a command-line problem.
+            Terminal.error(Weir.fullMessage(for: error))
+            exit(2)
+        }
+    }
 }

@@ -1,0 +1,63 @@
+import Crypto
+#if canImport(Glibc)
+import Glibc
+#endif
+import WeirTable
+
+/// SHA-256 digests as lowercase hex, the form used in keys, the ledger and object names.
+public enum ContentHash {
+    public static func hex<D: Digest>(_ digest: D) -> String {
+        var text = ""
+        text.reserveCapacity(64)
+        let hexDigits = Array("0123456789abcdef".utf8)
+        for byte in digest {
+            text.unicodeScalars.append(UnicodeScalar(hexDigits[Int(byte >> 4)]))
+            text.unicodeScalars.append(UnicodeScalar(hexDigits[Int(byte & 15)]))
+        }
+        return text
+    }
+
+    public static func sha256(_ bytes: UnsafeRawBufferPointer) -> String {
+        hex(SHA256.hash(data: bytes))
+    }
+
+    public static func sha256(_ text: String) -> String {
+        hex(SHA256.hash(data: Array(text.utf8)))
+    }
+
+    /// Reads the file in 1 MiB blocks; it is never loaded whole.
+    public static func sha256(file path: String) throws -> String {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw TableError.io(path: path, message: "cannot open: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var hasher = SHA256()
+        let block = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { block.deallocate() }
+        while true {
+            let n = read(fd, block.baseAddress, block.count)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw TableError.io(path: path, message: "read failed: \(String(cString: strerror(errno)))")
+            }
+            if n == 0 { break }
+            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: block[0..<n]))
+        }
+        return hex(hasher.finalize())
+    }
+}
+
+/// A `ByteSink` that hashes the bytes it passes on, so an object is digested while it is
+/// written rather than read back.
+public struct HashingSink<Inner: ByteSink>: ByteSink {
+    public var inner: Inner
+    private var hasher = SHA256()
+
+    public init(_ inner: Inner) { self.inner = inner }
+
+    public mutating func write(_ bytes: UnsafeRawBufferPointer) throws {
+        hasher.update(bufferPointer: bytes)
+        try inner.write(bytes)
+    }
+
+    public func digest() -> String { ContentHash.hex(hasher.finalize()) }
+}

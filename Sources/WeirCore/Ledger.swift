@@ -1,0 +1,372 @@
+import Foundation
+import GRDB
+import WeirTable
+
+/// The ledger, `.weir/weir.sqlite`: runs, stage runs, cache entries (key -> artifact digests)
+/// and the file-stat cache. SQLite in WAL mode, so several `weir` processes (different
+/// pipelines sharing one state directory) read and write it at once.
+public final class Ledger: Sendable {
+    let pool: DatabasePool
+    public let path: String
+
+    public init(path: String) throws {
+        self.path = path
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(30)
+        configuration.prepareDatabase { db in
+            // A process crash never loses a committed transaction in WAL mode with NORMAL;
+            // only a power cut could, and then the objects are re-made.
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try Self.migrator.migrate(pool)
+        } catch {
+            throw LedgerError("cannot open the ledger \(path): \(error)")
+        }
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE runs(
+                  id TEXT PRIMARY KEY, pipeline TEXT NOT NULL, pipeline_file TEXT NOT NULL,
+                  started_at REAL NOT NULL, finished_at REAL, status TEXT NOT NULL, pid INTEGER NOT NULL,
+                  command TEXT NOT NULL, ran INTEGER, cached INTEGER, failed INTEGER, skipped INTEGER);
+                CREATE INDEX runs_by_file ON runs(pipeline_file, started_at);
+                CREATE TABLE stage_runs(
+                  run_id TEXT NOT NULL, stage TEXT NOT NULL, type TEXT NOT NULL, status TEXT NOT NULL,
+                  reason TEXT, key TEXT, started_at REAL, finished_at REAL, seconds REAL,
+                  outputs TEXT, error TEXT, attempts INTEGER NOT NULL DEFAULT 0, notes TEXT,
+                  PRIMARY KEY(run_id, stage));
+                CREATE TABLE cache_entries(
+                  key TEXT PRIMARY KEY, type TEXT NOT NULL, material TEXT NOT NULL, created_at REAL NOT NULL);
+                CREATE TABLE cache_outputs(
+                  key TEXT NOT NULL, port TEXT NOT NULL, digest TEXT NOT NULL, rows INTEGER NOT NULL,
+                  schema TEXT NOT NULL, PRIMARY KEY(key, port));
+                CREATE INDEX cache_outputs_by_digest ON cache_outputs(digest);
+                CREATE TABLE stage_state(
+                  pipeline_file TEXT NOT NULL, stage TEXT NOT NULL, key TEXT NOT NULL, material TEXT NOT NULL,
+                  updated_at REAL NOT NULL, PRIMARY KEY(pipeline_file, stage));
+                CREATE TABLE file_stats(
+                  path TEXT PRIMARY KEY, device INTEGER NOT NULL, inode INTEGER NOT NULL, size INTEGER NOT NULL,
+                  mtime_ns INTEGER NOT NULL, sha256 TEXT NOT NULL);
+                """)
+        }
+        return migrator
+    }
+
+    // MARK: Cache entries
+
+    /// Outputs recorded for `key`, or nil when the key never completed.
+    public func entry(_ key: String) throws -> CacheEntry? {
+        try pool.read { db in try Self.entry(key, db) }
+    }
+
+    static func entry(_ key: String, _ db: Database) throws -> CacheEntry? {
+        let rows = try Row.fetchAll(db.cachedStatement(sql: "SELECT port, digest, rows, schema FROM cache_outputs WHERE key = ?"),
+                                    arguments: [key])
+        if rows.isEmpty {
+            // A stage with no outputs (a sink) still has an entry.
+            guard try Row.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM cache_entries WHERE key = ?"), arguments: [key]) != nil
+            else { return nil }
+            return CacheEntry(key: key, outputs: [])
+        }
+        return CacheEntry(key: key, outputs: rows.map {
+            CacheOutput(port: $0["port"], digest: $0["digest"], rows: $0["rows"], schemaJSON: $0["schema"])
+        })
+    }
+
+    /// The state of every stage of a pipeline as of its last successful run: key and material.
+    public func stageStates(pipelineFile: String) throws -> [String: StageState] {
+        try pool.read { db in
+            var states: [String: StageState] = [:]
+            let rows = try Row.fetchCursor(db, sql: "SELECT stage, key, material FROM stage_state WHERE pipeline_file = ?",
+                                           arguments: [pipelineFile])
+            while let row = try rows.next() {
+                states[row["stage"]] = StageState(key: row["key"], materialJSON: row["material"])
+            }
+            // Prefetch the entries of those keys in one query: in a cached run they are all hits.
+            let outputs = try Row.fetchCursor(db, sql: """
+                SELECT o.key, o.port, o.digest, o.rows, o.schema FROM cache_outputs o
+                JOIN stage_state s ON s.key = o.key WHERE s.pipeline_file = ?
+                """, arguments: [pipelineFile])
+            var byKey: [String: [CacheOutput]] = [:]
+            while let row = try outputs.next() {
+                byKey[row["key"], default: []].append(CacheOutput(port: row["port"], digest: row["digest"], rows: row["rows"], schemaJSON: row["schema"]))
+            }
+            let sinks = try String.fetchSet(db, sql: """
+                SELECT e.key FROM cache_entries e JOIN stage_state s ON s.key = e.key WHERE s.pipeline_file = ?
+                """, arguments: [pipelineFile])
+            for (stage, state) in states {
+                if let outputs = byKey[state.key] {
+                    states[stage]?.entry = CacheEntry(key: state.key, outputs: outputs)
+                } else if sinks.contains(state.key) {
+                    states[stage]?.entry = CacheEntry(key: state.key, outputs: [])
+                }
+            }
+            return states
+        }
+    }
+
+    /// Records a completed stage: its cache entry and outputs, and the pipeline's state.
+    public func recordCompletion(pipelineFile: String, stage: String, material: KeyMaterial, outputs: [CacheOutput]) throws {
+        let key = material.key
+        let materialJSON = String(decoding: try JSONEncoder.sorted.encode(material), as: UTF8.self)
+        let now = Date().timeIntervalSince1970
+        try pool.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO cache_entries(key, type, material, created_at) VALUES (?, ?, ?, ?)",
+                           arguments: [key, material.type, materialJSON, now])
+            try db.execute(sql: "DELETE FROM cache_outputs WHERE key = ?", arguments: [key])
+            for output in outputs {
+                try db.execute(sql: "INSERT INTO cache_outputs(key, port, digest, rows, schema) VALUES (?, ?, ?, ?, ?)",
+                               arguments: [key, output.port, output.digest, output.rows, output.schemaJSON])
+            }
+            try db.execute(sql: "INSERT OR REPLACE INTO stage_state(pipeline_file, stage, key, material, updated_at) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [pipelineFile, stage, key, materialJSON, now])
+        }
+    }
+
+    /// Every object digest some cache entry references.
+    public func referencedDigests() throws -> Set<String> {
+        try pool.read { db in try String.fetchSet(db, sql: "SELECT DISTINCT digest FROM cache_outputs") }
+    }
+
+    /// Drops cache entries that are not the current state of any pipeline stage; returns how many.
+    public func pruneEntries() throws -> Int {
+        try pool.write { db in
+            try db.execute(sql: "DELETE FROM cache_outputs WHERE key NOT IN (SELECT key FROM stage_state)")
+            try db.execute(sql: "DELETE FROM cache_entries WHERE key NOT IN (SELECT key FROM stage_state)")
+            return db.changesCount
+        }
+    }
+
+    /// Forgets entries whose objects are gone from the store.
+    public func dropEntries(withDigests digests: Set<String>) throws {
+        guard !digests.isEmpty else { return }
+        try pool.write { db in
+            for digest in digests {
+                let keys = try String.fetchAll(db, sql: "SELECT key FROM cache_outputs WHERE digest = ?", arguments: [digest])
+                for key in keys {
+                    try db.execute(sql: "DELETE FROM cache_outputs WHERE key = ?", arguments: [key])
+                    try db.execute(sql: "DELETE FROM cache_entries WHERE key = ?", arguments: [key])
+                }
+            }
+        }
+    }
+
+    // MARK: File-stat cache
+
+    public func fileStat(path: String) throws -> FileStat? {
+        try pool.read { db in
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT device, inode, size, mtime_ns, sha256 FROM file_stats WHERE path = ?"),
+                                             arguments: [path]) else { return nil }
+            return FileStat(device: row["device"], inode: row["inode"], size: row["size"], mtimeNanoseconds: row["mtime_ns"], sha256: row["sha256"])
+        }
+    }
+
+    public func setFileStat(path: String, _ stat: FileStat) throws {
+        try pool.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO file_stats(path, device, inode, size, mtime_ns, sha256) VALUES (?, ?, ?, ?, ?, ?)",
+                           arguments: [path, stat.device, stat.inode, stat.size, stat.mtimeNanoseconds, stat.sha256])
+        }
+    }
+
+    // MARK: Runs
+
+    public func startRun(_ run: RunRecord) throws {
+        try pool.write { db in
+            try db.execute(sql: """
+                INSERT INTO runs(id, pipeline, pipeline_file, started_at, status, pid, command) VALUES (?, ?, ?, ?, 'running', ?, ?)
+                """, arguments: [run.id, run.pipeline, run.pipelineFile, run.startedAt, run.pid, run.command])
+        }
+    }
+
+    public func finishRun(id: String, status: String, finishedAt: Double, counts: [String: Int]) throws {
+        try pool.write { db in
+            try db.execute(sql: "UPDATE runs SET status = ?, finished_at = ?, ran = ?, cached = ?, failed = ?, skipped = ? WHERE id = ?",
+                           arguments: [status, finishedAt, counts["ran"] ?? 0, counts["cached"] ?? 0, counts["failed"] ?? 0,
+                                       counts["skipped"] ?? 0, id])
+        }
+    }
+
+    public func recordStageRuns(_ records: [StageRunRecord]) throws {
+        guard !records.isEmpty else { return }
+        try pool.write { db in
+            let statement = try db.cachedStatement(sql: """
+                INSERT OR REPLACE INTO stage_runs(run_id, stage, type, status, reason, key, started_at, finished_at, seconds,
+                  outputs, error, attempts, notes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            for r in records {
+                try statement.execute(arguments: [r.runID, r.stage, r.type, r.status, r.reason, r.key, r.startedAt, r.finishedAt,
+                                                  r.seconds, r.outputsJSON, r.error, r.attempts, r.notes.isEmpty ? nil : r.notes.joined(separator: "\n")])
+            }
+        }
+    }
+
+    public func runs(pipelineFile: String? = nil, limit: Int = 20) throws -> [RunRecord] {
+        try pool.read { db in
+            let filter = pipelineFile == nil ? "" : "WHERE pipeline_file = ?"
+            let arguments: StatementArguments = pipelineFile.map { [$0, limit] } ?? [limit]
+            return try Row.fetchAll(db, sql: "SELECT * FROM runs \(filter) ORDER BY started_at DESC LIMIT ?", arguments: arguments).map(RunRecord.init(row:))
+        }
+    }
+
+    public func run(id: String) throws -> RunRecord? {
+        try pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ? OR id LIKE ? ORDER BY started_at DESC LIMIT 1",
+                             arguments: [id, id + "%"]).map(RunRecord.init(row:))
+        }
+    }
+
+    public func stageRuns(runID: String) throws -> [StageRunRecord] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM stage_runs WHERE run_id = ? ORDER BY started_at, rowid", arguments: [runID])
+                .map(StageRunRecord.init(row:))
+        }
+    }
+}
+
+public struct LedgerError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+public struct CacheEntry: Sendable, Hashable {
+    public var key: String
+    public var outputs: [CacheOutput]
+
+    public func output(_ port: String) -> CacheOutput? { outputs.first { $0.port == port } }
+}
+
+public struct CacheOutput: Sendable, Hashable {
+    public var port: String
+    public var digest: String
+    public var rows: Int
+    /// The port's schema as JSON (`[{"name":…,"type":…}]`).
+    public var schemaJSON: String
+
+    public init(port: String, digest: String, rows: Int, schemaJSON: String) {
+        self.port = port
+        self.digest = digest
+        self.rows = rows
+        self.schemaJSON = schemaJSON
+    }
+
+    public init(port: String, digest: String, rows: Int, schema: Schema) {
+        self.init(port: port, digest: digest, rows: rows, schemaJSON: String(decoding: (try? JSONEncoder.sorted.encode(schema.fields)) ?? Data(), as: UTF8.self))
+    }
+
+    public var schema: Schema? {
+        (try? JSONDecoder().decode([Field].self, from: Data(schemaJSON.utf8))).map(Schema.init)
+    }
+}
+
+public struct StageState: Sendable {
+    public var key: String
+    public var materialJSON: String
+    public var entry: CacheEntry?
+
+    public var material: KeyMaterial? { try? JSONDecoder().decode(KeyMaterial.self, from: Data(materialJSON.utf8)) }
+}
+
+public struct FileStat: Sendable, Hashable {
+    public var device: Int64
+    public var inode: Int64
+    public var size: Int64
+    public var mtimeNanoseconds: Int64
+    public var sha256: String
+}
+
+public struct RunRecord: Sendable {
+    public var id: String
+    public var pipeline: String
+    public var pipelineFile: String
+    public var startedAt: Double
+    public var finishedAt: Double?
+    public var status: String
+    public var pid: Int
+    public var command: String
+    public var counts: [String: Int]
+
+    public init(id: String, pipeline: String, pipelineFile: String, startedAt: Double, pid: Int, command: String) {
+        self.id = id
+        self.pipeline = pipeline
+        self.pipelineFile = pipelineFile
+        self.startedAt = startedAt
+        self.status = "running"
+        self.pid = pid
+        self.command = command
+        self.counts = [:]
+    }
+
+    init(row: Row) {
+        id = row["id"]
+        pipeline = row["pipeline"]
+        pipelineFile = row["pipeline_file"]
+        startedAt = row["started_at"]
+        finishedAt = row["finished_at"]
+        status = row["status"]
+        pid = row["pid"]
+        command = row["command"]
+        counts = ["ran": row["ran"] ?? 0, "cached": row["cached"] ?? 0, "failed": row["failed"] ?? 0, "skipped": row["skipped"] ?? 0]
+    }
+}
+
+public struct StageRunRecord: Sendable {
+    public var runID: String
+    public var stage: String
+    public var type: String
+    public var status: String
+    public var reason: String?
+    public var key: String?
+    public var startedAt: Double?
+    public var finishedAt: Double?
+    public var seconds: Double?
+    public var outputsJSON: String?
+    public var error: String?
+    public var attempts: Int
+    public var notes: [String]
+
+    public init(runID: String, stage: String, type: String, status: String, reason: String?, key: String?, startedAt: Double?,
+                finishedAt: Double?, seconds: Double?, outputsJSON: String?, error: String?, attempts: Int, notes: [String]) {
+        self.runID = runID
+        self.stage = stage
+        self.type = type
+        self.status = status
+        self.reason = reason
+        self.key = key
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.seconds = seconds
+        self.outputsJSON = outputsJSON
+        self.error = error
+        self.attempts = attempts
+        self.notes = notes
+    }
+
+    init(row: Row) {
+        runID = row["run_id"]
+        stage = row["stage"]
+        type = row["type"]
+        status = row["status"]
+        reason = row["reason"]
+        key = row["key"]
+        startedAt = row["started_at"]
+        finishedAt = row["finished_at"]
+        seconds = row["seconds"]
+        outputsJSON = row["outputs"]
+        error = row["error"]
+        attempts = row["attempts"]
+        notes = (row["notes"] as String?)?.split(separator: "\n").map(String.init) ?? []
+    }
+}
+
+extension JSONEncoder {
+    static var sorted: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+}

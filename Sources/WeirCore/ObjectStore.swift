@@ -1,0 +1,84 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import WeirTable
+
+/// Content-addressed Arrow files under `.weir/objects/ab/cdef….arrow`. An object is written to
+/// a temporary file, fsynced and renamed into place, so a reader never sees half of one; once
+/// renamed it is never modified (readers map it).
+public struct ObjectStore: Sendable {
+    public let root: String
+
+    public init(root: String) { self.root = root }
+
+    var temporaryDirectory: String { root + "/tmp" }
+
+    public func path(of digest: String) -> String {
+        let split = digest.index(digest.startIndex, offsetBy: 2)
+        return "\(root)/objects/\(digest[..<split])/\(digest[split...]).arrow"
+    }
+
+    public func contains(_ digest: String) -> Bool { access(path(of: digest), F_OK) == 0 }
+
+    /// Writes `table` and returns its digest (SHA-256 of the file's bytes).
+    public func put(_ table: Table) throws -> String {
+        try FileManager.default.createDirectory(atPath: temporaryDirectory, withIntermediateDirectories: true)
+        // The pid in the name lets a later run tell a crashed writer's leftovers from a live one's.
+        let temporary = "\(temporaryDirectory)/\(getpid())-\(UUID().uuidString).arrow"
+        var sink = HashingSink(try FileSink(path: temporary))
+        do {
+            try ArrowWriter().write(table, to: &sink)
+            try sink.inner.close(sync: true)
+        } catch {
+            unlink(temporary)
+            throw error
+        }
+        let digest = sink.digest()
+        let target = path(of: digest)
+        try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        if contains(digest) {
+            unlink(temporary)  // same content already stored
+        } else if rename(temporary, target) != 0 {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            throw TableError.io(path: target, message: "cannot move object into the store: \(reason)")
+        }
+        return digest
+    }
+
+    public func read(_ digest: String) throws -> Table {
+        try ArrowFile.read(path: path(of: digest))
+    }
+
+    /// Removes temporary files left by processes that are no longer alive.
+    public func removeOrphanTemporaries() -> Int {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: temporaryDirectory) else { return 0 }
+        var removed = 0
+        for name in names {
+            guard let pid = Int32(name.prefix { $0 != "-" }) else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH {
+                if unlink(temporaryDirectory + "/" + name) == 0 { removed += 1 }
+            }
+        }
+        return removed
+    }
+
+    /// Every stored object: digest and size in bytes.
+    public func allObjects() -> [(digest: String, bytes: Int)] {
+        let objects = root + "/objects"
+        guard let prefixes = try? FileManager.default.contentsOfDirectory(atPath: objects) else { return [] }
+        var result: [(String, Int)] = []
+        for prefix in prefixes where prefix.count == 2 {
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: objects + "/" + prefix)) ?? [] where name.hasSuffix(".arrow") {
+                var info = stat()
+                let full = "\(objects)/\(prefix)/\(name)"
+                let size = stat(full, &info) == 0 ? Int(info.st_size) : 0
+                result.append((prefix + name.dropLast(6), size))
+            }
+        }
+        return result
+    }
+
+    public func remove(_ digest: String) { unlink(path(of: digest)) }
+}

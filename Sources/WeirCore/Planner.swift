@@ -1,0 +1,170 @@
+import Foundation
+import WeirTable
+
+/// What Weir will do with one stage, and why.
+public struct StagePlan: Sendable {
+    public enum Status: String, Sendable { case cached, run }
+
+    public var stage: StageSpec
+    public var type: any StageType
+    /// The schemas the stage announces, by port.
+    public var schemas: [String: Schema]
+    /// Nil when an input comes from a stage that runs first (its digest is not known yet).
+    public var material: KeyMaterial?
+    public var key: String? { material?.key }
+    /// The cache entry for the current key, when it is usable.
+    public var entry: CacheEntry?
+    public var status: Status
+    /// Why the stage runs; empty when cached.
+    public var reason: String
+    /// What a source read, for the key.
+    public var sources: [SourceInput]
+}
+
+public struct Plan: Sendable {
+    public var pipeline: Pipeline
+    /// Every stage, in dependency order.
+    public var stages: [StagePlan]
+
+    public subscript(id: String) -> StagePlan? { stages.first { $0.stage.id == id } }
+}
+
+/// The cache's view of a pipeline: the ledger's entries and the pipeline's last state,
+/// prefetched in one query so a fully cached run of a thousand stages costs milliseconds.
+public final class CacheView: Sendable {
+    public let ledger: Ledger?
+    public let store: ObjectStore?
+    public let pipelineFile: String
+    let states: [String: StageState]
+
+    public init(ledger: Ledger?, store: ObjectStore?, pipelineFile: String) throws {
+        self.ledger = ledger
+        self.store = store
+        self.pipelineFile = pipelineFile
+        states = try ledger?.stageStates(pipelineFile: pipelineFile) ?? [:]
+    }
+
+    /// A usable entry for `key`: recorded, and every object still in the store.
+    public func entry(for key: String, stage: String) -> CacheEntry? {
+        guard let ledger, let store else { return nil }
+        let found: CacheEntry?
+        if let state = states[stage], state.key == key, let entry = state.entry {
+            found = entry
+        } else {
+            found = try? ledger.entry(key)
+        }
+        guard let found, found.outputs.allSatisfy({ store.contains($0.digest) }) else { return nil }
+        return found
+    }
+
+    /// Why a stage with `material` and no usable entry must run.
+    public func reason(stage: String, material: KeyMaterial, outputsMissing: Bool) -> String {
+        guard let state = states[stage] else { return "never ran" }
+        if state.key == material.key {
+            return outputsMissing ? "output missing from the store" : "output of the last run is gone"
+        }
+        guard let old = state.material else { return "never ran" }
+        let changes = material.changes(since: old)
+        return changes.isEmpty ? "key changed" : changes.joined(separator: "; ")
+    }
+
+    public func lastKey(stage: String) -> String? { states[stage]?.key }
+}
+
+/// Computes keys, cache status, reasons and announced schemas for every stage, reporting all
+/// column-contract problems of the pipeline at once.
+public struct Planner {
+    public var registry: StageRegistry
+    public var cache: CacheView
+    public var files: any FileDigester
+    public var memo: StageMemo
+    /// Stages whose cache is ignored (`--force`).
+    public var forced: Set<String>
+
+    public init(registry: StageRegistry, cache: CacheView, files: any FileDigester, memo: StageMemo = StageMemo(), forced: Set<String> = []) {
+        self.registry = registry
+        self.cache = cache
+        self.files = files
+        self.memo = memo
+        self.forced = forced
+    }
+
+    public func plan(_ pipeline: Pipeline) throws -> Plan {
+        var diagnostics = DiagnosticCollector()
+        var plans: [String: StagePlan] = [:]
+        var ordered: [StagePlan] = []
+        for stage in pipeline.stages {
+            guard let type = registry[stage.typeName] else { continue }
+            // Inputs: schemas and, when their producers are cached, digests.
+            var inputSchemas: [Schema] = []
+            var inputDigests: [InputDigest] = []
+            var pending: [String] = []
+            var ready = true
+            for ref in stage.inputs {
+                guard let upstream = plans[ref.stage], let port = ref.port ?? upstream.type.outputs.first,
+                      let schema = upstream.schemas[port] else {
+                    ready = false
+                    continue
+                }
+                inputSchemas.append(schema)
+                if upstream.status == .cached, let output = upstream.entry?.output(port) {
+                    inputDigests.append(InputDigest(name: ref.description, digest: output.digest))
+                } else {
+                    pending.append(ref.description)
+                }
+            }
+            guard ready else { continue }  // an upstream problem is already reported
+
+            let sourceContext = SourceContext(stage: stage, pipelineDirectory: pipeline.directory, files: files)
+            var sources: [SourceInput] = []
+            do {
+                sources = try type.sources(sourceContext)
+            } catch {
+                var context = PlanContext(stage: stage, inputSchemas: inputSchemas, pipelineDirectory: pipeline.directory)
+                context.report(error)
+                diagnostics.append(contentsOf: context.diagnostics.diagnostics)
+                continue
+            }
+
+            var material: KeyMaterial?
+            var entry: CacheEntry?
+            var reason = ""
+            if pending.isEmpty {
+                let current = KeyMaterial(stage: stage, version: type.version, inputs: inputDigests, sources: sources)
+                material = current
+                let found = cache.entry(for: current.key, stage: stage.id)
+                if forced.contains(stage.id) {
+                    reason = "forced"
+                } else if let found, type.sideEffectsIntact(sourceContext) {
+                    entry = found
+                } else if found != nil {
+                    reason = "what it wrote last time is gone"
+                } else {
+                    reason = cache.reason(stage: stage.id, material: current, outputsMissing: cache.lastKey(stage: stage.id) == current.key)
+                }
+                if forced.contains(stage.id) { entry = nil }
+            } else {
+                reason = "upstream runs first: " + pending.joined(separator: ", ")
+            }
+
+            var cachedSchemas: [String: Schema]?
+            if let entry, type.inputs == .none {
+                var schemas: [String: Schema] = [:]
+                for output in entry.outputs { schemas[output.port] = output.schema }
+                cachedSchemas = schemas.count == type.outputs.count ? schemas : nil
+            }
+            var context = PlanContext(stage: stage, inputSchemas: inputSchemas, pipelineDirectory: pipeline.directory,
+                                      cachedSchemas: cachedSchemas, memo: memo)
+            let schemas = type.outputSchemas(&context)
+            diagnostics.append(contentsOf: context.diagnostics.diagnostics)
+            guard !context.diagnostics.hasErrors else { continue }
+
+            let plan = StagePlan(stage: stage, type: type, schemas: schemas, material: material, entry: entry,
+                                 status: entry == nil ? .run : .cached, reason: reason, sources: sources)
+            plans[stage.id] = plan
+            ordered.append(plan)
+        }
+        try diagnostics.throwIfErrors()
+        return Plan(pipeline: pipeline, stages: ordered)
+    }
+}

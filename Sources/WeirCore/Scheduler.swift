@@ -1,0 +1,445 @@
+import Foundation
+import Synchronization
+import WeirTable
+
+public enum StageStatus: String, Sendable, CaseIterable { case ran, cached, failed, skipped }
+
+/// How one stage ended in a run.
+public struct StageOutcome: Sendable {
+    public var stage: String
+    public var type: String
+    public var status: StageStatus
+    public var seconds: Double
+    public var outputs: [CacheOutput]
+    public var reason: String?
+    public var error: String?
+    public var notes: [String]
+    public var attempts: Int
+    public var key: String?
+    public var startedAt: Double?
+    public var finishedAt: Double?
+
+    public var rows: [String: Int] { Dictionary(outputs.map { ($0.port, $0.rows) }, uniquingKeysWith: { a, _ in a }) }
+    /// The digest of the stage's first output, as the summary shows it.
+    public var digest: String? { outputs.first?.digest }
+}
+
+public struct RunSummary: Sendable {
+    public var runID: String
+    public var seconds: Double
+    public var outcomes: [StageOutcome]
+
+    public var failed: Bool { outcomes.contains { $0.status == .failed || ($0.status == .skipped && $0.error != nil) } }
+    public var status: String { failed ? "failed" : "ok" }
+
+    public var counts: [String: Int] {
+        var counts = Dictionary(uniqueKeysWithValues: StageStatus.allCases.map { ($0.rawValue, 0) })
+        for outcome in outcomes { counts[outcome.status.rawValue, default: 0] += 1 }
+        return counts
+    }
+}
+
+/// Receives a run's events on the scheduling thread, in order.
+public protocol RunReporter: AnyObject {
+    func runStarted(runID: String, pipeline: String, stages: Int)
+    func stageStarted(_ stage: String, reason: String)
+    func stageRetrying(_ stage: String, attempt: Int, error: String, delay: Double)
+    func stageFinished(_ outcome: StageOutcome)
+    /// Called about four times a second while stages run, for live displays.
+    func tick(running: [(stage: String, seconds: Double)])
+    func runFinished(_ summary: RunSummary)
+}
+
+extension RunReporter {
+    public func tick(running: [(stage: String, seconds: Double)]) {}
+}
+
+public struct RunOptions: Sendable {
+    public var jobs: Int
+    public var failFast: Bool
+    /// Seconds before the first retry; doubled for each further one.
+    public var retryBackoff: Double
+    /// Stages whose cache is ignored.
+    public var forced: Set<String>
+
+    public init(jobs: Int = Parallel.coreCount, failFast: Bool = false, retryBackoff: Double = 0.5, forced: Set<String> = []) {
+        self.jobs = max(1, jobs)
+        self.failFast = failFast
+        self.retryBackoff = retryBackoff
+        self.forced = forced
+    }
+}
+
+/// Runs the selected stages of a plan: every stage whose inputs are ready starts at once, up
+/// to `jobs` at a time, each on its own thread (stages block on I/O and subprocesses, and
+/// Dispatch does not widen its pool for blocking work). Cache hits, including early cutoff
+/// after an upstream re-run gave the same bytes, are decided here on the scheduling thread.
+public final class Scheduler {
+    let plan: Plan
+    let selected: Set<String>
+    let options: RunOptions
+    let cache: CacheView
+    let store: ObjectStore
+    let ledger: Ledger
+    let runID: String
+    let runDirectory: String
+    let memo: StageMemo
+    let redactor: Redactor
+    let reporter: any RunReporter
+
+    public init(plan: Plan, selected: Set<String>, options: RunOptions, cache: CacheView, store: ObjectStore, ledger: Ledger,
+                runID: String, runDirectory: String, memo: StageMemo, reporter: any RunReporter) {
+        self.plan = plan
+        self.selected = selected
+        self.options = options
+        self.cache = cache
+        self.store = store
+        self.ledger = ledger
+        self.runID = runID
+        self.runDirectory = runDirectory
+        self.memo = memo
+        self.redactor = Redactor(pipeline: plan.pipeline)
+        self.reporter = reporter
+    }
+
+    /// Selected stages whose unselected upstream has no cached output for its current key.
+    public static func missingUpstream(plan: Plan, selected: Set<String>) -> [(stage: String, upstream: String)] {
+        var missing: [(String, String)] = []
+        for stagePlan in plan.stages where selected.contains(stagePlan.stage.id) {
+            for ref in stagePlan.stage.inputs where !selected.contains(ref.stage) {
+                if plan[ref.stage]?.status != .cached { missing.append((stagePlan.stage.id, ref.stage)) }
+            }
+        }
+        return missing
+    }
+
+    private enum State {
+        case waiting
+        case queued(attempt: Int, reason: String, material: KeyMaterial)
+        case running(token: Int, attempt: Int, started: Date, deadline: Date?, reason: String, material: KeyMaterial, log: StageLog)
+        case retrying(at: Date, attempt: Int, reason: String, material: KeyMaterial)
+        case done(StageOutcome)
+    }
+
+    private struct Completion: Sendable {
+        var stage: String
+        var token: Int
+        var result: Result<[CacheOutput], StageFailure>
+    }
+
+    private struct StageFailure: Error, Sendable { var message: String }
+
+    private final class Mailbox: Sendable {
+        let items = Mutex<[Completion]>([])
+        let signal = DispatchSemaphore(value: 0)
+        func post(_ completion: Completion) {
+            items.withLock { $0.append(completion) }
+            signal.signal()
+        }
+        func drain() -> [Completion] { items.withLock { items in defer { items.removeAll() }; return items } }
+    }
+
+    public func run() -> RunSummary {
+        let started = Date()
+        let order = plan.stages.filter { selected.contains($0.stage.id) }
+        let plans = Dictionary(uniqueKeysWithValues: plan.stages.map { ($0.stage.id, $0) })
+        var states = Dictionary(uniqueKeysWithValues: order.map { ($0.stage.id, State.waiting) })
+        var outputs: [String: [CacheOutput]] = [:]  // stage -> outputs, for selected done stages and cached upstream
+        for stagePlan in plan.stages where !selected.contains(stagePlan.stage.id) {
+            if let entry = stagePlan.entry { outputs[stagePlan.stage.id] = entry.outputs }
+        }
+        var queue: [String] = []
+        var running = 0
+        var nextToken = 0
+        var stopLaunching = false
+        var pendingRecords: [StageRunRecord] = []
+        let mailbox = Mailbox()
+
+        reporter.runStarted(runID: runID, pipeline: plan.pipeline.name, stages: order.count)
+
+        func finish(_ outcome: StageOutcome) {
+            var outcome = outcome
+            outcome.error = outcome.error.map(redactor.redact)
+            outcome.notes = outcome.notes.map(redactor.redact)
+            states[outcome.stage] = .done(outcome)
+            if outcome.status == .ran || outcome.status == .cached { outputs[outcome.stage] = outcome.outputs }
+            pendingRecords.append(StageRunRecord(
+                runID: runID, stage: outcome.stage, type: outcome.type, status: outcome.status.rawValue, reason: outcome.reason,
+                key: outcome.key, startedAt: outcome.startedAt, finishedAt: outcome.finishedAt, seconds: outcome.seconds,
+                outputsJSON: outcome.outputs.isEmpty ? nil : Self.outputsJSON(outcome.outputs), error: outcome.error,
+                attempts: outcome.attempts, notes: outcome.notes))
+            reporter.stageFinished(outcome)
+        }
+
+        func flushRecords() {
+            do { try ledger.recordStageRuns(pendingRecords) } catch { FileHandle.standardError.write(Data("weir: ledger: \(error)\n".utf8)) }
+            pendingRecords.removeAll()
+        }
+
+        func outcome(_ stagePlan: StagePlan, _ status: StageStatus, reason: String? = nil, error: String? = nil, key: String? = nil,
+                     outputs: [CacheOutput] = [], attempts: Int = 0, started: Date? = nil, notes: [String] = []) -> StageOutcome {
+            let now = Date()
+            return StageOutcome(stage: stagePlan.stage.id, type: stagePlan.type.name, status: status,
+                                seconds: started.map { now.timeIntervalSince($0) } ?? 0, outputs: outputs, reason: reason, error: error,
+                                notes: notes, attempts: attempts, key: key, startedAt: (started ?? now).timeIntervalSince1970,
+                                finishedAt: now.timeIntervalSince1970)
+        }
+
+        func launch(_ id: String, attempt: Int, reason: String, material: KeyMaterial) {
+            let stagePlan = plans[id]!
+            nextToken += 1
+            let token = nextToken
+            let log = StageLog()
+            let now = Date()
+            states[id] = .running(token: token, attempt: attempt, started: now, deadline: stagePlan.stage.timeout.map { now.addingTimeInterval($0) },
+                                  reason: reason, material: material, log: log)
+            running += 1
+            if attempt == 1 { reporter.stageStarted(id, reason: reason) }
+            let inputs = stagePlan.stage.inputs.map { ref -> CacheOutput? in
+                let producer = plans[ref.stage]
+                let port = ref.port ?? producer?.type.outputs.first ?? "out"
+                return outputs[ref.stage]?.first { $0.port == port }
+            }
+            let context = RunContext(stage: stagePlan.stage, inputs: [], outputSchemas: stagePlan.schemas,
+                                     pipelineDirectory: plan.pipeline.directory, runDirectory: runDirectory, memo: memo, log: log)
+            let work = StageWork(type: stagePlan.type, context: context, inputs: inputs, store: store)
+            let thread = Thread {
+                let result = work.execute()
+                mailbox.post(Completion(stage: id, token: token, result: result.mapError { StageFailure(message: $0.message) }))
+            }
+            thread.stackSize = 16 << 20
+            thread.start()
+        }
+
+        func handleFailure(_ id: String, attempt: Int, started: Date, message: String, reason: String, material: KeyMaterial, log: StageLog) {
+            let stagePlan = plans[id]!
+            if attempt <= stagePlan.stage.retries && !stopLaunching {
+                let delay = options.retryBackoff * pow(2, Double(attempt - 1))
+                reporter.stageRetrying(id, attempt: attempt, error: redactor.redact(message), delay: delay)
+                states[id] = .retrying(at: Date().addingTimeInterval(delay), attempt: attempt + 1, reason: reason, material: material)
+                return
+            }
+            writeLog(id, log: log, error: message)
+            finish(outcome(stagePlan, .failed, reason: reason, error: message, key: material.key, attempts: attempt, started: started,
+                           notes: log.notes))
+            if options.failFast { stopLaunching = true }
+        }
+
+        while true {
+            // Decide every waiting stage whose inputs are settled.
+            var progress = true
+            while progress {
+                progress = false
+                for stagePlan in order {
+                    let id = stagePlan.stage.id
+                    guard case .waiting = states[id] else { continue }
+                    if stopLaunching {
+                        finish(outcome(stagePlan, .skipped, reason: "not started: --fail-fast after a failure"))
+                        progress = true
+                        continue
+                    }
+                    var digests: [InputDigest] = []
+                    var blocked: String?
+                    var ready = true
+                    for ref in stagePlan.stage.inputs {
+                        if case .done(let done)? = states[ref.stage], done.status == .failed || done.status == .skipped {
+                            blocked = ref.stage
+                            break
+                        }
+                        let port = ref.port ?? plans[ref.stage]?.type.outputs.first ?? "out"
+                        guard let output = outputs[ref.stage]?.first(where: { $0.port == port }) else { ready = false; continue }
+                        digests.append(InputDigest(name: ref.description, digest: output.digest))
+                    }
+                    if let blocked {
+                        finish(outcome(stagePlan, .skipped, reason: "upstream '\(blocked)' did not finish"))
+                        progress = true
+                        continue
+                    }
+                    guard ready else { continue }
+                    let material = KeyMaterial(stage: stagePlan.stage, version: stagePlan.type.version, inputs: digests,
+                                               sources: stagePlan.sources)
+                    let key = material.key
+                    let sourceContext = SourceContext(stage: stagePlan.stage, pipelineDirectory: plan.pipeline.directory,
+                                                      files: DirectFileDigester())
+                    let forced = options.forced.contains(id)
+                    if !forced, let entry = cache.entry(for: key, stage: id), stagePlan.type.sideEffectsIntact(sourceContext) {
+                        finish(outcome(stagePlan, .cached, key: key, outputs: entry.outputs))
+                    } else {
+                        let reason: String
+                        if forced { reason = "forced" }
+                        else if stagePlan.material?.key == key && !stagePlan.reason.isEmpty { reason = stagePlan.reason }
+                        else {
+                            reason = cache.reason(stage: id, material: material, outputsMissing: cache.lastKey(stage: id) == key)
+                        }
+                        states[id] = .queued(attempt: 1, reason: reason, material: material)
+                        queue.append(id)
+                    }
+                    progress = true
+                }
+            }
+
+            // Start what fits.
+            while running < options.jobs, !queue.isEmpty, !stopLaunching {
+                let id = queue.removeFirst()
+                guard case .queued(let attempt, let reason, let material) = states[id] else { continue }
+                launch(id, attempt: attempt, reason: reason, material: material)
+            }
+            if stopLaunching {
+                for id in queue {
+                    if case .queued = states[id] { finish(outcome(plans[id]!, .skipped, reason: "not started: --fail-fast after a failure")) }
+                }
+                queue.removeAll()
+            }
+
+            let retrying = states.values.contains { if case .retrying = $0 { true } else { false } }
+            if running == 0 && queue.isEmpty && !retrying {
+                if states.values.contains(where: { if case .waiting = $0 { true } else { false } }) { continue }
+                break
+            }
+
+            // Wait for a completion, a deadline, a retry, or the next display tick.
+            var wakeAt = Date().addingTimeInterval(0.25)
+            for state in states.values {
+                switch state {
+                case .running(_, _, _, let deadline?, _, _, _): wakeAt = min(wakeAt, deadline)
+                case .retrying(let at, _, _, _): wakeAt = min(wakeAt, at)
+                default: break
+                }
+            }
+            let timeout = max(0, wakeAt.timeIntervalSinceNow)
+            _ = mailbox.signal.wait(timeout: .now() + timeout)
+
+            for completion in mailbox.drain() {
+                guard case .running(let token, let attempt, let started, _, let reason, let material, let log) = states[completion.stage],
+                      token == completion.token else { continue }  // a timed-out attempt finishing late
+                running -= 1
+                let stagePlan = plans[completion.stage]!
+                switch completion.result {
+                case .success(let stageOutputs):
+                    do {
+                        try ledger.recordCompletion(pipelineFile: cache.pipelineFile, stage: completion.stage, material: material, outputs: stageOutputs)
+                        writeLog(completion.stage, log: log, error: nil)
+                        finish(outcome(stagePlan, .ran, reason: reason, key: material.key, outputs: stageOutputs, attempts: attempt,
+                                       started: started, notes: log.notes))
+                    } catch {
+                        handleFailure(completion.stage, attempt: attempt, started: started, message: "cannot record in the ledger: \(error)",
+                                      reason: reason, material: material, log: log)
+                    }
+                    flushRecords()
+                case .failure(let failure):
+                    handleFailure(completion.stage, attempt: attempt, started: started, message: failure.message, reason: reason,
+                                  material: material, log: log)
+                }
+            }
+            let now = Date()
+            var ticking: [(String, Double)] = []
+            for (id, state) in states {
+                switch state {
+                case .running(_, let attempt, let started, let deadline?, let reason, let material, let log) where deadline <= now:
+                    running -= 1
+                    let limit = plans[id]!.stage.timeout ?? 0
+                    handleFailure(id, attempt: attempt, started: started, message: "timed out after \(FloatFormat.shortest(limit)) s",
+                                  reason: reason, material: material, log: log)
+                case .running(_, _, let started, _, _, _, _):
+                    ticking.append((id, now.timeIntervalSince(started)))
+                case .retrying(let at, let attempt, let reason, let material) where at <= now:
+                    states[id] = .queued(attempt: attempt, reason: reason, material: material)
+                    queue.append(id)
+                default: break
+                }
+            }
+            if !ticking.isEmpty { reporter.tick(running: ticking.sorted { $0.0 < $1.0 }) }
+        }
+        flushRecords()
+        let outcomes = order.compactMap { stagePlan -> StageOutcome? in
+            if case .done(let outcome)? = states[stagePlan.stage.id] { return outcome }
+            return nil
+        }
+        let summary = RunSummary(runID: runID, seconds: Date().timeIntervalSince(started), outcomes: outcomes)
+        reporter.runFinished(summary)
+        return summary
+    }
+
+    private func writeLog(_ stage: String, log: StageLog, error: String?) {
+        var lines = log.lines
+        if let error { lines.append("error: " + error) }
+        guard !lines.isEmpty else { return }
+        let text = lines.map(redactor.redact).joined(separator: "\n") + "\n"
+        try? FileManager.default.createDirectory(atPath: runDirectory, withIntermediateDirectories: true)
+        _ = FileManager.default.createFile(atPath: "\(runDirectory)/\(stage).log", contents: Data(text.utf8))
+    }
+
+    static func outputsJSON(_ outputs: [CacheOutput]) -> String {
+        "[" + outputs.map { "{\"digest\":\"\($0.digest)\",\"port\":\(CanonicalJSON.string($0.port)),\"rows\":\($0.rows)}" }.joined(separator: ",") + "]"
+    }
+}
+
+/// One attempt at one stage, on its own thread: read inputs from the store, run, check the
+/// outputs against the announced schemas, store them.
+struct StageWork: Sendable {
+    let type: any StageType
+    let context: RunContext
+    let inputs: [CacheOutput?]
+    let store: ObjectStore
+
+    struct Failure: Error { var message: String }
+
+    func execute() -> Result<[CacheOutput], Failure> {
+        do {
+            var tables: [Table] = []
+            for (ref, input) in zip(context.stage.inputs, inputs) {
+                guard let input else { throw StageError("input '\(ref)' has no output") }
+                tables.append(try store.read(input.digest))
+            }
+            let runContext = RunContext(stage: context.stage, inputs: tables, outputSchemas: context.outputSchemas,
+                                        pipelineDirectory: context.pipelineDirectory, runDirectory: context.runDirectory,
+                                        memo: context.memo, log: context.log)
+            let produced = try type.run(runContext)
+            var results: [CacheOutput] = []
+            for port in type.outputs {
+                guard let table = produced[port] else { throw StageError("\(type.name) returned no table for output '\(port)'") }
+                if let announced = context.outputSchemas[port], announced != table.schema {
+                    throw StageError("\(type.name) produced \(table.schema) on '\(port)' but announced \(announced); this is a bug in the stage type")
+                }
+                let digest = try store.put(table)
+                results.append(CacheOutput(port: port, digest: digest, rows: table.rowCount, schema: table.schema))
+            }
+            return .success(results)
+        } catch let error as StageError {
+            return .failure(Failure(message: error.description))
+        } catch let error as DiagnosticError {
+            return .failure(Failure(message: error.description))
+        } catch {
+            return .failure(Failure(message: "\(error)"))
+        }
+    }
+}
+
+/// Replaces secret values (parameters read from the environment) with `***` in anything
+/// shown, logged or stored.
+public struct Redactor: Sendable {
+    let secrets: [String]
+
+    public init(pipeline: Pipeline) {
+        var secrets = Set<String>()
+        for stage in pipeline.stages {
+            for param in stage.params.values where param.secret {
+                Self.collect(param.value, into: &secrets)
+            }
+        }
+        self.secrets = secrets.filter { $0.count >= 4 }.sorted { $0.count > $1.count }
+    }
+
+    private static func collect(_ value: ParamValue, into secrets: inout Set<String>) {
+        switch value {
+        case .string(let s): secrets.insert(s)
+        case .list(let items): items.forEach { collect($0, into: &secrets) }
+        case .map(let map): map.values.forEach { collect($0, into: &secrets) }
+        default: break
+        }
+    }
+
+    public func redact(_ text: String) -> String {
+        secrets.reduce(text) { $0.replacingOccurrences(of: $1, with: "***") }
+    }
+}

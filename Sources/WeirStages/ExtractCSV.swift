@@ -1,0 +1,183 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import WeirCore
+import WeirTable
+
+/// `extract.csv`: one CSV file, or every file a glob matches, into one table. Files of a glob
+/// are read in name order and must share a header; their types are unified (a column that is
+/// int64 in one file and float64 in another is float64, and anything mixed with text is text,
+/// re-read from the original bytes so no value is reformatted).
+public struct ExtractCSV: StageType {
+    public let name = "extract.csv"
+    public let version = "1"
+    public let summary = "Read CSV files (a path or glob, .gz too) into a table, with type inference and per-column overrides."
+    public let inputs = InputArity.none
+    public let params: [ParamSpec] = [
+        ParamSpec("path", .string, required: true, help: "file or glob, relative to the pipeline file (data/*.csv)"),
+        ParamSpec("schema", .columnTypes, help: "types for named columns instead of inferring them"),
+        ParamSpec("delimiter", .string, default: .string(","), help: "field delimiter, one byte"),
+        ParamSpec("null_values", .stringList, default: .list([.string("")]), help: "field texts read as null"),
+        ParamSpec("bad_rows", .choice(["error", "skip"]), default: .string("error"),
+                  help: "malformed rows: stop with an error, or skip them into a rejects file"),
+        ParamSpec("timestamp_format", .string, help: "strptime-style pattern for timestamps that are not ISO 8601"),
+        ParamSpec("filename_column", .string, help: "add a column holding each row's source file"),
+    ]
+
+    public init() {}
+
+    struct Extracted: Sendable {
+        var table: Table
+        var rejects: [CSVReject]
+    }
+
+    public func sources(_ context: SourceContext) throws -> [SourceInput] {
+        try files(context.param("path")?.string ?? "", directory: context.pipelineDirectory).map {
+            SourceInput(name: $0.display, digest: try context.digest(file: $0.path))
+        }
+    }
+
+    public func outputSchemas(_ context: inout PlanContext) -> [String: Schema] {
+        if let cached = context.cachedSchemas { return cached }
+        do {
+            let extracted = try read(stage: context.stage, directory: context.pipelineDirectory)
+            context.memo.set("extract.csv:" + context.stage.id, extracted)
+            return ["out": extracted.table.schema]
+        } catch {
+            context.report(error)
+            return [:]
+        }
+    }
+
+    public func run(_ context: RunContext) throws -> [String: Table] {
+        let key = "extract.csv:" + context.stage.id
+        let extracted = try context.memo.value(key, as: Extracted.self) ?? read(stage: context.stage, directory: context.pipelineDirectory)
+        context.memo.remove(key)
+        if !extracted.rejects.isEmpty {
+            try FileManager.default.createDirectory(atPath: context.runDirectory, withIntermediateDirectories: true)
+            let path = "\(context.runDirectory)/\(context.stage.id).rejects.csv"
+            try CSVReject.write(extracted.rejects, toFile: path)
+            context.log.note("skipped \(extracted.rejects.count) malformed row\(extracted.rejects.count == 1 ? "" : "s"); written whole to \(path)")
+        }
+        return ["out": extracted.table]
+    }
+
+    // MARK: Reading
+
+    struct SourceFile {
+        var path: String
+        /// As the user would write it: relative to the pipeline's folder.
+        var display: String
+    }
+
+    func files(_ pattern: String, directory: String) throws -> [SourceFile] {
+        if pattern.contains("://") {
+            throw StageError("'\(pattern)': remote sources (s3://, http://) are not supported by this build yet", param: "path")
+        }
+        let resolved = StagePaths.resolve(pattern, in: directory)
+        let prefix = directory.isEmpty ? "" : directory + "/"
+        func display(_ path: String) -> String { path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : path }
+        if !pattern.contains(where: { "*?[".contains($0) }) {
+            var info = stat()
+            guard stat(resolved, &info) == 0 else {
+                throw StageError("no such file '\(pattern)' (looked for \(resolved))", param: "path")
+            }
+            guard (info.st_mode & S_IFMT) == S_IFREG else {
+                throw StageError("'\(pattern)' is not a file; to read every CSV in a folder write '\(pattern)/*.csv'", param: "path")
+            }
+            return [SourceFile(path: resolved, display: pattern)]
+        }
+        var matches = glob_t()
+        defer { globfree(&matches) }
+        let status = glob(resolved, 0, nil, &matches)
+        guard status == 0 else {
+            throw StageError("'\(pattern)' matches no file (looked for \(resolved))", param: "path")
+        }
+        var found: [SourceFile] = []
+        for i in 0..<Int(matches.gl_pathc) {
+            guard let cString = matches.gl_pathv[i] else { continue }
+            let path = String(cString: cString)
+            var info = stat()
+            if stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG { found.append(SourceFile(path: path, display: display(path))) }
+        }
+        guard !found.isEmpty else { throw StageError("'\(pattern)' matches no file (looked for \(resolved))", param: "path") }
+        return found.sorted { $0.path < $1.path }
+    }
+
+    func options(_ stage: StageSpec) throws -> CSVOptions {
+        var options = CSVOptions()
+        let delimiter = stage.param("delimiter")?.string ?? ","
+        guard delimiter.utf8.count == 1, let byte = delimiter.utf8.first else {
+            throw StageError("`delimiter` must be one byte, got '\(delimiter)'", param: "delimiter")
+        }
+        options.delimiter = byte
+        options.nullValues = stage.param("null_values")?.strings ?? [""]
+        options.badRows = stage.param("bad_rows")?.string == "skip" ? .skip : .error
+        if case .map(let declared)? = stage.param("schema") {
+            for (column, type) in declared {
+                if let name = type.string, let dataType = DataType(name: name) { options.columnTypes[column] = dataType }
+            }
+        }
+        if let pattern = stage.param("timestamp_format")?.string {
+            do { options.timestampFormat = try TimestampFormat(pattern) }
+            catch { throw StageError("`timestamp_format`: \(error)", param: "timestamp_format") }
+        }
+        return options
+    }
+
+    func read(stage: StageSpec, directory: String) throws -> Extracted {
+        let sourceFiles = try files(stage.param("path")?.string ?? "", directory: directory)
+        var options = try options(stage)
+        var results = try sourceFiles.map { file in try readFile(file, options) }
+        let first = results[0].table.schema
+        for (file, result) in zip(sourceFiles, results).dropFirst() where result.table.schema.names != first.names {
+            throw StageError("\(file.display) has columns (\(result.table.schema.names.joined(separator: ", "))) but "
+                             + "\(sourceFiles[0].display) has (\(first.names.joined(separator: ", "))); files of one glob must share a header",
+                             param: "path")
+        }
+        for column in options.columnTypes.keys where first[column] == nil {
+            throw StageError("`schema` names column '\(column)' but \(sourceFiles[0].display) has no such column (it has: \(first.names.joined(separator: ", ")))",
+                             param: "schema", hint: Suggest.didYouMean(column, in: first.names))
+        }
+        // Unify types across files; re-read the files that disagree with the unified types declared.
+        var unified = first.fields
+        for result in results.dropFirst() {
+            for (i, field) in result.table.schema.fields.enumerated() { unified[i].type = Self.widen(unified[i].type, field.type) }
+        }
+        if results.contains(where: { $0.table.schema.fields != unified }) {
+            for field in unified { options.columnTypes[field.name] = field.type }
+            for (i, file) in sourceFiles.enumerated() where results[i].table.schema.fields != unified {
+                results[i] = try readFile(file, options)
+            }
+        }
+        var tables = results.map(\.table)
+        if let column = stage.param("filename_column")?.string {
+            if first[column] != nil {
+                throw StageError("`filename_column` '\(column)' is already a column of \(sourceFiles[0].display)", param: "filename_column")
+            }
+            tables = try zip(tables, sourceFiles).map { table, file in
+                try table.with(column, Column(string: [String?](repeating: file.display, count: table.rowCount)))
+            }
+        }
+        let table = tables.count == 1 ? tables[0] : try Table.concatenate(tables)
+        return Extracted(table: table, rejects: results.flatMap(\.rejects))
+    }
+
+    private func readFile(_ file: SourceFile, _ options: CSVOptions) throws -> CSVResult {
+        do {
+            return try CSVReader.read(path: file.path, options: options)
+        } catch let error as TableError {
+            throw StageError(error.description.replacingOccurrences(of: file.path, with: file.display), param: "path")
+        }
+    }
+
+    static func widen(_ a: DataType, _ b: DataType) -> DataType {
+        if a == b { return a }
+        switch (a, b) {
+        case (.int64, .float64), (.float64, .int64): return .float64
+        case (.date, .timestamp), (.timestamp, .date): return .timestamp
+        default: return .string
+        }
+    }
+}

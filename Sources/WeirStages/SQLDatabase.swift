@@ -1,0 +1,129 @@
+import GRDBSQLite
+import WeirTable
+
+/// A private in-memory SQLite database for one `sql` stage, driven through the C API so tables
+/// are bulk-loaded straight from column buffers (one prepared INSERT, one transaction) and
+/// results are read straight into column builders.
+final class SQLDatabase {
+    private var handle: OpaquePointer?
+
+    /// Declared column types: they give SQLite the right affinity and come back from
+    /// `sqlite3_column_decltype`, so a column passed through a query keeps its Weir type.
+    static func declaredType(_ type: DataType) -> String {
+        switch type {
+        case .int64: "INT64"
+        case .float64: "FLOAT64"
+        case .string: "TEXT"
+        case .bool: "BOOL"
+        case .timestamp: "TIMESTAMP"
+        case .date: "DATE"
+        }
+    }
+
+    static func dataType(declared: String) -> DataType? {
+        switch declared.uppercased() {
+        case "INT64", "INTEGER", "INT", "BIGINT": .int64
+        case "FLOAT64", "REAL", "DOUBLE", "FLOAT": .float64
+        case "TEXT", "VARCHAR", "STRING": .string
+        case "BOOL", "BOOLEAN": .bool
+        case "TIMESTAMP", "DATETIME": .timestamp
+        case "DATE": .date
+        default: nil
+        }
+    }
+
+    init() throws {
+        guard sqlite3_open_v2(":memory:", &handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nil) == SQLITE_OK else {
+            throw StageFailure("cannot open an in-memory SQLite database")
+        }
+    }
+
+    deinit { sqlite3_close_v2(handle) }
+
+    var errorMessage: String { String(cString: sqlite3_errmsg(handle)) }
+
+    func execute(_ sql: String) throws {
+        var error: UnsafeMutablePointer<CChar>?
+        if sqlite3_exec(handle, sql, nil, nil, &error) != SQLITE_OK {
+            let message = error.map { String(cString: $0) } ?? errorMessage
+            sqlite3_free(error)
+            throw StageFailure(message)
+        }
+    }
+
+    func createTable(_ name: String, schema: Schema) throws {
+        let columns = schema.fields.map { "\(Self.quote($0.name)) \(Self.declaredType($0.type))" }.joined(separator: ", ")
+        try execute("CREATE TABLE \(Self.quote(name)) (\(columns))")
+    }
+
+    static func quote(_ identifier: String) -> String { "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+
+    /// Inserts every row of `table`, binding values from the column buffers.
+    func insert(_ table: Table, into name: String) throws {
+        guard table.columnCount > 0 else { return }
+        let placeholders = Array(repeating: "?", count: table.columnCount).joined(separator: ", ")
+        let statement = try prepare("INSERT INTO \(Self.quote(name)) VALUES (\(placeholders))")
+        defer { sqlite3_finalize(statement.pointer) }
+        let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+        let columns = table.columns
+        for row in 0..<table.rowCount {
+            for (c, column) in columns.enumerated() {
+                let index = Int32(c + 1)
+                if column.isNull(row) { sqlite3_bind_null(statement.pointer, index); continue }
+                switch column.type {
+                case .int64: sqlite3_bind_int64(statement.pointer, index, column.int64s[row])
+                case .float64: sqlite3_bind_double(statement.pointer, index, column.float64s[row])
+                case .bool: sqlite3_bind_int64(statement.pointer, index, column.bool(at: row) ? 1 : 0)
+                case .string:
+                    let bytes = column.strings.utf8(row)
+                    if let base = bytes.baseAddress {
+                        // SQLITE_STATIC (nil): the column's buffer outlives the step.
+                        base.withMemoryRebound(to: CChar.self, capacity: bytes.count) {
+                            _ = sqlite3_bind_text(statement.pointer, index, $0, Int32(bytes.count), nil)
+                        }
+                    } else {
+                        sqlite3_bind_text(statement.pointer, index, "", 0, transient)
+                    }
+                case .timestamp:
+                    sqlite3_bind_text(statement.pointer, index, Self.sqliteTimestamp(column.int64s[row]), -1, transient)
+                case .date:
+                    sqlite3_bind_text(statement.pointer, index, Temporal.formatDate(column.dates[row]), -1, transient)
+                }
+            }
+            guard sqlite3_step(statement.pointer) == SQLITE_DONE else { throw StageFailure("loading table '\(name)': \(errorMessage)") }
+            sqlite3_reset(statement.pointer)
+        }
+    }
+
+    /// `YYYY-MM-DD HH:MM:SS[.fff]`, the form SQLite's date functions read and compare as text.
+    static func sqliteTimestamp(_ micros: Int64) -> String {
+        var text = Temporal.formatTimestamp(micros)
+        text.removeLast()  // Z
+        return text.replacingOccurrences(of: "T", with: " ")
+    }
+
+    struct Statement {
+        var pointer: OpaquePointer
+        /// Non-blank SQL after the first statement.
+        var tail: String
+    }
+
+    func prepare(_ sql: String) throws -> Statement {
+        var statement: OpaquePointer?
+        var tail: UnsafePointer<CChar>?
+        var rest = ""
+        let utf8 = Array(sql.utf8CString)
+        let status = utf8.withUnsafeBufferPointer { buffer in
+            let status = sqlite3_prepare_v2(handle, buffer.baseAddress, Int32(buffer.count), &statement, &tail)
+            rest = tail.map { String(cString: $0) } ?? ""
+            return status
+        }
+        guard status == SQLITE_OK, let statement else { throw StageFailure(errorMessage) }
+        return Statement(pointer: statement, tail: rest)
+    }
+}
+
+struct StageFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

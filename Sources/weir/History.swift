@@ -1,0 +1,147 @@
+import ArgumentParser
+import Foundation
+import WeirCore
+import WeirStages
+
+/// `weir history`: past runs, or one run's stages, from the ledger.
+struct History: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List past runs from the ledger, or the stages of one run.")
+
+    @Argument(help: "A run id (or its prefix): show that run's stages.")
+    var runID: String?
+
+    @Option(help: "Only runs of this pipeline file.")
+    var pipeline: String?
+
+    @Option(help: "How many runs to list.")
+    var limit = 20
+
+    @Option(help: "The state directory. Default: $WEIR_STATE_DIR or .weir")
+    var stateDir: String?
+
+    @Flag(help: "Print JSON Lines.")
+    var json = false
+
+    func run() throws {
+        let workspace = try Workspace(root: Workspace.defaultRoot(stateDir))
+        if let id = runID {
+            guard let record = try workspace.ledger.run(id: id) else { throw UsageError("no run '\(id)' in \(workspace.root)") }
+            let stages = try workspace.ledger.stageRuns(runID: record.id)
+            if json {
+                for stage in stages {
+                    var fields = ["\"run_id\":\"\(record.id)\"", "\"stage\":\(CanonicalJSON.string(stage.stage))",
+                                  "\"type\":\(CanonicalJSON.string(stage.type))", "\"status\":\"\(stage.status)\"",
+                                  "\"attempts\":\(stage.attempts)"]
+                    if let value = stage.startedAt { fields.append("\"started_at\":\(String(format: "%.6f", value))") }
+                    if let value = stage.finishedAt { fields.append("\"finished_at\":\(String(format: "%.6f", value))") }
+                    if let value = stage.seconds { fields.append("\"seconds\":\(value.json)") }
+                    if let value = stage.key { fields.append("\"key\":\"\(value)\"") }
+                    if let value = stage.outputsJSON { fields.append("\"outputs\":\(value)") }
+                    if let value = stage.reason { fields.append("\"reason\":\(CanonicalJSON.string(value))") }
+                    if let value = stage.error { fields.append("\"error\":\(CanonicalJSON.string(value))") }
+                    Output.line("{" + fields.joined(separator: ",") + "}")
+                }
+                return
+            }
+            Output.line("run \(record.id) of '\(record.pipeline)' (\(record.pipelineFile)): \(status(record))")
+            Output.line("  \(record.command)\n")
+            let rows = stages.map { [$0.stage, $0.status, $0.seconds.map(Terminal.seconds) ?? "", $0.reason ?? "", $0.error ?? ""] }
+            Output.line(Terminal.table(["STAGE", "STATUS", "TIME", "WHY", "ERROR"], rows))
+            return
+        }
+        let identity = pipeline.map { URL(fileURLWithPath: $0).standardizedFileURL.resolvingSymlinksInPath().path }
+        let runs = try workspace.ledger.runs(pipelineFile: identity, limit: limit)
+        if json {
+            for record in runs {
+                let counts = ["ran", "cached", "failed", "skipped"].map { "\"\($0)\":\(record.counts[$0] ?? 0)" }.joined(separator: ",")
+                Output.line("{\"run_id\":\"\(record.id)\",\"pipeline\":\(CanonicalJSON.string(record.pipeline)),\"status\":\"\(status(record))\","
+                            + "\"started_at\":\(String(format: "%.3f", record.startedAt)),\"seconds\":\((record.finishedAt.map { $0 - record.startedAt } ?? .nan).json),\"counts\":{\(counts)}}")
+            }
+            return
+        }
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        let rows = runs.map { record -> [String] in
+            [record.id, record.pipeline, formatter.string(from: Date(timeIntervalSince1970: record.startedAt)),
+             record.finishedAt.map { Terminal.seconds($0 - record.startedAt) } ?? "", status(record),
+             "\(record.counts["ran"] ?? 0)/\(record.counts["cached"] ?? 0)/\(record.counts["failed"] ?? 0)/\(record.counts["skipped"] ?? 0)"]
+        }
+        Output.line(Terminal.table(["RUN", "PIPELINE", "STARTED", "TIME", "STATUS", "RAN/CACHED/FAILED/SKIPPED"], rows))
+    }
+
+    /// A run still marked running whose process is gone was interrupted (killed or crashed).
+    func status(_ record: RunRecord) -> String {
+        if record.status == "running" && kill(Int32(record.pid), 0) != 0 && errno == ESRCH { return "interrupted" }
+        return record.status
+    }
+}
+
+/// `weir stages`: every stage type with its parameters, defaults and ports.
+struct Stages: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List every stage type with its parameters, defaults and ports.")
+
+    @Argument(help: "Only this stage type.")
+    var type: String?
+
+    func run() throws {
+        let registry = WeirStagesRegistry.registry
+        let names = type.map { [$0] } ?? registry.names
+        for name in names {
+            guard let stageType = registry[name] else {
+                throw UsageError("unknown stage type '\(name)'" + (Suggest.didYouMean(name, in: registry.names).map { "; \($0)" } ?? ""))
+            }
+            let inputs: String
+            switch stageType.inputs {
+            case .none: inputs = "none (a source)"
+            case .one: inputs = "one (`input: stage`)"
+            case .many: inputs = "one or more (`inputs: [stage, ...]`)"
+            }
+            Output.line("\(stageType.name)  (version \(stageType.version))\n  \(stageType.summary)")
+            Output.line("  inputs: \(inputs)    outputs: \(stageType.outputs.isEmpty ? "none (writes outside the store)" : stageType.outputs.joined(separator: ", "))")
+            let rows = stageType.params.map { spec in
+                ["    " + spec.name, spec.kind.description, spec.required ? "required" : (spec.defaultValue.map { "default \($0)" } ?? "optional"), spec.help]
+            }
+            if !rows.isEmpty { Output.line(Terminal.table(["    PARAM", "TYPE", "DEFAULT", "MEANING"], rows)) }
+            Output.line("")
+        }
+    }
+}
+
+/// `weir cache gc`: drop what no cache entry references.
+struct Cache: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Manage the object store.", subcommands: [GC.self])
+
+    struct GC: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "gc",
+            abstract: "Remove objects no cache entry references, and temporary files of dead runs.",
+            discussion: "With --prune, first forget cache entries that are not the current output of some pipeline's stage (older parameter variants), so their objects go too."
+        )
+
+        @Option(help: "The state directory. Default: $WEIR_STATE_DIR or .weir")
+        var stateDir: String?
+
+        @Flag(help: "Also drop cache entries that are not the latest output of any pipeline stage.")
+        var prune = false
+
+        func run() throws {
+            let workspace = try Workspace(root: Workspace.defaultRoot(stateDir))
+            var dropped = 0
+            if prune { dropped = try workspace.ledger.pruneEntries() }
+            let referenced = try workspace.ledger.referencedDigests()
+            var removed = 0, bytes = 0
+            for object in workspace.store.allObjects() where !referenced.contains(object.digest) {
+                workspace.store.remove(object.digest)
+                removed += 1
+                bytes += object.bytes
+            }
+            let temporaries = workspace.store.removeOrphanTemporaries()
+            Output.line("removed \(removed) object\(removed == 1 ? "" : "s") (\(Terminal.count(bytes)) bytes), \(temporaries) temporary file\(temporaries == 1 ? "" : "s")"
+                        + (prune ? ", \(dropped) cache entr\(dropped == 1 ? "y" : "ies")" : ""))
+        }
+    }
+}
+
+enum WeirStagesRegistry {
+    static var registry: StageRegistry { BuiltinStages.registry }
+}

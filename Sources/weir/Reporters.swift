@@ -1,0 +1,127 @@
+import Foundation
+import WeirCore
+
+/// Writes to standard output without Foundation's buffering surprises, flushing per line so
+/// a scheduler reading the pipe sees events as they happen.
+struct Output {
+    static func line(_ text: String) {
+        var text = text + "\n"
+        text.withUTF8 { buffer in
+            var done = 0
+            while done < buffer.count {
+                let n = write(STDOUT_FILENO, buffer.baseAddress! + done, buffer.count - done)
+                if n <= 0 { if errno == EINTR { continue }; return }
+                done += n
+            }
+        }
+    }
+}
+
+/// `--json`: one JSON object per event, a stable interface for schedulers and monitors.
+final class JSONReporter: RunReporter {
+    func runStarted(runID: String, pipeline: String, stages: Int) {
+        Output.line("{\"event\":\"run_started\",\"run_id\":\(CanonicalJSON.string(runID)),\"pipeline\":\(CanonicalJSON.string(pipeline)),\"stages\":\(stages)}")
+    }
+
+    func stageStarted(_ stage: String, reason: String) {
+        Output.line("{\"event\":\"stage_started\",\"stage\":\(CanonicalJSON.string(stage)),\"reason\":\(CanonicalJSON.string(reason))}")
+    }
+
+    func stageRetrying(_ stage: String, attempt: Int, error: String, delay: Double) {
+        Output.line("{\"event\":\"stage_retrying\",\"stage\":\(CanonicalJSON.string(stage)),\"attempt\":\(attempt),\"error\":\(CanonicalJSON.string(error)),\"delay\":\(delay.json)}")
+    }
+
+    func stageFinished(_ outcome: StageOutcome) {
+        var fields = ["\"event\":\"stage_finished\"", "\"stage\":\(CanonicalJSON.string(outcome.stage))",
+                      "\"status\":\"\(outcome.status.rawValue)\"", "\"seconds\":\(outcome.seconds.json)"]
+        if !outcome.outputs.isEmpty {
+            fields.append("\"rows\":{" + outcome.outputs.map { "\(CanonicalJSON.string($0.port)):\($0.rows)" }.joined(separator: ",") + "}")
+        }
+        if let digest = outcome.digest { fields.append("\"digest\":\"\(digest)\"") }
+        if let reason = outcome.reason, !reason.isEmpty { fields.append("\"reason\":\(CanonicalJSON.string(reason))") }
+        if let error = outcome.error { fields.append("\"error\":\(CanonicalJSON.string(error))") }
+        if !outcome.notes.isEmpty { fields.append("\"notes\":[" + outcome.notes.map(CanonicalJSON.string).joined(separator: ",") + "]") }
+        Output.line("{" + fields.joined(separator: ",") + "}")
+    }
+
+    func runFinished(_ summary: RunSummary) {
+        let counts = ["ran", "cached", "failed", "skipped"].map { "\"\($0)\":\(summary.counts[$0] ?? 0)" }.joined(separator: ",")
+        Output.line("{\"event\":\"run_finished\",\"run_id\":\(CanonicalJSON.string(summary.runID)),\"status\":\"\(summary.status)\",\"seconds\":\(summary.seconds.json),\"counts\":{\(counts)}}")
+    }
+}
+
+/// Human output: one line per event (on a terminal, plus a live line of the running stages),
+/// and the summary table at the end.
+final class TextReporter: RunReporter {
+    let live: Bool
+    private var statusShown = false
+
+    init(live: Bool) { self.live = live }
+
+    private func emit(_ text: String) {
+        if statusShown {
+            Output.lineRaw("\r\u{1B}[K")
+            statusShown = false
+        }
+        Output.line(text)
+    }
+
+    func runStarted(runID: String, pipeline: String, stages: Int) {
+        emit("weir: run \(runID) of pipeline '\(pipeline)': \(stages) stage\(stages == 1 ? "" : "s")")
+    }
+
+    func stageStarted(_ stage: String, reason: String) {
+        emit("  start    \(stage)  (\(reason))")
+    }
+
+    func stageRetrying(_ stage: String, attempt: Int, error: String, delay: Double) {
+        emit("  retry    \(stage)  attempt \(attempt) failed: \(error); again in \(Terminal.seconds(delay))")
+    }
+
+    func stageFinished(_ outcome: StageOutcome) {
+        var line = "  " + outcome.status.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0) + " " + outcome.stage
+        switch outcome.status {
+        case .ran:
+            line += "  \(Terminal.seconds(outcome.seconds))"
+            if !outcome.outputs.isEmpty { line += "  " + rows(outcome) }
+        case .failed:
+            line += "  \(Terminal.seconds(outcome.seconds))  error: \(outcome.error ?? "")"
+        case .skipped:
+            if let reason = outcome.reason { line += "  (\(reason))" }
+        case .cached: break
+        }
+        emit(line)
+        for note in outcome.notes { emit("           \(outcome.stage): \(note)") }
+    }
+
+    func tick(running: [(stage: String, seconds: Double)]) {
+        guard live else { return }
+        let text = "  running: " + running.map { "\($0.stage) \(Terminal.seconds($0.seconds))" }.joined(separator: ", ")
+        Output.lineRaw("\r\u{1B}[K" + text)
+        statusShown = true
+    }
+
+    func runFinished(_ summary: RunSummary) {
+        let rows = summary.outcomes.map { outcome in
+            [outcome.stage, outcome.status.rawValue, outcome.status == .ran || outcome.status == .failed ? Terminal.seconds(outcome.seconds) : "",
+             outcome.outputs.isEmpty ? "" : self.rows(outcome), outcome.digest.map { String($0.prefix(12)) } ?? ""]
+        }
+        emit("")
+        emit(Terminal.table(["STAGE", "STATUS", "TIME", "ROWS", "DIGEST"], rows, rightAligned: [2, 3]))
+        let counts = summary.counts
+        emit("\nrun \(summary.status) in \(Terminal.seconds(summary.seconds)): \(counts["ran"] ?? 0) ran, \(counts["cached"] ?? 0) cached, "
+             + "\(counts["failed"] ?? 0) failed, \(counts["skipped"] ?? 0) skipped")
+    }
+
+    private func rows(_ outcome: StageOutcome) -> String {
+        if outcome.outputs.count == 1 { return Terminal.count(outcome.outputs[0].rows) }
+        return outcome.outputs.map { "\($0.port)=\(Terminal.count($0.rows))" }.joined(separator: " ")
+    }
+}
+
+extension Output {
+    static func lineRaw(_ text: String) {
+        var text = text
+        text.withUTF8 { buffer in _ = write(STDOUT_FILENO, buffer.baseAddress!, buffer.count) }
+    }
+}

@@ -1,0 +1,104 @@
+import ArgumentParser
+import Foundation
+import WeirCore
+import WeirStages
+import WeirTable
+
+/// `weir run`: plan, then run what is not cached, in parallel, and record it all.
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a pipeline: every stage whose output is not cached, in parallel.",
+        discussion: "Exit status: 0 when every stage ran or was cached, 1 when a stage failed, 2 when the pipeline or the command line is invalid (or the pipeline is already running)."
+    )
+
+    @OptionGroup var options: PipelineOptions
+    @OptionGroup var selection: SelectionOptions
+
+    @Option(name: .shortAndLong, help: "Stages to run at once. Default: the number of cores.")
+    var jobs: Int?
+
+    @Flag(help: "Stop starting stages after the first failure.")
+    var failFast = false
+
+    @Flag(help: "Run the stages that failed in the pipeline's last run, and their downstream.")
+    var retryFailed = false
+
+    @Flag(help: "Wait for a run of the same pipeline that holds the lock, instead of exiting 2.")
+    var wait = false
+
+    @Flag(help: "Print the plan and do nothing (same as weir plan).")
+    var dryRun = false
+
+    @Flag(help: "Print JSON Lines events instead of text.")
+    var json = false
+
+    func validate() throws {
+        if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        if retryFailed && !selection.select.isEmpty { throw ValidationError("--retry-failed chooses the stages itself; drop --select") }
+    }
+
+    func run() throws {
+        if dryRun {
+            var plan = Plan_(options: _options, selection: _selection)
+            plan.json = json
+            return try plan.run()
+        }
+        let pipeline = try options.load()
+        let identity = options.pipelineIdentity
+        let workspace = try options.workspace()
+        _ = workspace.store.removeOrphanTemporaries()
+
+        var selectionPatterns = selection.selection
+        if retryFailed {
+            guard let last = try workspace.ledger.runs(pipelineFile: identity, limit: 1).first else {
+                throw UsageError("--retry-failed: pipeline '\(pipeline.name)' has no runs in \(workspace.root)")
+            }
+            let failed = try workspace.ledger.stageRuns(runID: last.id).filter { $0.status == "failed" }.map(\.stage)
+            guard !failed.isEmpty else {
+                Output.line("weir: the last run (\(last.id)) had no failed stages; nothing to retry")
+                return
+            }
+            selectionPatterns = Selection(include: failed.filter { pipeline.stage($0) != nil }.map { $0 + "+" }, exclude: selection.exclude)
+        }
+        let selected = try selectionPatterns.resolve(in: pipeline)
+
+        let lock = PipelineLock(stateDirectory: workspace.root, pipelineName: pipeline.name, pipelineFile: identity)
+        do {
+            try lock.acquire(pipeline: pipeline.name, wait: wait)
+        } catch let held as PipelineLock.Held {
+            throw UsageError("weir: \(held)")
+        }
+        defer { lock.release() }
+
+        let memo = StageMemo()
+        let (plan, cache) = try makePlan(pipeline, identity: identity, workspace: workspace,
+                                         forced: selection.force ? selected : [], memo: memo)
+        let missing = Scheduler.missingUpstream(plan: plan, selected: selected)
+        if !missing.isEmpty {
+            let lines = missing.map { "stage '\($0.stage)' reads '\($0.upstream)', which is not selected and has no cached output for its current key" }
+            let adds = Set(missing.map(\.upstream)).sorted().map { "--select \($0)" }.joined(separator: " ")
+            throw UsageError(lines.joined(separator: "\n") + "\n  hint: add it (\(adds)) or select with its upstream (--select +\(missing[0].stage))")
+        }
+
+        let runID = Workspace.newRunID()
+        let command = (["weir"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
+        try workspace.ledger.startRun(RunRecord(id: runID, pipeline: pipeline.name, pipelineFile: identity,
+                                                startedAt: Date().timeIntervalSince1970, pid: Int(getpid()), command: command))
+        let reporter: any RunReporter = json ? JSONReporter() : TextReporter(live: Terminal.isInteractive)
+        let scheduler = Scheduler(plan: plan, selected: selected,
+                                  options: RunOptions(jobs: jobs ?? Parallel.coreCount, failFast: failFast, forced: selection.force ? selected : []),
+                                  cache: cache, store: workspace.store, ledger: workspace.ledger, runID: runID,
+                                  runDirectory: workspace.runDirectory(runID), memo: memo, reporter: reporter)
+        let summary = scheduler.run()
+        try workspace.ledger.finishRun(id: runID, status: summary.status, finishedAt: Date().timeIntervalSince1970, counts: summary.counts)
+        if summary.failed {
+            if !json {
+                let failed = summary.outcomes.filter { $0.status == .failed }.map(\.stage)
+                let rerun = (["weir run", options.pipeline] + failed.map { "--select \($0)+" }).joined(separator: " ")
+                Output.line("\nre-run the failed stages and their downstream with:\n  \(rerun)\nor: weir run \(options.pipeline) --retry-failed")
+                Output.line("logs: \(workspace.runDirectory(runID))")
+            }
+            throw ExitCode(1)
+        }
+    }
+}

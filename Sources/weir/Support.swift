@@ -1,0 +1,104 @@
+import ArgumentParser
+import Foundation
+import WeirCore
+import WeirStages
+import WeirTable
+
+/// Options every pipeline command takes.
+struct PipelineOptions: ParsableArguments {
+    @Argument(help: "The pipeline file (YAML).")
+    var pipeline: String
+
+    @Option(name: .customLong("param"), help: ArgumentHelp("Override a pipeline parameter, as name=value. Repeatable.", valueName: "name=value"))
+    var params: [String] = []
+
+    @Option(help: "The state directory (cache, ledger, runs). Default: $WEIR_STATE_DIR or .weir")
+    var stateDir: String?
+
+    /// Loads and checks the pipeline; diagnostics become exit 2.
+    func load() throws -> Pipeline {
+        var overrides: [String: String] = [:]
+        for item in params {
+            guard let eq = item.firstIndex(of: "="), eq != item.startIndex else {
+                throw ValidationError("--param expects name=value, got '\(item)'")
+            }
+            overrides[String(item[..<eq])] = String(item[item.index(after: eq)...])
+        }
+        return try PipelineLoader(registry: BuiltinStages.registry, overrides: overrides).load(path: pipeline)
+    }
+
+    /// The pipeline file's absolute path: its identity in the ledger and the lock.
+    var pipelineIdentity: String {
+        let url = URL(fileURLWithPath: pipeline).standardizedFileURL
+        return (try? FileManager.default.destinationOfSymbolicLink(atPath: url.path)) ?? url.resolvingSymlinksInPath().path
+    }
+
+    func workspace() throws -> Workspace { try Workspace(root: Workspace.defaultRoot(stateDir)) }
+}
+
+/// Selection flags shared by `run` and `plan`.
+struct SelectionOptions: ParsableArguments {
+    @Option(name: [.customShort("s"), .long], help: ArgumentHelp("Stages to act on: name, +name (with its upstream), name+ (with its downstream). Repeatable.", valueName: "stage"))
+    var select: [String] = []
+
+    @Option(help: ArgumentHelp("Stages to leave out, in the same forms as --select. Repeatable.", valueName: "stage"))
+    var exclude: [String] = []
+
+    @Flag(help: "Ignore the cache for the selected stages.")
+    var force = false
+
+    var selection: Selection { Selection(include: select, exclude: exclude) }
+}
+
+enum Terminal {
+    static var isInteractive: Bool { isatty(STDOUT_FILENO) != 0 && ProcessInfo.processInfo.environment["TERM"] != "dumb" }
+
+    static func error(_ text: String) {
+        FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+    }
+
+    /// Pads cells into aligned columns.
+    static func table(_ header: [String], _ rows: [[String]], rightAligned: Set<Int> = []) -> String {
+        let all = [header] + rows
+        let widths = header.indices.map { i in all.map { $0.indices.contains(i) ? $0[i].count : 0 }.max() ?? 0 }
+        return all.map { row in
+            row.indices.map { i in
+                let cell = row[i]
+                let pad = String(repeating: " ", count: max(0, widths[i] - cell.count))
+                if i == row.count - 1 && !rightAligned.contains(i) { return cell }
+                return rightAligned.contains(i) ? pad + cell : cell + pad
+            }.joined(separator: "  ")
+        }.joined(separator: "\n")
+    }
+
+    static func seconds(_ value: Double) -> String {
+        value < 10 ? String(format: "%.2fs", value) : value < 600 ? String(format: "%.1fs", value) : String(format: "%.0fm", value / 60)
+    }
+
+    static func count(_ value: Int) -> String {
+        let digits = String(value)
+        var out = ""
+        for (i, ch) in digits.reversed().enumerated() {
+            if i > 0 && i % 3 == 0 && ch != "-" { out.append(",") }
+            out.append(ch)
+        }
+        return String(out.reversed())
+    }
+}
+
+/// Errors that mean "the pipeline or the command line is invalid": exit 2.
+struct UsageError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Builds the plan of a loaded pipeline against the workspace's cache.
+func makePlan(_ pipeline: Pipeline, identity: String, workspace: Workspace, forced: Set<String> = [], memo: StageMemo = StageMemo()) throws -> (Plan, CacheView) {
+    let cache = try CacheView(ledger: workspace.ledger, store: workspace.store, pipelineFile: identity)
+    let planner = Planner(registry: BuiltinStages.registry, cache: cache, files: StatCache(ledger: workspace.ledger), memo: memo, forced: forced)
+    return (try planner.plan(pipeline), cache)
+}
+
+extension Double {
+    var json: String { isFinite ? String(format: "%.3f", self) : "null" }
+}
