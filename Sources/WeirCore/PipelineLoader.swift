@@ -21,13 +21,34 @@ public struct PipelineLoader {
     static let engineKeys = ["type", "input", "inputs", "retries", "timeout", "description"]
 
     public func load(path: String) throws -> Pipeline {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw DiagnosticError([Diagnostic(at: nil, "cannot read pipeline file '\(path)'")])
-        }
-        return try load(text: String(decoding: data, as: UTF8.self), file: path)
+        let (pipeline, diagnostics) = try loadCollecting(path: path)
+        try Self.throwIfErrors(diagnostics)
+        return pipeline
     }
 
     public func load(text: String, file: String) throws -> Pipeline {
+        let (pipeline, diagnostics) = try loadCollecting(text: text, file: file)
+        try Self.throwIfErrors(diagnostics)
+        return pipeline
+    }
+
+    static func throwIfErrors(_ diagnostics: [Diagnostic]) throws {
+        var collector = DiagnosticCollector()
+        collector.append(contentsOf: diagnostics)
+        try collector.throwIfErrors()
+    }
+
+    /// Loads what can be loaded and returns it with the problems found, so a caller can go on
+    /// to check column contracts of the sound stages and report everything at once. Throws only
+    /// when nothing can be loaded (YAML syntax, not a mapping).
+    public func loadCollecting(path: String) throws -> (Pipeline, [Diagnostic]) {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw DiagnosticError([Diagnostic(at: nil, "cannot read pipeline file '\(path)'")])
+        }
+        return try loadCollecting(text: String(decoding: data, as: UTF8.self), file: path)
+    }
+
+    public func loadCollecting(text: String, file: String) throws -> (Pipeline, [Diagnostic]) {
         var diagnostics = DiagnosticCollector()
         let root: YAMLNode
         switch YAMLNode.parse(text, file: file) {
@@ -66,8 +87,7 @@ public struct PipelineLoader {
 
         guard let stagesNode = root["stages"] else {
             diagnostics.error(root.location, "the pipeline has no `stages:`")
-            try diagnostics.throwIfErrors()
-            return Pipeline(name: name, file: file, directory: directory, params: params, stages: [])
+            return (Pipeline(name: name, file: file, directory: directory, params: params, stages: []), diagnostics.diagnostics)
         }
         guard let stagePairs = stagesNode.pairs else {
             diagnostics.error(stagesNode.location, "`stages` must be a mapping of stage id to stage, found \(stagesNode.kindName)")
@@ -84,9 +104,8 @@ public struct PipelineLoader {
         }
         var pipeline = Pipeline(name: name, file: file, directory: directory, params: params, stages: stages)
         DAG.checkCycles(pipeline, &diagnostics)
-        try diagnostics.throwIfErrors()
         pipeline.stages = DAG.order(pipeline)
-        return pipeline
+        return (pipeline, diagnostics.diagnostics)
     }
 
     private func loadStage(_ pair: YAMLPair, ids: Set<String>, types: [String: any StageType], substitution: Substitution,

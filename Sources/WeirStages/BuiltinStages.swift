@@ -2,7 +2,7 @@ import WeirCore
 
 /// Every stage type this build of Weir knows.
 public enum BuiltinStages {
-    public static let all: [any StageType] = [ExtractCSV(), SQLStage(), LoadCSV(), LoadArrow()]
+    public static let all: [any StageType] = [ExtractCSV(), SQLStage(), SelectColumns(), TopRows(), LoadCSV(), LoadArrow()]
 
     public static var registry: StageRegistry { StageRegistry(all) }
 }

@@ -19,11 +19,11 @@ struct Plan_: ParsableCommand {
     var json = false
 
     func run() throws {
-        let pipeline = try options.load()
         let workspace = try options.workspace()
-        let selected = try selection.selection.resolve(in: pipeline)
-        let (plan, _) = try makePlan(pipeline, identity: options.pipelineIdentity, workspace: workspace,
-                                     forced: selection.force ? selected : [])
+        let force = selection.force, patterns = selection.selection
+        let (pipeline, plan, _) = try loadAndPlan(options, workspace: workspace,
+                                                  forced: { force ? try patterns.resolve(in: $0) : [] })
+        let selected = try patterns.resolve(in: pipeline)
         let shown = plan.stages.filter { selected.contains($0.stage.id) }
         if json {
             Output.line(Self.json(plan: plan, stages: shown))
@@ -69,9 +69,8 @@ struct Validate: ParsableCommand {
     @OptionGroup var options: PipelineOptions
 
     func run() throws {
-        let pipeline = try options.load()
         let workspace = try options.workspace()
-        _ = try makePlan(pipeline, identity: options.pipelineIdentity, workspace: workspace)
+        let (pipeline, _, _) = try loadAndPlan(options, workspace: workspace)
         Output.line("\(options.pipeline): ok: \(pipeline.stages.count) stage\(pipeline.stages.count == 1 ? "" : "s")")
     }
 }

@@ -43,9 +43,12 @@ struct Run: ParsableCommand {
             plan.json = json
             return try plan.run()
         }
-        let pipeline = try options.load()
-        let identity = options.pipelineIdentity
         let workspace = try options.workspace()
+        let (pipeline, problems) = try options.loadCollecting()
+        if problems.contains(where: { $0.severity == .error }) {
+            _ = try loadAndPlan(options, workspace: workspace)  // throws every problem, contracts included
+        }
+        let identity = options.pipelineIdentity
         _ = workspace.store.removeOrphanTemporaries()
 
         var selectionPatterns = selection.selection

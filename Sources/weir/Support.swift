@@ -17,6 +17,13 @@ struct PipelineOptions: ParsableArguments {
 
     /// Loads and checks the pipeline; diagnostics become exit 2.
     func load() throws -> Pipeline {
+        let (pipeline, problems) = try loadCollecting()
+        if problems.contains(where: { $0.severity == .error }) { throw DiagnosticError(problems) }
+        return pipeline
+    }
+
+    /// The pipeline's sound part and every problem found loading it.
+    func loadCollecting() throws -> (Pipeline, [Diagnostic]) {
         var overrides: [String: String] = [:]
         for item in params {
             guard let eq = item.firstIndex(of: "="), eq != item.startIndex else {
@@ -24,7 +31,7 @@ struct PipelineOptions: ParsableArguments {
             }
             overrides[String(item[..<eq])] = String(item[item.index(after: eq)...])
         }
-        return try PipelineLoader(registry: BuiltinStages.registry, overrides: overrides).load(path: pipeline)
+        return try PipelineLoader(registry: BuiltinStages.registry, overrides: overrides).loadCollecting(path: pipeline)
     }
 
     /// The pipeline file's absolute path: its identity in the ledger and the lock.
@@ -90,6 +97,21 @@ enum Terminal {
 struct UsageError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
+}
+
+/// Loads and plans, reporting load problems and column-contract problems together.
+func loadAndPlan(_ options: PipelineOptions, workspace: Workspace, forced: (Pipeline) throws -> Set<String> = { _ in [] },
+                 memo: StageMemo = StageMemo()) throws -> (Pipeline, Plan, CacheView) {
+    let (pipeline, problems) = try options.loadCollecting()
+    let errors = problems.filter { $0.severity == .error }
+    do {
+        let (plan, cache) = try makePlan(pipeline, identity: options.pipelineIdentity, workspace: workspace,
+                                         forced: errors.isEmpty ? try forced(pipeline) : [], memo: memo)
+        if !errors.isEmpty { throw DiagnosticError(problems) }
+        return (pipeline, plan, cache)
+    } catch let error as DiagnosticError where !errors.isEmpty && error.diagnostics != problems {
+        throw DiagnosticError(problems + error.diagnostics)
+    }
 }
 
 /// Builds the plan of a loaded pipeline against the workspace's cache.

@@ -26,7 +26,11 @@ enum Main {
         } catch let code as ExitCode {
             exit(code.rawValue)
         } catch let error as DiagnosticError {
-            Terminal.error(error.description)
+            let sorted = error.diagnostics.enumerated().sorted {
+                ($0.element.location ?? SourceLocation(file: "", line: 0, column: 0), $0.offset)
+                    < ($1.element.location ?? SourceLocation(file: "", line: 0, column: 0), $1.offset)
+            }.map(\.element)
+            Terminal.error(DiagnosticError(sorted).description)
             let count = error.errors.count
             Terminal.error("\(count) error\(count == 1 ? "" : "s")")
             exit(2)

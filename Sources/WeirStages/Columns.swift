@@ -1,0 +1,89 @@
+import WeirCore
+import WeirTable
+
+/// `select`: keep (and order) some columns of the input, optionally renaming them.
+public struct SelectColumns: StageType {
+    public let name = "select"
+    public let version = "1"
+    public let summary = "Keep the named columns of the input, in that order, optionally renamed."
+    public let inputs = InputArity.one
+    public let params: [ParamSpec] = [
+        ParamSpec("columns", .columns(types: []), required: true, help: "the columns to keep, in order"),
+        ParamSpec("rename", .any, help: "a mapping of old name: new name"),
+    ]
+
+    public init() {}
+
+    public func outputSchemas(_ context: inout PlanContext) -> [String: Schema] {
+        let names = context.param("columns")?.strings ?? []
+        var fields: [Field] = []
+        for name in names {
+            if let field = context.column(named: name, param: "columns") { fields.append(field) }
+        }
+        let renames = renames(context.param("rename"))
+        for old in renames.keys where !names.contains(old) {
+            context.error("rename", "\(context.stage.id).rename names column '\(old)', which `columns` does not keep",
+                          hint: Suggest.didYouMean(old, in: names))
+        }
+        fields = fields.map { Field(renames[$0.name] ?? $0.name, $0.type) }
+        let finalNames = fields.map(\.name)
+        if let duplicate = finalNames.first(where: { name in finalNames.filter { $0 == name }.count > 1 }) {
+            context.error("columns", "\(context.stage.id) would produce two columns named '\(duplicate)'")
+        }
+        return ["out": Schema(fields)]
+    }
+
+    func renames(_ value: ParamValue?) -> [String: String] {
+        guard case .map(let map)? = value else { return [:] }
+        return map.compactMapValues(\.string)
+    }
+
+    public func run(_ context: RunContext) throws -> [String: Table] {
+        let names = context.param("columns")?.strings ?? []
+        let selected = try context.inputs[0].select(names)
+        let renames = renames(context.param("rename"))
+        let fields = selected.schema.fields.map { Field(renames[$0.name] ?? $0.name, $0.type) }
+        return ["out": try Table(schema: Schema(fields), columns: selected.columns, rowCount: selected.rowCount)]
+    }
+}
+
+/// `top`: the first `n` rows by a numeric column (largest first unless `ascending`); ties keep
+/// input order, as pandas' `nlargest(keep='first')` does; nulls never rank.
+public struct TopRows: StageType {
+    public let name = "top"
+    public let version = "1"
+    public let summary = "The n rows with the largest (or smallest) values of a numeric column."
+    public let inputs = InputArity.one
+    public let params: [ParamSpec] = [
+        ParamSpec("by", .column(types: [.int64, .float64]), required: true, help: "the numeric column to rank by"),
+        ParamSpec("n", .int, default: .int(10), help: "how many rows to keep"),
+        ParamSpec("ascending", .bool, default: .bool(false), help: "smallest first instead of largest"),
+    ]
+
+    public init() {}
+
+    public func outputSchemas(_ context: inout PlanContext) -> [String: Schema] {
+        context.column("by", types: [.int64, .float64])
+        if let n = context.param("n")?.int, n < 0 { context.error("n", "\(context.stage.id).n must be ≥ 0, got \(n)") }
+        return ["out": context.inputSchemas.first ?? Schema([])]
+    }
+
+    public func run(_ context: RunContext) throws -> [String: Table] {
+        let table = context.inputs[0]
+        guard let by = context.param("by")?.string, let column = table.column(by) else { throw StageError("no column to rank by", param: "by") }
+        let n = context.param("n")?.int ?? 10
+        let ascending = context.param("ascending")?.bool ?? false
+        var rows = (0..<table.rowCount).filter { !column.isNull($0) && !(column.double(at: $0)?.isNaN ?? true) }
+        let values = rows.map { column.double(at: $0)! }
+        var order = Array(rows.indices)
+        // A stable sort keeps input order among equal values.
+        order.sort { ascending ? (values[$0], $0) < (values[$1], $1) : (values[$0] > values[$1] || (values[$0] == values[$1] && $0 < $1)) }
+        rows = order.prefix(n).map { rows[$0] }
+        let columns = table.columns.map { source -> Column in
+            let builder = ColumnBuilder(source.type, capacity: rows.count)
+            for row in rows { builder.append(from: source, at: row) }
+            return builder.finish()
+        }
+        return ["out": try Table(schema: table.schema, columns: columns, rowCount: rows.count)]
+    }
+}

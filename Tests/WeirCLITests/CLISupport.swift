@@ -1,0 +1,102 @@
+import Foundation
+import Testing
+
+/// Runs the built `weir` binary, as a user would, in a scratch folder with its own state.
+struct WeirProcess {
+    /// `.build/<triple>/debug/weir`, next to the test bundle; `WEIR_BIN` overrides.
+    static let binary: String = {
+        if let explicit = ProcessInfo.processInfo.environment["WEIR_BIN"] { return explicit }
+        let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        return bundle.appendingPathComponent("weir").path
+    }()
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+        /// The `--json` events, parsed.
+        var events: [[String: Any]] {
+            stdout.split(separator: "\n").compactMap {
+                try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+            }
+        }
+        /// stage -> status from `stage_finished` events.
+        var statuses: [String: String] {
+            var result: [String: String] = [:]
+            for event in events where event["event"] as? String == "stage_finished" {
+                result[event["stage"] as! String] = event["status"] as? String
+            }
+            return result
+        }
+        func stages(_ status: String) -> Set<String> { Set(statuses.filter { $0.value == status }.keys) }
+    }
+
+    let directory: String
+    var environment: [String: String] = [:]
+
+    init() throws {
+        directory = NSTemporaryDirectory() + "weir-cli-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    }
+
+    func write(_ name: String, _ text: String) throws {
+        let path = directory + "/" + name
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try text.write(toFile: path, atomically: false, encoding: .utf8)
+    }
+
+    func read(_ name: String) throws -> String { try String(contentsOfFile: directory + "/" + name, encoding: .utf8) }
+
+    func process(_ arguments: [String], stdout: String, stderr: String) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        var env = ProcessInfo.processInfo.environment
+        env.removeValue(forKey: "WEIR_STATE_DIR")
+        for (key, value) in environment { env[key] = value }
+        process.environment = env
+        _ = FileManager.default.createFile(atPath: stdout, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderr, contents: nil)
+        process.standardOutput = FileHandle(forWritingAtPath: stdout)
+        process.standardError = FileHandle(forWritingAtPath: stderr)
+        return process
+    }
+
+    @discardableResult
+    func run(_ arguments: String...) throws -> Result { try run(arguments) }
+
+    @discardableResult
+    func run(_ arguments: [String]) throws -> Result {
+        let id = UUID().uuidString
+        let out = "\(directory)/.out-\(id)", err = "\(directory)/.err-\(id)"
+        let process = try process(arguments, stdout: out, stderr: err)
+        try process.run()
+        process.waitUntilExit()
+        defer { try? FileManager.default.removeItem(atPath: out); try? FileManager.default.removeItem(atPath: err) }
+        return Result(status: process.terminationStatus, stdout: try String(contentsOfFile: out, encoding: .utf8),
+                      stderr: try String(contentsOfFile: err, encoding: .utf8))
+    }
+
+    /// Starts `weir` in the background; its stdout goes to `output` (relative to the folder).
+    func start(_ arguments: [String], output: String) throws -> Process {
+        let process = try process(arguments, stdout: directory + "/" + output, stderr: directory + "/" + output + ".err")
+        try process.run()
+        return process
+    }
+
+    /// Polls until `file` contains `text` (10 s at most).
+    func waitFor(_ text: String, in file: String) throws -> Bool {
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            if let content = try? read(file), content.contains(text) { return true }
+            usleep(20_000)
+        }
+        return false
+    }
+}
+
+/// A query SQLite takes a while over (about half a second), for overlap and kill tests.
+func slowQuery(_ table: String, _ count: Int = 3_000_000) -> String {
+    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < \(count)) SELECT (SELECT count(*) FROM \(table)) AS n, sum(x) AS s FROM c"
+}
