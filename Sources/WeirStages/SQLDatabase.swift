@@ -38,7 +38,25 @@ final class SQLDatabase {
         }
     }
 
-    deinit { sqlite3_close_v2(handle) }
+    deinit {
+        sqlite3_close_v2(handle)
+        budget?.deallocate()
+    }
+
+    private var budget: UnsafeMutablePointer<Int>?
+
+    /// Interrupts any statement after about `units` thousand virtual-machine steps, so planning
+    /// never runs a query that generates its own data for long.
+    func limitWork(thousandsOfSteps units: Int) {
+        let pointer = UnsafeMutablePointer<Int>.allocate(capacity: 1)
+        pointer.initialize(to: units)
+        budget = pointer
+        sqlite3_progress_handler(handle, 1000, { context in
+            guard let remaining = context?.assumingMemoryBound(to: Int.self) else { return 0 }
+            remaining.pointee -= 1
+            return remaining.pointee < 0 ? 1 : 0
+        }, pointer)
+    }
 
     var errorMessage: String { String(cString: sqlite3_errmsg(handle)) }
 

@@ -114,6 +114,7 @@ public struct SQLStage: StageType {
         var types: [Int: DataType] = [:]
         for large in [false, true] {
             let database = try SQLDatabase()
+            database.limitWork(thousandsOfSteps: 5_000)
             for (name, schema) in zip(names, schemas) {
                 try database.createTable(name, schema: schema)
                 guard schema.count > 0 else { continue }
