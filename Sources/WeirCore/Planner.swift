@@ -147,17 +147,25 @@ public struct Planner {
                 reason = "upstream runs first: " + pending.joined(separator: ", ")
             }
 
+            // A cached stage ran with these very inputs, parameters and code, so its contracts
+            // held then and its schemas are the stored ones: no need to plan it again (for a
+            // source, no need to read it).
             var cachedSchemas: [String: Schema]?
-            if let entry, type.inputs == .none {
+            if let entry {
                 var schemas: [String: Schema] = [:]
                 for output in entry.outputs { schemas[output.port] = output.schema }
-                cachedSchemas = schemas.count == type.outputs.count ? schemas : nil
+                cachedSchemas = Set(schemas.keys) == Set(type.outputs) ? schemas : nil
             }
-            var context = PlanContext(stage: stage, inputSchemas: inputSchemas, pipelineDirectory: pipeline.directory,
-                                      cachedSchemas: cachedSchemas, memo: memo)
-            let schemas = type.outputSchemas(&context)
-            diagnostics.append(contentsOf: context.diagnostics.diagnostics)
-            guard !context.diagnostics.hasErrors else { continue }
+            let schemas: [String: Schema]
+            if let cachedSchemas {
+                schemas = cachedSchemas
+            } else {
+                var context = PlanContext(stage: stage, inputSchemas: inputSchemas, pipelineDirectory: pipeline.directory,
+                                          cachedSchemas: nil, memo: memo)
+                schemas = type.outputSchemas(&context)
+                diagnostics.append(contentsOf: context.diagnostics.diagnostics)
+                guard !context.diagnostics.hasErrors else { continue }
+            }
 
             let plan = StagePlan(stage: stage, type: type, schemas: schemas, material: material, entry: entry,
                                  status: entry == nil ? .run : .cached, reason: reason, sources: sources)
