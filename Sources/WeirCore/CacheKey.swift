@@ -107,6 +107,10 @@ public enum CanonicalJSON {
     }
 
     public static func string(_ text: String) -> String {
+        // Most names and digests need no escaping: copy them whole.
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            return "\"" + text + "\""
+        }
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {

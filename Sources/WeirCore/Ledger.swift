@@ -255,12 +255,10 @@ public struct CacheOutput: Sendable, Hashable {
     }
 
     public init(port: String, digest: String, rows: Int, schema: Schema) {
-        self.init(port: port, digest: digest, rows: rows, schemaJSON: String(decoding: (try? JSONEncoder.sorted.encode(schema.fields)) ?? Data(), as: UTF8.self))
+        self.init(port: port, digest: digest, rows: rows, schemaJSON: SchemaJSON.encode(schema))
     }
 
-    public var schema: Schema? {
-        (try? JSONDecoder().decode([Field].self, from: Data(schemaJSON.utf8))).map(Schema.init)
-    }
+    public var schema: Schema? { SchemaJSON.decode(schemaJSON) }
 }
 
 public struct StageState: Sendable {
@@ -368,5 +366,61 @@ extension JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return encoder
+    }
+}
+
+/// Schemas in the ledger: `[{"name":"x","type":"int64"},…]`. Read by hand, because a fully
+/// cached plan of a thousand stages reads a thousand of them and JSONDecoder costs more than
+/// the rest of the lookup.
+enum SchemaJSON {
+    static func encode(_ schema: Schema) -> String {
+        "[" + schema.fields.map { "{\"name\":\(CanonicalJSON.string($0.name)),\"type\":\"\($0.type.rawValue)\"}" }.joined(separator: ",") + "]"
+    }
+
+    static func decode(_ text: String) -> Schema? {
+        if let fast = parse(Array(text.utf8)) { return Schema(fast) }
+        return (try? JSONDecoder().decode([Field].self, from: Data(text.utf8))).map(Schema.init)
+    }
+
+    private static func parse(_ b: [UInt8]) -> [Field]? {
+        var i = 0
+        func expect(_ literal: String) -> Bool {
+            for byte in literal.utf8 {
+                guard i < b.count, b[i] == byte else { return false }
+                i += 1
+            }
+            return true
+        }
+        func string() -> String? {
+            guard i < b.count, b[i] == UInt8(ascii: "\"") else { return nil }
+            i += 1
+            var bytes: [UInt8] = []
+            while i < b.count {
+                let c = b[i]
+                i += 1
+                if c == UInt8(ascii: "\"") { return String(decoding: bytes, as: UTF8.self) }
+                if c != UInt8(ascii: "\\") { bytes.append(c); continue }
+                guard i < b.count else { return nil }
+                let e = b[i]
+                i += 1
+                switch e {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): bytes.append(e)
+                case UInt8(ascii: "n"): bytes.append(10)
+                case UInt8(ascii: "r"): bytes.append(13)
+                case UInt8(ascii: "t"): bytes.append(9)
+                default: return nil  // \u and the rest: leave to JSONDecoder
+                }
+            }
+            return nil
+        }
+        var fields: [Field] = []
+        guard expect("[") else { return nil }
+        if expect("]") { return i == b.count ? [] : nil }
+        repeat {
+            guard expect("{\"name\":"), let name = string(), expect(",\"type\":"), let type = string(),
+                  let dataType = DataType(rawValue: type), expect("}") else { return nil }
+            fields.append(Field(name, dataType))
+        } while expect(",")
+        return expect("]") && i == b.count ? fields : nil
     }
 }

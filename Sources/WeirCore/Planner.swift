@@ -11,7 +11,8 @@ public struct StagePlan: Sendable {
     public var schemas: [String: Schema]
     /// Nil when an input comes from a stage that runs first (its digest is not known yet).
     public var material: KeyMaterial?
-    public var key: String? { material?.key }
+    /// The cache key, computed once.
+    public var key: String?
     /// The cache entry for the current key, when it is usable.
     public var entry: CacheEntry?
     public var status: Status
@@ -127,12 +128,15 @@ public struct Planner {
             }
 
             var material: KeyMaterial?
+            var stageKey: String?
             var entry: CacheEntry?
             var reason = ""
             if pending.isEmpty {
                 let current = KeyMaterial(stage: stage, version: type.version, inputs: inputDigests, sources: sources)
                 material = current
-                let found = cache.entry(for: current.key, stage: stage.id)
+                let key = current.key
+                stageKey = key
+                let found = cache.entry(for: key, stage: stage.id)
                 if forced.contains(stage.id) {
                     reason = "forced"
                 } else if let found, type.sideEffectsIntact(sourceContext) {
@@ -140,7 +144,7 @@ public struct Planner {
                 } else if found != nil {
                     reason = "what it wrote last time is gone"
                 } else {
-                    reason = cache.reason(stage: stage.id, material: current, outputsMissing: cache.lastKey(stage: stage.id) == current.key)
+                    reason = cache.reason(stage: stage.id, material: current, outputsMissing: cache.lastKey(stage: stage.id) == key)
                 }
                 if forced.contains(stage.id) { entry = nil }
             } else {
@@ -167,7 +171,7 @@ public struct Planner {
                 guard !context.diagnostics.hasErrors else { continue }
             }
 
-            let plan = StagePlan(stage: stage, type: type, schemas: schemas, material: material, entry: entry,
+            let plan = StagePlan(stage: stage, type: type, schemas: schemas, material: material, key: stageKey, entry: entry,
                                  status: entry == nil ? .run : .cached, reason: reason, sources: sources)
             plans[stage.id] = plan
             ordered.append(plan)

@@ -256,18 +256,25 @@ public final class Scheduler {
                         continue
                     }
                     guard ready else { continue }
-                    let material = KeyMaterial(stage: stagePlan.stage, version: stagePlan.type.version, inputs: digests,
-                                               sources: stagePlan.sources)
-                    let key = material.key
+                    let forced = options.forced.contains(id)
+                    // The plan already decided stages whose inputs it knew; only stages
+                    // downstream of a re-run need a fresh key (the early-cutoff case).
+                    let planned = stagePlan.material.flatMap { $0.inputs == digests ? $0 : nil }
+                    let material = planned ?? KeyMaterial(stage: stagePlan.stage, version: stagePlan.type.version, inputs: digests,
+                                                          sources: stagePlan.sources)
+                    let key = planned != nil ? stagePlan.key ?? material.key : material.key
                     let sourceContext = SourceContext(stage: stagePlan.stage, pipelineDirectory: plan.pipeline.directory,
                                                       files: DirectFileDigester())
-                    let forced = options.forced.contains(id)
-                    if !forced, let entry = cache.entry(for: key, stage: id), stagePlan.type.sideEffectsIntact(sourceContext) {
+                    let hit: CacheEntry?
+                    if forced { hit = nil }
+                    else if planned != nil { hit = stagePlan.entry }
+                    else { hit = cache.entry(for: key, stage: id).flatMap { stagePlan.type.sideEffectsIntact(sourceContext) ? $0 : nil } }
+                    if let entry = hit {
                         finish(outcome(stagePlan, .cached, key: key, outputs: entry.outputs))
                     } else {
                         let reason: String
                         if forced { reason = "forced" }
-                        else if stagePlan.material?.key == key && !stagePlan.reason.isEmpty { reason = stagePlan.reason }
+                        else if stagePlan.key == key && !stagePlan.reason.isEmpty { reason = stagePlan.reason }
                         else {
                             reason = cache.reason(stage: id, material: material, outputsMissing: cache.lastKey(stage: id) == key)
                         }
