@@ -73,11 +73,17 @@ public struct TopRows: StageType {
         guard let by = context.param("by")?.string, let column = table.column(by) else { throw StageError("no column to rank by", param: "by") }
         let n = context.param("n")?.int ?? 10
         let ascending = context.param("ascending")?.bool ?? false
-        var rows = (0..<table.rowCount).filter { !column.isNull($0) && !(column.double(at: $0)?.isNaN ?? true) }
-        let values = rows.map { column.double(at: $0)! }
+        var rows = (0..<table.rowCount).filter { !column.isNull($0) && !(column.type == .float64 && column.float64s[$0].isNaN) }
         var order = Array(rows.indices)
-        // A stable sort keeps input order among equal values.
-        order.sort { ascending ? (values[$0], $0) < (values[$1], $1) : (values[$0] > values[$1] || (values[$0] == values[$1] && $0 < $1)) }
+        // Stable: equal values keep input order. int64 compares as integers, exactly.
+        func before<T: Comparable>(_ values: [T]) -> (Int, Int) -> Bool {
+            { a, b in ascending ? (values[a], a) < (values[b], b) : (values[a] > values[b] || (values[a] == values[b] && a < b)) }
+        }
+        if column.type == .int64 {
+            order.sort(by: before(rows.map { column.int64s[$0] }))
+        } else {
+            order.sort(by: before(rows.map { column.float64s[$0] }))
+        }
         rows = order.prefix(n).map { rows[$0] }
         let columns = table.columns.map { source -> Column in
             let builder = ColumnBuilder(source.type, capacity: rows.count)

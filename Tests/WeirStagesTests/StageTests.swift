@@ -109,4 +109,12 @@ func runStage(_ yaml: String, stage id: String, inputs: [Table] = [], directory:
         // pandas: df.nlargest(3, 'v', keep='first') -> c, a, d
         #expect(table?.column("k")?.values == [.string("c"), .string("a"), .string("d")])
     }
+
+    @Test func largeIntegersRankExactly() throws {
+        let big = Int64(1) << 60
+        let input = try Table(fields: [("k", Column(string: ["a", "b", "c"])), ("v", Column(int64: [big, big + 1, nil]))])
+        let yaml = "stages:\n  t: { type: extract.csv, path: x.csv }\n  q: { type: top, input: t, by: v, n: 1 }\n"
+        let (_, table) = try runStage(yaml, stage: "q", inputs: [input])
+        #expect(table?.column("k")?.values == [.string("b")])
+    }
 }
