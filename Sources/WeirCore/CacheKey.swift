@@ -34,18 +34,17 @@ public struct KeyMaterial: Sendable, Hashable, Codable {
 
     /// A stable encoding: object keys sorted, no whitespace, numbers in shortest round-trip form.
     public var canonical: String {
-        var out = "{\"inputs\":["
-        out += inputs.map { "{\"digest\":\(CanonicalJSON.string($0.digest)),\"name\":\(CanonicalJSON.string($0.name))}" }
-            .joined(separator: ",")
+        func list(_ items: [NamedDigest]) -> String {
+            items.map { "{\"digest\":\(CanonicalJSON.string($0.digest)),\"name\":\(CanonicalJSON.string($0.name))}" }.joined(separator: ",")
+        }
+        var out = "{\"inputs\":[" + list(inputs)
         out += "],\"params\":{"
         out += params.keys.sorted().map { "\(CanonicalJSON.string($0)):\(params[$0]!)" }.joined(separator: ",")
         out += "},\"secrets\":{"
         out += secrets.keys.sorted().map { name in
             "\(CanonicalJSON.string(name)):[" + secrets[name]!.map(CanonicalJSON.string).joined(separator: ",") + "]"
         }.joined(separator: ",")
-        out += "},\"sources\":["
-        out += sources.map { "{\"digest\":\(CanonicalJSON.string($0.digest)),\"name\":\(CanonicalJSON.string($0.name))}" }
-            .joined(separator: ",")
+        out += "},\"sources\":[" + list(sources)
         out += "],\"type\":\(CanonicalJSON.string(type)),\"version\":\(CanonicalJSON.string(version))}"
         return out
     }
@@ -80,9 +79,10 @@ public struct KeyMaterial: Sendable, Hashable, Codable {
     }
 }
 
-/// One input artifact as it goes into a key: the input's name (`stage` or `stage.port`) and
-/// the SHA-256 of its Arrow file.
-public struct InputDigest: Sendable, Hashable, Codable {
+/// A name with a SHA-256 as it goes into a key: an input (`stage` or `stage.port`) with the
+/// digest of its Arrow file, or what a source read (a file path or URL) with its content's
+/// digest (or ETag and size).
+public struct NamedDigest: Sendable, Hashable, Codable {
     public var name: String
     public var digest: String
 
@@ -91,6 +91,9 @@ public struct InputDigest: Sendable, Hashable, Codable {
         self.digest = digest
     }
 }
+
+public typealias InputDigest = NamedDigest
+public typealias SourceInput = NamedDigest
 
 /// The JSON Weir hashes: one spelling for each value.
 public enum CanonicalJSON {

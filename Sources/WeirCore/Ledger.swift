@@ -111,8 +111,7 @@ public final class Ledger: Sendable {
     }
 
     /// Records a completed stage: its cache entry and outputs, and the pipeline's state.
-    public func recordCompletion(pipelineFile: String, stage: String, material: KeyMaterial, outputs: [CacheOutput]) throws {
-        let key = material.key
+    public func recordCompletion(pipelineFile: String, stage: String, material: KeyMaterial, key: String, outputs: [CacheOutput]) throws {
         let materialJSON = String(decoding: try JSONEncoder.sorted.encode(material), as: UTF8.self)
         let now = Date().timeIntervalSince1970
         try pool.write { db in
@@ -139,20 +138,6 @@ public final class Ledger: Sendable {
             try db.execute(sql: "DELETE FROM cache_outputs WHERE key NOT IN (SELECT key FROM stage_state)")
             try db.execute(sql: "DELETE FROM cache_entries WHERE key NOT IN (SELECT key FROM stage_state)")
             return db.changesCount
-        }
-    }
-
-    /// Forgets entries whose objects are gone from the store.
-    public func dropEntries(withDigests digests: Set<String>) throws {
-        guard !digests.isEmpty else { return }
-        try pool.write { db in
-            for digest in digests {
-                let keys = try String.fetchAll(db, sql: "SELECT key FROM cache_outputs WHERE digest = ?", arguments: [digest])
-                for key in keys {
-                    try db.execute(sql: "DELETE FROM cache_outputs WHERE key = ?", arguments: [key])
-                    try db.execute(sql: "DELETE FROM cache_entries WHERE key = ?", arguments: [key])
-                }
-            }
         }
     }
 

@@ -58,15 +58,24 @@ public final class CacheView: Sendable {
         return found
     }
 
-    /// Why a stage with `material` and no usable entry must run.
-    public func reason(stage: String, material: KeyMaterial, outputsMissing: Bool) -> String {
-        guard let state = states[stage] else { return "never ran" }
-        if state.key == material.key {
-            return outputsMissing ? "output missing from the store" : "output of the last run is gone"
+    public enum Lookup {
+        case hit(CacheEntry)
+        case run(reason: String)
+    }
+
+    /// Decides a stage whose key is known: its usable cached output, or why it must run.
+    public func lookup(_ material: KeyMaterial, key: String, type: any StageType, context: SourceContext, forced: Bool) -> Lookup {
+        if forced { return .run(reason: "forced") }
+        if let found = entry(for: key, stage: context.stage.id) {
+            return type.sideEffectsIntact(context) ? .hit(found) : .run(reason: "what it wrote last time is gone")
         }
-        guard let old = state.material else { return "never ran" }
+        guard let state = states[context.stage.id] else { return .run(reason: "never ran") }
+        // Only a successful run records a state, so the same key without an entry means
+        // its objects were removed.
+        if state.key == key { return .run(reason: "output missing from the store") }
+        guard let old = state.material else { return .run(reason: "never ran") }
         let changes = material.changes(since: old)
-        return changes.isEmpty ? "key changed" : changes.joined(separator: "; ")
+        return .run(reason: changes.isEmpty ? "key changed" : changes.joined(separator: "; "))
     }
 
     public func lastKey(stage: String) -> String? { states[stage]?.key }
@@ -136,17 +145,10 @@ public struct Planner {
                 material = current
                 let key = current.key
                 stageKey = key
-                let found = cache.entry(for: key, stage: stage.id)
-                if forced.contains(stage.id) {
-                    reason = "forced"
-                } else if let found, type.sideEffectsIntact(sourceContext) {
-                    entry = found
-                } else if found != nil {
-                    reason = "what it wrote last time is gone"
-                } else {
-                    reason = cache.reason(stage: stage.id, material: current, outputsMissing: cache.lastKey(stage: stage.id) == key)
+                switch cache.lookup(current, key: key, type: type, context: sourceContext, forced: forced.contains(stage.id)) {
+                case .hit(let found): entry = found
+                case .run(let why): reason = why
                 }
-                if forced.contains(stage.id) { entry = nil }
             } else {
                 reason = "upstream runs first: " + pending.joined(separator: ", ")
             }
@@ -154,18 +156,17 @@ public struct Planner {
             // A cached stage ran with these very inputs, parameters and code, so its contracts
             // held then and its schemas are the stored ones: no need to plan it again (for a
             // source, no need to read it).
-            var cachedSchemas: [String: Schema]?
+            var storedSchemas: [String: Schema]?
             if let entry {
                 var schemas: [String: Schema] = [:]
                 for output in entry.outputs { schemas[output.port] = output.schema }
-                cachedSchemas = Set(schemas.keys) == Set(type.outputs) ? schemas : nil
+                storedSchemas = Set(schemas.keys) == Set(type.outputs) ? schemas : nil
             }
             let schemas: [String: Schema]
-            if let cachedSchemas {
-                schemas = cachedSchemas
+            if let storedSchemas {
+                schemas = storedSchemas
             } else {
-                var context = PlanContext(stage: stage, inputSchemas: inputSchemas, pipelineDirectory: pipeline.directory,
-                                          cachedSchemas: nil, memo: memo)
+                var context = PlanContext(stage: stage, inputSchemas: inputSchemas, pipelineDirectory: pipeline.directory, memo: memo)
                 schemas = type.outputSchemas(&context)
                 diagnostics.append(contentsOf: context.diagnostics.diagnostics)
                 guard !context.diagnostics.hasErrors else { continue }
@@ -178,5 +179,14 @@ public struct Planner {
         }
         try diagnostics.throwIfErrors()
         return Plan(pipeline: pipeline, stages: ordered)
+    }
+}
+
+/// Every stage's output schemas, with no cache: the planner's contract checks on their own.
+public enum SchemaPlanner {
+    public static func plan(_ pipeline: Pipeline, registry: StageRegistry) throws -> [String: [String: Schema]] {
+        let cache = try CacheView(ledger: nil, store: nil, pipelineFile: pipeline.file)
+        let plan = try Planner(registry: registry, cache: cache, files: DirectFileDigester()).plan(pipeline)
+        return Dictionary(uniqueKeysWithValues: plan.stages.map { ($0.stage.id, $0.schemas) })
     }
 }

@@ -29,7 +29,7 @@ public struct RunSummary: Sendable {
     public var seconds: Double
     public var outcomes: [StageOutcome]
 
-    public var failed: Bool { outcomes.contains { $0.status == .failed || ($0.status == .skipped && $0.error != nil) } }
+    public var failed: Bool { outcomes.contains { $0.status == .failed } }
     public var status: String { failed ? "failed" : "ok" }
 
     public var counts: [String: Int] {
@@ -124,10 +124,8 @@ public final class Scheduler {
     private struct Completion: Sendable {
         var stage: String
         var token: Int
-        var result: Result<[CacheOutput], StageFailure>
+        var result: Result<[CacheOutput], StageWork.Failure>
     }
-
-    private struct StageFailure: Error, Sendable { var message: String }
 
     private final class Mailbox: Sendable {
         let items = Mutex<[Completion]>([])
@@ -200,12 +198,13 @@ public final class Scheduler {
                 let port = ref.port ?? producer?.type.outputs.first ?? "out"
                 return outputs[ref.stage]?.first { $0.port == port }
             }
+            // The input tables are read on the stage's own thread.
             let context = RunContext(stage: stagePlan.stage, inputs: [], outputSchemas: stagePlan.schemas,
                                      pipelineDirectory: plan.pipeline.directory, runDirectory: runDirectory, memo: memo, log: log)
             let work = StageWork(type: stagePlan.type, context: context, inputs: inputs, store: store)
             let thread = Thread {
                 let result = work.execute()
-                mailbox.post(Completion(stage: id, token: token, result: result.mapError { StageFailure(message: $0.message) }))
+                mailbox.post(Completion(stage: id, token: token, result: result))
             }
             thread.stackSize = 16 << 20
             thread.start()
@@ -262,22 +261,20 @@ public final class Scheduler {
                     let planned = stagePlan.material.flatMap { $0.inputs == digests ? $0 : nil }
                     let material = planned ?? KeyMaterial(stage: stagePlan.stage, version: stagePlan.type.version, inputs: digests,
                                                           sources: stagePlan.sources)
-                    let key = planned != nil ? stagePlan.key ?? material.key : material.key
-                    let sourceContext = SourceContext(stage: stagePlan.stage, pipelineDirectory: plan.pipeline.directory,
-                                                      files: DirectFileDigester())
-                    let hit: CacheEntry?
-                    if forced { hit = nil }
-                    else if planned != nil { hit = stagePlan.entry }
-                    else { hit = cache.entry(for: key, stage: id).flatMap { stagePlan.type.sideEffectsIntact(sourceContext) ? $0 : nil } }
-                    if let entry = hit {
-                        finish(outcome(stagePlan, .cached, key: key, outputs: entry.outputs))
+                    let key = planned.flatMap { _ in stagePlan.key } ?? material.key
+                    let decision: CacheView.Lookup
+                    if planned != nil {
+                        // Planned with these very inputs (and the same forced set): the plan's decision stands.
+                        decision = stagePlan.entry.map { .hit($0) } ?? .run(reason: stagePlan.reason)
                     } else {
-                        let reason: String
-                        if forced { reason = "forced" }
-                        else if stagePlan.key == key && !stagePlan.reason.isEmpty { reason = stagePlan.reason }
-                        else {
-                            reason = cache.reason(stage: id, material: material, outputsMissing: cache.lastKey(stage: id) == key)
-                        }
+                        let context = SourceContext(stage: stagePlan.stage, pipelineDirectory: plan.pipeline.directory,
+                                                    files: DirectFileDigester())
+                        decision = cache.lookup(material, key: key, type: stagePlan.type, context: context, forced: forced)
+                    }
+                    switch decision {
+                    case .hit(let entry):
+                        finish(outcome(stagePlan, .cached, key: key, outputs: entry.outputs))
+                    case .run(let reason):
                         states[id] = .queued(attempt: 1, reason: reason, material: material)
                         queue.append(id)
                     }
@@ -324,9 +321,11 @@ public final class Scheduler {
                 switch completion.result {
                 case .success(let stageOutputs):
                     do {
-                        try ledger.recordCompletion(pipelineFile: cache.pipelineFile, stage: completion.stage, material: material, outputs: stageOutputs)
+                        let key = material.key
+                        try ledger.recordCompletion(pipelineFile: cache.pipelineFile, stage: completion.stage, material: material,
+                                                    key: key, outputs: stageOutputs)
                         writeLog(completion.stage, log: log, error: nil)
-                        finish(outcome(stagePlan, .ran, reason: reason, key: material.key, outputs: stageOutputs, attempts: attempt,
+                        finish(outcome(stagePlan, .ran, reason: reason, key: key, outputs: stageOutputs, attempts: attempt,
                                        started: started, notes: log.notes))
                     } catch {
                         handleFailure(completion.stage, attempt: attempt, started: started, message: "cannot record in the ledger: \(error)",
@@ -398,9 +397,8 @@ struct StageWork: Sendable {
                 guard let input else { throw StageError("input '\(ref)' has no output") }
                 tables.append(try store.read(input.digest))
             }
-            let runContext = RunContext(stage: context.stage, inputs: tables, outputSchemas: context.outputSchemas,
-                                        pipelineDirectory: context.pipelineDirectory, runDirectory: context.runDirectory,
-                                        memo: context.memo, log: context.log)
+            var runContext = context
+            runContext.inputs = tables
             let produced = try type.run(runContext)
             var results: [CacheOutput] = []
             for port in type.outputs {

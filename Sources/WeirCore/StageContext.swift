@@ -9,19 +9,14 @@ public struct PlanContext: Sendable {
     /// Schemas of the stage's inputs, in the order of `stage.inputs`.
     public let inputSchemas: [Schema]
     public let pipelineDirectory: String
-    /// For a source whose output is cached under its current key: the cached schemas, so the
-    /// source need not be read to plan.
-    public let cachedSchemas: [String: Schema]?
     /// Data a source read while planning, handed to its run.
     public let memo: StageMemo
     public var diagnostics = DiagnosticCollector()
 
-    public init(stage: StageSpec, inputSchemas: [Schema], pipelineDirectory: String,
-                cachedSchemas: [String: Schema]? = nil, memo: StageMemo = StageMemo()) {
+    public init(stage: StageSpec, inputSchemas: [Schema], pipelineDirectory: String, memo: StageMemo = StageMemo()) {
         self.stage = stage
         self.inputSchemas = inputSchemas
         self.pipelineDirectory = pipelineDirectory
-        self.cachedSchemas = cachedSchemas
         self.memo = memo
     }
 
@@ -77,7 +72,7 @@ public struct PlanContext: Sendable {
 /// What a stage sees when it runs.
 public struct RunContext: Sendable {
     public let stage: StageSpec
-    public let inputs: [Table]
+    public internal(set) var inputs: [Table]
     /// The schemas announced at planning, by port; the run must produce exactly these.
     public let outputSchemas: [String: Schema]
     public let pipelineDirectory: String
@@ -134,18 +129,6 @@ public struct DirectFileDigester: FileDigester {
     public func digest(file path: String) throws -> String { try ContentHash.sha256(file: path) }
 }
 
-/// One thing a source read, as it goes into the cache key: a file path (or URL) and the digest
-/// of its content (or its ETag and size).
-public struct SourceInput: Sendable, Hashable, Codable {
-    public var name: String
-    public var digest: String
-
-    public init(name: String, digest: String) {
-        self.name = name
-        self.digest = digest
-    }
-}
-
 /// A stage's failure, with the parameter it concerns so planning can point at it in the file.
 public struct StageError: Error, Sendable, CustomStringConvertible {
     public var message: String
@@ -200,34 +183,4 @@ public final class StageLog: Sendable {
 
     public var lines: [String] { state.withLock { $0.lines } }
     public var notes: [String] { state.withLock { $0.notes } }
-}
-
-/// Computes every stage's output schemas in dependency order, collecting the column-contract
-/// diagnostics of the whole pipeline.
-public enum SchemaPlanner {
-    public static func plan(_ pipeline: Pipeline, registry: StageRegistry) throws -> [String: [String: Schema]] {
-        var schemas: [String: [String: Schema]] = [:]
-        var diagnostics = DiagnosticCollector()
-        for stage in pipeline.stages {
-            guard let type = registry[stage.typeName] else { continue }
-            var inputs: [Schema] = []
-            var ready = true
-            for ref in stage.inputs {
-                let ports = schemas[ref.stage]
-                let upstream = pipeline.stage(ref.stage).flatMap { registry[$0.typeName] }
-                guard let ports, let port = ref.port ?? upstream?.outputs.first, let schema = ports[port] else {
-                    ready = false
-                    continue
-                }
-                inputs.append(schema)
-            }
-            guard ready else { continue }  // upstream already failed; its error is reported
-            var context = PlanContext(stage: stage, inputSchemas: inputs, pipelineDirectory: pipeline.directory)
-            let outputs = type.outputSchemas(&context)
-            diagnostics.append(contentsOf: context.diagnostics.diagnostics)
-            if !context.diagnostics.hasErrors { schemas[stage.id] = outputs }
-        }
-        try diagnostics.throwIfErrors()
-        return schemas
-    }
 }

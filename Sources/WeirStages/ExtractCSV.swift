@@ -39,7 +39,6 @@ public struct ExtractCSV: StageType {
     }
 
     public func outputSchemas(_ context: inout PlanContext) -> [String: Schema] {
-        if let cached = context.cachedSchemas { return cached }
         do {
             let extracted = try read(stage: context.stage, directory: context.pipelineDirectory)
             context.memo.set("extract.csv:" + context.stage.id, extracted)
