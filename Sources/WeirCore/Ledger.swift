@@ -244,6 +244,11 @@ public struct CacheOutput: Sendable, Hashable {
     }
 
     public var schema: Schema? { SchemaJSON.decode(schemaJSON) }
+
+    /// Ports, digests and row counts as JSON, as the ledger, `plan --json` and `history --json` give them.
+    public static func json(_ outputs: [CacheOutput]) -> String {
+        "[" + outputs.map { "{\"digest\":\"\($0.digest)\",\"port\":\(CanonicalJSON.string($0.port)),\"rows\":\($0.rows)}" }.joined(separator: ",") + "]"
+    }
 }
 
 public struct StageState: Sendable {

@@ -164,7 +164,7 @@ public final class Scheduler {
             pendingRecords.append(StageRunRecord(
                 runID: runID, stage: outcome.stage, type: outcome.type, status: outcome.status.rawValue, reason: outcome.reason,
                 key: outcome.key, startedAt: outcome.startedAt, finishedAt: outcome.finishedAt, seconds: outcome.seconds,
-                outputsJSON: outcome.outputs.isEmpty ? nil : Self.outputsJSON(outcome.outputs), error: outcome.error,
+                outputsJSON: outcome.outputs.isEmpty ? nil : CacheOutput.json(outcome.outputs), error: outcome.error,
                 attempts: outcome.attempts, notes: outcome.notes))
             reporter.stageFinished(outcome)
         }
@@ -373,10 +373,6 @@ public final class Scheduler {
         let text = lines.map(redactor.redact).joined(separator: "\n") + "\n"
         try? FileManager.default.createDirectory(atPath: runDirectory, withIntermediateDirectories: true)
         _ = FileManager.default.createFile(atPath: "\(runDirectory)/\(stage).log", contents: Data(text.utf8))
-    }
-
-    static func outputsJSON(_ outputs: [CacheOutput]) -> String {
-        "[" + outputs.map { "{\"digest\":\"\($0.digest)\",\"port\":\(CanonicalJSON.string($0.port)),\"rows\":\($0.rows)}" }.joined(separator: ",") + "]"
     }
 }
 

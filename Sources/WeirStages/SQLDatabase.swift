@@ -1,4 +1,5 @@
 import GRDBSQLite
+import WeirCore
 import WeirTable
 
 /// A private in-memory SQLite database for one `sql` stage, driven through the C API so tables
@@ -34,7 +35,7 @@ final class SQLDatabase {
 
     init() throws {
         guard sqlite3_open_v2(":memory:", &handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nil) == SQLITE_OK else {
-            throw StageFailure("cannot open an in-memory SQLite database")
+            throw StageError("cannot open an in-memory SQLite database")
         }
     }
 
@@ -65,7 +66,7 @@ final class SQLDatabase {
         if sqlite3_exec(handle, sql, nil, nil, &error) != SQLITE_OK {
             let message = error.map { String(cString: $0) } ?? errorMessage
             sqlite3_free(error)
-            throw StageFailure(message)
+            throw StageError(message)
         }
     }
 
@@ -108,7 +109,7 @@ final class SQLDatabase {
                     sqlite3_bind_text(statement.pointer, index, Temporal.formatDate(column.dates[row]), -1, transient)
                 }
             }
-            guard sqlite3_step(statement.pointer) == SQLITE_DONE else { throw StageFailure("loading table '\(name)': \(errorMessage)") }
+            guard sqlite3_step(statement.pointer) == SQLITE_DONE else { throw StageError("loading table '\(name)': \(errorMessage)") }
             sqlite3_reset(statement.pointer)
         }
     }
@@ -136,12 +137,7 @@ final class SQLDatabase {
             rest = tail.map { String(cString: $0) } ?? ""
             return status
         }
-        guard status == SQLITE_OK, let statement else { throw StageFailure(errorMessage) }
+        guard status == SQLITE_OK, let statement else { throw StageError(errorMessage) }
         return Statement(pointer: statement, tail: rest)
     }
-}
-
-struct StageFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
 }

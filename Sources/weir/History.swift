@@ -49,13 +49,12 @@ struct History: ParsableCommand {
             Output.line(Terminal.table(["STAGE", "STATUS", "TIME", "WHY", "ERROR"], rows))
             return
         }
-        let identity = pipeline.map { URL(fileURLWithPath: $0).standardizedFileURL.resolvingSymlinksInPath().path }
+        let identity = pipeline.map(PipelineOptions.identity(of:))
         let runs = try workspace.ledger.runs(pipelineFile: identity, limit: limit)
         if json {
             for record in runs {
-                let counts = ["ran", "cached", "failed", "skipped"].map { "\"\($0)\":\(record.counts[$0] ?? 0)" }.joined(separator: ",")
                 Output.line("{\"run_id\":\"\(record.id)\",\"pipeline\":\(CanonicalJSON.string(record.pipeline)),\"status\":\"\(status(record))\","
-                            + "\"started_at\":\(String(format: "%.3f", record.startedAt)),\"seconds\":\((record.finishedAt.map { $0 - record.startedAt } ?? .nan).json),\"counts\":{\(counts)}}")
+                            + "\"started_at\":\(String(format: "%.3f", record.startedAt)),\"seconds\":\((record.finishedAt.map { $0 - record.startedAt } ?? .nan).json),\"counts\":\(JSONReporter.counts(record.counts))}")
             }
             return
         }

@@ -51,7 +51,7 @@ struct Plan_: ParsableCommand {
                 fields.append("\"material\":null")
             }
             if let entry = stage.entry {
-                fields.append("\"outputs\":" + "[" + entry.outputs.map { "{\"port\":\(CanonicalJSON.string($0.port)),\"digest\":\"\($0.digest)\",\"rows\":\($0.rows)}" }.joined(separator: ",") + "]")
+                fields.append("\"outputs\":" + CacheOutput.json(entry.outputs))
             }
             return "{" + fields.joined(separator: ",") + "}"
         }

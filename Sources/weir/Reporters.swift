@@ -3,17 +3,24 @@ import WeirCore
 
 /// Writes to standard output without Foundation's buffering surprises, flushing per line so
 /// a scheduler reading the pipe sees events as they happen.
-struct Output {
-    static func line(_ text: String) {
-        var text = text + "\n"
-        text.withUTF8 { buffer in
-            var done = 0
-            while done < buffer.count {
-                let n = write(STDOUT_FILENO, buffer.baseAddress! + done, buffer.count - done)
-                if n <= 0 { if errno == EINTR { continue }; return }
-                done += n
-            }
+enum Output {
+    /// Writes all of `bytes` to standard output; false when the output is gone.
+    @discardableResult
+    static func write(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        var done = 0
+        while done < bytes.count {
+            let n = Glibc.write(STDOUT_FILENO, bytes.baseAddress! + done, bytes.count - done)
+            if n <= 0 { if errno == EINTR { continue }; return false }
+            done += n
         }
+        return true
+    }
+
+    static func line(_ text: String) { raw(text + "\n") }
+
+    static func raw(_ text: String) {
+        var text = text
+        _ = text.withUTF8 { write(UnsafeRawBufferPointer($0)) }
     }
 }
 
@@ -45,8 +52,12 @@ final class JSONReporter: RunReporter {
     }
 
     func runFinished(_ summary: RunSummary) {
-        let counts = ["ran", "cached", "failed", "skipped"].map { "\"\($0)\":\(summary.counts[$0] ?? 0)" }.joined(separator: ",")
-        Output.line("{\"event\":\"run_finished\",\"run_id\":\(CanonicalJSON.string(summary.runID)),\"status\":\"\(summary.status)\",\"seconds\":\(summary.seconds.json),\"counts\":{\(counts)}}")
+        Output.line("{\"event\":\"run_finished\",\"run_id\":\(CanonicalJSON.string(summary.runID)),\"status\":\"\(summary.status)\",\"seconds\":\(summary.seconds.json),\"counts\":\(Self.counts(summary.counts))}")
+    }
+
+    /// `{"ran":…,"cached":…,"failed":…,"skipped":…}` in that order.
+    static func counts(_ counts: [String: Int]) -> String {
+        "{" + StageStatus.allCases.map { "\"\($0.rawValue)\":\(counts[$0.rawValue] ?? 0)" }.joined(separator: ",") + "}"
     }
 }
 
@@ -60,7 +71,7 @@ final class TextReporter: RunReporter {
 
     private func emit(_ text: String) {
         if statusShown {
-            Output.lineRaw("\r\u{1B}[K")
+            Output.raw("\r\u{1B}[K")
             statusShown = false
         }
         Output.line(text)
@@ -97,7 +108,7 @@ final class TextReporter: RunReporter {
     func tick(running: [(stage: String, seconds: Double)]) {
         guard live else { return }
         let text = "  running: " + running.map { "\($0.stage) \(Terminal.seconds($0.seconds))" }.joined(separator: ", ")
-        Output.lineRaw("\r\u{1B}[K" + text)
+        Output.raw("\r\u{1B}[K" + text)
         statusShown = true
     }
 
@@ -116,12 +127,5 @@ final class TextReporter: RunReporter {
     private func rows(_ outcome: StageOutcome) -> String {
         if outcome.outputs.count == 1 { return Terminal.count(outcome.outputs[0].rows) }
         return outcome.outputs.map { "\($0.port)=\(Terminal.count($0.rows))" }.joined(separator: " ")
-    }
-}
-
-extension Output {
-    static func lineRaw(_ text: String) {
-        var text = text
-        text.withUTF8 { buffer in _ = write(STDOUT_FILENO, buffer.baseAddress!, buffer.count) }
     }
 }

@@ -79,17 +79,7 @@ struct Show: ParsableCommand {
         }
     }
 
-    static func text(_ column: Column, _ row: Int) -> String {
-        if column.isNull(row) { return "null" }
-        switch column.type {
-        case .int64: return String(column.int64s[row])
-        case .float64: return FloatFormat.shortest(column.float64s[row])
-        case .bool: return column.bool(at: row) ? "true" : "false"
-        case .string: return column.strings[row]
-        case .timestamp: return Temporal.formatTimestamp(column.int64s[row])
-        case .date: return Temporal.formatDate(column.dates[row])
-        }
-    }
+    static func text(_ column: Column, _ row: Int) -> String { column[row].description }
 
     static func json(_ column: Column, _ row: Int) -> String {
         if column.isNull(row) { return "null" }
@@ -141,12 +131,7 @@ struct StandardOutputSink: ByteSink {
     }
 
     mutating func flush() throws {
-        var done = 0
-        while done < buffer.count {
-            let n = buffer.withUnsafeBytes { Glibc.write(STDOUT_FILENO, $0.baseAddress! + done, $0.count - done) }
-            if n <= 0 { if errno == EINTR { continue }; throw RuntimeError("cannot write to standard output") }
-            done += n
-        }
+        guard buffer.withUnsafeBytes(Output.write) else { throw RuntimeError("cannot write to standard output") }
         buffer.removeAll(keepingCapacity: true)
     }
 }

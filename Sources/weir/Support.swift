@@ -34,10 +34,11 @@ struct PipelineOptions: ParsableArguments {
         return try PipelineLoader(registry: BuiltinStages.registry, overrides: overrides).loadCollecting(path: pipeline)
     }
 
-    /// The pipeline file's absolute path: its identity in the ledger and the lock.
-    var pipelineIdentity: String {
-        let url = URL(fileURLWithPath: pipeline).standardizedFileURL
-        return (try? FileManager.default.destinationOfSymbolicLink(atPath: url.path)) ?? url.resolvingSymlinksInPath().path
+    var pipelineIdentity: String { Self.identity(of: pipeline) }
+
+    /// A pipeline file's absolute path with symlinks resolved: its identity in the ledger and the lock.
+    static func identity(of path: String) -> String {
+        URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
     }
 
     func workspace() throws -> Workspace { try Workspace(root: Workspace.defaultRoot(stateDir)) }
