@@ -146,6 +146,21 @@ public final class Scheduler {
         for stagePlan in plan.stages where !selected.contains(stagePlan.stage.id) {
             if let entry = stagePlan.entry { outputs[stagePlan.stage.id] = entry.outputs }
         }
+        // Readiness by counting: each finished stage releases its dependents, so the scheduling
+        // thread never rescans the whole pipeline (a thousand-stage run would be quadratic).
+        var dependents: [String: [String]] = [:]
+        var unresolved: [String: Int] = [:]
+        var ready: [String] = []
+        var readyHead = 0
+        for stagePlan in order {
+            let id = stagePlan.stage.id
+            let producers = stagePlan.stage.inputs.map(\.stage).filter { selected.contains($0) }
+            for producer in producers { dependents[producer, default: []].append(id) }
+            unresolved[id] = producers.count
+            if producers.isEmpty { ready.append(id) }
+        }
+        /// Stages running or waiting to retry: the only ones with deadlines and timers.
+        var active = Set<String>()
         var queue: [String] = []
         var running = 0
         var nextToken = 0
@@ -160,7 +175,12 @@ public final class Scheduler {
             outcome.error = outcome.error.map(redactor.redact)
             outcome.notes = outcome.notes.map(redactor.redact)
             states[outcome.stage] = .done(outcome)
+            active.remove(outcome.stage)
             if outcome.status == .ran || outcome.status == .cached { outputs[outcome.stage] = outcome.outputs }
+            for dependent in dependents[outcome.stage] ?? [] {
+                unresolved[dependent]! -= 1
+                if unresolved[dependent] == 0 { ready.append(dependent) }
+            }
             pendingRecords.append(StageRunRecord(
                 runID: runID, stage: outcome.stage, type: outcome.type, status: outcome.status.rawValue, reason: outcome.reason,
                 key: outcome.key, startedAt: outcome.startedAt, finishedAt: outcome.finishedAt, seconds: outcome.seconds,
@@ -191,6 +211,7 @@ public final class Scheduler {
             let now = Date()
             states[id] = .running(token: token, attempt: attempt, started: now, deadline: stagePlan.stage.timeout.map { now.addingTimeInterval($0) },
                                   reason: reason, material: material, log: log)
+            active.insert(id)
             running += 1
             if attempt == 1 { reporter.stageStarted(id, reason: reason) }
             let inputs = stagePlan.stage.inputs.map { ref -> CacheOutput? in
@@ -221,64 +242,60 @@ public final class Scheduler {
             writeLog(id, log: log, error: message)
             finish(outcome(stagePlan, .failed, reason: reason, error: message, key: material.key, attempts: attempt, started: started,
                            notes: log.notes))
-            if options.failFast { stopLaunching = true }
+            if options.failFast && !stopLaunching {
+                stopLaunching = true
+                for waiting in order where { if case .waiting = states[waiting.stage.id] { true } else { false } }() {
+                    finish(outcome(waiting, .skipped, reason: "not started: --fail-fast after a failure"))
+                }
+            }
         }
 
         while true {
-            // Decide every waiting stage whose inputs are settled.
-            var progress = true
-            while progress {
-                progress = false
-                for stagePlan in order {
-                    let id = stagePlan.stage.id
-                    guard case .waiting = states[id] else { continue }
-                    if stopLaunching {
-                        finish(outcome(stagePlan, .skipped, reason: "not started: --fail-fast after a failure"))
-                        progress = true
-                        continue
+            // Decide every stage whose inputs are settled.
+            while readyHead < ready.count {
+                let id = ready[readyHead]
+                readyHead += 1
+                guard case .waiting = states[id], let stagePlan = plans[id] else { continue }
+                var digests: [InputDigest] = []
+                var blocked: String?
+                for ref in stagePlan.stage.inputs {
+                    if case .done(let done)? = states[ref.stage], done.status == .failed || done.status == .skipped {
+                        blocked = ref.stage
+                        break
                     }
-                    var digests: [InputDigest] = []
-                    var blocked: String?
-                    var ready = true
-                    for ref in stagePlan.stage.inputs {
-                        if case .done(let done)? = states[ref.stage], done.status == .failed || done.status == .skipped {
-                            blocked = ref.stage
-                            break
-                        }
-                        let port = ref.port ?? plans[ref.stage]?.type.outputs.first ?? "out"
-                        guard let output = outputs[ref.stage]?.first(where: { $0.port == port }) else { ready = false; continue }
-                        digests.append(InputDigest(name: ref.description, digest: output.digest))
+                    let port = ref.port ?? plans[ref.stage]?.type.outputs.first ?? "out"
+                    guard let output = outputs[ref.stage]?.first(where: { $0.port == port }) else {
+                        blocked = ref.stage  // unreachable: every input is settled and a done stage has its ports
+                        break
                     }
-                    if let blocked {
-                        finish(outcome(stagePlan, .skipped, reason: "upstream '\(blocked)' did not finish"))
-                        progress = true
-                        continue
-                    }
-                    guard ready else { continue }
-                    let forced = options.forced.contains(id)
-                    // The plan already decided stages whose inputs it knew; only stages
-                    // downstream of a re-run need a fresh key (the early-cutoff case).
-                    let planned = stagePlan.material.flatMap { $0.inputs == digests ? $0 : nil }
-                    let material = planned ?? KeyMaterial(stage: stagePlan.stage, version: stagePlan.type.version, inputs: digests,
-                                                          sources: stagePlan.sources)
-                    let key = planned.flatMap { _ in stagePlan.key } ?? material.key
-                    let decision: CacheView.Lookup
-                    if planned != nil {
-                        // Planned with these very inputs (and the same forced set): the plan's decision stands.
-                        decision = stagePlan.entry.map { .hit($0) } ?? .run(reason: stagePlan.reason)
-                    } else {
-                        let context = SourceContext(stage: stagePlan.stage, pipelineDirectory: plan.pipeline.directory,
-                                                    files: DirectFileDigester())
-                        decision = cache.lookup(material, key: key, type: stagePlan.type, context: context, forced: forced)
-                    }
-                    switch decision {
-                    case .hit(let entry):
-                        finish(outcome(stagePlan, .cached, key: key, outputs: entry.outputs))
-                    case .run(let reason):
-                        states[id] = .queued(attempt: 1, reason: reason, material: material)
-                        queue.append(id)
-                    }
-                    progress = true
+                    digests.append(InputDigest(name: ref.description, digest: output.digest))
+                }
+                if let blocked {
+                    finish(outcome(stagePlan, .skipped, reason: "upstream '\(blocked)' did not finish"))
+                    continue
+                }
+                let forced = options.forced.contains(id)
+                // The plan already decided stages whose inputs it knew; only stages
+                // downstream of a re-run need a fresh key (the early-cutoff case).
+                let planned = stagePlan.material.flatMap { $0.inputs == digests ? $0 : nil }
+                let material = planned ?? KeyMaterial(stage: stagePlan.stage, version: stagePlan.type.version, inputs: digests,
+                                                      sources: stagePlan.sources)
+                let key = planned.flatMap { _ in stagePlan.key } ?? material.key
+                let decision: CacheView.Lookup
+                if planned != nil {
+                    // Planned with these very inputs (and the same forced set): the plan's decision stands.
+                    decision = stagePlan.entry.map { .hit($0) } ?? .run(reason: stagePlan.reason)
+                } else {
+                    let context = SourceContext(stage: stagePlan.stage, pipelineDirectory: plan.pipeline.directory,
+                                                files: DirectFileDigester())
+                    decision = cache.lookup(material, key: key, type: stagePlan.type, context: context, forced: forced)
+                }
+                switch decision {
+                case .hit(let entry):
+                    finish(outcome(stagePlan, .cached, key: key, outputs: entry.outputs))
+                case .run(let reason):
+                    states[id] = .queued(attempt: 1, reason: reason, material: material)
+                    queue.append(id)
                 }
             }
 
@@ -295,18 +312,15 @@ public final class Scheduler {
                 queue.removeAll()
             }
 
-            let retrying = states.values.contains { if case .retrying = $0 { true } else { false } }
-            if running == 0 && queue.isEmpty && !retrying {
-                if states.values.contains(where: { if case .waiting = $0 { true } else { false } }) { continue }
-                break
-            }
+            if running == 0 && queue.isEmpty && active.isEmpty && readyHead == ready.count { break }
+            if readyHead < ready.count { continue }  // stages released by skips above: decide them now
 
             // Wait for a completion, a deadline, a retry, or the next display tick.
             var wakeAt = Date().addingTimeInterval(0.25)
-            for state in states.values {
-                switch state {
-                case .running(_, _, _, let deadline?, _, _, _): wakeAt = min(wakeAt, deadline)
-                case .retrying(let at, _, _, _): wakeAt = min(wakeAt, at)
+            for id in active {
+                switch states[id] {
+                case .running(_, _, _, let deadline?, _, _, _)?: wakeAt = min(wakeAt, deadline)
+                case .retrying(let at, _, _, _)?: wakeAt = min(wakeAt, at)
                 default: break
                 }
             }
@@ -339,17 +353,18 @@ public final class Scheduler {
             }
             let now = Date()
             var ticking: [(String, Double)] = []
-            for (id, state) in states {
-                switch state {
-                case .running(_, let attempt, let started, let deadline?, let reason, let material, let log) where deadline <= now:
+            for id in active {
+                switch states[id] {
+                case .running(_, let attempt, let started, let deadline?, let reason, let material, let log)? where deadline <= now:
                     running -= 1
                     let limit = plans[id]!.stage.timeout ?? 0
                     handleFailure(id, attempt: attempt, started: started, message: "timed out after \(FloatFormat.shortest(limit)) s",
                                   reason: reason, material: material, log: log)
-                case .running(_, _, let started, _, _, _, _):
+                case .running(_, _, let started, _, _, _, _)?:
                     ticking.append((id, now.timeIntervalSince(started)))
-                case .retrying(let at, let attempt, let reason, let material) where at <= now:
+                case .retrying(let at, let attempt, let reason, let material)? where at <= now:
                     states[id] = .queued(attempt: attempt, reason: reason, material: material)
+                    active.remove(id)
                     queue.append(id)
                 default: break
                 }
