@@ -85,7 +85,7 @@ struct WeirProcess {
         return process
     }
 
-    /// Polls until `file` contains `text` (10 s at most).
+    /// Polls until `file` contains `text` (20 s at most).
     func waitFor(_ text: String, in file: String) throws -> Bool {
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {

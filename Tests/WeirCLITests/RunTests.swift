@@ -76,6 +76,26 @@ import Testing
         #expect(history.stdout.split(separator: "\n").count == 3)
     }
 
+    @Test func failFastStartsNothingAfterAFailure() throws {
+        let weir = try WeirProcess()
+        try weir.write("a.csv", "id\n1\n")
+        try weir.write("p.yaml", """
+            pipeline: fail-fast
+            stages:
+              a: { type: extract.csv, path: a.csv }
+              bad: { type: sql, input: a, query: "SELECT abs(-9223372036854775807 - 1) AS v FROM a", schema: { v: int64 } }
+              x: { type: sql, input: a, query: "SELECT id FROM a" }
+              y: { type: sql, input: x, query: "SELECT id FROM x" }
+
+            """)
+        let result = try weir.run("run", "p.yaml", "--json", "--jobs", "1", "--fail-fast")
+        #expect(result.status == 1)
+        #expect(result.statuses == ["a": "ran", "bad": "failed", "x": "skipped", "y": "skipped"])
+        // Without it, the independent branch still runs.
+        let carryOn = try weir.run("run", "p.yaml", "--json", "--jobs", "1")
+        #expect(carryOn.statuses == ["a": "cached", "bad": "failed", "x": "ran", "y": "ran"])
+    }
+
     @Test func retriesAndTimeouts() throws {
         let weir = try WeirProcess()
         try weir.write("a.csv", "id\n1\n")
