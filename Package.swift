@@ -45,9 +45,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "WeirTableTests", dependencies: ["WeirTable"]),
+        .target(name: "WeirTestSupport", path: "Tests/WeirTestSupport"),
+        .testTarget(name: "WeirTableTests", dependencies: ["WeirTable", "WeirTestSupport"]),
         .testTarget(name: "WeirCoreTests", dependencies: ["WeirCore"]),
-        .testTarget(name: "WeirStagesTests", dependencies: ["WeirStages", "WeirCore", "WeirTable"]),
+        .testTarget(name: "WeirStagesTests", dependencies: ["WeirStages", "WeirCore", "WeirTable", "WeirTestSupport"]),
         .testTarget(name: "WeirCLITests", dependencies: ["weir", "WeirTable"]),
     ],
     swiftLanguageModes: [.v6]

@@ -253,6 +253,8 @@ public struct PipelineLoader {
             default: return fail("true or false")
             }
         case .stringList, .columns:
+            // One name alone stands for a list of one, as `inputs: a` does.
+            if let text = node.scalar { return .list([.string(text)]) }
             guard let items = node.items else { return fail("a list such as [a, b]") }
             var values: [ParamValue] = []
             for item in items {

@@ -2,7 +2,10 @@ import WeirCore
 
 /// Every stage type this build of Weir knows.
 public enum BuiltinStages {
-    public static let all: [any StageType] = [ExtractCSV(), SQLStage(), SelectColumns(), TopRows(), LoadCSV(), LoadArrow()]
+    public static let all: [any StageType] = [
+        ExtractCSV(), SQLStage(), SelectColumns(), TopRows(), LoadCSV(), LoadArrow(),
+        Apriori(),
+    ]
 
     public static var registry: StageRegistry { StageRegistry(all) }
 }

@@ -17,6 +17,22 @@ func runStage(_ yaml: String, stage id: String, inputs: [Table] = [], directory:
     return (schemas["out"], try type.run(run)["out"])
 }
 
+/// Like `runStage`, for stages with several output ports; checks each against its planned schema.
+func runStageOutputs(_ yaml: String, stage id: String, inputs: [Table] = [], directory: String = "/tmp") throws -> [String: Table] {
+    let registry = BuiltinStages.registry
+    let pipeline = try PipelineLoader(registry: registry, environment: [:]).load(text: yaml, file: directory + "/p.yaml")
+    let spec = pipeline.stage(id)!
+    let type = registry[spec.typeName]!
+    var context = PlanContext(stage: spec, inputSchemas: inputs.map(\.schema), pipelineDirectory: directory)
+    let schemas = type.outputSchemas(&context)
+    if context.diagnostics.hasErrors { throw DiagnosticError(context.diagnostics.diagnostics) }
+    let run = RunContext(stage: spec, inputs: inputs, outputSchemas: schemas, pipelineDirectory: directory, runDirectory: directory + "/run")
+    let outputs = try type.run(run)
+    for (port, table) in outputs { #expect(table.schema == schemas[port], "port \(port) schema") }
+    #expect(Set(outputs.keys) == Set(type.outputs))
+    return outputs
+}
+
 @Suite struct SQLStageTests {
     let everyType = try! Table(fields: [
         ("i", Column(int64: [1, nil, -3])),

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WeirTestSupport
 @testable import WeirTable
 
 @Suite struct CSVInference {

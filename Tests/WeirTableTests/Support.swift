@@ -1,51 +1,7 @@
 import Foundation
 import Testing
+import WeirTestSupport
 @testable import WeirTable
-
-/// The Python with pyarrow that interop tests use: $WEIR_PYTHON, else the project's .venv.
-/// Under CI a missing interpreter is a failure, not a skip.
-enum ReferencePython {
-    static let path: String? = {
-        if let explicit = ProcessInfo.processInfo.environment["WEIR_PYTHON"] { return explicit }
-        let venv = packageRoot.appendingPathComponent(".venv/bin/python").path
-        return FileManager.default.isExecutableFile(atPath: venv) ? venv : nil
-    }()
-
-    static var available: Bool { path != nil || ProcessInfo.processInfo.environment["CI"] != nil }
-
-    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
-
-    /// Runs `code` with `args`; returns stdout. Fails the test on a non-zero exit.
-    @discardableResult
-    static func run(_ code: String, _ args: [String] = []) throws -> String {
-        guard let path else {
-            Issue.record("no reference Python: run scripts/venv.sh scripts/requirements/test.txt or set WEIR_PYTHON")
-            return ""
-        }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = ["-c", code] + args
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let output = out.fileHandleForReading.readDataToEndOfFile()
-        let errors = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        if process.terminationStatus != 0 {
-            Issue.record("python failed: \(String(decoding: errors, as: UTF8.self))")
-        }
-        return String(decoding: output, as: UTF8.self)
-    }
-}
-
-/// A fresh temporary directory per call.
-func temporaryDirectory() throws -> String {
-    let path = NSTemporaryDirectory() + "weir-tests-" + UUID().uuidString
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
-}
 
 /// A table of every type, with nulls in every column.
 func sampleTable() throws -> Table {

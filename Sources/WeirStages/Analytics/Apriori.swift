@@ -1,0 +1,225 @@
+import WeirCore
+import WeirTable
+
+/// `apriori`: frequent itemsets and association rules over baskets given as one row per
+/// (transaction, item) line. Equal to mlxtend `apriori` + `association_rules` on the same
+/// baskets; mined with `ItemsetMiner`.
+public struct Apriori: StageType {
+    public let name = "apriori"
+    public let version = "1"
+    public let summary = "Frequent itemsets and association rules (support, confidence, lift, leverage, conviction) over baskets."
+    public let inputs = InputArity.one
+    public let outputs = ["itemsets", "rules"]
+    public let params: [ParamSpec] = [
+        ParamSpec("transaction", .column(types: KeyCodes.keyTypes), required: true, help: "the basket id column"),
+        ParamSpec("item", .column(types: KeyCodes.keyTypes), required: true, help: "the item column"),
+        ParamSpec("names", .column(types: [.string]), help: "a column naming each item; itemsets and rules show names instead of item values"),
+        ParamSpec("top_items", .int, help: "keep only the N items in the most baskets (ties: smaller item first), then drop baskets left empty"),
+        ParamSpec("min_support", .double, default: .double(0.01), help: "the least share of baskets an itemset must be in, in (0, 1]"),
+        ParamSpec("max_len", .int, help: "the longest itemset to find"),
+        ParamSpec("metric", .choice(RuleMetric.allCases.map(\.rawValue)), default: .string("lift"), help: "the metric rules are filtered by"),
+        ParamSpec("min_threshold", .double, default: .double(1.0), help: "the least value of `metric` a rule must have"),
+        ParamSpec("max_itemsets", .int, default: .int(2_000_000), help: "stop with an error beyond this many itemsets or rules"),
+    ]
+
+    public init() {}
+
+    static let itemsetsSchema = Schema([Field("items", .string), Field("support", .float64), Field("length", .int64)])
+    static let rulesSchema = Schema([Field("antecedents", .string), Field("consequents", .string)]
+                                    + ["support", "confidence", "lift", "leverage", "conviction"].map { Field($0, .float64) })
+
+    public func outputSchemas(_ context: inout PlanContext) -> [String: Schema] {
+        context.column("transaction", types: KeyCodes.keyTypes)
+        context.column("item", types: KeyCodes.keyTypes)
+        context.column("names", types: [.string])
+        let id = context.stage.id
+        if let support = context.param("min_support")?.double, !(support > 0 && support <= 1) {
+            context.error("min_support", "\(id).min_support must be in (0, 1], got \(FloatFormat.shortest(support))",
+                          hint: "a share of baskets: 0.01 keeps itemsets in at least 1% of them")
+        }
+        for param in ["top_items", "max_len", "max_itemsets"] {
+            if let n = context.param(param)?.int, n < 1 { context.error(param, "\(id).\(param) must be at least 1, got \(n)") }
+        }
+        return ["itemsets": Self.itemsetsSchema, "rules": Self.rulesSchema]
+    }
+
+    public func run(_ context: RunContext) throws -> [String: Table] {
+        let table = context.inputs[0]
+        let transactionName = context.param("transaction")?.string ?? ""
+        let itemName = context.param("item")?.string ?? ""
+        guard let transactions = table.column(transactionName), let itemColumn = table.column(itemName) else {
+            throw StageError("the input lacks the transaction or item column")
+        }
+        let minSupport = context.param("min_support")?.double ?? 0.01
+        let maxLength = context.param("max_len")?.int ?? Int.max
+        let limit = context.param("max_itemsets")?.int ?? 2_000_000
+        let metric = RuleMetric(rawValue: context.param("metric")?.string ?? "lift") ?? .lift
+        let minThreshold = context.param("min_threshold")?.double ?? 1.0
+
+        let basketKeys = try KeyCodes(transactions, name: transactionName, param: "transaction")
+        let itemKeys = try KeyCodes(itemColumn, name: itemName, param: "item")
+        var baskets = Baskets(basketOf: basketKeys.codes, basketCount: basketKeys.count, itemOf: itemKeys.codes)
+        var support = baskets.itemSupport(itemCount: itemKeys.count)
+
+        if let top = context.param("top_items")?.int, top < itemKeys.count {
+            // Codes are in value order, so a stable sort by support puts the smaller item first on ties.
+            let kept = (0..<itemKeys.count).sorted { support[$0] != support[$1] ? support[$0] > support[$1] : $0 < $1 }.prefix(top)
+            var rank = [Int32](repeating: -1, count: itemKeys.count)
+            for code in kept { rank[code] = Int32(code) }
+            baskets = baskets.restricted(to: rank, dropEmpty: true)
+            context.log.info("top_items \(top): \(baskets.count) of \(basketKeys.count) baskets hold one of them")
+        }
+        let basketCount = baskets.count
+        guard basketCount > 0 else {
+            return ["itemsets": Table(empty: Self.itemsetsSchema), "rules": Table(empty: Self.rulesSchema)]
+        }
+        support = baskets.itemSupport(itemCount: itemKeys.count)
+        let minCount = Self.minimumCount(minSupport, of: basketCount)
+
+        // Frequent items ranked by ascending support, so the depth-first search starts from rare prefixes.
+        let frequent = (0..<itemKeys.count).filter { support[$0] >= minCount }
+            .sorted { support[$0] != support[$1] ? support[$0] < support[$1] : $0 < $1 }
+        var rank = [Int32](repeating: -1, count: itemKeys.count)
+        for (r, code) in frequent.enumerated() { rank[code] = Int32(r) }
+        let miner = ItemsetMiner(baskets: baskets.restricted(to: rank, dropEmpty: true), itemCount: frequent.count,
+                                 itemCounts: frequent.map { support[$0] }, minCount: minCount, maxLength: maxLength, limit: limit)
+        let found: [FrequentItemset]
+        do {
+            found = try miner.mine()
+        } catch let error as ItemsetMiner.TooMany {
+            throw explosion("more than \(error.limit) frequent itemsets", minSupport: minSupport, context: context)
+        } catch let error as ItemsetMiner.PairsTooMany {
+            throw explosion("\(error.items) frequent items, whose pair counts alone need \(error.bytes >> 20) MiB",
+                            minSupport: minSupport, context: context)
+        }
+        context.log.info("\(basketCount) baskets, \(frequent.count) frequent items (support ≥ \(minCount) baskets), \(found.count) itemsets")
+
+        let labels = try itemLabels(frequent.map { itemKeys.firstRow[$0] }, items: itemColumn, context: context)
+        let itemsets = Self.itemsetTable(found, labels: labels, basketCount: basketCount)
+        let rules = try Self.rules(found, labels: labels, basketCount: basketCount, metric: metric, minThreshold: minThreshold, limit: limit)
+        if rules == nil { throw explosion("more than \(limit) candidate rules", minSupport: minSupport, context: context) }
+        return ["itemsets": itemsets, "rules": rules!]
+    }
+
+    /// The least basket count whose share, computed as mlxtend does (count / baskets), reaches `minSupport`.
+    static func minimumCount(_ minSupport: Double, of baskets: Int) -> Int {
+        var count = Swift.max(1, Int((minSupport * Double(baskets)).rounded(.up)))
+        while count > 1 && Double(count - 1) / Double(baskets) >= minSupport { count -= 1 }
+        while Double(count) / Double(baskets) < minSupport { count += 1 }
+        return count
+    }
+
+    private func explosion(_ what: String, minSupport: Double, context: RunContext) -> StageError {
+        let maxLen = context.param("max_len")?.int.map(String.init) ?? "none"
+        return StageError("\(context.stage.id) found \(what) at min_support \(FloatFormat.shortest(minSupport)) (max_len \(maxLen))",
+                          param: "min_support",
+                          hint: "raise min_support, set max_len or top_items, or raise max_itemsets if you really want them all")
+    }
+
+    /// Each frequent item's label: its name from `names`, else its value's string form.
+    private func itemLabels(_ rows: [Int], items: Column, context: RunContext) throws -> [String] {
+        if let namesParam = context.param("names")?.string {
+            guard let names = context.inputs[0].column(namesParam) else { throw StageError("no names column", param: "names") }
+            return rows.map { names.isNull($0) ? items[$0].description : names.strings[$0] }
+        }
+        return rows.map { items[$0].description }
+    }
+
+    /// An itemset's one string form: labels in code-point order, `|`-joined, `|` escaped.
+    static func itemsetString(_ items: [Int32], labels: [String]) -> String {
+        items.map { labels[Int($0)] }
+            .sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+            .map { $0.replacingOccurrences(of: "|", with: "\\|") }
+            .joined(separator: "|")
+    }
+
+    static func itemsetTable(_ found: [FrequentItemset], labels: [String], basketCount: Int) -> Table {
+        let rows = found.map { (string: itemsetString($0.items, labels: labels), support: Double($0.count) / Double(basketCount), length: $0.items.count) }
+            .sorted { a, b in
+                if a.length != b.length { return a.length < b.length }
+                if a.support != b.support { return a.support > b.support }
+                return a.string.utf8.lexicographicallyPrecedes(b.string.utf8)
+            }
+        let table = try? Table(schema: itemsetsSchema, columns: [
+            Column(string: rows.map(\.string)), Column(float64Values: rows.map(\.support)),
+            Column(int64Values: rows.map { Int64($0.length) }),
+        ])
+        return table!
+    }
+
+    /// Every split of every itemset of two or more items into antecedent -> consequent whose
+    /// `metric` reaches `minThreshold`, with mlxtend's formulas; nil beyond `limit` candidates.
+    static func rules(_ found: [FrequentItemset], labels: [String], basketCount: Int, metric: RuleMetric,
+                      minThreshold: Double, limit: Int) throws -> Table? {
+        var candidates = 0
+        for itemset in found where itemset.items.count >= 2 {
+            candidates += itemset.items.count >= 62 ? Int.max / 2 : (1 << itemset.items.count) - 2
+            if candidates > limit { return nil }
+        }
+        var countOf: [[Int32]: Int] = [:]
+        countOf.reserveCapacity(found.count)
+        for itemset in found { countOf[itemset.items.sorted()] = itemset.count }
+        let n = Double(basketCount)
+        var rows: [(antecedents: String, consequents: String, metrics: RuleMetrics)] = []
+        for itemset in found where itemset.items.count >= 2 {
+            let items = itemset.items.sorted()
+            let sAC = Double(itemset.count) / n
+            // Each non-empty proper subset as the consequent; its complement is the antecedent.
+            for mask in 1..<((1 << items.count) - 1) {
+                var antecedent: [Int32] = [], consequent: [Int32] = []
+                for (bit, item) in items.enumerated() {
+                    if mask & (1 << bit) != 0 { consequent.append(item) } else { antecedent.append(item) }
+                }
+                guard let a = countOf[antecedent], let c = countOf[consequent] else { continue }
+                let metrics = RuleMetrics(sAC: sAC, sA: Double(a) / n, sC: Double(c) / n)
+                if metrics.value(metric) >= minThreshold {
+                    rows.append((itemsetString(antecedent, labels: labels), itemsetString(consequent, labels: labels), metrics))
+                }
+            }
+        }
+        rows.sort { x, y in
+            let a = x.metrics.value(metric), b = y.metrics.value(metric)
+            if a != b { return a > b }
+            if x.antecedents != y.antecedents { return x.antecedents.utf8.lexicographicallyPrecedes(y.antecedents.utf8) }
+            return x.consequents.utf8.lexicographicallyPrecedes(y.consequents.utf8)
+        }
+        return try Table(schema: rulesSchema, columns: [
+            Column(string: rows.map(\.antecedents)), Column(string: rows.map(\.consequents)),
+            Column(float64Values: rows.map(\.metrics.support)), Column(float64Values: rows.map(\.metrics.confidence)),
+            Column(float64Values: rows.map(\.metrics.lift)), Column(float64Values: rows.map(\.metrics.leverage)),
+            Column(float64Values: rows.map(\.metrics.conviction)),
+        ])
+    }
+}
+
+enum RuleMetric: String, CaseIterable, Sendable {
+    case lift, confidence, leverage, conviction, support
+}
+
+/// A rule's metrics, with mlxtend's formulas and operation order (so values agree to the last bit
+/// where mlxtend's `num_itemsets` is 1, its default).
+struct RuleMetrics {
+    let support: Double
+    let confidence: Double
+    let lift: Double
+    let leverage: Double
+    let conviction: Double
+
+    init(sAC: Double, sA: Double, sC: Double) {
+        support = sAC
+        confidence = sAC / sA
+        lift = confidence / sC
+        leverage = sAC - sA * sC
+        conviction = confidence < 1 ? (1 - sC) / (1 - confidence) : .infinity
+    }
+
+    func value(_ metric: RuleMetric) -> Double {
+        switch metric {
+        case .lift: lift
+        case .confidence: confidence
+        case .leverage: leverage
+        case .conviction: conviction
+        case .support: support
+        }
+    }
+}
