@@ -1,3 +1,4 @@
+import Foundation
 import WeirCore
 import WeirTable
 
@@ -56,33 +57,41 @@ public struct Apriori: StageType {
         let metric = RuleMetric(rawValue: context.param("metric")?.string ?? "lift") ?? .lift
         let minThreshold = context.param("min_threshold")?.double ?? 1.0
 
-        let basketKeys = try KeyCodes(transactions, name: transactionName, param: "transaction")
+        let clock = ContinuousClock(), started = clock.now
+        func elapsed() -> String { String(format: "%.3f s", Double((clock.now - started).components.attoseconds) / 1e18 + Double((clock.now - started).components.seconds)) }
         let itemKeys = try KeyCodes(itemColumn, name: itemName, param: "item")
-        var baskets = Baskets(basketOf: basketKeys.codes, basketCount: basketKeys.count, itemOf: itemKeys.codes)
-        var support = baskets.itemSupport(itemCount: itemKeys.count)
-
-        if let top = context.param("top_items")?.int, top < itemKeys.count {
-            // Codes are in value order, so a stable sort by support puts the smaller item first on ties.
-            let kept = (0..<itemKeys.count).sorted { support[$0] != support[$1] ? support[$0] > support[$1] : $0 < $1 }.prefix(top)
-            var rank = [Int32](repeating: -1, count: itemKeys.count)
-            for code in kept { rank[code] = Int32(code) }
-            baskets = baskets.restricted(to: rank, dropEmpty: true)
-            context.log.info("top_items \(top): \(baskets.count) of \(basketKeys.count) baskets hold one of them")
+        let allBaskets: Baskets
+        if !transactions.hasNulls, let runs = Baskets.runs(of: transactions, items: itemKeys.codes) {
+            allBaskets = runs
+        } else {
+            let basketKeys = try KeyCodes(transactions, name: transactionName, param: "transaction")
+            allBaskets = Baskets.grouping(basketKeys.codes, basketCount: basketKeys.count, items: itemKeys.codes)
         }
-        let basketCount = baskets.count
+        context.log.info("\(elapsed()): \(allBaskets.count) baskets, \(itemKeys.count) items")
+        let support = allBaskets.itemSupport(itemCount: itemKeys.count)
+        var candidates = Array(0..<itemKeys.count)
+        var basketCount = allBaskets.count
+        if let top = context.param("top_items")?.int, top < itemKeys.count {
+            // Codes are in value order, so on equal support the smaller item comes first.
+            candidates = Array(candidates.sorted { support[$0] != support[$1] ? support[$0] > support[$1] : $0 < $1 }.prefix(top))
+            var kept = [Int32](repeating: -1, count: itemKeys.count)
+            for code in candidates { kept[code] = 0 }
+            basketCount = allBaskets.nonEmptyCount(keeping: kept)
+            context.log.info("top_items \(top): \(basketCount) of \(allBaskets.count) baskets hold one of them")
+        }
         guard basketCount > 0 else {
             return ["itemsets": Table(empty: Self.itemsetsSchema), "rules": Table(empty: Self.rulesSchema)]
         }
-        support = baskets.itemSupport(itemCount: itemKeys.count)
         let minCount = Self.minimumCount(minSupport, of: basketCount)
 
         // Frequent items ranked by ascending support, so the depth-first search starts from rare prefixes.
-        let frequent = (0..<itemKeys.count).filter { support[$0] >= minCount }
+        let frequent = candidates.filter { support[$0] >= minCount }
             .sorted { support[$0] != support[$1] ? support[$0] < support[$1] : $0 < $1 }
         var rank = [Int32](repeating: -1, count: itemKeys.count)
         for (r, code) in frequent.enumerated() { rank[code] = Int32(r) }
-        let miner = ItemsetMiner(baskets: baskets.restricted(to: rank, dropEmpty: true), itemCount: frequent.count,
+        let miner = ItemsetMiner(baskets: allBaskets.restricted(to: rank, dropEmpty: true), itemCount: frequent.count,
                                  itemCounts: frequent.map { support[$0] }, minCount: minCount, maxLength: maxLength, limit: limit)
+        context.log.info("\(elapsed()): \(frequent.count) frequent items; mining")
         let found: [FrequentItemset]
         do {
             found = try miner.mine()
@@ -92,11 +101,12 @@ public struct Apriori: StageType {
             throw explosion("\(error.items) frequent items, whose pair counts alone need \(error.bytes >> 20) MiB",
                             minSupport: minSupport, context: context)
         }
-        context.log.info("\(basketCount) baskets, \(frequent.count) frequent items (support ≥ \(minCount) baskets), \(found.count) itemsets")
+        context.log.info("\(elapsed()): \(basketCount) baskets, \(frequent.count) frequent items (support ≥ \(minCount) baskets), \(found.count) itemsets")
 
         let labels = try itemLabels(frequent.map { itemKeys.firstRow[$0] }, items: itemColumn, context: context)
         let itemsets = Self.itemsetTable(found, labels: labels, basketCount: basketCount)
         let rules = try Self.rules(found, labels: labels, basketCount: basketCount, metric: metric, minThreshold: minThreshold, limit: limit)
+        context.log.info("\(elapsed()): \(rules?.rowCount ?? 0) rules")
         if rules == nil { throw explosion("more than \(limit) candidate rules", minSupport: minSupport, context: context) }
         return ["itemsets": itemsets, "rules": rules!]
     }

@@ -2,86 +2,134 @@ import Synchronization
 import WeirCore
 import WeirTable
 
-/// Baskets as sorted, distinct item codes in compressed sparse rows: basket b holds
-/// `items[offsets[b]..<offsets[b+1]]`.
+/// Baskets in compressed sparse rows: basket b holds `items[offsets[b]..<offsets[b+1]]`. As
+/// built from lines, a basket may list an item twice and in any order; `restricted` gives
+/// sorted, distinct items.
 struct Baskets: Sendable {
     var offsets: [Int]
     var items: [Int32]
 
     var count: Int { offsets.count - 1 }
 
-    /// From one (basket, item) pair per line; an item listed twice in a basket counts once.
-    init(basketOf: [Int32], basketCount: Int, itemOf: [Int32]) {
+    init(offsets: [Int], items: [Int32]) {
+        self.offsets = offsets
+        self.items = items
+    }
+
+    /// The baskets of lines already in basket order (a non-decreasing key column, as order lines
+    /// usually are): each run of equal keys is a basket. Nil when the keys are not sorted.
+    static func runs(of keys: Column, items: [Int32]) -> Baskets? {
+        guard keys.type == .int64 || keys.type == .timestamp, !keys.hasNulls else { return nil }
+        return keys.int64s.withUnsafeBufferPointer { values -> Baskets? in
+            var offsets = [0]
+            offsets.reserveCapacity(values.count / 4 + 2)
+            var i = 1
+            while i < values.count {
+                let previous = values[i - 1], current = values[i]
+                if current != previous {
+                    if current < previous { return nil }
+                    offsets.append(i)
+                }
+                i += 1
+            }
+            if !values.isEmpty { offsets.append(values.count) }
+            return Baskets(offsets: offsets, items: items)
+        }
+    }
+
+    /// The baskets of lines in any order, grouped by a counting sort on their basket codes.
+    static func grouping(_ basketOf: [Int32], basketCount: Int, items lineItems: [Int32]) -> Baskets {
         var offsets = [Int](repeating: 0, count: basketCount + 1)
         for basket in basketOf { offsets[Int(basket) + 1] += 1 }
         for b in 0..<basketCount { offsets[b + 1] += offsets[b] }
         var items = [Int32](repeating: 0, count: basketOf.count)
         var cursor = offsets
         for (line, basket) in basketOf.enumerated() {
-            items[cursor[Int(basket)]] = itemOf[line]
+            items[cursor[Int(basket)]] = lineItems[line]
             cursor[Int(basket)] += 1
         }
-        // Sort and deduplicate each basket in place, in parallel over ranges of baskets, then close the gaps.
-        let chunks = Swift.min(basketCount, Parallel.coreCount * 8)
-        var kept = [Int](repeating: 0, count: basketCount)
-        items.withUnsafeMutableBufferPointer { itemBuffer in
-            kept.withUnsafeMutableBufferPointer { keptBuffer in
-                let itemBase = SendablePointer(itemBuffer.baseAddress), keptBase = SendablePointer(keptBuffer.baseAddress)
-                Parallel.forEach(chunks) { chunk in
-                    let from = basketCount * chunk / chunks, to = basketCount * (chunk + 1) / chunks
-                    for b in from..<to {
-                        let start = offsets[b], end = offsets[b + 1]
-                        var slice = UnsafeMutableBufferPointer(start: itemBase.pointer! + start, count: end - start)
-                        slice.sort()
-                        var unique = 0
-                        for i in 0..<slice.count where unique == 0 || slice[i] != slice[unique - 1] {
-                            slice[unique] = slice[i]
-                            unique += 1
+        return Baskets(offsets: offsets, items: items)
+    }
+
+    /// Ranges of baskets, one per parallel task.
+    private var chunks: [Range<Int>] {
+        let n = Swift.max(1, Swift.min(count / 4096, Parallel.coreCount * 4))
+        return (0..<n).map { count * $0 / n ..< count * ($0 + 1) / n }
+    }
+
+    /// The number of baskets holding each item (an item listed twice in a basket counts once).
+    func itemSupport(itemCount: Int) -> [Int] {
+        let partial = Parallel.map(chunks.count) { c -> [Int] in
+            var support = [Int](repeating: 0, count: itemCount)
+            var lastBasket = [Int](repeating: -1, count: itemCount)
+            items.withUnsafeBufferPointer { items in
+                for b in chunks[c] {
+                    for x in offsets[b]..<offsets[b + 1] {
+                        let item = Int(items[x])
+                        if lastBasket[item] != b {
+                            lastBasket[item] = b
+                            support[item] += 1
                         }
-                        keptBase.pointer![b] = unique
                     }
                 }
             }
+            return support
         }
-        var write = 0
-        var newOffsets = [Int](repeating: 0, count: basketCount + 1)
-        for b in 0..<basketCount {
-            let start = offsets[b]
-            for i in 0..<kept[b] { items[write + i] = items[start + i] }
-            write += kept[b]
-            newOffsets[b + 1] = write
-        }
-        items.removeSubrange(write...)
-        self.offsets = newOffsets
-        self.items = items
+        var total = partial.first ?? [Int](repeating: 0, count: itemCount)
+        for other in partial.dropFirst() { for i in 0..<itemCount { total[i] += other[i] } }
+        return total
     }
 
-    private init(offsets: [Int], items: [Int32]) {
-        self.offsets = offsets
-        self.items = items
+    /// The number of baskets holding at least one item with `rank[item] >= 0`.
+    func nonEmptyCount(keeping rank: [Int32]) -> Int {
+        Parallel.map(chunks.count) { c in
+            chunks[c].reduce(0) { n, b in n + ((offsets[b]..<offsets[b + 1]).contains { rank[Int(items[$0])] >= 0 } ? 1 : 0) }
+        }.reduce(0, +)
     }
 
-    /// The number of baskets holding each item.
-    func itemSupport(itemCount: Int) -> [Int] {
-        var support = [Int](repeating: 0, count: itemCount)
-        for item in items { support[Int(item)] += 1 }
-        return support
-    }
-
-    /// Keeps the items with `rank[item] >= 0`, renamed to their rank and sorted again; drops the
-    /// baskets left empty when `dropEmpty`.
+    /// Keeps the items with `rank[item] >= 0`, renamed to their rank, sorted and distinct; drops
+    /// the baskets left empty when `dropEmpty`.
     func restricted(to rank: [Int32], dropEmpty: Bool) -> Baskets {
-        var offsets = [0]
-        offsets.reserveCapacity(count + 1)
-        var kept: [Int32] = []
-        kept.reserveCapacity(items.count)
-        for b in 0..<count {
-            let start = kept.count
-            for i in self.offsets[b]..<self.offsets[b + 1] where rank[Int(items[i])] >= 0 { kept.append(rank[Int(items[i])]) }
-            if kept.count > start + 1 { kept[start...].sort() }
-            if kept.count > start || !dropEmpty { offsets.append(kept.count) }
+        let parts = Parallel.map(chunks.count) { c -> (sizes: [Int], items: [Int32]) in
+            let range = chunks[c]
+            var sizes: [Int] = []
+            sizes.reserveCapacity(range.count)
+            let lines = offsets[range.upperBound] - offsets[range.lowerBound]
+            let kept = [Int32](unsafeUninitializedCapacity: lines) { out, written in
+                var n = 0
+                items.withUnsafeBufferPointer { items in
+                    rank.withUnsafeBufferPointer { rank in
+                        for b in range {
+                            let start = n
+                            for x in offsets[b]..<offsets[b + 1] {
+                                let r = rank[Int(items[x])]
+                                if r < 0 { continue }
+                                // Insertion into the sorted tail, skipping repeats: baskets are short.
+                                var i = n
+                                while i > start && out[i - 1] > r { i -= 1 }
+                                if i > start && out[i - 1] == r { continue }
+                                var j = n
+                                while j > i { out[j] = out[j - 1]; j -= 1 }
+                                out[i] = r
+                                n += 1
+                            }
+                            if n > start || !dropEmpty { sizes.append(n - start) }
+                        }
+                    }
+                }
+                written = n
+            }
+            return (sizes, kept)
         }
-        return Baskets(offsets: offsets, items: kept)
+        var newOffsets = [0]
+        newOffsets.reserveCapacity(parts.reduce(0) { $0 + $1.sizes.count } + 1)
+        var newItems: [Int32] = []
+        newItems.reserveCapacity(parts.reduce(0) { $0 + $1.items.count })
+        for part in parts {
+            for size in part.sizes { newOffsets.append(newOffsets[newOffsets.count - 1] + size) }
+            newItems += part.items
+        }
+        return Baskets(offsets: newOffsets, items: newItems)
     }
 }
 
@@ -93,7 +141,7 @@ struct FrequentItemset: Sendable {
 
 /// Mines every itemset held by at least `minCount` baskets: single items from their counts,
 /// pairs by counting each basket's pairs into a triangular matrix, longer itemsets depth-first
-/// by intersecting sorted basket lists (Eclat), pruned by the frequent pairs. The result is the
+/// by counting candidate pairs within the baskets of each frequent prefix. The result is the
 /// set Apriori finds; the search is what makes it fast.
 struct ItemsetMiner: Sendable {
     /// Baskets whose items are ranks 0..<itemCount, every one frequent.
@@ -128,25 +176,23 @@ struct ItemsetMiner: Sendable {
 
         let tids = basketLists()
         let budget = Budget(used: found.count, limit: limit)
-        let deeper = Parallel.map(itemCount) { i -> Result<[FrequentItemset], TooMany> in
-            let members = ((i + 1)..<itemCount).filter { frequentPairs[pairIndex(i, $0)] }
-            guard members.count >= 2 else { return .success([]) }
-            let classMembers = members.map { Member(item: Int32($0), baskets: intersect(tids[i], tids[$0])) }
+        // Interleaved strides of items per task, so the costly classes spread over the cores.
+        let tasks = Swift.min(itemCount, 64)
+        let deeper = Parallel.map(tasks) { task -> Result<[FrequentItemset], TooMany> in
+            var slot = [Int32](repeating: -1, count: itemCount)
             var out: [FrequentItemset] = []
-            do {
-                try extend(prefix: [Int32(i)], classMembers, frequentPairs, budget, &out)
+            do throws(TooMany) {
+                for i in stride(from: task, to: itemCount, by: tasks) {
+                    let candidates = ((i + 1)..<itemCount).filter { frequentPairs[pairIndex(i, $0)] }.map { Int32($0) }
+                    try mineClass(prefix: [Int32(i)], in: tids[i], candidates: candidates, &slot, budget, &out)
+                }
                 return .success(out)
             } catch {
-                return .failure(TooMany(limit: limit))
+                return .failure(error)
             }
         }
         for result in deeper { found += try result.get() }
         return found
-    }
-
-    private struct Member {
-        var item: Int32
-        var baskets: [Int32]
     }
 
     private final class Budget: Sendable {
@@ -161,25 +207,52 @@ struct ItemsetMiner: Sendable {
         }
     }
 
-    /// Every member already forms a frequent itemset with `prefix`; emits and recurses into
-    /// prefix + a + b for members a < b.
-    private func extend(prefix: [Int32], _ members: [Member], _ frequentPairs: [Bool], _ budget: Budget,
-                        _ out: inout [FrequentItemset]) throws(TooMany) {
-        guard prefix.count + 2 <= maxLength else { return }
-        for a in 0..<members.count {
-            var next: [Member] = []
-            for b in (a + 1)..<members.count
-            where frequentPairs[pairIndex(Int(members[a].item), Int(members[b].item))] {
-                let common = intersect(members[a].baskets, members[b].baskets)
-                if common.count >= minCount {
-                    out.append(FrequentItemset(items: prefix + [members[a].item, members[b].item], count: common.count))
-                    next.append(Member(item: members[b].item, baskets: common))
+    /// Finds the frequent itemsets prefix + {a, b} (and longer) for candidates a < b, where every
+    /// prefix + {candidate} is frequent and `prefixBaskets` are the baskets holding the prefix:
+    /// one pass over those baskets counts every candidate pair and gathers each candidate's
+    /// baskets for the next level (a projection, as FP-growth does, without the tree).
+    private func mineClass(prefix: [Int32], in prefixBaskets: [Int32], candidates: [Int32], _ slot: inout [Int32],
+                           _ budget: Budget, _ out: inout [FrequentItemset]) throws(TooMany) {
+        let m = candidates.count
+        guard m >= 2, prefix.count + 2 <= maxLength else { return }
+        let deeper = prefix.count + 3 <= maxLength
+        let last = prefix[prefix.count - 1]
+        for (k, item) in candidates.enumerated() { slot[Int(item)] = Int32(k) }
+        var counts = [Int32](repeating: 0, count: m * m)
+        var lists = [[Int32]](repeating: [], count: deeper ? m : 0)
+        var present: [Int] = []
+        baskets.items.withUnsafeBufferPointer { items in
+            counts.withUnsafeMutableBufferPointer { counts in
+                for basket in prefixBaskets {
+                    present.removeAll(keepingCapacity: true)
+                    // Candidates rank above the prefix's last item, and basket items ascend by
+                    // rank: scan from the end down to it. `present` comes out descending.
+                    var x = baskets.offsets[Int(basket) + 1] - 1
+                    let first = baskets.offsets[Int(basket)]
+                    while x >= first && items[x] > last {
+                        let k = slot[Int(items[x])]
+                        if k >= 0 { present.append(Int(k)) }
+                        x -= 1
+                    }
+                    present.reverse()
+                    for u in 0..<present.count {
+                        if deeper { lists[present[u]].append(basket) }
+                        let row = present[u] * m
+                        for v in (u + 1)..<present.count { counts[row + present[v]] += 1 }
+                    }
                 }
             }
-            if !next.isEmpty {
-                try budget.spend(next.count)
-                try extend(prefix: prefix + [members[a].item], next, frequentPairs, budget, &out)
+        }
+        for item in candidates { slot[Int(item)] = -1 }
+        for u in 0..<m {
+            var next: [Int32] = []
+            for v in (u + 1)..<m where Int(counts[u * m + v]) >= minCount {
+                out.append(FrequentItemset(items: prefix + [candidates[u], candidates[v]], count: Int(counts[u * m + v])))
+                next.append(candidates[v])
             }
+            if next.isEmpty { continue }
+            try budget.spend(next.count)
+            if deeper { try mineClass(prefix: prefix + [candidates[u]], in: lists[u], candidates: next, &slot, budget, &out) }
         }
     }
 
@@ -233,30 +306,6 @@ struct ItemsetMiner: Sendable {
         }
         return lists
     }
-}
-
-/// The common elements of two ascending lists.
-private func intersect(_ a: [Int32], _ b: [Int32]) -> [Int32] {
-    var out: [Int32] = []
-    out.reserveCapacity(Swift.min(a.count, b.count))
-    a.withUnsafeBufferPointer { a in
-        b.withUnsafeBufferPointer { b in
-            var i = 0, j = 0
-            while i < a.count && j < b.count {
-                let x = a[i], y = b[j]
-                if x == y {
-                    out.append(x)
-                    i += 1
-                    j += 1
-                } else if x < y {
-                    i += 1
-                } else {
-                    j += 1
-                }
-            }
-        }
-    }
-    return out
 }
 
 /// A raw pointer handed to parallel kernels that write disjoint parts of one buffer.

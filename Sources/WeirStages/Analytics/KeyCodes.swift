@@ -44,18 +44,33 @@ struct KeyCodes: Sendable {
         guard let low = values.min(), let high = values.max() else { return KeyCodes(codes: [], firstRow: []) }
         let span = Int(high) - Int(low)
         if span < 4 * values.count + 1024 {
-            // Dense range (ids, days): a lookup table indexed by value, already in value order.
-            var present = [Int](repeating: -1, count: span + 1)
-            for (row, value) in values.enumerated() where present[Int(value) - Int(low)] < 0 {
-                present[Int(value) - Int(low)] = row
+            // Dense range (ids, days): lookup tables indexed by value, already in value order.
+            // First rows are found per range of rows in parallel, then the earliest wins.
+            let chunks = Swift.max(1, Swift.min(Parallel.coreCount, values.count / 100_000))
+            let firsts = Parallel.map(chunks) { c -> [Int32] in
+                var first = [Int32](repeating: -1, count: span + 1)
+                for row in (values.count * c / chunks)..<(values.count * (c + 1) / chunks) {
+                    let slot = Int(values[row]) &- Int(low)
+                    if first[slot] < 0 { first[slot] = Int32(truncatingIfNeeded: row) }
+                }
+                return first
             }
             var codeOf = [Int32](repeating: -1, count: span + 1)
             var firstRow: [Int] = []
-            for slot in 0...span where present[slot] >= 0 {
+            for slot in 0...span {
+                guard let row = firsts.lazy.map({ Int($0[slot]) }).first(where: { $0 >= 0 }) else { continue }
                 codeOf[slot] = Int32(firstRow.count)
-                firstRow.append(present[slot])
+                firstRow.append(row)
             }
-            let codes = values.map { codeOf[Int(Int($0) - Int(low))] }
+            var codes = [Int32](repeating: 0, count: values.count)
+            codes.withUnsafeMutableBufferPointer { codes in
+                let out = SendablePointer(codes.baseAddress)
+                Parallel.forEach(chunks) { c in
+                    for row in (values.count * c / chunks)..<(values.count * (c + 1) / chunks) {
+                        out.pointer![row] = codeOf[Int(values[row]) &- Int(low)]
+                    }
+                }
+            }
             return KeyCodes(codes: codes, firstRow: firstRow)
         }
         var first: [T: Int] = [:]
