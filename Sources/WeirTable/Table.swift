@@ -104,11 +104,11 @@ extension Table {
             throw TableError.invalid("table \(n + 1) has columns \(table.schema) but table 1 has \(first.schema)")
         }
         let total = tables.reduce(0) { $0 + $1.rowCount }
-        var columns: [Column] = []
-        for c in first.schema.fields.indices {
-            columns.append(try Column.concatenate(tables.map { $0.columns[c] }))
+        // Columns are independent copies: one per core (multi-batch Arrow files are read this way).
+        let columns = Parallel.map(first.schema.fields.count) { c in
+            Result { try Column.concatenate(tables.map { $0.columns[c] }) }
         }
-        return Table(unchecked: first.schema, columns, rowCount: total)
+        return Table(unchecked: first.schema, try columns.map { try $0.get() }, rowCount: total)
     }
 }
 

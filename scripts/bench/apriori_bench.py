@@ -46,7 +46,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--weir", required=True)
     ap.add_argument("--data", required=True)
-    ap.add_argument("--min-support", type=float, default=0.01)
+    ap.add_argument("--min-support", type=float, default=0.005)
     ap.add_argument("--all-support", type=float, default=0.001)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--skip-slow", action="store_true", help="skip efficient-apriori and mlxtend apriori")

@@ -58,38 +58,52 @@ public struct Apriori: StageType {
         let minThreshold = context.param("min_threshold")?.double ?? 1.0
 
         let clock = ContinuousClock(), started = clock.now
-        func elapsed() -> String { String(format: "%.3f s", Double((clock.now - started).components.attoseconds) / 1e18 + Double((clock.now - started).components.seconds)) }
-        let itemKeys = try KeyCodes(itemColumn, name: itemName, param: "item")
+        func elapsed() -> String {
+            let t = (clock.now - started).components
+            return String(format: "%.3f s", Double(t.seconds) + Double(t.attoseconds) / 1e18)
+        }
+        let items = try ItemCodes(itemColumn, name: itemName)
         let allBaskets: Baskets
-        if !transactions.hasNulls, let runs = Baskets.runs(of: transactions, items: itemKeys.codes) {
+        if !transactions.hasNulls, let runs = Baskets.runs(of: transactions, items: items.codes) {
             allBaskets = runs
         } else {
             let basketKeys = try KeyCodes(transactions, name: transactionName, param: "transaction")
-            allBaskets = Baskets.grouping(basketKeys.codes, basketCount: basketKeys.count, items: itemKeys.codes)
+            allBaskets = Baskets.grouping(basketKeys.codes, basketCount: basketKeys.count, items: items.codes)
         }
-        context.log.info("\(elapsed()): \(allBaskets.count) baskets, \(itemKeys.count) items")
-        let support = allBaskets.itemSupport(itemCount: itemKeys.count)
-        var candidates = Array(0..<itemKeys.count)
-        var basketCount = allBaskets.count
-        if let top = context.param("top_items")?.int, top < itemKeys.count {
-            // Codes are in value order, so on equal support the smaller item comes first.
+        context.log.info("\(elapsed()): \(allBaskets.count) baskets, \(items.count) distinct item codes")
+        let support = allBaskets.itemSupport(itemCount: items.count)
+
+        // Items ranked by ascending support (ties: smaller item first), so the depth-first search
+        // starts from rare prefixes and the frequent items are a suffix of the ranking.
+        var candidates = (0..<items.count).filter { support[$0] > 0 }
+        var topItems = false
+        if let top = context.param("top_items")?.int, top < candidates.count {
             candidates = Array(candidates.sorted { support[$0] != support[$1] ? support[$0] > support[$1] : $0 < $1 }.prefix(top))
-            var kept = [Int32](repeating: -1, count: itemKeys.count)
-            for code in candidates { kept[code] = 0 }
-            basketCount = allBaskets.nonEmptyCount(keeping: kept)
-            context.log.info("top_items \(top): \(basketCount) of \(allBaskets.count) baskets hold one of them")
+            topItems = true
         }
+        let ordered = candidates.sorted { support[$0] != support[$1] ? support[$0] < support[$1] : $0 < $1 }
+        var baskets = allBaskets
+        if topItems {
+            // Support becomes a share of the baskets that still hold one of the top items.
+            baskets = allBaskets.restricted(to: Self.ranks(ordered, count: items.count), dropEmpty: true)
+            context.log.info("top_items: \(baskets.count) of \(allBaskets.count) baskets hold one of the \(ordered.count) items")
+        }
+        let basketCount = baskets.count
         guard basketCount > 0 else {
             return ["itemsets": Table(empty: Self.itemsetsSchema), "rules": Table(empty: Self.rulesSchema)]
         }
         let minCount = Self.minimumCount(minSupport, of: basketCount)
-
-        // Frequent items ranked by ascending support, so the depth-first search starts from rare prefixes.
-        let frequent = candidates.filter { support[$0] >= minCount }
-            .sorted { support[$0] != support[$1] ? support[$0] < support[$1] : $0 < $1 }
-        var rank = [Int32](repeating: -1, count: itemKeys.count)
-        for (r, code) in frequent.enumerated() { rank[code] = Int32(r) }
-        let miner = ItemsetMiner(baskets: allBaskets.restricted(to: rank, dropEmpty: true), itemCount: frequent.count,
+        var firstFrequent = 0
+        while firstFrequent < ordered.count && support[ordered[firstFrequent]] < minCount { firstFrequent += 1 }
+        let frequent = Array(ordered[firstFrequent...])
+        if !topItems {
+            baskets = allBaskets.restricted(to: Self.ranks(frequent, count: items.count), dropEmpty: true)
+        } else if firstFrequent > 0 {
+            // Already ranked: shift the ranks down past the infrequent items.
+            baskets = baskets.restricted(to: (0..<ordered.count).map { $0 < firstFrequent ? -1 : Int32($0 - firstFrequent) },
+                                         dropEmpty: true)
+        }
+        let miner = ItemsetMiner(baskets: baskets, itemCount: frequent.count,
                                  itemCounts: frequent.map { support[$0] }, minCount: minCount, maxLength: maxLength, limit: limit)
         context.log.info("\(elapsed()): \(frequent.count) frequent items; mining")
         let found: [FrequentItemset]
@@ -103,7 +117,7 @@ public struct Apriori: StageType {
         }
         context.log.info("\(elapsed()): \(basketCount) baskets, \(frequent.count) frequent items (support ≥ \(minCount) baskets), \(found.count) itemsets")
 
-        let labels = try itemLabels(frequent.map { itemKeys.firstRow[$0] }, items: itemColumn, context: context)
+        let labels = try itemLabels(frequent, items: items, context: context)
         let itemsets = Self.itemsetTable(found, labels: labels, basketCount: basketCount)
         let rules = try Self.rules(found, labels: labels, basketCount: basketCount, metric: metric, minThreshold: minThreshold, limit: limit)
         context.log.info("\(elapsed()): \(rules?.rowCount ?? 0) rules")
@@ -127,12 +141,20 @@ public struct Apriori: StageType {
     }
 
     /// Each frequent item's label: its name from `names`, else its value's string form.
-    private func itemLabels(_ rows: [Int], items: Column, context: RunContext) throws -> [String] {
+    private func itemLabels(_ codes: [Int], items: ItemCodes, context: RunContext) throws -> [String] {
+        let rows = items.firstRows(of: codes)
         if let namesParam = context.param("names")?.string {
             guard let names = context.inputs[0].column(namesParam) else { throw StageError("no names column", param: "names") }
-            return rows.map { names.isNull($0) ? items[$0].description : names.strings[$0] }
+            return rows.map { names.isNull($0) ? items.column[$0].description : names.strings[$0] }
         }
-        return rows.map { items[$0].description }
+        return rows.map { items.column[$0].description }
+    }
+
+    /// `rank[code]` = position of `code` in `ordered`, -1 for codes not in it.
+    static func ranks(_ ordered: [Int], count: Int) -> [Int32] {
+        var rank = [Int32](repeating: -1, count: count)
+        for (r, code) in ordered.enumerated() { rank[code] = Int32(r) }
+        return rank
     }
 
     /// An itemset's one string form: labels in code-point order, `|`-joined, `|` escaped.
@@ -231,5 +253,64 @@ struct RuleMetrics {
         case .conviction: conviction
         case .support: support
         }
+    }
+}
+
+/// Item codes for mining. A dense int64 column (product ids) is coded as value minus the
+/// smallest value in one parallel pass, with no table of distinct values; anything else goes
+/// through `KeyCodes`.
+struct ItemCodes {
+    let column: Column
+    /// The code of each row.
+    let codes: [Int32]
+    /// Codes run over 0..<count; in the dense case some are unused (support 0).
+    let count: Int
+    private let keys: KeyCodes?
+
+    init(_ column: Column, name: String) throws {
+        self.column = column
+        if column.type == .int64, !column.hasNulls, column.count > 0,
+           let dense = column.int64s.withUnsafeBufferPointer({ ItemCodes.dense($0) }) {
+            codes = dense.codes
+            count = dense.count
+            keys = nil
+        } else {
+            let keys = try KeyCodes(column, name: name, param: "item")
+            codes = keys.codes
+            count = keys.count
+            self.keys = keys
+        }
+    }
+
+    private static func dense(_ values: UnsafeBufferPointer<Int64>) -> (codes: [Int32], count: Int)? {
+        guard let low = values.min(), let high = values.max() else { return nil }
+        let (span, overflow) = high.subtractingReportingOverflow(low)
+        guard !overflow, span < 4 * Int64(values.count) + 1024, span < Int64(Int32.max) else { return nil }
+        let chunks = Swift.max(1, Swift.min(Parallel.coreCount * 4, values.count / 100_000))
+        let codes = [Int32](unsafeUninitializedCapacity: values.count) { out, written in
+            let target = SendablePointer(out.baseAddress)
+            Parallel.forEach(chunks) { c in
+                for row in (values.count * c / chunks)..<(values.count * (c + 1) / chunks) {
+                    target.pointer![row] = Int32(truncatingIfNeeded: values[row] &- low)
+                }
+            }
+            written = values.count
+        }
+        return (codes, Int(span) + 1)
+    }
+
+    /// The first row holding each of `wanted` codes.
+    func firstRows(of wanted: [Int]) -> [Int] {
+        if let keys { return wanted.map { keys.firstRow[$0] } }
+        var slot = [Int](repeating: -1, count: count)
+        for (i, code) in wanted.enumerated() { slot[code] = i }
+        var rows = [Int](repeating: -1, count: wanted.count)
+        var missing = wanted.count
+        for (row, code) in codes.enumerated() where slot[Int(code)] >= 0 && rows[slot[Int(code)]] < 0 {
+            rows[slot[Int(code)]] = row
+            missing -= 1
+            if missing == 0 { break }
+        }
+        return rows
     }
 }

@@ -21,18 +21,32 @@ struct Baskets: Sendable {
     static func runs(of keys: Column, items: [Int32]) -> Baskets? {
         guard keys.type == .int64 || keys.type == .timestamp, !keys.hasNulls else { return nil }
         return keys.int64s.withUnsafeBufferPointer { values -> Baskets? in
-            var offsets = [0]
-            offsets.reserveCapacity(values.count / 4 + 2)
-            var i = 1
-            while i < values.count {
-                let previous = values[i - 1], current = values[i]
-                if current != previous {
-                    if current < previous { return nil }
-                    offsets.append(i)
+            guard !values.isEmpty else { return Baskets(offsets: [0], items: items) }
+            // Each range of lines finds its own boundaries (a line whose key differs from the
+            // line before it), and whether it is sorted; the ranges are then joined.
+            let chunks = Swift.max(1, Swift.min(Parallel.coreCount * 4, values.count / 100_000))
+            let parts = Parallel.map(chunks) { c -> [Int]? in
+                let from = Swift.max(1, values.count * c / chunks), to = values.count * (c + 1) / chunks
+                var starts: [Int] = []
+                starts.reserveCapacity((to - from) / 4)
+                var i = from
+                while i < to {
+                    let previous = values[i - 1], current = values[i]
+                    if current != previous {
+                        if current < previous { return nil }
+                        starts.append(i)
+                    }
+                    i += 1
                 }
-                i += 1
+                return starts
             }
-            if !values.isEmpty { offsets.append(values.count) }
+            var offsets = [0]
+            offsets.reserveCapacity(parts.reduce(1) { $0 + ($1?.count ?? 0) } + 1)
+            for part in parts {
+                guard let part else { return nil }
+                offsets += part
+            }
+            offsets.append(values.count)
             return Baskets(offsets: offsets, items: items)
         }
     }
@@ -184,7 +198,8 @@ struct ItemsetMiner: Sendable {
             do throws(TooMany) {
                 for i in stride(from: task, to: itemCount, by: tasks) {
                     let candidates = ((i + 1)..<itemCount).filter { frequentPairs[pairIndex(i, $0)] }.map { Int32($0) }
-                    try mineClass(prefix: [Int32(i)], in: tids[i], candidates: candidates, &slot, budget, &out)
+                    try mineClass(prefix: [Int32(i)], in: tids.baskets[tids.offsets[i]..<tids.offsets[i + 1]],
+                                  candidates: candidates, &slot, budget, &out)
                 }
                 return .success(out)
             } catch {
@@ -211,7 +226,7 @@ struct ItemsetMiner: Sendable {
     /// prefix + {candidate} is frequent and `prefixBaskets` are the baskets holding the prefix:
     /// one pass over those baskets counts every candidate pair and gathers each candidate's
     /// baskets for the next level (a projection, as FP-growth does, without the tree).
-    private func mineClass(prefix: [Int32], in prefixBaskets: [Int32], candidates: [Int32], _ slot: inout [Int32],
+    private func mineClass(prefix: [Int32], in prefixBaskets: ArraySlice<Int32>, candidates: [Int32], _ slot: inout [Int32],
                            _ budget: Budget, _ out: inout [FrequentItemset]) throws(TooMany) {
         let m = candidates.count
         guard m >= 2, prefix.count + 2 <= maxLength else { return }
@@ -252,7 +267,7 @@ struct ItemsetMiner: Sendable {
             }
             if next.isEmpty { continue }
             try budget.spend(next.count)
-            if deeper { try mineClass(prefix: prefix + [candidates[u]], in: lists[u], candidates: next, &slot, budget, &out) }
+            if deeper { try mineClass(prefix: prefix + [candidates[u]], in: lists[u][...], candidates: next, &slot, budget, &out) }
         }
     }
 
@@ -295,16 +310,40 @@ struct ItemsetMiner: Sendable {
     }
 
     /// For each item, the ascending list of baskets that hold it.
-    private func basketLists() -> [[Int32]] {
-        var lists = itemCounts.map { count -> [Int32] in
-            var list: [Int32] = []
-            list.reserveCapacity(count)
-            return list
+    private func basketLists() -> (offsets: [Int], baskets: [Int32]) {
+        // Counted per range of baskets, then each range fills its own slots of every list.
+        let chunks = Swift.max(1, Swift.min(Parallel.coreCount * 2, baskets.count / 50_000))
+        let ranges = (0..<chunks).map { baskets.count * $0 / chunks ..< baskets.count * ($0 + 1) / chunks }
+        let counts = Parallel.map(chunks) { c -> [Int] in
+            var n = [Int](repeating: 0, count: itemCount)
+            for x in baskets.offsets[ranges[c].lowerBound]..<baskets.offsets[ranges[c].upperBound] { n[Int(baskets.items[x])] += 1 }
+            return n
         }
-        for b in 0..<baskets.count {
-            for x in baskets.offsets[b]..<baskets.offsets[b + 1] { lists[Int(baskets.items[x])].append(Int32(b)) }
+        var offsets = [Int](repeating: 0, count: itemCount + 1)
+        var cursors = [[Int]](repeating: [Int](repeating: 0, count: itemCount), count: chunks)
+        for item in 0..<itemCount {
+            var position = offsets[item]
+            for c in 0..<chunks {
+                cursors[c][item] = position
+                position += counts[c][item]
+            }
+            offsets[item + 1] = position
         }
-        return lists
+        let lists = [Int32](unsafeUninitializedCapacity: offsets[itemCount]) { out, written in
+            let target = SendablePointer(out.baseAddress)
+            Parallel.forEach(chunks) { c in
+                var cursor = cursors[c]
+                for b in ranges[c] {
+                    for x in baskets.offsets[b]..<baskets.offsets[b + 1] {
+                        let item = Int(baskets.items[x])
+                        target.pointer![cursor[item]] = Int32(b)
+                        cursor[item] += 1
+                    }
+                }
+            }
+            written = offsets[itemCount]
+        }
+        return (offsets, lists)
     }
 }
 
