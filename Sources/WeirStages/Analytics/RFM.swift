@@ -1,0 +1,241 @@
+import WeirCore
+import WeirTable
+
+/// `rfm`: recency, frequency and monetary value per customer from purchase lines, scored 1..5
+/// by quintile of rank as pandas `qcut(x.rank(method='first'), 5)` does (or min-max scaled to
+/// 0..5), with the named segment of the R and F scores (`RFMSegment`).
+public struct RFM: StageType {
+    public let name = "rfm"
+    public let version = "1"
+    public let summary = "Recency, frequency, monetary value and their 1-5 scores and segment, per customer."
+    public let inputs = InputArity.one
+    public let params: [ParamSpec] = [
+        ParamSpec("customer", .column(types: KeyCodes.keyTypes), default: .string("customer_id"), help: "the customer column"),
+        ParamSpec("order", .column(types: KeyCodes.keyTypes), help: "the order column; without it, frequency counts distinct purchase days"),
+        ParamSpec("timestamp", .column(types: [.timestamp, .date]), default: .string("timestamp"), help: "when the purchase was made"),
+        ParamSpec("amount", .column(types: [.int64, .float64]), default: .string("amount"), help: "the purchase amount"),
+        ParamSpec("as_of", .string, help: "the reference time for recency (ISO 8601); default: the latest purchase + 1 day"),
+        ParamSpec("monetary", .choice(["sum", "mean"]), default: .string("sum"), help: "monetary value: total or mean amount"),
+        ParamSpec("scoring", .choice(["quintile", "minmax"]), default: .string("quintile"),
+                  help: "quintile: 1..5 by quintile of rank; minmax: each of R, F, M scaled to 0..5"),
+    ]
+
+    public init() {}
+
+    public func outputSchemas(_ context: inout PlanContext) -> [String: Schema] {
+        let customer = context.column("customer", types: KeyCodes.keyTypes)
+        context.column("order", types: KeyCodes.keyTypes)
+        context.column("timestamp", types: [.timestamp, .date])
+        context.column("amount", types: [.int64, .float64])
+        if let asOf = context.param("as_of")?.string, Temporal.parseTimestamp(asOf) == nil, Temporal.parseDate(asOf) == nil {
+            context.error("as_of", "\(context.stage.id).as_of is '\(asOf)', not an ISO 8601 date or timestamp",
+                          hint: "e.g. 2018-10-01 or 2018-10-01T00:00:00Z")
+        }
+        let scoreType: DataType = context.param("scoring")?.string == "minmax" ? .float64 : .int64
+        return ["out": Schema([
+            Field(customer?.name ?? "customer", customer?.type ?? .string),
+            Field("recency_days", .int64), Field("frequency", .int64), Field("monetary", .float64),
+            Field("r_score", scoreType), Field("f_score", scoreType), Field("m_score", scoreType),
+            Field("rfm_score", .string), Field("segment", .string),
+        ])]
+    }
+
+    public func run(_ context: RunContext) throws -> [String: Table] {
+        let table = context.inputs[0]
+        func column(_ param: String) throws -> (String, Column)? {
+            guard let name = context.param(param)?.string else { return nil }
+            guard let column = table.column(name) else { throw StageError("no column '\(name)'", param: param) }
+            return (name, column)
+        }
+        guard let (customerName, customerColumn) = try column("customer"), let (timeName, timeColumn) = try column("timestamp"),
+              let (amountName, amountColumn) = try column("amount") else { throw StageError("rfm needs customer, timestamp and amount") }
+        try Self.requireValues(timeColumn, name: timeName, param: "timestamp")
+        try Self.requireValues(amountColumn, name: amountName, param: "amount")
+        let customers = try KeyCodes(customerColumn, name: customerName, param: "customer")
+        let n = customers.count
+        guard n >= 2 || table.rowCount == 0 else {
+            throw StageError("rfm scores customers by quintile of rank and needs at least 2 customers; the input has 1",
+                             param: "customer", hint: "pandas qcut fails the same way (bin edges must be unique)")
+        }
+
+        let micros: [Int64] = timeColumn.type == .date
+            ? timeColumn.dates.map { Int64($0) * Temporal.microsPerDay } : Array(timeColumn.int64s)
+        var last = [Int64](repeating: .min, count: n)
+        for (row, code) in customers.codes.enumerated() { last[Int(code)] = max(last[Int(code)], micros[row]) }
+        let asOf: Int64
+        if let text = context.param("as_of")?.string {
+            asOf = Temporal.parseTimestamp(text) ?? Int64(Temporal.parseDate(text) ?? 0) * Temporal.microsPerDay
+        } else {
+            asOf = (micros.max() ?? 0) + Temporal.microsPerDay
+        }
+        let recency = last.map { Self.floorDivide(asOf - $0, Temporal.microsPerDay) }
+
+        // Frequency: distinct (customer, order) pairs, or (customer, day) pairs without an order column.
+        let second: [Int64]
+        if let (orderName, orderColumn) = try column("order") {
+            second = try KeyCodes(orderColumn, name: orderName, param: "order").codes.map(Int64.init)
+        } else {
+            second = micros.map { Self.floorDivide($0, Temporal.microsPerDay) }
+        }
+        var pairs = zip(customers.codes, second).map { (Int64($0.0), $0.1) }
+        pairs.sort { $0 < $1 }
+        var frequency = [Int64](repeating: 0, count: n)
+        for (i, pair) in pairs.enumerated() where i == 0 || pair != pairs[i - 1] { frequency[Int(pair.0)] += 1 }
+
+        let monetary = Self.groupAmounts(amountColumn, codes: customers.codes, groups: n,
+                                         mean: context.param("monetary")?.string == "mean")
+        let negative = amountColumn.type == .int64 ? amountColumn.int64s.filter { $0 < 0 }.count : amountColumn.float64s.filter { $0 < 0 }.count
+        if negative > 0 { context.log.note("\(negative) line(s) with a negative \(amountName) (refunds) lower their customer's monetary value") }
+
+        let minmax = context.param("scoring")?.string == "minmax"
+        let recencyValues = recency.map(Double.init), frequencyValues = frequency.map(Double.init)
+        var columns: [Column] = [Self.keyColumn(customerColumn, rows: customers.firstRow),
+                                 Column(int64Values: recency), Column(int64Values: frequency), Column(float64Values: monetary)]
+        let buckets: [[Int]]
+        if minmax {
+            let r = Self.minmax(recencyValues, inverted: true), f = Self.minmax(frequencyValues), m = Self.minmax(monetary)
+            columns += [Column(float64Values: r), Column(float64Values: f), Column(float64Values: m)]
+            buckets = [r, f, m].map { $0.map { Swift.max(1, Int($0.rounded(.up))) } }
+        } else {
+            let r = Self.quintiles(recencyValues).map { 6 - $0 }, f = Self.quintiles(frequencyValues), m = Self.quintiles(monetary)
+            columns += [r, f, m].map { Column(int64Values: $0.map(Int64.init)) }
+            buckets = [r, f, m]
+        }
+        columns.append(Column(string: (0..<n).map { "\(buckets[0][$0])\(buckets[1][$0])\(buckets[2][$0])" }))
+        columns.append(Column(string: (0..<n).map { RFMSegment(r: buckets[0][$0], f: buckets[1][$0]).rawValue }))
+        return ["out": try Table(schema: context.outputSchemas["out"]!, columns: columns)]
+    }
+
+    static func requireValues(_ column: Column, name: String, param: String) throws {
+        guard column.hasNulls else { return }
+        let row = (0..<column.count).first(where: column.isNull) ?? 0
+        throw StageError("column '\(name)' has \(column.nullCount) null value(s), the first at row \(row + 1)", param: param,
+                         hint: "drop or fill them first, e.g. a sql stage with WHERE \(name) IS NOT NULL")
+    }
+
+    static func floorDivide(_ a: Int64, _ b: Int64) -> Int64 {
+        let q = a / b
+        return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
+    }
+
+    /// The distinct key values in code order, as a column of the key's type.
+    static func keyColumn(_ column: Column, rows: [Int]) -> Column {
+        let builder = ColumnBuilder(column.type, capacity: rows.count)
+        for row in rows { builder.append(from: column, at: row) }
+        return builder.finish()
+    }
+
+    /// Per-group sums (or means) computed exactly as pandas (≥ 3.0) computes them, so that
+    /// equal-looking totals rank as they do there: when the rows are already grouped in key
+    /// order pandas uses numpy's `add.reduceat` (first value + pairwise sum of the rest), else
+    /// its Kahan-compensated Cython loop in row order.
+    static func groupAmounts(_ column: Column, codes: [Int32], groups: Int, mean: Bool) -> [Double] {
+        let values: [Double] = column.type == .int64 ? column.int64s.map(Double.init) : Array(column.float64s)
+        var sum = [Double](repeating: 0, count: groups)
+        var count = [Int](repeating: 0, count: groups)
+        if zip(codes, codes.dropFirst()).allSatisfy({ $0 <= $1 }) {
+            values.withUnsafeBufferPointer { values in
+                var start = 0
+                while start < codes.count {
+                    var end = start + 1
+                    while end < codes.count && codes[end] == codes[start] { end += 1 }
+                    let g = Int(codes[start])
+                    sum[g] = values[start] + pairwiseSum(UnsafeBufferPointer(rebasing: values[(start + 1)..<end]))
+                    count[g] = end - start
+                    start = end
+                }
+            }
+        } else {
+            var compensation = sum
+            for (row, code) in codes.enumerated() {
+                let g = Int(code)
+                let y = values[row] - compensation[g]
+                let t = sum[g] + y
+                compensation[g] = t - sum[g] - y
+                sum[g] = t
+                count[g] += 1
+            }
+        }
+        return mean ? zip(sum, count).map { $0 / Double($1) } : sum
+    }
+
+    /// numpy's pairwise summation (`pairwise_sum` in loops_utils.h): sequential under 8 values,
+    /// eight interleaved partial sums up to 128, halves (at a multiple of 8) beyond.
+    static func pairwiseSum(_ a: UnsafeBufferPointer<Double>) -> Double {
+        let n = a.count
+        if n < 8 {
+            var result = 0.0
+            for x in a { result += x }
+            return result
+        }
+        if n <= 128 {
+            var r = (0..<8).map { a[$0] }
+            var i = 8
+            while i < n - n % 8 {
+                for j in 0..<8 { r[j] += a[i + j] }
+                i += 8
+            }
+            var result = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+            while i < n {
+                result += a[i]
+                i += 1
+            }
+            return result
+        }
+        var half = n / 2
+        half -= half % 8
+        return pairwiseSum(UnsafeBufferPointer(rebasing: a[0..<half])) + pairwiseSum(UnsafeBufferPointer(rebasing: a[half...]))
+    }
+
+    /// pandas `qcut(values.rank(method='first'), 5, labels=[1, 2, 3, 4, 5])`: ranks break ties by
+    /// position; bin edges are numpy's linear quantiles of the ranks, computed with the same
+    /// floating-point steps, and a rank goes to the first bin whose right edge it does not exceed.
+    static func quintiles(_ values: [Double]) -> [Int] {
+        let n = values.count
+        guard n > 0 else { return [] }
+        let order = values.indices.sorted { values[$0] != values[$1] ? values[$0] < values[$1] : $0 < $1 }
+        var rank = [Double](repeating: 0, count: n)
+        for (position, index) in order.enumerated() { rank[index] = Double(position + 1) }
+        let edges = (0...5).map { k -> Double in
+            let q = k == 5 ? 1.0 : Double(k) * 0.2                 // numpy.linspace(0, 1, 6)
+            let fraction = (q * 100.0) / 100.0                      // pandas passes percent to numpy.percentile
+            let virtual = Double(n - 1) * fraction
+            let previous = virtual.rounded(.down)
+            let a = previous + 1, b = Swift.min(previous + 1, Double(n - 1)) + 1
+            let gamma = virtual - previous, diff = b - a
+            return gamma >= 0.5 ? b - diff * (1 - gamma) : a + diff * gamma
+        }
+        return rank.map { r in Swift.max(1, edges.filter { $0 < r }.count) }
+    }
+
+    /// Seed 001's scaling: (x - min) / (max - min) * 5, inverted for recency; all 0 when constant.
+    static func minmax(_ values: [Double], inverted: Bool = false) -> [Double] {
+        guard let low = values.min(), let high = values.max(), high > low else { return values.map { _ in 0 } }
+        return values.map { inverted ? (high - $0) / (high - low) * 5 : ($0 - low) / (high - low) * 5 }
+    }
+}
+
+/// The named grid of R and F scores (first matching rule wins; documented in the README).
+enum RFMSegment: String, CaseIterable {
+    case champions = "Champions"
+    case loyal = "Loyal"
+    case new = "New"
+    case potentialLoyalist = "Potential Loyalist"
+    case cantLoseThem = "Can't Lose Them"
+    case atRisk = "At Risk"
+    case hibernating = "Hibernating"
+    case lost = "Lost"
+
+    init(r: Int, f: Int) {
+        switch (r, f) {
+        case (4...5, 4...5): self = .champions
+        case (3...5, 3...5): self = .loyal
+        case (4...5, 1): self = .new
+        case (3...5, _): self = .potentialLoyalist
+        case (_, 4...5): self = .cantLoseThem
+        case (_, 3): self = .atRisk
+        case (2, _): self = .hibernating
+        default: self = .lost
+        }
+    }
+}
