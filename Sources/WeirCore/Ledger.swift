@@ -369,7 +369,7 @@ enum SchemaJSON {
 
     static func decode(_ text: String) -> Schema? {
         if let fast = parse(Array(text.utf8)) { return Schema(fast) }
-        return (try? JSONDecoder().decode([Field].self, from: Data(text.utf8))).map(Schema.init)
+        return (try? JSONDecoder().decode([Field].self, from: Data(text.utf8))).map { Schema($0) }
     }
 
     private static func parse(_ b: [UInt8]) -> [Field]? {

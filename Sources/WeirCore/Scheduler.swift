@@ -414,7 +414,7 @@ struct StageWork: Sendable {
             var results: [CacheOutput] = []
             for port in type.outputs {
                 guard let table = produced[port] else { throw StageError("\(type.name) returned no table for output '\(port)'") }
-                if let announced = context.outputSchemas[port], announced != table.schema {
+                if let announced = context.outputSchemas[port], !announced.admits(table.schema) {
                     throw StageError("\(type.name) produced \(table.schema) on '\(port)' but announced \(announced); this is a bug in the stage type")
                 }
                 let digest = try store.put(table)

@@ -4,7 +4,7 @@ import WeirCore
 public enum BuiltinStages {
     public static let all: [any StageType] = [
         ExtractCSV(), SQLStage(), SelectColumns(), TopRows(), LoadCSV(), LoadArrow(),
-        Apriori(), RFM(),
+        Apriori(), RFM(), Pivot(), PCAKMeans(),
     ]
 
     public static var registry: StageRegistry { StageRegistry(all) }

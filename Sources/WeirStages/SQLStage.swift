@@ -28,6 +28,12 @@ public struct SQLStage: StageType {
         guard let query = context.param("query")?.string else { return [:] }
         let names: [String]
         do { names = try tableNames(context.stage) } catch { context.report(error); return [:] }
+        for (ref, schema) in zip(context.inputNames, context.inputSchemas) where schema.dataColumns != nil {
+            context.error("inputs", "\(context.stage.id) cannot type its query: the columns of '\(ref)' after "
+                          + "\(schema.names.joined(separator: ", ")) are decided by the data",
+                          hint: "give '\(ref)' a `columns:` list so its columns are known before it runs")
+            return [:]
+        }
         do {
             let database = try SQLDatabase()
             for (name, schema) in zip(names, context.inputSchemas) { try database.createTable(name, schema: schema) }

@@ -51,8 +51,22 @@ public struct Field: Sendable, Hashable, Codable, CustomStringConvertible {
 /// An ordered list of named, typed fields.
 public struct Schema: Sendable, Hashable, Codable, CustomStringConvertible {
     public var fields: [Field]
+    /// Set when the data decides further columns after `fields` (a pivot's one column per
+    /// value), all of this type. Planning knows only `fields`; `admits` checks the rest.
+    public var dataColumns: DataType?
 
-    public init(_ fields: [Field]) { self.fields = fields }
+    public init(_ fields: [Field], dataColumns: DataType? = nil) {
+        self.fields = fields
+        self.dataColumns = dataColumns
+    }
+
+    /// Whether `actual` is what this schema announced: the same fields, then (only for a
+    /// schema with data columns) any number of further columns of that type.
+    public func admits(_ actual: Schema) -> Bool {
+        guard let dataColumns else { return actual.fields == fields && actual.dataColumns == nil }
+        return actual.fields.count >= fields.count && Array(actual.fields.prefix(fields.count)) == fields
+            && actual.fields.dropFirst(fields.count).allSatisfy { $0.type == dataColumns }
+    }
 
     public var names: [String] { fields.map(\.name) }
     public var count: Int { fields.count }
@@ -60,5 +74,7 @@ public struct Schema: Sendable, Hashable, Codable, CustomStringConvertible {
     public func index(of name: String) -> Int? { fields.firstIndex { $0.name == name } }
     public subscript(name: String) -> Field? { index(of: name).map { fields[$0] } }
 
-    public var description: String { "(" + fields.map(\.description).joined(separator: ", ") + ")" }
+    public var description: String {
+        "(" + fields.map(\.description).joined(separator: ", ") + (dataColumns.map { ", ...: \($0) per value" } ?? "") + ")"
+    }
 }

@@ -1,0 +1,140 @@
+import WeirCore
+import WeirTable
+
+/// `pivot`: one row per `row` key (sorted), one column per `column` key value (sorted, named
+/// prefix + the value's string form) holding the count, sum or mean of `value`; 0 where a pair
+/// never occurs. The columns are decided by the data unless `columns:` lists them.
+public struct Pivot: StageType {
+    public let name = "pivot"
+    public let version = "1"
+    public let summary = "Row key x column key matrix of counts, sums or means (e.g. user x aisle purchase counts)."
+    public let inputs = InputArity.one
+    public let params: [ParamSpec] = [
+        ParamSpec("row", .column(types: KeyCodes.keyTypes), required: true, help: "the column whose values become rows"),
+        ParamSpec("column", .column(types: KeyCodes.keyTypes), required: true, help: "the column whose values become columns"),
+        ParamSpec("value", .column(types: [.int64, .float64]), help: "the column to aggregate; without it, rows are counted"),
+        ParamSpec("agg", .choice(["count", "sum", "mean"]), default: .string("count"), help: "how cells aggregate"),
+        ParamSpec("prefix", .string, default: .string(""), help: "prepended to each column value to name its column"),
+        ParamSpec("columns", .stringList, help: "the column values expected, as strings; fixes the output schema before the run"),
+    ]
+
+    public init() {}
+
+    func cellType(_ context: PlanContext) -> DataType {
+        switch context.param("agg")?.string ?? "count" {
+        case "mean": .float64
+        case "sum": context.param("value")?.string.flatMap { context.inputSchemas.first?[$0]?.type } ?? .float64
+        default: .int64
+        }
+    }
+
+    public func outputSchemas(_ context: inout PlanContext) -> [String: Schema] {
+        let row = context.column("row", types: KeyCodes.keyTypes)
+        context.column("column", types: KeyCodes.keyTypes)
+        context.column("value", types: [.int64, .float64])
+        let agg = context.param("agg")?.string ?? "count"
+        if agg != "count" && context.param("value") == nil {
+            context.error("agg", "\(context.stage.id).agg is \(agg) but no `value` column is given", hint: "add value: <a numeric column>, or use agg: count")
+        }
+        let type = cellType(context)
+        let prefix = context.param("prefix")?.string ?? ""
+        let rowField = Field(row?.name ?? "row", row?.type ?? .string)
+        if let values = context.param("columns")?.strings {
+            let names = values.map { prefix + $0 }
+            if let clash = names.first(where: { $0 == rowField.name }) ?? duplicate(names) {
+                context.error("columns", "\(context.stage.id) would produce two columns named '\(clash)'")
+            }
+            return ["out": Schema([rowField] + names.map { Field($0, type) })]
+        }
+        return ["out": Schema([rowField], dataColumns: type)]
+    }
+
+    private func duplicate(_ names: [String]) -> String? {
+        var seen = Set<String>()
+        return names.first { !seen.insert($0).inserted }
+    }
+
+    public func run(_ context: RunContext) throws -> [String: Table] {
+        let table = context.inputs[0]
+        let rowName = context.param("row")?.string ?? "", columnName = context.param("column")?.string ?? ""
+        guard let rowColumn = table.column(rowName), let keyColumn = table.column(columnName) else {
+            throw StageError("the input lacks the row or column column")
+        }
+        let rows = try KeyCodes(rowColumn, name: rowName, param: "row")
+        let keys = try KeyCodes(keyColumn, name: columnName, param: "column")
+        let prefix = context.param("prefix")?.string ?? ""
+        var keyNames = keys.firstRow.map { prefix + keyColumn[$0].description }
+        var order = Array(0..<keys.count)   // output column -> key code (-1: listed but absent)
+
+        if let listed = context.param("columns")?.strings {
+            let byName = Dictionary(keys.firstRow.indices.map { (keyColumn[keys.firstRow[$0]].description, $0) }, uniquingKeysWith: { a, _ in a })
+            if let unlisted = byName.keys.sorted().first(where: { !listed.contains($0) }) {
+                throw StageError("column '\(columnName)' holds '\(unlisted)', which `columns` does not list", param: "columns",
+                                 hint: "add it to columns, or drop the list to take the columns from the data")
+            }
+            order = listed.map { byName[$0] ?? -1 }
+            keyNames = listed.map { prefix + $0 }
+        } else if let clash = keyNames.first(where: { $0 == rowName }) {
+            throw StageError("pivot column '\(clash)' has the same name as the row column", param: "prefix", hint: "set a prefix")
+        }
+
+        let agg = context.param("agg")?.string ?? "count"
+        let valueColumn = try context.param("value")?.string.map { name -> Column in
+            guard let column = table.column(name) else { throw StageError("no column '\(name)'", param: "value") }
+            try RFM.requireValues(column, name: name, param: "value")
+            return column
+        }
+        let r = rows.count, c = keys.count
+        var columns: [Column] = [RFM.keyColumn(rowColumn, rows: rows.firstRow)]
+        if agg == "count" || (agg == "sum" && valueColumn?.type == .int64) {
+            let cells = integerCells(rows.codes, keys.codes, rowCount: r, keyCount: c,
+                                     values: agg == "count" ? nil : valueColumn)
+            for code in order {
+                columns.append(Column(int64Values: (0..<r).map { code < 0 ? 0 : cells[$0 * c + code] }))
+            }
+        } else {
+            // Floating-point cells add up in row order, on one core, so results are the same on every machine.
+            guard let valueColumn else { throw StageError("agg \(agg) needs a value column", param: "value") }
+            let values: [Double] = valueColumn.type == .int64 ? valueColumn.int64s.map(Double.init) : Array(valueColumn.float64s)
+            var sums = [Double](repeating: 0, count: r * c), counts = [Int](repeating: 0, count: agg == "mean" ? r * c : 0)
+            for line in 0..<values.count {
+                let cell = Int(rows.codes[line]) * c + Int(keys.codes[line])
+                sums[cell] += values[line]
+                if agg == "mean" { counts[cell] += 1 }
+            }
+            for code in order {
+                columns.append(Column(float64Values: (0..<r).map { row in
+                    guard code >= 0 else { return 0 }
+                    let cell = row * c + code
+                    return agg == "mean" ? (counts[cell] == 0 ? 0 : sums[cell] / Double(counts[cell])) : sums[cell]
+                }))
+            }
+        }
+        let type = columns.count > 1 ? columns[1].type : (agg == "count" ? .int64 : .float64)
+        let schema = Schema([Field(rowName, rowColumn.type)] + keyNames.map { Field($0, type) })
+        return ["out": try Table(schema: schema, columns: columns)]
+    }
+
+    /// Counts (or integer sums) per cell, over ranges of lines in parallel.
+    private func integerCells(_ rowCodes: [Int32], _ keyCodes: [Int32], rowCount: Int, keyCount: Int, values: Column?) -> [Int64] {
+        let lines = rowCodes.count, size = rowCount * keyCount
+        let chunks = Swift.max(1, Swift.min(Parallel.coreCount, lines / 1_000_000))
+        let ints = values.map { Array($0.int64s) }
+        let partial = Parallel.map(chunks) { chunk -> [Int64] in
+            var cells = [Int64](repeating: 0, count: size)
+            cells.withUnsafeMutableBufferPointer { cells in
+                rowCodes.withUnsafeBufferPointer { rowCodes in
+                    keyCodes.withUnsafeBufferPointer { keyCodes in
+                        for line in (lines * chunk / chunks)..<(lines * (chunk + 1) / chunks) {
+                            cells[Int(rowCodes[line]) &* keyCount &+ Int(keyCodes[line])] &+= ints?[line] ?? 1
+                        }
+                    }
+                }
+            }
+            return cells
+        }
+        var total = partial[0]
+        for other in partial.dropFirst() { for i in 0..<size { total[i] &+= other[i] } }
+        return total
+    }
+}

@@ -1,0 +1,55 @@
+"""Reference for the pca_kmeans and pivot stages: scikit-learn and pandas on the same data.
+
+    python segments.py pca FEATURES.csv '{"components": 5, "k": 4, "n_init": 10, "standardize": false,
+                                          "labels": [...], "k_range": [2, 10]}'
+    python segments.py pivot LINES.csv '{"row": "u", "column": "a", "value": null, "agg": "count"}'
+
+pca: FEATURES.csv has an `id` column then the features. Prints the explained variance ratios,
+the components, KMeans' best inertia, the adjusted Rand index between KMeans' labels and the
+given `labels`, and (with k_range) the inertia per k and kneed's elbow.
+pivot: prints pandas pivot_table(fill_value=0) as {"rows": [...], "columns": [...], "cells": [[...]]}."""
+import json, sys
+import numpy as np, pandas as pd
+
+mode, path, params = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+if mode == "pivot":
+    df = pd.read_csv(path)
+    agg = {"count": "size", "sum": "sum", "mean": "mean"}[params["agg"]]
+    values = params.get("value")
+    if values is None:
+        table = df.pivot_table(index=params["row"], columns=params["column"], aggfunc="size", fill_value=0)
+    else:
+        table = df.pivot_table(index=params["row"], columns=params["column"], values=values, aggfunc=agg, fill_value=0)
+    print(json.dumps({"rows": [str(x) for x in table.index], "columns": [str(x) for x in table.columns],
+                      "cells": table.to_numpy(dtype=float).tolist()}))
+    sys.exit()
+
+from sklearn.decomposition import PCA
+from sklearn.cluster import KMeans
+from sklearn.metrics import adjusted_rand_score
+from sklearn.preprocessing import StandardScaler
+
+df = pd.read_csv(path)
+x = df.drop(columns=["id"]).to_numpy(dtype=float)
+if params.get("standardize"):
+    x = StandardScaler().fit_transform(x)
+pca = PCA(n_components=params["components"])
+scores = pca.fit_transform(x)
+out = {"solver": pca._fit_svd_solver, "explained_variance_ratio": pca.explained_variance_ratio_.tolist(),
+       "components": pca.components_.tolist()}
+km = KMeans(n_clusters=params["k"], n_init=params.get("n_init", 10), random_state=0).fit(scores)
+out["inertia"] = float(km.inertia_)
+if "labels" in params:
+    out["ari"] = float(adjusted_rand_score(km.labels_, params["labels"]))
+if "k_range" in params:
+    from kneed import KneeLocator
+    low, high = params["k_range"]
+    ks = list(range(low, high + 1))
+    inertias = [float(KMeans(n_clusters=k, n_init=params.get("n_init", 10), random_state=0).fit(scores).inertia_) for k in ks]
+    out["elbow"] = {"k": ks, "inertia": inertias,
+                    "knee": (lambda k: None if k is None else int(k))(KneeLocator(ks, inertias, curve="convex", direction="decreasing").knee)}
+    if "inertias" in params:
+        # kneed on the caller's own inertia curve, to check the elbow rule itself
+        knee = KneeLocator(ks, params["inertias"], curve="convex", direction="decreasing").knee
+        out["knee_of_given"] = None if knee is None else int(knee)
+print(json.dumps(out))
