@@ -79,9 +79,9 @@ public struct PCAKMeans: StageType {
         if let count = settings.components ?? features.map({ Swift.min(10, $0.count) }) {
             assignments = Schema(base + (1...Swift.max(1, count)).map { Field("pc\($0)", .float64) })
         }
-        let clusterBase = [Field("cluster", .int64), Field("size", .int64)]
-        let clusters = features.map { Schema(clusterBase + $0.map { Field($0, .float64) } + [Field("top_features", .string)]) }
-            ?? Schema(clusterBase + [Field("top_features", .string)], dataColumns: .float64)
+        let clusterBase = [Field("cluster", .int64), Field("size", .int64), Field("top_features", .string)]
+        let clusters = features.map { Schema(clusterBase + $0.map { Field($0, .float64) }) }
+            ?? Schema(clusterBase, dataColumns: .float64)
         return [
             "assignments": assignments,
             "clusters": clusters,
@@ -180,13 +180,13 @@ public struct PCAKMeans: StageType {
         }
         for c in 0..<k { for j in 0..<p { centroid[c * p + j] /= Double(Swift.max(1, sizes[order[c]])) } }
         var clusterColumns = [Column(int64Values: (0..<k).map(Int64.init)), Column(int64Values: order.map { Int64(sizes[$0]) })]
-        for j in 0..<p { clusterColumns.append(Column(float64Values: (0..<k).map { centroid[$0 * p + j] })) }
         clusterColumns.append(Column(string: (0..<k).map { c in
             (0..<p).sorted { centroid[c * p + $0] != centroid[c * p + $1] ? centroid[c * p + $0] > centroid[c * p + $1] : $0 < $1 }
                 .prefix(3).map { featureNames[$0] }.joined(separator: ", ")
         }))
-        let clusterSchema = Schema([Field("cluster", .int64), Field("size", .int64)] + featureNames.map { Field($0, .float64) }
-                                   + [Field("top_features", .string)])
+        for j in 0..<p { clusterColumns.append(Column(float64Values: (0..<k).map { centroid[$0 * p + j] })) }
+        let clusterSchema = Schema([Field("cluster", .int64), Field("size", .int64), Field("top_features", .string)]
+                                   + featureNames.map { Field($0, .float64) })
 
         return [
             "assignments": try Table(schema: assignmentSchema, columns: assignmentColumns),
