@@ -4,7 +4,7 @@ import WeirCore
 public enum BuiltinStages {
     public static let all: [any StageType] = [
         ExtractCSV(), SQLStage(), SelectColumns(), TopRows(), LoadCSV(), LoadArrow(),
-        Apriori(), RFM(), Pivot(), PCAKMeans(),
+        Apriori(), RFM(), Pivot(), PCAKMeans(), Affinity(), Cohort(),
     ]
 
     public static var registry: StageRegistry { StageRegistry(all) }

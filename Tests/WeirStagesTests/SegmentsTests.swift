@@ -182,3 +182,48 @@ extension Value {
         }
     }
 }
+
+@Suite(.enabled(if: ReferencePython.available, "needs the reference Python (scripts/venv.sh scripts/requirements/test.txt)"))
+struct AffinityCohortParityTests {
+    @Test(arguments: [false, true])
+    func affinityEqualsPandasShares(weighted: Bool) throws {
+        var rng = SplitMix(state: 21)
+        let n = 3000
+        let segments = (0..<n).map { _ in ["Champions", "Loyal", "Lost", "New"][rng.int(4)] }
+        let categories = (0..<n).map { i in ["produce", "dairy eggs", "snacks", "babies", "alcohol"][(rng.int(5) + (segments[i] == "Lost" ? 0 : rng.int(2))) % 5] }
+        let amounts = (0..<n).map { _ in Double(rng.int(10_000)) / 100 }
+        let input = try Table(fields: [("segment", Column(string: segments)), ("category", Column(string: categories)),
+                                       ("amount", Column(float64Values: amounts))])
+        let dir = try temporaryDirectory()
+        try CSVWriter().write(input, toFile: dir + "/lines.csv")
+        struct Row: Decodable { let segment: String; let category: String; let purchases: Double; let share: Double; let overall_share: Double; let lift: Double }
+        let params = weighted ? "{\"value\": \"amount\"}" : "{}"
+        let expected = try ReferencePython.json([Row].self, script: "segments.py", ["affinity", dir + "/lines.csv", params])
+        let yaml = "stages:\n  t: { type: extract.csv, path: x.csv }\n  a: { type: affinity, input: t\(weighted ? ", value: amount" : "") }\n"
+        let out = try #require(try runStageOutputs(yaml, stage: "a", inputs: [input])["out"])
+        #expect(out.rowCount == expected.count)
+        for (row, want) in expected.enumerated() where row < out.rowCount {
+            #expect(out.columns[0].strings[row] == want.segment && out.columns[1].strings[row] == want.category)
+            let purchases = weighted ? out.columns[2].float64s[row] : Double(out.columns[2].int64s[row])
+            for (a, b) in [(purchases, want.purchases), (out.columns[3].float64s[row], want.share),
+                           (out.columns[4].float64s[row], want.overall_share), (out.columns[5].float64s[row], want.lift)] {
+                #expect(abs(a - b) <= 1e-9 * max(1, abs(b)), "\(want.segment) x \(want.category)")
+            }
+        }
+    }
+
+    @Test func cohortsEqualPandasRetention() throws {
+        let input = try purchaseLines(customers: 600, seed: 4)
+        let dir = try temporaryDirectory()
+        try CSVWriter().write(input, toFile: dir + "/lines.csv")
+        struct Row: Decodable, Equatable { let cohort: String; let months_since: Int; let customers: Int; let cohort_size: Int; let retention: Double }
+        let expected = try ReferencePython.json([Row].self, script: "segments.py", ["cohort", dir + "/lines.csv", "{}"])
+        let yaml = "stages:\n  t: { type: extract.csv, path: x.csv }\n  c: { type: cohort, input: t, customer: customer }\n"
+        let out = try #require(try runStageOutputs(yaml, stage: "c", inputs: [input])["out"])
+        let mine = (0..<out.rowCount).map { r in
+            Row(cohort: out.columns[0][r].description, months_since: Int(out.columns[1].int64s[r]), customers: Int(out.columns[2].int64s[r]),
+                cohort_size: Int(out.columns[3].int64s[r]), retention: out.columns[4].float64s[r])
+        }
+        #expect(mine == expected)
+    }
+}

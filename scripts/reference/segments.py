@@ -12,6 +12,29 @@ import json, sys
 import numpy as np, pandas as pd
 
 mode, path, params = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+if mode == "affinity":
+    df = pd.read_csv(path, dtype={"segment": str, "category": str}, keep_default_na=False)
+    weight = df[params["value"]] if params.get("value") else pd.Series(1.0, index=df.index)
+    purchases = df.assign(w=weight).pivot_table(index="segment", columns="category", values="w", aggfunc="sum", fill_value=0)
+    share = purchases.div(purchases.sum(axis=1), axis=0)
+    overall = purchases.sum(axis=0) / purchases.to_numpy().sum()
+    lift = share / overall
+    rows = [{"segment": s, "category": c, "purchases": float(purchases.loc[s, c]), "share": float(share.loc[s, c]),
+             "overall_share": float(overall[c]), "lift": float(lift.loc[s, c])} for s in purchases.index for c in purchases.columns]
+    print(json.dumps(rows))
+    sys.exit()
+if mode == "cohort":
+    df = pd.read_csv(path, dtype={"customer": str}, keep_default_na=False)
+    ts = pd.to_datetime(df["timestamp"], utc=True, format="ISO8601").dt.tz_localize(None)
+    df["month"] = ts.dt.to_period("M")
+    df["cohort"] = df.groupby("customer")["month"].transform("min")
+    df["months_since"] = (df["month"] - df["cohort"]).apply(lambda d: d.n)
+    active = df.groupby(["cohort", "months_since"])["customer"].nunique()
+    size = df.groupby("cohort")["customer"].nunique()
+    rows = [{"cohort": str(c.start_time.date()), "months_since": int(m), "customers": int(n), "cohort_size": int(size[c]),
+             "retention": float(n / size[c])} for (c, m), n in active.items()]
+    print(json.dumps(rows))
+    sys.exit()
 if mode == "pivot":
     df = pd.read_csv(path)
     agg = {"count": "size", "sum": "sum", "mean": "mean"}[params["agg"]]
