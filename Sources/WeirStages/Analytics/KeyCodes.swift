@@ -1,3 +1,4 @@
+import Foundation
 import WeirCore
 import WeirTable
 
@@ -82,23 +83,66 @@ struct KeyCodes: Sendable {
         return KeyCodes(codes: values.map { codeOf[$0]! }, firstRow: ordered.map { first[$0]! })
     }
 
+    /// Strings are hashed and compared as raw UTF-8 bytes in an open-addressing table, so no
+    /// `String` is made per row; distinct values are then ordered by bytes (code points).
     private static func strings(_ view: StringView) -> KeyCodes {
-        var provisional: [String: Int32] = [:]
         var firstRow: [Int] = []
         var codes = [Int32](repeating: 0, count: view.count)
+        var capacity = 1024
+        var slots = [Int32](repeating: -1, count: capacity)   // slot -> provisional code
+        var hashes: [UInt64] = []                              // provisional code -> hash
+        func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+            var h: UInt64 = 0xcbf2_9ce4_8422_2325
+            for byte in bytes { h = (h ^ UInt64(byte)) &* 0x100_0000_01b3 }
+            return h ^ (h >> 29)
+        }
+        func equal(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+            a.count == b.count && (a.count == 0 || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0)
+        }
         for row in 0..<view.count {
-            let value = view[row]
-            if let code = provisional[value] {
-                codes[row] = code
-            } else {
-                let code = Int32(firstRow.count)
-                provisional[value] = code
-                firstRow.append(row)
-                codes[row] = code
+            let bytes = view.utf8(row)
+            let h = hash(bytes)
+            var slot = Int(truncatingIfNeeded: h) & (capacity - 1)
+            while true {
+                let code = slots[slot]
+                if code < 0 {
+                    let new = Int32(firstRow.count)
+                    slots[slot] = new
+                    firstRow.append(row)
+                    hashes.append(h)
+                    codes[row] = new
+                    if firstRow.count * 2 > capacity {
+                        capacity *= 2
+                        slots = [Int32](repeating: -1, count: capacity)
+                        for (c, hc) in hashes.enumerated() {
+                            var s = Int(truncatingIfNeeded: hc) & (capacity - 1)
+                            while slots[s] >= 0 { s = (s + 1) & (capacity - 1) }
+                            slots[s] = Int32(c)
+                        }
+                    }
+                    break
+                }
+                if hashes[Int(code)] == h && equal(view.utf8(firstRow[Int(code)]), bytes) {
+                    codes[row] = code
+                    break
+                }
+                slot = (slot + 1) & (capacity - 1)
             }
         }
-        // Renumber in code-point order.
-        let order = firstRow.indices.sorted { view[firstRow[$0]].utf8.lexicographicallyPrecedes(view[firstRow[$1]].utf8) }
+        // Renumber in code-point (byte) order.
+        // The first eight bytes, big-endian, decide most comparisons without a memcmp call.
+        let prefixes = firstRow.map { row -> UInt64 in
+            var key: UInt64 = 0
+            for (i, byte) in view.utf8(row).prefix(8).enumerated() { key |= UInt64(byte) << (56 - 8 * i) }
+            return key
+        }
+        let order = firstRow.indices.sorted { a, b in
+            if prefixes[a] != prefixes[b] { return prefixes[a] < prefixes[b] }
+            let x = view.utf8(firstRow[a]), y = view.utf8(firstRow[b])
+            let common = Swift.min(x.count, y.count)
+            let c = common <= 8 ? 0 : memcmp(x.baseAddress! + 8, y.baseAddress! + 8, common - 8)
+            return c != 0 ? c < 0 : x.count < y.count
+        }
         var renumber = [Int32](repeating: 0, count: order.count)
         for (new, old) in order.enumerated() { renumber[old] = Int32(new) }
         return KeyCodes(codes: codes.map { renumber[Int($0)] }, firstRow: order.map { firstRow[$0] })

@@ -77,10 +77,7 @@ public struct RFM: StageType {
         } else {
             second = micros.map { Self.floorDivide($0, Temporal.microsPerDay) }
         }
-        var pairs = zip(customers.codes, second).map { (Int64($0.0), $0.1) }
-        pairs.sort { $0 < $1 }
-        var frequency = [Int64](repeating: 0, count: n)
-        for (i, pair) in pairs.enumerated() where i == 0 || pair != pairs[i - 1] { frequency[Int(pair.0)] += 1 }
+        let frequency = Self.distinctPerGroup(customers.codes, second, groups: n)
 
         let monetary = Self.groupAmounts(amountColumn, codes: customers.codes, groups: n,
                                          mean: context.param("monetary")?.string == "mean")
@@ -101,9 +98,35 @@ public struct RFM: StageType {
             columns += [r, f, m].map { Column(int64Values: $0.map(Int64.init)) }
             buckets = [r, f, m]
         }
-        columns.append(Column(string: (0..<n).map { "\(buckets[0][$0])\(buckets[1][$0])\(buckets[2][$0])" }))
+        let digits = (0...9).map { String($0) }
+        columns.append(Column(string: (0..<n).map { digits[Swift.min(9, buckets[0][$0])] + digits[Swift.min(9, buckets[1][$0])] + digits[Swift.min(9, buckets[2][$0])] }))
         columns.append(Column(string: (0..<n).map { RFMSegment(r: buckets[0][$0], f: buckets[1][$0]).rawValue }))
         return ["out": try Table(schema: context.outputSchemas["out"]!, columns: columns)]
+    }
+
+    /// The number of distinct `values` per group: lines bucketed by group (a counting sort),
+    /// then each group's few values sorted.
+    static func distinctPerGroup(_ codes: [Int32], _ values: [Int64], groups: Int) -> [Int64] {
+        var start = [Int](repeating: 0, count: groups + 1)
+        for code in codes { start[Int(code) + 1] += 1 }
+        for g in 0..<groups { start[g + 1] += start[g] }
+        var cursor = start
+        var bucketed = [Int64](repeating: 0, count: codes.count)
+        for (row, code) in codes.enumerated() {
+            bucketed[cursor[Int(code)]] = values[row]
+            cursor[Int(code)] += 1
+        }
+        var distinct = [Int64](repeating: 0, count: groups)
+        bucketed.withUnsafeMutableBufferPointer { all in
+            for g in 0..<groups where start[g + 1] > start[g] {
+                var slice = UnsafeMutableBufferPointer(rebasing: all[start[g]..<start[g + 1]])
+                slice.sort()
+                var count: Int64 = 1
+                for i in 1..<slice.count where slice[i] != slice[i - 1] { count += 1 }
+                distinct[g] = count
+            }
+        }
+        return distinct
     }
 
     static func requireValues(_ column: Column, name: String, param: String) throws {
@@ -193,9 +216,10 @@ public struct RFM: StageType {
     static func quintiles(_ values: [Double]) -> [Int] {
         let n = values.count
         guard n > 0 else { return [] }
-        let order = values.indices.sorted { values[$0] != values[$1] ? values[$0] < values[$1] : $0 < $1 }
+        var keyed = values.enumerated().map { (value: $0.element, index: $0.offset) }
+        keyed.sort { $0.value != $1.value ? $0.value < $1.value : $0.index < $1.index }
         var rank = [Double](repeating: 0, count: n)
-        for (position, index) in order.enumerated() { rank[index] = Double(position + 1) }
+        for (position, entry) in keyed.enumerated() { rank[entry.index] = Double(position + 1) }
         let edges = (0...5).map { k -> Double in
             let q = k == 5 ? 1.0 : Double(k) * 0.2                 // numpy.linspace(0, 1, 6)
             let fraction = (q * 100.0) / 100.0                      // pandas passes percent to numpy.percentile
@@ -205,7 +229,11 @@ public struct RFM: StageType {
             let gamma = virtual - previous, diff = b - a
             return gamma >= 0.5 ? b - diff * (1 - gamma) : a + diff * gamma
         }
-        return rank.map { r in Swift.max(1, edges.filter { $0 < r }.count) }
+        return rank.map { r in
+            var below = 0
+            for edge in edges where edge < r { below += 1 }
+            return Swift.max(1, below)
+        }
     }
 
     /// Seed 001's scaling: (x - min) / (max - min) * 5, inverted for recency; all 0 when constant.
