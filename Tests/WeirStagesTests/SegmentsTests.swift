@@ -7,14 +7,17 @@ import WeirTestSupport
 
 /// Rows drawn around `groups` well-separated centres in `features` dimensions (some features
 /// integer counts, one constant), so clustering has a true answer.
-func clusteredRows(rows n: Int, features p: Int, groups: Int, seed: UInt64) throws -> Table {
+func clusteredRows(rows n: Int, features p: Int, groups: Int, seed: UInt64, sparse: Bool = false) throws -> Table {
     var rng = SplitMix(state: seed)
     let centres = (0..<groups).map { _ in (0..<p).map { _ in rng.uniform() * 12 } }
     func normal() -> Double { (-2 * log(max(rng.uniform(), 1e-300))).squareRoot() * cos(2 * .pi * rng.uniform()) }
     var columns = [[Double]](repeating: [], count: p)
     for i in 0..<n {
         let g = (i * 7 + i / 3) % groups
-        for j in 0..<p { columns[j].append(centres[g][j] + normal() * (1 + Double(j % 3) * 0.3)) }
+        for j in 0..<p {
+            let v = centres[g][j] + normal() * (1 + Double(j % 3) * 0.3)
+            columns[j].append(sparse ? max(0, (v - 8).rounded()) : v)   // counts, mostly zero
+        }
     }
     var fields: [(String, Column)] = [("id", Column(int64Values: (1...n).map(Int64.init)))]
     for j in 0..<p {
@@ -72,6 +75,22 @@ struct SegmentsParityTests {
         // Sizes come in decreasing order and add up.
         let sizes = outputs["clusters"]!.column("size")!.int64s.map { $0 }
         #expect(sizes == sizes.sorted(by: >) && sizes.reduce(0, +) == 3000)
+    }
+
+    /// Mostly-zero counts (a user x aisle pivot) take the sparse covariance path.
+    @Test func sparseCountsMatchScikitLearn() throws {
+        let input = try clusteredRows(rows: 3000, features: 14, groups: 4, seed: 13, sparse: true)
+        let zeros = (1..<input.columnCount).reduce(0) { n, c in n + (0..<3000).filter { input.columns[c][$0].doubleValue == 0 }.count }
+        #expect(zeros * 2 > 3000 * 14)
+        let outputs = try stage(input, "k: 4, components: 6, n_init: 10")
+        let labels = outputs["assignments"]!.column("cluster")!.int64s.map { Int($0) }
+        let expected = try reference(input, ["components": 6, "k": 4, "n_init": 10, "labels": labels])
+        for (mine, theirs) in zip(outputs["components"]!.column("explained_variance_ratio")!.float64s, expected.explained_variance_ratio) {
+            #expect(abs(mine - theirs) <= 1e-6)
+        }
+        let inertia = outputs["elbow"]!.column("inertia")!.float64s[0]
+        #expect(abs(inertia - expected.inertia) <= 0.01 * expected.inertia)
+        #expect((expected.ari ?? 0) >= 0.95)
     }
 
     @Test func componentsEqualScikitLearnsUpToSign() throws {

@@ -30,9 +30,13 @@ struct KMeans: Sendable {
         let count: Int
         var dimensions: Int { columns.count }
 
+        /// The same values in one buffer, dimension after dimension.
+        let flat: [Double]
+
         init(rowMajor x: [Double], rows n: Int, dimensions d: Int) {
             count = n
             columns = (0..<d).map { j in (0..<n).map { x[$0 * d + j] } }
+            flat = columns.flatMap { $0 }
         }
 
         func point(_ i: Int) -> [Double] { columns.map { $0[i] } }
@@ -127,26 +131,30 @@ struct KMeans: Sendable {
                     var sums = [Double](repeating: 0, count: k * d), counts = [Int](repeating: 0, count: k)
                     let from = n * block / blocks, to = n * (block + 1) / blocks
                     var i = from
-                    // Eight points at a time.
-                    while i + 8 <= to {
-                        var bestDistance = SIMD8<Double>(repeating: .infinity)
-                        var bestLabel = SIMD8<Int64>(repeating: 0)
-                        for c in 0..<k {
-                            var distance = SIMD8<Double>(repeating: 0)
-                            for j in 0..<d {
-                                let x = points.columns[j].withUnsafeBufferPointer { SIMD8<Double>($0[i..<(i + 8)]) }
-                                let diff = x - SIMD8<Double>(repeating: centers[c * d + j])
-                                distance += diff * diff
+                    // Eight points at a time, straight from the contiguous column-major buffer.
+                    let splats = centers.map { SIMD8<Double>(repeating: $0) }
+                    points.flat.withUnsafeBufferPointer { flat in
+                        let base = UnsafeRawPointer(flat.baseAddress!)
+                        while i + 8 <= to {
+                            var bestDistance = SIMD8<Double>(repeating: .infinity)
+                            var bestLabel = SIMD8<Int64>(repeating: 0)
+                            for c in 0..<k {
+                                var distance = SIMD8<Double>(repeating: 0)
+                                for j in 0..<d {
+                                    let x = base.loadUnaligned(fromByteOffset: (j * n + i) * 8, as: SIMD8<Double>.self)
+                                    let diff = x - splats[c * d + j]
+                                    distance += diff * diff
+                                }
+                                let closer = distance .< bestDistance
+                                bestDistance.replace(with: distance, where: closer)
+                                bestLabel.replace(with: Int64(c), where: closer)
                             }
-                            let closer = distance .< bestDistance
-                            bestDistance.replace(with: distance, where: closer)
-                            bestLabel.replace(with: Int64(c), where: closer)
+                            for lane in 0..<8 {
+                                labelOut.pointer![i + lane] = Int32(bestLabel[lane])
+                                distanceOut.pointer![i + lane] = bestDistance[lane]
+                            }
+                            i += 8
                         }
-                        for lane in 0..<8 {
-                            labelOut.pointer![i + lane] = Int32(bestLabel[lane])
-                            distanceOut.pointer![i + lane] = bestDistance[lane]
-                        }
-                        i += 8
                     }
                     while i < to {
                         var bestDistance = Double.infinity, bestLabel = 0

@@ -69,6 +69,7 @@ struct PCA: Sendable {
     /// The sample covariance (divisor n - 1), p x p, from blocks of rows summed in parallel
     /// and added in a fixed order, so the result does not depend on the core count.
     static func covariance(_ x: [Double], mean: [Double], rows n: Int, features p: Int) -> [Double] {
+        if let sparse = sparseCovariance(x, mean: mean, rows: n, features: p) { return sparse }
         let blocks = Swift.max(1, Swift.min(16, n / 2048))
         let partial = Parallel.map(blocks) { block -> [Double] in
             var sums = [Double](repeating: 0, count: p * p)
@@ -96,6 +97,55 @@ struct PCA: Sendable {
         for a in 0..<p {
             for b in a..<p {
                 c[a * p + b] /= divisor
+                c[b * p + a] = c[a * p + b]
+            }
+        }
+        return c
+    }
+}
+
+extension PCA {
+    /// For mostly-zero data (counts per user and aisle): the raw second moments over each row's
+    /// non-zero entries only, minus n x mean x meanᵀ. That subtraction loses precision only when
+    /// a feature's mean is huge against its spread, so such data takes the centred path.
+    static func sparseCovariance(_ x: [Double], mean: [Double], rows n: Int, features p: Int) -> [Double]? {
+        guard n > 1 else { return nil }
+        let zeros = x.reduce(0) { $0 + ($1 == 0 ? 1 : 0) }
+        guard zeros * 2 > x.count else { return nil }
+        var squares = [Double](repeating: 0, count: p)
+        for i in 0..<n { for j in 0..<p { squares[j] += x[i * p + j] * x[i * p + j] } }
+        for j in 0..<p {
+            let variance = squares[j] / Double(n) - mean[j] * mean[j]
+            if mean[j] * mean[j] > 1e6 * Swift.max(variance, 1e-300) { return nil }
+        }
+        let blocks = Swift.max(1, Swift.min(16, n / 2048))
+        let partial = Parallel.map(blocks) { block -> [Double] in
+            var sums = [Double](repeating: 0, count: p * p)
+            var index = [Int](repeating: 0, count: p), value = [Double](repeating: 0, count: p)
+            x.withUnsafeBufferPointer { x in
+                sums.withUnsafeMutableBufferPointer { sums in
+                    for i in (n * block / blocks)..<(n * (block + 1) / blocks) {
+                        var m = 0
+                        for j in 0..<p where x[i * p + j] != 0 {
+                            index[m] = j
+                            value[m] = x[i * p + j]
+                            m += 1
+                        }
+                        for u in 0..<m {
+                            let row = index[u] * p, vu = value[u]
+                            for w in u..<m { sums[row + index[w]] += vu * value[w] }
+                        }
+                    }
+                }
+            }
+            return sums
+        }
+        var c = [Double](repeating: 0, count: p * p)
+        for part in partial { for i in 0..<(p * p) { c[i] += part[i] } }
+        let divisor = Double(n - 1)
+        for a in 0..<p {
+            for b in a..<p {
+                c[a * p + b] = (c[a * p + b] - Double(n) * mean[a] * mean[b]) / divisor
                 c[b * p + a] = c[a * p + b]
             }
         }
