@@ -90,7 +90,8 @@ public struct Pivot: StageType {
             let cells = integerCells(rows.codes, keys.codes, rowCount: r, keyCount: c,
                                      values: agg == "count" ? nil : valueColumn)
             for code in order {
-                columns.append(Column(int64Values: (0..<r).map { code < 0 ? 0 : cells[$0 * c + code] }))
+                columns.append(code < 0 ? Column(int64Values: [Int64](repeating: 0, count: r))
+                                        : Column(int64Values: Array(cells[(code * r)..<((code + 1) * r)])))
             }
         } else {
             // Floating-point cells add up in row order, on one core, so results are the same on every machine.
@@ -115,26 +116,29 @@ public struct Pivot: StageType {
         return ["out": try Table(schema: schema, columns: columns)]
     }
 
-    /// Counts (or integer sums) per cell, over ranges of lines in parallel.
+    /// Counts (or integer sums) per cell, column-major (cell = key * rowCount + row). Each core
+    /// owns a range of row codes and scans every line for them, so there is one matrix and no
+    /// merge.
     private func integerCells(_ rowCodes: [Int32], _ keyCodes: [Int32], rowCount: Int, keyCount: Int, values: Column?) -> [Int64] {
-        let lines = rowCodes.count, size = rowCount * keyCount
-        let chunks = Swift.max(1, Swift.min(Parallel.coreCount, lines / 1_000_000))
+        let lines = rowCodes.count
+        let parts = lines < 1_000_000 ? 1 : Parallel.coreCount
         let ints = values.map { Array($0.int64s) }
-        let partial = Parallel.map(chunks) { chunk -> [Int64] in
-            var cells = [Int64](repeating: 0, count: size)
-            cells.withUnsafeMutableBufferPointer { cells in
+        return [Int64](unsafeUninitializedCapacity: rowCount * keyCount) { cells, written in
+            cells.initialize(repeating: 0)
+            let target = SendablePointer(cells.baseAddress)
+            Parallel.forEach(parts) { part in
+                let low = Int32(rowCount * part / parts), high = Int32(rowCount * (part + 1) / parts)
                 rowCodes.withUnsafeBufferPointer { rowCodes in
                     keyCodes.withUnsafeBufferPointer { keyCodes in
-                        for line in (lines * chunk / chunks)..<(lines * (chunk + 1) / chunks) {
-                            cells[Int(rowCodes[line]) &* keyCount &+ Int(keyCodes[line])] &+= ints?[line] ?? 1
+                        for line in 0..<lines {
+                            let row = rowCodes[line]
+                            if row < low || row >= high { continue }
+                            target.pointer![Int(keyCodes[line]) &* rowCount &+ Int(row)] &+= ints?[line] ?? 1
                         }
                     }
                 }
             }
-            return cells
+            written = rowCount * keyCount
         }
-        var total = partial[0]
-        for other in partial.dropFirst() { for i in 0..<size { total[i] &+= other[i] } }
-        return total
     }
 }
