@@ -3,10 +3,13 @@
 /// whatever slicing or memory layout the table had (bitmaps are re-aligned with trailing bits
 /// cleared, values under nulls are zeroed, string offsets start at zero).
 public struct ArrowWriter {
-    /// Rows per record batch. Larger tables are written in several batches.
+    /// Rows per record batch. Larger tables are written in several batches. The default is
+    /// large because a one-batch file is read back without copying (the reader maps it), while
+    /// several batches must be concatenated into one table; a column's values never exceed the
+    /// 2 GiB an Arrow batch can address, since a `Column` is bound by the same Int32 offsets.
     public var maxRowsPerBatch: Int
 
-    public init(maxRowsPerBatch: Int = 1 << 24) {
+    public init(maxRowsPerBatch: Int = 1 << 26) {
         precondition(maxRowsPerBatch > 0)
         self.maxRowsPerBatch = maxRowsPerBatch
     }

@@ -102,46 +102,76 @@ struct Baskets: Sendable {
     }
 
     /// Keeps the items with `rank[item] >= 0`, renamed to their rank, sorted and distinct; drops
-    /// the baskets left empty when `dropEmpty`.
+    /// the baskets left empty when `dropEmpty`. Two parallel passes: count what each basket
+    /// keeps, then write every basket's items straight into its place in the result.
     func restricted(to rank: [Int32], dropEmpty: Bool) -> Baskets {
-        let parts = Parallel.map(chunks.count) { c -> (sizes: [Int], items: [Int32]) in
-            let range = chunks[c]
-            var sizes: [Int] = []
-            sizes.reserveCapacity(range.count)
-            let lines = offsets[range.upperBound] - offsets[range.lowerBound]
-            let kept = [Int32](unsafeUninitializedCapacity: lines) { out, written in
-                var n = 0
-                items.withUnsafeBufferPointer { items in
-                    rank.withUnsafeBufferPointer { rank in
-                        for b in range {
-                            let start = n
-                            for x in offsets[b]..<offsets[b + 1] {
-                                let r = rank[Int(items[x])]
-                                if r < 0 { continue }
-                                // Insertion into the sorted tail, skipping repeats: baskets are short.
-                                var i = n
-                                while i > start && out[i - 1] > r { i -= 1 }
-                                if i > start && out[i - 1] == r { continue }
-                                var j = n
-                                while j > i { out[j] = out[j - 1]; j -= 1 }
-                                out[i] = r
-                                n += 1
-                            }
-                            if n > start || !dropEmpty { sizes.append(n - start) }
+        let ranges = chunks
+        var kept = [Int32](repeating: 0, count: count)
+        kept.withUnsafeMutableBufferPointer { keptBuffer in
+            let out = SendablePointer(keptBuffer.baseAddress)
+            items.withUnsafeBufferPointer { items in
+                rank.withUnsafeBufferPointer { rank in
+                    Parallel.forEach(ranges.count) { c in
+                        for b in ranges[c] {
+                            var n: Int32 = 0
+                            for x in offsets[b]..<offsets[b + 1] where rank[Int(items[x])] >= 0 { n += 1 }
+                            out.pointer![b] = n
                         }
                     }
                 }
-                written = n
             }
-            return (sizes, kept)
         }
-        var newOffsets = [0]
-        newOffsets.reserveCapacity(parts.reduce(0) { $0 + $1.sizes.count } + 1)
-        var newItems: [Int32] = []
-        newItems.reserveCapacity(parts.reduce(0) { $0 + $1.items.count })
-        for part in parts {
-            for size in part.sizes { newOffsets.append(newOffsets[newOffsets.count - 1] + size) }
-            newItems += part.items
+        // Upper bounds (a repeated item counts twice here); exact sizes come from the second pass.
+        var start = [Int](repeating: 0, count: count + 1)
+        for b in 0..<count { start[b + 1] = start[b] + Int(kept[b]) }
+        var repeats = false
+        let written = [Int32](unsafeUninitializedCapacity: start[count]) { out, initialized in
+            let target = SendablePointer(out.baseAddress)
+            let flags = Parallel.map(ranges.count) { c -> Bool in
+                var sawRepeat = false
+                items.withUnsafeBufferPointer { items in
+                    rank.withUnsafeBufferPointer { rank in
+                        kept.withUnsafeBufferPointer { kept in
+                            let out = target.pointer!
+                            for b in ranges[c] where kept[b] > 0 {
+                                let first = start[b]
+                                var n = first
+                                for x in offsets[b]..<offsets[b + 1] {
+                                    let r = rank[Int(items[x])]
+                                    if r < 0 { continue }
+                                    // Insertion into the sorted run, skipping repeats: baskets are short.
+                                    var i = n
+                                    while i > first && out[i - 1] > r { i -= 1 }
+                                    if i > first && out[i - 1] == r { sawRepeat = true; continue }
+                                    var j = n
+                                    while j > i { out[j] = out[j - 1]; j -= 1 }
+                                    out[i] = r
+                                    n += 1
+                                }
+                                // Pad a short basket (repeats) with -1 so the buffer is fully initialized.
+                                while n < start[b + 1] { out[n] = -1; n += 1 }
+                            }
+                        }
+                    }
+                }
+                return sawRepeat
+            }
+            repeats = flags.contains(true)
+            initialized = start[count]
+        }
+        if !repeats && !dropEmpty { return Baskets(offsets: start, items: written) }
+        if !repeats {
+            var newOffsets = [0]
+            newOffsets.reserveCapacity(count + 1)
+            for b in 0..<count where kept[b] > 0 { newOffsets.append(start[b + 1]) }
+            return Baskets(offsets: newOffsets, items: written)
+        }
+        // Rare: some basket listed an item twice; squeeze out the padding.
+        var newOffsets = [0], newItems: [Int32] = []
+        newItems.reserveCapacity(written.count)
+        for b in 0..<count {
+            for x in start[b]..<start[b + 1] where written[x] >= 0 { newItems.append(written[x]) }
+            if newItems.count > newOffsets[newOffsets.count - 1] || !dropEmpty { newOffsets.append(newItems.count) }
         }
         return Baskets(offsets: newOffsets, items: newItems)
     }
