@@ -5,23 +5,12 @@ import WeirTable
 import WeirTestSupport
 @testable import WeirStages
 
-/// Deterministic pseudo-random numbers (SplitMix64), so generated test data is the same on every machine.
-struct SplitMix {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func uniform() -> Double { Double(next() >> 11) / Double(1 << 53) }
-    mutating func int(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
-}
+/// Test data comes from the module's own SplitMix64 stream: the same on every machine.
+typealias SplitMix = RandomStream
 
 /// Baskets with structure: items of Zipf-like popularity plus planted groups bought together.
 func generatedBaskets(baskets: Int, items: Int, seed: UInt64, label: (Int) -> String = { String($0 + 1) }) -> [(String, String)] {
-    var rng = SplitMix(state: seed)
+    var rng = SplitMix(seed: seed)
     let groups = [[0, 3, 7], [2, 5], [1, 4, 9, 11], [6, 8]]
     var lines: [(String, String)] = []
     for b in 0..<baskets {

@@ -8,7 +8,7 @@ import WeirTestSupport
 /// Purchase lines for `customers` customers: several orders each, two-decimal amounts with many
 /// exact ties (equal totals, equal recencies) so rank tie-breaking is exercised.
 func purchaseLines(customers: Int, seed: UInt64, grouped: Bool = false) throws -> Table {
-    var rng = SplitMix(state: seed)
+    var rng = SplitMix(seed: seed)
     var customer: [String] = [], order: [Int64] = [], time: [Int64] = [], amount: [Double] = []
     let start: Int64 = 1_483_228_800_000_000   // 2017-01-01
     var nextOrder: Int64 = 1

@@ -8,7 +8,7 @@ import WeirTestSupport
 /// Rows drawn around `groups` well-separated centres in `features` dimensions (some features
 /// integer counts, one constant), so clustering has a true answer.
 func clusteredRows(rows n: Int, features p: Int, groups: Int, seed: UInt64, sparse: Bool = false) throws -> Table {
-    var rng = SplitMix(state: seed)
+    var rng = SplitMix(seed: seed)
     let centres = (0..<groups).map { _ in (0..<p).map { _ in rng.uniform() * 12 } }
     func normal() -> Double { (-2 * log(max(rng.uniform(), 1e-300))).squareRoot() * cos(2 * .pi * rng.uniform()) }
     var columns = [[Double]](repeating: [], count: p)
@@ -118,7 +118,7 @@ struct SegmentsParityTests {
 
     @Test(arguments: [("count", nil), ("sum", "q"), ("mean", "w")] as [(String, String?)])
     func pivotEqualsPandasPivotTable(agg: String, value: String?) throws {
-        var rng = SplitMix(state: 9)
+        var rng = SplitMix(seed: 9)
         let n = 5000
         let users = (0..<n).map { _ in Int64(rng.int(300) * 3) }
         let aisles = (0..<n).map { _ in ["fresh fruits", "yogurt", "chips", "milk", "eggs", "bread"][rng.int(6)] }
@@ -206,7 +206,7 @@ extension Value {
 struct AffinityCohortParityTests {
     @Test(arguments: [false, true])
     func affinityEqualsPandasShares(weighted: Bool) throws {
-        var rng = SplitMix(state: 21)
+        var rng = SplitMix(seed: 21)
         let n = 3000
         let segments = (0..<n).map { _ in ["Champions", "Loyal", "Lost", "New"][rng.int(4)] }
         let categories = (0..<n).map { i in ["produce", "dairy eggs", "snacks", "babies", "alcohol"][(rng.int(5) + (segments[i] == "Lost" ? 0 : rng.int(2))) % 5] }

@@ -4,8 +4,14 @@ import WeirCore
 import WeirTable
 @testable import WeirStages
 
-/// Loads `yaml`, plans it with no cache, and runs `stage` on the given input tables.
+/// Loads `yaml`, plans it with no cache, and runs `stage` on the given input tables; its "out" port.
 func runStage(_ yaml: String, stage id: String, inputs: [Table] = [], directory: String = "/tmp") throws -> (Schema?, Table?) {
+    let (schemas, outputs) = try planAndRun(yaml, stage: id, inputs: inputs, directory: directory)
+    return (schemas["out"], outputs["out"])
+}
+
+/// Loads `yaml`, plans `stage` with no cache (diagnostics thrown), runs it on `inputs`.
+func planAndRun(_ yaml: String, stage id: String, inputs: [Table], directory: String) throws -> ([String: Schema], [String: Table]) {
     let registry = BuiltinStages.registry
     let pipeline = try PipelineLoader(registry: registry, environment: [:]).load(text: yaml, file: directory + "/p.yaml")
     let spec = pipeline.stage(id)!
@@ -14,22 +20,14 @@ func runStage(_ yaml: String, stage id: String, inputs: [Table] = [], directory:
     let schemas = type.outputSchemas(&context)
     if context.diagnostics.hasErrors { throw DiagnosticError(context.diagnostics.diagnostics) }
     let run = RunContext(stage: spec, inputs: inputs, outputSchemas: schemas, pipelineDirectory: directory, runDirectory: directory + "/run")
-    return (schemas["out"], try type.run(run)["out"])
+    return (schemas, try type.run(run))
 }
 
 /// Like `runStage`, for stages with several output ports; checks each against its planned schema.
 func runStageOutputs(_ yaml: String, stage id: String, inputs: [Table] = [], directory: String = "/tmp") throws -> [String: Table] {
-    let registry = BuiltinStages.registry
-    let pipeline = try PipelineLoader(registry: registry, environment: [:]).load(text: yaml, file: directory + "/p.yaml")
-    let spec = pipeline.stage(id)!
-    let type = registry[spec.typeName]!
-    var context = PlanContext(stage: spec, inputSchemas: inputs.map(\.schema), pipelineDirectory: directory)
-    let schemas = type.outputSchemas(&context)
-    if context.diagnostics.hasErrors { throw DiagnosticError(context.diagnostics.diagnostics) }
-    let run = RunContext(stage: spec, inputs: inputs, outputSchemas: schemas, pipelineDirectory: directory, runDirectory: directory + "/run")
-    let outputs = try type.run(run)
+    let (schemas, outputs) = try planAndRun(yaml, stage: id, inputs: inputs, directory: directory)
     for (port, table) in outputs { #expect(schemas[port]?.admits(table.schema) == true, "port \(port) schema") }
-    #expect(Set(outputs.keys) == Set(type.outputs))
+    #expect(Set(outputs.keys) == Set(schemas.keys))
     return outputs
 }
 

@@ -3,14 +3,7 @@ its stage time from the JSON events) against mlxtend, efficient-apriori and pyfi
 process, starting from the order lines in memory, as a user would run each."""
 import argparse, json, os, shutil, subprocess, sys, tempfile, time
 import numpy as np, pandas as pd, pyarrow.csv as pacsv
-
-def best(fn, repeat):
-    times, result = [], None
-    for _ in range(repeat):
-        t = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - t)
-    return min(times), result
+from benchlib import best, weir_stage
 
 def weir_pipeline(data, min_support, all_support):
     return f"""
@@ -32,15 +25,6 @@ stages:
     item: product_id
     min_support: {all_support}
 """
-
-def weir_stage(weir, pipeline, state, stage):
-    cmd = [weir, "run", pipeline, "--state-dir", state, "-s", stage, "--force", "--json"]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-    for line in out.splitlines():
-        event = json.loads(line)
-        if event["event"] == "stage_finished" and event["stage"] == stage:
-            return event["seconds"], event["rows"]
-    raise SystemExit(f"no stage_finished event for {stage}:\n{out}")
 
 def main():
     ap = argparse.ArgumentParser()

@@ -3,6 +3,7 @@ of --repeat, inputs already extracted) against pandas + scikit-learn on the same
 memory, as a user would run them."""
 import argparse, json, os, shutil, subprocess, tempfile, time
 import numpy as np, pandas as pd, pyarrow as pa, pyarrow.csv as pacsv
+from benchlib import best, weir_stage
 
 PIPELINE = """
 stages:
@@ -33,23 +34,6 @@ stages:
     timestamp: ts
     amount: amount
 """
-
-def best(fn, repeat):
-    times, result = [], None
-    for _ in range(repeat):
-        t = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - t)
-    return min(times), result
-
-def weir_stage(weir, pipeline, state, stage):
-    out = subprocess.run([weir, "run", pipeline, "--state-dir", state, "-s", stage, "--force", "--json"],
-                         check=True, capture_output=True, text=True).stdout
-    for line in out.splitlines():
-        event = json.loads(line)
-        if event["event"] == "stage_finished" and event["stage"] == stage:
-            return event["seconds"]
-    raise SystemExit(out)
 
 def main():
     ap = argparse.ArgumentParser()
@@ -84,9 +68,9 @@ def main():
         f.write(PIPELINE.format(lines=lines_csv, purchases=purchases_csv))
     state = os.path.join(work, "state")
     subprocess.run([a.weir, "run", pipeline, "--state-dir", state], check=True, capture_output=True)
-    weir_pivot = min(weir_stage(a.weir, pipeline, state, "user_aisles") for _ in range(a.repeat))
-    weir_segments = min(weir_stage(a.weir, pipeline, state, "segments") for _ in range(a.repeat))
-    weir_rfm = min(weir_stage(a.weir, pipeline, state, "rfm") for _ in range(a.repeat))
+    weir_pivot = min(weir_stage(a.weir, pipeline, state, "user_aisles")[0] for _ in range(a.repeat))
+    weir_segments = min(weir_stage(a.weir, pipeline, state, "segments")[0] for _ in range(a.repeat))
+    weir_rfm = min(weir_stage(a.weir, pipeline, state, "rfm")[0] for _ in range(a.repeat))
     shutil.rmtree(work)
 
     lines = pacsv.read_csv(lines_csv).to_pandas()
@@ -111,7 +95,7 @@ def main():
     pandas_rfm, _ = best(rfm, a.repeat)
 
     print(f"{'step':<34}{'weir s':>9}{'reference s':>13}{'ratio':>9}")
-    for name, mine, theirs, ref in [("pivot 206k x 134 (pandas)", weir_pivot, pandas_pivot, "pandas.pivot_table"),
+    for name, mine, theirs, ref in [("pivot users x aisles", weir_pivot, pandas_pivot, "pandas.pivot_table"),
                                     ("PCA(10) + KMeans(5, n_init=10)", weir_segments, sklearn_seconds, "scikit-learn"),
                                     (f"RFM on {a.rfm_lines:,} lines", weir_rfm, pandas_rfm, "pandas")]:
         print(f"{name:<34}{mine:>9.2f}{theirs:>13.2f}{theirs / mine:>8.1f}x   (weir / {ref} = {mine / theirs:.2f})")
