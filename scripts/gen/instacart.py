@@ -72,10 +72,10 @@ assert len(AISLES) == 134
 
 # The best sellers, by aisle, most popular first; every other product gets a made-up name.
 NAMED = {
-    "fresh fruits": ["Banana", "Bag of Organic Bananas", "Organic Strawberries", "Strawberries",
-                     "Organic Hass Avocado", "Organic Avocado", "Organic Fuji Apple", "Honeycrisp Apple",
-                     "Seedless Red Grapes", "Large Lemon", "Organic Gala Apples", "Limes", "Organic Lemon",
-                     "Organic Raspberries", "Apple Honeycrisp Organic", "Organic Blueberries", "Organic Navel Orange"],
+    "fresh fruits": ["Banana", "Bag of Organic Bananas", "Organic Strawberries", "Limes", "Strawberries",
+                     "Organic Raspberries", "Organic Hass Avocado", "Organic Avocado", "Organic Fuji Apple",
+                     "Large Lemon", "Honeycrisp Apple", "Organic Blueberries", "Seedless Red Grapes",
+                     "Organic Gala Apples", "Organic Lemon", "Apple Honeycrisp Organic", "Organic Navel Orange"],
     "fresh vegetables": ["Cucumber Kirby", "Organic Zucchini", "Organic Cucumber", "Yellow Onions", "Asparagus",
                          "Carrots", "Organic Yellow Onion", "Organic Baby Carrots", "Organic Garlic", "Red Peppers",
                          "Jalapeno Peppers", "Organic Red Onion", "Organic Tomato Cluster"],
