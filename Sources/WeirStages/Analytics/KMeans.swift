@@ -30,13 +30,13 @@ struct KMeans: Sendable {
         let count: Int
         var dimensions: Int { columns.count }
 
-        /// The same values in one buffer, dimension after dimension.
-        let flat: [Double]
+        /// The same values point after point, for per-point distances.
+        let rows: [Double]
 
         init(rowMajor x: [Double], rows n: Int, dimensions d: Int) {
             count = n
             columns = (0..<d).map { j in (0..<n).map { x[$0 * d + j] } }
-            flat = columns.flatMap { $0 }
+            rows = x
         }
 
         func point(_ i: Int) -> [Double] { columns.map { $0[i] } }
@@ -99,85 +99,147 @@ struct KMeans: Sendable {
     }
 
     func squaredDistances(_ points: Points, to center: [Double]) -> [Double] {
-        var out = [Double](repeating: 0, count: points.count)
-        for (j, column) in points.columns.enumerated() {
-            let cj = center[j]
-            for i in 0..<points.count {
-                let diff = column[i] - cj
-                out[i] += diff * diff
+        let n = points.count, ranges = blocks(n)
+        return [Double](unsafeUninitializedCapacity: n) { out, written in
+            out.initialize(repeating: 0)
+            let target = SendablePointer(out.baseAddress)
+            Parallel.forEach(ranges.count) { block in
+                for (j, column) in points.columns.enumerated() {
+                    let cj = center[j]
+                    column.withUnsafeBufferPointer { column in
+                        for i in ranges[block] {
+                            let diff = column[i] - cj
+                            target.pointer![i] += diff * diff
+                        }
+                    }
+                }
+            }
+            written = n
+        }
+    }
+
+    /// Labels with Hamerly's bounds: `upper` ≥ the distance to the point's own centre, `lower` ≤
+    /// the distance to any other. A point whose bounds still separate it from every other
+    /// centre after the centres move keeps its label without computing a distance, which after
+    /// the first iterations is nearly every point. The labels are exactly Lloyd's.
+    struct Labels {
+        var label: [Int32]
+        var upper: [Double]
+        var lower: [Double]
+    }
+
+    /// Blocks of points for the parallel passes; a fixed number, so sums do not depend on cores.
+    private func blocks(_ n: Int) -> [Range<Int>] {
+        let count = Swift.min(Self.blocks, Swift.max(1, n / 64))
+        return (0..<count).map { n * $0 / count ..< n * ($0 + 1) / count }
+    }
+
+    /// Squared distance from point i to centre c.
+    @inline(__always)
+    private func distance(_ rows: UnsafePointer<Double>, _ i: Int, _ centers: UnsafePointer<Double>, _ c: Int, _ d: Int) -> Double {
+        var s = 0.0
+        let point = rows + i * d, centre = centers + c * d
+        for j in 0..<d {
+            let diff = point[j] - centre[j]
+            s += diff * diff
+        }
+        return s
+    }
+
+    /// Assigns every point (movement == nil) or only the points the bounds cannot vouch for,
+    /// given each centre's movement since the last pass. Returns the points whose label
+    /// changed, with their old label, in point order.
+    func assign(_ points: Points, centers: [Double], labels: inout Labels, movement: [Double]?) -> [(point: Int, old: Int32)] {
+        let n = points.count, d = points.dimensions, k = self.k
+        var half = [Double](repeating: .infinity, count: k)   // half the distance to the nearest other centre
+        for a in 0..<k {
+            for b in 0..<k where b != a {
+                var s = 0.0
+                for j in 0..<d { s += (centers[a * d + j] - centers[b * d + j]) * (centers[a * d + j] - centers[b * d + j]) }
+                half[a] = Swift.min(half[a], s.squareRoot() / 2)
             }
         }
-        return out
-    }
-
-    /// One assignment pass: each point's nearest centre and squared distance, plus per-block
-    /// coordinate sums and counts per cluster for the next centres.
-    struct Assignment {
-        var labels: [Int32]
-        var distances: [Double]
-        var sums: [Double]
-        var counts: [Int]
-    }
-
-    func assign(_ points: Points, centers: [Double]) -> Assignment {
-        let n = points.count, d = points.dimensions, k = self.k
-        let blocks = Swift.min(Self.blocks, Swift.max(1, n / 64))
-        var labels = [Int32](repeating: 0, count: n)
-        var distances = [Double](repeating: 0, count: n)
-        let parts = labels.withUnsafeMutableBufferPointer { labelBuffer in
-            distances.withUnsafeMutableBufferPointer { distanceBuffer in
-                let labelOut = SendablePointer(labelBuffer.baseAddress), distanceOut = SendablePointer(distanceBuffer.baseAddress)
-                return Parallel.map(blocks) { block -> (sums: [Double], counts: [Int]) in
-                    var sums = [Double](repeating: 0, count: k * d), counts = [Int](repeating: 0, count: k)
-                    let from = n * block / blocks, to = n * (block + 1) / blocks
-                    var i = from
-                    // Eight points at a time, straight from the contiguous column-major buffer.
-                    let splats = centers.map { SIMD8<Double>(repeating: $0) }
-                    points.flat.withUnsafeBufferPointer { flat in
-                        let base = UnsafeRawPointer(flat.baseAddress!)
-                        while i + 8 <= to {
-                            var bestDistance = SIMD8<Double>(repeating: .infinity)
-                            var bestLabel = SIMD8<Int64>(repeating: 0)
-                            for c in 0..<k {
-                                var distance = SIMD8<Double>(repeating: 0)
-                                for j in 0..<d {
-                                    let x = base.loadUnaligned(fromByteOffset: (j * n + i) * 8, as: SIMD8<Double>.self)
-                                    let diff = x - splats[c * d + j]
-                                    distance += diff * diff
+        let largestMove = movement?.max() ?? 0
+        let ranges = blocks(n)
+        let changed = labels.label.withUnsafeMutableBufferPointer { labelBuffer in
+            labels.upper.withUnsafeMutableBufferPointer { upperBuffer in
+                labels.lower.withUnsafeMutableBufferPointer { lowerBuffer in
+                    points.rows.withUnsafeBufferPointer { rowBuffer in
+                        centers.withUnsafeBufferPointer { centerBuffer in
+                            let label = SendablePointer(labelBuffer.baseAddress), upper = SendablePointer(upperBuffer.baseAddress)
+                            let lower = SendablePointer(lowerBuffer.baseAddress)
+                            let rows = rowBuffer.baseAddress!, centre = centerBuffer.baseAddress!
+                            return Parallel.map(ranges.count) { block -> [(point: Int, old: Int32)] in
+                                var changed: [(point: Int, old: Int32)] = []
+                                for i in ranges[block] {
+                                    let a = Int(label.pointer![i])
+                                    var u = upper.pointer![i], l = lower.pointer![i]
+                                    if let movement {
+                                        u += movement[a]
+                                        l -= largestMove
+                                        let bound = Swift.max(half[a], l)
+                                        if u <= bound { upper.pointer![i] = u; lower.pointer![i] = l; continue }
+                                        u = distance(rows, i, centre, a, d).squareRoot()
+                                        if u <= bound { upper.pointer![i] = u; lower.pointer![i] = l; continue }
+                                    }
+                                    var best = Double.infinity, second = Double.infinity, bestLabel = 0
+                                    for c in 0..<k {
+                                        let dist = distance(rows, i, centre, c, d)
+                                        if dist < best {
+                                            second = best
+                                            best = dist
+                                            bestLabel = c
+                                        } else if dist < second {
+                                            second = dist
+                                        }
+                                    }
+                                    if movement != nil && bestLabel != a { changed.append((i, Int32(a))) }
+                                    label.pointer![i] = Int32(bestLabel)
+                                    upper.pointer![i] = best.squareRoot()
+                                    lower.pointer![i] = second.squareRoot()
                                 }
-                                let closer = distance .< bestDistance
-                                bestDistance.replace(with: distance, where: closer)
-                                bestLabel.replace(with: Int64(c), where: closer)
-                            }
-                            for lane in 0..<8 {
-                                labelOut.pointer![i + lane] = Int32(bestLabel[lane])
-                                distanceOut.pointer![i + lane] = bestDistance[lane]
-                            }
-                            i += 8
+                                return changed
+                            }.flatMap { $0 }
                         }
                     }
-                    while i < to {
-                        var bestDistance = Double.infinity, bestLabel = 0
-                        for c in 0..<k {
-                            var distance = 0.0
-                            for j in 0..<d {
-                                let diff = points.columns[j][i] - centers[c * d + j]
-                                distance += diff * diff
-                            }
-                            if distance < bestDistance { bestDistance = distance; bestLabel = c }
-                        }
-                        labelOut.pointer![i] = Int32(bestLabel)
-                        distanceOut.pointer![i] = bestDistance
-                        i += 1
-                    }
-                    for i in from..<to { counts[Int(labelOut.pointer![i])] += 1 }
+                }
+            }
+        }
+        return changed
+    }
+
+    /// Per-cluster coordinate sums and counts, over fixed blocks added in order. Four
+    /// interleaved sets of sums per block: neighbouring points usually share a cluster, and one
+    /// running sum per cluster would make every add wait for the last.
+    func clusterSums(_ points: Points, labels: [Int32]) -> (sums: [Double], counts: [Int]) {
+        let n = points.count, d = points.dimensions, k = self.k
+        let ranges = blocks(n)
+        let parts = labels.withUnsafeBufferPointer { labels in
+            Parallel.map(ranges.count) { block -> (sums: [Double], counts: [Int]) in
+                let range = ranges[block]
+                var counts = [Int](repeating: 0, count: k)
+                for i in range { counts[Int(labels[i])] += 1 }
+                var partial = [Double](repeating: 0, count: 4 * k * d)
+                partial.withUnsafeMutableBufferPointer { partial in
                     for j in 0..<d {
                         points.columns[j].withUnsafeBufferPointer { column in
-                            for i in from..<to { sums[Int(labelOut.pointer![i]) * d + j] += column[i] }
+                            var i = range.lowerBound
+                            while i + 4 <= range.upperBound {
+                                partial[Int(labels[i]) &* d &+ j] += column[i]
+                                partial[k * d &+ Int(labels[i + 1]) &* d &+ j] += column[i + 1]
+                                partial[2 * k * d &+ Int(labels[i + 2]) &* d &+ j] += column[i + 2]
+                                partial[3 * k * d &+ Int(labels[i + 3]) &* d &+ j] += column[i + 3]
+                                i += 4
+                            }
+                            while i < range.upperBound {
+                                partial[Int(labels[i]) &* d &+ j] += column[i]
+                                i += 1
+                            }
                         }
                     }
-                    return (sums, counts)
                 }
+                let sums = (0..<(k * d)).map { x in (partial[x] + partial[k * d + x]) + (partial[2 * k * d + x] + partial[3 * k * d + x]) }
+                return (sums, counts)
             }
         }
         var sums = [Double](repeating: 0, count: k * d), counts = [Int](repeating: 0, count: k)
@@ -185,36 +247,66 @@ struct KMeans: Sendable {
             for x in 0..<(k * d) { sums[x] += part.sums[x] }
             for c in 0..<k { counts[c] += part.counts[c] }
         }
-        return Assignment(labels: labels, distances: distances, sums: sums, counts: counts)
+        return (sums, counts)
     }
 
     func lloyd(_ points: Points, centers initial: [Double], threshold: Double) -> Result {
-        let d = points.dimensions
+        let n = points.count, d = points.dimensions
         var centers = initial
-        var assignment = assign(points, centers: centers)
+        var labels = Labels(label: [Int32](repeating: 0, count: n), upper: [Double](repeating: 0, count: n),
+                            lower: [Double](repeating: 0, count: n))
+        _ = assign(points, centers: centers, labels: &labels, movement: nil)
+        // Sums are computed in full, then kept up to date by the few points that change cluster.
+        var (sums, counts) = clusterSums(points, labels: labels.label)
         var iterations = 0
         while iterations < maxIterations {
             iterations += 1
             var next = [Double](repeating: 0, count: k * d)
             var empty: [Int] = []
             for c in 0..<k {
-                if assignment.counts[c] == 0 { empty.append(c); continue }
-                for j in 0..<d { next[c * d + j] = assignment.sums[c * d + j] / Double(assignment.counts[c]) }
+                if counts[c] == 0 { empty.append(c); continue }
+                for j in 0..<d { next[c * d + j] = sums[c * d + j] / Double(counts[c]) }
             }
             if !empty.isEmpty {
                 // As scikit-learn: empty clusters take the points farthest from their centres.
-                let far = assignment.distances.indices.sorted { assignment.distances[$0] > assignment.distances[$1] }
+                let far = (0..<n).sorted { labels.upper[$0] > labels.upper[$1] }
                 for (c, point) in zip(empty, far) { for j in 0..<d { next[c * d + j] = points.columns[j][point] } }
             }
             var shift = 0.0
-            for x in 0..<(k * d) { shift += (next[x] - centers[x]) * (next[x] - centers[x]) }
+            var movement = [Double](repeating: 0, count: k)
+            for c in 0..<k {
+                var moved = 0.0
+                for j in 0..<d { moved += (next[c * d + j] - centers[c * d + j]) * (next[c * d + j] - centers[c * d + j]) }
+                movement[c] = moved.squareRoot()
+                shift += moved
+            }
             centers = next
-            let updated = assign(points, centers: centers)
-            let same = updated.labels == assignment.labels
-            assignment = updated
-            if same || shift <= threshold { break }
+            if !empty.isEmpty {
+                // After a relocation the bounds say nothing: assign and sum everything again.
+                _ = assign(points, centers: centers, labels: &labels, movement: nil)
+                (sums, counts) = clusterSums(points, labels: labels.label)
+                if shift <= threshold { break }
+                continue
+            }
+            let changes = assign(points, centers: centers, labels: &labels, movement: movement)
+            for (point, old) in changes {
+                let new = Int(labels.label[point])
+                counts[Int(old)] -= 1
+                counts[new] += 1
+                for j in 0..<d {
+                    let x = points.rows[point * d + j]
+                    sums[Int(old) * d + j] -= x
+                    sums[new * d + j] += x
+                }
+            }
+            if changes.isEmpty || shift <= threshold { break }
         }
-        return Result(labels: assignment.labels, centers: centers, inertia: assignment.distances.reduce(0, +), iterations: iterations)
+        let inertia = points.rows.withUnsafeBufferPointer { rows in
+            centers.withUnsafeBufferPointer { centre in
+                (0..<n).reduce(0.0) { $0 + distance(rows.baseAddress!, $1, centre.baseAddress!, Int(labels.label[$1]), d) }
+            }
+        }
+        return Result(labels: labels.label, centers: centers, inertia: inertia, iterations: iterations)
     }
 }
 
