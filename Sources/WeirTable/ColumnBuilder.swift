@@ -184,4 +184,10 @@ extension Column {
         let buffer = values.withUnsafeBytes { ByteBuffer(copying: $0) }
         self.init(type: .float64, count: values.count, validity: nil, data: buffer)
     }
+
+    /// A date column from day numbers (days since the epoch), no nulls.
+    public init(dateValues days: [Int32]) {
+        let buffer = days.withUnsafeBytes { ByteBuffer(copying: $0) }
+        self.init(type: .date, count: days.count, validity: nil, data: buffer)
+    }
 }

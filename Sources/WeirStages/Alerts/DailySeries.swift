@@ -1,0 +1,84 @@
+import WeirCore
+import WeirTable
+
+/// Daily values per group on one dense calendar: every group gets every day from the first
+/// date in the input to the last, rows of the same group and day are added, and days without
+/// rows are 0 (a service that cost nothing that day).
+struct DailySeries {
+    /// The group column's distinct values, sorted, and its name and type.
+    let groups: KeyCodes
+    let groupColumn: Column
+    let firstDay: Int64
+    let dayCount: Int
+    /// values[g][t]: group g on day firstDay + t.
+    let values: [[Double]]
+
+    static let params: [ParamSpec] = [
+        ParamSpec("date", .column(types: [.date, .timestamp]), default: .string("date"), help: "the day column (a timestamp counts by its UTC day)"),
+        ParamSpec("group", .column(types: KeyCodes.keyTypes), default: .string("service"), help: "the series key, e.g. the service"),
+        ParamSpec("value", .column(types: [.int64, .float64]), default: .string("cost"), help: "the daily amount"),
+    ]
+
+    /// Checks the three columns at plan time; returns their fields.
+    static func plan(_ context: inout PlanContext) -> (date: Field, group: Field, value: Field) {
+        let date = context.column("date", types: [.date, .timestamp])
+        let group = context.column("group", types: KeyCodes.keyTypes)
+        let value = context.column("value", types: [.int64, .float64])
+        return (Field(date?.name ?? "date", .date), Field(group?.name ?? "group", group?.type ?? .string),
+                Field(value?.name ?? "value", .float64))
+    }
+
+    init(_ context: RunContext) throws {
+        let table = context.inputs[0]
+        func column(_ param: String) throws -> (String, Column) {
+            let name = context.param(param)?.string ?? param
+            guard let column = table.column(name) else { throw StageError("no column '\(name)'", param: param) }
+            try RFM.requireValues(column, name: name, param: param)
+            return (name, column)
+        }
+        let (_, dates) = try column("date"), (groupName, groupColumn) = try column("group"), (_, valueColumn) = try column("value")
+        let days: [Int64] = dates.type == .date ? dates.dates.map(Int64.init)
+            : dates.int64s.map { RFM.floorDivide($0, Temporal.microsPerDay) }
+        groups = try KeyCodes(groupColumn, name: groupName, param: "group")
+        self.groupColumn = groupColumn
+        firstDay = days.min() ?? 0
+        dayCount = days.isEmpty ? 0 : Int((days.max() ?? 0) - firstDay) + 1
+        var values = [[Double]](repeating: [Double](repeating: 0, count: dayCount), count: groups.count)
+        let amounts: [Double] = valueColumn.type == .int64 ? valueColumn.int64s.map(Double.init) : Array(valueColumn.float64s)
+        for row in 0..<table.rowCount { values[Int(groups.codes[row])][Int(days[row] - firstDay)] += amounts[row] }
+        self.values = values
+    }
+
+    /// The group's value as a column value, for output rows.
+    func groupValue(_ g: Int) -> Value { groupColumn[groups.firstRow[g]] }
+
+    func day(_ t: Int) -> Int32 { Int32(firstDay + Int64(t)) }
+}
+
+/// Rows of (date, group, value, extra float columns...) built group by group, then sorted by
+/// date and group, as the alert stages output them.
+struct DailyRows {
+    var day: [Int32] = []
+    var group: [Int] = []
+    var value: [Double] = []
+    var extra: [[Double?]]
+
+    init(extraColumns: Int) { extra = Array(repeating: [], count: extraColumns) }
+
+    mutating func append(day d: Int32, group g: Int, value v: Double, _ more: [Double?]) {
+        day.append(d)
+        group.append(g)
+        value.append(v)
+        for (i, x) in more.enumerated() { extra[i].append(x) }
+    }
+
+    /// Row order: by date, then group.
+    var order: [Int] { day.indices.sorted { day[$0] != day[$1] ? day[$0] < day[$1] : group[$0] < group[$1] } }
+
+    func columns(_ series: DailySeries, rows: [Int]) -> [Column] {
+        let builder = ColumnBuilder(series.groupColumn.type, capacity: rows.count)
+        for r in rows { builder.append(from: series.groupColumn, at: series.groups.firstRow[group[r]]) }
+        return [Column(dateValues: rows.map { day[$0] }), builder.finish(), Column(float64Values: rows.map { value[$0] })]
+            + extra.map { column in Column(float64: rows.map { column[$0] }) }
+    }
+}
