@@ -49,7 +49,7 @@ let package = Package(
         .testTarget(name: "WeirTableTests", dependencies: ["WeirTable", "WeirTestSupport"]),
         .testTarget(name: "WeirCoreTests", dependencies: ["WeirCore"]),
         .testTarget(name: "WeirStagesTests", dependencies: ["WeirStages", "WeirCore", "WeirTable", "WeirTestSupport"]),
-        .testTarget(name: "WeirCLITests", dependencies: ["weir", "WeirTable"]),
+        .testTarget(name: "WeirCLITests", dependencies: ["weir", "WeirTable", "WeirTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

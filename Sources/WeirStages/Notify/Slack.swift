@@ -1,0 +1,185 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import WeirCore
+import WeirTable
+
+/// `slack`: one Block Kit message from the stage's inputs (a header, then a section per input
+/// with its rows), posted to an incoming webhook with retries: 429 waits for Retry-After, 5xx
+/// and network errors back off exponentially. The webhook URL is a secret (usually
+/// `${env.SLACK_WEBHOOK_URL}`) and never appears in output, logs or errors. Without a webhook
+/// the payload goes to the run folder. A re-run with the same inputs is cached and posts
+/// nothing; `--force` posts again.
+public struct Slack: StageType {
+    public let name = "slack"
+    public let version = "1"
+    public let summary = "Post a Block Kit message summarising the inputs to a Slack incoming webhook."
+    public let inputs = InputArity.many
+    public let params: [ParamSpec] = [
+        ParamSpec("webhook", .string, help: "the incoming-webhook URL, e.g. ${env.SLACK_WEBHOOK_URL}; without it the payload is written to the run folder"),
+        ParamSpec("title", .string, help: "the message header (default: Weir: <stage id>)"),
+        ParamSpec("max_rows", .int, default: .int(10), help: "rows shown per input"),
+        ParamSpec("post_when_empty", .bool, default: .bool(false), help: "post even when every input is empty"),
+        ParamSpec("retries", .int, default: .int(5), help: "further attempts after a 429, a 5xx or a network error"),
+        ParamSpec("timeout", .double, default: .double(10), help: "seconds to wait for each attempt"),
+    ]
+
+    public init() {}
+
+    static let schema = Schema([Field("posted", .bool), Field("status", .int64), Field("attempts", .int64),
+                                Field("blocks", .int64), Field("payload_sha256", .string)])
+
+    public func outputSchemas(_ context: inout PlanContext) -> [String: Schema] {
+        if let webhook = context.param("webhook")?.string, !webhook.isEmpty, URL(string: webhook)?.scheme?.hasPrefix("http") != true {
+            // The value may be a secret: say what is wrong without repeating it.
+            context.error("webhook", "\(context.stage.id).webhook is not an http(s) URL", hint: "Slack webhooks look like https://hooks.slack.com/services/…")
+        }
+        return ["out": Self.schema]
+    }
+
+    public func run(_ context: RunContext) throws -> [String: Table] {
+        let maxRows = Swift.max(1, context.param("max_rows")?.int ?? 10)
+        let title = context.param("title")?.string ?? "Weir: \(context.stage.id)"
+        let names = context.stage.inputs.map(\.description)
+        let payload = SlackPayload(title: title, sections: zip(names, context.inputs).map { ($0, $1) }, maxRows: maxRows)
+        let body = try payload.json()
+        let digest = body.withUnsafeBytes { ContentHash.sha256($0) }
+        func result(posted: Bool, status: Int, attempts: Int) throws -> [String: Table] {
+            ["out": try Table(schema: Self.schema, columns: [
+                Column(bool: [posted]), Column(int64Values: [Int64(status)]), Column(int64Values: [Int64(attempts)]),
+                Column(int64Values: [Int64(payload.blockCount)]), Column(string: [digest]),
+            ])]
+        }
+        let empty = context.inputs.allSatisfy { $0.rowCount == 0 }
+        if empty && context.param("post_when_empty")?.bool != true {
+            context.log.note("nothing to report: every input is empty, so no message was posted")
+            return try result(posted: false, status: 0, attempts: 0)
+        }
+        guard let webhook = context.param("webhook")?.string, !webhook.isEmpty, let url = URL(string: webhook) else {
+            try FileManager.default.createDirectory(atPath: context.runDirectory, withIntermediateDirectories: true)
+            let path = context.runDirectory + "/\(context.stage.id).slack.json"
+            try body.write(to: URL(fileURLWithPath: path))
+            context.log.note("no webhook: the Slack payload was written to \(path)")
+            return try result(posted: false, status: 0, attempts: 0)
+        }
+        let poster = WebhookPoster(retries: Swift.max(0, context.param("retries")?.int ?? 5),
+                                   timeout: context.param("timeout")?.double ?? 10)
+        let (status, attempts) = try poster.post(body, to: url, log: context.log)
+        context.log.info("posted \(body.count) bytes to the webhook (HTTP \(status), \(attempts) attempt\(attempts == 1 ? "" : "s"))")
+        return try result(posted: true, status: status, attempts: attempts)
+    }
+}
+
+/// The Block Kit message: a header, and per input a section of its first rows (Slack allows
+/// 3,000 characters per section and 50 blocks per message).
+struct SlackPayload {
+    var blocks: [[String: Any]] = []
+    let title: String
+
+    init(title: String, sections: [(String, Table)], maxRows: Int) {
+        self.title = String(title.prefix(150))
+        blocks.append(["type": "header", "text": ["type": "plain_text", "text": self.title, "emoji": true]])
+        for (name, table) in sections.prefix(24) {
+            var lines = ["*\(name)* — \(table.rowCount) row\(table.rowCount == 1 ? "" : "s")"]
+            for row in 0..<Swift.min(maxRows, table.rowCount) {
+                lines.append("• " + zip(table.schema.names, table.row(row)).map { "\($0): \(Self.format($1))" }.joined(separator: ", "))
+            }
+            if table.rowCount > maxRows { lines.append("_… and \(table.rowCount - maxRows) more_") }
+            var text = lines.joined(separator: "\n")
+            if text.count > 2900 { text = String(text.prefix(2900)) + "…" }
+            blocks.append(["type": "section", "text": ["type": "mrkdwn", "text": text]])
+            blocks.append(["type": "divider"])
+        }
+        if blocks.last?["type"] as? String == "divider" { blocks.removeLast() }
+    }
+
+    var blockCount: Int { blocks.count }
+
+    static func format(_ value: Value) -> String {
+        switch value {
+        case .float64(let x) where x.isFinite: String(format: abs(x) >= 100 ? "%.2f" : "%.4g", x)
+        case .null: "–"
+        default: value.description
+        }
+    }
+
+    func json() throws -> Data {
+        try JSONSerialization.data(withJSONObject: ["text": title, "blocks": blocks], options: [.sortedKeys])
+    }
+}
+
+/// POSTs JSON with retries. Errors name the status and Slack's answer, never the URL.
+struct WebhookPoster {
+    var retries: Int
+    var timeout: Double
+
+    func post(_ body: Data, to url: URL, log: StageLog) throws -> (status: Int, attempts: Int) {
+        var attempt = 0
+        var backoff = 0.5
+        while true {
+            attempt += 1
+            var request = URLRequest(url: url, timeoutInterval: timeout)
+            request.httpMethod = "POST"
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            request.httpBody = body
+            let outcome = Self.send(request)
+            var wait: Double?
+            var problem: String
+            switch outcome {
+            case .response(let status, let headers, let answer):
+                if (200..<300).contains(status) { return (status, attempt) }
+                let text = String(decoding: answer.prefix(200), as: UTF8.self)
+                problem = "HTTP \(status)\(text.isEmpty ? "" : ": \(text)")"
+                if status == 429 {
+                    wait = Double(headers["retry-after"] ?? "") ?? backoff
+                } else if status >= 500 {
+                    wait = backoff
+                } else {
+                    throw StageError("the Slack webhook refused the message (\(problem))", param: "webhook",
+                                     hint: status == 404 || status == 403 ? "the webhook may have been revoked; create a new one" : nil)
+                }
+            case .failure(let description):
+                problem = description
+                wait = backoff
+            }
+            guard attempt <= retries, let delay = wait else {
+                throw StageError("posting to the Slack webhook failed after \(attempt) attempt\(attempt == 1 ? "" : "s") (\(problem))", param: "webhook")
+            }
+            log.info("attempt \(attempt): \(problem); retrying in \(String(format: "%.1f", Swift.min(delay, 60))) s")
+            Thread.sleep(forTimeInterval: Swift.min(delay, 60))
+            backoff *= 2
+        }
+    }
+
+    enum Outcome {
+        case response(status: Int, headers: [String: String], body: Data)
+        case failure(String)
+    }
+
+    /// One request, waited for on this (stage) thread; URLSession calls back on its own queue.
+    static func send(_ request: URLRequest) -> Outcome {
+        let box = OutcomeBox()
+        let done = DispatchSemaphore(value: 0)
+        let task = URLSession.shared.dataTask(with: request) { data, response, error in
+            if let http = response as? HTTPURLResponse {
+                var headers: [String: String] = [:]
+                for (key, value) in http.allHeaderFields { headers[String(describing: key).lowercased()] = String(describing: value) }
+                box.outcome = .response(status: http.statusCode, headers: headers, body: data ?? Data())
+            } else if let error = error as? URLError {
+                // URLError descriptions can carry the URL: keep only the kind of failure.
+                box.outcome = .failure(error.code == .timedOut ? "timed out" : "network error \(error.code.rawValue)")
+            } else {
+                box.outcome = .failure("no response")
+            }
+            done.signal()
+        }
+        task.resume()
+        done.wait()
+        return box.outcome
+    }
+
+    private final class OutcomeBox: @unchecked Sendable {
+        var outcome: Outcome = .failure("no response")
+    }
+}
