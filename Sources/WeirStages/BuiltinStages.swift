@@ -5,7 +5,7 @@ public enum BuiltinStages {
     public static let all: [any StageType] = [
         ExtractCSV(), SQLStage(), SelectColumns(), TopRows(), LoadCSV(), LoadArrow(),
         Apriori(), RFM(), Pivot(), PCAKMeans(), Affinity(), Cohort(),
-        CostSpikes(), CostTrend(), CostTotals(), Slack(),
+        CostSpikes(), CostTrend(), CostTotals(), Quality(), Slack(),
     ]
 
     public static var registry: StageRegistry { StageRegistry(all) }

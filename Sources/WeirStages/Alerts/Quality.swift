@@ -1,0 +1,274 @@
+import Foundation
+import WeirCore
+import WeirTable
+
+/// `quality`: a data-quality profile of a table (seed 003) and declared checks.
+/// - `profile`: per column its type, nulls, distinct values, zeros and negatives (numbers),
+///   min and max, dates after `as_of`, and the most frequent values.
+/// - `anomalies`: rows worth a look: values beyond the IQR fences or above a column's
+///   `outlier_threshold` (the `top` most extreme per column), dates after `as_of`, and the rows
+///   failing each check (up to `max_rows` per check).
+/// - `checks`: each declared check with ok, warn or fail. With `severity: error` a failing
+///   check fails the stage after the report is written to the run folder.
+public struct Quality: StageType {
+    public let name = "quality"
+    public let version = "1"
+    public let summary = "Profile a table, find outliers and future dates, and run declared checks."
+    public let inputs = InputArity.one
+    public let outputs = ["profile", "anomalies", "checks"]
+    public let params: [ParamSpec] = [
+        ParamSpec("as_of", .string, help: "dates after this day are future dates (default: the day the stage runs)"),
+        ParamSpec("outlier_threshold", .any, help: "column: value; values above it are anomalies"),
+        ParamSpec("top", .int, default: .int(5), help: "most extreme outliers and most frequent values shown per column"),
+        ParamSpec("max_rows", .int, default: .int(100), help: "failing rows listed per check"),
+        ParamSpec("checks", .any, help: "not_null: [cols], unique: [cols], max_share_zero: {col: share}, range: {col: [low, high]}, not_contains: {col: text}"),
+        ParamSpec("severity", .choice(["warn", "error"]), default: .string("warn"), help: "what a failing check is: warn, or error (fails the stage)"),
+    ]
+
+    public init() {}
+
+    static let profileSchema = Schema([Field("column", .string), Field("type", .string), Field("rows", .int64), Field("nulls", .int64),
+                                       Field("distinct", .int64), Field("zeros", .int64), Field("negatives", .int64),
+                                       Field("min", .string), Field("max", .string), Field("future", .int64), Field("top_values", .string)])
+    static let anomalySchema = Schema([Field("column", .string), Field("row", .int64), Field("value", .string), Field("reason", .string)])
+    static let checkSchema = Schema([Field("check", .string), Field("column", .string), Field("status", .string),
+                                     Field("failing", .int64), Field("detail", .string)])
+
+    /// A declared check, parsed from YAML.
+    enum Check {
+        case notNull(String)
+        case unique(String)
+        case maxShareZero(String, Double)
+        case range(String, Double, Double)
+        case notContains(String, String)
+
+        var column: String {
+            switch self {
+            case .notNull(let c), .unique(let c), .maxShareZero(let c, _), .range(let c, _, _), .notContains(let c, _): c
+            }
+        }
+
+        var name: String {
+            switch self {
+            case .notNull(let c): "not_null(\(c))"
+            case .unique(let c): "unique(\(c))"
+            case .maxShareZero(let c, let share): "max_share_zero(\(c) ≤ \(FloatFormat.shortest(share)))"
+            case .range(let c, let low, let high): "range(\(c) in [\(FloatFormat.shortest(low)), \(FloatFormat.shortest(high))])"
+            case .notContains(let c, let text): "not_contains(\(c), \"\(text)\")"
+            }
+        }
+    }
+
+    static func checks(_ value: ParamValue?) throws -> [Check] {
+        guard let value else { return [] }
+        guard case .map(let kinds) = value else { throw StageError("checks must be a mapping of check kind to columns", param: "checks") }
+        var checks: [Check] = []
+        for kind in kinds.keys.sorted() {
+            let spec = kinds[kind]!
+            func columns() throws -> [String] {
+                if let names = spec.strings { return names }
+                if let name = spec.string { return [name] }
+                throw StageError("checks.\(kind) must list columns, e.g. [order_id]", param: "checks")
+            }
+            func mapping() throws -> [(String, ParamValue)] {
+                guard case .map(let map) = spec else { throw StageError("checks.\(kind) must map columns to values", param: "checks") }
+                return map.keys.sorted().map { ($0, map[$0]!) }
+            }
+            switch kind {
+            case "not_null": checks += try columns().map(Check.notNull)
+            case "unique": checks += try columns().map(Check.unique)
+            case "max_share_zero":
+                for (column, share) in try mapping() {
+                    guard let share = share.double, share >= 0, share <= 1 else {
+                        throw StageError("checks.max_share_zero.\(column) must be a share between 0 and 1", param: "checks")
+                    }
+                    checks.append(.maxShareZero(column, share))
+                }
+            case "range":
+                for (column, bounds) in try mapping() {
+                    guard case .list(let pair) = bounds, pair.count == 2, let low = pair[0].double ?? pair[0].string.flatMap(Double.init),
+                          let high = pair[1].double ?? pair[1].string.flatMap(Double.init), low <= high else {
+                        throw StageError("checks.range.\(column) must be [low, high]", param: "checks")
+                    }
+                    checks.append(.range(column, low, high))
+                }
+            case "not_contains":
+                for (column, text) in try mapping() {
+                    guard let text = text.string ?? text.description.nilIfEmpty else { throw StageError("checks.not_contains.\(column) must be text", param: "checks") }
+                    checks.append(.notContains(column, text))
+                }
+            default:
+                throw StageError("unknown check '\(kind)'", param: "checks",
+                                 hint: Suggest.didYouMean(kind, in: ["not_null", "unique", "max_share_zero", "range", "not_contains"])
+                                    ?? "checks: not_null, unique, max_share_zero, range, not_contains")
+            }
+        }
+        return checks
+    }
+
+    public func outputSchemas(_ context: inout PlanContext) -> [String: Schema] {
+        do {
+            for check in try Self.checks(context.param("checks")) {
+                let numeric: Set<DataType> = { if case .maxShareZero = check { return [.int64, .float64] }; if case .range = check { return [.int64, .float64] }; return [] }()
+                context.column(named: check.column, param: "checks", types: numeric)
+            }
+        } catch { context.report(error) }
+        if case .map(let thresholds)? = context.param("outlier_threshold") {
+            for name in thresholds.keys.sorted() { context.column(named: name, param: "outlier_threshold", types: [.int64, .float64]) }
+        }
+        if let asOf = context.param("as_of")?.string, Temporal.parseDate(asOf) == nil {
+            context.error("as_of", "\(context.stage.id).as_of is '\(asOf)', not a date like 2025-10-31")
+        }
+        return ["profile": Self.profileSchema, "anomalies": Self.anomalySchema, "checks": Self.checkSchema]
+    }
+
+    public func run(_ context: RunContext) throws -> [String: Table] {
+        let table = context.inputs[0]
+        let top = Swift.max(1, context.param("top")?.int ?? 5), maxRows = Swift.max(1, context.param("max_rows")?.int ?? 100)
+        let today = Int32(RFM.floorDivide(Int64(Date().timeIntervalSince1970 * 1e6), Temporal.microsPerDay))
+        let asOf = context.param("as_of")?.string.flatMap(Temporal.parseDate) ?? today
+        var thresholds: [String: Double] = [:]
+        if case .map(let map)? = context.param("outlier_threshold") { thresholds = map.compactMapValues(\.double) }
+
+        var profile: [[Value]] = []
+        var anomalies: [(String, Int, String, String)] = []
+        for (field, column) in zip(table.schema.fields, table.columns) {
+            let n = column.count
+            let valid = (0..<n).filter(column.isValid)
+            var counts: [Value: Int] = [:]
+            for row in valid { counts[column[row], default: 0] += 1 }
+            let topValues = counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key.description < $1.key.description }
+                .prefix(top).map { "\($0.key) (\($0.value))" }.joined(separator: ", ")
+            var zeros: Value = .null, negatives: Value = .null, future: Value = .null
+            let sorted = valid.sorted { Self.less(column[$0], column[$1]) }
+            if field.type.isNumeric {
+                let values = valid.map { column.double(at: $0)! }
+                zeros = .int64(Int64(values.filter { $0 == 0 }.count))
+                negatives = .int64(Int64(values.filter { $0 < 0 }.count))
+                anomalies += Self.outliers(field.name, column, valid: valid, values: values, threshold: thresholds[field.name], top: top)
+            }
+            if field.type == .date || field.type == .timestamp {
+                let late = valid.filter { row in
+                    field.type == .date ? column.dates[row] > asOf : RFM.floorDivide(column.int64s[row], Temporal.microsPerDay) > Int64(asOf)
+                }
+                future = .int64(Int64(late.count))
+                anomalies += late.prefix(maxRows).map { (field.name, $0 + 1, column[$0].description, "after \(Temporal.formatDate(asOf))") }
+            }
+            profile.append([.string(field.name), .string(field.type.rawValue), .int64(Int64(n)), .int64(Int64(column.nullCount)),
+                            .int64(Int64(counts.count)), zeros, negatives,
+                            sorted.first.map { .string(column[$0].description) } ?? .null,
+                            sorted.last.map { .string(column[$0].description) } ?? .null, future, .string(topValues)])
+        }
+
+        let severity = context.param("severity")?.string ?? "warn"
+        var checkRows: [[Value]] = []
+        var failed: [String] = []
+        for check in try Self.checks(context.param("checks")) {
+            guard let column = table.column(check.column) else { throw StageError("no column '\(check.column)'", param: "checks") }
+            let (failing, detail) = Self.evaluate(check, column)
+            let ok: Bool
+            if case .maxShareZero(_, let share) = check {
+                ok = table.rowCount == 0 || Double(failing.count) / Double(table.rowCount) <= share
+            } else {
+                ok = failing.isEmpty
+            }
+            let status = ok ? "ok" : (severity == "error" ? "fail" : "warn")
+            if !ok {
+                failed.append(check.name)
+                anomalies += failing.prefix(maxRows).map { (check.column, $0 + 1, column[$0].description, check.name) }
+            }
+            checkRows.append([.string(check.name), .string(check.column), .string(status), .int64(Int64(failing.count)), .string(detail)])
+        }
+
+        let outputs = [
+            "profile": try Self.table(Self.profileSchema, profile),
+            "anomalies": try Self.table(Self.anomalySchema, anomalies.map { [.string($0.0), .int64(Int64($0.1)), .string($0.2), .string($0.3)] }),
+            "checks": try Self.table(Self.checkSchema, checkRows),
+        ]
+        if !failed.isEmpty {
+            try FileManager.default.createDirectory(atPath: context.runDirectory, withIntermediateDirectories: true)
+            let report = context.runDirectory + "/\(context.stage.id).quality"
+            for (port, output) in outputs { try CSVWriter().write(output, toFile: "\(report).\(port).csv") }
+            if severity == "error" {
+                throw StageError("\(failed.count) check\(failed.count == 1 ? "" : "s") failed: \(failed.joined(separator: ", "))",
+                                 hint: "the report is in \(report).*.csv")
+            }
+            context.log.note("\(failed.count) check(s) warn: \(failed.joined(separator: ", ")); report in \(report).*.csv")
+        }
+        return outputs
+    }
+
+    static func table(_ schema: Schema, _ rows: [[Value]]) throws -> Table {
+        let builder = TableBuilder(schema, capacity: rows.count)
+        for row in rows { try builder.append(row: row) }
+        return builder.finish()
+    }
+
+    static func less(_ a: Value, _ b: Value) -> Bool {
+        switch (a, b) {
+        case let (.int64(x), .int64(y)), let (.timestamp(x), .timestamp(y)): x < y
+        case let (.float64(x), .float64(y)): x < y
+        case let (.date(x), .date(y)): x < y
+        case let (.bool(x), .bool(y)): !x && y
+        default: a.description.utf8.lexicographicallyPrecedes(b.description.utf8)
+        }
+    }
+
+    /// Values beyond the IQR fences (pandas linear quantiles) or above `threshold`, the `top`
+    /// farthest out first.
+    static func outliers(_ name: String, _ column: Column, valid: [Int], values: [Double], threshold: Double?, top: Int) -> [(String, Int, String, String)] {
+        guard !values.isEmpty else { return [] }
+        let sorted = values.sorted()
+        func quantile(_ q: Double) -> Double {
+            let position = q * Double(sorted.count - 1), low = Int(position.rounded(.down))
+            let high = Swift.min(low + 1, sorted.count - 1), fraction = position - Double(low)
+            return sorted[low] + (sorted[high] - sorted[low]) * fraction
+        }
+        let q1 = quantile(0.25), q3 = quantile(0.75), iqr = q3 - q1
+        let lowFence = q1 - 1.5 * iqr, highFence = q3 + 1.5 * iqr
+        var found: [(row: Int, value: Double, reason: String, distance: Double)] = []
+        for (i, row) in valid.enumerated() {
+            let x = values[i]
+            if let threshold, x > threshold {
+                found.append((row, x, "above \(FloatFormat.shortest(threshold))", .infinity))
+            } else if iqr > 0 && (x > highFence || x < lowFence) {
+                found.append((row, x, x > highFence ? "above the IQR fence \(FloatFormat.shortest(highFence))" : "below the IQR fence \(FloatFormat.shortest(lowFence))",
+                              Swift.max(x - highFence, lowFence - x) / iqr))
+            }
+        }
+        found.sort { $0.distance != $1.distance ? $0.distance > $1.distance : (abs($0.value) != abs($1.value) ? abs($0.value) > abs($1.value) : $0.row < $1.row) }
+        return found.prefix(top).map { (name, $0.row + 1, column[$0.row].description, $0.reason) }
+    }
+
+    /// The rows failing a check (0-based) and a one-line detail.
+    static func evaluate(_ check: Check, _ column: Column) -> ([Int], String) {
+        let rows = 0..<column.count
+        switch check {
+        case .notNull:
+            let failing = rows.filter(column.isNull)
+            return (failing, "\(failing.count) null value(s)")
+        case .unique:
+            var first: [Value: Int] = [:]
+            var failing: [Int] = []
+            for row in rows where column.isValid(row) {
+                if first[column[row]] != nil { failing.append(row) } else { first[column[row]] = row }
+            }
+            return (failing, "\(failing.count) repeated value(s)")
+        case .maxShareZero(_, let share):
+            let failing = rows.filter { column.double(at: $0) == 0 }
+            let actual = column.count == 0 ? 0 : Double(failing.count) / Double(column.count)
+            return (failing, String(format: "%d zero(s), %.2f%% of rows (allowed %.2f%%)", failing.count, actual * 100, share * 100))
+        case .range(_, let low, let high):
+            let failing = rows.filter { row in column.double(at: row).map { $0 < low || $0 > high } ?? false }
+            return (failing, "\(failing.count) value(s) outside [\(FloatFormat.shortest(low)), \(FloatFormat.shortest(high))]")
+        case .notContains(_, let text):
+            let needle = text.lowercased()
+            let failing = rows.filter { column.isValid($0) && column[$0].description.lowercased().contains(needle) }
+            return (failing, "\(failing.count) value(s) containing \"\(text)\"")
+        }
+    }
+}
+
+private extension String {
+    var nilIfEmpty: String? { isEmpty ? nil : self }
+}
