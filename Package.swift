@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "WeirTable", targets: ["WeirTable"]),
         .library(name: "WeirCore", targets: ["WeirCore"]),
         .library(name: "WeirStages", targets: ["WeirStages"]),
+        .library(name: "WeirReport", targets: ["WeirReport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -28,11 +29,13 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        .target(name: "WeirReport", dependencies: ["WeirTable", "WeirCore"]),
         .target(
             name: "WeirStages",
             dependencies: [
                 "WeirTable",
                 "WeirCore",
+                "WeirReport",
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
@@ -42,6 +45,7 @@ let package = Package(
                 "WeirTable",
                 "WeirCore",
                 "WeirStages",
+                "WeirReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import WeirCore
+import WeirReport
 import WeirStages
 import WeirTable
 
@@ -94,6 +95,7 @@ struct Run: ParsableCommand {
                                   runDirectory: workspace.runDirectory(runID), memo: memo, reporter: reporter)
         let summary = scheduler.run()
         try workspace.ledger.finishRun(id: runID, status: summary.status, finishedAt: Date().timeIntervalSince1970, counts: summary.counts)
+        writeReport(pipeline: pipeline, summary: summary, workspace: workspace, runID: runID)
         if summary.failed {
             if !json {
                 let failed = summary.outcomes.filter { $0.status == .failed }.map(\.stage)
@@ -102,6 +104,19 @@ struct Run: ParsableCommand {
                 Output.line("logs: \(workspace.runDirectory(runID))")
             }
             throw ExitCode(1)
+        }
+    }
+
+    /// The run's report.html; a report that cannot be written is a warning, not a failed run.
+    func writeReport(pipeline: Pipeline, summary: RunSummary, workspace: Workspace, runID: String) {
+        let report = RunReport(pipeline: pipeline, summary: summary, types: BuiltinStages.registry) { try workspace.store.read($0) }
+        let path = workspace.runDirectory(runID) + "/report.html"
+        do {
+            try FileManager.default.createDirectory(atPath: workspace.runDirectory(runID), withIntermediateDirectories: true)
+            try Data(report.html().utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+            if !json { Output.line("report: \(path)") }
+        } catch {
+            FileHandle.standardError.write(Data("weir: warning: could not write the run report \(path): \(error)\n".utf8))
         }
     }
 }

@@ -41,3 +41,26 @@ import Testing
         #expect(total == scores && total > 1000)
     }
 }
+
+/// The run report: one self-contained file per run.
+@Suite struct RunReportTests {
+    @Test func aRunWritesASelfContainedReportWithCharts() throws {
+        let weir = try WeirProcess()
+        let pipeline = ExamplePipelineTests.repository + "/pipelines/aws-cost-alerts.yaml"
+        let result = try weir.run(["run", pipeline, "--state-dir", weir.directory + "/state", "--select", "+spikes", "--select", "+trend", "--select", "+totals"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let line = try #require(result.stdout.split(separator: "\n").first { $0.hasPrefix("report: ") })
+        let html = try String(contentsOfFile: String(line.dropFirst("report: ".count)), encoding: .utf8)
+        #expect(html.hasPrefix("<!doctype html>"))
+        for section in ["<h2>Pipeline</h2>", "<h2>Timeline</h2>", "id=\"stage-spikes\"", "id=\"stage-trend\""] { #expect(html.contains(section)) }
+        #expect(html.components(separatedBy: "<svg").count > 6, "DAG, timeline and the stages' charts")
+        #expect(html.contains("MACD") && html.contains("Month to date"))
+        // Nothing to fetch: no URLs, no external scripts, styles or images.
+        for external in ["http://", "https://", "src=", "<link", "<script"] { #expect(!html.contains(external), "\(external)") }
+        // A fully cached run still draws every chart.
+        let cached = try weir.run(["run", pipeline, "--state-dir", weir.directory + "/state", "--select", "+spikes"])
+        let again = try #require(cached.stdout.split(separator: "\n").first { $0.hasPrefix("report: ") })
+        let cachedHTML = try String(contentsOfFile: String(again.dropFirst("report: ".count)), encoding: .utf8)
+        #expect(cachedHTML.contains("cached") && cachedHTML.contains("flagged days"))
+    }
+}

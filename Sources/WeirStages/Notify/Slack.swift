@@ -3,6 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import WeirCore
+import WeirReport
 import WeirTable
 
 /// `slack`: one Block Kit message from the stage's inputs (a header, then a section per input
@@ -83,7 +84,7 @@ struct SlackPayload {
         for (name, table) in sections.prefix(24) {
             var lines = ["*\(name)* — \(table.rowCount) row\(table.rowCount == 1 ? "" : "s")"]
             for row in 0..<Swift.min(maxRows, table.rowCount) {
-                lines.append("• " + zip(table.schema.names, table.row(row)).map { "\($0): \(Self.format($1))" }.joined(separator: ", "))
+                lines.append("• " + zip(table.schema.names, table.row(row)).map { "\($0): \(SlackFormat.cell($1))" }.joined(separator: ", "))
             }
             if table.rowCount > maxRows { lines.append("_… and \(table.rowCount - maxRows) more_") }
             var text = lines.joined(separator: "\n")
@@ -95,14 +96,6 @@ struct SlackPayload {
     }
 
     var blockCount: Int { blocks.count }
-
-    static func format(_ value: Value) -> String {
-        switch value {
-        case .float64(let x) where x.isFinite: String(format: abs(x) >= 100 ? "%.2f" : "%.4g", x)
-        case .null: "–"
-        default: value.description
-        }
-    }
 
     func json() throws -> Data {
         try JSONSerialization.data(withJSONObject: ["text": title, "blocks": blocks], options: [.sortedKeys])

@@ -1,0 +1,131 @@
+import Foundation
+import WeirCore
+import WeirTable
+
+/// The run report: one self-contained HTML file (inline CSS and SVG, no external references)
+/// with the DAG, a timeline of stage runs, each stage's status, rows and a preview of its
+/// output, and the charts stage types draw from their outputs.
+public struct RunReport {
+    public var pipeline: Pipeline
+    public var summary: RunSummary
+    /// Reads a stored output by digest.
+    public var read: (String) throws -> Table
+    /// The stage type of each type name, to ask for charts.
+    public var types: StageRegistry
+
+    public init(pipeline: Pipeline, summary: RunSummary, types: StageRegistry, read: @escaping (String) throws -> Table) {
+        self.pipeline = pipeline
+        self.summary = summary
+        self.types = types
+        self.read = read
+    }
+
+    static let colors = ["ran": "#2ca02c", "cached": "#9ecae1", "failed": "#d62728", "skipped": "#bbbbbb"]
+
+    public func html() -> String {
+        let esc = SVGChart.escape
+        var html = """
+            <!doctype html><html lang="en"><head><meta charset="utf-8"><title>Weir run \(esc(summary.runID)) · \(esc(pipeline.name))</title>
+            <style>body{font:14px/1.4 -apple-system,"Segoe UI",sans-serif;margin:24px;color:#222;max-width:1100px}
+            h1{font-size:20px}h2{font-size:16px;margin-top:28px;border-bottom:1px solid #ddd}h3{font-size:14px;margin:18px 0 6px}
+            table{border-collapse:collapse;font-size:12px;margin:6px 0}td,th{border:1px solid #ddd;padding:2px 6px;text-align:left}
+            th{background:#f5f5f5}.status{display:inline-block;padding:0 6px;border-radius:3px;color:#fff;font-size:12px}
+            .note{color:#666;font-size:12px}.error{color:#d62728;white-space:pre-wrap}</style></head><body>
+            <h1>\(esc(pipeline.name)) — run \(esc(summary.runID))</h1>
+            <p>\(summary.status == "ok" ? "ok" : "failed") in \(String(format: "%.2f", summary.seconds)) s · \(summary.counts.filter { $0.value > 0 }.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))</p>
+            <h2>Pipeline</h2>\(dag())
+            <h2>Timeline</h2>\(timeline())
+            <h2>Stages</h2>
+            """
+        let outcomes = Dictionary(summary.outcomes.map { ($0.stage, $0) }, uniquingKeysWith: { a, _ in a })
+        for stage in DAG.order(pipeline) {
+            guard let outcome = outcomes[stage.id] else { continue }
+            let color = Self.colors[outcome.status.rawValue] ?? "#888"
+            html += "<h3 id=\"stage-\(esc(stage.id))\">\(esc(stage.id)) <span class=\"status\" style=\"background:\(color)\">\(outcome.status.rawValue)</span> "
+                + "<span class=\"note\">\(esc(stage.typeName)) · \(String(format: "%.2f", outcome.seconds)) s"
+                + (outcome.rows.isEmpty ? "" : " · " + outcome.rows.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value) rows" }.joined(separator: ", "))
+                + "</span></h3>"
+            if let error = outcome.error { html += "<p class=\"error\">\(esc(error))</p>" }
+            for note in outcome.notes { html += "<p class=\"note\">\(esc(note))</p>" }
+            var tables: [String: Table] = [:]
+            for output in outcome.outputs { if let table = try? read(output.digest) { tables[output.port] = table } }
+            if let first = outcome.outputs.first, let table = tables[first.port] {
+                html += preview(table, port: outcome.outputs.count > 1 ? first.port : nil)
+            }
+            if let source = types[stage.typeName] as? any ChartSource, !tables.isEmpty {
+                for chart in source.charts(tables, stage: stage) { html += "<figure>\(chart.svg)<figcaption class=\"note\">\(esc(chart.title))</figcaption></figure>" }
+            }
+        }
+        return html + "</body></html>\n"
+    }
+
+    func preview(_ table: Table, port: String?) -> String {
+        let esc = SVGChart.escape
+        let columns = Array(table.schema.fields.prefix(12).enumerated())
+        var html = port.map { "<p class=\"note\">output \(esc($0)):</p>" } ?? ""
+        html += "<table><tr>" + columns.map { "<th>\(esc($0.element.name))</th>" }.joined() + "</tr>"
+        for row in 0..<Swift.min(8, table.rowCount) {
+            html += "<tr>" + columns.map { "<td>\(esc(SlackFormat.cell(table.columns[$0.offset][row])))</td>" }.joined() + "</tr>"
+        }
+        return html + "</table>" + (table.rowCount > 8 ? "<p class=\"note\">… \(table.rowCount - 8) more rows</p>" : "")
+    }
+
+    /// Stages in columns by depth (longest path from a source), edges from input to stage.
+    func dag() -> String {
+        let order = DAG.order(pipeline)
+        var depth: [String: Int] = [:]
+        for stage in order { depth[stage.id] = (stage.inputs.compactMap { depth[$0.stage] }.max() ?? -1) + 1 }
+        let columns = Dictionary(grouping: order, by: { depth[$0.id] ?? 0 })
+        let boxW = 150.0, boxH = 26.0, gapX = 40.0, gapY = 12.0
+        var position: [String: (Double, Double)] = [:]
+        for (d, stages) in columns { for (i, stage) in stages.enumerated() { position[stage.id] = (10 + Double(d) * (boxW + gapX), 10 + Double(i) * (boxH + gapY)) } }
+        let width = 20 + Double((columns.keys.max() ?? 0) + 1) * (boxW + gapX)
+        let height = 20 + Double(columns.values.map(\.count).max() ?? 1) * (boxH + gapY)
+        let status = Dictionary(summary.outcomes.map { ($0.stage, $0.status.rawValue) }, uniquingKeysWith: { a, _ in a })
+        var svg = "<svg viewBox=\"0 0 \(Int(width)) \(Int(height))\" width=\"\(Int(width))\" height=\"\(Int(height))\">"
+        for stage in order {
+            guard let (x, y) = position[stage.id] else { continue }
+            for input in stage.inputs {
+                guard let (ux, uy) = position[input.stage] else { continue }
+                svg += "<path d=\"M\(ux + boxW),\(uy + boxH / 2) C\(ux + boxW + gapX / 2),\(uy + boxH / 2) \(x - gapX / 2),\(y + boxH / 2) \(x),\(y + boxH / 2)\" fill=\"none\" stroke=\"#999\"/>"
+            }
+        }
+        for stage in order {
+            guard let (x, y) = position[stage.id] else { continue }
+            let fill = Self.colors[status[stage.id] ?? ""] ?? "#eeeeee"
+            svg += "<a href=\"#stage-\(SVGChart.escape(stage.id))\"><rect x=\"\(x)\" y=\"\(y)\" width=\"\(boxW)\" height=\"\(boxH)\" rx=\"4\" fill=\"\(fill)\" fill-opacity=\"0.35\" stroke=\"\(fill)\"/>"
+                + "<text x=\"\(x + 6)\" y=\"\(y + 17)\" font-size=\"11\" font-family=\"sans-serif\">\(SVGChart.escape(String(stage.id.prefix(22))))</text></a>"
+        }
+        return svg + "</svg>"
+    }
+
+    /// One bar per stage that ran, from its start to its end.
+    func timeline() -> String {
+        let ran = summary.outcomes.filter { $0.startedAt != nil && $0.finishedAt != nil }
+        guard let start = ran.compactMap(\.startedAt).min(), let end = ran.compactMap(\.finishedAt).max(), end > start else {
+            return "<p class=\"note\">nothing ran: every stage was cached or skipped</p>"
+        }
+        let rowH = 16.0, labelW = 170.0, plotW = 860.0
+        var svg = "<svg viewBox=\"0 0 \(Int(labelW + plotW + 60)) \(Int(Double(ran.count) * rowH + 24))\" width=\"\(Int(labelW + plotW + 60))\" height=\"\(Int(Double(ran.count) * rowH + 24))\">"
+        for (i, outcome) in ran.sorted(by: { $0.startedAt! < $1.startedAt! }).enumerated() {
+            let x0 = labelW + plotW * (outcome.startedAt! - start) / (end - start)
+            let w = Swift.max(1.5, plotW * (outcome.finishedAt! - outcome.startedAt!) / (end - start))
+            let y = Double(i) * rowH + 4
+            svg += "<text x=\"\(labelW - 6)\" y=\"\(y + 11)\" font-size=\"10\" text-anchor=\"end\" font-family=\"sans-serif\">\(SVGChart.escape(outcome.stage))</text>"
+                + "<rect x=\"\(x0)\" y=\"\(y)\" width=\"\(w)\" height=\"\(rowH - 4)\" fill=\"\(Self.colors[outcome.status.rawValue] ?? "#888")\"/>"
+                + "<text x=\"\(x0 + w + 4)\" y=\"\(y + 11)\" font-size=\"10\" font-family=\"sans-serif\">\(String(format: "%.2f s", outcome.seconds))</text>"
+        }
+        return svg + "</svg>"
+    }
+}
+
+/// How report and message cells print values: floats shortened, nulls as a dash.
+public enum SlackFormat {
+    public static func cell(_ value: Value) -> String {
+        switch value {
+        case .float64(let x) where x.isFinite: String(format: abs(x) >= 100 ? "%.2f" : "%.4g", x)
+        case .null: "–"
+        default: value.description
+        }
+    }
+}
