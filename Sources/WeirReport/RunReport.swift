@@ -30,7 +30,7 @@ public struct RunReport {
             h1{font-size:20px}h2{font-size:16px;margin-top:28px;border-bottom:1px solid #ddd}h3{font-size:14px;margin:18px 0 6px}
             table{border-collapse:collapse;font-size:12px;margin:6px 0}td,th{border:1px solid #ddd;padding:2px 6px;text-align:left}
             th{background:#f5f5f5}.status{display:inline-block;padding:0 6px;border-radius:3px;color:#fff;font-size:12px}
-            .note{color:#666;font-size:12px}.error{color:#d62728;white-space:pre-wrap}</style></head><body>
+            .note{color:#666;font-size:12px}.error{color:#d62728;white-space:pre-wrap}svg{max-width:100%;height:auto}</style></head><body>
             <h1>\(esc(pipeline.name)) — run \(esc(summary.runID))</h1>
             <p>\(summary.status == "ok" ? "ok" : "failed") in \(String(format: "%.2f", summary.seconds)) s · \(summary.counts.filter { $0.value > 0 }.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))</p>
             <h2>Pipeline</h2>\(dag())
