@@ -96,6 +96,12 @@ public struct RunContext: Sendable {
 
     /// A path from the pipeline file, relative to its folder.
     public func resolvePath(_ path: String) -> String { StagePaths.resolve(path, in: pipelineDirectory) }
+
+    /// A side file of this stage in the run folder, `<run>/<stage>.<suffix>`; the folder is created.
+    public func runFile(_ suffix: String) throws -> String {
+        try FileManager.default.createDirectory(atPath: runDirectory, withIntermediateDirectories: true)
+        return "\(runDirectory)/\(stage.id).\(suffix)"
+    }
 }
 
 /// What a source stage sees when Weir fingerprints what it reads.

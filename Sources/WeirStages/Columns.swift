@@ -85,11 +85,7 @@ public struct TopRows: StageType {
             order.sort(by: before(rows.map { column.float64s[$0] }))
         }
         rows = order.prefix(n).map { rows[$0] }
-        let columns = table.columns.map { source -> Column in
-            let builder = ColumnBuilder(source.type, capacity: rows.count)
-            for row in rows { builder.append(from: source, at: row) }
-            return builder.finish()
-        }
+        let columns = table.columns.map { $0.take(rows) }
         return ["out": try Table(schema: table.schema, columns: columns, rowCount: rows.count)]
     }
 }

@@ -54,8 +54,7 @@ public struct ExtractCSV: StageType {
         let extracted = try context.memo.value(key, as: Extracted.self) ?? read(stage: context.stage, directory: context.pipelineDirectory)
         context.memo.remove(key)
         if !extracted.rejects.isEmpty {
-            try FileManager.default.createDirectory(atPath: context.runDirectory, withIntermediateDirectories: true)
-            let path = "\(context.runDirectory)/\(context.stage.id).rejects.csv"
+            let path = try context.runFile("rejects.csv")
             try CSVReject.write(extracted.rejects, toFile: path)
             context.log.note("skipped \(extracted.rejects.count) malformed row\(extracted.rejects.count == 1 ? "" : "s"); written whole to \(path)")
         }

@@ -191,3 +191,12 @@ extension Column {
         self.init(type: .date, count: days.count, validity: nil, data: buffer)
     }
 }
+
+extension Column {
+    /// The values at `rows`, in that order (Arrow's "take").
+    public func take(_ rows: [Int]) -> Column {
+        let builder = ColumnBuilder(type, capacity: rows.count)
+        for row in rows { builder.append(from: self, at: row) }
+        return builder.finish()
+    }
+}

@@ -40,10 +40,14 @@ public enum Temporal {
 
     /// Floor division, for negative timestamps.
     @inline(__always)
-    static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
+    public static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
         let q = a / b
         return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
     }
+
+    /// The UTC day (days since the epoch) of a timestamp in microseconds.
+    @inline(__always)
+    public static func day(ofMicros micros: Int64) -> Int64 { floorDiv(micros, microsPerDay) }
 
     // MARK: Formatting
 

@@ -80,10 +80,9 @@ public struct CostTrend: StageType {
         let order = rows.order
         let crossOrder = crossDay.indices.sorted { crossDay[$0] != crossDay[$1] ? crossDay[$0] < crossDay[$1] : crossGroup[$0] < crossGroup[$1] }
         func crossTable(_ picks: [Int]) throws -> Table {
-            let builder = ColumnBuilder(series.groupColumn.type, capacity: picks.count)
-            for i in picks { builder.append(from: series.groupColumn, at: series.groups.firstRow[crossGroup[i]]) }
-            return try Table(schema: context.outputSchemas["crossovers"]!, columns: [
-                Column(dateValues: picks.map { crossDay[$0] }), builder.finish(), Column(string: picks.map { direction[$0] }),
+            try Table(schema: context.outputSchemas["crossovers"]!, columns: [
+                Column(dateValues: picks.map { crossDay[$0] }), series.groupColumn(picks.map { crossGroup[$0] }),
+                Column(string: picks.map { direction[$0] }),
             ])
         }
         let lastDay = series.dayCount > 0 ? series.day(series.dayCount - 1) : 0
@@ -141,10 +140,8 @@ public struct CostTotals: StageType {
                 mtd.append(series.values[g][from..<n].reduce(0, +))
             }
         }
-        let builder = ColumnBuilder(series.groupColumn.type, capacity: mtdGroups.count)
-        for g in mtdGroups { builder.append(from: series.groupColumn, at: series.groups.firstRow[g]) }
         let mtdTable = try Table(schema: context.outputSchemas["mtd"]!, columns: [
-            builder.finish(), Column(string: mtdGroups.map { _ in month }), Column(float64Values: mtd),
+            series.groupColumn(mtdGroups), Column(string: mtdGroups.map { _ in month }), Column(float64Values: mtd),
         ])
         return ["mtd": mtdTable, "daily": daily]
     }

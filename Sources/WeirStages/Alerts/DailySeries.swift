@@ -29,28 +29,20 @@ struct DailySeries {
     }
 
     init(_ context: RunContext) throws {
-        let table = context.inputs[0]
-        func column(_ param: String) throws -> (String, Column) {
-            let name = context.param(param)?.string ?? param
-            guard let column = table.column(name) else { throw StageError("no column '\(name)'", param: param) }
-            try RFM.requireValues(column, name: name, param: param)
-            return (name, column)
-        }
-        let (_, dates) = try column("date"), (groupName, groupColumn) = try column("group"), (_, valueColumn) = try column("value")
-        let days: [Int64] = dates.type == .date ? dates.dates.map(Int64.init)
-            : dates.int64s.map { RFM.floorDivide($0, Temporal.microsPerDay) }
+        let days = try context.requiredColumn("date").column.dayValues
+        let (groupName, groupColumn) = try context.requiredColumn("group")
+        let amounts = try context.requiredColumn("value").column.doubleValues
         groups = try KeyCodes(groupColumn, name: groupName, param: "group")
         self.groupColumn = groupColumn
         firstDay = days.min() ?? 0
         dayCount = days.isEmpty ? 0 : Int((days.max() ?? 0) - firstDay) + 1
         var values = [[Double]](repeating: [Double](repeating: 0, count: dayCount), count: groups.count)
-        let amounts: [Double] = valueColumn.type == .int64 ? valueColumn.int64s.map(Double.init) : Array(valueColumn.float64s)
-        for row in 0..<table.rowCount { values[Int(groups.codes[row])][Int(days[row] - firstDay)] += amounts[row] }
+        for row in 0..<days.count { values[Int(groups.codes[row])][Int(days[row] - firstDay)] += amounts[row] }
         self.values = values
     }
 
-    /// The group's value as a column value, for output rows.
-    func groupValue(_ g: Int) -> Value { groupColumn[groups.firstRow[g]] }
+    /// A column of the given groups' values (their key), for output rows.
+    func groupColumn(_ groupsInOrder: [Int]) -> Column { groupColumn.take(groupsInOrder.map { groups.firstRow[$0] }) }
 
     func day(_ t: Int) -> Int32 { Int32(firstDay + Int64(t)) }
 }
@@ -76,9 +68,7 @@ struct DailyRows {
     var order: [Int] { day.indices.sorted { day[$0] != day[$1] ? day[$0] < day[$1] : group[$0] < group[$1] } }
 
     func columns(_ series: DailySeries, rows: [Int]) -> [Column] {
-        let builder = ColumnBuilder(series.groupColumn.type, capacity: rows.count)
-        for r in rows { builder.append(from: series.groupColumn, at: series.groups.firstRow[group[r]]) }
-        return [Column(dateValues: rows.map { day[$0] }), builder.finish(), Column(float64Values: rows.map { value[$0] })]
+        [Column(dateValues: rows.map { day[$0] }), series.groupColumn(rows.map { group[$0] }), Column(float64Values: rows.map { value[$0] })]
             + extra.map { column in Column(float64: rows.map { column[$0] }) }
     }
 }

@@ -125,7 +125,7 @@ public struct Quality: StageType {
     public func run(_ context: RunContext) throws -> [String: Table] {
         let table = context.inputs[0]
         let top = Swift.max(1, context.param("top")?.int ?? 5), maxRows = Swift.max(1, context.param("max_rows")?.int ?? 100)
-        let today = Int32(RFM.floorDivide(Int64(Date().timeIntervalSince1970 * 1e6), Temporal.microsPerDay))
+        let today = Int32(Temporal.day(ofMicros: Int64(Date().timeIntervalSince1970 * 1e6)))
         let asOf = context.param("as_of")?.string.flatMap(Temporal.parseDate) ?? today
         var thresholds: [String: Double] = [:]
         if case .map(let map)? = context.param("outlier_threshold") { thresholds = map.compactMapValues(\.double) }
@@ -149,7 +149,7 @@ public struct Quality: StageType {
             }
             if field.type == .date || field.type == .timestamp {
                 let late = valid.filter { row in
-                    field.type == .date ? column.dates[row] > asOf : RFM.floorDivide(column.int64s[row], Temporal.microsPerDay) > Int64(asOf)
+                    field.type == .date ? column.dates[row] > asOf : Temporal.day(ofMicros: column.int64s[row]) > Int64(asOf)
                 }
                 future = .int64(Int64(late.count))
                 anomalies += late.prefix(maxRows).map { (field.name, $0 + 1, column[$0].description, "after \(Temporal.formatDate(asOf))") }
@@ -186,9 +186,8 @@ public struct Quality: StageType {
             "checks": try Self.table(Self.checkSchema, checkRows),
         ]
         if !failed.isEmpty {
-            try FileManager.default.createDirectory(atPath: context.runDirectory, withIntermediateDirectories: true)
+            for (port, output) in outputs { try CSVWriter().write(output, toFile: try context.runFile("quality.\(port).csv")) }
             let report = context.runDirectory + "/\(context.stage.id).quality"
-            for (port, output) in outputs { try CSVWriter().write(output, toFile: "\(report).\(port).csv") }
             if severity == "error" {
                 throw StageError("\(failed.count) check\(failed.count == 1 ? "" : "s") failed: \(failed.joined(separator: ", "))",
                                  hint: "the report is in \(report).*.csv")

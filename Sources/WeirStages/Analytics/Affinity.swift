@@ -36,12 +36,7 @@ public struct Affinity: StageType {
         }
         let segments = try KeyCodes(segmentColumn, name: segmentName, param: "segment")
         let categories = try KeyCodes(categoryColumn, name: categoryName, param: "category")
-        var weights: [Double]? = nil
-        if let valueName = context.param("value")?.string {
-            guard let column = table.column(valueName) else { throw StageError("no column '\(valueName)'", param: "value") }
-            try RFM.requireValues(column, name: valueName, param: "value")
-            weights = column.type == .int64 ? column.int64s.map(Double.init) : Array(column.float64s)
-        }
+        let weights = context.param("value") == nil ? nil : try context.requiredColumn("value").column.doubleValues
         let s = segments.count, c = categories.count
         var cells = [Double](repeating: 0, count: s * c)
         for row in 0..<table.rowCount {
@@ -67,7 +62,7 @@ public struct Affinity: StageType {
         }
         let purchaseColumn = weights == nil ? Column(int64Values: purchases.map { Int64($0) }) : Column(float64Values: purchases)
         return ["out": try Table(schema: context.outputSchemas["out"]!, columns: [
-            RFM.keyColumn(segmentColumn, rows: segmentRows), RFM.keyColumn(categoryColumn, rows: categoryRows),
+            segmentColumn.take(segmentRows), categoryColumn.take(categoryRows),
             purchaseColumn, Column(float64Values: share), Column(float64Values: overall), Column(float64Values: lift),
         ])]
     }
@@ -97,14 +92,10 @@ public struct Cohort: StageType {
 
     public func run(_ context: RunContext) throws -> [String: Table] {
         let table = context.inputs[0]
-        let customerName = context.param("customer")?.string ?? "", timeName = context.param("timestamp")?.string ?? ""
-        guard let customerColumn = table.column(customerName), let timeColumn = table.column(timeName) else {
-            throw StageError("the input lacks the customer or timestamp column")
-        }
-        try RFM.requireValues(timeColumn, name: timeName, param: "timestamp")
+        let customerName = context.param("customer")?.string ?? ""
+        guard let customerColumn = table.column(customerName) else { throw StageError("no customer column", param: "customer") }
+        let days = try context.requiredColumn("timestamp").column.dayValues
         let customers = try KeyCodes(customerColumn, name: customerName, param: "customer")
-        let days: [Int64] = timeColumn.type == .date ? timeColumn.dates.map(Int64.init)
-            : timeColumn.int64s.map { RFM.floorDivide($0, Temporal.microsPerDay) }
         let months = days.map { d -> Int64 in let civil = Temporal.civil(days: d); return Int64(civil.year) * 12 + Int64(civil.month - 1) }
         var first = [Int64](repeating: .max, count: customers.count)
         for (row, code) in customers.codes.enumerated() { first[Int(code)] = Swift.min(first[Int(code)], months[row]) }

@@ -53,15 +53,7 @@ struct Baskets: Sendable {
 
     /// The baskets of lines in any order, grouped by a counting sort on their basket codes.
     static func grouping(_ basketOf: [Int32], basketCount: Int, items lineItems: [Int32]) -> Baskets {
-        var offsets = [Int](repeating: 0, count: basketCount + 1)
-        for basket in basketOf { offsets[Int(basket) + 1] += 1 }
-        for b in 0..<basketCount { offsets[b + 1] += offsets[b] }
-        var items = [Int32](repeating: 0, count: basketOf.count)
-        var cursor = offsets
-        for (line, basket) in basketOf.enumerated() {
-            items[cursor[Int(basket)]] = lineItems[line]
-            cursor[Int(basket)] += 1
-        }
+        let (offsets, items) = bucketed(lineItems, by: basketOf, groups: basketCount)
         return Baskets(offsets: offsets, items: items)
     }
 
@@ -92,13 +84,6 @@ struct Baskets: Sendable {
         var total = partial.first ?? [Int](repeating: 0, count: itemCount)
         for other in partial.dropFirst() { for i in 0..<itemCount { total[i] += other[i] } }
         return total
-    }
-
-    /// The number of baskets holding at least one item with `rank[item] >= 0`.
-    func nonEmptyCount(keeping rank: [Int32]) -> Int {
-        Parallel.map(chunks.count) { c in
-            chunks[c].reduce(0) { n, b in n + ((offsets[b]..<offsets[b + 1]).contains { rank[Int(items[$0])] >= 0 } ? 1 : 0) }
-        }.reduce(0, +)
     }
 
     /// Keeps the items with `rank[item] >= 0`, renamed to their rank, sorted and distinct; drops

@@ -18,12 +18,7 @@ struct KeyCodes: Sendable {
 
     /// Encodes `column`; `name` and `param` are for the error a null key gives.
     init(_ column: Column, name: String, param: String) throws {
-        if column.hasNulls {
-            let row = (0..<column.count).first(where: column.isNull) ?? 0
-            throw StageError("column '\(name)' has \(column.nullCount) null value(s), the first at row \(row + 1); "
-                             + "a key cannot be null", param: param,
-                             hint: "drop or fill them first, e.g. a sql stage with WHERE \(name) IS NOT NULL")
-        }
+        try column.requireValues(name: name, param: param, why: "a key cannot be null")
         switch column.type {
         case .int64, .timestamp:
             self = column.int64s.withUnsafeBufferPointer { KeyCodes.integers($0) }
@@ -147,4 +142,21 @@ struct KeyCodes: Sendable {
         for (new, old) in order.enumerated() { renumber[old] = Int32(new) }
         return KeyCodes(codes: codes.map { renumber[Int($0)] }, firstRow: order.map { firstRow[$0] })
     }
+}
+
+/// `values` grouped by their row's code with a counting sort: group g's values, in row order,
+/// are `values[offsets[g]..<offsets[g + 1]]`.
+func bucketed<T: BitwiseCopyable>(_ values: [T], by codes: [Int32], groups: Int) -> (offsets: [Int], values: [T]) {
+    var offsets = [Int](repeating: 0, count: groups + 1)
+    for code in codes { offsets[Int(code) + 1] += 1 }
+    for g in 0..<groups { offsets[g + 1] += offsets[g] }
+    var cursor = offsets
+    let grouped = [T](unsafeUninitializedCapacity: codes.count) { out, written in
+        for (row, code) in codes.enumerated() {
+            out[cursor[Int(code)]] = values[row]
+            cursor[Int(code)] += 1
+        }
+        written = codes.count
+    }
+    return (offsets, grouped)
 }

@@ -95,7 +95,7 @@ public struct PCAKMeans: StageType {
         let settings = try readSettings(context.param)
         let idName = context.param("id")?.string ?? ""
         guard let idColumn = table.column(idName) else { throw StageError("no id column '\(idName)'", param: "id") }
-        try RFM.requireValues(idColumn, name: idName, param: "id")
+        try idColumn.requireValues(name: idName, param: "id")
         let featureNames = context.param("features")?.strings
             ?? table.schema.fields.filter { $0.type.isNumeric && $0.name != idName }.map(\.name)
         let n = table.rowCount, p = featureNames.count
@@ -105,7 +105,7 @@ public struct PCAKMeans: StageType {
         var x = [Double](repeating: 0, count: n * p)
         for (j, name) in featureNames.enumerated() {
             guard let column = table.column(name) else { throw StageError("no feature column '\(name)'", param: "features") }
-            try RFM.requireValues(column, name: name, param: "features")
+            try column.requireValues(name: name, param: "features")
             if column.type == .int64 {
                 column.int64s.withUnsafeBufferPointer { values in for i in 0..<n { x[i * p + j] = Double(values[i]) } }
             } else {
@@ -160,7 +160,7 @@ public struct PCAKMeans: StageType {
         var renumber = [Int](repeating: 0, count: k)
         for (new, old) in order.enumerated() { renumber[old] = new }
 
-        var assignmentColumns = [RFM.keyColumn(idColumn, rows: Array(0..<n)),
+        var assignmentColumns = [idColumn,
                                  Column(int64Values: result.labels.map { Int64(renumber[Int($0)]) }),
                                  Column(float64Values: (0..<n).map { i in
                                      let c = Int(result.labels[i])

@@ -79,13 +79,9 @@ public struct Pivot: StageType {
         }
 
         let agg = context.param("agg")?.string ?? "count"
-        let valueColumn = try context.param("value")?.string.map { name -> Column in
-            guard let column = table.column(name) else { throw StageError("no column '\(name)'", param: "value") }
-            try RFM.requireValues(column, name: name, param: "value")
-            return column
-        }
+        let valueColumn = context.param("value") == nil ? nil : try context.requiredColumn("value").column
         let r = rows.count, c = keys.count
-        var columns: [Column] = [RFM.keyColumn(rowColumn, rows: rows.firstRow)]
+        var columns: [Column] = [rowColumn.take(rows.firstRow)]
         if agg == "count" || (agg == "sum" && valueColumn?.type == .int64) {
             let cells = integerCells(rows.codes, keys.codes, rowCount: r, keyCount: c,
                                      values: agg == "count" ? nil : valueColumn)
@@ -96,7 +92,7 @@ public struct Pivot: StageType {
         } else {
             // Floating-point cells add up in row order, on one core, so results are the same on every machine.
             guard let valueColumn else { throw StageError("agg \(agg) needs a value column", param: "value") }
-            let values: [Double] = valueColumn.type == .int64 ? valueColumn.int64s.map(Double.init) : Array(valueColumn.float64s)
+            let values = valueColumn.doubleValues
             var sums = [Double](repeating: 0, count: r * c), counts = [Int](repeating: 0, count: agg == "mean" ? r * c : 0)
             for line in 0..<values.count {
                 let cell = Int(rows.codes[line]) * c + Int(keys.codes[line])

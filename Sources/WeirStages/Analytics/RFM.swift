@@ -42,15 +42,11 @@ public struct RFM: StageType {
 
     public func run(_ context: RunContext) throws -> [String: Table] {
         let table = context.inputs[0]
-        func column(_ param: String) throws -> (String, Column)? {
-            guard let name = context.param(param)?.string else { return nil }
-            guard let column = table.column(name) else { throw StageError("no column '\(name)'", param: param) }
-            return (name, column)
+        guard let customerName = context.param("customer")?.string, let customerColumn = table.column(customerName) else {
+            throw StageError("no customer column", param: "customer")
         }
-        guard let (customerName, customerColumn) = try column("customer"), let (timeName, timeColumn) = try column("timestamp"),
-              let (amountName, amountColumn) = try column("amount") else { throw StageError("rfm needs customer, timestamp and amount") }
-        try Self.requireValues(timeColumn, name: timeName, param: "timestamp")
-        try Self.requireValues(amountColumn, name: amountName, param: "amount")
+        let timeColumn = try context.requiredColumn("timestamp").column
+        let (amountName, amountColumn) = try context.requiredColumn("amount")
         let customers = try KeyCodes(customerColumn, name: customerName, param: "customer")
         let n = customers.count
         guard n >= 2 || table.rowCount == 0 else {
@@ -68,25 +64,26 @@ public struct RFM: StageType {
         } else {
             asOf = (micros.max() ?? 0) + Temporal.microsPerDay
         }
-        let recency = last.map { Self.floorDivide(asOf - $0, Temporal.microsPerDay) }
+        let recency = last.map { Temporal.floorDiv(asOf - $0, Temporal.microsPerDay) }
 
         // Frequency: distinct (customer, order) pairs, or (customer, day) pairs without an order column.
         let second: [Int64]
-        if let (orderName, orderColumn) = try column("order") {
+        if let orderName = context.param("order")?.string {
+            guard let orderColumn = table.column(orderName) else { throw StageError("no column '\(orderName)'", param: "order") }
             second = try KeyCodes(orderColumn, name: orderName, param: "order").codes.map(Int64.init)
         } else {
-            second = micros.map { Self.floorDivide($0, Temporal.microsPerDay) }
+            second = micros.map(Temporal.day(ofMicros:))
         }
         let frequency = Self.distinctPerGroup(customers.codes, second, groups: n)
 
-        let monetary = Self.groupAmounts(amountColumn, codes: customers.codes, groups: n,
-                                         mean: context.param("monetary")?.string == "mean")
-        let negative = amountColumn.type == .int64 ? amountColumn.int64s.filter { $0 < 0 }.count : amountColumn.float64s.filter { $0 < 0 }.count
+        let amounts = amountColumn.doubleValues
+        let monetary = Self.groupAmounts(amounts, codes: customers.codes, groups: n, mean: context.param("monetary")?.string == "mean")
+        let negative = amounts.reduce(0) { $0 + ($1 < 0 ? 1 : 0) }
         if negative > 0 { context.log.note("\(negative) line(s) with a negative \(amountName) (refunds) lower their customer's monetary value") }
 
         let minmax = context.param("scoring")?.string == "minmax"
         let recencyValues = recency.map(Double.init), frequencyValues = frequency.map(Double.init)
-        var columns: [Column] = [Self.keyColumn(customerColumn, rows: customers.firstRow),
+        var columns: [Column] = [customerColumn.take(customers.firstRow),
                                  Column(int64Values: recency), Column(int64Values: frequency), Column(float64Values: monetary)]
         let buckets: [[Int]]
         if minmax {
@@ -104,18 +101,10 @@ public struct RFM: StageType {
         return ["out": try Table(schema: context.outputSchemas["out"]!, columns: columns)]
     }
 
-    /// The number of distinct `values` per group: lines bucketed by group (a counting sort),
-    /// then each group's few values sorted.
+    /// The number of distinct `values` per group: lines bucketed by group, then each group's
+    /// few values sorted.
     static func distinctPerGroup(_ codes: [Int32], _ values: [Int64], groups: Int) -> [Int64] {
-        var start = [Int](repeating: 0, count: groups + 1)
-        for code in codes { start[Int(code) + 1] += 1 }
-        for g in 0..<groups { start[g + 1] += start[g] }
-        var cursor = start
-        var bucketed = [Int64](repeating: 0, count: codes.count)
-        for (row, code) in codes.enumerated() {
-            bucketed[cursor[Int(code)]] = values[row]
-            cursor[Int(code)] += 1
-        }
+        var (start, bucketed) = WeirStages.bucketed(values, by: codes, groups: groups)
         var distinct = [Int64](repeating: 0, count: groups)
         bucketed.withUnsafeMutableBufferPointer { all in
             for g in 0..<groups where start[g + 1] > start[g] {
@@ -129,31 +118,11 @@ public struct RFM: StageType {
         return distinct
     }
 
-    static func requireValues(_ column: Column, name: String, param: String) throws {
-        guard column.hasNulls else { return }
-        let row = (0..<column.count).first(where: column.isNull) ?? 0
-        throw StageError("column '\(name)' has \(column.nullCount) null value(s), the first at row \(row + 1)", param: param,
-                         hint: "drop or fill them first, e.g. a sql stage with WHERE \(name) IS NOT NULL")
-    }
-
-    static func floorDivide(_ a: Int64, _ b: Int64) -> Int64 {
-        let q = a / b
-        return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
-    }
-
-    /// The distinct key values in code order, as a column of the key's type.
-    static func keyColumn(_ column: Column, rows: [Int]) -> Column {
-        let builder = ColumnBuilder(column.type, capacity: rows.count)
-        for row in rows { builder.append(from: column, at: row) }
-        return builder.finish()
-    }
-
     /// Per-group sums (or means) computed exactly as pandas (≥ 3.0) computes them, so that
     /// equal-looking totals rank as they do there: when the rows are already grouped in key
     /// order pandas uses numpy's `add.reduceat` (first value + pairwise sum of the rest), else
     /// its Kahan-compensated Cython loop in row order.
-    static func groupAmounts(_ column: Column, codes: [Int32], groups: Int, mean: Bool) -> [Double] {
-        let values: [Double] = column.type == .int64 ? column.int64s.map(Double.init) : Array(column.float64s)
+    static func groupAmounts(_ values: [Double], codes: [Int32], groups: Int, mean: Bool) -> [Double] {
         var sum = [Double](repeating: 0, count: groups)
         var count = [Int](repeating: 0, count: groups)
         if zip(codes, codes.dropFirst()).allSatisfy({ $0 <= $1 }) {

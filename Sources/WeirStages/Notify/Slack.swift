@@ -58,8 +58,7 @@ public struct Slack: StageType {
             return try result(posted: false, status: 0, attempts: 0)
         }
         guard let webhook = context.param("webhook")?.string, !webhook.isEmpty, let url = URL(string: webhook) else {
-            try FileManager.default.createDirectory(atPath: context.runDirectory, withIntermediateDirectories: true)
-            let path = context.runDirectory + "/\(context.stage.id).slack.json"
+            let path = try context.runFile("slack.json")
             try body.write(to: URL(fileURLWithPath: path))
             context.log.note("no webhook: the Slack payload was written to \(path)")
             return try result(posted: false, status: 0, attempts: 0)
