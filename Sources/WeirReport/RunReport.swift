@@ -65,7 +65,7 @@ public struct RunReport {
         var html = port.map { "<p class=\"note\">output \(esc($0)):</p>" } ?? ""
         html += "<table><tr>" + columns.map { "<th>\(esc($0.element.name))</th>" }.joined() + "</tr>"
         for row in 0..<Swift.min(8, table.rowCount) {
-            html += "<tr>" + columns.map { "<td>\(esc(SlackFormat.cell(table.columns[$0.offset][row])))</td>" }.joined() + "</tr>"
+            html += "<tr>" + columns.map { "<td>\(esc(CellFormat.cell(table.columns[$0.offset][row])))</td>" }.joined() + "</tr>"
         }
         return html + "</table>" + (table.rowCount > 8 ? "<p class=\"note\">… \(table.rowCount - 8) more rows</p>" : "")
     }
@@ -120,7 +120,7 @@ public struct RunReport {
 }
 
 /// How report and message cells print values: floats shortened, nulls as a dash.
-public enum SlackFormat {
+public enum CellFormat {
     public static func cell(_ value: Value) -> String {
         switch value {
         case .float64(let x) where x.isFinite: String(format: abs(x) >= 100 ? "%.2f" : "%.4g", x)

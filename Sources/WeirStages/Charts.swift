@@ -20,7 +20,7 @@ extension CostSpikes: ChartSource {
             let values = rows.map { scores.columns[2].double(at: $0) }
             let markers = rows.enumerated().filter { scores.columns[6].bool(at: $0.element) }.map {
                 SVGChart.Marker(index: $0.offset, value: scores.columns[2].double(at: $0.element) ?? 0, color: "#d62728",
-                                label: "\(scores.columns[0][$0.element]): z = \(SlackFormat.cell(scores.columns[5][$0.element]))")
+                                label: "\(scores.columns[0][$0.element]): z = \(CellFormat.cell(scores.columns[5][$0.element]))")
             }
             let means = rows.map { scores.columns[3].double(at: $0) }
             return Chart(title: "\(group): daily value, trailing mean and flagged days",

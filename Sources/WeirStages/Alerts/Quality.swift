@@ -140,7 +140,7 @@ public struct Quality: StageType {
             let topValues = counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key.description < $1.key.description }
                 .prefix(top).map { "\($0.key) (\($0.value))" }.joined(separator: ", ")
             var zeros: Value = .null, negatives: Value = .null, future: Value = .null
-            let sorted = valid.sorted { Self.less(column[$0], column[$1]) }
+            let lowest = valid.min { Self.less(column[$0], column[$1]) }, highest = valid.max { Self.less(column[$0], column[$1]) }
             if field.type.isNumeric {
                 let values = valid.map { column.double(at: $0)! }
                 zeros = .int64(Int64(values.filter { $0 == 0 }.count))
@@ -156,8 +156,8 @@ public struct Quality: StageType {
             }
             profile.append([.string(field.name), .string(field.type.rawValue), .int64(Int64(n)), .int64(Int64(column.nullCount)),
                             .int64(Int64(counts.count)), zeros, negatives,
-                            sorted.first.map { .string(column[$0].description) } ?? .null,
-                            sorted.last.map { .string(column[$0].description) } ?? .null, future, .string(topValues)])
+                            lowest.map { .string(column[$0].description) } ?? .null,
+                            highest.map { .string(column[$0].description) } ?? .null, future, .string(topValues)])
         }
 
         let severity = context.param("severity")?.string ?? "warn"
@@ -218,12 +218,8 @@ public struct Quality: StageType {
     static func outliers(_ name: String, _ column: Column, valid: [Int], values: [Double], threshold: Double?, top: Int) -> [(String, Int, String, String)] {
         guard !values.isEmpty else { return [] }
         let sorted = values.sorted()
-        func quantile(_ q: Double) -> Double {
-            let position = q * Double(sorted.count - 1), low = Int(position.rounded(.down))
-            let high = Swift.min(low + 1, sorted.count - 1), fraction = position - Double(low)
-            return sorted[low] + (sorted[high] - sorted[low]) * fraction
-        }
-        let q1 = quantile(0.25), q3 = quantile(0.75), iqr = q3 - q1
+        let q1 = pandasQuantile(0.25, count: sorted.count) { sorted[$0] }, q3 = pandasQuantile(0.75, count: sorted.count) { sorted[$0] }
+        let iqr = q3 - q1
         let lowFence = q1 - 1.5 * iqr, highFence = q3 + 1.5 * iqr
         var found: [(row: Int, value: Double, reason: String, distance: Double)] = []
         for (i, row) in valid.enumerated() {

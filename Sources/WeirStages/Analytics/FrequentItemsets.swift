@@ -361,9 +361,3 @@ struct ItemsetMiner: Sendable {
         return (offsets, lists)
     }
 }
-
-/// A raw pointer handed to parallel kernels that write disjoint parts of one buffer.
-struct SendablePointer<T>: @unchecked Sendable {
-    let pointer: UnsafeMutablePointer<T>?
-    init(_ pointer: UnsafeMutablePointer<T>?) { self.pointer = pointer }
-}

@@ -6,9 +6,9 @@ import WeirTable
 /// changing or the centres move less than `tol` x the mean feature variance, empty clusters
 /// moved to the farthest points, and the best of `n_init` runs by inertia.
 ///
-/// Points are kept column-major (one array per dimension) so distances are computed for eight
-/// points at a time with SIMD; sums are taken over a fixed number of blocks in a fixed order,
-/// so a run gives the same result on any number of cores.
+/// Distances are skipped with Hamerly's bounds where they cannot change a label; sums are taken
+/// over a fixed number of blocks in a fixed order, so a run gives the same result on any
+/// number of cores.
 struct KMeans: Sendable {
     var k: Int
     var runs: Int = 10
@@ -21,34 +21,30 @@ struct KMeans: Sendable {
         /// k x d, row-major.
         var centers: [Double]
         var inertia: Double
-        var iterations: Int
     }
 
-    /// Points, column-major: `columns[j][i]` is coordinate j of point i.
+    /// Points, row-major: `rows[i * dimensions + j]` is coordinate j of point i.
     struct Points: Sendable {
-        let columns: [[Double]]
-        let count: Int
-        var dimensions: Int { columns.count }
-
-        /// The same values point after point, for per-point distances.
         let rows: [Double]
+        let count: Int
+        let dimensions: Int
 
         init(rowMajor x: [Double], rows n: Int, dimensions d: Int) {
-            count = n
-            columns = (0..<d).map { j in (0..<n).map { x[$0 * d + j] } }
             rows = x
+            count = n
+            dimensions = d
         }
 
-        func point(_ i: Int) -> [Double] { columns.map { $0[i] } }
+        func point(_ i: Int) -> [Double] { Array(rows[(i * dimensions)..<((i + 1) * dimensions)]) }
     }
 
     static let blocks = 16
 
     func fit(_ points: Points) -> Result {
         let d = points.dimensions, n = points.count
-        let variances = points.columns.map { column -> Double in
-            let mean = column.reduce(0, +) / Double(n)
-            return column.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(n)
+        let variances = (0..<d).map { j -> Double in
+            let mean = (0..<n).reduce(0.0) { $0 + points.rows[$1 * d + j] } / Double(n)
+            return (0..<n).reduce(0.0) { $0 + (points.rows[$1 * d + j] - mean) * (points.rows[$1 * d + j] - mean) } / Double(n)
         }
         let threshold = variances.reduce(0, +) / Double(d) * tolerance
         var best: Result?
@@ -67,7 +63,7 @@ struct KMeans: Sendable {
         let trials = 2 + Int(log(Double(k)))
         var centers = [Double](repeating: 0, count: k * d)
         let first = random.int(n)
-        for j in 0..<d { centers[j] = points.columns[j][first] }
+        for j in 0..<d { centers[j] = points.rows[first * d + j] }
         var closest = squaredDistances(points, to: points.point(first))
         var potential = closest.reduce(0, +)
         for c in 1..<k {
@@ -93,24 +89,19 @@ struct KMeans: Sendable {
             }
             potential = bestPotential
             closest = bestDistances
-            for j in 0..<d { centers[c * d + j] = points.columns[j][bestCandidate] }
+            for j in 0..<d { centers[c * d + j] = points.rows[bestCandidate * d + j] }
         }
         return centers
     }
 
     func squaredDistances(_ points: Points, to center: [Double]) -> [Double] {
-        let n = points.count, ranges = blocks(n)
+        let n = points.count, d = points.dimensions, ranges = blocks(n)
         return [Double](unsafeUninitializedCapacity: n) { out, written in
-            out.initialize(repeating: 0)
             let target = SendablePointer(out.baseAddress)
-            Parallel.forEach(ranges.count) { block in
-                for (j, column) in points.columns.enumerated() {
-                    let cj = center[j]
-                    column.withUnsafeBufferPointer { column in
-                        for i in ranges[block] {
-                            let diff = column[i] - cj
-                            target.pointer![i] += diff * diff
-                        }
+            points.rows.withUnsafeBufferPointer { rows in
+                center.withUnsafeBufferPointer { centre in
+                    Parallel.forEach(ranges.count) { block in
+                        for i in ranges[block] { target.pointer![i] = distance(rows.baseAddress!, i, centre.baseAddress!, 0, d) }
                     }
                 }
             }
@@ -221,20 +212,13 @@ struct KMeans: Sendable {
                 for i in range { counts[Int(labels[i])] += 1 }
                 var partial = [Double](repeating: 0, count: 4 * k * d)
                 partial.withUnsafeMutableBufferPointer { partial in
-                    for j in 0..<d {
-                        points.columns[j].withUnsafeBufferPointer { column in
-                            var i = range.lowerBound
-                            while i + 4 <= range.upperBound {
-                                partial[Int(labels[i]) &* d &+ j] += column[i]
-                                partial[k * d &+ Int(labels[i + 1]) &* d &+ j] += column[i + 1]
-                                partial[2 * k * d &+ Int(labels[i + 2]) &* d &+ j] += column[i + 2]
-                                partial[3 * k * d &+ Int(labels[i + 3]) &* d &+ j] += column[i + 3]
-                                i += 4
-                            }
-                            while i < range.upperBound {
-                                partial[Int(labels[i]) &* d &+ j] += column[i]
-                                i += 1
-                            }
+                    points.rows.withUnsafeBufferPointer { rows in
+                        // Point i adds into set (i - start) % 4, except a tail of fewer than 4, which goes to set 0.
+                        let whole = range.lowerBound + (range.count / 4) * 4
+                        for i in range {
+                            let set = i < whole ? (i - range.lowerBound) & 3 : 0
+                            let base = set * k * d &+ Int(labels[i]) &* d
+                            for j in 0..<d { partial[base &+ j] += rows[i &* d &+ j] }
                         }
                     }
                 }
@@ -270,7 +254,7 @@ struct KMeans: Sendable {
             if !empty.isEmpty {
                 // As scikit-learn: empty clusters take the points farthest from their centres.
                 let far = (0..<n).sorted { labels.upper[$0] > labels.upper[$1] }
-                for (c, point) in zip(empty, far) { for j in 0..<d { next[c * d + j] = points.columns[j][point] } }
+                for (c, point) in zip(empty, far) { for j in 0..<d { next[c * d + j] = points.rows[point * d + j] } }
             }
             var shift = 0.0
             var movement = [Double](repeating: 0, count: k)
@@ -306,7 +290,7 @@ struct KMeans: Sendable {
                 (0..<n).reduce(0.0) { $0 + distance(rows.baseAddress!, $1, centre.baseAddress!, Int(labels.label[$1]), d) }
             }
         }
-        return Result(labels: labels.label, centers: centers, inertia: inertia, iterations: iterations)
+        return Result(labels: labels.label, centers: centers, inertia: inertia)
     }
 }
 

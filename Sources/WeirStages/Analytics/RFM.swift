@@ -189,15 +189,8 @@ public struct RFM: StageType {
         keyed.sort { $0.value != $1.value ? $0.value < $1.value : $0.index < $1.index }
         var rank = [Double](repeating: 0, count: n)
         for (position, entry) in keyed.enumerated() { rank[entry.index] = Double(position + 1) }
-        let edges = (0...5).map { k -> Double in
-            let q = k == 5 ? 1.0 : Double(k) * 0.2                 // numpy.linspace(0, 1, 6)
-            let fraction = (q * 100.0) / 100.0                      // pandas passes percent to numpy.percentile
-            let virtual = Double(n - 1) * fraction
-            let previous = virtual.rounded(.down)
-            let a = previous + 1, b = Swift.min(previous + 1, Double(n - 1)) + 1
-            let gamma = virtual - previous, diff = b - a
-            return gamma >= 0.5 ? b - diff * (1 - gamma) : a + diff * gamma
-        }
+        // Quantiles at numpy.linspace(0, 1, 6) of the ranks 1...n.
+        let edges = (0...5).map { k in pandasQuantile(k == 5 ? 1.0 : Double(k) * 0.2, count: n) { Double($0 + 1) } }
         return rank.map { r in
             var below = 0
             for edge in edges where edge < r { below += 1 }

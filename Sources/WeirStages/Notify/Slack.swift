@@ -83,7 +83,7 @@ struct SlackPayload {
         for (name, table) in sections.prefix(24) {
             var lines = ["*\(name)* — \(table.rowCount) row\(table.rowCount == 1 ? "" : "s")"]
             for row in 0..<Swift.min(maxRows, table.rowCount) {
-                lines.append("• " + zip(table.schema.names, table.row(row)).map { "\($0): \(SlackFormat.cell($1))" }.joined(separator: ", "))
+                lines.append("• " + zip(table.schema.names, table.row(row)).map { "\($0): \(CellFormat.cell($1))" }.joined(separator: ", "))
             }
             if table.rowCount > maxRows { lines.append("_… and \(table.rowCount - maxRows) more_") }
             var text = lines.joined(separator: "\n")
