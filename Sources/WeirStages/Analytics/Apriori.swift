@@ -64,7 +64,7 @@ public struct Apriori: StageType {
         }
         let items = try ItemCodes(itemColumn, name: itemName)
         let allBaskets: Baskets
-        if !transactions.hasNulls, let runs = Baskets.runs(of: transactions, items: items.codes) {
+        if let runs = Baskets.runs(of: transactions, items: items.codes) {
             allBaskets = runs
         } else {
             let basketKeys = try KeyCodes(transactions, name: transactionName, param: "transaction")
@@ -119,10 +119,11 @@ public struct Apriori: StageType {
 
         let labels = try itemLabels(frequent, items: items, context: context)
         let itemsets = Self.itemsetTable(found, labels: labels, basketCount: basketCount)
-        let rules = try Self.rules(found, labels: labels, basketCount: basketCount, metric: metric, minThreshold: minThreshold, limit: limit)
-        context.log.info("\(elapsed()): \(rules?.rowCount ?? 0) rules")
-        if rules == nil { throw explosion("more than \(limit) candidate rules", minSupport: minSupport, context: context) }
-        return ["itemsets": itemsets, "rules": rules!]
+        guard let rules = try Self.rules(found, labels: labels, basketCount: basketCount, metric: metric, minThreshold: minThreshold, limit: limit) else {
+            throw explosion("more than \(limit) candidate rules", minSupport: minSupport, context: context)
+        }
+        context.log.info("\(elapsed()): \(rules.rowCount) rules")
+        return ["itemsets": itemsets, "rules": rules]
     }
 
     /// The least basket count whose share, computed as mlxtend does (count / baskets), reaches `minSupport`.

@@ -153,7 +153,7 @@ public struct PCAKMeans: StageType {
         }
         let k = result.centers.count / componentCount
 
-        // Clusters numbered by decreasing size, ties by first appearance order of the run's labels.
+        // Clusters numbered by decreasing size, ties by the run's label order.
         var sizes = [Int](repeating: 0, count: k)
         for label in result.labels { sizes[Int(label)] += 1 }
         let order = (0..<k).sorted { sizes[$0] != sizes[$1] ? sizes[$0] > sizes[$1] : $0 < $1 }

@@ -82,8 +82,9 @@ public struct Pivot: StageType {
         let valueColumn = context.param("value") == nil ? nil : try context.requiredColumn("value").column
         let r = rows.count, c = keys.count
         var columns: [Column] = [rowColumn.take(rows.firstRow)]
-        if agg == "count" || (agg == "sum" && valueColumn?.type == .int64) {
-            let cells = integerCells(rows.codes, keys.codes, rowCount: r, keyCount: c,
+        let integerCells = agg == "count" || (agg == "sum" && valueColumn?.type == .int64)
+        if integerCells {
+            let cells = self.integerCells(rows.codes, keys.codes, rowCount: r, keyCount: c,
                                      values: agg == "count" ? nil : valueColumn)
             for code in order {
                 columns.append(code < 0 ? Column(int64Values: [Int64](repeating: 0, count: r))
@@ -107,8 +108,7 @@ public struct Pivot: StageType {
                 }))
             }
         }
-        let type = columns.count > 1 ? columns[1].type : (agg == "count" ? .int64 : .float64)
-        let schema = Schema([Field(rowName, rowColumn.type)] + keyNames.map { Field($0, type) })
+        let schema = Schema([Field(rowName, rowColumn.type)] + keyNames.map { Field($0, integerCells ? .int64 : .float64) })
         return ["out": try Table(schema: schema, columns: columns)]
     }
 
