@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 import WeirCore
 import WeirTable
 
@@ -33,7 +30,7 @@ public struct ExtractCSV: StageType {
     }
 
     public func sources(_ context: SourceContext) throws -> [SourceInput] {
-        try files(context.param("path")?.string ?? "", directory: context.pipelineDirectory).map {
+        try SourceFiles.match(context.param("path")?.string ?? "", directory: context.pipelineDirectory, kind: "CSV").map {
             SourceInput(name: $0.display, digest: try context.digest(file: $0.path))
         }
     }
@@ -63,46 +60,6 @@ public struct ExtractCSV: StageType {
 
     // MARK: Reading
 
-    struct SourceFile {
-        var path: String
-        /// As the user would write it: relative to the pipeline's folder.
-        var display: String
-    }
-
-    func files(_ pattern: String, directory: String) throws -> [SourceFile] {
-        if pattern.contains("://") {
-            throw StageError("'\(pattern)': remote sources (s3://, http://) are not supported by this build yet", param: "path")
-        }
-        let resolved = StagePaths.resolve(pattern, in: directory)
-        let prefix = directory.isEmpty ? "" : directory + "/"
-        func display(_ path: String) -> String { path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : path }
-        if !pattern.contains(where: { "*?[".contains($0) }) {
-            var info = stat()
-            guard stat(resolved, &info) == 0 else {
-                throw StageError("no such file '\(pattern)' (looked for \(resolved))", param: "path")
-            }
-            guard (info.st_mode & S_IFMT) == S_IFREG else {
-                throw StageError("'\(pattern)' is not a file; to read every CSV in a folder write '\(pattern)/*.csv'", param: "path")
-            }
-            return [SourceFile(path: resolved, display: pattern)]
-        }
-        var matches = glob_t()
-        defer { globfree(&matches) }
-        let status = glob(resolved, 0, nil, &matches)
-        guard status == 0 else {
-            throw StageError("'\(pattern)' matches no file (looked for \(resolved))", param: "path")
-        }
-        var found: [SourceFile] = []
-        for i in 0..<Int(matches.gl_pathc) {
-            guard let cString = matches.gl_pathv[i] else { continue }
-            let path = String(cString: cString)
-            var info = stat()
-            if stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG { found.append(SourceFile(path: path, display: display(path))) }
-        }
-        guard !found.isEmpty else { throw StageError("'\(pattern)' matches no file (looked for \(resolved))", param: "path") }
-        return found.sorted { $0.path < $1.path }
-    }
-
     func options(_ stage: StageSpec) throws -> CSVOptions {
         var options = CSVOptions()
         let delimiter = stage.param("delimiter")?.string ?? ","
@@ -125,7 +82,7 @@ public struct ExtractCSV: StageType {
     }
 
     func read(stage: StageSpec, directory: String) throws -> Extracted {
-        let sourceFiles = try files(stage.param("path")?.string ?? "", directory: directory)
+        let sourceFiles = try SourceFiles.match(stage.param("path")?.string ?? "", directory: directory, kind: "CSV")
         var options = try options(stage)
         var results = try sourceFiles.map { file in try readFile(file, options) }
         let first = results[0].table.schema
@@ -162,7 +119,7 @@ public struct ExtractCSV: StageType {
         return Extracted(table: table, rejects: results.flatMap(\.rejects))
     }
 
-    private func readFile(_ file: SourceFile, _ options: CSVOptions) throws -> CSVResult {
+    private func readFile(_ file: SourceFiles.File, _ options: CSVOptions) throws -> CSVResult {
         do {
             return try CSVReader.read(path: file.path, options: options)
         } catch let error as TableError {

@@ -2,12 +2,12 @@ import CZlib
 
 /// gzip decompression through the system zlib. Concatenated gzip members (as `cat a.gz b.gz`
 /// makes) are read one after another, as gunzip does.
-enum Gzip {
-    static func isGzip(_ bytes: UnsafeRawBufferPointer) -> Bool {
+public enum Gzip {
+    public static func isGzip(_ bytes: UnsafeRawBufferPointer) -> Bool {
         bytes.count >= 2 && bytes[0] == 0x1F && bytes[1] == 0x8B
     }
 
-    static func decompress(_ input: UnsafeRawBufferPointer, path: String) throws -> ByteBuffer {
+    public static func decompress(_ input: UnsafeRawBufferPointer, path: String) throws -> ByteBuffer {
         var output = GrowableBuffer(capacity: max(input.count * 4, 1 << 16))
         var stream = z_stream()
         // 15 + 32: any window size, gzip or zlib header detected automatically.

@@ -3,13 +3,13 @@ import Glibc
 #endif
 
 /// Parsers for CSV field text, on raw bytes: no String is made for a number.
-enum ValueParsing {
+public enum ValueParsing {
     @inline(__always)
-    static func isDigit(_ b: UInt8) -> Bool { b &- 48 < 10 }
+    public static func isDigit(_ b: UInt8) -> Bool { b &- 48 < 10 }
 
     /// Optional sign and 1...19 digits that fit Int64.
     @inline(__always)
-    static func int64(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int64? {
+    public static func int64(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int64? {
         guard n > 0 else { return nil }
         var i = 0
         var negative = false
@@ -36,7 +36,7 @@ enum ValueParsing {
     /// A decimal floating-point number (`1`, `-2.5`, `.5`, `3.`, `1e-7`), or nan / inf / infinity
     /// in any case. Correctly rounded: a fast exact path (Clinger) for up to 15 significant
     /// digits and small exponents, strtod otherwise.
-    static func double(_ p: UnsafePointer<UInt8>, _ n: Int) -> Double? {
+    public static func double(_ p: UnsafePointer<UInt8>, _ n: Int) -> Double? {
         guard n > 0 else { return nil }
         var i = 0
         var negative = false
@@ -119,7 +119,7 @@ enum ValueParsing {
 
     /// `true` / `false` in any case.
     @inline(__always)
-    static func bool(_ p: UnsafePointer<UInt8>, _ n: Int) -> Bool? {
+    public static func bool(_ p: UnsafePointer<UInt8>, _ n: Int) -> Bool? {
         if n == 4 && p[0] | 0x20 == 0x74 && p[1] | 0x20 == 0x72 && p[2] | 0x20 == 0x75 && p[3] | 0x20 == 0x65 { return true }
         if n == 5 && p[0] | 0x20 == 0x66 && p[1] | 0x20 == 0x61 && p[2] | 0x20 == 0x6C && p[3] | 0x20 == 0x73
             && p[4] | 0x20 == 0x65 { return false }
@@ -127,13 +127,13 @@ enum ValueParsing {
     }
 
     @inline(__always)
-    static func date(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int64? {
+    public static func date(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int64? {
         guard n == 10 else { return nil }
         return Temporal.dateAt(UnsafeRawBufferPointer(start: p, count: n))
     }
 
     @inline(__always)
-    static func timestamp(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int64? {
+    public static func timestamp(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int64? {
         guard n >= 10 else { return nil }
         return Temporal.parseTimestamp(UnsafeRawBufferPointer(start: p, count: n))
     }

@@ -1,0 +1,70 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import WeirCore
+
+/// The local files a source stage's `path` names: one file, a glob (`data/*.csv`), or a glob
+/// through folders (`logs/**/*.gz`, where `**` stands for any number of folders). Matches come
+/// in path order, so a run reads them in the same order every time.
+enum SourceFiles {
+    struct File: Sendable {
+        var path: String
+        /// As the user would write it: relative to the pipeline's folder.
+        var display: String
+    }
+
+    /// `kind` names what the files hold, for the message when a folder is given instead.
+    static func match(_ pattern: String, directory: String, kind: String, extensionHint: String = "csv") throws -> [File] {
+        if pattern.contains("://") {
+            throw StageError("'\(pattern)': remote sources (s3://, http://) are not supported by this build yet", param: "path")
+        }
+        let resolved = StagePaths.resolve(pattern, in: directory)
+        let prefix = directory.isEmpty ? "" : directory + "/"
+        func display(_ path: String) -> String { path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : path }
+        if !pattern.contains(where: { "*?[".contains($0) }) {
+            var info = stat()
+            guard stat(resolved, &info) == 0 else {
+                throw StageError("no such file '\(pattern)' (looked for \(resolved))", param: "path")
+            }
+            guard (info.st_mode & S_IFMT) == S_IFREG else {
+                throw StageError("'\(pattern)' is not a file; to read every \(kind) file in a folder write '\(pattern)/*.\(extensionHint)'", param: "path")
+            }
+            return [File(path: resolved, display: pattern)]
+        }
+        let paths = resolved.contains("**") ? walk(resolved) : glob(resolved)
+        guard !paths.isEmpty else { throw StageError("'\(pattern)' matches no file (looked for \(resolved))", param: "path") }
+        return paths.sorted().map { File(path: $0, display: display($0)) }
+    }
+
+    private static func isRegularFile(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+    }
+
+    private static func glob(_ pattern: String) -> [String] {
+        var matches = glob_t()
+        defer { globfree(&matches) }
+        guard Glibc.glob(pattern, 0, nil, &matches) == 0 else { return [] }
+        return (0..<Int(matches.gl_pathc)).compactMap { i in
+            matches.gl_pathv[i].map { String(cString: $0) }
+        }.filter(isRegularFile)
+    }
+
+    /// `base/**/rest`: every file under `base` whose path matches with `**/` standing for any
+    /// folders (fnmatch without FNM_PATHNAME, so `*` also crosses `/`).
+    private static func walk(_ pattern: String) -> [String] {
+        let range = pattern.range(of: "**")!
+        var base = String(pattern[..<range.lowerBound])
+        if base.hasSuffix("/") { base.removeLast() }
+        if base.isEmpty { base = "." }
+        let flat = pattern.replacingOccurrences(of: "**/", with: "*").replacingOccurrences(of: "**", with: "*")
+        guard let walker = FileManager.default.enumerator(atPath: base) else { return [] }
+        var found: [String] = []
+        while let relative = walker.nextObject() as? String {
+            let path = base + "/" + relative
+            if fnmatch(flat, path, 0) == 0, isRegularFile(path) { found.append(path) }
+        }
+        return found
+    }
+}
