@@ -180,7 +180,7 @@ public struct PipelineLoader {
         }
         var timeout: Double?
         if let node = pair.value["timeout"] {
-            if let text = node.scalar, let seconds = Self.duration(text) { timeout = seconds }
+            if let text = node.scalar, let seconds = DurationText.seconds(text) { timeout = seconds }
             else { diagnostics.error(node.location, "`timeout` must be a duration such as 90, 30s, 5m or 2h, found '\(node.scalar ?? node.kindName)'") }
         }
 
@@ -305,13 +305,5 @@ public struct PipelineLoader {
         case .sequence(let items): return .list(items.map(genericValue))
         case .mapping(let pairs): return .map(Dictionary(pairs.map { ($0.key, genericValue($0.value)) }, uniquingKeysWith: { $1 }))
         }
-    }
-
-    /// `90`, `90s`, `5m`, `2h` → seconds.
-    static func duration(_ text: String) -> Double? {
-        let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600]
-        if let last = text.last, let unit = units[last], let value = Double(text.dropLast()), value > 0 { return value * unit }
-        if let value = Double(text), value > 0 { return value }
-        return nil
     }
 }
