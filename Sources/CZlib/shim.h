@@ -1,1 +1,13 @@
 #include <zlib.h>
+
+/* Starts writeback of a file range without waiting for it (Linux's sync_file_range with
+   SYNC_FILE_RANGE_WRITE); does nothing elsewhere. Declared here because glibc only declares
+   it under _GNU_SOURCE, which Swift's Glibc module is not built with. */
+#ifdef __linux__
+extern int sync_file_range(int fd, long offset, long count, unsigned int flags);
+static inline int weir_start_writeback(int fd, long offset, long count) {
+    return sync_file_range(fd, offset, count, 2 /* SYNC_FILE_RANGE_WRITE */);
+}
+#else
+static inline int weir_start_writeback(int fd, long offset, long count) { (void)fd; (void)offset; (void)count; return 0; }
+#endif

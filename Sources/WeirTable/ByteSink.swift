@@ -1,3 +1,4 @@
+import CZlib
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -30,11 +31,16 @@ public struct MemorySink: ByteSink {
 }
 
 /// A file opened for writing with a user-space buffer, so many small writes cost few syscalls.
+/// Every 8 MiB written, the kernel is asked to start writing that range to disk, so a final
+/// fsync waits for the last few megabytes rather than for the whole file.
 public final class FileSink: ByteSink {
     public let path: String
     private var fd: Int32
     private var buffer: [UInt8] = []
     private let bufferLimit = 1 << 20
+    private var written = 0
+    private var writebackStarted = 0
+    private static let writebackStep = 8 << 20
 
     /// Creates (or truncates) `path`.
     public init(path: String) throws {
@@ -63,6 +69,13 @@ public final class FileSink: ByteSink {
     }
 
     private func writeAll(_ bytes: UnsafeRawBufferPointer) throws {
+        defer {
+            written += bytes.count
+            if written - writebackStarted >= Self.writebackStep {
+                _ = weir_start_writeback(fd, writebackStarted, written - writebackStarted)
+                writebackStarted = written
+            }
+        }
         var done = 0
         while done < bytes.count {
             let n = Glibc.write(fd, bytes.baseAddress! + done, bytes.count - done)

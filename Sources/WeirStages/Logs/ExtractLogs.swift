@@ -38,12 +38,32 @@ public struct ExtractLogs: StageType {
 
     public func run(_ context: RunContext) throws -> [String: Table] {
         let files = try files(context.param("path")?.string, directory: context.pipelineDirectory)
-        let parts = Parallel.map(files.count) { i in Result { try Self.read(files[i]) } }
-        let tables = try parts.map { try $0.get() }
-        func joined(_ pick: (LogTables) -> Table, _ schema: Schema) throws -> Table {
-            tables.count == 1 ? pick(tables[0]) : try Table.concatenate(tables.map(pick))
+        var trace = Trace("extract.logs")
+        let scans = try Parallel.map(files.count) { i in Result { try Self.scan(files[i]) } }.map { try $0.get() }
+        trace.mark("read and scan \(files.count) files")
+        // The text column is most of the output: size it exactly, then let each file write its
+        // part in place.
+        var firstRow = [0], firstByte = [0]
+        for scan in scans {
+            firstRow.append(firstRow.last! + scan.scanner.messages.count)
+            firstByte.append(firstByte.last! + scan.scanner.messages.reduce(0) { $0 + $1.textBytes })
         }
-        return ["out": try joined(\.messages, Self.messageSchema), "invocations": try joined(\.invocations, Self.invocationSchema)]
+        let text = try StringColumnFill(rows: firstRow.last!, bytes: firstByte.last!)
+        let parts = try Parallel.map(scans.count) { i in
+            Result { try withExtendedLifetime(scans[i].source) {
+                try Self.tables(scans[i].scanner, file: files[i].display,
+                                text: text.writer(firstRow: firstRow[i], firstByte: firstByte[i]))
+            } }
+        }.map { try $0.get() }
+        trace.mark("build columns")
+        func joined(_ pick: (LogTables) -> Table) throws -> Table {
+            parts.count == 1 ? pick(parts[0]) : try Table.concatenate(parts.map(pick))
+        }
+        var messageColumns = try joined(\.messages).columns
+        messageColumns.insert(text.finish(), at: Self.textIndex)
+        trace.mark("join files")
+        return ["out": try Table(schema: Self.messageSchema, columns: messageColumns),
+                "invocations": try joined(\.invocations)]
     }
 
     func files(_ pattern: String?, directory: String) throws -> [SourceFiles.File] {
@@ -55,30 +75,44 @@ public struct ExtractLogs: StageType {
         var invocations: Table
     }
 
-    static func read(_ file: SourceFiles.File) throws -> LogTables {
+    /// A file's scan, with the bytes it points into.
+    struct FileScan: @unchecked Sendable {
+        var source: AnyObject
+        var scanner: LambdaLogScanner
+    }
+
+    static func scan(_ file: SourceFiles.File) throws -> FileScan {
         let mapped: MappedFile
         do { mapped = try MappedFile(path: file.path) } catch {
             throw StageError("cannot read \(file.display): \(error)", param: "path")
         }
+        var source: AnyObject = mapped
+        var bytes = mapped.bytes
         if Gzip.isGzip(mapped.bytes) {
-            let text: ByteBuffer
-            do { text = try Gzip.decompress(mapped.bytes, path: file.display) } catch {
+            do {
+                let text = try Gzip.decompress(mapped.bytes, path: file.display)
+                source = text
+                bytes = text.bytes
+            } catch {
                 throw StageError("\(error)", param: "path")
             }
-            return try withExtendedLifetime(text) { try tables(text.bytes, file: file.display) }
+        } else {
+            mapped.adviseSequential()
         }
-        mapped.adviseSequential()
-        return try withExtendedLifetime(mapped) { try tables(mapped.bytes, file: file.display) }
-    }
-
-    /// Scans one file's text and builds its two tables.
-    static func tables(_ bytes: UnsafeRawBufferPointer, file: String) throws -> LogTables {
         var scanner = LambdaLogScanner(bytes)
         scanner.scan()
-        return LogTables(messages: try messageTable(scanner, file: file), invocations: try invocationTable(scanner, file: file))
+        return FileScan(source: source, scanner: scanner)
     }
 
-    private static func messageTable(_ scanner: LambdaLogScanner, file: String) throws -> Table {
+    static let textIndex = 5
+
+    /// One file's tables, the message table without its text column, whose values go to `text`.
+    static func tables(_ scanner: LambdaLogScanner, file: String, text: StringColumnFill.Writer) throws -> LogTables {
+        LogTables(messages: try messageTable(scanner, file: file, text: text), invocations: try invocationTable(scanner, file: file))
+    }
+
+    private static func messageTable(_ scanner: LambdaLogScanner, file: String, text: StringColumnFill.Writer) throws -> Table {
+        var text = text
         let messages = scanner.messages
         let n = messages.count
         let files = ColumnBuilder(.string, capacity: n)
@@ -86,33 +120,28 @@ public struct ExtractLogs: StageType {
         let ids = ColumnBuilder(.string, capacity: n)
         let started = ColumnBuilder(.timestamp, capacity: n)
         let levels = ColumnBuilder(.string, capacity: n)
-        let texts = ColumnBuilder(.string, capacity: n)
         let lines = ColumnBuilder(.int64, capacity: n)
         let bytes = scanner.bytes
         let requestIDs = scanner.invocations.map(\.requestID)
-        var scratch: [UInt8] = []
         for message in messages {
             files.append(file)
             if let invocation = message.invocation { requests.append(requestIDs[invocation]) } else { requests.appendNull() }
             if let id = message.messageID { ids.append(utf8: UnsafeRawBufferPointer(rebasing: bytes[id])) } else { ids.appendNull() }
             if let at = message.startedAt { started.append(at) } else { started.appendNull() }
             if let level = message.level { levels.append(level.name) } else { levels.appendNull() }
-            if message.foreign.isEmpty {
-                texts.append(utf8: UnsafeRawBufferPointer(rebasing: bytes[message.spanStart..<message.spanEnd]))
-            } else {
-                scratch.removeAll(keepingCapacity: true)
-                var at = message.spanStart
-                for gap in message.foreign {
-                    scratch.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[at..<gap.lowerBound]))
-                    for i in gap where bytes[i] == 0x0A { scratch.append(0x0A) }
-                    at = gap.upperBound
-                }
-                scratch.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[at..<message.spanEnd]))
-                scratch.withUnsafeBytes { texts.append(utf8: $0) }
+            var at = message.spanStart
+            for gap in message.foreign {
+                text.write(UnsafeRawBufferPointer(rebasing: bytes[at..<gap.lowerBound]))
+                for i in gap where bytes[i] == 0x0A { text.write(byte: 0x0A) }
+                at = gap.upperBound
             }
+            text.write(UnsafeRawBufferPointer(rebasing: bytes[at..<message.spanEnd]))
+            text.endValue()
             lines.append(Int64(message.line))
         }
-        return try Table(schema: messageSchema, columns: [files, requests, ids, started, levels, texts, lines].map { $0.finish() })
+        var schema = messageSchema.fields
+        schema.remove(at: textIndex)
+        return try Table(schema: Schema(schema), columns: [files, requests, ids, started, levels, lines].map { $0.finish() })
     }
 
     private static func invocationTable(_ scanner: LambdaLogScanner, file: String) throws -> Table {

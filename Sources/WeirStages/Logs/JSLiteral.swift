@@ -48,10 +48,25 @@ struct JSLiteral {
         var message: String
     }
 
-    let bytes: UnsafeRawBufferPointer
+    private(set) var bytes: UnsafeRawBufferPointer
     private(set) var nodes: [Node] = []
 
     init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+    /// Parses other text next, keeping the node array's storage.
+    mutating func reset(_ bytes: UnsafeRawBufferPointer) {
+        self.bytes = bytes
+        nodes.removeAll(keepingCapacity: true)
+    }
+
+    /// Whether a string node can be read as its bytes, with no escapes to decode.
+    func isPlain(_ index: Int) -> Bool { nodes[index].kind == .string && !nodes[index].needsDecoding }
+
+    /// The bytes between a plain string's quotes.
+    func plainBytes(_ index: Int) -> UnsafeRawBufferPointer {
+        let value = nodes[index].value
+        return UnsafeRawBufferPointer(rebasing: bytes[(value.lowerBound + 1)..<(value.upperBound - 1)])
+    }
 
     // MARK: Reading
 

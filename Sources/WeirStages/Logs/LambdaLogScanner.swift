@@ -47,6 +47,10 @@ struct LambdaLogScanner {
         var linesSeenAtLast: Int
         /// Byte ranges inside the span that belong to other messages or to the runtime.
         var foreign: [Range<Int>] = []
+        /// Bytes the blanking of `foreign` removes (all but their newlines).
+        var removed = 0
+
+        var textBytes: Int { spanEnd - spanStart - removed }
     }
 
     let bytes: UnsafeRawBufferPointer
@@ -159,7 +163,9 @@ struct LambdaLogScanner {
 
     private mutating func add(line start: Int, _ end: Int, to index: Int, timestamp: Int64?, level: LogLevel?) {
         if messages[index].linesSeenAtLast != linesSeen {
-            messages[index].foreign.append((messages[index].spanEnd + 1)..<start)
+            let gap = (messages[index].spanEnd + 1)..<start
+            messages[index].foreign.append(gap)
+            messages[index].removed += gap.count - gap.reduce(0) { $0 + (bytes[$1] == 0x0A ? 1 : 0) }
         }
         messages[index].spanEnd = end
         messages[index].linesSeenAtLast = linesSeen + 1

@@ -58,6 +58,7 @@ public struct LogTransactions: StageType {
         guard let text = input.column("text") else { throw StageError("the input has no 'text' column", param: "input") }
         let messages = MessageColumns(input, text: text)
         let rows = input.rowCount
+        var trace = Trace("logs.transactions")
         let chunks = rows == 0 ? 1 : min(rows, Parallel.coreCount * 8)
         let parts = try Parallel.map(chunks) { chunk in
             Result { () throws -> (Table, Table) in
@@ -66,8 +67,10 @@ public struct LogTransactions: StageType {
                 return try extractor.finish()
             }
         }.map { try $0.get() }
+        trace.mark("parse \(rows) messages")
         let out = parts.count == 1 ? parts[0].0 : try Table.concatenate(parts.map(\.0))
         let rejects = parts.count == 1 ? parts[0].1 : try Table.concatenate(parts.map(\.1))
+        trace.mark("join")
         if rejects.rowCount > 0 {
             let first = rejects.row(0)
             context.log.note("\(rejects.rowCount) message\(rejects.rowCount == 1 ? "" : "s") could not be parsed (see the rejects output); the first: \(first[0]):\(first[1]): \(first[4])")
@@ -91,19 +94,24 @@ struct MessageColumns: @unchecked Sendable {
     }
 }
 
-/// Extracts the transactions of a range of messages into column builders.
+/// Extracts the transactions of a range of messages into column builders. A message is read
+/// in two steps, so a broken object anywhere in it rejects the whole message before any of its
+/// rows is written: first every object is parsed and its fields checked, then the rows are
+/// appended straight from the parsed bytes.
 struct TransactionExtractor {
     let messages: MessageColumns
     let pattern: TextPattern
     private let out: [ColumnBuilder]
     private let rejects: [ColumnBuilder]
-
-    enum FieldValue {
-        case null
-        case string(String)
-        case number(Double)
-        case bool(Bool)
-    }
+    private var literal = JSLiteral(UnsafeRawBufferPointer(start: nil, count: 0))
+    /// The transactions found in the current message: where each object starts, its line
+    /// within the message, and its line's timestamp.
+    private var found: [(start: Int, line: Int, timestamp: Int64?)] = []
+    /// The node of each field in the object last parsed, -1 when absent.
+    private var fieldNodes = [Int](repeating: -1, count: LogTransactions.fields.count)
+    private static let fieldNames = LogTransactions.fields.map { Array($0.name.utf8) }
+    /// A plain word, so the pattern never fails to compile.
+    private static let transactionWord = try! TextPattern("transaction")
 
     init(messages: MessageColumns, pattern: TextPattern) {
         self.messages = messages
@@ -117,26 +125,25 @@ struct TransactionExtractor {
          try Table(schema: LogTransactions.rejectSchema, columns: rejects.map { $0.finish() }))
     }
 
-    /// A plain word, so the pattern never fails to compile.
-    private static let transactionWord = try! TextPattern("transaction")
+    struct FieldError: Error {
+        var offset: Int
+        var message: String
+    }
 
     mutating func extract(_ row: Int) {
         guard messages.textNulls.isValid(row) else { return }
-        let buffer = messages.text.utf8(row)
-        let text = UnsafeRawBufferPointer(buffer)
+        let text = UnsafeRawBufferPointer(messages.text.utf8(row))
         guard let base = text.baseAddress, Self.transactionWord.matches(text) else { return }
-        var literal = JSLiteral(text)
+        literal.reset(text)
+        found.removeAll(keepingCapacity: true)
         var sawError = false
-        var rows: [(line: Int, timestamp: Int64?, values: [FieldValue])] = []
         var position = 0
         var lineIndex = 0
         while position < text.count {
-            let newline = memchr(base + position, 0x0A, text.count - position).map { UnsafeRawPointer($0) - UnsafeRawPointer(base) }
-            let end = newline ?? text.count
-            let kind = LambdaLine.classify(text, position, end)
+            let end = memchr(base + position, 0x0A, text.count - position).map { UnsafeRawPointer($0) - UnsafeRawPointer(base) } ?? text.count
             var bodyStart: Int?
             var timestamp: Int64?
-            switch kind {
+            switch LambdaLine.classify(text, position, end) {
             case .app(let at, _, let level, let body):
                 if level >= .error { sawError = true }
                 bodyStart = body.lowerBound
@@ -155,15 +162,15 @@ struct TransactionExtractor {
                     let objectEnd = try literal.parse(at: start)
                     if let transaction = literal.child(0, "transaction"), literal.nodes[transaction].kind == .object {
                         do {
-                            rows.append((lineIndex, timestamp, try Self.values(literal, transaction)))
+                            try checkFields(transaction)
                         } catch {
                             reject(row, line: lineIndex + Self.newlines(text, start, error.offset), error.message, text)
                             return
                         }
+                        found.append((start, lineIndex, timestamp))
                     }
                     // Go on after the object: the line it ends on, then the lines after it.
-                    let lastLine = Self.newlines(text, position, objectEnd)
-                    nextLineIndex = lineIndex + lastLine + 1
+                    nextLineIndex = lineIndex + Self.newlines(text, position, objectEnd) + 1
                     nextPosition = memchr(base + objectEnd, 0x0A, text.count - objectEnd).map { UnsafeRawPointer($0) - UnsafeRawPointer(base) + 1 } ?? text.count
                 } catch {
                     if Self.transactionWord.matches(UnsafeRawBufferPointer(rebasing: text[start...])) {
@@ -175,37 +182,50 @@ struct TransactionExtractor {
             position = nextPosition
             lineIndex = nextLineIndex
         }
-        guard !rows.isEmpty else { return }
+        guard !found.isEmpty else { return }
         let inSync = !sawError && !pattern.matches(text)
-        for found in rows { append(row, found.line, found.timestamp, found.values, inSync: inSync) }
-    }
-
-    struct FieldError: Error {
-        var offset: Int
-        var message: String
-    }
-
-    /// The transaction's fields, typed; a field of the wrong type is an error naming it.
-    static func values(_ literal: JSLiteral, _ transaction: Int) throws(FieldError) -> [FieldValue] {
-        try LogTransactions.fields.map { (name, type) throws(FieldError) -> FieldValue in
-            guard let index = literal.child(transaction, name) else { return .null }
-            let node = literal.nodes[index]
-            if node.kind == .null || node.kind == .undefined { return .null }
-            func wrong(_ expected: String) -> FieldError {
-                FieldError(offset: node.value.lowerBound,
-                           message: "transaction.\(name): expected \(expected), found \(node.kind.article) \(literal.source(node.value).prefix(40))")
+        for (k, transaction) in found.enumerated() {
+            // The last object parsed is still in `literal`; an earlier one is parsed again.
+            if k < found.count - 1 || literal.nodes.first?.value.lowerBound != transaction.start {
+                guard (try? literal.parse(at: transaction.start)) != nil, let node = literal.child(0, "transaction") else { continue }
+                try? checkFields(node)
             }
-            switch type {
-            case .float64:
-                guard let number = literal.number(index) else { throw wrong("a number") }
-                return .number(number)
-            case .bool:
-                guard node.kind == .bool else { throw wrong("true or false") }
-                return .bool(literal.bytes[node.value.lowerBound] == UInt8(ascii: "t"))
+            append(row, transaction.line, transaction.timestamp, inSync: inSync)
+        }
+    }
+
+    /// Finds each field's node under `transaction` and checks its type.
+    private mutating func checkFields(_ transaction: Int) throws(FieldError) {
+        for k in fieldNodes.indices { fieldNodes[k] = -1 }
+        var i = transaction + 1
+        let bytes = literal.bytes
+        while i < literal.nodes.count, Int(literal.nodes[i].parent) >= transaction {
+            let node = literal.nodes[i]
+            if Int(node.parent) == transaction {
+                for (k, name) in Self.fieldNames.enumerated() where name.count == node.key.count {
+                    if name.withUnsafeBytes({ memcmp($0.baseAddress!, bytes.baseAddress! + node.key.lowerBound, name.count) }) == 0 {
+                        fieldNodes[k] = i
+                        break
+                    }
+                }
+            }
+            i += 1
+        }
+        for (k, field) in LogTransactions.fields.enumerated() where fieldNodes[k] >= 0 {
+            let index = fieldNodes[k]
+            let node = literal.nodes[index]
+            if node.kind == .null || node.kind == .undefined { fieldNodes[k] = -1; continue }
+            let expected: String?
+            switch field.type {
+            case .float64: expected = literal.number(index) == nil ? "a number" : nil
+            case .bool: expected = node.kind == .bool ? nil : "true or false"
             default:
                 // `metadata` may be logged as a JSON string or as an object: both keep their text.
-                if node.kind == .array || (node.kind == .object && name != "metadata") { throw wrong("a string") }
-                return .string(literal.text(index))
+                expected = node.kind == .array || (node.kind == .object && field.name != "metadata") ? "a string" : nil
+            }
+            if let expected {
+                throw FieldError(offset: node.value.lowerBound,
+                                 message: "transaction.\(field.name): expected \(expected), found \(node.kind.article) \(literal.source(node.value).prefix(40))")
             }
         }
     }
@@ -220,33 +240,37 @@ struct TransactionExtractor {
         return count
     }
 
-    private func append(_ row: Int, _ lineOffset: Int, _ timestamp: Int64?, _ values: [FieldValue], inSync: Bool) {
+    /// One row from the fields found by `checkFields`.
+    private func append(_ row: Int, _ lineOffset: Int, _ timestamp: Int64?, inSync: Bool) {
         if let timestamp { out[0].append(timestamp) }
         else if let started = messages.startedAt, started.isValid(row) { out[0].append(started.int64s[row]) }
         else { out[0].appendNull() }
-        for (k, value) in values.enumerated() {
+        for (k, field) in LogTransactions.fields.enumerated() {
             let builder = out[1 + k]
-            switch value {
-            case .null: builder.appendNull()
-            case .string(let s): builder.append(s)
-            case .number(let d): builder.append(d)
-            case .bool(let b): builder.append(b)
+            let index = fieldNodes[k]
+            guard index >= 0 else { builder.appendNull(); continue }
+            switch field.type {
+            case .float64: builder.append(literal.number(index)!)
+            case .bool: builder.append(literal.bytes[literal.nodes[index].value.lowerBound] == UInt8(ascii: "t"))
+            default:
+                if literal.isPlain(index) { builder.append(utf8: literal.plainBytes(index)) } else { builder.append(literal.text(index)) }
             }
         }
-        out[1 + values.count].append(inSync)
-        appendCarried(row, lineOffset: lineOffset, into: Array(out[(2 + values.count)...]))
+        let next = 1 + LogTransactions.fields.count
+        out[next].append(inSync)
+        appendCarried(row, lineOffset: lineOffset, into: out, from: next + 1)
     }
 
-    private func appendCarried(_ row: Int, lineOffset: Int, into builders: [ColumnBuilder]) {
+    private func appendCarried(_ row: Int, lineOffset: Int, into builders: [ColumnBuilder], from first: Int) {
         for (k, column) in messages.carried.enumerated() {
-            guard let column, column.isValid(row) else { builders[k].appendNull(); continue }
-            if k == 1 { builders[k].append(column.int64s[row] + Int64(lineOffset)) } else { builders[k].append(utf8: UnsafeRawBufferPointer(column.strings.utf8(row))) }
+            let builder = builders[first + k]
+            guard let column, column.isValid(row) else { builder.appendNull(); continue }
+            if k == 1 { builder.append(column.int64s[row] + Int64(lineOffset)) } else { builder.append(utf8: UnsafeRawBufferPointer(column.strings.utf8(row))) }
         }
     }
 
     private func reject(_ row: Int, line: Int, _ message: String, _ text: UnsafeRawBufferPointer) {
-        let carried = [rejects[0], rejects[1], rejects[2], rejects[3]]
-        appendCarried(row, lineOffset: line, into: carried)
+        appendCarried(row, lineOffset: line, into: rejects, from: 0)
         rejects[4].append(message)
         rejects[5].append(utf8: text)
     }
