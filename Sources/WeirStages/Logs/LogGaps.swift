@@ -92,7 +92,7 @@ public struct LogGaps: StageType {
                 anomalies[offset + 3].append(median)
                 if median > 0 { anomalies[offset + 4].append(gap / median) } else { anomalies[offset + 4].appendNull() }
                 var reasons: [String] = []
-                if overMedian { reasons.append("\(FloatFormat.shortest((gap / median * 10).rounded() / 10)) x the median gap of \(Self.describe(median))") }
+                if overMedian { reasons.append("\(Self.tenths(gap / median)) x the median gap of \(Self.describe(median))") }
                 if overMax, let maxGap { reasons.append("over max_gap \(Self.describe(maxGap))") }
                 anomalies[offset + 5].append(Self.describe(gap) + " without a log entry: " + reasons.joined(separator: "; "))
             }
@@ -101,9 +101,15 @@ public struct LogGaps: StageType {
                 "anomalies": try Table(schema: anomalySchema, columns: anomalies.map { $0.finish() })]
     }
 
+    /// `47`, `14.7`: a ratio to one decimal, without a trailing `.0`.
+    static func tenths(_ value: Double) -> String {
+        let rounded = (value * 10).rounded() / 10
+        return rounded == rounded.rounded() ? String(Int(rounded)) : FloatFormat.shortest(rounded)
+    }
+
     /// `42s`, `12.5m`, `3.2h`, `2.1d`: a duration as a person reads it.
     static func describe(_ seconds: Double) -> String {
-        func short(_ value: Double) -> String { FloatFormat.shortest((value * 10).rounded() / 10) }
+        func short(_ value: Double) -> String { tenths(value) }
         if seconds < 120 { return short(seconds) + "s" }
         if seconds < 7200 { return short(seconds / 60) + "m" }
         if seconds < 172_800 { return short(seconds / 3600) + "h" }
