@@ -85,3 +85,27 @@ extension Apriori: ChartSource {
                                          values: top.map { lift.float64s[$0] }))]
     }
 }
+
+extension LogGaps: ChartSource {
+    /// The seed's timestamp-anomaly plot: the gap before each log entry over time (the longest
+    /// gap of each of at most 600 buckets, so spikes survive), anomalies in red.
+    public func charts(_ outputs: [String: Table], stage: StageSpec) -> [Chart] {
+        guard let gaps = outputs["gaps"], gaps.rowCount > 1, stage.param("group") == nil else { return [] }
+        let n = gaps.rowCount
+        let buckets = min(600, n)
+        let seconds = gaps.columns[2].float64s
+        var picked: [Int] = []
+        for b in 0..<buckets {
+            let range = (n * b / buckets)..<(n * (b + 1) / buckets)
+            if let longest = range.max(by: { seconds[$0] < seconds[$1] }) { picked.append(longest) }
+        }
+        let markers = picked.enumerated().filter { gaps.columns[3].bool(at: $0.element) }.map {
+            SVGChart.Marker(index: $0.offset, value: seconds[$0.element], color: "#d62728",
+                            label: "\(gaps.columns[0][$0.element]): \(LogGaps.describe(seconds[$0.element])) without a log entry")
+        }
+        return [Chart(title: "Seconds between consecutive log entries (anomalies in red)",
+                      svg: SVGChart.lines(title: "gap seconds", xLabels: picked.map { gaps.columns[1][$0].description },
+                                          series: [.init("gap seconds", picked.map { seconds[$0] }, color: SVGChart.palette[0])],
+                                          markers: markers))]
+    }
+}
