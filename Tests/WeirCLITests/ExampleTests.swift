@@ -33,6 +33,23 @@ import Testing
         #expect(csv.split(separator: "\n").count == 6, "\(csv.prefix(300))")
     }
 
+    @Test func balanceLogsExampleFindsThePlantedGapsAndOverdrafts() throws {
+        let weir = try WeirProcess()
+        struct Truth: Decodable {
+            let gaps: [[String]]
+            let overdraft_users: [String: String]
+            let overdraft_rows: Int
+        }
+        let truth = try JSONDecoder().decode(Truth.self, from: Data(contentsOf: URL(fileURLWithPath: Self.repository + "/data/balance-logs/truth.json")))
+        let gaps = try run("balance-logs.yaml", "gaps.anomalies", in: weir).stdout.split(separator: "\n").dropFirst()
+        #expect(gaps.map { $0.split(separator: ",").prefix(2).map(String.init) } == truth.gaps)
+        let summary = try run("balance-logs.yaml", "overdraft.summary", in: weir).stdout.split(separator: "\n")[1].split(separator: ",")
+        #expect(Int(summary[0]) == truth.overdraft_rows)
+        #expect(Int(summary[3]) == truth.overdraft_users.count)
+        let currencies = try run("balance-logs.yaml", "overdrafts_per_currency", in: weir).stdout.split(separator: "\n").dropFirst()
+        #expect(currencies.compactMap { Int($0.split(separator: ",")[1]) }.reduce(0, +) == truth.overdraft_rows)
+    }
+
     @Test func rfmExampleScoresEveryCustomer() throws {
         let weir = try WeirProcess()
         let csv = try run("olist-rfm.yaml", "segment_summary", in: weir).stdout
