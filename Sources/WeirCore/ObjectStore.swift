@@ -26,7 +26,7 @@ public struct ObjectStore: Sendable {
         try FileManager.default.createDirectory(atPath: temporaryDirectory, withIntermediateDirectories: true)
         // The pid in the name lets a later run tell a crashed writer's leftovers from a live one's.
         let temporary = "\(temporaryDirectory)/\(getpid())-\(UUID().uuidString).arrow"
-        var sink = HashingSink(try FileSink(path: temporary))
+        var sink = BackgroundHashingSink(try FileSink(path: temporary))
         do {
             var trace = Trace("store")
             try ArrowWriter().write(table, to: &sink)

@@ -403,6 +403,7 @@ struct StageWork: Sendable {
 
     func execute() -> Result<[CacheOutput], Failure> {
         do {
+            var trace = Trace("stage \(context.stage.id)")
             var tables: [Table] = []
             for (ref, input) in zip(context.stage.inputs, inputs) {
                 guard let input else { throw StageError("input '\(ref)' has no output") }
@@ -410,7 +411,9 @@ struct StageWork: Sendable {
             }
             var runContext = context
             runContext.inputs = tables
+            trace.mark("read inputs")
             let produced = try type.run(runContext)
+            trace.mark("run")
             var results: [CacheOutput] = []
             for port in type.outputs {
                 guard let table = produced[port] else { throw StageError("\(type.name) returned no table for output '\(port)'") }
@@ -420,6 +423,7 @@ struct StageWork: Sendable {
                 let digest = try store.put(table)
                 results.append(CacheOutput(port: port, digest: digest, rows: table.rowCount, schema: table.schema))
             }
+            trace.mark("store outputs")
             return .success(results)
         } catch let error as StageError {
             return .failure(Failure(message: error.description))
