@@ -36,7 +36,7 @@ import Testing
             "p.yaml:12:36: error: j.query: SQLite: no such column: idd",
         ])
         #expect(result.stderr.contains("hint: did you mean 'delimiter'?"))
-        #expect(result.stderr.contains("hint: did you mean 'extract.csv'?"))
+        #expect(result.stderr.contains("hint: did you mean 'extract.csv'"))
         #expect(result.stderr.contains("hint: did you mean 'amount'?"))
         #expect(result.stderr.contains("hint: tables: a(id, amount, name)"))
         #expect(result.stderr.contains("9 errors"))
