@@ -41,7 +41,10 @@ public struct ObjectStore: Sendable {
         let target = path(of: digest)
         try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         if contains(digest) {
-            unlink(temporary)  // same content already stored
+            // Same content already stored. Freeing a large file's blocks can take a second on a
+            // filesystem mounted with discard, so it happens off the run's path; a leftover
+            // from a process that exits first is removed by a later run (its pid is gone).
+            Thread.detachNewThread { unlink(temporary) }
         } else if rename(temporary, target) != 0 {
             let reason = String(cString: strerror(errno))
             unlink(temporary)
