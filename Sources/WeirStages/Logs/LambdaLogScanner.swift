@@ -99,13 +99,7 @@ struct LambdaLogScanner {
             }
         case .start(let timestamp, let id):
             if let previous = lookup(id, openOnly: true) { close(previous, .cutOff, at: nil) }
-            let index = invocations.count
-            invocations.append(Invocation(requestID: string(id), line: line, startedAt: timestamp))
-            open[invocations[index].requestID] = index
-            known[invocations[index].requestID] = index
-            cachedID = id
-            cachedInvocation = index
-            lastInvocation = index
+            lastInvocation = openInvocation(id, line: line, timestamp: timestamp)
             lastMessage = nil
         case .end(let timestamp, let id):
             if let index = lookup(id, openOnly: true) { close(index, .complete, at: timestamp) }
@@ -119,7 +113,8 @@ struct LambdaLogScanner {
         case .platform:
             lastMessage = nil
         case .app(let timestamp, let id, let level, let body):
-            let invocation = lookup(id, openOnly: true) ?? implicitInvocation(id, line: line, timestamp: timestamp)
+            // A request whose START is not in this file began before the file did.
+            let invocation = lookup(id, openOnly: true) ?? openInvocation(id, line: line, timestamp: timestamp)
             lastInvocation = invocation
             appLine(invocation: invocation, body: body, start: start, end: end, line: line, timestamp: timestamp, level: level)
         case .other(let timestamp):
@@ -182,8 +177,7 @@ struct LambdaLogScanner {
         if lastInvocation == index { lastInvocation = nil }
     }
 
-    /// Lines of a request whose `START` is not in this file (it began before the file did).
-    private mutating func implicitInvocation(_ id: Range<Int>, line: Int, timestamp: Int64) -> Int {
+    private mutating func openInvocation(_ id: Range<Int>, line: Int, timestamp: Int64) -> Int {
         let index = invocations.count
         invocations.append(Invocation(requestID: string(id), line: line, startedAt: timestamp))
         open[invocations[index].requestID] = index
