@@ -2,17 +2,17 @@ import Foundation
 
 /// A regular expression searched for in log text. The usual shape, plain phrases joined by `|`
 /// with an optional leading `(?i)` (`(?i)out of sync|not in sync|mismatch`), runs as a byte
-/// search: each phrase is looked for by its rarest pair of adjacent bytes, eight positions at a
-/// time, so text without a candidate costs a few instructions per word. Anything else runs
+/// search: each phrase is looked for by its rarest pair of adjacent bytes, sixteen positions at a
+/// time, so text without a candidate costs a few vector instructions per block. Anything else runs
 /// through NSRegularExpression.
 struct TextPattern: @unchecked Sendable {
     let pattern: String
     private let phrases: [Phrase]
     private let regex: NSRegularExpression?
     private let ignoreCase: Bool
-    /// The distinct anchor pairs as the word search compares them (folded with `| 0x20` when
-    /// case is ignored), each byte repeated across a 64-bit word.
-    private let anchorWords: [(first: UInt64, second: UInt64)]
+    /// The distinct anchor pairs as the block search compares them (folded with `| 0x20` when
+    /// case is ignored), each byte repeated across a vector.
+    private let anchorVectors: [(first: SIMD16<UInt8>, second: SIMD16<UInt8>)]
 
     private struct Phrase {
         var bytes: [UInt8]
@@ -37,10 +37,10 @@ struct TextPattern: @unchecked Sendable {
             let fold: UInt8 = ignoreCase ? 0x20 : 0
             var pairs: [(UInt64, UInt64)] = []
             for phrase in phrases {
-                let pair = (UInt64(phrase.bytes[phrase.anchor] | fold) &* Self.ones, UInt64(phrase.bytes[phrase.anchor + 1] | fold) &* Self.ones)
+                let pair = (UInt64(phrase.bytes[phrase.anchor] | fold), UInt64(phrase.bytes[phrase.anchor + 1] | fold))
                 if !pairs.contains(where: { $0 == pair }) { pairs.append(pair) }
             }
-            anchorWords = pairs
+            anchorVectors = pairs.map { (SIMD16<UInt8>(repeating: UInt8(truncatingIfNeeded: $0.0)), SIMD16<UInt8>(repeating: UInt8(truncatingIfNeeded: $0.1))) }
             regex = nil
         } else {
             do { regex = try NSRegularExpression(pattern: pattern) } catch {
@@ -48,7 +48,7 @@ struct TextPattern: @unchecked Sendable {
             }
             self.ignoreCase = false
             phrases = []
-            anchorWords = []
+            anchorVectors = []
         }
     }
 
@@ -56,13 +56,6 @@ struct TextPattern: @unchecked Sendable {
         var description: String
         init(_ description: String) { self.description = description }
     }
-
-    private static let ones: UInt64 = 0x0101_0101_0101_0101
-    private static let lows: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
-
-    /// The high bit of each byte of `x` that is zero, exactly (no borrow between bytes).
-    @inline(__always)
-    private static func zeroBytes(_ x: UInt64) -> UInt64 { ~(((x & lows) &+ lows) | x | lows) }
 
     /// Whether the pattern occurs anywhere in `text`.
     func matches(_ text: UnsafeRawBufferPointer) -> Bool {
@@ -73,22 +66,24 @@ struct TextPattern: @unchecked Sendable {
         let n = text.count
         guard let base = text.baseAddress else { return false }
         var i = 0
-        // Eight positions at a time: the word at i and the word at i + 1 are compared with each
-        // anchor pair's bytes; a lane where both match is a candidate, checked exactly.
-        let fold: UInt64 = ignoreCase ? 0x2020_2020_2020_2020 : 0
-        while i + 9 <= n {
-            let first = base.loadUnaligned(fromByteOffset: i, as: UInt64.self) | fold
-            let second = base.loadUnaligned(fromByteOffset: i + 1, as: UInt64.self) | fold
-            var hits: UInt64 = 0
-            for pair in anchorWords {
-                hits |= Self.zeroBytes(first ^ pair.first) & Self.zeroBytes(second ^ pair.second)
+        // Sixteen positions at a time: the bytes at i and at i + 1 are compared with each anchor
+        // pair; a lane where both match is a candidate, checked exactly.
+        let fold = SIMD16<UInt8>(repeating: ignoreCase ? 0x20 : 0)
+        let zero = SIMD16<UInt8>(repeating: 0)
+        while i + 17 <= n {
+            let first = base.loadUnaligned(fromByteOffset: i, as: SIMD16<UInt8>.self) | fold
+            let second = base.loadUnaligned(fromByteOffset: i + 1, as: SIMD16<UInt8>.self) | fold
+            var hits = zero
+            for pair in anchorVectors {
+                hits |= zero.replacing(with: 0xFF, where: first .== pair.first) & zero.replacing(with: 0xFF, where: second .== pair.second)
             }
-            while hits != 0 {
-                let lane = hits.trailingZeroBitCount >> 3
-                if matchesAt(text, i + lane) { return true }
-                hits &= hits &- 1
+            let words = unsafeBitCast(hits, to: SIMD2<UInt64>.self)
+            if words[0] | words[1] != 0 {
+                for lane in 0..<16 where hits[lane] != 0 {
+                    if matchesAt(text, i + lane) { return true }
+                }
             }
-            i += 8
+            i += 16
         }
         while i < n {
             if matchesAt(text, i) { return true }
@@ -115,7 +110,7 @@ struct TextPattern: @unchecked Sendable {
         return false
     }
 
-    /// ASCII lowercase. (`| 0x20` in the word search also folds a few punctuation bytes
+    /// ASCII lowercase. (`| 0x20` in the block search also folds a few punctuation bytes
     /// together, which only adds candidates that `matchesAt` then rejects.)
     @inline(__always)
     private static func lower(_ b: UInt8) -> UInt8 { b >= 0x41 && b <= 0x5A ? b | 0x20 : b }
