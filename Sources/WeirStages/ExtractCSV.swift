@@ -30,9 +30,7 @@ public struct ExtractCSV: StageType {
     }
 
     public func sources(_ context: SourceContext) throws -> [SourceInput] {
-        try SourceFiles.match(context.param("path")?.string ?? "", directory: context.pipelineDirectory, kind: "CSV").map {
-            SourceInput(name: $0.display, digest: try context.digest(file: $0.path))
-        }
+        try SourceFiles.inputs(SourceFiles.match(context.param("path")?.string ?? "", directory: context.pipelineDirectory, kind: "CSV"), context)
     }
 
     public func outputSchemas(_ context: inout PlanContext) -> [String: Schema] {

@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 #endif
 import WeirCore
+import WeirTable
 
 /// The local files a source stage's `path` names: one file, a glob (`data/*.csv`), or a glob
 /// through folders (`logs/**/*.gz`, where `**` stands for any number of folders). Matches come
@@ -35,6 +36,14 @@ enum SourceFiles {
         let paths = resolved.contains("**") ? walk(resolved) : glob(resolved)
         guard !paths.isEmpty else { throw StageError("'\(pattern)' matches no file (looked for \(resolved))", param: "path") }
         return paths.sorted().map { File(path: $0, display: display($0)) }
+    }
+
+    /// The files' digests for a source stage's cache key, several files hashed at once (a
+    /// first run over a gigabyte of logs hashes them all).
+    static func inputs(_ files: [File], _ context: SourceContext) throws -> [SourceInput] {
+        try Parallel.map(files.count) { i in
+            Result { SourceInput(name: files[i].display, digest: try context.digest(file: files[i].path)) }
+        }.map { try $0.get() }
     }
 
     private static func isRegularFile(_ path: String) -> Bool {

@@ -27,9 +27,7 @@ public struct ExtractLogs: StageType {
     ])
 
     public func sources(_ context: SourceContext) throws -> [SourceInput] {
-        try files(context.param("path")?.string, directory: context.pipelineDirectory).map {
-            SourceInput(name: $0.display, digest: try context.digest(file: $0.path))
-        }
+        try SourceFiles.inputs(files(context.param("path")?.string, directory: context.pipelineDirectory), context)
     }
 
     public func outputSchemas(_ context: inout PlanContext) -> [String: Schema] {
