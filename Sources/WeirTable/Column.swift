@@ -201,3 +201,39 @@ public struct StringView: RandomAccessCollection, @unchecked Sendable {
     /// Total bytes of the values in this view.
     public var byteCount: Int { Int(offsetsBase[count]) - Int(offsetsBase[0]) }
 }
+
+/// A string or int64 column's values and validity as bare pointers, for hot loops that read
+/// single values from many rows: no reference counting per access. Valid only while the column
+/// it came from (or a copy of it) is alive; the caller keeps it so.
+public struct UnownedValues: @unchecked Sendable {
+    let validity: UnsafePointer<UInt8>?
+    let offset: Int
+    let data: UnsafeRawPointer
+    let offsets: UnsafePointer<Int32>?
+
+    @inline(__always)
+    public func isValid(_ index: Int) -> Bool {
+        guard let validity else { return true }
+        return Bitmap.get(UnsafeRawPointer(validity), offset &+ index)
+    }
+
+    /// Value `index` of a string column.
+    @inline(__always)
+    public func utf8(_ index: Int) -> UnsafeRawBufferPointer {
+        let start = Int(offsets![offset &+ index]), end = Int(offsets![offset &+ index &+ 1])
+        return UnsafeRawBufferPointer(start: data + start, count: end &- start)
+    }
+
+    /// Value `index` of an int64 or timestamp column.
+    @inline(__always)
+    public func int64(_ index: Int) -> Int64 { data.load(fromByteOffset: (offset &+ index) &* 8, as: Int64.self) }
+}
+
+extension Column {
+    /// The values as bare pointers (see `UnownedValues`); for string, int64 and timestamp columns.
+    public var unownedValues: UnownedValues {
+        precondition(type == .string || type == .int64 || type == .timestamp, "unowned values of a \(type) column")
+        return UnownedValues(validity: validity.map { $0.base.assumingMemoryBound(to: UInt8.self) }, offset: offset, data: data.base,
+                             offsets: type == .string ? offsets!.base.assumingMemoryBound(to: Int32.self) : nil)
+    }
+}

@@ -79,18 +79,20 @@ public struct LogTransactions: StageType {
     }
 }
 
-/// The message table's columns that extraction reads.
+/// The message table's columns that extraction reads, as bare pointers: the table outlives
+/// the extraction (it is the stage's input), and per-row reference counting was a tenth of
+/// the stage's time.
 struct MessageColumns: @unchecked Sendable {
-    let text: StringView
-    let textNulls: Column
-    let startedAt: Column?
-    let carried: [Column?]
+    let table: Table
+    let text: UnownedValues
+    let startedAt: UnownedValues?
+    let carried: [UnownedValues?]
 
     init(_ table: Table, text: Column) {
-        self.text = text.strings
-        textNulls = text
-        startedAt = table.column("started_at").flatMap { $0.type == .timestamp ? $0 : nil }
-        carried = LogTransactions.carried.map { name, type in table.column(name).flatMap { $0.type == type ? $0 : nil } }
+        self.table = table
+        self.text = text.unownedValues
+        startedAt = table.column("started_at").flatMap { $0.type == .timestamp ? $0.unownedValues : nil }
+        carried = LogTransactions.carried.map { name, type in table.column(name).flatMap { $0.type == type ? $0.unownedValues : nil } }
     }
 }
 
@@ -110,6 +112,7 @@ struct TransactionExtractor {
     /// The node of each field in the object last parsed, -1 when absent.
     private var fieldNodes = [Int](repeating: -1, count: LogTransactions.fields.count)
     private static let fieldNames = LogTransactions.fields.map { Array($0.name.utf8) }
+    private static let fieldTypes = LogTransactions.fields.map(\.type)
     /// A plain word, so the pattern never fails to compile.
     private static let transactionWord = try! TextPattern("transaction")
 
@@ -131,8 +134,8 @@ struct TransactionExtractor {
     }
 
     mutating func extract(_ row: Int) {
-        guard messages.textNulls.isValid(row) else { return }
-        let text = UnsafeRawBufferPointer(messages.text.utf8(row))
+        guard messages.text.isValid(row) else { return }
+        let text = messages.text.utf8(row)
         guard let base = text.baseAddress, Self.transactionWord.matches(text) else { return }
         literal.reset(text)
         found.removeAll(keepingCapacity: true)
@@ -243,13 +246,13 @@ struct TransactionExtractor {
     /// One row from the fields found by `checkFields`.
     private func append(_ row: Int, _ lineOffset: Int, _ timestamp: Int64?, inSync: Bool) {
         if let timestamp { out[0].append(timestamp) }
-        else if let started = messages.startedAt, started.isValid(row) { out[0].append(started.int64s[row]) }
+        else if let started = messages.startedAt, started.isValid(row) { out[0].append(started.int64(row)) }
         else { out[0].appendNull() }
-        for (k, field) in LogTransactions.fields.enumerated() {
+        for k in 0..<Self.fieldTypes.count {
             let builder = out[1 + k]
             let index = fieldNodes[k]
             guard index >= 0 else { builder.appendNull(); continue }
-            switch field.type {
+            switch Self.fieldTypes[k] {
             case .float64: builder.append(literal.number(index)!)
             case .bool: builder.append(literal.bytes[literal.nodes[index].value.lowerBound] == UInt8(ascii: "t"))
             default:
@@ -262,10 +265,10 @@ struct TransactionExtractor {
     }
 
     private func appendCarried(_ row: Int, lineOffset: Int, into builders: [ColumnBuilder], from first: Int) {
-        for (k, column) in messages.carried.enumerated() {
+        for k in 0..<messages.carried.count {
             let builder = builders[first + k]
-            guard let column, column.isValid(row) else { builder.appendNull(); continue }
-            if k == 1 { builder.append(column.int64s[row] + Int64(lineOffset)) } else { builder.append(utf8: UnsafeRawBufferPointer(column.strings.utf8(row))) }
+            guard let column = messages.carried[k], column.isValid(row) else { builder.appendNull(); continue }
+            if k == 1 { builder.append(column.int64(row) + Int64(lineOffset)) } else { builder.append(utf8: column.utf8(row)) }
         }
     }
 
