@@ -113,7 +113,7 @@ public struct ExtractCSV: StageType {
                 try table.with(column, Column(string: [String?](repeating: file.display, count: table.rowCount)))
             }
         }
-        let table = tables.count == 1 ? tables[0] : try Table.concatenate(tables)
+        let table = try Table.concatenate(tables)
         return Extracted(table: table, rejects: results.flatMap(\.rejects))
     }
 

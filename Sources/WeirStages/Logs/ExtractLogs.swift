@@ -54,14 +54,11 @@ public struct ExtractLogs: StageType {
             } }
         }.map { try $0.get() }
         trace.mark("build columns")
-        func joined(_ pick: (LogTables) -> Table) throws -> Table {
-            parts.count == 1 ? pick(parts[0]) : try Table.concatenate(parts.map(pick))
-        }
-        var messageColumns = try joined(\.messages).columns
+        var messageColumns = try Table.concatenate(parts.map(\.messages)).columns
         messageColumns.insert(text.finish(), at: Self.textIndex)
         trace.mark("join files")
         return ["out": try Table(schema: Self.messageSchema, columns: messageColumns),
-                "invocations": try joined(\.invocations)]
+                "invocations": try Table.concatenate(parts.map(\.invocations))]
     }
 
     func files(_ pattern: String?, directory: String) throws -> [SourceFiles.File] {

@@ -68,8 +68,8 @@ public struct LogTransactions: StageType {
             }
         }.map { try $0.get() }
         trace.mark("parse \(rows) messages")
-        let out = parts.count == 1 ? parts[0].0 : try Table.concatenate(parts.map(\.0))
-        let rejects = parts.count == 1 ? parts[0].1 : try Table.concatenate(parts.map(\.1))
+        let out = try Table.concatenate(parts.map(\.0))
+        let rejects = try Table.concatenate(parts.map(\.1))
         trace.mark("join")
         if rejects.rowCount > 0 {
             let first = rejects.row(0)
