@@ -146,7 +146,7 @@ public struct ExtractLogs: StageType {
         for invocation in invocations {
             builders[0].append(file)
             builders[1].append(invocation.requestID)
-            if let at = invocation.startedAt { builders[2].append(at) } else { builders[2].appendNull() }
+            builders[2].append(invocation.startedAt)
             if let at = invocation.endedAt { builders[3].append(at) } else { builders[3].appendNull() }
             builders[4].append(invocation.status.rawValue)
             builders[5].append(Int64(invocation.messages))

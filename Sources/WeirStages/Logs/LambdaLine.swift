@@ -12,11 +12,11 @@ enum LambdaLine: Equatable {
     case continuation
     case start(timestamp: Int64, requestID: Range<Int>)
     case end(timestamp: Int64, requestID: Range<Int>)
-    case report(timestamp: Int64, requestID: Range<Int>, durationMs: Double?)
+    case report(requestID: Range<Int>, durationMs: Double?)
     /// `<request id> Task timed out after 3.00 seconds`: the invocation ends without `END`.
     case timeout(timestamp: Int64, requestID: Range<Int>)
     /// `INIT_START`, `INIT_REPORT`, `EXTENSION`, `TELEMETRY`: the runtime's own lines.
-    case platform(timestamp: Int64)
+    case platform
     /// A runtime log line: `<ts>\t<request id>\t<LEVEL>\t<body>`.
     case app(timestamp: Int64, requestID: Range<Int>, level: LogLevel, body: Range<Int>)
     /// A timestamped line of no known shape; it belongs to the message being logged.
@@ -44,18 +44,18 @@ enum LambdaLine: Equatable {
             while j < end && (bytes[j] == 0x20 || bytes[j] == 0x09) { j += 1 }
             return j == end ? .blank : .continuation
         }
-        if has(bytes, i, end, "START RequestId: ") {
-            return .start(timestamp: timestamp, requestID: token(bytes, i + 17, end))
+        if let idStart = after(bytes, i, end, "START RequestId: ") {
+            return .start(timestamp: timestamp, requestID: token(bytes, idStart, end))
         }
-        if has(bytes, i, end, "END RequestId: ") {
-            return .end(timestamp: timestamp, requestID: token(bytes, i + 15, end))
+        if let idStart = after(bytes, i, end, "END RequestId: ") {
+            return .end(timestamp: timestamp, requestID: token(bytes, idStart, end))
         }
-        if has(bytes, i, end, "REPORT RequestId: ") {
-            let id = token(bytes, i + 18, end)
-            return .report(timestamp: timestamp, requestID: id, durationMs: reportDuration(bytes, id.upperBound, end))
+        if let idStart = after(bytes, i, end, "REPORT RequestId: ") {
+            let id = token(bytes, idStart, end)
+            return .report(requestID: id, durationMs: reportDuration(bytes, id.upperBound, end))
         }
         if has(bytes, i, end, "INIT_") || has(bytes, i, end, "EXTENSION") || has(bytes, i, end, "TELEMETRY") {
-            return .platform(timestamp: timestamp)
+            return .platform
         }
         let id = token(bytes, i, end)
         if id.count >= 8, has(bytes, id.upperBound, end, " Task timed out after") {
@@ -87,13 +87,19 @@ enum LambdaLine: Equatable {
         return (micros, j)
     }
 
+    /// Where `literal` ends when the bytes at `i` start with it.
+    @inline(__always)
+    static func after(_ bytes: UnsafeRawBufferPointer, _ i: Int, _ end: Int, _ literal: StaticString) -> Int? {
+        let n = literal.utf8CodeUnitCount
+        guard end - i >= n else { return nil }
+        let p = literal.utf8Start
+        for k in 0..<n where bytes[i + k] != p[k] { return nil }
+        return i + n
+    }
+
     @inline(__always)
     static func has(_ bytes: UnsafeRawBufferPointer, _ i: Int, _ end: Int, _ literal: StaticString) -> Bool {
-        let n = literal.utf8CodeUnitCount
-        guard end - i >= n else { return false }
-        let p = literal.utf8Start
-        for k in 0..<n where bytes[i + k] != p[k] { return false }
-        return true
+        after(bytes, i, end, literal) != nil
     }
 
     /// The bytes from `i` to the next space, tab or the end.
@@ -107,8 +113,8 @@ enum LambdaLine: Equatable {
     private static func reportDuration(_ bytes: UnsafeRawBufferPointer, _ i: Int, _ end: Int) -> Double? {
         var j = i
         while j < end {
-            if bytes[j] == 0x09 || bytes[j] == 0x20, has(bytes, j + 1, end, "Duration: ") {
-                let number = token(bytes, j + 11, end)
+            if bytes[j] == 0x09 || bytes[j] == 0x20, let numberStart = after(bytes, j + 1, end, "Duration: ") {
+                let number = token(bytes, numberStart, end)
                 return ValueParsing.double(bytes.baseAddress!.assumingMemoryBound(to: UInt8.self) + number.lowerBound, number.count)
             }
             j += 1

@@ -25,8 +25,9 @@ struct LambdaLogScanner {
     struct Invocation {
         var requestID: String
         var line: Int
-        var startedAt: Int64?
+        var startedAt: Int64
         var endedAt: Int64?
+        /// Cut off until an END or a timeout line says otherwise.
         var status = Status.cutOff
         var messages = 0
         var durationMs: Double?
@@ -56,7 +57,8 @@ struct LambdaLogScanner {
     let bytes: UnsafeRawBufferPointer
     private(set) var invocations: [Invocation] = []
     private(set) var messages: [Message] = []
-    private var open: [String: Int] = [:]
+    /// The latest invocation of each request id; it is open until its END or timeout (a
+    /// second START of the same id cuts the first one off).
     private var known: [String: Int] = [:]
     /// The message the previous non-blank line went to: where a continuation line goes.
     private var lastMessage: Int?
@@ -82,11 +84,6 @@ struct LambdaLogScanner {
             handle(LambdaLine.classify(bytes, position, end), start: position, end: end, line: lineNumber)
             position = end + 1
         }
-        for index in open.values {
-            invocations[index].status = .cutOff
-            invocations[index].isOpen = false
-        }
-        open.removeAll()
     }
 
     private mutating func handle(_ kind: LambdaLine, start: Int, end: Int, line: Int) {
@@ -107,7 +104,7 @@ struct LambdaLogScanner {
         case .timeout(let timestamp, let id):
             if let index = lookup(id, openOnly: true) { close(index, .timedOut, at: timestamp) }
             lastMessage = nil
-        case .report(_, let id, let duration):
+        case .report(let id, let duration):
             if let index = lookup(id, openOnly: false) { invocations[index].durationMs = duration }
             lastMessage = nil
         case .platform:
@@ -129,25 +126,25 @@ struct LambdaLogScanner {
         linesSeen += 1
     }
 
+    /// A `Processing message <id>` line starts a message; so does any line of an invocation that
+    /// has none yet (a message without an id). Other lines go to the invocation's message.
     private mutating func appLine(invocation: Int, body: Range<Int>, start: Int, end: Int, line: Int, timestamp: Int64, level: LogLevel?) {
-        if LambdaLine.has(bytes, body.lowerBound, body.upperBound, "Processing message ") {
-            var idStart = body.lowerBound + 19
+        var id: Range<Int>?
+        if var idStart = LambdaLine.after(bytes, body.lowerBound, body.upperBound, "Processing message ") {
             while idStart < body.upperBound && bytes[idStart] == 0x20 { idStart += 1 }
             var idEnd = idStart
             while idEnd < body.upperBound && bytes[idEnd] != 0x20 && bytes[idEnd] != 0x09 && bytes[idEnd] != 0x0D { idEnd += 1 }
-            let message = newMessage(invocation: invocation, id: idStart..<idEnd, line: line, start: start, end: end, timestamp: timestamp, level: level)
-            invocations[invocation].currentMessage = message
-            invocations[invocation].messages += 1
-            lastMessage = message
-        } else if let message = invocations[invocation].currentMessage {
+            id = idStart..<idEnd
+        }
+        if id == nil, let message = invocations[invocation].currentMessage {
             add(line: start, end, to: message, timestamp: timestamp, level: level)
             lastMessage = message
-        } else {
-            let message = newMessage(invocation: invocation, id: nil, line: line, start: start, end: end, timestamp: timestamp, level: level)
-            invocations[invocation].currentMessage = message
-            invocations[invocation].messages += 1
-            lastMessage = message
+            return
         }
+        let message = newMessage(invocation: invocation, id: id, line: line, start: start, end: end, timestamp: timestamp, level: level)
+        invocations[invocation].currentMessage = message
+        invocations[invocation].messages += 1
+        lastMessage = message
     }
 
     private mutating func newMessage(invocation: Int?, id: Range<Int>?, line: Int, start: Int, end: Int, timestamp: Int64?, level: LogLevel?) -> Int {
@@ -173,14 +170,12 @@ struct LambdaLogScanner {
         invocations[index].endedAt = timestamp
         invocations[index].currentMessage = nil
         invocations[index].isOpen = false
-        open[invocations[index].requestID] = nil
         if lastInvocation == index { lastInvocation = nil }
     }
 
     private mutating func openInvocation(_ id: Range<Int>, line: Int, timestamp: Int64) -> Int {
         let index = invocations.count
         invocations.append(Invocation(requestID: string(id), line: line, startedAt: timestamp))
-        open[invocations[index].requestID] = index
         known[invocations[index].requestID] = index
         cachedID = id
         cachedInvocation = index
@@ -193,8 +188,7 @@ struct LambdaLogScanner {
             if !openOnly || invocations[cachedInvocation].isOpen { return cachedInvocation }
             return nil
         }
-        let key = string(id)
-        guard let index = openOnly ? open[key] : known[key] else { return nil }
+        guard let index = known[string(id)], !openOnly || invocations[index].isOpen else { return nil }
         cachedID = id
         cachedInvocation = index
         return index
