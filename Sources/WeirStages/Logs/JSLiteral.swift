@@ -304,18 +304,21 @@ struct JSLiteral {
         out.reserveCapacity(range.count)
         var i = range.lowerBound
         var quote: UInt8?
+        /// `count` hex digits at `at` (at most 6, so `\u{...}` cannot overflow).
         func hex(_ at: Int, _ count: Int) -> UInt32? {
-            guard at + count <= range.upperBound else { return nil }
+            guard count >= 1, count <= 6, at + count <= range.upperBound else { return nil }
             var value: UInt32 = 0
             for k in 0..<count {
-                guard let digit = Int(String(UnicodeScalar(bytes[at + k])), radix: 16) else { return nil }
-                value = value * 16 + UInt32(digit)
+                let b = bytes[at + k] | 0x20
+                let digit: UInt8
+                if ValueParsing.isDigit(b) { digit = b - 0x30 } else if b >= 0x61 && b <= 0x66 { digit = b - 0x61 + 10 } else { return nil }
+                value = value << 4 | UInt32(digit)
             }
             return value
         }
-        func append(_ scalar: UInt32) {
-            if let scalar = Unicode.Scalar(scalar) { out.append(contentsOf: Array(String(Character(scalar)).utf8)) }
-            else { out.append(contentsOf: [0xEF, 0xBF, 0xBD]) }
+        /// A code point as UTF-8; one that is not a scalar (a lone surrogate) as U+FFFD.
+        func append(_ value: UInt32) {
+            UTF8.encode(Unicode.Scalar(value) ?? "\u{FFFD}") { out.append($0) }
         }
         while i < range.upperBound {
             let b = bytes[i]
