@@ -47,8 +47,6 @@ public enum ContentHash {
     }
 }
 
-/// A `ByteSink` that hashes the bytes it passes on, so an object is digested while it is
-/// written rather than read back.
 /// Passes bytes on to `inner` and computes their SHA-256 as they go (see `BackgroundHasher`).
 public struct BackgroundHashingSink<Inner: ByteSink>: ByteSink {
     public var inner: Inner

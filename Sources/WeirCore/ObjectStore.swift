@@ -28,11 +28,8 @@ public struct ObjectStore: Sendable {
         let temporary = "\(temporaryDirectory)/\(getpid())-\(UUID().uuidString).arrow"
         var sink = BackgroundHashingSink(try FileSink(path: temporary))
         do {
-            var trace = Trace("store")
             try ArrowWriter().write(table, to: &sink)
-            trace.mark("write \(table.rowCount) rows")
             try sink.inner.close(sync: true)
-            trace.mark("fsync")
         } catch {
             unlink(temporary)
             throw error

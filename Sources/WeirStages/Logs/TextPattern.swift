@@ -44,7 +44,7 @@ struct TextPattern: @unchecked Sendable {
             regex = nil
         } else {
             do { regex = try NSRegularExpression(pattern: pattern) } catch {
-                throw StageErrorText("'\(pattern)' is not a valid regular expression")
+                throw InvalidPattern(pattern: pattern)
             }
             self.ignoreCase = false
             phrases = []
@@ -52,9 +52,9 @@ struct TextPattern: @unchecked Sendable {
         }
     }
 
-    struct StageErrorText: Error, CustomStringConvertible {
-        var description: String
-        init(_ description: String) { self.description = description }
+    struct InvalidPattern: Error, CustomStringConvertible {
+        var pattern: String
+        var description: String { "'\(pattern)' is not a valid regular expression" }
     }
 
     /// Whether the pattern occurs anywhere in `text`.
