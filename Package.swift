@@ -18,8 +18,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
-        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
-        .target(name: "WeirTable", dependencies: ["CZlib"]),
+        .systemLibrary(name: "CSystem", path: "Sources/CSystem"),
+        .target(name: "WeirTable", dependencies: ["CSystem"]),
         .target(
             name: "WeirCore",
             dependencies: [

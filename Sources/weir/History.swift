@@ -16,14 +16,13 @@ struct History: ParsableCommand {
     @Option(help: "How many runs to list.")
     var limit = 20
 
-    @Option(help: "The state directory. Default: $WEIR_STATE_DIR or .weir")
-    var stateDir: String?
+    @OptionGroup var state: StateOptions
 
     @Flag(help: "Print JSON Lines.")
     var json = false
 
     func run() throws {
-        let workspace = try Workspace(root: Workspace.defaultRoot(stateDir))
+        let workspace = try state.workspace()
         if let id = runID {
             guard let record = try workspace.ledger.run(id: id) else { throw UsageError("no run '\(id)' in \(workspace.root)") }
             let stages = try workspace.ledger.stageRuns(runID: record.id)
@@ -117,14 +116,13 @@ struct Cache: ParsableCommand {
             discussion: "With --prune, first forget cache entries that are not the current output of some pipeline's stage (older parameter variants), so their objects go too."
         )
 
-        @Option(help: "The state directory. Default: $WEIR_STATE_DIR or .weir")
-        var stateDir: String?
+        @OptionGroup var state: StateOptions
 
         @Flag(help: "Also drop cache entries that are not the latest output of any pipeline stage.")
         var prune = false
 
         func run() throws {
-            let workspace = try Workspace(root: Workspace.defaultRoot(stateDir))
+            let workspace = try state.workspace()
             var dropped = 0
             if prune { dropped = try workspace.ledger.pruneEntries() }
             let referenced = try workspace.ledger.referencedDigests()

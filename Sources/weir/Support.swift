@@ -12,8 +12,7 @@ struct PipelineOptions: ParsableArguments {
     @Option(name: .customLong("param"), help: ArgumentHelp("Override a pipeline parameter, as name=value. Repeatable.", valueName: "name=value"))
     var params: [String] = []
 
-    @Option(help: "The state directory (cache, ledger, runs). Default: $WEIR_STATE_DIR or .weir")
-    var stateDir: String?
+    @OptionGroup var state: StateOptions
 
     /// Loads and checks the pipeline; diagnostics become exit 2.
     func load() throws -> Pipeline {
@@ -40,6 +39,14 @@ struct PipelineOptions: ParsableArguments {
     static func identity(of path: String) -> String {
         URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
     }
+
+    func workspace() throws -> Workspace { try state.workspace() }
+}
+
+/// `--state-dir`, for every command that reads or writes the state directory.
+struct StateOptions: ParsableArguments {
+    @Option(help: "The state directory (cache, ledger, runs). Default: $WEIR_STATE_DIR or .weir")
+    var stateDir: String?
 
     func workspace() throws -> Workspace { try Workspace(root: Workspace.defaultRoot(stateDir)) }
 }

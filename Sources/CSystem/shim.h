@@ -1,3 +1,5 @@
+/* The C the platform offers that Swift cannot reach directly: zlib, and a wrapper for Linux's
+   sync_file_range. */
 #include <zlib.h>
 
 /* Starts writeback of a file range without waiting for it (Linux's sync_file_range with
