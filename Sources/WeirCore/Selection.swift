@@ -9,7 +9,6 @@ public struct Selection: Sendable {
         self.exclude = exclude
     }
 
-    public var isEverything: Bool { include.isEmpty && exclude.isEmpty }
 
     /// The selected stage ids; unknown names are errors with a suggestion.
     public func resolve(in pipeline: Pipeline) throws -> Set<String> {
