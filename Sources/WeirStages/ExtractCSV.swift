@@ -51,7 +51,7 @@ public struct ExtractCSV: StageType {
         if !extracted.rejects.isEmpty {
             let path = try context.runFile("rejects.csv")
             try CSVReject.write(extracted.rejects, toFile: path)
-            context.log.note("skipped \(extracted.rejects.count) malformed row\(extracted.rejects.count == 1 ? "" : "s"); written whole to \(path)")
+            context.log.note("skipped \(Wording.count(extracted.rejects.count, "malformed row")); written whole to \(path)")
         }
         return ["out": extracted.table]
     }

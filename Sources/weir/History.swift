@@ -133,7 +133,7 @@ struct Cache: ParsableCommand {
                 bytes += object.bytes
             }
             let temporaries = workspace.store.removeOrphanTemporaries()
-            Output.line("removed \(removed) object\(removed == 1 ? "" : "s") (\(Terminal.count(bytes)) bytes), \(temporaries) temporary file\(temporaries == 1 ? "" : "s")"
+            Output.line("removed \(Wording.count(removed, "object")) (\(Terminal.count(bytes)) bytes), \(Wording.count(temporaries, "temporary file"))"
                         + (prune ? ", \(dropped) cache entr\(dropped == 1 ? "y" : "ies")" : ""))
         }
     }

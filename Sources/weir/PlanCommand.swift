@@ -32,7 +32,7 @@ struct Plan_: ParsableCommand {
         let rows = shown.map { [$0.stage.id, $0.stage.typeName, $0.status == .cached ? "cached" : "run", $0.reason] }
         Output.line(Terminal.table(["STAGE", "TYPE", "STATUS", "WHY"], rows))
         let running = shown.filter { $0.status == .run }.count
-        Output.line("\n\(running) of \(shown.count) stage\(shown.count == 1 ? "" : "s") would run")
+        Output.line("\n\(running) of \(Wording.count(shown.count, "stage")) would run")
         let missing = Scheduler.missingUpstream(plan: plan, selected: selected)
         for item in missing {
             Output.line("note: '\(item.stage)' reads '\(item.upstream)', which is not selected and not cached; a run would stop with exit 2")
@@ -71,7 +71,7 @@ struct Validate: ParsableCommand {
     func run() throws {
         let workspace = try options.workspace()
         let (pipeline, _, _) = try loadAndPlan(options, workspace: workspace)
-        Output.line("\(options.pipeline): ok: \(pipeline.stages.count) stage\(pipeline.stages.count == 1 ? "" : "s")")
+        Output.line("\(options.pipeline): ok: \(Wording.count(pipeline.stages.count, "stage"))")
     }
 }
 

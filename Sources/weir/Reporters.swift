@@ -78,7 +78,7 @@ final class TextReporter: RunReporter {
     }
 
     func runStarted(runID: String, pipeline: String, stages: Int) {
-        emit("weir: run \(runID) of pipeline '\(pipeline)': \(stages) stage\(stages == 1 ? "" : "s")")
+        emit("weir: run \(runID) of pipeline '\(pipeline)': \(Wording.count(stages, "stage"))")
     }
 
     func stageStarted(_ stage: String, reason: String) {

@@ -32,7 +32,7 @@ enum Main {
             }.map(\.element)
             Terminal.error(DiagnosticError(sorted).description)
             let count = error.errors.count
-            Terminal.error("\(count) error\(count == 1 ? "" : "s")")
+            Terminal.error(Wording.count(count, "error"))
             exit(2)
         } catch let error as UsageError {
             Terminal.error(error.description.hasPrefix("weir:") ? error.description : "weir: " + error.description)

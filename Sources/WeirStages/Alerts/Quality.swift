@@ -189,7 +189,7 @@ public struct Quality: StageType {
             for (port, output) in outputs { try CSVWriter().write(output, toFile: try context.runFile("quality.\(port).csv")) }
             let report = context.runDirectory + "/\(context.stage.id).quality"
             if severity == "error" {
-                throw StageError("\(failed.count) check\(failed.count == 1 ? "" : "s") failed: \(failed.joined(separator: ", "))",
+                throw StageError("\(Wording.count(failed.count, "check")) failed: \(failed.joined(separator: ", "))",
                                  hint: "the report is in \(report).*.csv")
             }
             context.log.note("\(failed.count) check(s) warn: \(failed.joined(separator: ", ")); report in \(report).*.csv")

@@ -73,7 +73,7 @@ public struct LogTransactions: StageType {
         trace.mark("join")
         if rejects.rowCount > 0 {
             let first = rejects.row(0)
-            context.log.note("\(rejects.rowCount) message\(rejects.rowCount == 1 ? "" : "s") could not be parsed (see the rejects output); the first: \(first[0]):\(first[1]): \(first[4])")
+            context.log.note("\(Wording.count(rejects.rowCount, "message")) could not be parsed (see the rejects output); the first: \(first[0]):\(first[1]): \(first[4])")
         }
         return ["out": out, "rejects": rejects]
     }

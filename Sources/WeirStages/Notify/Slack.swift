@@ -66,7 +66,7 @@ public struct Slack: StageType {
         let poster = WebhookPoster(retries: Swift.max(0, context.param("retries")?.int ?? 5),
                                    timeout: context.param("timeout")?.double ?? 10)
         let (status, attempts) = try poster.post(body, to: url, log: context.log)
-        context.log.info("posted \(body.count) bytes to the webhook (HTTP \(status), \(attempts) attempt\(attempts == 1 ? "" : "s"))")
+        context.log.info("posted \(body.count) bytes to the webhook (HTTP \(status), \(Wording.count(attempts, "attempt")))")
         return try result(posted: true, status: status, attempts: attempts)
     }
 }
@@ -81,7 +81,7 @@ struct SlackPayload {
         self.title = String(title.prefix(150))
         blocks.append(["type": "header", "text": ["type": "plain_text", "text": self.title, "emoji": true]])
         for (name, table) in sections.prefix(24) {
-            var lines = ["*\(name)* — \(table.rowCount) row\(table.rowCount == 1 ? "" : "s")"]
+            var lines = ["*\(name)* — \(Wording.count(table.rowCount, "row"))"]
             for row in 0..<Swift.min(maxRows, table.rowCount) {
                 lines.append("• " + zip(table.schema.names, table.row(row)).map { "\($0): \(CellFormat.cell($1))" }.joined(separator: ", "))
             }
@@ -136,7 +136,7 @@ struct WebhookPoster {
                 wait = backoff
             }
             guard attempt <= retries, let delay = wait else {
-                throw StageError("posting to the Slack webhook failed after \(attempt) attempt\(attempt == 1 ? "" : "s") (\(problem))", param: "webhook")
+                throw StageError("posting to the Slack webhook failed after \(Wording.count(attempt, "attempt")) (\(problem))", param: "webhook")
             }
             log.info("attempt \(attempt): \(problem); retrying in \(String(format: "%.1f", Swift.min(delay, 60))) s")
             Thread.sleep(forTimeInterval: Swift.min(delay, 60))
