@@ -1,9 +1,9 @@
 """Times basket analysis on the same order lines: Weir's apriori stage (through `weir run`,
 its stage time from the JSON events) against mlxtend, efficient-apriori and pyfim in this
 process, starting from the order lines in memory, as a user would run each."""
-import argparse, json, os, shutil, subprocess, sys, tempfile, time
+import json, os, shutil, subprocess, sys, tempfile, time
 import numpy as np, pandas as pd, pyarrow.csv as pacsv
-from benchlib import best, weir_stage
+from benchlib import arguments, best, weir_stage
 
 def weir_pipeline(data, min_support, all_support):
     return f"""
@@ -27,12 +27,9 @@ stages:
 """
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--weir", required=True)
-    ap.add_argument("--data", required=True)
+    ap = arguments()
     ap.add_argument("--min-support", type=float, default=0.005)
     ap.add_argument("--all-support", type=float, default=0.001)
-    ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--skip-slow", action="store_true", help="skip efficient-apriori and mlxtend apriori")
     a = ap.parse_args()
     a.data = os.path.abspath(a.data)

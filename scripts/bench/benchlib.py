@@ -1,5 +1,6 @@
-"""Helpers the benchmark scripts share: best-of timing and one forced Weir stage's time."""
-import json, subprocess, time
+"""Helpers the benchmark scripts share: their common arguments, best-of timing and one forced
+Weir stage's time."""
+import argparse, json, subprocess, time
 
 
 def best(fn, repeat):
@@ -21,3 +22,13 @@ def weir_stage(weir, pipeline, state, stage):
         if event["event"] == "stage_finished" and event["stage"] == stage:
             return event["seconds"], event.get("rows")
     raise SystemExit(f"no stage_finished event for {stage}:\n{out}")
+
+
+def arguments(repeat=3):
+    """A parser with the arguments every benchmark takes: the weir binary, the data folder and
+    how many timed repeats to keep the best of."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--weir", required=True)
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--repeat", type=int, default=repeat)
+    return ap

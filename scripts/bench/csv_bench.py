@@ -1,5 +1,6 @@
 """Times CSV readers on the same files, each in a fresh process so peak RSS is its own."""
-import argparse, os, subprocess, sys, time, json
+import os, subprocess, sys, time, json
+from benchlib import arguments
 
 READERS = {
     "pandas.read_csv": "import pandas as pd; df = pd.read_csv(PATH)",
@@ -31,10 +32,7 @@ def run_weir(weir, path, out, fmt):
     return seconds, int(proc.stderr.strip().splitlines()[-1])
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--weir", required=True)
-    ap.add_argument("--data", required=True)
-    ap.add_argument("--repeat", type=int, default=3)
+    ap = arguments()
     a = ap.parse_args()
     print(f"cores: {os.cpu_count()}  (best of {a.repeat} runs; peak RSS of that process)")
     for name in ["order_products.csv", "orders.csv"]:
@@ -55,4 +53,5 @@ def main():
         for label, (sec, rss_kb) in results.items():
             print(f"  {label:28} {sec:8.3f} {size / 1e6 / sec:8.0f} {rss_kb / 1024:12.0f} {fastest_ref / sec:14.2f} {rss_kb * 1024 / arrow_size:10.2f}")
 
-main()
+if __name__ == "__main__":
+    main()

@@ -2,15 +2,12 @@
 wall time of a cold run, which includes writing both stages' Arrow outputs durably, and the two
 stages' own times, best of --repeat forced runs) against logs_reference.py in this process.
 Checks that both found the same transactions."""
-import argparse, glob, json, os, subprocess, tempfile, time
-from benchlib import weir_stage
+import glob, json, os, subprocess, tempfile, time
+from benchlib import arguments, weir_stage
 import logs_reference
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--weir", required=True)
-    ap.add_argument("--data", required=True)
-    ap.add_argument("--repeat", type=int, default=3)
+    ap = arguments()
     a = ap.parse_args()
     files = sorted(glob.glob(os.path.join(a.data, "*.log*")))
     size = sum(os.path.getsize(f) for f in files)

@@ -1,9 +1,9 @@
 """Times Weir's pivot, pca_kmeans and rfm stages (stage seconds from `weir run --json`, best
 of --repeat, inputs already extracted) against pandas + scikit-learn on the same data, in
 memory, as a user would run them."""
-import argparse, json, os, shutil, subprocess, tempfile, time
+import json, os, shutil, subprocess, tempfile, time
 import numpy as np, pandas as pd, pyarrow as pa, pyarrow.csv as pacsv
-from benchlib import best, weir_stage
+from benchlib import arguments, best, weir_stage
 
 PIPELINE = """
 stages:
@@ -36,11 +36,8 @@ stages:
 """
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--weir", required=True)
-    ap.add_argument("--data", required=True)
+    ap = arguments()
     ap.add_argument("--rfm-lines", type=int, default=1_000_000)
-    ap.add_argument("--repeat", type=int, default=3)
     a = ap.parse_args()
     data = os.path.abspath(a.data)
 
