@@ -238,6 +238,25 @@ func dump(id: String, user: String = "u1", balance: String = "16.4", extra: Stri
         #expect(custom.column(custom.rows, "in_sync") == [.bool(true), .bool(true), .bool(false), .bool(false), .bool(true)])
     }
 
+    @Test func globThroughFoldersReadsEveryFileInPathOrder() throws {
+        let directory = try temporaryDirectory()
+        var expected: [Value] = []
+        for (k, folder) in ["2024/02/13", "2024/02/14", "2024/03/01"].enumerated() {
+            try FileManager.default.createDirectory(atPath: directory + "/exports/" + folder, withIntermediateDirectories: true)
+            let r = "r\(k)"
+            let text = ["2024-02-13T10:00:00.000Z START RequestId: \(r) Version: $LATEST",
+                        appLine("2024-02-13T10:00:00.100Z", r, "INFO", "Processing message m\(k)"),
+                        "2024-02-13T10:00:00.200Z END RequestId: \(r)"].joined(separator: "\n")
+            try Data(text.utf8).write(to: URL(fileURLWithPath: directory + "/exports/" + folder + "/000000.log"))
+            expected.append(.string("exports/" + folder + "/000000.log"))
+        }
+        try Data("not a log".utf8).write(to: URL(fileURLWithPath: directory + "/exports/2024/notes.txt"))
+        let yaml = "stages:\n  logs: { type: extract.logs, path: 'exports/**/*.log' }\n"
+        let logs = try runStageOutputs(yaml, stage: "logs", directory: directory)
+        #expect(logs["out"]!.column("log_file")!.values == expected)
+        #expect(logs["out"]!.column("message_id")!.values == [.string("m0"), .string("m1"), .string("m2")])
+    }
+
     @Test func javaScriptLiterals() throws {
         func parse(_ text: String) throws -> (JSLiteral, [String: String]) {
             var result: (JSLiteral, [String: String])?
