@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "WeirCore", targets: ["WeirCore"]),
         .library(name: "WeirStages", targets: ["WeirStages"]),
         .library(name: "WeirReport", targets: ["WeirReport"]),
+        .library(name: "WeirRemote", targets: ["WeirRemote"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -20,6 +21,7 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CSystem", path: "Sources/CSystem"),
         .target(name: "WeirTable", dependencies: ["CSystem"]),
+        .target(name: "WeirRemote", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(
             name: "WeirCore",
             dependencies: [
@@ -36,6 +38,7 @@ let package = Package(
                 "WeirTable",
                 "WeirCore",
                 "WeirReport",
+                "WeirRemote",
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
@@ -52,6 +55,7 @@ let package = Package(
         .target(name: "WeirTestSupport", path: "Tests/WeirTestSupport"),
         .testTarget(name: "WeirTableTests", dependencies: ["WeirTable", "WeirTestSupport"]),
         .testTarget(name: "WeirCoreTests", dependencies: ["WeirCore"]),
+        .testTarget(name: "WeirRemoteTests", dependencies: ["WeirRemote"]),
         .testTarget(name: "WeirStagesTests", dependencies: ["WeirStages", "WeirCore", "WeirTable", "WeirTestSupport"]),
         .testTarget(name: "WeirCLITests", dependencies: ["weir", "WeirTable", "WeirTestSupport"]),
     ],
