@@ -55,7 +55,7 @@ let package = Package(
         .target(name: "WeirTestSupport", path: "Tests/WeirTestSupport"),
         .testTarget(name: "WeirTableTests", dependencies: ["WeirTable", "WeirTestSupport"]),
         .testTarget(name: "WeirCoreTests", dependencies: ["WeirCore"]),
-        .testTarget(name: "WeirRemoteTests", dependencies: ["WeirRemote"]),
+        .testTarget(name: "WeirRemoteTests", dependencies: ["WeirRemote", "WeirTestSupport"]),
         .testTarget(name: "WeirStagesTests", dependencies: ["WeirStages", "WeirCore", "WeirTable", "WeirTestSupport"]),
         .testTarget(name: "WeirCLITests", dependencies: ["weir", "WeirTable", "WeirTestSupport"]),
     ],
