@@ -125,7 +125,8 @@ public struct Planner {
             }
             guard ready else { continue }  // an upstream problem is already reported
 
-            let sourceContext = SourceContext(stage: stage, pipelineDirectory: pipeline.directory, files: files)
+            let sourceContext = SourceContext(stage: stage, pipelineDirectory: pipeline.directory, files: files, memo: memo,
+                                              stateDirectory: cache.store?.root)
             var sources: [SourceInput] = []
             do {
                 sources = try type.sources(sourceContext)
@@ -166,7 +167,8 @@ public struct Planner {
             if let storedSchemas {
                 schemas = storedSchemas
             } else {
-                var context = PlanContext(stage: stage, inputSchemas: inputSchemas, pipelineDirectory: pipeline.directory, memo: memo)
+                var context = PlanContext(stage: stage, inputSchemas: inputSchemas, pipelineDirectory: pipeline.directory, memo: memo,
+                                          stateDirectory: cache.store?.root)
                 schemas = type.outputSchemas(&context)
                 diagnostics.append(contentsOf: context.diagnostics.diagnostics)
                 guard !context.diagnostics.hasErrors else { continue }

@@ -221,7 +221,8 @@ public final class Scheduler {
             }
             // The input tables are read on the stage's own thread.
             let context = RunContext(stage: stagePlan.stage, inputs: [], outputSchemas: stagePlan.schemas,
-                                     pipelineDirectory: plan.pipeline.directory, runDirectory: runDirectory, memo: memo, log: log)
+                                     pipelineDirectory: plan.pipeline.directory, runDirectory: runDirectory, memo: memo, log: log,
+                                     stateDirectory: store.root)
             let work = StageWork(type: stagePlan.type, context: context, inputs: inputs, store: store)
             let thread = Thread {
                 let result = work.execute()

@@ -11,13 +11,18 @@ public struct PlanContext: Sendable {
     public let pipelineDirectory: String
     /// Data a source read while planning, handed to its run.
     public let memo: StageMemo
+    /// The state directory (`.weir`), where remote sources keep what they download; nil
+    /// when planning with no store.
+    public let stateDirectory: String?
     public var diagnostics = DiagnosticCollector()
 
-    public init(stage: StageSpec, inputSchemas: [Schema], pipelineDirectory: String, memo: StageMemo = StageMemo()) {
+    public init(stage: StageSpec, inputSchemas: [Schema], pipelineDirectory: String, memo: StageMemo = StageMemo(),
+                stateDirectory: String? = nil) {
         self.stage = stage
         self.inputSchemas = inputSchemas
         self.pipelineDirectory = pipelineDirectory
         self.memo = memo
+        self.stateDirectory = stateDirectory
     }
 
     /// A path from the pipeline file, relative to its folder.
@@ -80,9 +85,11 @@ public struct RunContext: Sendable {
     public let runDirectory: String
     public let memo: StageMemo
     public let log: StageLog
+    /// The state directory (`.weir`); see `PlanContext.stateDirectory`.
+    public let stateDirectory: String?
 
     public init(stage: StageSpec, inputs: [Table], outputSchemas: [String: Schema] = [:], pipelineDirectory: String,
-                runDirectory: String, memo: StageMemo = StageMemo(), log: StageLog = StageLog()) {
+                runDirectory: String, memo: StageMemo = StageMemo(), log: StageLog = StageLog(), stateDirectory: String? = nil) {
         self.stage = stage
         self.inputs = inputs
         self.outputSchemas = outputSchemas
@@ -90,6 +97,7 @@ public struct RunContext: Sendable {
         self.runDirectory = runDirectory
         self.memo = memo
         self.log = log
+        self.stateDirectory = stateDirectory
     }
 
     public func param(_ name: String) -> ParamValue? { stage.param(name) }
@@ -108,12 +116,19 @@ public struct RunContext: Sendable {
 public struct SourceContext: Sendable {
     public let stage: StageSpec
     public let pipelineDirectory: String
+    /// Where a source leaves what it learned (a bucket listing) for its planning and run.
+    public let memo: StageMemo
+    /// See `PlanContext.stateDirectory`.
+    public let stateDirectory: String?
     let files: any FileDigester
 
-    public init(stage: StageSpec, pipelineDirectory: String, files: any FileDigester) {
+    public init(stage: StageSpec, pipelineDirectory: String, files: any FileDigester, memo: StageMemo = StageMemo(),
+                stateDirectory: String? = nil) {
         self.stage = stage
         self.pipelineDirectory = pipelineDirectory
         self.files = files
+        self.memo = memo
+        self.stateDirectory = stateDirectory
     }
 
     public func param(_ name: String) -> ParamValue? { stage.param(name) }

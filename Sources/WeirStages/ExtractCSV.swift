@@ -20,7 +20,7 @@ public struct ExtractCSV: StageType {
                   help: "malformed rows: stop with an error, or skip them into a rejects file"),
         ParamSpec("timestamp_format", .string, help: "strptime-style pattern for timestamps that are not ISO 8601"),
         ParamSpec("filename_column", .string, help: "add a column holding each row's source file"),
-    ]
+    ] + RemoteSource.params
 
     public init() {}
 
@@ -30,12 +30,12 @@ public struct ExtractCSV: StageType {
     }
 
     public func sources(_ context: SourceContext) throws -> [SourceInput] {
-        try SourceFiles.inputs(SourceFiles.match(context.param("path")?.string ?? "", directory: context.pipelineDirectory, kind: "CSV"), context)
+        try SourceFiles.inputs(context, kind: "CSV")
     }
 
     public func outputSchemas(_ context: inout PlanContext) -> [String: Schema] {
         do {
-            let extracted = try read(stage: context.stage, directory: context.pipelineDirectory)
+            let extracted = try read(SourceFiles.Scope(context))
             context.memo.set("extract.csv:" + context.stage.id, extracted)
             return ["out": extracted.table.schema]
         } catch {
@@ -46,7 +46,7 @@ public struct ExtractCSV: StageType {
 
     public func run(_ context: RunContext) throws -> [String: Table] {
         let key = "extract.csv:" + context.stage.id
-        let extracted = try context.memo.value(key, as: Extracted.self) ?? read(stage: context.stage, directory: context.pipelineDirectory)
+        let extracted = try context.memo.value(key, as: Extracted.self) ?? read(SourceFiles.Scope(context))
         context.memo.remove(key)
         if !extracted.rejects.isEmpty {
             let path = try context.runFile("rejects.csv")
@@ -79,8 +79,9 @@ public struct ExtractCSV: StageType {
         return options
     }
 
-    func read(stage: StageSpec, directory: String) throws -> Extracted {
-        let sourceFiles = try SourceFiles.match(stage.param("path")?.string ?? "", directory: directory, kind: "CSV")
+    func read(_ scope: SourceFiles.Scope) throws -> Extracted {
+        let stage = scope.stage
+        let sourceFiles = try SourceFiles.files(scope, kind: "CSV")
         var options = try options(stage)
         var results = try sourceFiles.map { file in try readFile(file, options) }
         let first = results[0].table.schema

@@ -15,11 +15,64 @@ enum SourceFiles {
         var display: String
     }
 
-    /// `kind` names what the files hold, for the message when a folder is given instead.
-    static func match(_ pattern: String, directory: String, kind: String, extensionHint: String = "csv") throws -> [File] {
-        if pattern.contains("://") {
-            throw StageError("'\(pattern)': remote sources (s3://, http://) are not supported by this build yet", param: "path")
+    /// Where a source stage looks, from whichever context it is in.
+    struct Scope {
+        var stage: StageSpec
+        var directory: String
+        var memo: StageMemo
+        var stateDirectory: String?
+        var log: StageLog?
+
+        init(_ context: PlanContext) {
+            self.init(stage: context.stage, directory: context.pipelineDirectory, memo: context.memo, stateDirectory: context.stateDirectory)
         }
+
+        init(_ context: RunContext) {
+            self.init(stage: context.stage, directory: context.pipelineDirectory, memo: context.memo,
+                      stateDirectory: context.stateDirectory, log: context.log)
+        }
+
+        init(stage: StageSpec, directory: String, memo: StageMemo = StageMemo(), stateDirectory: String? = nil, log: StageLog? = nil) {
+            self.stage = stage
+            self.directory = directory
+            self.memo = memo
+            self.stateDirectory = stateDirectory
+            self.log = log
+        }
+
+        var path: String { stage.param("path")?.string ?? "" }
+    }
+
+    /// The files `path` names, local or (downloaded if need be) remote. `kind` names what the
+    /// files hold, for the message when a folder is given instead.
+    static func files(_ scope: Scope, kind: String, extensionHint: String = "csv") throws -> [File] {
+        let pattern = scope.path
+        if try remote(pattern) {
+            let source = RemoteSource(pattern: pattern, stage: scope.stage, memo: scope.memo)
+            return try source.fetch(source.objects(), stateDirectory: scope.stateDirectory, log: scope.log)
+        }
+        return try match(pattern, directory: scope.directory, kind: kind, extensionHint: extensionHint)
+    }
+
+    /// What a source stage's `path` reads, for its cache key: local files' content digests, or
+    /// remote objects' ETags and sizes (one listing; nothing downloaded).
+    static func inputs(_ context: SourceContext, kind: String, extensionHint: String = "csv") throws -> [SourceInput] {
+        let pattern = context.param("path")?.string ?? ""
+        if try remote(pattern) {
+            return try RemoteSource(pattern: pattern, stage: context.stage, memo: context.memo).inputs(stateDirectory: context.stateDirectory)
+        }
+        return try inputs(match(pattern, directory: context.pipelineDirectory, kind: kind, extensionHint: extensionHint), context)
+    }
+
+    private static func remote(_ pattern: String) throws -> Bool {
+        guard RemoteSource.isRemote(pattern) else { return false }
+        guard ["s3://", "http://", "https://"].contains(where: { pattern.hasPrefix($0) }) else {
+            throw StageError("'\(pattern)': a path may be a local file or glob, s3://BUCKET/KEY, or an http(s):// URL", param: "path")
+        }
+        return true
+    }
+
+    static func match(_ pattern: String, directory: String, kind: String, extensionHint: String = "csv") throws -> [File] {
         let resolved = StagePaths.resolve(pattern, in: directory)
         let prefix = directory.isEmpty ? "" : directory + "/"
         func display(_ path: String) -> String { path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : path }

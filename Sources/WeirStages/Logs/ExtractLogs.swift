@@ -12,7 +12,7 @@ public struct ExtractLogs: StageType {
     public let outputs = ["out", "invocations"]
     public let params: [ParamSpec] = [
         ParamSpec("path", .string, required: true, help: "file or glob, relative to the pipeline file (logs/**/*.gz)"),
-    ]
+    ] + RemoteSource.params
 
     public init() {}
 
@@ -27,7 +27,7 @@ public struct ExtractLogs: StageType {
     ])
 
     public func sources(_ context: SourceContext) throws -> [SourceInput] {
-        try SourceFiles.inputs(files(context.param("path")?.string, directory: context.pipelineDirectory), context)
+        try SourceFiles.inputs(context, kind: "log", extensionHint: "log")
     }
 
     public func outputSchemas(_ context: inout PlanContext) -> [String: Schema] {
@@ -35,7 +35,7 @@ public struct ExtractLogs: StageType {
     }
 
     public func run(_ context: RunContext) throws -> [String: Table] {
-        let files = try files(context.param("path")?.string, directory: context.pipelineDirectory)
+        let files = try SourceFiles.files(SourceFiles.Scope(context), kind: "log", extensionHint: "log")
         var trace = Trace("extract.logs")
         let scans = try Parallel.map(files.count) { i in Result { try Self.scan(files[i]) } }.map { try $0.get() }
         trace.mark("read and scan \(files.count) files")
@@ -59,10 +59,6 @@ public struct ExtractLogs: StageType {
         trace.mark("join files")
         return ["out": try Table(schema: Self.messageSchema, columns: messageColumns),
                 "invocations": try Table.concatenate(parts.map(\.invocations))]
-    }
-
-    func files(_ pattern: String?, directory: String) throws -> [SourceFiles.File] {
-        try SourceFiles.match(pattern ?? "", directory: directory, kind: "log", extensionHint: "log")
     }
 
     struct LogTables: Sendable {

@@ -1,0 +1,184 @@
+import Crypto
+import Foundation
+import Synchronization
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
+import WeirCore
+import WeirRemote
+
+/// A source `path` that is a URL: `s3://bucket/key`, `s3://bucket/prefix/` (every object
+/// under it), `s3://bucket/prefix/*.csv` (a glob over keys, `**` across folders), or one
+/// `http(s)://` resource. Planning only asks for the objects' validators (one listing, or one
+/// HEAD); the objects are downloaded when the stage runs, into `.weir/downloads`, keyed by URL
+/// and ETag, so a changed object is fetched again and an unchanged one never is.
+struct RemoteSource: Sendable {
+    /// One remote object and what identifies its content.
+    struct Object: Sendable, Hashable {
+        var url: String
+        var size: Int?
+        var etag: String?
+        var lastModified: String?
+        /// For an HTTP resource with no validators: the SHA-256 of the copy fetched to learn it.
+        var contentDigest: String?
+
+        /// What goes into the cache key.
+        var digest: String {
+            if let contentDigest { return contentDigest }
+            var parts: [String] = []
+            if let etag, !etag.isEmpty { parts.append("etag \(etag)") }
+            if let size { parts.append("size \(size)") }
+            if let lastModified, !lastModified.isEmpty { parts.append("modified \(lastModified)") }
+            return parts.joined(separator: ", ")
+        }
+    }
+
+    static let params: [ParamSpec] = [
+        ParamSpec("endpoint", .string, help: "S3-compatible endpoint URL for s3:// paths [AWS_ENDPOINT_URL, else AWS]"),
+        ParamSpec("region", .string, help: "AWS region of an s3:// bucket [AWS_REGION, else us-east-1]"),
+    ]
+
+    static func isRemote(_ path: String) -> Bool { path.contains("://") }
+
+    let pattern: String
+    let stage: StageSpec
+    let memo: StageMemo
+
+    // MARK: Listing
+
+    /// The objects the path names, listed once per process and stage.
+    func objects() throws -> [Object] {
+        let key = "remote:\(stage.id):\(pattern)"
+        if let listed = memo.value(key, as: [Object].self) { return listed }
+        let listed = try withLocation { () throws(RemoteError) in
+            pattern.hasPrefix("s3://") ? try listS3() : try [headHTTP()]
+        }
+        memo.set(key, listed)
+        return listed
+    }
+
+    func s3Client() throws(RemoteError) -> S3Client {
+        try S3Client.configured(region: stage.param("region")?.string, endpoint: stage.param("endpoint")?.string)
+    }
+
+    private func listS3() throws(RemoteError) -> [Object] {
+        let location = try S3Location(pattern)
+        let client = try s3Client()
+        func object(_ found: S3Object) -> Object {
+            Object(url: "s3://\(location.bucket)/\(found.key)", size: found.size, etag: found.etag, lastModified: found.lastModified)
+        }
+        if let wildcard = location.key.firstIndex(where: { "*?[".contains($0) }) {
+            let prefix = String(location.key[..<wildcard])
+            let flat = location.key.contains("**")
+            let glob = flat ? location.key.replacingOccurrences(of: "**/", with: "*").replacingOccurrences(of: "**", with: "*") : location.key
+            let matched = try client.list(bucket: location.bucket, prefix: prefix)
+                .filter { fnmatch(glob, $0.key, flat ? 0 : FNM_PATHNAME) == 0 }
+            guard !matched.isEmpty else { throw RemoteError(.notFound, "'\(pattern)' matches no object in bucket '\(location.bucket)'") }
+            return matched.sorted { $0.key < $1.key }.map(object)
+        }
+        if location.key.isEmpty || location.key.hasSuffix("/") {
+            let listed = try client.list(bucket: location.bucket, prefix: location.key).filter { !$0.key.hasSuffix("/") }
+            guard !listed.isEmpty else { throw RemoteError(.notFound, "no objects under '\(pattern)' in bucket '\(location.bucket)'") }
+            return listed.sorted { $0.key < $1.key }.map(object)
+        }
+        return [object(try client.head(location))]
+    }
+
+    private func headHTTP() throws(RemoteError) -> Object {
+        let response = try HTTPSource.request("HEAD", pattern)
+        if response.status == 405 || response.status == 501 {
+            // No HEAD: the content itself is the only validator.
+            return Object(url: pattern, contentDigest: nil)
+        }
+        guard (200..<300).contains(response.status) else { throw HTTPSource.error(response, pattern) }
+        let etag = response.header("etag"), modified = response.header("last-modified")
+        return Object(url: pattern, size: response.header("content-length").flatMap { Int($0) }, etag: etag, lastModified: modified)
+    }
+
+    /// The source inputs for the cache key. An HTTP resource with neither ETag nor
+    /// Last-Modified is downloaded now and keyed by its content.
+    func inputs(stateDirectory: String?) throws -> [SourceInput] {
+        var listed = try objects()
+        for (i, object) in listed.enumerated() where object.etag == nil && object.lastModified == nil && object.contentDigest == nil {
+            let file = try fetch([object], stateDirectory: stateDirectory, log: nil)[0]
+            listed[i].contentDigest = try ContentHash.sha256(file: file.path)
+            // File the copy under its content, so the run reads it instead of fetching again.
+            let keep = Self.cachePath(root: Self.downloads(stateDirectory), listed[i])
+            try? FileManager.default.createDirectory(atPath: (keep as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            rename(file.path, keep)
+            memo.set("remote:\(stage.id):\(pattern)", listed)
+        }
+        return listed.map { SourceInput(name: $0.url, digest: $0.digest) }
+    }
+
+    // MARK: Fetching
+
+    /// Local copies of `objects`, downloaded unless the download cache holds this very version.
+    func fetch(_ objects: [Object], stateDirectory: String?, log: StageLog?) throws -> [SourceFiles.File] {
+        let root = Self.downloads(stateDirectory)
+        let client = pattern.hasPrefix("s3://") ? try withLocation { () throws(RemoteError) in try s3Client() } : nil
+        let targets = objects.map { Self.cachePath(root: root, $0) }
+        let fetched = Atomic<Int>(0), bytes = Atomic<Int>(0)
+        try withLocation { () throws(RemoteError) in
+            try HTTPTransport.forEach(objects.count, concurrently: 8) { i throws(RemoteError) in
+                let object = objects[i], target = targets[i]
+                // The path names this version; with no validator at all it names nothing, so fetch.
+                let versioned = object.etag != nil || object.lastModified != nil || object.contentDigest != nil
+                if versioned, let have = Self.fileSize(target), object.size == nil || have == object.size { return }
+                let folder = (target as NSString).deletingLastPathComponent
+                do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+                catch { throw RemoteError(.io, "cannot create \(folder): \(error.localizedDescription)") }
+                let temporary = "\(folder)/.partial-\(getpid())-\(i)"
+                defer { unlink(temporary) }
+                let got: Int
+                if let client {
+                    got = try client.get(S3Location(object.url), to: temporary, etag: object.etag).size
+                } else {
+                    got = try HTTPSource.download(object, to: temporary)
+                }
+                if let size = object.size, got != size {
+                    throw RemoteError(.invalidResponse, "\(object.url): got \(got) bytes but expected \(size); run again")
+                }
+                // Older versions of this URL go; the new one appears whole or not at all.
+                for old in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] where !old.hasPrefix(".") {
+                    unlink(folder + "/" + old)
+                }
+                guard rename(temporary, target) == 0 else {
+                    throw RemoteError(.io, "cannot write \(target): \(String(cString: strerror(errno)))")
+                }
+                fetched.add(1, ordering: .relaxed)
+                bytes.add(got, ordering: .relaxed)
+            }
+        }
+        let count = fetched.load(ordering: .relaxed)
+        log?.info("downloaded \(count) of \(objects.count) remote objects (\(bytes.load(ordering: .relaxed)) bytes); "
+                  + "\(objects.count - count) were already in \(root)")
+        return zip(objects, targets).map { SourceFiles.File(path: $1, display: $0.url) }
+    }
+
+    static func downloads(_ stateDirectory: String?) -> String {
+        (stateDirectory ?? NSTemporaryDirectory() + "weir-\(getuid())") + "/downloads"
+    }
+
+    /// `<root>/<hash of URL>/<hash of version>-<file name>`: the name keeps `.gz` and `.csv`.
+    static func cachePath(root: String, _ object: Object) -> String {
+        func short(_ text: String) -> String {
+            SHA256.hash(data: Data(text.utf8)).prefix(12).map { String(format: "%02x", $0) }.joined()
+        }
+        let name = object.url.split(separator: "?").first.map { ($0 as NSString).lastPathComponent } ?? "object"
+        return "\(root)/\(short(object.url))/\(short(object.digest))-\(name)"
+    }
+
+    static func fileSize(_ path: String) -> Int? {
+        var info = stat()
+        return stat(path, &info) == 0 ? Int(info.st_size) : nil
+    }
+
+    /// Runs `body`, turning a remote failure into a stage error at `path`.
+    private func withLocation<T>(_ body: () throws(RemoteError) -> T) throws(StageError) -> T {
+        do { return try body() } catch { throw StageError(error.message, param: "path") }
+    }
+}

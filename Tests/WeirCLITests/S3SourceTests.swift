@@ -1,0 +1,103 @@
+import Foundation
+import Testing
+import WeirTestSupport
+
+/// `s3://` sources end to end: the `weir` binary against moto's S3 server, which checks every
+/// request's signature, with uploads made by boto3.
+@Suite(.serialized, .enabled(if: ReferencePython.available)) struct S3SourceTests {
+    static let server = Result { try S3TestServer() }
+
+    static let pipeline = """
+        pipeline: s3-orders
+        stages:
+          parts: { type: extract.csv, path: "s3://weir-e2e/parts/", filename_column: source }
+          zipped: { type: extract.csv, path: "s3://weir-e2e/archive/orders-*.csv.gz" }
+          totals: { type: sql, input: parts, query: "SELECT count(*) AS n, sum(amount) AS total, count(DISTINCT source) AS files FROM parts" }
+          zipped_totals: { type: sql, input: zipped, query: "SELECT count(*) AS n, sum(qty) AS qty FROM zipped" }
+          out: { type: load.csv, input: totals, path: out/totals.csv }
+          zipped_out: { type: load.csv, input: zipped_totals, path: out/zipped.csv }
+
+        """
+
+    @Test func extractsPagesCachesByETagAndRerunsOnlyWhatChanged() throws {
+        let server = try Self.server.get()
+        try server.bucket("weir-e2e")
+        var objects: [String: String] = [:]
+        for i in 0..<1001 { objects[String(format: "parts/part-%04d.csv", i)] = "order_id,amount\n\(i),\(Double(i) / 4)\n" }
+        try server.put("weir-e2e", objects: objects)
+        let weir = try WeirProcess()
+        try weir.write("orders.csv", "order_id,qty\n1,3\n2,4\n3,5\n")
+        let gzip = Process()
+        gzip.executableURL = URL(fileURLWithPath: "/bin/gzip")
+        gzip.arguments = ["-k", weir.directory + "/orders.csv"]
+        try gzip.run()
+        gzip.waitUntilExit()
+        try server.put("weir-e2e", "archive/orders-2024.csv.gz", file: weir.directory + "/orders.csv.gz")
+        try server.put("weir-e2e", "archive/readme.txt", text: "not matched by the glob")
+        try weir.write("p.yaml", Self.pipeline)
+        var runner = weir
+        runner.environment = server.environment
+        _ = try server.counts()
+
+        let first = try runner.run("run", "p.yaml", "--json")
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stages("ran").count == 6)
+        let total = (0..<1001).reduce(0.0) { $0 + Double($1) / 4 }
+        #expect(try weir.read("out/totals.csv") == "n,total,files\n1001,\(total),1001\n")
+        #expect(try weir.read("out/zipped.csv") == "n,qty\n3,12\n")
+        let firstCounts = try server.counts()
+        #expect(firstCounts["GET"] == 1002, "\(firstCounts)")  // every object once
+
+        // Nothing changed: the listings are all it costs; no object is downloaded.
+        let second = try runner.run("run", "p.yaml", "--json")
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.stages("cached").count == 6)
+        let secondCounts = try server.counts()
+        #expect(secondCounts["GET", default: 0] == 0 && secondCounts["list", default: 0] == 3, "\(secondCounts)")
+
+        // One object changes: only its extract and downstream run, and only it is downloaded
+        // (by the plan, which reads it to check the schema; the run reuses that copy).
+        try server.put("weir-e2e", "parts/part-0500.csv", text: "order_id,amount\n500,1000\n")
+        _ = try server.counts()
+        let plan = try runner.run("plan", "p.yaml")
+        #expect(plan.stdout.contains("source changed: s3://weir-e2e/parts/part-0500.csv"), "\(plan.stdout)")
+        let third = try runner.run("run", "p.yaml", "--json")
+        #expect(third.stages("ran") == ["parts", "totals", "out"])
+        #expect(third.stages("cached") == ["zipped", "zipped_totals", "zipped_out"])
+        let thirdCounts = try server.counts()
+        #expect(thirdCounts["GET"] == 1, "\(thirdCounts)")
+        #expect(try weir.read("out/totals.csv") == "n,total,files\n1001,\(total - 125 + 1000),1001\n")
+    }
+
+    @Test func wrongCredentialsAndAMissingKeyAreClearErrors() throws {
+        let server = try Self.server.get()
+        try server.bucket("weir-errors")
+        try server.put("weir-errors", "a.csv", text: "x\n1\n")
+        let weir = try WeirProcess()
+        try weir.write("p.yaml", """
+            pipeline: s3-errors
+            stages:
+              a: { type: extract.csv, path: "s3://weir-errors/a.csv" }
+
+            """)
+        var runner = weir
+        runner.environment = server.environment
+        runner.environment["AWS_SECRET_ACCESS_KEY"] = "wrong-secret-value"
+        let denied = try runner.run("run", "p.yaml")
+        #expect(denied.status == 2)
+        #expect(denied.stderr.contains("access denied to s3://weir-errors/a.csv"), "\(denied.stderr)")
+        #expect(denied.stderr.contains("p.yaml:3:"), "\(denied.stderr)")
+        #expect(!denied.stderr.contains("wrong-secret-value") && !denied.stdout.contains("wrong-secret-value"))
+
+        runner.environment = server.environment
+        try weir.write("p.yaml", """
+            pipeline: s3-errors
+            stages:
+              a: { type: extract.csv, path: "s3://weir-errors/missing.csv" }
+
+            """)
+        let missing = try runner.run("run", "p.yaml")
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains("no such key 'missing.csv' in bucket 'weir-errors'"), "\(missing.stderr)")
+    }
+}
