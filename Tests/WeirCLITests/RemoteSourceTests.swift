@@ -101,3 +101,66 @@ import WeirTestSupport
         #expect(missing.stderr.contains("no such key 'missing.csv' in bucket 'weir-errors'"), "\(missing.stderr)")
     }
 }
+
+/// `http(s)://` sources end to end against a local static server with ETags and a redirect.
+@Suite(.enabled(if: ReferencePython.available)) struct HTTPSourceTests {
+    func gets(_ endpoint: String) throws -> Int {
+        let data = try Data(contentsOf: URL(string: endpoint + "/__counts")!)
+        return (try JSONSerialization.jsonObject(with: data) as? [String: Int])?["GET"] ?? -1
+    }
+
+    @Test func followsRedirectsReadsGzipAndCachesByETag() throws {
+        let weir = try WeirProcess()
+        try weir.write("served/orders.csv", "order_id,qty\n1,3\n2,4\n")
+        let gzip = Process()
+        gzip.executableURL = URL(fileURLWithPath: "/bin/gzip")
+        gzip.arguments = [weir.directory + "/served/orders.csv"]
+        try gzip.run()
+        gzip.waitUntilExit()
+        let server = try ScriptServer("http_server.py", [weir.directory + "/served"])
+        let endpoint = try #require(server.hello["endpoint"] as? String)
+        try weir.write("p.yaml", """
+            pipeline: http-orders
+            stages:
+              orders: { type: extract.csv, path: "\(endpoint)/moved/orders.csv.gz" }
+              total: { type: sql, input: orders, query: "SELECT sum(qty) AS qty FROM orders" }
+              out: { type: load.csv, input: total, path: total.csv }
+
+            """)
+        let first = try weir.run("run", "p.yaml", "--json")
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(try weir.read("total.csv") == "qty\n7\n")
+        #expect(try gets(endpoint) == 1)
+
+        let second = try weir.run("run", "p.yaml", "--json")
+        #expect(second.stages("cached").count == 3)
+        #expect(try gets(endpoint) == 0)
+
+        try weir.write("served/new.csv", "order_id,qty\n1,3\n2,40\n")
+        let gzipAgain = Process()
+        gzipAgain.executableURL = URL(fileURLWithPath: "/bin/gzip")
+        gzipAgain.arguments = ["-c", weir.directory + "/served/new.csv"]
+        gzipAgain.standardOutput = FileHandle(forWritingAtPath: weir.directory + "/served/orders.csv.gz")
+        try gzipAgain.run()
+        gzipAgain.waitUntilExit()
+        let third = try weir.run("run", "p.yaml", "--json")
+        #expect(third.stages("ran") == ["orders", "total", "out"])
+        #expect(try weir.read("total.csv") == "qty\n43\n")
+    }
+
+    @Test func aMissingResourceGivesItsStatus() throws {
+        let weir = try WeirProcess()
+        try weir.write("served/x.csv", "a\n1\n")
+        let server = try ScriptServer("http_server.py", [weir.directory + "/served"])
+        let endpoint = try #require(server.hello["endpoint"] as? String)
+        try weir.write("p.yaml", """
+            pipeline: http-missing
+            stages:
+              orders: { type: extract.csv, path: "\(endpoint)/nope.csv" }
+
+            """)
+        let result = try weir.run("run", "p.yaml")
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("\(endpoint)/nope.csv: HTTP 404 Not Found"), "\(result.stderr)")
+    }
+}
