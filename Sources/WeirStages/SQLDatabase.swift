@@ -33,10 +33,15 @@ final class SQLDatabase {
         }
     }
 
-    init() throws {
-        guard sqlite3_open_v2(":memory:", &handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nil) == SQLITE_OK else {
-            throw StageError("cannot open an in-memory SQLite database")
+    /// A private in-memory database, or the file at `path` (created if need be).
+    init(path: String = ":memory:") throws {
+        guard sqlite3_open_v2(path, &handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nil) == SQLITE_OK else {
+            let reason = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
+            throw StageError(path == ":memory:" ? "cannot open an in-memory SQLite database" : "cannot open SQLite database \(path): \(reason)",
+                             param: "path")
         }
+        // Another process (a dashboard) may hold a read lock for a moment.
+        sqlite3_busy_timeout(handle, 10_000)
     }
 
     deinit {
@@ -70,9 +75,22 @@ final class SQLDatabase {
         }
     }
 
-    func createTable(_ name: String, schema: Schema) throws {
-        let columns = schema.fields.map { "\(Self.quote($0.name)) \(Self.declaredType($0.type))" }.joined(separator: ", ")
-        try execute("CREATE TABLE \(Self.quote(name)) (\(columns))")
+    func createTable(_ name: String, schema: Schema, typeName: (DataType) -> String = declaredType, ifNotExists: Bool = false) throws {
+        let columns = schema.fields.map { "\(Self.quote($0.name)) \(typeName($0.type))" }.joined(separator: ", ")
+        try execute("CREATE TABLE \(ifNotExists ? "IF NOT EXISTS " : "")\(Self.quote(name)) (\(columns))")
+    }
+
+    /// The columns of an existing table, in order, with their declared types; nil when there is no such table.
+    func columns(of table: String) throws -> [(name: String, type: String)]? {
+        let statement = try prepare("SELECT name, type FROM pragma_table_info(?)")
+        defer { sqlite3_finalize(statement.pointer) }
+        let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+        sqlite3_bind_text(statement.pointer, 1, table, -1, transient)
+        var found: [(name: String, type: String)] = []
+        while sqlite3_step(statement.pointer) == SQLITE_ROW {
+            found.append((String(cString: sqlite3_column_text(statement.pointer, 0)), String(cString: sqlite3_column_text(statement.pointer, 1))))
+        }
+        return found.isEmpty ? nil : found
     }
 
     static func quote(_ identifier: String) -> String { "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
