@@ -18,7 +18,7 @@ public struct PipelineLoader {
     }
 
     static let topLevelKeys = ["pipeline", "description", "params", "stages"]
-    static let engineKeys = ["type", "input", "inputs", "retries", "timeout", "description"]
+    public static let engineKeys = ["type", "input", "inputs", "retries", "timeout", "description"]
 
     public func load(path: String) throws -> Pipeline {
         let (pipeline, diagnostics) = try loadCollecting(path: path)
@@ -122,7 +122,27 @@ public struct PipelineLoader {
             diagnostics.error(pair.keyLocation, "stage '\(id)' has no `type:`", hint: "stage types: \(registry.names.joined(separator: ", "))")
             return nil
         }
-        let typeName = typeNode.scalar ?? ""
+        var typeName = typeNode.scalar ?? ""
+        if typeName == "command" {
+            // A user-defined stage: its manifest stages/NAME.yaml is the real type.
+            guard let manifestNode = pair.value["stage"], let manifest = manifestNode.scalar else {
+                diagnostics.error(typeNode.location, "a command stage needs `stage: NAME`, naming its manifest stages/NAME.yaml",
+                                  hint: registry.commandNames.isEmpty ? nil : "manifests: \(registry.commandNames.joined(separator: ", "))")
+                return nil
+            }
+            if let problems = registry.brokenCommands[manifest] {
+                diagnostics.append(contentsOf: problems)
+                return nil
+            }
+            guard registry["command:" + manifest] != nil else {
+                let folder = registry.commandFolder ?? "a stages/ folder beside the pipeline file or above it"
+                diagnostics.error(manifestNode.location, "no stage manifest '\(manifest)': looked for \(folder)/\(manifest).yaml",
+                                  hint: Suggest.didYouMean(manifest, in: registry.commandNames)
+                                      ?? (registry.commandNames.isEmpty ? nil : "manifests: \(registry.commandNames.joined(separator: ", "))"))
+                return nil
+            }
+            typeName = "command:" + manifest
+        }
         guard let type = registry[typeName] else {
             diagnostics.error(typeNode.location, "unknown stage type '\(typeName)'",
                               hint: Suggest.didYouMean(typeName, in: registry.names) ?? "stage types: \(registry.names.joined(separator: ", "))")
@@ -229,7 +249,8 @@ public struct PipelineLoader {
     }
 
     /// A YAML value as the parameter's kind, or a diagnostic saying what was expected.
-    static func coerce(_ node: YAMLNode, to spec: ParamSpec, stage: String, _ diagnostics: inout DiagnosticCollector) -> ParamValue? {
+    /// `node` as a value of `spec`'s kind; a mismatch is a diagnostic at the node.
+    public static func coerce(_ node: YAMLNode, to spec: ParamSpec, stage: String, _ diagnostics: inout DiagnosticCollector) -> ParamValue? {
         func fail(_ expected: String) -> ParamValue? {
             let found = node.scalar.map { "\(node.kindName) '\($0)'" } ?? node.kindName
             diagnostics.error(node.location, "`\(spec.name)` of stage '\(stage)' must be \(expected), found \(found)")

@@ -137,6 +137,10 @@ extension StageType {
 /// The stage types Weir knows, by name.
 public struct StageRegistry: Sendable {
     public private(set) var types: [String: any StageType] = [:]
+    /// The `stages/` folder whose manifests are registered as `command:NAME`, for messages.
+    public var commandFolder: String?
+    /// Manifests that did not load, by name: used by a stage, their problems are reported.
+    public var brokenCommands: [String: [Diagnostic]] = [:]
 
     public init(_ types: [any StageType] = []) {
         for type in types { register(type) }
@@ -147,4 +151,9 @@ public struct StageRegistry: Sendable {
     public subscript(name: String) -> (any StageType)? { types[name] }
 
     public var names: [String] { types.keys.sorted() }
+
+    /// The names of the user-defined stages (`type: command, stage: NAME`).
+    public var commandNames: [String] {
+        (names.filter { $0.hasPrefix("command:") }.map { String($0.dropFirst(8)) } + brokenCommands.keys).sorted()
+    }
 }

@@ -30,7 +30,7 @@ struct PipelineOptions: ParsableArguments {
             }
             overrides[String(item[..<eq])] = String(item[item.index(after: eq)...])
         }
-        return try PipelineLoader(registry: BuiltinStages.registry, overrides: overrides).loadCollecting(path: pipeline)
+        return try PipelineLoader(registry: BuiltinStages.registry(forPipeline: pipeline), overrides: overrides).loadCollecting(path: pipeline)
     }
 
     var pipelineIdentity: String { Self.identity(of: pipeline) }
@@ -125,7 +125,7 @@ func loadAndPlan(_ options: PipelineOptions, workspace: Workspace, forced: (Pipe
 /// Builds the plan of a loaded pipeline against the workspace's cache.
 func makePlan(_ pipeline: Pipeline, identity: String, workspace: Workspace, forced: Set<String> = [], memo: StageMemo = StageMemo()) throws -> (Plan, CacheView) {
     let cache = try CacheView(ledger: workspace.ledger, store: workspace.store, pipelineFile: identity)
-    let planner = Planner(registry: BuiltinStages.registry, cache: cache, files: StatCache(ledger: workspace.ledger), memo: memo, forced: forced)
+    let planner = Planner(registry: BuiltinStages.registry(forPipeline: pipeline.file), cache: cache, files: StatCache(ledger: workspace.ledger), memo: memo, forced: forced)
     return (try planner.plan(pipeline), cache)
 }
 
