@@ -20,13 +20,14 @@ public enum BuiltinStages {
             let stages = folder.appendingPathComponent("stages").path
             var isFolder: ObjCBool = false
             if FileManager.default.fileExists(atPath: stages, isDirectory: &isFolder), isFolder.boolValue {
-                registry.commandFolder = stages
+                registry.commandFolder = displayPath(stages)
                 let manifests = ((try? FileManager.default.contentsOfDirectory(atPath: stages)) ?? [])
                     .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
                 for file in manifests {
                     let name = (file as NSString).deletingPathExtension
                     do {
-                        registry.register(CommandStage(manifest: try CommandManifest.load(path: stages + "/" + file, projectDirectory: folder.path)))
+                        registry.register(CommandStage(manifest: try CommandManifest.load(path: displayPath(stages + "/" + file),
+                                                                                          projectDirectory: folder.path)))
                     } catch {
                         registry.brokenCommands[name] = error.diagnostics
                     }
@@ -37,5 +38,11 @@ public enum BuiltinStages {
             if parent.path == folder.path { return registry }
             folder = parent
         }
+    }
+
+    /// Relative to the working folder when inside it, as diagnostics show paths.
+    static func displayPath(_ path: String) -> String {
+        let current = FileManager.default.currentDirectoryPath + "/"
+        return path.hasPrefix(current) ? String(path.dropFirst(current.count)) : path
     }
 }

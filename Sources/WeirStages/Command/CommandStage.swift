@@ -91,7 +91,7 @@ struct CommandStage: StageType {
         environment["WEIR_INPUTS"] = CanonicalJSON.encode(.map(inputPaths.mapValues { .string($0) }))
         environment["WEIR_OUTPUTS"] = CanonicalJSON.encode(.map(outputPaths.mapValues { .string($0) }))
         environment["WEIR_STAGE"] = context.stage.id
-        environment["WEIR_MANIFEST"] = manifest.file
+        environment["WEIR_MANIFEST"] = URL(fileURLWithPath: manifest.file).path  // the command runs elsewhere
 
         let logPath = try context.runFile("command.log")
         let status = try execute(environment: environment, log: logPath, timeout: context.stage.timeout)
