@@ -148,6 +148,32 @@ import WeirTestSupport
         #expect(try weir.read("total.csv") == "qty\n43\n")
     }
 
+    @Test func retriesServerErrorsThenGivesTheStatus() throws {
+        let weir = try WeirProcess()
+        try weir.write("served/x.csv", "a\n1\n2\n")
+        let server = try ScriptServer("http_server.py", [weir.directory + "/served"])
+        let endpoint = try #require(server.hello["endpoint"] as? String)
+        // Two 503s, then the file: the HEAD is retried and the run goes through.
+        try weir.write("p.yaml", """
+            pipeline: http-flaky
+            stages:
+              x: { type: extract.csv, path: "\(endpoint)/flaky/2/x.csv" }
+
+            """)
+        let recovered = try weir.run("run", "p.yaml", "--json")
+        #expect(recovered.status == 0, "\(recovered.stderr)")
+        // A server that keeps failing: the status, after every attempt.
+        try weir.write("p.yaml", """
+            pipeline: http-flaky
+            stages:
+              x: { type: extract.csv, path: "\(endpoint)/flaky/99/x.csv" }
+
+            """)
+        let failed = try weir.run("run", "p.yaml")
+        #expect(failed.status == 2)
+        #expect(failed.stderr.contains("\(endpoint)/flaky/99/x.csv: HTTP 503 Service Unavailable"), "\(failed.stderr)")
+    }
+
     @Test func aMissingResourceGivesItsStatus() throws {
         let weir = try WeirProcess()
         try weir.write("served/x.csv", "a\n1\n")

@@ -2,7 +2,8 @@
 """A static HTTP server on 127.0.0.1 for Weir's http(s):// source tests (stdlib only).
 
 Serves the files of the folder given as its argument with an ETag (MD5 of the content) and
-Last-Modified, answers HEAD, redirects /moved/<path> to /<path> (302), and counts the GETs
+Last-Modified, answers HEAD, redirects /moved/<path> to /<path> (302), answers the first N
+requests for /flaky/N/<path> with 503 (then serves <path>), and counts the GETs
 of files; GET /__counts returns and resets that count. Prints {"endpoint": ...} on one line,
 then serves until stdin closes.
 """
@@ -17,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 root = os.path.abspath(sys.argv[1])
 gets = 0
 lock = threading.Lock()
+flaky = {}
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -40,7 +42,18 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
-        path = os.path.join(root, self.path.lstrip("/").split("?")[0])
+        relative = self.path.lstrip("/").split("?")[0]
+        if relative.startswith("flaky/"):
+            _, times, relative = relative.split("/", 2)
+            with lock:
+                flaky[relative] = flaky.get(relative, 0) + 1
+                failing = flaky[relative] <= int(times)
+            if failing:
+                self.send_response(503)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+        path = os.path.join(root, relative)
         if not os.path.isfile(path):
             self.send_response(404)
             self.send_header("Content-Length", "0")
