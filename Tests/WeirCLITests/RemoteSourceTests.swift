@@ -69,6 +69,42 @@ import WeirTestSupport
         #expect(try weir.read("out/totals.csv") == "n,total,files\n1001,\(total - 125 + 1000),1001\n")
     }
 
+    /// extract.logs over a `**` glob of gzipped exports in a bucket gives what it gives locally.
+    @Test func extractsLogsFromABucketAsFromDisk() throws {
+        let server = try Self.server.get()
+        try server.bucket("weir-logs")
+        let sample = ReferencePython.packageRoot.appendingPathComponent("data/balance-logs").path
+        let files = try FileManager.default.contentsOfDirectory(atPath: sample).filter { $0.hasSuffix(".gz") }.sorted().prefix(20)
+        let weir = try WeirProcess()
+        for (i, file) in files.enumerated() {
+            try FileManager.default.createDirectory(atPath: weir.directory + "/local/\(i % 3)", withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: sample + "/" + file, toPath: weir.directory + "/local/\(i % 3)/" + file)
+            try server.put("weir-logs", "exports/\(i % 3)/\(file)", file: sample + "/" + file)
+        }
+        try server.put("weir-logs", "exports/notes.txt", text: "skipped by the glob")
+        try weir.write("p.yaml", """
+            pipeline: s3-logs
+            stages:
+              remote: { type: extract.logs, path: "s3://weir-logs/exports/**/*.gz" }
+              local: { type: extract.logs, path: "local/**/*.gz" }
+              compare:
+                type: sql
+                inputs: [remote, local]
+                query: |
+                  SELECT (SELECT count(*) FROM remote) AS remote_rows, (SELECT count(*) FROM local) AS local_rows,
+                         (SELECT count(*) FROM remote r JOIN local l
+                            ON r.line = l.line AND r.text = l.text AND substr(r.log_file, 24) = substr(l.log_file, 7)) AS same
+              out: { type: load.csv, input: compare, path: compare.csv }
+
+            """)
+        var runner = weir
+        runner.environment = server.environment
+        let result = try runner.run("run", "p.yaml")
+        #expect(result.status == 0, "\(result.stderr)")
+        let row = try weir.read("compare.csv").split(separator: "\n")[1].split(separator: ",").map { Int($0) ?? -1 }
+        #expect(row[0] > 100 && row[0] == row[1] && row[1] == row[2], "\(row)")
+    }
+
     @Test func wrongCredentialsAndAMissingKeyAreClearErrors() throws {
         let server = try Self.server.get()
         try server.bucket("weir-errors")
