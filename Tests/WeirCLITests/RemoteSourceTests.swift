@@ -27,11 +27,7 @@ import WeirTestSupport
         try server.put("weir-e2e", objects: objects)
         let weir = try WeirProcess()
         try weir.write("orders.csv", "order_id,qty\n1,3\n2,4\n3,5\n")
-        let gzip = Process()
-        gzip.executableURL = URL(fileURLWithPath: "/bin/gzip")
-        gzip.arguments = ["-k", weir.directory + "/orders.csv"]
-        try gzip.run()
-        gzip.waitUntilExit()
+        try gzip(weir, "orders.csv", to: "orders.csv.gz")
         try server.put("weir-e2e", "archive/orders-2024.csv.gz", file: weir.directory + "/orders.csv.gz")
         try server.put("weir-e2e", "archive/readme.txt", text: "not matched by the glob")
         try weir.write("p.yaml", Self.pipeline)
@@ -110,12 +106,7 @@ import WeirTestSupport
         try server.bucket("weir-errors")
         try server.put("weir-errors", "a.csv", text: "x\n1\n")
         let weir = try WeirProcess()
-        try weir.write("p.yaml", """
-            pipeline: s3-errors
-            stages:
-              a: { type: extract.csv, path: "s3://weir-errors/a.csv" }
-
-            """)
+        try writeSourcePipeline(weir, "a", path: "s3://weir-errors/a.csv")
         var runner = weir
         runner.environment = server.environment
         runner.environment["AWS_SECRET_ACCESS_KEY"] = "wrong-secret-value"
@@ -126,12 +117,7 @@ import WeirTestSupport
         #expect(!denied.stderr.contains("wrong-secret-value") && !denied.stdout.contains("wrong-secret-value"))
 
         runner.environment = server.environment
-        try weir.write("p.yaml", """
-            pipeline: s3-errors
-            stages:
-              a: { type: extract.csv, path: "s3://weir-errors/missing.csv" }
-
-            """)
+        try writeSourcePipeline(weir, "a", path: "s3://weir-errors/missing.csv")
         let missing = try runner.run("run", "p.yaml")
         #expect(missing.status == 2)
         #expect(missing.stderr.contains("no such key 'missing.csv' in bucket 'weir-errors'"), "\(missing.stderr)")
@@ -140,6 +126,12 @@ import WeirTestSupport
 
 /// `http(s)://` sources end to end against a local static server with ETags and a redirect.
 @Suite(.enabled(if: ReferencePython.available)) struct HTTPSourceTests {
+    /// Runs `body` with the endpoint of a static server over the folder's `served/`.
+    func serving(_ weir: WeirProcess, _ body: (String) throws -> Void) throws {
+        let server = try ScriptServer("http_server.py", [weir.directory + "/served"])
+        try withExtendedLifetime(server) { try body(try #require(server.hello["endpoint"] as? String)) }
+    }
+
     func gets(_ endpoint: String) throws -> Int {
         let data = try Data(contentsOf: URL(string: endpoint + "/__counts")!)
         return (try JSONSerialization.jsonObject(with: data) as? [String: Int])?["GET"] ?? -1
@@ -148,81 +140,78 @@ import WeirTestSupport
     @Test func followsRedirectsReadsGzipAndCachesByETag() throws {
         let weir = try WeirProcess()
         try weir.write("served/orders.csv", "order_id,qty\n1,3\n2,4\n")
-        let gzip = Process()
-        gzip.executableURL = URL(fileURLWithPath: "/bin/gzip")
-        gzip.arguments = [weir.directory + "/served/orders.csv"]
-        try gzip.run()
-        gzip.waitUntilExit()
-        let server = try ScriptServer("http_server.py", [weir.directory + "/served"])
-        let endpoint = try #require(server.hello["endpoint"] as? String)
-        try weir.write("p.yaml", """
-            pipeline: http-orders
-            stages:
-              orders: { type: extract.csv, path: "\(endpoint)/moved/orders.csv.gz" }
-              total: { type: sql, input: orders, query: "SELECT sum(qty) AS qty FROM orders" }
-              out: { type: load.csv, input: total, path: total.csv }
+        try gzip(weir, "served/orders.csv", to: "served/orders.csv.gz")
+        try serving(weir) { endpoint in
+            try weir.write("p.yaml", """
+                pipeline: http-orders
+                stages:
+                  orders: { type: extract.csv, path: "\(endpoint)/moved/orders.csv.gz" }
+                  total: { type: sql, input: orders, query: "SELECT sum(qty) AS qty FROM orders" }
+                  out: { type: load.csv, input: total, path: total.csv }
 
-            """)
-        let first = try weir.run("run", "p.yaml", "--json")
-        #expect(first.status == 0, "\(first.stderr)")
-        #expect(try weir.read("total.csv") == "qty\n7\n")
-        #expect(try gets(endpoint) == 1)
+                """)
+            let first = try weir.run("run", "p.yaml", "--json")
+            #expect(first.status == 0, "\(first.stderr)")
+            #expect(try weir.read("total.csv") == "qty\n7\n")
+            #expect(try gets(endpoint) == 1)
 
-        let second = try weir.run("run", "p.yaml", "--json")
-        #expect(second.stages("cached").count == 3)
-        #expect(try gets(endpoint) == 0)
+            let second = try weir.run("run", "p.yaml", "--json")
+            #expect(second.stages("cached").count == 3)
+            #expect(try gets(endpoint) == 0)
 
-        try weir.write("served/new.csv", "order_id,qty\n1,3\n2,40\n")
-        let gzipAgain = Process()
-        gzipAgain.executableURL = URL(fileURLWithPath: "/bin/gzip")
-        gzipAgain.arguments = ["-c", weir.directory + "/served/new.csv"]
-        gzipAgain.standardOutput = FileHandle(forWritingAtPath: weir.directory + "/served/orders.csv.gz")
-        try gzipAgain.run()
-        gzipAgain.waitUntilExit()
-        let third = try weir.run("run", "p.yaml", "--json")
-        #expect(third.stages("ran") == ["orders", "total", "out"])
-        #expect(try weir.read("total.csv") == "qty\n43\n")
+            try weir.write("served/new.csv", "order_id,qty\n1,3\n2,40\n")
+            try gzip(weir, "served/new.csv", to: "served/orders.csv.gz")
+            let third = try weir.run("run", "p.yaml", "--json")
+            #expect(third.stages("ran") == ["orders", "total", "out"])
+            #expect(try weir.read("total.csv") == "qty\n43\n")
+        }
     }
 
     @Test func retriesServerErrorsThenGivesTheStatus() throws {
         let weir = try WeirProcess()
         try weir.write("served/x.csv", "a\n1\n2\n")
-        let server = try ScriptServer("http_server.py", [weir.directory + "/served"])
-        let endpoint = try #require(server.hello["endpoint"] as? String)
-        // Two 503s, then the file: the HEAD is retried and the run goes through.
-        try weir.write("p.yaml", """
-            pipeline: http-flaky
-            stages:
-              x: { type: extract.csv, path: "\(endpoint)/flaky/2/x.csv" }
-
-            """)
-        let recovered = try weir.run("run", "p.yaml", "--json")
-        #expect(recovered.status == 0, "\(recovered.stderr)")
-        // A server that keeps failing: the status, after every attempt.
-        try weir.write("p.yaml", """
-            pipeline: http-flaky
-            stages:
-              x: { type: extract.csv, path: "\(endpoint)/flaky/99/x.csv" }
-
-            """)
-        let failed = try weir.run("run", "p.yaml")
-        #expect(failed.status == 2)
-        #expect(failed.stderr.contains("\(endpoint)/flaky/99/x.csv: HTTP 503 Service Unavailable"), "\(failed.stderr)")
+        try serving(weir) { endpoint in
+            // Two 503s, then the file: the HEAD is retried and the run goes through.
+            try writeSourcePipeline(weir, "x", path: "\(endpoint)/flaky/2/x.csv")
+            let recovered = try weir.run("run", "p.yaml", "--json")
+            #expect(recovered.status == 0, "\(recovered.stderr)")
+            // A server that keeps failing: the status, after every attempt.
+            try writeSourcePipeline(weir, "x", path: "\(endpoint)/flaky/99/x.csv")
+            let failed = try weir.run("run", "p.yaml")
+            #expect(failed.status == 2)
+            #expect(failed.stderr.contains("\(endpoint)/flaky/99/x.csv: HTTP 503 Service Unavailable"), "\(failed.stderr)")
+        }
     }
 
     @Test func aMissingResourceGivesItsStatus() throws {
         let weir = try WeirProcess()
         try weir.write("served/x.csv", "a\n1\n")
-        let server = try ScriptServer("http_server.py", [weir.directory + "/served"])
-        let endpoint = try #require(server.hello["endpoint"] as? String)
-        try weir.write("p.yaml", """
-            pipeline: http-missing
-            stages:
-              orders: { type: extract.csv, path: "\(endpoint)/nope.csv" }
-
-            """)
-        let result = try weir.run("run", "p.yaml")
-        #expect(result.status == 2)
-        #expect(result.stderr.contains("\(endpoint)/nope.csv: HTTP 404 Not Found"), "\(result.stderr)")
+        try serving(weir) { endpoint in
+            try writeSourcePipeline(weir, "orders", path: "\(endpoint)/nope.csv")
+            let result = try weir.run("run", "p.yaml")
+            #expect(result.status == 2)
+            #expect(result.stderr.contains("\(endpoint)/nope.csv: HTTP 404 Not Found"), "\(result.stderr)")
+        }
     }
+}
+
+/// Compresses `source` (relative to the folder) into `target` with gzip.
+func gzip(_ weir: WeirProcess, _ source: String, to target: String) throws {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/bin/gzip")
+    process.arguments = ["-c", weir.directory + "/" + source]
+    _ = FileManager.default.createFile(atPath: weir.directory + "/" + target, contents: nil)
+    process.standardOutput = FileHandle(forWritingAtPath: weir.directory + "/" + target)
+    try process.run()
+    process.waitUntilExit()
+}
+
+/// Writes p.yaml: one extract.csv stage `id` reading `path`.
+func writeSourcePipeline(_ weir: WeirProcess, _ id: String, path: String) throws {
+    try weir.write("p.yaml", """
+        pipeline: remote-source
+        stages:
+          \(id): { type: extract.csv, path: "\(path)" }
+
+        """)
 }
