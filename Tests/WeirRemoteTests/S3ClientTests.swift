@@ -36,6 +36,16 @@ import WeirTestSupport
         #expect(got.etag == head.etag)
     }
 
+    @Test func putsObjectsThatReadBack() throws {
+        let server = try Self.server.get()
+        try server.bucket("client-put")
+        let s3 = try client()
+        let bytes = Data((0..<100_000).map { UInt8(truncatingIfNeeded: $0 &* 31) })
+        try s3.put(S3Location(bucket: "client-put", key: "cache/objects/ab/cd.arrow"), data: bytes)
+        #expect(try s3.data(S3Location(bucket: "client-put", key: "cache/objects/ab/cd.arrow")) == bytes)
+        #expect(try s3.head(S3Location(bucket: "client-put", key: "cache/objects/ab/cd.arrow")).size == 100_000)
+    }
+
     @Test func aWrongSecretIsAccessDeniedNamingTheKeyNotTheSecret() throws {
         let server = try Self.server.get()
         try server.bucket("client-deny")
