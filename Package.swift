@@ -26,6 +26,7 @@ let package = Package(
             name: "WeirCore",
             dependencies: [
                 "WeirTable",
+                "WeirRemote",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -49,6 +50,7 @@ let package = Package(
                 "WeirCore",
                 "WeirStages",
                 "WeirReport",
+                "WeirRemote",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

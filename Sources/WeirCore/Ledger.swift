@@ -127,6 +127,20 @@ public final class Ledger: Sendable {
         }
     }
 
+    /// Records a cache entry found elsewhere (a remote cache), without touching any pipeline's state.
+    public func recordEntry(key: String, material: KeyMaterial, outputs: [CacheOutput]) throws {
+        let materialJSON = String(decoding: try JSONEncoder.sorted.encode(material), as: UTF8.self)
+        try pool.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO cache_entries(key, type, material, created_at) VALUES (?, ?, ?, ?)",
+                           arguments: [key, material.type, materialJSON, Date().timeIntervalSince1970])
+            try db.execute(sql: "DELETE FROM cache_outputs WHERE key = ?", arguments: [key])
+            for output in outputs {
+                try db.execute(sql: "INSERT INTO cache_outputs(key, port, digest, rows, schema) VALUES (?, ?, ?, ?, ?)",
+                               arguments: [key, output.port, output.digest, output.rows, output.schemaJSON])
+            }
+        }
+    }
+
     /// Every object digest some cache entry references.
     public func referencedDigests() throws -> Set<String> {
         try pool.read { db in try String.fetchSet(db, sql: "SELECT DISTINCT digest FROM cache_outputs") }

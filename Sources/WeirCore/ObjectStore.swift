@@ -50,6 +50,28 @@ public struct ObjectStore: Sendable {
         return digest
     }
 
+    /// A fresh temporary path inside the store, for a file that will be adopted.
+    public func temporaryPath() -> String {
+        try? FileManager.default.createDirectory(atPath: temporaryDirectory, withIntermediateDirectories: true)
+        return "\(temporaryDirectory)/\(getpid())-\(UUID().uuidString).arrow"
+    }
+
+    /// Moves a file fetched from elsewhere into the store once its bytes hash to `digest`.
+    public func adopt(_ file: String, digest: String) throws {
+        let actual = try ContentHash.sha256(file: file)
+        guard actual == digest else {
+            unlink(file)
+            throw TableError.io(path: file, message: "fetched object should hash to \(digest) but hashes to \(actual); not stored")
+        }
+        let target = path(of: digest)
+        try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        guard rename(file, target) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(file)
+            throw TableError.io(path: target, message: "cannot move object into the store: \(reason)")
+        }
+    }
+
     public func read(_ digest: String) throws -> Table {
         try ArrowFile.read(path: path(of: digest))
     }

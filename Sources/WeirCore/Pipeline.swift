@@ -9,6 +9,8 @@ public struct Pipeline: Sendable {
     public var directory: String
     public var params: [String: ParamValue]
     public var stages: [StageSpec]
+    /// `cache: { remote: s3://… }`: where results are shared with other machines.
+    public var cacheRemote: String?
 
     public func stage(_ id: String) -> StageSpec? { stages.first { $0.id == id } }
     public var stageIDs: [String] { stages.map(\.id) }

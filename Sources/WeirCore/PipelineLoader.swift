@@ -17,7 +17,7 @@ public struct PipelineLoader {
         self.overrides = overrides
     }
 
-    static let topLevelKeys = ["pipeline", "description", "params", "stages"]
+    static let topLevelKeys = ["pipeline", "description", "params", "stages", "cache"]
     public static let engineKeys = ["type", "input", "inputs", "retries", "timeout", "description"]
 
     public func load(path: String) throws -> Pipeline {
@@ -85,6 +85,20 @@ public struct PipelineLoader {
         }
         let substitution = Substitution(params: params, environment: environment)
 
+        // `cache: { remote: s3://bucket/prefix }`: a cache shared with other machines.
+        var cacheRemote: String?
+        if let node = root["cache"] {
+            for pair in node.pairs ?? [] where pair.key != "remote" {
+                diagnostics.error(pair.keyLocation, "unknown key '\(pair.key)' in `cache`", hint: "allowed: remote")
+            }
+            if let remote = node["remote"] {
+                if let text = remote.scalar, text.hasPrefix("s3://") { cacheRemote = text }
+                else { diagnostics.error(remote.location, "`cache.remote` must be an s3://BUCKET/PREFIX URL, found '\(remote.scalar ?? remote.kindName)'") }
+            } else if node.pairs == nil {
+                diagnostics.error(node.location, "`cache` must be a mapping such as { remote: s3://bucket/prefix }, found \(node.kindName)")
+            }
+        }
+
         guard let stagesNode = root["stages"] else {
             diagnostics.error(root.location, "the pipeline has no `stages:`")
             return (Pipeline(name: name, file: file, directory: directory, params: params, stages: []), diagnostics.diagnostics)
@@ -103,6 +117,7 @@ public struct PipelineLoader {
             if let stage = loadStage(pair, ids: ids, types: types, substitution: substitution, &diagnostics) { stages.append(stage) }
         }
         var pipeline = Pipeline(name: name, file: file, directory: directory, params: params, stages: stages)
+        pipeline.cacheRemote = cacheRemote
         DAG.checkCycles(pipeline, &diagnostics)
         pipeline.stages = DAG.order(pipeline)
         return (pipeline, diagnostics.diagnostics)

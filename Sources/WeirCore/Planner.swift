@@ -36,12 +36,15 @@ public final class CacheView: Sendable {
     public let ledger: Ledger?
     public let store: ObjectStore?
     public let pipelineFile: String
+    /// Consulted on a local miss, and sent every result (`cache: { remote: … }`).
+    public let remote: RemoteCache?
     let states: [String: StageState]
 
-    public init(ledger: Ledger?, store: ObjectStore?, pipelineFile: String) throws {
+    public init(ledger: Ledger?, store: ObjectStore?, pipelineFile: String, remote: RemoteCache? = nil) throws {
         self.ledger = ledger
         self.store = store
         self.pipelineFile = pipelineFile
+        self.remote = remote
         states = try ledger?.stageStates(pipelineFile: pipelineFile) ?? [:]
     }
 
@@ -54,8 +57,22 @@ public final class CacheView: Sendable {
         } else {
             found = try? ledger.entry(key)
         }
-        guard let found, found.outputs.allSatisfy({ store.contains($0.digest) }) else { return nil }
-        return found
+        if let found, found.outputs.allSatisfy({ store.contains($0.digest) }) { return found }
+        return pulled(key)
+    }
+
+    /// The remote cache's entry for `key`, its objects now in the local store and recorded in
+    /// the ledger. A remote that cannot be reached is a miss, with a warning.
+    func pulled(_ key: String) -> CacheEntry? {
+        guard let remote, let store, let ledger else { return nil }
+        do {
+            guard let (entry, material) = try remote.pull(key: key, store: store) else { return nil }
+            try ledger.recordEntry(key: key, material: material, outputs: entry.outputs)
+            return entry
+        } catch {
+            FileHandle.standardError.write(Data("weir: warning: remote cache \(remote.url): \(error); computing instead\n".utf8))
+            return nil
+        }
     }
 
     public enum Lookup {

@@ -339,6 +339,10 @@ public final class Scheduler {
                         let key = material.key
                         try ledger.recordCompletion(pipelineFile: cache.pipelineFile, stage: completion.stage, material: material,
                                                     key: key, outputs: stageOutputs)
+                        if let remote = cache.remote {
+                            do { try remote.push(key: key, material: material, outputs: stageOutputs, store: store) }
+                            catch { log.note("not shared with the remote cache \(remote.url): \(error)") }
+                        }
                         writeLog(completion.stage, log: log, error: nil)
                         finish(outcome(stagePlan, .ran, reason: reason, key: key, outputs: stageOutputs, attempts: attempt,
                                        started: started, notes: log.notes))

@@ -6,6 +6,8 @@ public struct Workspace: Sendable {
     public let root: String
     public let ledger: Ledger
     public let store: ObjectStore
+    /// `--cache-remote` (else `WEIR_CACHE_REMOTE`): overrides the pipeline's `cache.remote`.
+    public var cacheRemote: String?
 
     /// `--state-dir`, else `WEIR_STATE_DIR`, else `.weir` in the working directory.
     public static func defaultRoot(_ explicit: String?) -> String {

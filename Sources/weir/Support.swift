@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import WeirCore
+import WeirRemote
 import WeirStages
 import WeirTable
 
@@ -48,7 +49,14 @@ struct StateOptions: ParsableArguments {
     @Option(help: "The state directory (cache, ledger, runs). Default: $WEIR_STATE_DIR or .weir")
     var stateDir: String?
 
-    func workspace() throws -> Workspace { try Workspace(root: Workspace.defaultRoot(stateDir)) }
+    @Option(help: ArgumentHelp("A cache shared with other machines, s3://bucket/prefix: pulled on a miss, sent every result. Default: $WEIR_CACHE_REMOTE, else the pipeline's cache.remote", valueName: "url"))
+    var cacheRemote: String?
+
+    func workspace() throws -> Workspace {
+        var workspace = try Workspace(root: Workspace.defaultRoot(stateDir))
+        workspace.cacheRemote = cacheRemote ?? ProcessInfo.processInfo.environment["WEIR_CACHE_REMOTE"].flatMap { $0.isEmpty ? nil : $0 }
+        return workspace
+    }
 }
 
 /// Selection flags shared by `run` and `plan`.
@@ -124,7 +132,12 @@ func loadAndPlan(_ options: PipelineOptions, workspace: Workspace, forced: (Pipe
 
 /// Builds the plan of a loaded pipeline against the workspace's cache.
 func makePlan(_ pipeline: Pipeline, identity: String, workspace: Workspace, forced: Set<String> = [], memo: StageMemo = StageMemo()) throws -> (Plan, CacheView) {
-    let cache = try CacheView(ledger: workspace.ledger, store: workspace.store, pipelineFile: identity)
+    var remote: RemoteCache?
+    if let url = workspace.cacheRemote ?? pipeline.cacheRemote {
+        do { remote = try RemoteCache(url: url) }
+        catch { throw UsageError("cache remote \(url): \(error)") }
+    }
+    let cache = try CacheView(ledger: workspace.ledger, store: workspace.store, pipelineFile: identity, remote: remote)
     let planner = Planner(registry: BuiltinStages.registry(forPipeline: pipeline.file), cache: cache, files: StatCache(ledger: workspace.ledger), memo: memo, forced: forced)
     return (try planner.plan(pipeline), cache)
 }

@@ -1,0 +1,92 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import WeirRemote
+import WeirTable
+
+/// A cache shared by several machines or state directories: `s3://bucket/prefix` holding
+/// `objects/ab/cdef….arrow` (named by the SHA-256 of their bytes, as in the local store) and
+/// `entries/<cache key>.json` (the outputs a key produced). A stage's objects are pushed
+/// before its entry, so an entry a reader finds always has its objects; a pulled object is
+/// hashed before it enters the local store. Writers of one key race harmlessly: objects are
+/// content-addressed, and either entry is a valid result of that key.
+public struct RemoteCache: Sendable {
+    public let url: String
+    let base: S3Location
+    let client: S3Client
+
+    public init(url: String, client: S3Client? = nil) throws(RemoteError) {
+        self.url = url
+        var base = try S3Location(url)
+        if !base.key.isEmpty && !base.key.hasSuffix("/") { base.key += "/" }
+        self.base = base
+        if let client { self.client = client } else { self.client = try S3Client.configured() }
+    }
+
+    func objectLocation(_ digest: String) -> S3Location {
+        S3Location(bucket: base.bucket, key: "\(base.key)objects/\(digest.prefix(2))/\(digest.dropFirst(2)).arrow")
+    }
+
+    func entryLocation(_ key: String) -> S3Location {
+        S3Location(bucket: base.bucket, key: "\(base.key)entries/\(key).json")
+    }
+
+    struct EntryDocument: Codable {
+        var key: String
+        var material: KeyMaterial
+        var outputs: [Output]
+
+        struct Output: Codable {
+            var port: String
+            var digest: String
+            var rows: Int
+            var schema: String
+        }
+    }
+
+    /// Pushes a completed stage's objects (those the remote lacks), then its entry.
+    public func push(key: String, material: KeyMaterial, outputs: [CacheOutput], store: ObjectStore) throws(RemoteError) {
+        for output in outputs {
+            let location = objectLocation(output.digest)
+            do {
+                _ = try client.head(location)
+                continue  // content-addressed: already there means already right
+            } catch where error.kind == .notFound {}
+            try client.put(location, file: store.path(of: output.digest))
+        }
+        let document = EntryDocument(key: key, material: material, outputs: outputs.map {
+            .init(port: $0.port, digest: $0.digest, rows: $0.rows, schema: $0.schemaJSON)
+        })
+        let data: Data
+        do { data = try JSONEncoder.sorted.encode(document) }
+        catch { throw RemoteError(.io, "cannot encode the cache entry for \(key): \(error)") }
+        try client.put(entryLocation(key), data: data)
+    }
+
+    /// The entry for `key` with its objects fetched into `store`; nil when the remote has none.
+    public func pull(key: String, store: ObjectStore) throws(RemoteError) -> (entry: CacheEntry, material: KeyMaterial)? {
+        let data: Data
+        do { data = try client.data(entryLocation(key)) }
+        catch where error.kind == .notFound { return nil }
+        guard let document = try? JSONDecoder().decode(EntryDocument.self, from: data), document.key == key else {
+            throw RemoteError(.invalidResponse, "\(url): entry \(key) is not a Weir cache entry")
+        }
+        for output in document.outputs where !store.contains(output.digest) {
+            let temporary = store.temporaryPath()
+            do {
+                _ = try client.get(objectLocation(output.digest), to: temporary)
+                try store.adopt(temporary, digest: output.digest)
+            } catch let error as RemoteError {
+                unlink(temporary)
+                if error.kind == .notFound { return nil }  // an entry whose object is gone: a miss
+                throw error
+            } catch {
+                unlink(temporary)
+                throw RemoteError(.io, "\(url): object \(output.digest): \(error)")
+            }
+        }
+        let outputs = document.outputs.map { CacheOutput(port: $0.port, digest: $0.digest, rows: $0.rows, schemaJSON: $0.schema) }
+        return (CacheEntry(key: key, outputs: outputs), document.material)
+    }
+}
