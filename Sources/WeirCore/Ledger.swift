@@ -115,13 +115,7 @@ public final class Ledger: Sendable {
         let materialJSON = String(decoding: try JSONEncoder.sorted.encode(material), as: UTF8.self)
         let now = Date().timeIntervalSince1970
         try pool.write { db in
-            try db.execute(sql: "INSERT OR REPLACE INTO cache_entries(key, type, material, created_at) VALUES (?, ?, ?, ?)",
-                           arguments: [key, material.type, materialJSON, now])
-            try db.execute(sql: "DELETE FROM cache_outputs WHERE key = ?", arguments: [key])
-            for output in outputs {
-                try db.execute(sql: "INSERT INTO cache_outputs(key, port, digest, rows, schema) VALUES (?, ?, ?, ?, ?)",
-                               arguments: [key, output.port, output.digest, output.rows, output.schemaJSON])
-            }
+            try Self.insertEntry(db, key: key, type: material.type, materialJSON: materialJSON, outputs: outputs, at: now)
             try db.execute(sql: "INSERT OR REPLACE INTO stage_state(pipeline_file, stage, key, material, updated_at) VALUES (?, ?, ?, ?, ?)",
                            arguments: [pipelineFile, stage, key, materialJSON, now])
         }
@@ -131,13 +125,18 @@ public final class Ledger: Sendable {
     public func recordEntry(key: String, material: KeyMaterial, outputs: [CacheOutput]) throws {
         let materialJSON = String(decoding: try JSONEncoder.sorted.encode(material), as: UTF8.self)
         try pool.write { db in
-            try db.execute(sql: "INSERT OR REPLACE INTO cache_entries(key, type, material, created_at) VALUES (?, ?, ?, ?)",
-                           arguments: [key, material.type, materialJSON, Date().timeIntervalSince1970])
-            try db.execute(sql: "DELETE FROM cache_outputs WHERE key = ?", arguments: [key])
-            for output in outputs {
-                try db.execute(sql: "INSERT INTO cache_outputs(key, port, digest, rows, schema) VALUES (?, ?, ?, ?, ?)",
-                               arguments: [key, output.port, output.digest, output.rows, output.schemaJSON])
-            }
+            try Self.insertEntry(db, key: key, type: material.type, materialJSON: materialJSON, outputs: outputs,
+                                 at: Date().timeIntervalSince1970)
+        }
+    }
+
+    private static func insertEntry(_ db: Database, key: String, type: String, materialJSON: String, outputs: [CacheOutput], at time: Double) throws {
+        try db.execute(sql: "INSERT OR REPLACE INTO cache_entries(key, type, material, created_at) VALUES (?, ?, ?, ?)",
+                       arguments: [key, type, materialJSON, time])
+        try db.execute(sql: "DELETE FROM cache_outputs WHERE key = ?", arguments: [key])
+        for output in outputs {
+            try db.execute(sql: "INSERT INTO cache_outputs(key, port, digest, rows, schema) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [key, output.port, output.digest, output.rows, output.schemaJSON])
         }
     }
 
