@@ -53,7 +53,7 @@ public struct RemoteCache: Sendable {
                 _ = try client.head(location)
                 continue  // content-addressed: already there means already right
             } catch where error.kind == .notFound {}
-            try client.put(location, file: store.path(of: output.digest))
+            try client.put(location, file: store.path(of: output.digest), sha256: output.digest)
         }
         let document = EntryDocument(key: key, material: material, outputs: outputs.map {
             .init(port: $0.port, digest: $0.digest, rows: $0.rows, schema: $0.schemaJSON)

@@ -223,7 +223,8 @@ public final class Scheduler {
             let context = RunContext(stage: stagePlan.stage, inputs: [], outputSchemas: stagePlan.schemas,
                                      pipelineDirectory: plan.pipeline.directory, runDirectory: runDirectory, memo: memo, log: log,
                                      stateDirectory: store.root)
-            let work = StageWork(type: stagePlan.type, context: context, inputs: inputs, store: store)
+            let work = StageWork(type: stagePlan.type, context: context, inputs: inputs, store: store,
+                                 share: cache.remote.map { ($0, material) })
             let thread = Thread {
                 let result = work.execute()
                 mailbox.post(Completion(stage: id, token: token, result: result))
@@ -339,10 +340,6 @@ public final class Scheduler {
                         let key = material.key
                         try ledger.recordCompletion(pipelineFile: cache.pipelineFile, stage: completion.stage, material: material,
                                                     key: key, outputs: stageOutputs)
-                        if let remote = cache.remote {
-                            do { try remote.push(key: key, material: material, outputs: stageOutputs, store: store) }
-                            catch { log.note("not shared with the remote cache \(remote.url): \(error)") }
-                        }
                         writeLog(completion.stage, log: log, error: nil)
                         finish(outcome(stagePlan, .ran, reason: reason, key: key, outputs: stageOutputs, attempts: attempt,
                                        started: started, notes: log.notes))
@@ -403,6 +400,9 @@ struct StageWork: Sendable {
     let context: RunContext
     let inputs: [CacheOutput?]
     let store: ObjectStore
+    /// The remote cache to send the outputs to, with the key material they answer; the upload
+    /// happens here, on the stage's thread, so the scheduler's loop never waits on the network.
+    let share: (remote: RemoteCache, material: KeyMaterial)?
 
     struct Failure: Error { var message: String }
 
@@ -429,6 +429,11 @@ struct StageWork: Sendable {
                 results.append(CacheOutput(port: port, digest: digest, rows: table.rowCount, schema: table.schema))
             }
             trace.mark("store outputs")
+            if let (remote, material) = share {
+                do { try remote.push(key: material.key, material: material, outputs: results, store: store) }
+                catch { context.log.note("not shared with the remote cache \(remote.url): \(error)") }
+                trace.mark("push to the remote cache")
+            }
             return .success(results)
         } catch let error as StageError {
             return .failure(Failure(message: error.description))

@@ -47,7 +47,7 @@ public struct HTTPTransport: Sendable {
         while true {
             var request = try build(attempt)
             request.timeoutInterval = timeout
-            let outcome = file.map { Self.download(request, to: $0) } ?? Self.fetch(request)
+            let outcome = file.map { Self.download(request, to: $0) } ?? Self.attempt(request)
             let retryable: Bool
             switch outcome {
             case .success(let response): retryable = Self.isRetryable(response)
@@ -77,7 +77,8 @@ public struct HTTPTransport: Sendable {
         response.status >= 500 || response.status == 429
     }
 
-    static func fetch(_ request: URLRequest) -> Result<HTTPResponse, Failure> {
+    /// One request, no retries: for callers with their own retry rules (Slack's Retry-After).
+    public static func attempt(_ request: URLRequest) -> Result<HTTPResponse, Failure> {
         let box = Mutex<Result<HTTPResponse, Failure>>(.failure(.network("no response")))
         let done = DispatchSemaphore(value: 0)
         URLSession.shared.dataTask(with: request) { data, response, error in

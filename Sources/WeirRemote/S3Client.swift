@@ -137,15 +137,17 @@ public struct S3Client: Sendable {
     /// Uploads `file` as the object (PutObject, payload signed). Objects Weir pushes are
     /// content-addressed or describe content-addressed ones, so two machines writing the same
     /// key write the same bytes and the last rename-free PUT wins harmlessly.
-    public func put(_ location: S3Location, file: String) throws(RemoteError) {
+    /// `sha256` is the file's hex SHA-256 when the caller knows it (a content-addressed object
+    /// is named by it), so the file is not hashed again for the signature.
+    public func put(_ location: S3Location, file: String, sha256: String? = nil) throws(RemoteError) {
         let body: Data
         do { body = try Data(contentsOf: URL(fileURLWithPath: file), options: .alwaysMapped) }
         catch { throw RemoteError(.io, "cannot read \(file) to upload it to \(location): \(error.localizedDescription)") }
-        try put(location, data: body)
+        try put(location, data: body, sha256: sha256)
     }
 
-    public func put(_ location: S3Location, data body: Data) throws(RemoteError) {
-        let hash = SigV4.hex(SHA256.hash(data: body))
+    public func put(_ location: S3Location, data body: Data, sha256: String? = nil) throws(RemoteError) {
+        let hash = sha256 ?? SigV4.hex(SHA256.hash(data: body))
         let response = try send("PUT", location, query: [], body: body, payloadHash: hash)
         guard response.status == 200 else { throw error(response, location) }
     }

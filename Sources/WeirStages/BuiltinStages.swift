@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import WeirCore
 
 /// Every stage type this build of Weir knows.
@@ -12,31 +13,44 @@ public enum BuiltinStages {
     public static var registry: StageRegistry { StageRegistry(all) }
 
     /// The built-in types plus the user-defined stages of the nearest `stages/` folder at or
-    /// above the pipeline file's folder, each as type `command:NAME`.
+    /// above the pipeline file's folder, each as type `command:NAME`. Loaded once per folder
+    /// and process: a command loads, plans and runs with the same registry.
     public static func registry(forPipeline file: String) -> StageRegistry {
+        let folder = URL(fileURLWithPath: file).standardizedFileURL.deletingLastPathComponent().path
+        if let known = loaded.withLock({ $0[folder] }) { return known }
         var registry = self.registry
-        var folder = URL(fileURLWithPath: file).standardizedFileURL.deletingLastPathComponent()
-        while true {
-            let stages = folder.appendingPathComponent("stages").path
-            var isFolder: ObjCBool = false
-            if FileManager.default.fileExists(atPath: stages, isDirectory: &isFolder), isFolder.boolValue {
-                registry.commandFolder = displayPath(stages)
-                let manifests = ((try? FileManager.default.contentsOfDirectory(atPath: stages)) ?? [])
-                    .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
-                for file in manifests {
-                    let name = (file as NSString).deletingPathExtension
-                    do {
-                        registry.register(CommandStage(manifest: try CommandManifest.load(path: displayPath(stages + "/" + file),
-                                                                                          projectDirectory: folder.path)))
-                    } catch {
-                        registry.brokenCommands[name] = error.diagnostics
-                    }
+        if let project = projectFolder(above: folder) {
+            let stages = project + "/stages"
+            registry.commandFolder = displayPath(stages)
+            let manifests = ((try? FileManager.default.contentsOfDirectory(atPath: stages)) ?? [])
+                .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
+            for file in manifests {
+                do {
+                    let manifest = try CommandManifest.load(path: displayPath(stages + "/" + file), projectDirectory: project)
+                    registry.register(CommandStage(manifest: manifest))
+                } catch {
+                    registry.brokenCommands[(file as NSString).deletingPathExtension] = error.diagnostics
                 }
-                return registry
             }
-            let parent = folder.deletingLastPathComponent()
-            if parent.path == folder.path { return registry }
-            folder = parent
+        }
+        loaded.withLock { $0[folder] = registry }
+        return registry
+    }
+
+    private static let loaded = Mutex<[String: StageRegistry]>([:])
+
+    /// The nearest folder at or above `folder` that holds a `stages/` folder.
+    static func projectFolder(above folder: String) -> String? {
+        var current = URL(fileURLWithPath: folder)
+        while true {
+            var isFolder: ObjCBool = false
+            if FileManager.default.fileExists(atPath: current.appendingPathComponent("stages").path, isDirectory: &isFolder),
+               isFolder.boolValue {
+                return current.path
+            }
+            let parent = current.deletingLastPathComponent()
+            if parent.path == current.path { return nil }
+            current = parent
         }
     }
 

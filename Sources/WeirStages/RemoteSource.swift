@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import Synchronization
 #if canImport(FoundationNetworking)
@@ -49,16 +48,18 @@ struct RemoteSource: Sendable {
     let stage: StageSpec
     let memo: StageMemo
 
+    /// Where the listing is kept for the rest of the process.
+    var memoKey: String { "remote:\(stage.id):\(pattern)" }
+
     // MARK: Listing
 
     /// The objects the path names, listed once per process and stage.
     func objects() throws -> [Object] {
-        let key = "remote:\(stage.id):\(pattern)"
-        if let listed = memo.value(key, as: [Object].self) { return listed }
+        if let listed = memo.value(memoKey, as: [Object].self) { return listed }
         let listed = try withLocation { () throws(RemoteError) in
             pattern.hasPrefix("s3://") ? try listS3() : try [headHTTP()]
         }
-        memo.set(key, listed)
+        memo.set(memoKey, listed)
         return listed
     }
 
@@ -75,11 +76,8 @@ struct RemoteSource: Sendable {
             Object(url: "s3://\(location.bucket)/\(found.key)", size: found.size, etag: found.etag, lastModified: found.lastModified)
         }
         if let wildcard = location.key.firstIndex(where: { "*?[".contains($0) }) {
-            let prefix = String(location.key[..<wildcard])
-            let flat = location.key.contains("**")
-            let glob = flat ? location.key.replacingOccurrences(of: "**/", with: "*").replacingOccurrences(of: "**", with: "*") : location.key
-            let matched = try client.list(bucket: location.bucket, prefix: prefix)
-                .filter { fnmatch(glob, $0.key, flat ? 0 : FNM_PATHNAME) == 0 }
+            let matched = try client.list(bucket: location.bucket, prefix: String(location.key[..<wildcard]))
+                .filter { SourceFiles.matches(location.key, $0.key) }
             guard !matched.isEmpty else { throw RemoteError(.notFound, "'\(pattern)' matches no object in bucket '\(location.bucket)'") }
             return matched.sorted { $0.key < $1.key }.map(object)
         }
@@ -113,7 +111,7 @@ struct RemoteSource: Sendable {
             let keep = Self.cachePath(root: Self.downloads(stateDirectory), listed[i])
             try? FileManager.default.createDirectory(atPath: (keep as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             rename(file.path, keep)
-            memo.set("remote:\(stage.id):\(pattern)", listed)
+            memo.set(memoKey, listed)
         }
         return listed.map { SourceInput(name: $0.url, digest: $0.digest) }
     }
@@ -169,9 +167,7 @@ struct RemoteSource: Sendable {
 
     /// `<root>/<hash of URL>/<hash of version>-<file name>`: the name keeps `.gz` and `.csv`.
     static func cachePath(root: String, _ object: Object) -> String {
-        func short(_ text: String) -> String {
-            SHA256.hash(data: Data(text.utf8)).prefix(12).map { String(format: "%02x", $0) }.joined()
-        }
+        func short(_ text: String) -> String { String(ContentHash.sha256(text).prefix(24)) }
         let name = object.url.split(separator: "?").first.map { ($0 as NSString).lastPathComponent } ?? "object"
         return "\(root)/\(short(object.url))/\(short(object.digest))-\(name)"
     }

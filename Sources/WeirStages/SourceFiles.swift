@@ -120,13 +120,21 @@ enum SourceFiles {
         var base = String(pattern[..<range.lowerBound])
         if base.hasSuffix("/") { base.removeLast() }
         if base.isEmpty { base = "." }
-        let flat = pattern.replacingOccurrences(of: "**/", with: "*").replacingOccurrences(of: "**", with: "*")
         guard let walker = FileManager.default.enumerator(atPath: base) else { return [] }
         var found: [String] = []
         while let relative = walker.nextObject() as? String {
             let path = base + "/" + relative
-            if fnmatch(flat, path, 0) == 0, isRegularFile(path) { found.append(path) }
+            if matches(pattern, path), isRegularFile(path) { found.append(path) }
         }
         return found
+    }
+
+    /// Whether `path` (a file path or an object key) matches a glob: `*` stays within a folder,
+    /// and `**/` stands for any number of folders (then fnmatch without FNM_PATHNAME, so `*`
+    /// also crosses `/`).
+    static func matches(_ pattern: String, _ path: String) -> Bool {
+        guard pattern.contains("**") else { return fnmatch(pattern, path, FNM_PATHNAME) == 0 }
+        let flat = pattern.replacingOccurrences(of: "**/", with: "*").replacingOccurrences(of: "**", with: "*")
+        return fnmatch(flat, path, 0) == 0
     }
 }

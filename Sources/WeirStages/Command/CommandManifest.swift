@@ -89,9 +89,11 @@ struct CommandManifest: Sendable {
         var hashed = Data(data)
         for token in run.split(separator: " ") where !token.hasPrefix("-") {
             let candidate = StagePaths.resolve(String(token), in: projectDirectory)
+            // An interpreter named by path (/usr/bin/python3) is not the stage's code: not read.
+            guard !candidate.hasPrefix("/usr/") else { continue }
             var isFolder: ObjCBool = false
             if FileManager.default.fileExists(atPath: candidate, isDirectory: &isFolder), !isFolder.boolValue,
-               let content = FileManager.default.contents(atPath: candidate), !candidate.hasPrefix("/usr/") {
+               let content = FileManager.default.contents(atPath: candidate) {
                 hashed.append(Data("\n\(token)\n".utf8))
                 hashed.append(content)
             }

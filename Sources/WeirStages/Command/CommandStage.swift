@@ -47,8 +47,8 @@ struct CommandStage: StageType {
                           + manifest.inputs.map(\.name).joined(separator: ", ") + "); give them in that order with `inputs: [...]`")
             return [:]
         }
-        for (port, schema) in zip(manifest.inputs, context.inputSchemas) {
-            let source = context.stage.inputs[context.inputSchemas.firstIndex(of: schema) ?? 0].description
+        for (index, (port, schema)) in zip(manifest.inputs, context.inputSchemas).enumerated() {
+            let source = context.stage.inputs[index].description
             for column in port.columns {
                 let name = CommandManifest.substitute(column.name, context.stage)
                 guard let field = schema[name] else {
@@ -163,12 +163,10 @@ struct CommandStage: StageType {
         process.terminationHandler = { _ in done.signal() }
         do { try process.run() }
         catch { throw StageError("\(manifestName): cannot start `\(manifest.run)`: \(error.localizedDescription)") }
-        if let timeout, done.wait(timeout: .now() + timeout) == .timedOut {
+        if done.wait(timeout: timeout.map { .now() + $0 } ?? .distantFuture) == .timedOut {
             process.terminate()
             if done.wait(timeout: .now() + 5) == .timedOut { kill(process.processIdentifier, SIGKILL); done.wait() }
-            return .timedOut(timeout)
-        } else if timeout == nil {
-            done.wait()
+            return .timedOut(timeout ?? 0)
         }
         return process.terminationReason == .uncaughtSignal ? .signalled(process.terminationStatus) : .exited(process.terminationStatus)
     }

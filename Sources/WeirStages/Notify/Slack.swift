@@ -3,6 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import WeirCore
+import WeirRemote
 import WeirReport
 import WeirTable
 
@@ -115,24 +116,27 @@ struct WebhookPoster {
             request.httpMethod = "POST"
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
             request.httpBody = body
-            let outcome = Self.send(request)
             var wait: Double?
             var problem: String
-            switch outcome {
-            case .response(let status, let headers, let answer):
+            switch HTTPTransport.attempt(request) {
+            case .success(let response):
+                let status = response.status
                 if (200..<300).contains(status) { return (status, attempt) }
-                let text = String(decoding: answer.prefix(200), as: UTF8.self)
+                let text = String(decoding: response.body.prefix(200), as: UTF8.self)
                 problem = "HTTP \(status)\(text.isEmpty ? "" : ": \(text)")"
                 if status == 429 {
-                    wait = Double(headers["retry-after"] ?? "") ?? backoff
+                    wait = Double(response.header("retry-after") ?? "") ?? backoff
                 } else if status >= 500 {
                     wait = backoff
                 } else {
                     throw StageError("the Slack webhook refused the message (\(problem))", param: "webhook",
                                      hint: status == 404 || status == 403 ? "the webhook may have been revoked; create a new one" : nil)
                 }
-            case .failure(let description):
-                problem = description
+            case .failure(let failure):
+                problem = switch failure {
+                case .timedOut: "timed out"
+                case .network(let reason), .file(let reason): reason
+                }
                 wait = backoff
             }
             guard attempt <= retries, let delay = wait else {
@@ -142,36 +146,5 @@ struct WebhookPoster {
             Thread.sleep(forTimeInterval: Swift.min(delay, 60))
             backoff *= 2
         }
-    }
-
-    enum Outcome {
-        case response(status: Int, headers: [String: String], body: Data)
-        case failure(String)
-    }
-
-    /// One request, waited for on this (stage) thread; URLSession calls back on its own queue.
-    static func send(_ request: URLRequest) -> Outcome {
-        let box = OutcomeBox()
-        let done = DispatchSemaphore(value: 0)
-        let task = URLSession.shared.dataTask(with: request) { data, response, error in
-            if let http = response as? HTTPURLResponse {
-                var headers: [String: String] = [:]
-                for (key, value) in http.allHeaderFields { headers[String(describing: key).lowercased()] = String(describing: value) }
-                box.outcome = .response(status: http.statusCode, headers: headers, body: data ?? Data())
-            } else if let error = error as? URLError {
-                // URLError descriptions can carry the URL: keep only the kind of failure.
-                box.outcome = .failure(error.code == .timedOut ? "timed out" : "network error \(error.code.rawValue)")
-            } else {
-                box.outcome = .failure("no response")
-            }
-            done.signal()
-        }
-        task.resume()
-        done.wait()
-        return box.outcome
-    }
-
-    private final class OutcomeBox: @unchecked Sendable {
-        var outcome: Outcome = .failure("no response")
     }
 }
