@@ -238,7 +238,7 @@ public struct CacheEntry: Sendable, Hashable {
     public func output(_ port: String) -> CacheOutput? { outputs.first { $0.port == port } }
 }
 
-public struct CacheOutput: Sendable, Hashable {
+public struct CacheOutput: Sendable, Hashable, Codable {
     public var port: String
     public var digest: String
     public var rows: Int
@@ -257,6 +257,11 @@ public struct CacheOutput: Sendable, Hashable {
     }
 
     public var schema: Schema? { SchemaJSON.decode(schemaJSON) }
+
+    enum CodingKeys: String, CodingKey {
+        case port, digest, rows
+        case schemaJSON = "schema"
+    }
 
     /// Ports, digests and row counts as JSON, as the ledger, `plan --json` and `history --json` give them.
     public static func json(_ outputs: [CacheOutput]) -> String {

@@ -11,6 +11,10 @@ public struct Pipeline: Sendable {
     public var stages: [StageSpec]
     /// `cache: { remote: s3://… }`: where results are shared with other machines.
     public var cacheRemote: String?
+    /// `executor:`: where stages run unless the command line says otherwise.
+    public var executor: ExecutorKind = .local
+    /// `slurm:` at the top: defaults for every stage's Slurm job.
+    public var slurm = SlurmResources()
 
     public func stage(_ id: String) -> StageSpec? { stages.first { $0.id == id } }
     public var stageIDs: [String] { stages.map(\.id) }
@@ -27,6 +31,8 @@ public struct StageSpec: Sendable {
     public var retries: Int
     /// Seconds; nil for none.
     public var timeout: Double?
+    /// The stage's own `slurm:` options (the pipeline's defaults not merged in).
+    public var slurm = SlurmResources()
 
     public func param(_ name: String) -> ParamValue? {
         guard let value = params[name]?.value, value != .null else { return nil }

@@ -17,8 +17,8 @@ public struct PipelineLoader {
         self.overrides = overrides
     }
 
-    static let topLevelKeys = ["pipeline", "description", "params", "stages", "cache"]
-    public static let engineKeys = ["type", "input", "inputs", "retries", "timeout", "description"]
+    static let topLevelKeys = ["pipeline", "description", "params", "stages", "cache", "executor", "slurm"]
+    public static let engineKeys = ["type", "input", "inputs", "retries", "timeout", "description", "slurm"]
 
     public func load(path: String) throws -> Pipeline {
         let (pipeline, diagnostics) = try loadCollecting(path: path)
@@ -99,6 +99,15 @@ public struct PipelineLoader {
             }
         }
 
+        var executor = ExecutorKind.local
+        if let node = root["executor"] {
+            if let text = node.scalar, let kind = ExecutorKind(rawValue: text) { executor = kind }
+            else {
+                diagnostics.error(node.location, "`executor` must be one of \(ExecutorKind.allCases.map(\.rawValue).joined(separator: ", ")), found '\(node.scalar ?? node.kindName)'")
+            }
+        }
+        let slurm = root["slurm"].map { SlurmResources.parse($0, &diagnostics) } ?? SlurmResources()
+
         guard let stagesNode = root["stages"] else {
             diagnostics.error(root.location, "the pipeline has no `stages:`")
             return (Pipeline(name: name, file: file, directory: directory, params: params, stages: []), diagnostics.diagnostics)
@@ -118,6 +127,8 @@ public struct PipelineLoader {
         }
         var pipeline = Pipeline(name: name, file: file, directory: directory, params: params, stages: stages)
         pipeline.cacheRemote = cacheRemote
+        pipeline.executor = executor
+        pipeline.slurm = slurm
         DAG.checkCycles(pipeline, &diagnostics)
         pipeline.stages = DAG.order(pipeline)
         return (pipeline, diagnostics.diagnostics)
@@ -236,8 +247,10 @@ public struct PipelineLoader {
                 params[spec.name] = ResolvedParam(value: value, location: node.location, secret: secret, environment: environment)
             }
         }
-        return StageSpec(id: id, location: pair.keyLocation, typeName: typeName, inputs: inputs, params: params,
-                         retries: retries, timeout: timeout)
+        var stage = StageSpec(id: id, location: pair.keyLocation, typeName: typeName, inputs: inputs, params: params,
+                              retries: retries, timeout: timeout)
+        if let node = pair.value["slurm"] { stage.slurm = SlurmResources.parse(node, &diagnostics) }
+        return stage
     }
 
     // MARK: Values

@@ -35,14 +35,7 @@ public struct RemoteCache: Sendable {
     struct EntryDocument: Codable {
         var key: String
         var material: KeyMaterial
-        var outputs: [Output]
-
-        struct Output: Codable {
-            var port: String
-            var digest: String
-            var rows: Int
-            var schema: String
-        }
+        var outputs: [CacheOutput]
     }
 
     /// Pushes a completed stage's objects (those the remote lacks), then its entry.
@@ -55,9 +48,7 @@ public struct RemoteCache: Sendable {
             } catch where error.kind == .notFound {}
             try client.put(location, file: store.path(of: output.digest), sha256: output.digest)
         }
-        let document = EntryDocument(key: key, material: material, outputs: outputs.map {
-            .init(port: $0.port, digest: $0.digest, rows: $0.rows, schema: $0.schemaJSON)
-        })
+        let document = EntryDocument(key: key, material: material, outputs: outputs)
         let data: Data
         do { data = try JSONEncoder.sorted.encode(document) }
         catch { throw RemoteError(.io, "cannot encode the cache entry for \(key): \(error)") }
@@ -86,7 +77,6 @@ public struct RemoteCache: Sendable {
                 throw RemoteError(.io, "\(url): object \(output.digest): \(error)")
             }
         }
-        let outputs = document.outputs.map { CacheOutput(port: $0.port, digest: $0.digest, rows: $0.rows, schemaJSON: $0.schema) }
-        return (CacheEntry(key: key, outputs: outputs), document.material)
+        return (CacheEntry(key: key, outputs: document.outputs), document.material)
     }
 }

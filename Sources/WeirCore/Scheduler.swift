@@ -2,10 +2,10 @@ import Foundation
 import Synchronization
 import WeirTable
 
-public enum StageStatus: String, Sendable, CaseIterable { case ran, cached, failed, skipped }
+public enum StageStatus: String, Sendable, CaseIterable, Codable { case ran, cached, failed, skipped }
 
 /// How one stage ended in a run.
-public struct StageOutcome: Sendable {
+public struct StageOutcome: Sendable, Codable {
     public var stage: String
     public var type: String
     public var status: StageStatus
@@ -61,12 +61,17 @@ public struct RunOptions: Sendable {
     public var retryBackoff: Double
     /// Stages whose cache is ignored.
     public var forced: Set<String>
+    /// False when another process records this run's stage runs (`weir run-stage` under a
+    /// cluster executor).
+    public var recordsStageRuns: Bool
 
-    public init(jobs: Int = Parallel.coreCount, failFast: Bool = false, retryBackoff: Double = 0.5, forced: Set<String> = []) {
+    public init(jobs: Int = Parallel.coreCount, failFast: Bool = false, retryBackoff: Double = 0.5, forced: Set<String> = [],
+                recordsStageRuns: Bool = true) {
         self.jobs = max(1, jobs)
         self.failFast = failFast
         self.retryBackoff = retryBackoff
         self.forced = forced
+        self.recordsStageRuns = recordsStageRuns
     }
 }
 
@@ -165,15 +170,13 @@ public final class Scheduler {
         var running = 0
         var nextToken = 0
         var stopLaunching = false
-        var pendingRecords: [StageRunRecord] = []
         let mailbox = Mailbox()
+        let recorder = RunRecorder(runID: runID, ledger: options.recordsStageRuns ? ledger : nil, redactor: redactor, reporter: reporter)
 
         reporter.runStarted(runID: runID, pipeline: plan.pipeline.name, stages: order.count)
 
         func finish(_ outcome: StageOutcome) {
-            var outcome = outcome
-            outcome.error = outcome.error.map(redactor.redact)
-            outcome.notes = outcome.notes.map(redactor.redact)
+            let outcome = recorder.finish(outcome)
             states[outcome.stage] = .done(outcome)
             active.remove(outcome.stage)
             if outcome.status == .ran || outcome.status == .cached { outputs[outcome.stage] = outcome.outputs }
@@ -181,26 +184,6 @@ public final class Scheduler {
                 unresolved[dependent]! -= 1
                 if unresolved[dependent] == 0 { ready.append(dependent) }
             }
-            pendingRecords.append(StageRunRecord(
-                runID: runID, stage: outcome.stage, type: outcome.type, status: outcome.status.rawValue, reason: outcome.reason,
-                key: outcome.key, startedAt: outcome.startedAt, finishedAt: outcome.finishedAt, seconds: outcome.seconds,
-                outputsJSON: outcome.outputs.isEmpty ? nil : CacheOutput.json(outcome.outputs), error: outcome.error,
-                attempts: outcome.attempts, notes: outcome.notes))
-            reporter.stageFinished(outcome)
-        }
-
-        func flushRecords() {
-            do { try ledger.recordStageRuns(pendingRecords) } catch { FileHandle.standardError.write(Data("weir: ledger: \(error)\n".utf8)) }
-            pendingRecords.removeAll()
-        }
-
-        func outcome(_ stagePlan: StagePlan, _ status: StageStatus, reason: String? = nil, error: String? = nil, key: String? = nil,
-                     outputs: [CacheOutput] = [], attempts: Int = 0, started: Date? = nil, notes: [String] = []) -> StageOutcome {
-            let now = Date()
-            return StageOutcome(stage: stagePlan.stage.id, type: stagePlan.type.name, status: status,
-                                seconds: started.map { now.timeIntervalSince($0) } ?? 0, outputs: outputs, reason: reason, error: error,
-                                notes: notes, attempts: attempts, key: key, startedAt: (started ?? now).timeIntervalSince1970,
-                                finishedAt: now.timeIntervalSince1970)
         }
 
         func launch(_ id: String, attempt: Int, reason: String, material: KeyMaterial) {
@@ -242,12 +225,12 @@ public final class Scheduler {
                 return
             }
             writeLog(id, log: log, error: message)
-            finish(outcome(stagePlan, .failed, reason: reason, error: message, key: material.key, attempts: attempt, started: started,
+            finish(StageOutcome.settled(stagePlan, .failed, reason: reason, error: message, key: material.key, attempts: attempt, started: started,
                            notes: log.notes))
             if options.failFast && !stopLaunching {
                 stopLaunching = true
                 for waiting in order where { if case .waiting = states[waiting.stage.id] { true } else { false } }() {
-                    finish(outcome(waiting, .skipped, reason: "not started: --fail-fast after a failure"))
+                    finish(StageOutcome.settled(waiting, .skipped, reason: "not started: --fail-fast after a failure"))
                 }
             }
         }
@@ -273,7 +256,7 @@ public final class Scheduler {
                     digests.append(InputDigest(name: ref.description, digest: output.digest))
                 }
                 if let blocked {
-                    finish(outcome(stagePlan, .skipped, reason: "upstream '\(blocked)' did not finish"))
+                    finish(StageOutcome.settled(stagePlan, .skipped, reason: "upstream '\(blocked)' did not finish"))
                     continue
                 }
                 let forced = options.forced.contains(id)
@@ -294,7 +277,7 @@ public final class Scheduler {
                 }
                 switch decision {
                 case .hit(let entry):
-                    finish(outcome(stagePlan, .cached, key: key, outputs: entry.outputs))
+                    finish(StageOutcome.settled(stagePlan, .cached, key: key, outputs: entry.outputs))
                 case .run(let reason):
                     states[id] = .queued(attempt: 1, reason: reason, material: material)
                     queue.append(id)
@@ -309,7 +292,7 @@ public final class Scheduler {
             }
             if stopLaunching {
                 for id in queue {
-                    if case .queued = states[id] { finish(outcome(plans[id]!, .skipped, reason: "not started: --fail-fast after a failure")) }
+                    if case .queued = states[id] { finish(StageOutcome.settled(plans[id]!, .skipped, reason: "not started: --fail-fast after a failure")) }
                 }
                 queue.removeAll()
             }
@@ -341,13 +324,13 @@ public final class Scheduler {
                         try ledger.recordCompletion(pipelineFile: cache.pipelineFile, stage: completion.stage, material: material,
                                                     key: key, outputs: stageOutputs)
                         writeLog(completion.stage, log: log, error: nil)
-                        finish(outcome(stagePlan, .ran, reason: reason, key: key, outputs: stageOutputs, attempts: attempt,
+                        finish(StageOutcome.settled(stagePlan, .ran, reason: reason, key: key, outputs: stageOutputs, attempts: attempt,
                                        started: started, notes: log.notes))
                     } catch {
                         handleFailure(completion.stage, attempt: attempt, started: started, message: "cannot record in the ledger: \(error)",
                                       reason: reason, material: material, log: log)
                     }
-                    flushRecords()
+                    recorder.flush()
                 case .failure(let failure):
                     handleFailure(completion.stage, attempt: attempt, started: started, message: failure.message, reason: reason,
                                   material: material, log: log)
@@ -373,7 +356,7 @@ public final class Scheduler {
             }
             if !ticking.isEmpty { reporter.tick(running: ticking.sorted { $0.0 < $1.0 }) }
         }
-        flushRecords()
+        recorder.flush()
         let outcomes = order.compactMap { stagePlan -> StageOutcome? in
             if case .done(let outcome)? = states[stagePlan.stage.id] { return outcome }
             return nil

@@ -5,6 +5,8 @@ import WeirReport
 import WeirStages
 import WeirTable
 
+extension ExecutorKind: ExpressibleByArgument {}
+
 /// `weir run`: plan, then run what is not cached, in parallel, and record it all.
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -32,6 +34,9 @@ struct Run: ParsableCommand {
 
     @Flag(help: "Print JSON Lines events instead of text.")
     var json = false
+
+    @Option(help: ArgumentHelp("Where stages run: local (threads of this process) or slurm (one sbatch job per stage). Default: the pipeline's executor, else local.", valueName: "kind"))
+    var executor: ExecutorKind?
 
     func validate() throws {
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
@@ -89,11 +94,18 @@ struct Run: ParsableCommand {
         try workspace.ledger.startRun(RunRecord(id: runID, pipeline: pipeline.name, pipelineFile: identity,
                                                 startedAt: Date().timeIntervalSince1970, pid: Int(getpid()), command: command))
         let reporter: any RunReporter = json ? JSONReporter() : TextReporter(live: Terminal.isInteractive)
-        let scheduler = Scheduler(plan: plan, selected: selected,
-                                  options: RunOptions(jobs: jobs ?? Parallel.coreCount, failFast: failFast, forced: selection.force ? selected : []),
-                                  cache: cache, store: workspace.store, ledger: workspace.ledger, runID: runID,
-                                  runDirectory: workspace.runDirectory(runID), memo: memo, reporter: reporter)
-        let summary = scheduler.run()
+        let runOptions = RunOptions(jobs: jobs ?? Parallel.coreCount, failFast: failFast, forced: selection.force ? selected : [])
+        let summary: RunSummary
+        switch executor ?? pipeline.executor {
+        case .local:
+            summary = Scheduler(plan: plan, selected: selected, options: runOptions, cache: cache, store: workspace.store,
+                                ledger: workspace.ledger, runID: runID, runDirectory: workspace.runDirectory(runID), memo: memo,
+                                reporter: reporter).run()
+        case .slurm:
+            summary = SlurmExecutor(plan: plan, selected: selected, options: runOptions, cache: cache, ledger: workspace.ledger,
+                                    runID: runID, runDirectory: workspace.runDirectory(runID), reporter: reporter,
+                                    command: try jobCommand(runID: runID, workspace: workspace, remote: cache.remote?.url)).run()
+        }
         try workspace.ledger.finishRun(id: runID, status: summary.status, finishedAt: Date().timeIntervalSince1970, counts: summary.counts)
         writeReport(pipeline: pipeline, summary: summary, workspace: workspace, runID: runID)
         if summary.failed {
@@ -104,6 +116,26 @@ struct Run: ParsableCommand {
                 Output.line("logs: \(workspace.runDirectory(runID))")
             }
             throw ExitCode(1)
+        }
+    }
+
+    /// The `weir run-stage` command each Slurm job runs: this very executable (or
+    /// `$WEIR_EXECUTABLE`, where the nodes have it elsewhere), the pipeline by absolute path,
+    /// and this run's state directory, parameters and cache remote.
+    func jobCommand(runID: String, workspace: Workspace, remote: String?) throws -> SlurmExecutor.JobCommand {
+        let environment = ProcessInfo.processInfo.environment
+        let executable = environment["WEIR_EXECUTABLE"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+            ?? URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
+        let pipelinePath = URL(fileURLWithPath: options.pipeline).standardizedFileURL.path
+        let params = options.params
+        let stateDirectory = workspace.root
+        return SlurmExecutor.JobCommand(directory: FileManager.default.currentDirectoryPath) { stage, forced, result in
+            var arguments = [executable, "run-stage", pipelinePath, stage, "--state-dir", stateDirectory, "--run-id", runID, "--result", result]
+            if let remote { arguments += ["--cache-remote", remote] }
+            for param in params { arguments += ["--param", param] }
+            if forced { arguments.append("--force") }
+            return arguments
         }
     }
 
