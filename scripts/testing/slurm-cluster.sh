@@ -57,8 +57,8 @@ ClusterName=weirtest
 SlurmctldHost=localhost(127.0.0.1)
 SlurmUser=$user
 SlurmdUser=root
-SlurmctldPort=$((6817 + RANDOM % 200 * 2))
-SlurmdPort=$((7818 + RANDOM % 200 * 2))
+SlurmctldPort=$(free_port 6817)
+SlurmdPort=$(free_port 7818)
 AuthType=auth/munge
 CryptoType=crypto/munge
 StateSaveLocation=$dir/spool/ctld
@@ -89,6 +89,14 @@ PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
 EOF
     export SLURM_CONF=$dir/slurm.conf
 
+    # The daemons outlive this script: they must not keep the caller's descriptors open, or a
+    # caller waiting for this script's pipes or exit notice (Foundation's Process) waits forever.
+    local fd
+    for fd in /proc/$$/fd/*; do
+        fd=${fd##*/}
+        if ((fd > 2)); then eval "exec $fd>&-" 2>/dev/null || true; fi
+    done
+
     mungekey --create --keyfile="$dir/munge/munge.key" --force >/dev/null 2>&1 || {
         dd if=/dev/urandom of="$dir/munge/munge.key" bs=1024 count=1 status=none
     }
@@ -96,7 +104,7 @@ EOF
     munged --foreground --force --key-file="$dir/munge/munge.key" --socket="$dir/munge/munge.socket" \
         --pid-file="$dir/munge/munged.pid" --log-file="$dir/munged.log" --seed-file="$dir/munge/munged.seed" >"$dir/munged.out" 2>&1 &
     echo $! >"$dir/munged.pid"
-    wait_for 10 "munged start" test -S "$dir/munge/munge.socket"
+    wait_for 10 "munged start" test -S "$dir/munge/munge.socket" || { stop; exit 1; }
 
     # Slurm's munge plugin finds the socket through this file's AuthInfo line.
     sed -i "s|^AuthType=auth/munge|AuthType=auth/munge\nAuthInfo=socket=$dir/munge/munge.socket|" "$dir/slurm.conf"
@@ -106,8 +114,20 @@ EOF
     slurmd -D -N localhost -f "$dir/slurm.conf" >"$dir/slurmd.out" 2>&1 &
     echo $! >"$dir/slurmd.process"
 
-    wait_for 30 "the node becoming idle" node_idle
+    wait_for 30 "the node becoming idle" node_idle || { stop; exit 1; }
     echo "slurm-cluster: up; export SLURM_CONF=$dir/slurm.conf"
+}
+
+# A port from BASE upwards (random steps) that nothing listens on, so several clusters and
+# leftovers of a killed one do not collide.
+free_port() {
+    local port
+    for _ in $(seq 50); do
+        port=$(($1 + RANDOM % 1000 * 2))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return; fi
+    done
+    echo "slurm-cluster: no free port above $1" >&2
+    return 1
 }
 
 node_idle() {

@@ -1,0 +1,142 @@
+import Foundation
+import Testing
+import WeirTestSupport
+
+/// `weir run --executor slurm` on a real one-node cluster (slurmctld, slurmd, munge on
+/// 127.0.0.1) with a remote cache on an S3-compatible server (moto, SigV4 checked). One test,
+/// because one cluster serves every check and starting it is the slow part.
+@Suite(.enabled(if: SlurmTestCluster.available && ReferencePython.available), .serialized)
+struct SlurmExecutorTests {
+    static func digests(_ result: WeirProcess.Result) -> [String: String] {
+        var out: [String: String] = [:]
+        for event in result.events where event["event"] as? String == "stage_finished" {
+            out[event["stage"] as! String] = event["digest"] as? String ?? "-"
+        }
+        return out
+    }
+
+    /// The repository's example pipeline and its sample data, copied so its loads write there.
+    static func copyExample(into weir: WeirProcess) throws {
+        let root = ReferencePython.packageRoot
+        for file in ["pipelines/orders-summary.yaml", "data/samples/orders.csv", "data/samples/order_products.csv"] {
+            try weir.write(file, String(contentsOf: root.appendingPathComponent(file), encoding: .utf8))
+        }
+    }
+
+    func runDirectory(_ weir: WeirProcess, _ result: WeirProcess.Result, state: String) -> String {
+        let runID = result.events.first { $0["event"] as? String == "run_started" }?["run_id"] as? String ?? "?"
+        return "\(weir.directory)/\(state)/runs/\(runID)"
+    }
+
+    @Test func theExamplePipelineRunsOnSlurmWithARemoteCache() throws {
+        let cluster = try SlurmTestCluster()
+        defer { cluster.stop() }
+        let server = try S3TestServer()
+        try server.bucket("weir-shared")
+        var weir = try WeirProcess()
+        weir.environment = server.environment.merging(cluster.environment) { a, _ in a }
+        try Self.copyExample(into: weir)
+        let pipeline = "pipelines/orders-summary.yaml"
+        let stages: Set = ["orders", "lines", "basket_sizes", "users", "hours", "users_csv", "hours_arrow"]
+
+        // The reference: a local run, no remote.
+        let local = try weir.run("run", pipeline, "--json", "--state-dir", "local")
+        #expect(local.status == 0, "\(local.stderr)")
+        let localCSV = try weir.read("out/users.csv")
+
+        // On the cluster, every stage is one job; the results are those of the local run.
+        let jobsBefore = try cluster.jobCount()
+        let first = try weir.run("run", pipeline, "--json", "--executor", "slurm", "--state-dir", "node-a",
+                                 "--cache-remote", "s3://weir-shared/cache")
+        #expect(first.status == 0, "\(first.stdout)\n\(first.stderr)")
+        #expect(first.stages("ran") == stages, "\(first.stdout)")
+        #expect(Self.digests(first) == Self.digests(local))
+        #expect(try cluster.jobCount() - jobsBefore == 7)
+        #expect(try weir.read("out/users.csv") == localCSV)
+        let started = first.events.filter { $0["event"] as? String == "stage_started" }.compactMap { $0["reason"] as? String }
+        #expect(started.count == 7 && started.allSatisfy { $0.contains("Slurm job") }, "\(started)")
+
+        // Nothing changed: no job at all.
+        let second = try weir.run("run", pipeline, "--json", "--executor", "slurm", "--state-dir", "node-a",
+                                  "--cache-remote", "s3://weir-shared/cache")
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.stages("cached") == stages)
+        #expect(try cluster.jobCount() - jobsBefore == 7)
+
+        // Another machine's state directory, the same remote cache: pulled, not recomputed.
+        let other = try weir.run("run", pipeline, "--json", "--executor", "slurm", "--state-dir", "node-b",
+                                 "--cache-remote", "s3://weir-shared/cache")
+        #expect(other.status == 0, "\(other.stderr)")
+        #expect(other.stages("cached") == stages, "\(other.stdout)")
+        #expect(Self.digests(other) == Self.digests(local))
+        #expect(try cluster.jobCount() - jobsBefore == 7)
+        let shown = try weir.run("show", pipeline, "hours", "--format", "csv", "--state-dir", "node-b")
+        #expect(shown.status == 0 && shown.stdout.split(separator: "\n").count == 25, "\(shown.stderr)")
+
+        // One changed parameter: only what depends on it is submitted.
+        let changed = try weir.run("run", pipeline, "--json", "--executor", "slurm", "--state-dir", "node-a",
+                                   "--cache-remote", "s3://weir-shared/cache", "--param", "min_orders=3")
+        #expect(changed.status == 0, "\(changed.stderr)")
+        #expect(changed.stages("ran") == ["users", "users_csv"], "\(changed.stdout)")
+        #expect(try cluster.jobCount() - jobsBefore == 9)
+
+        // A failing stage: its dependents never run and are reported skipped; other branches run.
+        try weir.write("fail/a.csv", "id,name\n1,abc\n2,def\n")
+        try weir.write("fail/p.yaml", """
+            pipeline: failing
+            stages:
+              a: { type: extract.csv, path: a.csv }
+              bad: { type: sql, input: a, query: "SELECT id, json_extract(name, '$.x') AS x FROM a", schema: { x: string } }
+              after: { type: sql, input: bad, query: "SELECT count(*) AS n FROM bad" }
+              last: { type: sql, input: after, query: "SELECT n FROM after" }
+              fine: { type: sql, input: a, query: "SELECT count(*) AS n FROM a" }
+
+            """)
+        let failing = try weir.run("run", "fail/p.yaml", "--json", "--executor", "slurm", "--state-dir", "node-a")
+        #expect(failing.status == 1, "\(failing.stdout)\n\(failing.stderr)")
+        #expect(failing.stages("ran") == ["a", "fine"])
+        #expect(failing.stages("failed") == ["bad"])
+        #expect(failing.stages("skipped") == ["after", "last"])
+        let badEvent = failing.events.first { $0["stage"] as? String == "bad" && $0["event"] as? String == "stage_finished" }
+        #expect((badEvent?["error"] as? String)?.contains("malformed JSON") == true, "\(String(describing: badEvent))")
+        let run = runDirectory(weir, failing, state: "node-a")
+        for stage in ["after", "last"] {
+            #expect(!FileManager.default.fileExists(atPath: "\(run)/slurm/\(stage).result.json"), "\(stage) ran")
+            #expect(!FileManager.default.fileExists(atPath: "\(run)/\(stage).slurm.log"), "\(stage) ran")
+        }
+    }
+
+    @Test func ctrlCCancelsTheSubmittedJobs() throws {
+        let cluster = try SlurmTestCluster()
+        defer { cluster.stop() }
+        var env = try WeirProcess()
+        env.environment = cluster.environment
+        try env.write("a.csv", "id\n1\n")
+        try env.write("p.yaml", """
+            pipeline: slow
+            stages:
+              a: { type: extract.csv, path: a.csv }
+              slow: { type: sql, input: a, query: "\(slowQuery("a", 400_000_000))", schema: { n: int64, s: int64 } }
+              after: { type: sql, input: slow, query: "SELECT n FROM slow" }
+
+            """)
+        let process = try env.start(["run", "p.yaml", "--json", "--executor", "slurm", "--state-dir", "s"], output: "events.jsonl")
+        #expect(try env.waitFor("\"stage_started\",\"stage\":\"slow\"", in: "events.jsonl"))
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 1)
+        let result = WeirProcess.Result(status: process.terminationStatus, stdout: try env.read("events.jsonl"), stderr: "")
+        #expect(result.stages("failed") == ["slow"], "\(result.stdout)")
+        #expect(result.stages("skipped") == ["after"], "\(result.stdout)")
+        let slowJob = try #require(result.events.first { $0["stage"] as? String == "slow" && $0["event"] as? String == "stage_started" }?["reason"] as? String)
+        let id = String(slowJob.split(separator: " ").last ?? "")
+        let deadline = Date().addingTimeInterval(20)
+        var state = ""
+        repeat {
+            state = try cluster.state(of: id)
+            if state == "CANCELLED" { break }
+            usleep(200_000)
+        } while Date() < deadline
+        #expect(state == "CANCELLED", "job \(id)")
+    }
+}
