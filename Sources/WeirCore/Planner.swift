@@ -38,18 +38,28 @@ public final class CacheView: Sendable {
     public let pipelineFile: String
     /// Consulted on a local miss, and sent every result (`cache: { remote: … }`).
     public let remote: RemoteCache?
+    /// What a local miss does with the remote cache.
+    public let remoteUse: RemoteUse
     let states: [String: StageState]
 
-    public init(ledger: Ledger?, store: ObjectStore?, pipelineFile: String, remote: RemoteCache? = nil) throws {
+    public enum RemoteUse: Sendable {
+        /// Fetch the entry and its objects into the local store.
+        case pull
+        /// Read only the entry, so later keys can be computed (`weir cache status`).
+        case peek
+    }
+
+    public init(ledger: Ledger?, store: ObjectStore?, pipelineFile: String, remote: RemoteCache? = nil, remoteUse: RemoteUse = .pull) throws {
         self.ledger = ledger
         self.store = store
         self.pipelineFile = pipelineFile
         self.remote = remote
+        self.remoteUse = remoteUse
         states = try ledger?.stageStates(pipelineFile: pipelineFile) ?? [:]
     }
 
-    /// A usable entry for `key`: recorded, and every object still in the store.
-    public func entry(for key: String, stage: String) -> CacheEntry? {
+    /// A usable entry for `key` in the local cache: recorded, and every object in the store.
+    public func localEntry(for key: String, stage: String) -> CacheEntry? {
         guard let ledger, let store else { return nil }
         let found: CacheEntry?
         if let state = states[stage], state.key == key, let entry = state.entry {
@@ -58,7 +68,12 @@ public final class CacheView: Sendable {
             found = try? ledger.entry(key)
         }
         if let found, found.outputs.allSatisfy({ store.contains($0.digest) }) { return found }
-        return pulled(key)
+        return nil
+    }
+
+    /// A usable entry for `key`: local, else from the remote cache.
+    public func entry(for key: String, stage: String) -> CacheEntry? {
+        localEntry(for: key, stage: stage) ?? pulled(key)
     }
 
     /// The remote cache's entry for `key`, its objects now in the local store and recorded in
@@ -66,6 +81,7 @@ public final class CacheView: Sendable {
     func pulled(_ key: String) -> CacheEntry? {
         guard let remote, let store, let ledger else { return nil }
         do {
+            if remoteUse == .peek { return try remote.peek(key: key) }
             guard let (entry, material) = try remote.pull(key: key, store: store) else { return nil }
             try ledger.recordEntry(key: key, material: material, outputs: entry.outputs)
             return entry

@@ -38,8 +38,11 @@ public struct RemoteCache: Sendable {
         var outputs: [CacheOutput]
     }
 
-    /// Pushes a completed stage's objects (those the remote lacks), then its entry.
-    public func push(key: String, material: KeyMaterial, outputs: [CacheOutput], store: ObjectStore) throws(RemoteError) {
+    /// Pushes a completed stage's objects (those the remote lacks), then its entry; returns
+    /// how many objects were sent.
+    @discardableResult
+    public func push(key: String, material: KeyMaterial, outputs: [CacheOutput], store: ObjectStore) throws(RemoteError) -> Int {
+        var sent = 0
         for output in outputs {
             let location = objectLocation(output.digest)
             do {
@@ -47,22 +50,40 @@ public struct RemoteCache: Sendable {
                 continue  // content-addressed: already there means already right
             } catch where error.kind == .notFound {}
             try client.put(location, file: store.path(of: output.digest), sha256: output.digest)
+            sent += 1
         }
         let document = EntryDocument(key: key, material: material, outputs: outputs)
         let data: Data
         do { data = try JSONEncoder.sorted.encode(document) }
         catch { throw RemoteError(.io, "cannot encode the cache entry for \(key): \(error)") }
         try client.put(entryLocation(key), data: data)
+        return sent
     }
 
-    /// The entry for `key` with its objects fetched into `store`; nil when the remote has none.
-    public func pull(key: String, store: ObjectStore) throws(RemoteError) -> (entry: CacheEntry, material: KeyMaterial)? {
+    /// Whether the remote holds an entry for `key` (one HEAD request).
+    public func contains(key: String) throws(RemoteError) -> Bool {
+        do { _ = try client.head(entryLocation(key)) } catch where error.kind == .notFound { return false }
+        return true
+    }
+
+    /// The entry for `key` without fetching its objects; nil when the remote has none.
+    public func peek(key: String) throws(RemoteError) -> CacheEntry? {
+        try document(key).map { CacheEntry(key: key, outputs: $0.outputs) }
+    }
+
+    func document(_ key: String) throws(RemoteError) -> EntryDocument? {
         let data: Data
         do { data = try client.data(entryLocation(key)) }
         catch where error.kind == .notFound { return nil }
         guard let document = try? JSONDecoder().decode(EntryDocument.self, from: data), document.key == key else {
             throw RemoteError(.invalidResponse, "\(url): entry \(key) is not a Weir cache entry")
         }
+        return document
+    }
+
+    /// The entry for `key` with its objects fetched into `store`; nil when the remote has none.
+    public func pull(key: String, store: ObjectStore) throws(RemoteError) -> (entry: CacheEntry, material: KeyMaterial)? {
+        guard let document = try document(key) else { return nil }
         for output in document.outputs where !store.contains(output.digest) {
             let temporary = store.temporaryPath()
             do {

@@ -106,39 +106,6 @@ struct Stages: ParsableCommand {
 }
 
 /// `weir cache gc`: drop what no cache entry references.
-struct Cache: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Manage the object store.", subcommands: [GC.self])
-
-    struct GC: ParsableCommand {
-        static let configuration = CommandConfiguration(
-            commandName: "gc",
-            abstract: "Remove objects no cache entry references, and temporary files of dead runs.",
-            discussion: "With --prune, first forget cache entries that are not the current output of some pipeline's stage (older parameter variants), so their objects go too."
-        )
-
-        @OptionGroup var state: StateOptions
-
-        @Flag(help: "Also drop cache entries that are not the latest output of any pipeline stage.")
-        var prune = false
-
-        func run() throws {
-            let workspace = try state.workspace()
-            var dropped = 0
-            if prune { dropped = try workspace.ledger.pruneEntries() }
-            let referenced = try workspace.ledger.referencedDigests()
-            var removed = 0, bytes = 0
-            for object in workspace.store.allObjects() where !referenced.contains(object.digest) {
-                workspace.store.remove(object.digest)
-                removed += 1
-                bytes += object.bytes
-            }
-            let temporaries = workspace.store.removeOrphanTemporaries()
-            Output.line("removed \(Wording.count(removed, "object")) (\(Terminal.count(bytes)) bytes), \(Wording.count(temporaries, "temporary file"))"
-                        + (prune ? ", \(dropped) cache entr\(dropped == 1 ? "y" : "ies")" : ""))
-        }
-    }
-}
-
 enum WeirStagesRegistry {
     static var registry: StageRegistry { BuiltinStages.registry }
 }

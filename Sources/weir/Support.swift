@@ -130,14 +130,20 @@ func loadAndPlan(_ options: PipelineOptions, workspace: Workspace, forced: (Pipe
     }
 }
 
-/// Builds the plan of a loaded pipeline against the workspace's cache.
-func makePlan(_ pipeline: Pipeline, identity: String, workspace: Workspace, forced: Set<String> = [], memo: StageMemo = StageMemo()) throws -> (Plan, CacheView) {
-    var remote: RemoteCache?
-    if let url = workspace.cacheRemote ?? pipeline.cacheRemote {
-        do { remote = try RemoteCache(url: url) }
-        catch { throw UsageError("cache remote \(url): \(error)") }
-    }
-    let cache = try CacheView(ledger: workspace.ledger, store: workspace.store, pipelineFile: identity, remote: remote)
+/// The remote cache the workspace or the pipeline names, if any.
+func remoteCache(_ pipeline: Pipeline, workspace: Workspace) throws -> RemoteCache? {
+    guard let url = workspace.cacheRemote ?? pipeline.cacheRemote else { return nil }
+    do { return try RemoteCache(url: url) }
+    catch { throw UsageError("cache remote \(url): \(error)") }
+}
+
+/// Builds the plan of a loaded pipeline against the workspace's cache; `remoteUse` nil leaves
+/// the remote cache out.
+func makePlan(_ pipeline: Pipeline, identity: String, workspace: Workspace, forced: Set<String> = [], memo: StageMemo = StageMemo(),
+              remoteUse: CacheView.RemoteUse? = .pull) throws -> (Plan, CacheView) {
+    let remote = remoteUse == nil ? nil : try remoteCache(pipeline, workspace: workspace)
+    let cache = try CacheView(ledger: workspace.ledger, store: workspace.store, pipelineFile: identity, remote: remote,
+                              remoteUse: remoteUse ?? .pull)
     let planner = Planner(registry: BuiltinStages.registry(forPipeline: pipeline.file), cache: cache, files: StatCache(ledger: workspace.ledger), memo: memo, forced: forced)
     return (try planner.plan(pipeline), cache)
 }

@@ -47,3 +47,62 @@ import WeirTestSupport
         #expect(third.stages("ran") == ["a", "doubled", "total"])
     }
 }
+
+/// `weir cache status | push | pull` against moto.
+@Suite(.enabled(if: ReferencePython.available)) struct CacheSyncTests {
+    @Test func pushThenPullIntoAnotherStateDirectory() throws {
+        let server = try S3TestServer()
+        try server.bucket("weir-sync")
+        var weir = try WeirProcess()
+        weir.environment = server.environment
+        try weir.write("a.csv", "id,v\n1,10\n2,20\n3,30\n")
+        try weir.write("p.yaml", """
+            pipeline: sync
+            stages:
+              a: { type: extract.csv, path: a.csv }
+              doubled: { type: sql, input: a, query: "SELECT id, v * 2 AS v2 FROM a ORDER BY id" }
+              total: { type: sql, input: doubled, query: "SELECT sum(v2) AS total FROM doubled" }
+
+            """)
+        let remote = ["--cache-remote", "s3://weir-sync/team"]
+        #expect(try weir.run("run", "p.yaml", "--state-dir", "one").status == 0)
+        func rows(_ text: String) -> [String: [String]] {
+            var out: [String: [String]] = [:]
+            for line in text.split(separator: "\n").dropFirst() {
+                let cells = line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+                if cells.count >= 4, ["a", "doubled", "total"].contains(cells[0]) { out[cells[0]] = Array(cells[2...3]) }
+            }
+            return out
+        }
+
+        let before = try weir.run(["cache", "status", "p.yaml", "--state-dir", "one"] + remote)
+        #expect(before.status == 0, "\(before.stderr)")
+        #expect(rows(before.stdout) == ["a": ["yes", "no"], "doubled": ["yes", "no"], "total": ["yes", "no"]], "\(before.stdout)")
+        #expect(before.stdout.contains("3 cached here, 0 in s3://weir-sync/team, 0 in neither"), "\(before.stdout)")
+        _ = try server.counts()
+
+        let push = try weir.run(["cache", "push", "p.yaml", "--state-dir", "one"] + remote)
+        #expect(push.status == 0, "\(push.stderr)")
+        #expect(push.stdout.contains("pushed 3 stages (3 objects)"), "\(push.stdout)")
+        #expect(try server.counts()["PUT"] == 6)
+        let again = try weir.run(["cache", "push", "p.yaml", "--state-dir", "one"] + remote)
+        #expect(again.stdout.contains("pushed 0 stages (0 objects) to s3://weir-sync/team; 3 already there"), "\(again.stdout)")
+        #expect(try server.counts()["PUT", default: 0] == 0)
+
+        // A fresh directory knows every key through the remote entries alone.
+        let elsewhere = try weir.run(["cache", "status", "p.yaml", "--state-dir", "two"] + remote)
+        #expect(rows(elsewhere.stdout) == ["a": ["no", "yes"], "doubled": ["no", "yes"], "total": ["no", "yes"]], "\(elsewhere.stdout)")
+        let peeked = try server.counts()
+        #expect(peeked["PUT", default: 0] == 0 && peeked["GET", default: 0] == 3, "three entries, no object: \(peeked)")
+
+        let pull = try weir.run(["cache", "pull", "p.yaml", "--state-dir", "two"] + remote)
+        #expect(pull.status == 0, "\(pull.stderr)")
+        #expect(pull.stdout.contains("pulled 3 stages"), "\(pull.stdout)")
+        // Pulled for good: a run without the remote finds everything.
+        let run = try weir.run("run", "p.yaml", "--json", "--state-dir", "two")
+        #expect(run.stages("cached") == ["a", "doubled", "total"], "\(run.stdout)")
+
+        let none = try weir.run("cache", "push", "p.yaml", "--state-dir", "two")
+        #expect(none.status == 2 && none.stderr.contains("no remote cache"), "\(none.stderr)")
+    }
+}

@@ -1,0 +1,153 @@
+import ArgumentParser
+import Foundation
+import WeirCore
+import WeirRemote
+
+/// `weir cache`: the local object store and the remote cache shared with other machines.
+struct Cache: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Manage the object store and the remote cache.", subcommands: [GC.self, Status.self, Push.self, Pull.self])
+
+    struct GC: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "gc",
+            abstract: "Remove objects no cache entry references, and temporary files of dead runs.",
+            discussion: "With --prune, first forget cache entries that are not the current output of some pipeline's stage (older parameter variants), so their objects go too."
+        )
+
+        @OptionGroup var state: StateOptions
+
+        @Flag(help: "Also drop cache entries that are not the latest output of any pipeline stage.")
+        var prune = false
+
+        func run() throws {
+            let workspace = try state.workspace()
+            var dropped = 0
+            if prune { dropped = try workspace.ledger.pruneEntries() }
+            let referenced = try workspace.ledger.referencedDigests()
+            var removed = 0, bytes = 0
+            for object in workspace.store.allObjects() where !referenced.contains(object.digest) {
+                workspace.store.remove(object.digest)
+                removed += 1
+                bytes += object.bytes
+            }
+            let temporaries = workspace.store.removeOrphanTemporaries()
+            Output.line("removed \(Wording.count(removed, "object")) (\(Terminal.count(bytes)) bytes), \(Wording.count(temporaries, "temporary file"))"
+                        + (prune ? ", \(dropped) cache entr\(dropped == 1 ? "y" : "ies")" : ""))
+        }
+    }
+
+    /// Where each stage's current result is: here, in the remote cache, both or neither.
+    struct Status: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show, per stage, whether its current result is cached here and in the remote cache.",
+            discussion: "Reads only the remote cache's entries, never its objects. A stage whose upstream is in neither cache has no known key yet."
+        )
+
+        @OptionGroup var options: PipelineOptions
+
+        func run() throws {
+            let workspace = try options.workspace()
+            let pipeline = try options.load()
+            let remote = try remoteCache(pipeline, workspace: workspace)
+            let (plan, cache) = try makePlan(pipeline, identity: options.pipelineIdentity, workspace: workspace, remoteUse: .peek)
+            var here = 0, there = 0, neither = 0
+            var rows: [[String]] = []
+            for stagePlan in plan.stages {
+                let id = stagePlan.stage.id
+                guard let key = stagePlan.key else {
+                    neither += 1
+                    rows.append([id, "-", "-", "-", "after its upstream runs"])
+                    continue
+                }
+                let local = cache.localEntry(for: key, stage: id) != nil
+                let remoteHas: Bool?
+                do { remoteHas = try remote?.contains(key: key) }
+                catch { throw RuntimeError("remote cache \(remote?.url ?? ""): \(error)") }
+                if local { here += 1 }
+                if remoteHas == true { there += 1 }
+                if !local && remoteHas != true { neither += 1 }
+                let note = local ? (remoteHas == false ? "weir cache push sends it" : "")
+                    : remoteHas == true ? "weir cache pull fetches it" : stagePlan.reason
+                rows.append([id, String(key.prefix(12)), local ? "yes" : "no", remoteHas.map { $0 ? "yes" : "no" } ?? "-", note])
+            }
+            Output.line(Terminal.table(["STAGE", "KEY", "HERE", "REMOTE", ""], rows))
+            Output.line("\n\(Wording.count(plan.stages.count, "stage")): \(here) cached here, "
+                        + (remote.map { "\(there) in \($0.url), " } ?? "no remote cache, ") + "\(neither) in neither")
+        }
+    }
+
+    /// Sends the current results of a pipeline's stages to the remote cache.
+    struct Push: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Send the current cached results of a pipeline's stages to the remote cache.",
+            discussion: "Objects the remote already holds are not sent again; each entry goes after its objects, so a reader never finds an entry without them."
+        )
+
+        @OptionGroup var options: PipelineOptions
+
+        func run() throws {
+            let workspace = try options.workspace()
+            let pipeline = try options.load()
+            guard let remote = try remoteCache(pipeline, workspace: workspace) else { throw UsageError(Cache.noRemote) }
+            let (plan, _) = try makePlan(pipeline, identity: options.pipelineIdentity, workspace: workspace, remoteUse: nil)
+            var pushed = 0, present = 0, objects = 0, missing: [String] = []
+            for stagePlan in plan.stages {
+                let id = stagePlan.stage.id
+                guard stagePlan.status == .cached, let entry = stagePlan.entry, let material = stagePlan.material else {
+                    missing.append(id)
+                    continue
+                }
+                do {
+                    if try remote.contains(key: entry.key) {
+                        present += 1
+                        continue
+                    }
+                    let sent = try remote.push(key: entry.key, material: material, outputs: entry.outputs, store: workspace.store)
+                    objects += sent
+                    pushed += 1
+                    Output.line("  pushed   \(id)  (\(Wording.count(sent, "object")))")
+                } catch {
+                    throw RuntimeError("pushing stage '\(id)' to \(remote.url): \(error)")
+                }
+            }
+            Output.line("pushed \(Wording.count(pushed, "stage")) (\(Wording.count(objects, "object"))) to \(remote.url); "
+                        + "\(present) already there" + (missing.isEmpty ? "" : "; not cached here: \(missing.joined(separator: ", "))"))
+        }
+    }
+
+    /// Fetches the results a pipeline's stages would otherwise compute.
+    struct Pull: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Fetch from the remote cache every current result of a pipeline's stages that is not cached here.",
+            discussion: "Every object is checked against its SHA-256 before it enters the store. A run pulls on a miss anyway; this fetches ahead, for example before going offline."
+        )
+
+        @OptionGroup var options: PipelineOptions
+
+        func run() throws {
+            let workspace = try options.workspace()
+            let pipeline = try options.load()
+            guard let remote = try remoteCache(pipeline, workspace: workspace) else { throw UsageError(Cache.noRemote) }
+            let (before, _) = try makePlan(pipeline, identity: options.pipelineIdentity, workspace: workspace, remoteUse: nil)
+            let local = Set(before.stages.filter { $0.status == .cached }.map(\.stage.id))
+            let (plan, _) = try makePlan(pipeline, identity: options.pipelineIdentity, workspace: workspace, remoteUse: .pull)
+            var pulled = 0, bytes = 0, absent: [String] = []
+            for stagePlan in plan.stages where !local.contains(stagePlan.stage.id) {
+                guard stagePlan.status == .cached, let entry = stagePlan.entry else {
+                    absent.append(stagePlan.stage.id)
+                    continue
+                }
+                pulled += 1
+                let size = entry.outputs.reduce(0) { total, output in
+                    total + ((try? FileManager.default.attributesOfItem(atPath: workspace.store.path(of: output.digest))[.size] as? Int) ?? 0)
+                }
+                bytes += size
+                Output.line("  pulled   \(stagePlan.stage.id)  (\(Terminal.count(size)) bytes)")
+            }
+            Output.line("pulled \(Wording.count(pulled, "stage")) (\(Terminal.count(bytes)) bytes) from \(remote.url); \(local.count) already here"
+                        + (absent.isEmpty ? "" : "; in neither cache (a run computes them): \(absent.joined(separator: ", "))"))
+        }
+    }
+
+    static let noRemote = "no remote cache: set `cache: { remote: s3://bucket/prefix }` in the pipeline, --cache-remote, or WEIR_CACHE_REMOTE"
+}
