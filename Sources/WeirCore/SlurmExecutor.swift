@@ -163,7 +163,7 @@ public final class SlurmExecutor {
                 guard state.isFinal else { continue }
                 changed = true
                 let outcome = settle(stagePlan, job: job, state: state, outputs: outputs, done: done)
-                if outcome.status == .ran && job.started == nil { reporter.stageStarted(id, reason: "\(job.reason); Slurm job \(job.id)") }
+                if (outcome.status == .ran || outcome.status == .failed) && job.started == nil { reporter.stageStarted(id, reason: "\(job.reason); Slurm job \(job.id)") }
                 finish(outcome)
                 if outcome.status == .failed {
                     skipDownstream(of: id)
@@ -227,6 +227,9 @@ public final class SlurmExecutor {
             return result
         }
         switch state.state {
+        case "CANCELLED" where state.reason.hasPrefix("Dependency"):
+            let blocker = stagePlan.stage.inputs.map(\.stage).first { done[$0]?.status != .ran && done[$0]?.status != .cached }
+            return .settled(stagePlan, .skipped, reason: "upstream '\(blocker ?? "?")' did not finish")
         case "COMPLETED":
             // No result file: the job ran where this state directory is not; its entry is in the cache.
             let inputs = stagePlan.stage.inputs.map { ref -> InputDigest? in

@@ -84,12 +84,13 @@ struct SlurmExecutorTests {
         try weir.write("fail/a.csv", "id,name\n1,abc\n2,def\n")
         try weir.write("fail/p.yaml", """
             pipeline: failing
+            slurm: { mem: 200M }
             stages:
               a: { type: extract.csv, path: a.csv }
               bad: { type: sql, input: a, query: "SELECT id, json_extract(name, '$.x') AS x FROM a", schema: { x: string } }
               after: { type: sql, input: bad, query: "SELECT count(*) AS n FROM bad" }
               last: { type: sql, input: after, query: "SELECT n FROM after" }
-              fine: { type: sql, input: a, query: "SELECT count(*) AS n FROM a" }
+              fine: { type: sql, input: a, query: "SELECT count(*) AS n FROM a", slurm: { mem: 300M, time: 7m } }
 
             """)
         let failing = try weir.run("run", "fail/p.yaml", "--json", "--executor", "slurm", "--state-dir", "node-a")
@@ -99,6 +100,13 @@ struct SlurmExecutorTests {
         #expect(failing.stages("skipped") == ["after", "last"])
         let badEvent = failing.events.first { $0["stage"] as? String == "bad" && $0["event"] as? String == "stage_finished" }
         #expect((badEvent?["error"] as? String)?.contains("malformed JSON") == true, "\(String(describing: badEvent))")
+        // The pipeline's and the stage's `slurm:` options reach sbatch.
+        func job(_ stage: String) -> String {
+            let reason = failing.events.first { $0["stage"] as? String == stage && $0["event"] as? String == "stage_started" }?["reason"] as? String
+            return String(reason?.split(separator: " ").last ?? "")
+        }
+        #expect(try cluster.show("%m|%l", of: job("fine")) == "300M|7:00")
+        #expect(try cluster.show("%m", of: job("bad")) == "200M")
         let run = runDirectory(weir, failing, state: "node-a")
         for stage in ["after", "last"] {
             #expect(!FileManager.default.fileExists(atPath: "\(run)/slurm/\(stage).result.json"), "\(stage) ran")

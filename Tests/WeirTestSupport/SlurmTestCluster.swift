@@ -36,8 +36,11 @@ public final class SlurmTestCluster {
     }
 
     /// `squeue`'s state of job `id`.
-    public func state(of id: String) throws -> String {
-        try Self.run("/usr/bin/squeue", ["--noheader", "--states=all", "--jobs=\(id)", "--format=%T"], environment: environment)
+    public func state(of id: String) throws -> String { try show("%T", of: id) }
+
+    /// `squeue --format` of job `id`: `%m` its memory, `%l` its time limit, `%T` its state.
+    public func show(_ format: String, of id: String) throws -> String {
+        try Self.run("/usr/bin/squeue", ["--noheader", "--states=all", "--jobs=\(id)", "--format=\(format)"], environment: environment)
             .trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
