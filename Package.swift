@@ -25,6 +25,7 @@ let package = Package(
         .target(
             name: "WeirCore",
             dependencies: [
+                "CSystem",
                 "WeirTable",
                 "WeirRemote",
                 .product(name: "Yams", package: "Yams"),
@@ -56,7 +57,7 @@ let package = Package(
         ),
         .target(name: "WeirTestSupport", path: "Tests/WeirTestSupport"),
         .testTarget(name: "WeirTableTests", dependencies: ["WeirTable", "WeirTestSupport"]),
-        .testTarget(name: "WeirCoreTests", dependencies: ["WeirCore"]),
+        .testTarget(name: "WeirCoreTests", dependencies: ["WeirCore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "WeirRemoteTests", dependencies: ["WeirRemote", "WeirTestSupport"]),
         .testTarget(name: "WeirStagesTests", dependencies: ["WeirStages", "WeirCore", "WeirTable", "WeirTestSupport"]),
         .testTarget(name: "WeirCLITests", dependencies: ["weir", "WeirTable", "WeirTestSupport"]),

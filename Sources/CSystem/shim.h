@@ -1,5 +1,5 @@
-/* The C the platform offers that Swift cannot reach directly: zlib, and a wrapper for Linux's
-   sync_file_range. */
+/* The C the platform offers that Swift cannot reach directly: zlib, and wrappers for Linux's
+   sync_file_range and statfs. */
 #include <zlib.h>
 
 /* Starts writeback of a file range without waiting for it (Linux's sync_file_range with
@@ -12,4 +12,16 @@ static inline int weir_start_writeback(int fd, long offset, long count) {
 }
 #else
 static inline int weir_start_writeback(int fd, long offset, long count) { (void)fd; (void)offset; (void)count; return 0; }
+#endif
+
+/* The filesystem type of a path (statfs's f_type), or 0 when it cannot be read: Swift's Glibc
+   module does not export <sys/vfs.h>. */
+#ifdef __linux__
+#include <sys/vfs.h>
+static inline unsigned long weir_filesystem_type(const char *path) {
+    struct statfs info;
+    return statfs(path, &info) == 0 ? (unsigned long)info.f_type : 0;
+}
+#else
+static inline unsigned long weir_filesystem_type(const char *path) { (void)path; return 0; }
 #endif

@@ -4,12 +4,24 @@ import WeirTable
 
 /// The ledger, `.weir/weir.sqlite`: runs, stage runs, cache entries (key -> artifact digests)
 /// and the file-stat cache. SQLite in WAL mode, so several `weir` processes (different
-/// pipelines sharing one state directory) read and write it at once.
+/// pipelines sharing one state directory) read and write it at once. On a network filesystem
+/// (a state directory that Slurm jobs on several nodes share) WAL's shared-memory index does
+/// not work across hosts, so there the ledger uses a rollback journal and the filesystem's
+/// locks instead: slower to share, but never corrupt.
 public final class Ledger: Sendable {
-    let pool: DatabasePool
+    let pool: any DatabaseWriter
     public let path: String
+    public let journal: Journal
 
-    public init(path: String) throws {
+    public enum Journal: String, Sendable {
+        /// Write-ahead log: readers never wait for writers; one host only.
+        case wal
+        /// Rollback journal with file locks: safe where several hosts share the file.
+        case delete
+    }
+
+    /// Opens (and creates or migrates) the ledger; `journal` nil chooses by the filesystem.
+    public init(path: String, journal: Journal? = nil) throws {
         self.path = path
         var configuration = Configuration()
         configuration.busyMode = .timeout(30)
@@ -18,12 +30,32 @@ public final class Ledger: Sendable {
             // only a power cut could, and then the objects are re-made.
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
         }
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
         do {
-            pool = try DatabasePool(path: path, configuration: configuration)
+            if (journal ?? Self.journal(directory: directory)) == .delete {
+                let queue = try DatabaseQueue(path: path, configuration: configuration)
+                try queue.writeWithoutTransaction { db in
+                    _ = try String.fetchOne(db, sql: "PRAGMA journal_mode = DELETE")
+                    try db.execute(sql: "PRAGMA synchronous = FULL")
+                }
+                pool = queue
+                self.journal = .delete
+            } else {
+                pool = try DatabasePool(path: path, configuration: configuration)
+                self.journal = .wal
+            }
             try Self.migrator.migrate(pool)
         } catch {
             throw LedgerError("cannot open the ledger \(path): \(error)")
         }
+    }
+
+    /// `delete` on filesystems shared between hosts; `WEIR_LEDGER_JOURNAL=wal|delete` decides instead.
+    static func journal(directory: String) -> Journal {
+        if let chosen = ProcessInfo.processInfo.environment["WEIR_LEDGER_JOURNAL"].flatMap({ Journal(rawValue: $0.lowercased()) }) {
+            return chosen
+        }
+        return NetworkFilesystem.contains(directory) ? .delete : .wal
     }
 
     static var migrator: DatabaseMigrator {

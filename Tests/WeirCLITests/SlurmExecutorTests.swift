@@ -41,6 +41,8 @@ struct SlurmExecutorTests {
 
         // The reference: a local run, no remote.
         let local = try weir.run("run", pipeline, "--json", "--state-dir", "local")
+        // From here on the ledger is opened as on a state directory that several hosts share.
+        weir.environment["WEIR_LEDGER_JOURNAL"] = "delete"
         #expect(local.status == 0, "\(local.stderr)")
         let localCSV = try weir.read("out/users.csv")
 
@@ -53,6 +55,7 @@ struct SlurmExecutorTests {
         #expect(Self.digests(first) == Self.digests(local))
         #expect(try cluster.jobCount() - jobsBefore == 7)
         #expect(try weir.read("out/users.csv") == localCSV)
+        #expect(!FileManager.default.fileExists(atPath: weir.directory + "/node-a/weir.sqlite-wal"))
         let started = first.events.filter { $0["event"] as? String == "stage_started" }.compactMap { $0["reason"] as? String }
         #expect(started.count == 7 && started.allSatisfy { $0.contains("Slurm job") }, "\(started)")
 
