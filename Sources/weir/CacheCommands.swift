@@ -86,9 +86,7 @@ struct Cache: ParsableCommand {
         @OptionGroup var options: PipelineOptions
 
         func run() throws {
-            let workspace = try options.workspace()
-            let pipeline = try options.load()
-            guard let remote = try remoteCache(pipeline, workspace: workspace) else { throw UsageError(Cache.noRemote) }
+            let (workspace, pipeline, remote) = try Cache.withRemote(options)
             let (plan, _) = try makePlan(pipeline, identity: options.pipelineIdentity, workspace: workspace, remoteUse: nil)
             var pushed = 0, present = 0, objects = 0, missing: [String] = []
             for stagePlan in plan.stages {
@@ -125,9 +123,7 @@ struct Cache: ParsableCommand {
         @OptionGroup var options: PipelineOptions
 
         func run() throws {
-            let workspace = try options.workspace()
-            let pipeline = try options.load()
-            guard let remote = try remoteCache(pipeline, workspace: workspace) else { throw UsageError(Cache.noRemote) }
+            let (workspace, pipeline, remote) = try Cache.withRemote(options)
             let (before, _) = try makePlan(pipeline, identity: options.pipelineIdentity, workspace: workspace, remoteUse: nil)
             let local = Set(before.stages.filter { $0.status == .cached }.map(\.stage.id))
             let (plan, _) = try makePlan(pipeline, identity: options.pipelineIdentity, workspace: workspace, remoteUse: .pull)
@@ -149,5 +145,13 @@ struct Cache: ParsableCommand {
         }
     }
 
-    static let noRemote = "no remote cache: set `cache: { remote: s3://bucket/prefix }` in the pipeline, --cache-remote, or WEIR_CACHE_REMOTE"
+    /// The workspace, the pipeline and the remote cache it must have.
+    static func withRemote(_ options: PipelineOptions) throws -> (Workspace, Pipeline, RemoteCache) {
+        let workspace = try options.workspace()
+        let pipeline = try options.load()
+        guard let remote = try remoteCache(pipeline, workspace: workspace) else {
+            throw UsageError("no remote cache: set `cache: { remote: s3://bucket/prefix }` in the pipeline, --cache-remote, or WEIR_CACHE_REMOTE")
+        }
+        return (workspace, pipeline, remote)
+    }
 }
