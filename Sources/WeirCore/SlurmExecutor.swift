@@ -206,10 +206,14 @@ public final class SlurmExecutor {
         // The script holds no secret: the job inherits the submitting environment (sbatch's
         // default --export=ALL), and parameters from it are resolved there.
         let arguments = command.arguments(stage.id, options.forced.contains(stage.id), result)
-        let text = "#!/bin/sh\n# weir: stage '\(stage.id)' of pipeline '\(plan.pipeline.name)', run \(runID)\nexec "
-            + arguments.map(Self.shellQuoted).joined(separator: " ") + "\n"
+        // The job writes its own log: the run folder may not exist yet on the node (a state
+        // directory that is not shared), and Slurm would not create it.
+        let logFolder = Self.shellQuoted((log as NSString).deletingLastPathComponent)
+        let text = "#!/bin/sh\n# weir: stage '\(stage.id)' of pipeline '\(plan.pipeline.name)', run \(runID)\n"
+            + "mkdir -p \(logFolder) && exec >>\(Self.shellQuoted(log)) 2>&1\n"
+            + "exec " + arguments.map(Self.shellQuoted).joined(separator: " ") + "\n"
         try Data(text.utf8).write(to: URL(fileURLWithPath: script), options: .atomic)
-        var sbatch = ["--job-name=weir:\(plan.pipeline.name):\(stage.id)", "--output=\(log)", "--chdir=\(command.directory)"]
+        var sbatch = ["--job-name=weir:\(plan.pipeline.name):\(stage.id)", "--output=/dev/null", "--chdir=\(command.directory)"]
         sbatch += plan.pipeline.slurm.overridden(by: stage.slurm).sbatchArguments(timeout: stage.timeout)
         if !upstream.isEmpty { sbatch += ["--dependency=afterok:" + upstream.joined(separator: ":"), "--kill-on-invalid-dep=yes"] }
         return try client.submit(script: script, options: sbatch)
