@@ -22,6 +22,11 @@ public struct SlurmClient: Sendable {
         public var isRunning: Bool { ["RUNNING", "COMPLETING", "SIGNALING", "STAGE_OUT"].contains(state) }
     }
 
+    /// Fails unless the Slurm clients can be started (`sbatch --version`, no controller needed).
+    public func checkInstalled() throws {
+        _ = try run("sbatch", ["--version"])
+    }
+
     /// Submits `script` with `options`; returns the job id.
     public func submit(script: String, options: [String]) throws -> String {
         let output = try run("sbatch", ["--parsable"] + options + [script])

@@ -89,6 +89,12 @@ struct Run: ParsableCommand {
             throw UsageError(lines.joined(separator: "\n") + "\n  hint: add it (\(adds)) or select with its upstream (--select +\(missing[0].stage))")
         }
 
+        let executor = executor ?? pipeline.executor
+        if executor == .slurm {
+            do { try SlurmClient().checkInstalled() }
+            catch { throw UsageError("executor slurm: \(error)") }
+        }
+
         let runID = Workspace.newRunID()
         let command = (["weir"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
         try workspace.ledger.startRun(RunRecord(id: runID, pipeline: pipeline.name, pipelineFile: identity,
@@ -96,7 +102,7 @@ struct Run: ParsableCommand {
         let reporter: any RunReporter = json ? JSONReporter() : TextReporter(live: Terminal.isInteractive)
         let runOptions = RunOptions(jobs: jobs ?? Parallel.coreCount, failFast: failFast, forced: selection.force ? selected : [])
         let summary: RunSummary
-        switch executor ?? pipeline.executor {
+        switch executor {
         case .local:
             summary = Scheduler(plan: plan, selected: selected, options: runOptions, cache: cache, store: workspace.store,
                                 ledger: workspace.ledger, runID: runID, runDirectory: workspace.runDirectory(runID), memo: memo,

@@ -151,3 +151,19 @@ struct SlurmExecutorTests {
         #expect(state == "CANCELLED", "job \(id)")
     }
 }
+
+/// Slurm errors that need no cluster.
+@Suite struct SlurmExecutorUsageTests {
+    @Test func withoutSlurmClientsTheRunStopsBeforeStarting() throws {
+        var weir = try WeirProcess()
+        weir.environment = ["PATH": "/nonexistent"]
+        try weir.write("a.csv", "id\n1\n")
+        try weir.write("p.yaml", "executor: slurm\nstages:\n  a: { type: extract.csv, path: a.csv }\n")
+        let result = try weir.run("run", "p.yaml")
+        #expect(result.status == 2)
+        #expect(result.stderr == "weir: executor slurm: sbatch is not installed (no Slurm client on this machine's PATH)\n")
+        // Nothing was recorded: the run never started.
+        let history = try weir.run("history")
+        #expect(history.stdout.split(separator: "\n").count == 1, "only the header: \(history.stdout)")
+    }
+}
