@@ -97,7 +97,7 @@ public final class SlurmExecutor {
                 finish(.settled(stagePlan, .skipped, reason: "upstream '\(blocker)' did not finish"))
                 continue
             }
-            let upstreamJobs = Array(Set(stagePlan.stage.inputs.compactMap { jobs[$0.stage]?.id })).sorted { Int($0)! < Int($1)! }
+            let upstreamJobs = Array(Set(stagePlan.stage.inputs.compactMap { jobs[$0.stage]?.id })).sorted { (Int($0) ?? 0) < (Int($1) ?? 0) }
             if upstreamJobs.isEmpty, stagePlan.status == .cached, let entry = stagePlan.entry {
                 finish(.settled(stagePlan, .cached, key: stagePlan.key, outputs: entry.outputs))
                 continue
