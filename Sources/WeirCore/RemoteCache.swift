@@ -10,7 +10,8 @@ import WeirTable
 /// `entries/<cache key>.json` (the outputs a key produced). A stage's objects are pushed
 /// before its entry, so an entry a reader finds always has its objects; a pulled object is
 /// hashed before it enters the local store. Writers of one key race harmlessly: objects are
-/// content-addressed, and either entry is a valid result of that key.
+/// content-addressed, and entries are written only if absent (`If-None-Match: *`), so the
+/// first result of a key stays and readers never see it change.
 public struct RemoteCache: Sendable {
     public let url: String
     let base: S3Location
@@ -49,14 +50,14 @@ public struct RemoteCache: Sendable {
                 _ = try client.head(location)
                 continue  // content-addressed: already there means already right
             } catch where error.kind == .notFound {}
-            try client.put(location, file: store.path(of: output.digest), sha256: output.digest)
-            sent += 1
+            if try client.put(location, file: store.path(of: output.digest), sha256: output.digest, ifAbsent: true) { sent += 1 }
         }
         let document = EntryDocument(key: key, material: material, outputs: outputs)
         let data: Data
         do { data = try JSONEncoder.sorted.encode(document) }
         catch { throw RemoteError(.io, "cannot encode the cache entry for \(key): \(error)") }
-        try client.put(entryLocation(key), data: data)
+        // The first entry written for a key stays: every later one is an equally valid result.
+        try client.put(entryLocation(key), data: data, ifAbsent: true)
         return sent
     }
 

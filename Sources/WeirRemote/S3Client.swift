@@ -136,20 +136,29 @@ public struct S3Client: Sendable {
 
     /// Uploads `file` as the object (PutObject, payload signed). Objects Weir pushes are
     /// content-addressed or describe content-addressed ones, so two machines writing the same
-    /// key write the same bytes and the last rename-free PUT wins harmlessly.
+    /// key write the same bytes.
     /// `sha256` is the file's hex SHA-256 when the caller knows it (a content-addressed object
     /// is named by it), so the file is not hashed again for the signature.
-    public func put(_ location: S3Location, file: String, sha256: String? = nil) throws(RemoteError) {
+    /// With `ifAbsent` the write is conditional (`If-None-Match: *`): the first writer of a key
+    /// wins and false says another got there first. A store that ignores the condition writes
+    /// anyway, which for such keys is the same.
+    @discardableResult
+    public func put(_ location: S3Location, file: String, sha256: String? = nil, ifAbsent: Bool = false) throws(RemoteError) -> Bool {
         let body: Data
         do { body = try Data(contentsOf: URL(fileURLWithPath: file), options: .alwaysMapped) }
         catch { throw RemoteError(.io, "cannot read \(file) to upload it to \(location): \(error.localizedDescription)") }
-        try put(location, data: body, sha256: sha256)
+        return try put(location, data: body, sha256: sha256, ifAbsent: ifAbsent)
     }
 
-    public func put(_ location: S3Location, data body: Data, sha256: String? = nil) throws(RemoteError) {
+    @discardableResult
+    public func put(_ location: S3Location, data body: Data, sha256: String? = nil, ifAbsent: Bool = false) throws(RemoteError) -> Bool {
         let hash = sha256 ?? SigV4.hex(SHA256.hash(data: body))
-        let response = try send("PUT", location, query: [], body: body, payloadHash: hash)
+        let response = try send("PUT", location, query: [], unsignedHeaders: ifAbsent ? ["If-None-Match": "*"] : [:], body: body,
+                                payloadHash: hash)
+        // 412: the key exists; 409: a conditional write of the same key is in flight.
+        if ifAbsent && (response.status == 412 || response.status == 409) { return false }
         guard response.status == 200 else { throw error(response, location) }
+        return true
     }
 
     /// The object's bytes in memory (small objects: cache entries).

@@ -46,6 +46,19 @@ import WeirTestSupport
         #expect(try s3.head(S3Location(bucket: "client-put", key: "cache/objects/ab/cd.arrow")).size == 100_000)
     }
 
+    /// Concurrent writers of one cache entry: the first stays.
+    @Test func aConditionalPutKeepsTheFirstWriter() throws {
+        let server = try Self.server.get()
+        try server.bucket("client-cond")
+        let s3 = try client()
+        let entry = S3Location(bucket: "client-cond", key: "cache/entries/k.json")
+        #expect(try s3.put(entry, data: Data("first".utf8), ifAbsent: true))
+        #expect(try !s3.put(entry, data: Data("second".utf8), ifAbsent: true))
+        #expect(try s3.data(entry) == Data("first".utf8))
+        try s3.put(entry, data: Data("third".utf8))
+        #expect(try s3.data(entry) == Data("third".utf8))
+    }
+
     @Test func aWrongSecretIsAccessDeniedNamingTheKeyNotTheSecret() throws {
         let server = try Self.server.get()
         try server.bucket("client-deny")
