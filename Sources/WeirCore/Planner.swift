@@ -22,6 +22,22 @@ public struct StagePlan: Sendable {
     public var sources: [SourceInput]
 }
 
+extension StagePlan {
+    /// The key material of this stage run on `inputs`.
+    func material(inputs: [InputDigest]) -> KeyMaterial {
+        KeyMaterial(stage: stage, version: type.version, inputs: inputs, sources: sources)
+    }
+}
+
+extension InputRef {
+    /// The output this reference reads among its producer's outputs: the port it names, else
+    /// the producer's first.
+    func output(producer: StagePlan?, among outputs: [CacheOutput]?) -> CacheOutput? {
+        let port = self.port ?? producer?.type.outputs.first ?? "out"
+        return outputs?.first { $0.port == port }
+    }
+}
+
 public struct Plan: Sendable {
     public var pipeline: Pipeline
     /// Every stage, in dependency order.

@@ -197,11 +197,7 @@ public final class Scheduler {
             active.insert(id)
             running += 1
             if attempt == 1 { reporter.stageStarted(id, reason: reason) }
-            let inputs = stagePlan.stage.inputs.map { ref -> CacheOutput? in
-                let producer = plans[ref.stage]
-                let port = ref.port ?? producer?.type.outputs.first ?? "out"
-                return outputs[ref.stage]?.first { $0.port == port }
-            }
+            let inputs = stagePlan.stage.inputs.map { $0.output(producer: plans[$0.stage], among: outputs[$0.stage]) }
             // The input tables are read on the stage's own thread.
             let context = RunContext(stage: stagePlan.stage, inputs: [], outputSchemas: stagePlan.schemas,
                                      pipelineDirectory: plan.pipeline.directory, runDirectory: runDirectory, memo: memo, log: log,
@@ -248,8 +244,7 @@ public final class Scheduler {
                         blocked = ref.stage
                         break
                     }
-                    let port = ref.port ?? plans[ref.stage]?.type.outputs.first ?? "out"
-                    guard let output = outputs[ref.stage]?.first(where: { $0.port == port }) else {
+                    guard let output = ref.output(producer: plans[ref.stage], among: outputs[ref.stage]) else {
                         blocked = ref.stage  // unreachable: every input is settled and a done stage has its ports
                         break
                     }
@@ -263,8 +258,7 @@ public final class Scheduler {
                 // The plan already decided stages whose inputs it knew; only stages
                 // downstream of a re-run need a fresh key (the early-cutoff case).
                 let planned = stagePlan.material.flatMap { $0.inputs == digests ? $0 : nil }
-                let material = planned ?? KeyMaterial(stage: stagePlan.stage, version: stagePlan.type.version, inputs: digests,
-                                                      sources: stagePlan.sources)
+                let material = planned ?? stagePlan.material(inputs: digests)
                 let key = planned.flatMap { _ in stagePlan.key } ?? material.key
                 let decision: CacheView.Lookup
                 if planned != nil {

@@ -22,6 +22,8 @@ public final class SlurmExecutor {
     }
 
     let plan: Plan
+    /// The plan's stages by id.
+    let plans: [String: StagePlan]
     let selected: Set<String>
     let options: RunOptions
     let cache: CacheView
@@ -35,6 +37,7 @@ public final class SlurmExecutor {
     public init(plan: Plan, selected: Set<String>, options: RunOptions, cache: CacheView, ledger: Ledger, runID: String,
                 runDirectory: String, reporter: any RunReporter, client: SlurmClient = SlurmClient(), command: JobCommand) {
         self.plan = plan
+        plans = Dictionary(uniqueKeysWithValues: plan.stages.map { ($0.stage.id, $0) })
         self.selected = selected
         self.options = options
         self.cache = cache
@@ -75,16 +78,30 @@ public final class SlurmExecutor {
             if outcome.status == .ran || outcome.status == .cached { outputs[outcome.stage] = outcome.outputs }
         }
 
+        /// The first input of `stagePlan` that failed or was skipped.
+        func blocker(of stagePlan: StagePlan) -> String? {
+            stagePlan.stage.inputs.map(\.stage).first { done[$0].map { $0.status == .failed || $0.status == .skipped } ?? false }
+        }
+
         /// Settles every unsettled stage downstream of `failed` as skipped, cancelling its job:
         /// Slurm would cancel them too (`kill_invalid_depend`) or leave them pending forever.
         func skipDownstream(of failed: String) {
             let downstream = DAG.downstream(of: failed, in: plan.pipeline)
             var cancelled: [String] = []
             for stagePlan in order where downstream.contains(stagePlan.stage.id) && done[stagePlan.stage.id] == nil {
-                let id = stagePlan.stage.id
-                let blocker = stagePlan.stage.inputs.map(\.stage).first { done[$0].map { $0.status == .failed || $0.status == .skipped } ?? false }
-                if let job = jobs[id] { cancelled.append(job.id) }
-                finish(.settled(stagePlan, .skipped, reason: "upstream '\(blocker ?? failed)' did not finish"))
+                if let job = jobs[stagePlan.stage.id] { cancelled.append(job.id) }
+                finish(.settled(stagePlan, .skipped, reason: "upstream '\(blocker(of: stagePlan) ?? failed)' did not finish"))
+            }
+            client.cancel(cancelled)
+        }
+
+        /// `--fail-fast`: jobs that have not started are cancelled; running ones finish.
+        func cancelPending(_ states: [String: SlurmClient.JobState]) {
+            var cancelled: [String] = []
+            for stagePlan in order {
+                guard let job = jobs[stagePlan.stage.id], job.started == nil, states[job.id]?.isRunning != true else { continue }
+                cancelled.append(job.id)
+                finish(.settled(stagePlan, .skipped, reason: "not started: --fail-fast after a failure"))
             }
             client.cancel(cancelled)
         }
@@ -93,7 +110,7 @@ public final class SlurmExecutor {
         for stagePlan in order {
             let id = stagePlan.stage.id
             if done[id] != nil { continue }
-            if let blocker = stagePlan.stage.inputs.map(\.stage).first(where: { done[$0].map { $0.status == .failed || $0.status == .skipped } ?? false }) {
+            if let blocker = blocker(of: stagePlan) {
                 finish(.settled(stagePlan, .skipped, reason: "upstream '\(blocker)' did not finish"))
                 continue
             }
@@ -167,7 +184,7 @@ public final class SlurmExecutor {
                 finish(outcome)
                 if outcome.status == .failed {
                     skipDownstream(of: id)
-                    if options.failFast { cancelPending(order: order, jobs: &jobs, states: states, finish: finish) }
+                    if options.failFast { cancelPending(states) }
                 }
             }
             let now = Date()
@@ -180,18 +197,6 @@ public final class SlurmExecutor {
         let summary = RunSummary(runID: runID, seconds: Date().timeIntervalSince(begun), outcomes: outcomes)
         reporter.runFinished(summary)
         return summary
-    }
-
-    /// `--fail-fast`: jobs that have not started are cancelled; running ones finish.
-    private func cancelPending(order: [StagePlan], jobs: inout [String: Job], states: [String: SlurmClient.JobState],
-                               finish: (StageOutcome) -> Void) {
-        var cancelled: [String] = []
-        for stagePlan in order {
-            guard let job = jobs[stagePlan.stage.id], job.started == nil, states[job.id]?.isRunning != true else { continue }
-            cancelled.append(job.id)
-            finish(.settled(stagePlan, .skipped, reason: "not started: --fail-fast after a failure"))
-        }
-        client.cancel(cancelled)
     }
 
     func paths(_ stage: String) -> (script: String, result: String, log: String) {
@@ -236,13 +241,11 @@ public final class SlurmExecutor {
             return .settled(stagePlan, .skipped, reason: "upstream '\(blocker ?? "?")' did not finish")
         case "COMPLETED":
             // No result file: the job ran where this state directory is not; its entry is in the cache.
-            let inputs = stagePlan.stage.inputs.map { ref -> InputDigest? in
-                let port = ref.port ?? plan[ref.stage]?.type.outputs.first ?? "out"
-                return outputs[ref.stage]?.first { $0.port == port }.map { InputDigest(name: ref.description, digest: $0.digest) }
+            let inputs = stagePlan.stage.inputs.compactMap { ref in
+                ref.output(producer: plans[ref.stage], among: outputs[ref.stage]).map { InputDigest(name: ref.description, digest: $0.digest) }
             }
-            if !inputs.contains(where: { $0 == nil }) {
-                let material = KeyMaterial(stage: stagePlan.stage, version: stagePlan.type.version, inputs: inputs.compactMap { $0 },
-                                           sources: stagePlan.sources)
+            if inputs.count == stagePlan.stage.inputs.count {
+                let material = stagePlan.material(inputs: inputs)
                 if let entry = cache.entry(for: material.key, stage: stagePlan.stage.id) {
                     return .settled(stagePlan, .ran, reason: job.reason, key: material.key, outputs: entry.outputs, attempts: 1,
                                     started: job.started ?? job.submitted)

@@ -115,6 +115,25 @@ struct SlurmExecutorTests {
             #expect(!FileManager.default.fileExists(atPath: "\(run)/slurm/\(stage).result.json"), "\(stage) ran")
             #expect(!FileManager.default.fileExists(atPath: "\(run)/\(stage).slurm.log"), "\(stage) ran")
         }
+
+        // --fail-fast: jobs still waiting for a CPU when `bad` fails are cancelled, not run.
+        try weir.write("fail/fast.yaml", """
+            pipeline: fast
+            stages:
+              a: { type: extract.csv, path: a.csv }
+              bad: { type: sql, input: a, query: "SELECT id, json_extract(name, '$.x') AS x FROM a", schema: { x: string } }
+              s1: { type: sql, input: a, query: "\(slowQuery("a", 30_000_000))", schema: { n: int64, s: int64 } }
+              s2: { type: sql, input: a, query: "\(slowQuery("a", 30_000_001))", schema: { n: int64, s: int64 } }
+              s3: { type: sql, input: a, query: "\(slowQuery("a", 30_000_002))", schema: { n: int64, s: int64 } }
+
+            """)
+        let fast = try weir.run("run", "fail/fast.yaml", "--json", "--executor", "slurm", "--fail-fast", "--state-dir", "node-a")
+        #expect(fast.status == 1, "\(fast.stdout)\n\(fast.stderr)")
+        #expect(fast.stages("failed") == ["bad"])
+        #expect(fast.stages("skipped").contains("s3"), "\(fast.stdout)")
+        let skippedReasons = fast.events.filter { $0["event"] as? String == "stage_finished" && $0["status"] as? String == "skipped" }
+            .compactMap { $0["reason"] as? String }
+        #expect(skippedReasons.allSatisfy { $0 == "not started: --fail-fast after a failure" }, "\(skippedReasons)")
     }
 
     @Test func ctrlCCancelsTheSubmittedJobs() throws {
