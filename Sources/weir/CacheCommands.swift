@@ -60,9 +60,13 @@ struct Cache: ParsableCommand {
                     continue
                 }
                 let local = cache.localEntry(for: key, stage: id) != nil
+                // A stage cached but not here was planned from the remote entry just read.
                 let remoteHas: Bool?
-                do { remoteHas = try remote?.contains(key: key) }
-                catch { throw RuntimeError("remote cache \(remote?.url ?? ""): \(error)") }
+                if !local && stagePlan.status == .cached { remoteHas = true }
+                else {
+                    do { remoteHas = try remote?.contains(key: key) }
+                    catch { throw RuntimeError("remote cache \(remote?.url ?? ""): \(error)") }
+                }
                 if local { here += 1 }
                 if remoteHas == true { there += 1 }
                 if !local && remoteHas != true { neither += 1 }
@@ -124,9 +128,11 @@ struct Cache: ParsableCommand {
 
         func run() throws {
             let (workspace, pipeline, remote) = try Cache.withRemote(options)
-            let (before, _) = try makePlan(pipeline, identity: options.pipelineIdentity, workspace: workspace, remoteUse: nil)
+            // One memo for both plans: remote sources are listed once.
+            let memo = StageMemo()
+            let (before, _) = try makePlan(pipeline, identity: options.pipelineIdentity, workspace: workspace, memo: memo, remoteUse: nil)
             let local = Set(before.stages.filter { $0.status == .cached }.map(\.stage.id))
-            let (plan, _) = try makePlan(pipeline, identity: options.pipelineIdentity, workspace: workspace, remoteUse: .pull)
+            let (plan, _) = try makePlan(pipeline, identity: options.pipelineIdentity, workspace: workspace, memo: memo, remoteUse: .pull)
             var pulled = 0, bytes = 0, absent: [String] = []
             for stagePlan in plan.stages where !local.contains(stagePlan.stage.id) {
                 guard stagePlan.status == .cached, let entry = stagePlan.entry else {

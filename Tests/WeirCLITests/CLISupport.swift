@@ -29,6 +29,14 @@ struct WeirProcess {
             return result
         }
         func stages(_ status: String) -> Set<String> { Set(statuses.filter { $0.value == status }.keys) }
+        /// stage -> digest of its first output from `stage_finished` events ("-" for none).
+        var digests: [String: String] {
+            var result: [String: String] = [:]
+            for event in events where event["event"] as? String == "stage_finished" {
+                result[event["stage"] as! String] = event["digest"] as? String ?? "-"
+            }
+            return result
+        }
     }
 
     let directory: String

@@ -20,13 +20,6 @@ import WeirTestSupport
               total: { type: sql, input: doubled, query: "SELECT sum(v2) AS total FROM doubled" }
 
             """)
-        func digests(_ result: WeirProcess.Result) -> [String: String] {
-            var out: [String: String] = [:]
-            for event in result.events where event["event"] as? String == "stage_finished" {
-                out[event["stage"] as! String] = event["digest"] as? String
-            }
-            return out
-        }
 
         let first = try weir.run("run", "p.yaml", "--json", "--state-dir", "one")
         #expect(first.status == 0, "\(first.stderr)")
@@ -37,7 +30,7 @@ import WeirTestSupport
         let second = try weir.run("run", "p.yaml", "--json", "--state-dir", "two")
         #expect(second.status == 0, "\(second.stderr)")
         #expect(second.stages("cached") == ["a", "doubled", "total"], "\(second.stdout)")
-        #expect(digests(second) == digests(first))
+        #expect(second.digests == first.digests)
         #expect(try weir.run("show", "p.yaml", "total", "--format", "csv", "--state-dir", "two").stdout == "total\n120\n")
         let pulled = try server.counts()
         #expect(pulled["GET"] == 6 && pulled["PUT", default: 0] == 0, "\(pulled)")

@@ -7,14 +7,6 @@ import WeirTestSupport
 /// because one cluster serves every check and starting it is the slow part.
 @Suite(.enabled(if: SlurmTestCluster.available && ReferencePython.available), .serialized)
 struct SlurmExecutorTests {
-    static func digests(_ result: WeirProcess.Result) -> [String: String] {
-        var out: [String: String] = [:]
-        for event in result.events where event["event"] as? String == "stage_finished" {
-            out[event["stage"] as! String] = event["digest"] as? String ?? "-"
-        }
-        return out
-    }
-
     /// The repository's example pipeline and its sample data, copied so its loads write there.
     static func copyExample(into weir: WeirProcess) throws {
         let root = ReferencePython.packageRoot
@@ -52,7 +44,7 @@ struct SlurmExecutorTests {
                                  "--cache-remote", "s3://weir-shared/cache")
         #expect(first.status == 0, "\(first.stdout)\n\(first.stderr)")
         #expect(first.stages("ran") == stages, "\(first.stdout)")
-        #expect(Self.digests(first) == Self.digests(local))
+        #expect(first.digests == local.digests)
         #expect(try cluster.jobCount() - jobsBefore == 7)
         #expect(try weir.read("out/users.csv") == localCSV)
         #expect(!FileManager.default.fileExists(atPath: weir.directory + "/node-a/weir.sqlite-wal"))
@@ -71,7 +63,7 @@ struct SlurmExecutorTests {
                                  "--cache-remote", "s3://weir-shared/cache")
         #expect(other.status == 0, "\(other.stderr)")
         #expect(other.stages("cached") == stages, "\(other.stdout)")
-        #expect(Self.digests(other) == Self.digests(local))
+        #expect(other.digests == local.digests)
         #expect(try cluster.jobCount() - jobsBefore == 7)
         let shown = try weir.run("show", pipeline, "hours", "--format", "csv", "--state-dir", "node-b")
         #expect(shown.status == 0 && shown.stdout.split(separator: "\n").count == 25, "\(shown.stderr)")
