@@ -39,16 +39,21 @@ public struct SlurmClient: Sendable {
     }
 
     /// The states of `ids` (one `squeue` call for all); a job the controller has already
-    /// forgotten is looked up in the accounting records (`sacct`, then `sacct -c`).
+    /// forgotten is looked up in the accounting records (`sacct`, then `sacct -c`). Throws when
+    /// the controller cannot be asked at all, so the caller can wait for it.
     public func states(_ ids: [String]) throws -> [String: JobState] {
         guard !ids.isEmpty else { return [:] }
         var states: [String: JobState] = [:]
-        if let output = try? run("squeue", ["--noheader", "--states=all", "--jobs=" + ids.joined(separator: ","), "--format=%i|%T|%r"]) {
-            for line in output.split(separator: "\n") {
-                let fields = line.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
-                guard fields.count == 3 else { continue }
-                states[fields[0]] = JobState(state: fields[1], reason: fields[2])
-            }
+        var output = ""
+        do {
+            output = try run("squeue", ["--noheader", "--states=all", "--jobs=" + ids.joined(separator: ","), "--format=%i|%T|%r"])
+        } catch let error as SlurmError where error.description.contains("Invalid job id") {
+            // Every job asked about is forgotten; only the accounting records know them.
+        }
+        for line in output.split(separator: "\n") {
+            let fields = line.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+            guard fields.count == 3 else { continue }
+            states[fields[0]] = JobState(state: fields[1], reason: fields[2])
         }
         for id in ids where states[id] == nil {
             if let state = accounted(id) { states[id] = state }
