@@ -102,6 +102,14 @@ public struct RunContext: Sendable {
 
     public func param(_ name: String) -> ParamValue? { stage.param(name) }
 
+    /// The schema announced at planning for `port`, which the run builds its table with.
+    public func announcedSchema(_ port: String) throws -> Schema {
+        guard let schema = outputSchemas[port] else {
+            throw StageError("no schema was announced for output '\(port)' of \(stage.typeName); this is a bug in the stage type")
+        }
+        return schema
+    }
+
     /// A path from the pipeline file, relative to its folder.
     public func resolvePath(_ path: String) -> String { StagePaths.resolve(path, in: pipelineDirectory) }
 

@@ -58,7 +58,7 @@ public struct CostSpikes: StageType {
             }
         }
         let order = rows.order
-        let schema = context.outputSchemas["scores"]!
+        let schema = try context.announcedSchema("scores")
         let scores = try Table(schema: schema, columns: rows.columns(series, rows: order) + [Column(bool: order.map { flagged[$0] })])
         let lastDay = series.dayCount > 0 ? series.day(series.dayCount - 1) : 0
         let alertRows = order.filter { rows.day[$0] == lastDay && flagged[$0] }

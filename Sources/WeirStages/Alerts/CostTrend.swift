@@ -80,7 +80,7 @@ public struct CostTrend: StageType {
         let order = rows.order
         let crossOrder = crossDay.indices.sorted { crossDay[$0] != crossDay[$1] ? crossDay[$0] < crossDay[$1] : crossGroup[$0] < crossGroup[$1] }
         func crossTable(_ picks: [Int]) throws -> Table {
-            try Table(schema: context.outputSchemas["crossovers"]!, columns: [
+            try Table(schema: context.announcedSchema("crossovers"), columns: [
                 Column(dateValues: picks.map { crossDay[$0] }), series.groupColumn(picks.map { crossGroup[$0] }),
                 Column(string: picks.map { direction[$0] }),
             ])
@@ -88,7 +88,7 @@ public struct CostTrend: StageType {
         let lastDay = series.dayCount > 0 ? series.day(series.dayCount - 1) : 0
         let latest = crossOrder.filter { crossDay[$0] == lastDay }
         if !latest.isEmpty { context.log.note("\(latest.count) group(s) reversed trend on the latest day") }
-        return ["series": try Table(schema: context.outputSchemas["series"]!, columns: rows.columns(series, rows: order)),
+        return ["series": try Table(schema: context.announcedSchema("series"), columns: rows.columns(series, rows: order)),
                 "crossovers": try crossTable(crossOrder), "alerts": try crossTable(latest)]
     }
 }
@@ -124,7 +124,7 @@ public struct CostTotals: StageType {
             return (delta, before == 0 ? nil : delta / before * 100)
         }
         let dod = (0..<n).map { change($0, 1) }, wow = (0..<n).map { change($0, 7) }
-        let daily = try Table(schema: context.outputSchemas["daily"]!, columns: [
+        let daily = try Table(schema: context.announcedSchema("daily"), columns: [
             Column(dateValues: (0..<n).map { series.day($0) }), Column(float64Values: total),
             Column(float64: dod.map(\.0)), Column(float64: dod.map(\.1)), Column(float64: wow.map(\.0)), Column(float64: wow.map(\.1)),
         ])
@@ -140,7 +140,7 @@ public struct CostTotals: StageType {
                 mtd.append(series.values[g][from..<n].reduce(0, +))
             }
         }
-        let mtdTable = try Table(schema: context.outputSchemas["mtd"]!, columns: [
+        let mtdTable = try Table(schema: context.announcedSchema("mtd"), columns: [
             series.groupColumn(mtdGroups), Column(string: mtdGroups.map { _ in month }), Column(float64Values: mtd),
         ])
         return ["mtd": mtdTable, "daily": daily]

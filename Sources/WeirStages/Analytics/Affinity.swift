@@ -61,7 +61,7 @@ public struct Affinity: StageType {
             }
         }
         let purchaseColumn = weights == nil ? Column(int64Values: purchases.map { Int64($0) }) : Column(float64Values: purchases)
-        return ["out": try Table(schema: context.outputSchemas["out"]!, columns: [
+        return ["out": try Table(schema: context.announcedSchema("out"), columns: [
             segmentColumn.take(segmentRows), categoryColumn.take(categoryRows),
             purchaseColumn, Column(float64Values: share), Column(float64Values: overall), Column(float64Values: lift),
         ])]
@@ -116,7 +116,7 @@ public struct Cohort: StageType {
         var size: [Int64: Int64] = [:]
         for code in 0..<customers.count { size[first[code], default: 0] += 1 }
         let cohortDays = cohort.map { m in Int32(Temporal.days(year: Int(m / 12), month: Int(m % 12) + 1, day: 1)) }
-        return ["out": try Table(schema: context.outputSchemas["out"]!, columns: [
+        return ["out": try Table(schema: context.announcedSchema("out"), columns: [
             Column(.date, cohortDays.map { .date($0) }), Column(int64Values: offset), Column(int64Values: active),
             Column(int64Values: cohort.map { size[$0] ?? 0 }),
             Column(float64Values: zip(active, cohort).map { Double($0) / Double(size[$1] ?? 1) }),

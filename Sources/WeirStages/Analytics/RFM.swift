@@ -98,7 +98,7 @@ public struct RFM: StageType {
         let digits = (0...9).map { String($0) }
         columns.append(Column(string: (0..<n).map { digits[Swift.min(9, buckets[0][$0])] + digits[Swift.min(9, buckets[1][$0])] + digits[Swift.min(9, buckets[2][$0])] }))
         columns.append(Column(string: (0..<n).map { RFMSegment(r: buckets[0][$0], f: buckets[1][$0]).rawValue }))
-        return ["out": try Table(schema: context.outputSchemas["out"]!, columns: columns)]
+        return ["out": try Table(schema: context.announcedSchema("out"), columns: columns)]
     }
 
     /// The number of distinct `values` per group: lines bucketed by group, then each group's

@@ -65,7 +65,7 @@ public struct LogGaps: StageType {
         } else {
             groups = [Array(0..<input.rowCount)]
         }
-        let gapSchema = context.outputSchemas["gaps"]!, anomalySchema = context.outputSchemas["anomalies"]!
+        let gapSchema = try context.announcedSchema("gaps"), anomalySchema = try context.announcedSchema("anomalies")
         let gaps = gapSchema.fields.map { ColumnBuilder($0.type) }
         let anomalies = anomalySchema.fields.map { ColumnBuilder($0.type) }
         let offset = groupColumn == nil ? 0 : 1

@@ -82,7 +82,7 @@ public struct Overdraft: StageType {
             }
         }
         let listed = (0..<keys.count).filter { users[$0].overdraftRows > 0 || users[$0].outOfSyncRows > 0 }
-        let out = context.outputSchemas["users"]!.fields.map { ColumnBuilder($0.type, capacity: listed.count) }
+        let out = try context.announcedSchema("users").fields.map { ColumnBuilder($0.type, capacity: listed.count) }
         var leads: [Double] = []
         var predicted = 0
         for u in listed {
@@ -117,7 +117,7 @@ public struct Overdraft: StageType {
         summary[4].append(Int64(predicted))
         summary[5].append(Int64(listed.filter { users[$0].outOfSyncRows > 0 }.count))
         if leads.isEmpty { summary[6].appendNull() } else { summary[6].append(pandasQuantile(0.5, count: leads.count) { leads[$0] }) }
-        return ["users": try Table(schema: context.outputSchemas["users"]!, columns: out.map { $0.finish() }),
+        return ["users": try Table(schema: context.announcedSchema("users"), columns: out.map { $0.finish() }),
                 "summary": try Table(schema: Self.summarySchema, columns: summary.map { $0.finish() })]
     }
 }
