@@ -22,27 +22,53 @@ public struct ObjectStore: Sendable {
     public func contains(_ digest: String) -> Bool { access(path(of: digest), F_OK) == 0 }
 
     /// Writes `table` and returns its digest (SHA-256 of the file's bytes).
+    ///
+    /// Hashing and writing run at once, each serialising the table on its own (the writer is
+    /// deterministic, so both see the same bytes; only the small metadata is built twice), so
+    /// neither waits for the other and no byte is copied for the hash. The file is fsynced only
+    /// once the digest says it is new: a result already stored (a forced re-run, an early
+    /// cutoff) is dropped before its dirty pages ever reach the disk.
     public func put(_ table: Table) throws -> String {
         try FileManager.default.createDirectory(atPath: temporaryDirectory, withIntermediateDirectories: true)
         // The pid in the name lets a later run tell a crashed writer's leftovers from a live one's.
         let temporary = "\(temporaryDirectory)/\(getpid())-\(UUID().uuidString).arrow"
-        var sink = BackgroundHashingSink(try FileSink(path: temporary))
+        let file = try FileSink(path: temporary, startsWriteback: false)
+        let results: [Result<String, any Error>] = Parallel.map(2) { part in
+            Result {
+                if part == 0 {
+                    var hashing = HashingSink()
+                    try ArrowWriter().write(table, to: &hashing)
+                    return hashing.digest()
+                }
+                var sink = file
+                try ArrowWriter().write(table, to: &sink)
+                try sink.flush()
+                return ""
+            }
+        }
+        let digest: String
         do {
-            try ArrowWriter().write(table, to: &sink)
-            try sink.inner.close(sync: true)
+            _ = try results[1].get()
+            digest = try results[0].get()
+        } catch {
+            try? file.close()
+            unlink(temporary)
+            throw error
+        }
+        if contains(digest) {
+            try? file.close()
+            unlink(temporary)
+            return digest
+        }
+        do {
+            try file.close(sync: true)
         } catch {
             unlink(temporary)
             throw error
         }
-        let digest = sink.digest()
         let target = path(of: digest)
         try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        if contains(digest) {
-            // Same content already stored. Freeing a large file's blocks can take a second on a
-            // filesystem mounted with discard, so it happens off the run's path; a leftover
-            // from a process that exits first is removed by a later run (its pid is gone).
-            Thread.detachNewThread { unlink(temporary) }
-        } else if rename(temporary, target) != 0 {
+        if rename(temporary, target) != 0 {
             let reason = String(cString: strerror(errno))
             unlink(temporary)
             throw TableError.io(path: target, message: "cannot move object into the store: \(reason)")

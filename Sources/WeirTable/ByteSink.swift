@@ -31,8 +31,8 @@ public struct MemorySink: ByteSink {
 }
 
 /// A file opened for writing with a user-space buffer, so many small writes cost few syscalls.
-/// Every 8 MiB written, the kernel is asked to start writing that range to disk, so a final
-/// fsync waits for the last few megabytes rather than for the whole file.
+/// Unless told otherwise, every 8 MiB written, the kernel is asked to start writing that range
+/// to disk, so a final fsync waits for the last few megabytes rather than for the whole file.
 public final class FileSink: ByteSink {
     public let path: String
     private var fd: Int32
@@ -41,10 +41,13 @@ public final class FileSink: ByteSink {
     private var written = 0
     private var writebackStarted = 0
     private static let writebackStep = 8 << 20
+    private let startsWriteback: Bool
 
-    /// Creates (or truncates) `path`.
-    public init(path: String) throws {
+    /// Creates (or truncates) `path`. `startsWriteback: false` leaves the bytes in the page
+    /// cache until `close(sync:)` or the kernel decides, for a file that may be deleted unread.
+    public init(path: String, startsWriteback: Bool = true) throws {
         self.path = path
+        self.startsWriteback = startsWriteback
         fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw TableError.io(path: path, message: "cannot create file: \(String(cString: strerror(errno)))") }
         buffer.reserveCapacity(bufferLimit)
@@ -71,7 +74,7 @@ public final class FileSink: ByteSink {
     private func writeAll(_ bytes: UnsafeRawBufferPointer) throws {
         defer {
             written += bytes.count
-            if written - writebackStarted >= Self.writebackStep {
+            if startsWriteback && written - writebackStarted >= Self.writebackStep {
                 _ = weir_start_writeback(fd, writebackStarted, written - writebackStarted)
                 writebackStarted = written
             }

@@ -10,26 +10,6 @@ import WeirTable
 
     func plain(_ value: ParamValue) -> ResolvedParam { ResolvedParam(value: value, location: nil, secret: false, environment: []) }
 
-    /// Hashing on a thread of its own gives the plain SHA-256, whatever the sizes of the writes
-    /// and however they fall across its 4 MiB chunks.
-    @Test(arguments: [0, 1, 4 << 20, (4 << 20) + 1, 9_000_001])
-    func backgroundHashEqualsSHA256(size: Int) {
-        var bytes = [UInt8](repeating: 0, count: size)
-        for i in bytes.indices { bytes[i] = UInt8(truncatingIfNeeded: (i &* 2_654_435_761) >> 13) }
-        let hasher = BackgroundHasher()
-        bytes.withUnsafeBytes { raw in
-            var offset = 0
-            var step = 1
-            while offset < raw.count {
-                let n = min(step, raw.count - offset)
-                hasher.update(UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + n)]))
-                offset += n
-                step = step * 7 % 3_000_001 + 1
-            }
-        }
-        #expect(hasher.digest() == bytes.withUnsafeBytes { ContentHash.sha256($0) })
-    }
-
     @Test func canonicalEncodingIsOrderIndependentAndExact() {
         let a = KeyMaterial(stage: stage(["k": plain(.int(4)), "by": plain(.string("x")), "m": plain(.map(["b": .double(0.1), "a": .list([.bool(true), .null])]))]),
                             version: "1", inputs: [InputDigest(name: "orders", digest: "ab")], sources: [])
