@@ -37,6 +37,7 @@ let package = Package(
         .target(
             name: "WeirStages",
             dependencies: [
+                "CSystem",
                 "WeirTable",
                 "WeirCore",
                 "WeirReport",

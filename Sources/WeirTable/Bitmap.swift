@@ -1,6 +1,7 @@
 /// Arrow bitmaps: bit `i` is bit `i % 8` of byte `i / 8`, least significant first.
+@usableFromInline
 enum Bitmap {
-    @inline(__always)
+    @inlinable @inline(__always)
     static func get(_ base: UnsafeRawPointer, _ index: Int) -> Bool {
         (base.load(fromByteOffset: index &>> 3, as: UInt8.self) &>> UInt8(index & 7)) & 1 == 1
     }

@@ -171,8 +171,8 @@ public struct FixedWidthView<T: BitwiseCopyable>: RandomAccessCollection, @unche
 public struct StringView: RandomAccessCollection, @unchecked Sendable {
     let offsetsOwner: ByteBuffer
     let dataOwner: ByteBuffer
-    let offsetsBase: UnsafePointer<Int32>
-    let dataBase: UnsafePointer<UInt8>
+    @usableFromInline let offsetsBase: UnsafePointer<Int32>
+    @usableFromInline let dataBase: UnsafePointer<UInt8>
     public let count: Int
 
     init(offsets: ByteBuffer, data: ByteBuffer, offset: Int, count: Int) {
@@ -191,7 +191,8 @@ public struct StringView: RandomAccessCollection, @unchecked Sendable {
     }
 
     /// The UTF-8 bytes of value `position`; valid while this view (or its column) is alive.
-    @inline(__always)
+    /// Inlinable: grouping and parsing kernels in other modules call it once per row.
+    @inlinable @inline(__always)
     public func utf8(_ position: Int) -> UnsafeBufferPointer<UInt8> {
         let start = Int(offsetsBase[position])
         let end = Int(offsetsBase[position &+ 1])
@@ -204,28 +205,29 @@ public struct StringView: RandomAccessCollection, @unchecked Sendable {
 
 /// A string or int64 column's values and validity as bare pointers, for hot loops that read
 /// single values from many rows: no reference counting per access. Valid only while the column
-/// it came from (or a copy of it) is alive; the caller keeps it so.
+/// it came from (or a copy of it) is alive; the caller keeps it so. Inlinable, since the loops
+/// that use it live in other modules.
 public struct UnownedValues: @unchecked Sendable {
-    let validity: UnsafePointer<UInt8>?
-    let offset: Int
-    let data: UnsafeRawPointer
-    let offsets: UnsafePointer<Int32>?
+    @usableFromInline let validity: UnsafePointer<UInt8>?
+    @usableFromInline let offset: Int
+    @usableFromInline let data: UnsafeRawPointer
+    @usableFromInline let offsets: UnsafePointer<Int32>?
 
-    @inline(__always)
+    @inlinable @inline(__always)
     public func isValid(_ index: Int) -> Bool {
         guard let validity else { return true }
         return Bitmap.get(UnsafeRawPointer(validity), offset &+ index)
     }
 
     /// Value `index` of a string column.
-    @inline(__always)
+    @inlinable @inline(__always)
     public func utf8(_ index: Int) -> UnsafeRawBufferPointer {
         let start = Int(offsets![offset &+ index]), end = Int(offsets![offset &+ index &+ 1])
         return UnsafeRawBufferPointer(start: data + start, count: end &- start)
     }
 
     /// Value `index` of an int64 or timestamp column.
-    @inline(__always)
+    @inlinable @inline(__always)
     public func int64(_ index: Int) -> Int64 { data.load(fromByteOffset: (offset &+ index) &* 8, as: Int64.self) }
 }
 

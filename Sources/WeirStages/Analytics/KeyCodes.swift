@@ -1,3 +1,4 @@
+import CSystem
 import Foundation
 import WeirCore
 import WeirTable
@@ -78,69 +79,195 @@ struct KeyCodes: Sendable {
         return KeyCodes(codes: values.map { codeOf[$0]! }, firstRow: ordered.map { first[$0]! })
     }
 
-    /// Strings are hashed and compared as raw UTF-8 bytes in an open-addressing table, so no
-    /// `String` is made per row; distinct values are then ordered by bytes (code points).
+    /// Strings are hashed and compared as raw UTF-8 bytes, so no `String` is made per row.
+    /// Each core codes a range of rows with a table of its own; the tables' distinct values are
+    /// then merged in row order (so a value's first row is its earliest), ordered by bytes (code
+    /// points), and every row's code is rewritten through its range's mapping.
     private static func strings(_ view: StringView) -> KeyCodes {
-        var firstRow: [Int] = []
-        var codes = [Int32](repeating: 0, count: view.count)
-        var capacity = 1024
-        var slots = [Int32](repeating: -1, count: capacity)   // slot -> provisional code
-        var hashes: [UInt64] = []                              // provisional code -> hash
-        func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
-            var h: UInt64 = 0xcbf2_9ce4_8422_2325
-            for byte in bytes { h = (h ^ UInt64(byte)) &* 0x100_0000_01b3 }
-            return h ^ (h >> 29)
-        }
-        func equal(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
-            a.count == b.count && (a.count == 0 || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0)
-        }
-        for row in 0..<view.count {
-            let bytes = view.utf8(row)
-            let h = hash(bytes)
-            var slot = Int(truncatingIfNeeded: h) & (capacity - 1)
-            while true {
-                let code = slots[slot]
-                if code < 0 {
-                    let new = Int32(firstRow.count)
-                    slots[slot] = new
-                    firstRow.append(row)
-                    hashes.append(h)
-                    codes[row] = new
-                    if firstRow.count * 2 > capacity {
-                        capacity *= 2
-                        slots = [Int32](repeating: -1, count: capacity)
-                        for (c, hc) in hashes.enumerated() {
-                            var s = Int(truncatingIfNeeded: hc) & (capacity - 1)
-                            while slots[s] >= 0 { s = (s + 1) & (capacity - 1) }
-                            slots[s] = Int32(c)
-                        }
-                    }
-                    break
+        let n = view.count
+        let chunks = n >= 200_000 ? Parallel.coreCount : 1
+        var codes = [Int32](repeating: 0, count: n)
+        let tables = codes.withUnsafeMutableBufferPointer { codes in
+            let out = SendablePointer(codes.baseAddress)
+            return Parallel.map(chunks) { c in
+                let table = ByteKeyTable(view)
+                let rows = (n * c / chunks)..<(n * (c + 1) / chunks)
+                for row in rows {
+                    if row &+ ByteKeyTable.lookahead < rows.upperBound { table.prefetch(row: row &+ ByteKeyTable.lookahead) }
+                    out.pointer![row] = table.code(row: row)
                 }
-                if hashes[Int(code)] == h && equal(view.utf8(firstRow[Int(code)]), bytes) {
-                    codes[row] = code
-                    break
-                }
-                slot = (slot + 1) & (capacity - 1)
+                return table
             }
         }
-        // Renumber in code-point (byte) order.
-        // The first eight bytes, big-endian, decide most comparisons without a memcmp call.
-        let prefixes = firstRow.map { row -> UInt64 in
+        let merged = chunks == 1 ? tables[0] : ByteKeyTable(view, expected: tables.map(\.count).max() ?? 0)
+        let toMerged: [[Int32]] = chunks == 1 ? [] : tables.map { table in
+            (0..<table.count).map { merged.code(row: table.firstRows[$0], hash: table.hashes[$0]) }
+        }
+        let firstRows = merged.firstRows
+
+        // Order by the first eight bytes (big-endian), then settle equal prefixes by the rest.
+        let prefixes = firstRows.map { row -> UInt64 in
             var key: UInt64 = 0
             for (i, byte) in view.utf8(row).prefix(8).enumerated() { key |= UInt64(byte) << (56 - 8 * i) }
             return key
         }
-        let order = firstRow.indices.sorted { a, b in
-            if prefixes[a] != prefixes[b] { return prefixes[a] < prefixes[b] }
-            let x = view.utf8(firstRow[a]), y = view.utf8(firstRow[b])
-            let common = Swift.min(x.count, y.count)
-            let c = common <= 8 ? 0 : memcmp(x.baseAddress! + 8, y.baseAddress! + 8, common - 8)
-            return c != 0 ? c < 0 : x.count < y.count
+        var order = RadixSort.order(prefixes)
+        var start = 0
+        while start < order.count {
+            var end = start + 1
+            while end < order.count && prefixes[Int(order[end])] == prefixes[Int(order[start])] { end += 1 }
+            if end - start > 1 {
+                order[start..<end].sort { a, b in
+                    let x = view.utf8(firstRows[Int(a)]), y = view.utf8(firstRows[Int(b)])
+                    let common = Swift.min(x.count, y.count)
+                    let c = common <= 8 ? 0 : memcmp(x.baseAddress! + 8, y.baseAddress! + 8, common - 8)
+                    return c != 0 ? c < 0 : x.count < y.count
+                }
+            }
+            start = end
         }
         var renumber = [Int32](repeating: 0, count: order.count)
-        for (new, old) in order.enumerated() { renumber[old] = Int32(new) }
-        return KeyCodes(codes: codes.map { renumber[Int($0)] }, firstRow: order.map { firstRow[$0] })
+        for (new, old) in order.enumerated() { renumber[Int(old)] = Int32(new) }
+        let final: [[Int32]] = chunks == 1 ? [renumber] : toMerged.map { $0.map { renumber[Int($0)] } }
+        codes.withUnsafeMutableBufferPointer { codes in
+            let out = SendablePointer(codes.baseAddress)
+            Parallel.forEach(chunks) { c in
+                final[c].withUnsafeBufferPointer { map in
+                    for row in (n * c / chunks)..<(n * (c + 1) / chunks) { out.pointer![row] = map[Int(out.pointer![row])] }
+                }
+            }
+        }
+        return KeyCodes(codes: codes, firstRow: order.map { firstRows[Int($0)] })
+    }
+}
+
+/// An open-addressing table from byte strings (values of one string column, named by a row
+/// that holds them) to codes in order of first appearance. A slot holds part of the value's
+/// hash, its length and code, and its first eight bytes, so a probe settles a key of up to
+/// eight bytes (most ids) without touching the column, and a longer one after one `memcmp`.
+/// A table belongs to one thread.
+final class ByteKeyTable: @unchecked Sendable {
+    let view: StringView
+    @exclusivity(unchecked) private(set) var firstRows: [Int] = []
+    @exclusivity(unchecked) private(set) var hashes: [UInt64] = []
+    /// Two words per slot: `tag | length << 32 | (code + 1)` (0 when empty), and the head.
+    @exclusivity(unchecked) private var slots: UnsafeMutablePointer<UInt64>
+    @exclusivity(unchecked) private var mask: Int
+
+    var count: Int { firstRows.count }
+
+    /// `expected`: how many distinct values to make room for before the first growth.
+    init(_ view: StringView, expected: Int = 0) {
+        self.view = view
+        var size = 4096
+        while size < 2 * expected { size *= 2 }
+        mask = size - 1
+        slots = .allocate(capacity: 2 * size)
+        slots.initialize(repeating: 0, count: 2 * size)
+        firstRows.reserveCapacity(expected)
+        hashes.reserveCapacity(expected)
+    }
+
+    deinit { slots.deallocate() }
+
+    private static let tagMask: UInt64 = 0xFFFF_FF00_0000_0000
+    private static let longKey: UInt64 = 0xFF
+
+    /// A 64-bit hash of the bytes, eight at a time.
+    @inline(__always)
+    static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(bytes.count)
+        guard let base = bytes.baseAddress else { return h }
+        let raw = UnsafeRawPointer(base)
+        var i = 0
+        while i &+ 8 <= bytes.count {
+            h = (h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xBF58_476D_1CE4_E5B9
+            h ^= h &>> 31
+            i &+= 8
+        }
+        if i < bytes.count {
+            var tail: UInt64 = 0
+            for j in i..<bytes.count { tail |= UInt64(base[j]) &<< UInt64((j &- i) &* 8) }
+            h = (h ^ tail) &* 0x94D0_49BB_1331_11EB
+        }
+        h = (h ^ (h &>> 32)) &* 0xD6E8_FEB8_6659_FD93
+        return h ^ (h &>> 32)
+    }
+
+    /// The first eight bytes, zero-padded, as one word.
+    @inline(__always)
+    static func head(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        guard let base = bytes.baseAddress else { return 0 }
+        if bytes.count >= 8 { return UnsafeRawPointer(base).loadUnaligned(as: UInt64.self) }
+        var word: UInt64 = 0
+        for j in 0..<bytes.count { word |= UInt64(base[j]) &<< UInt64(j &* 8) }
+        return word
+    }
+
+    /// How many rows ahead of the one being coded to prefetch slots for.
+    static let lookahead = 12
+
+    /// Brings in the slot row `row`'s value starts probing at.
+    @inline(__always)
+    func prefetch(row: Int) {
+        let hash = Self.hash(view.utf8(row))
+        weir_prefetch(slots + 2 &* (Int(truncatingIfNeeded: hash) & mask))
+    }
+
+    @inline(__always)
+    func code(row: Int) -> Int32 {
+        let bytes = view.utf8(row)
+        return code(bytes, row: row, hash: Self.hash(bytes))
+    }
+
+    @inline(__always)
+    func code(row: Int, hash: UInt64) -> Int32 { code(view.utf8(row), row: row, hash: hash) }
+
+    /// The code of `bytes`, row `row`'s value, whose hash is `hash`; new values get the next code.
+    @inline(__always)
+    private func code(_ bytes: UnsafeBufferPointer<UInt8>, row: Int, hash: UInt64) -> Int32 {
+        let length = UInt64(Swift.min(bytes.count, Int(Self.longKey)))
+        let key = (hash & Self.tagMask) | length &<< 32
+        let head = Self.head(bytes)
+        var slot = Int(truncatingIfNeeded: hash) & mask
+        while true {
+            let entry = slots[2 &* slot]
+            if entry == 0 { return insert(row: row, hash: hash, at: slot, entry: key, head: head) }
+            if entry & ~0xFFFF_FFFF == key && slots[2 &* slot &+ 1] == head {
+                let code = Int32(truncatingIfNeeded: entry & 0xFFFF_FFFF) &- 1
+                if bytes.count <= 8 { return code }
+                let known = view.utf8(firstRows[Int(code)])
+                if known.count == bytes.count && memcmp(known.baseAddress! + 8, bytes.baseAddress! + 8, bytes.count &- 8) == 0 {
+                    return code
+                }
+            }
+            slot = (slot &+ 1) & mask
+        }
+    }
+
+    private func insert(row: Int, hash: UInt64, at slot: Int, entry: UInt64, head: UInt64) -> Int32 {
+        let code = Int32(firstRows.count)
+        slots[2 * slot] = entry | UInt64(code + 1)
+        slots[2 * slot + 1] = head
+        firstRows.append(row)
+        hashes.append(hash)
+        if firstRows.count * 2 > mask { grow() }
+        return code
+    }
+
+    private func grow() {
+        let old = slots, oldSize = mask + 1
+        mask = mask * 2 + 1
+        slots = .allocate(capacity: 2 * (mask + 1))
+        slots.initialize(repeating: 0, count: 2 * (mask + 1))
+        for i in 0..<oldSize where old[2 * i] != 0 {
+            let code = Int((old[2 * i] & 0xFFFF_FFFF) - 1)
+            var slot = Int(truncatingIfNeeded: hashes[code]) & mask
+            while slots[2 * slot] != 0 { slot = (slot + 1) & mask }
+            slots[2 * slot] = old[2 * i]
+            slots[2 * slot + 1] = old[2 * i + 1]
+        }
+        old.deallocate()
     }
 }
 
@@ -148,15 +275,25 @@ struct KeyCodes: Sendable {
 /// are `values[offsets[g]..<offsets[g + 1]]`.
 func bucketed<T: BitwiseCopyable>(_ values: [T], by codes: [Int32], groups: Int) -> (offsets: [Int], values: [T]) {
     var offsets = [Int](repeating: 0, count: groups + 1)
-    for code in codes { offsets[Int(code) + 1] += 1 }
-    for g in 0..<groups { offsets[g + 1] += offsets[g] }
-    var cursor = offsets
-    let grouped = [T](unsafeUninitializedCapacity: codes.count) { out, written in
-        for (row, code) in codes.enumerated() {
-            out[cursor[Int(code)]] = values[row]
-            cursor[Int(code)] += 1
+    var cursor: [Int] = []
+    let grouped = offsets.withUnsafeMutableBufferPointer { offsets in
+        codes.withUnsafeBufferPointer { codes in
+            for code in codes { offsets[Int(code) &+ 1] &+= 1 }
+            for g in 0..<groups { offsets[g &+ 1] &+= offsets[g] }
+            cursor = Array(offsets)
+            return cursor.withUnsafeMutableBufferPointer { cursor in
+                values.withUnsafeBufferPointer { values in
+                    [T](unsafeUninitializedCapacity: codes.count) { out, written in
+                        for row in 0..<codes.count {
+                            let g = Int(codes[row])
+                            out[cursor[g]] = values[row]
+                            cursor[g] &+= 1
+                        }
+                        written = codes.count
+                    }
+                }
+            }
         }
-        written = codes.count
     }
     return (offsets, grouped)
 }

@@ -56,28 +56,18 @@ public struct RFM: StageType {
 
         let micros: [Int64] = timeColumn.type == .date
             ? timeColumn.dates.map { Int64($0) * Temporal.microsPerDay } : Array(timeColumn.int64s)
-        var last = [Int64](repeating: .min, count: n)
-        for (row, code) in customers.codes.enumerated() { last[Int(code)] = max(last[Int(code)], micros[row]) }
         let asOf: Int64
         if let text = context.param("as_of")?.string {
             asOf = Temporal.parseTimestamp(text) ?? Int64(Temporal.parseDate(text) ?? 0) * Temporal.microsPerDay
         } else {
             asOf = (micros.max() ?? 0) + Temporal.microsPerDay
         }
-        let recency = last.map { Temporal.floorDiv(asOf - $0, Temporal.microsPerDay) }
-
-        // Frequency: distinct (customer, order) pairs, or (customer, day) pairs without an order column.
-        let second: [Int64]
-        if let orderName = context.param("order")?.string {
-            guard let orderColumn = table.column(orderName) else { throw StageError("no column '\(orderName)'", param: "order") }
-            second = try KeyCodes(orderColumn, name: orderName, param: "order").codes.map(Int64.init)
-        } else {
-            second = micros.map(Temporal.day(ofMicros:))
-        }
-        let frequency = Self.distinctPerGroup(customers.codes, second, groups: n)
-
+        let orders = try Self.orderValues(context, table: table, micros: micros)
         let amounts = amountColumn.doubleValues
-        let monetary = Self.groupAmounts(amounts, codes: customers.codes, groups: n, mean: context.param("monetary")?.string == "mean")
+        let totals = CustomerTotals(customers: customers.codes, groups: n, micros: micros, orders: orders, amounts: amounts,
+                                    mean: context.param("monetary")?.string == "mean")
+        let recency = totals.last.map { Temporal.floorDiv(asOf - $0, Temporal.microsPerDay) }
+        let frequency = totals.frequency, monetary = totals.monetary
         let negative = amounts.reduce(0) { $0 + ($1 < 0 ? 1 : 0) }
         if negative > 0 { context.log.note("\(negative) line(s) with a negative \(amountName) (refunds) lower their customer's monetary value") }
 
@@ -95,107 +85,61 @@ public struct RFM: StageType {
             columns += [r, f, m].map { Column(int64Values: $0.map(Int64.init)) }
             buckets = [r, f, m]
         }
-        let digits = (0...9).map { String($0) }
-        columns.append(Column(string: (0..<n).map { digits[Swift.min(9, buckets[0][$0])] + digits[Swift.min(9, buckets[1][$0])] + digits[Swift.min(9, buckets[2][$0])] }))
-        columns.append(Column(string: (0..<n).map { RFMSegment(r: buckets[0][$0], f: buckets[1][$0]).rawValue }))
+        columns += Self.labels(buckets)
         return ["out": try Table(schema: context.announcedSchema("out"), columns: columns)]
     }
 
-    /// The number of distinct `values` per group: lines bucketed by group, then each group's
-    /// few values sorted.
-    static func distinctPerGroup(_ codes: [Int32], _ values: [Int64], groups: Int) -> [Int64] {
-        var (start, bucketed) = WeirStages.bucketed(values, by: codes, groups: groups)
-        var distinct = [Int64](repeating: 0, count: groups)
-        bucketed.withUnsafeMutableBufferPointer { all in
-            for g in 0..<groups where start[g + 1] > start[g] {
-                var slice = UnsafeMutableBufferPointer(rebasing: all[start[g]..<start[g + 1]])
-                slice.sort()
-                var count: Int64 = 1
-                for i in 1..<slice.count where slice[i] != slice[i - 1] { count += 1 }
-                distinct[g] = count
-            }
+    /// What frequency counts distinct values of, per customer: the order column's values (an
+    /// integer column as it is, a string column by its codes), or each line's day without one.
+    static func orderValues(_ context: RunContext, table: Table, micros: [Int64]) throws -> [Int64] {
+        guard let orderName = context.param("order")?.string else { return micros.map(Temporal.day(ofMicros:)) }
+        guard let orderColumn = table.column(orderName) else { throw StageError("no column '\(orderName)'", param: "order") }
+        switch orderColumn.type {
+        case .int64, .timestamp:
+            try orderColumn.requireValues(name: orderName, param: "order", why: "a key cannot be null")
+            return Array(orderColumn.int64s)
+        case .date:
+            try orderColumn.requireValues(name: orderName, param: "order", why: "a key cannot be null")
+            return orderColumn.dates.map(Int64.init)
+        default:
+            return try KeyCodes(orderColumn, name: orderName, param: "order").codes.map(Int64.init)
         }
-        return distinct
     }
 
-    /// Per-group sums (or means) computed exactly as pandas (≥ 3.0) computes them, so that
-    /// equal-looking totals rank as they do there: when the rows are already grouped in key
-    /// order pandas uses numpy's `add.reduceat` (first value + pairwise sum of the rest), else
-    /// its Kahan-compensated Cython loop in row order.
-    static func groupAmounts(_ values: [Double], codes: [Int32], groups: Int, mean: Bool) -> [Double] {
-        var sum = [Double](repeating: 0, count: groups)
-        var count = [Int](repeating: 0, count: groups)
-        if zip(codes, codes.dropFirst()).allSatisfy({ $0 <= $1 }) {
-            values.withUnsafeBufferPointer { values in
-                var start = 0
-                while start < codes.count {
-                    var end = start + 1
-                    while end < codes.count && codes[end] == codes[start] { end += 1 }
-                    let g = Int(codes[start])
-                    sum[g] = values[start] + pairwiseSum(UnsafeBufferPointer(rebasing: values[(start + 1)..<end]))
-                    count[g] = end - start
-                    start = end
-                }
-            }
-        } else {
-            var compensation = sum
-            for (row, code) in codes.enumerated() {
-                let g = Int(code)
-                let y = values[row] - compensation[g]
-                let t = sum[g] + y
-                compensation[g] = t - sum[g] - y
-                sum[g] = t
-                count[g] += 1
-            }
+    /// The `rfm_score` ("545") and `segment` columns, written as bytes: a `String` per customer
+    /// cost more than the scoring.
+    static func labels(_ buckets: [[Int]]) -> [Column] {
+        let n = buckets[0].count
+        let scores = ColumnBuilder(.string, capacity: n), segments = ColumnBuilder(.string, capacity: n)
+        let names = RFMSegment.allCases.map { Array($0.rawValue.utf8) }
+        let segmentIndex = Dictionary(uniqueKeysWithValues: RFMSegment.allCases.enumerated().map { ($1, $0) })
+        for i in 0..<n {
+            let r = buckets[0][i], f = buckets[1][i], m = buckets[2][i]
+            var digits = (UInt8(48 + Swift.min(9, r)), UInt8(48 + Swift.min(9, f)), UInt8(48 + Swift.min(9, m)))
+            withUnsafeBytes(of: &digits) { scores.append(utf8: $0) }
+            names[segmentIndex[RFMSegment(r: r, f: f)]!].withUnsafeBytes { segments.append(utf8: $0) }
         }
-        return mean ? zip(sum, count).map { $0 / Double($1) } : sum
-    }
-
-    /// numpy's pairwise summation (`pairwise_sum` in loops_utils.h): sequential under 8 values,
-    /// eight interleaved partial sums up to 128, halves (at a multiple of 8) beyond.
-    static func pairwiseSum(_ a: UnsafeBufferPointer<Double>) -> Double {
-        let n = a.count
-        if n < 8 {
-            var result = 0.0
-            for x in a { result += x }
-            return result
-        }
-        if n <= 128 {
-            var r = (0..<8).map { a[$0] }
-            var i = 8
-            while i < n - n % 8 {
-                for j in 0..<8 { r[j] += a[i + j] }
-                i += 8
-            }
-            var result = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
-            while i < n {
-                result += a[i]
-                i += 1
-            }
-            return result
-        }
-        var half = n / 2
-        half -= half % 8
-        return pairwiseSum(UnsafeBufferPointer(rebasing: a[0..<half])) + pairwiseSum(UnsafeBufferPointer(rebasing: a[half...]))
+        return [scores.finish(), segments.finish()]
     }
 
     /// pandas `qcut(values.rank(method='first'), 5, labels=[1, 2, 3, 4, 5])`: ranks break ties by
-    /// position; bin edges are numpy's linear quantiles of the ranks, computed with the same
-    /// floating-point steps, and a rank goes to the first bin whose right edge it does not exceed.
+    /// position (a stable sort); bin edges are numpy's linear quantiles of the ranks, computed
+    /// with the same floating-point steps, and a rank goes to the first bin whose right edge it
+    /// does not exceed.
     static func quintiles(_ values: [Double]) -> [Int] {
         let n = values.count
         guard n > 0 else { return [] }
-        var keyed = values.enumerated().map { (value: $0.element, index: $0.offset) }
-        keyed.sort { $0.value != $1.value ? $0.value < $1.value : $0.index < $1.index }
-        var rank = [Double](repeating: 0, count: n)
-        for (position, entry) in keyed.enumerated() { rank[entry.index] = Double(position + 1) }
+        let order = RadixSort.order(values.map(RadixSort.key))
         // Quantiles at numpy.linspace(0, 1, 6) of the ranks 1...n.
         let edges = (0...5).map { k in pandasQuantile(k == 5 ? 1.0 : Double(k) * 0.2, count: n) { Double($0 + 1) } }
-        return rank.map { r in
+        var bins = [Int](repeating: 0, count: n)
+        for (position, row) in order.enumerated() {
+            let rank = Double(position + 1)
             var below = 0
-            for edge in edges where edge < r { below += 1 }
-            return Swift.max(1, below)
+            for edge in edges where edge < rank { below += 1 }
+            bins[Int(row)] = Swift.max(1, below)
         }
+        return bins
     }
 
     /// Seed 001's scaling: (x - min) / (max - min) * 5, inverted for recency; all 0 when constant.

@@ -1,0 +1,148 @@
+import WeirTable
+
+/// Per customer: the last purchase time, the number of distinct orders and the monetary value
+/// (sum or mean of the amounts). Two cores share the work: one walks the lines in row order for
+/// the latest time and the sums (per-customer state stays in cache), the other groups the
+/// order values by customer with a counting sort and counts each customer's distinct ones.
+struct CustomerTotals {
+    var last: [Int64]
+    var frequency: [Int64]
+    var monetary: [Double]
+
+    /// `customers` holds each line's customer code (0..<groups); `orders` what frequency counts
+    /// distinct values of.
+    init(customers: [Int32], groups: Int, micros: [Int64], orders: [Int64], amounts: [Double], mean: Bool) {
+        var last = [Int64](repeating: .min, count: groups)
+        var frequency = [Int64](repeating: 0, count: groups)
+        var monetary = [Double](repeating: 0, count: groups)
+        var start: [Int] = []
+        var grouped: [Int64] = []
+        last.withUnsafeMutableBufferPointer { lastOut in
+            monetary.withUnsafeMutableBufferPointer { monetaryOut in
+                let out = (SendablePointer(lastOut.baseAddress), SendablePointer(monetaryOut.baseAddress))
+                Parallel.forEach(2) { task in
+                    if task == 0 {
+                        Self.latestAndMonetary(customers, micros, amounts, mean: mean,
+                                               last: UnsafeMutableBufferPointer(start: out.0.pointer, count: groups),
+                                               monetary: UnsafeMutableBufferPointer(start: out.1.pointer, count: groups))
+                    } else {
+                        (start, grouped) = bucketed(orders, by: customers, groups: groups)
+                    }
+                }
+            }
+        }
+        // Each customer's orders, sorted in place, counted; customers split between the cores.
+        frequency.withUnsafeMutableBufferPointer { frequencyOut in
+            grouped.withUnsafeMutableBufferPointer { values in
+                let out = SendablePointer(frequencyOut.baseAddress), all = SendablePointer(values.baseAddress)
+                let chunks = groups >= 20_000 ? Parallel.coreCount : 1
+                Parallel.forEach(chunks) { c in
+                    for g in (groups * c / chunks)..<(groups * (c + 1) / chunks) {
+                        out.pointer![g] = Self.distinctCount(UnsafeMutableBufferPointer(start: all.pointer! + start[g], count: start[g + 1] - start[g]))
+                    }
+                }
+            }
+        }
+        self.last = last
+        self.frequency = frequency
+        self.monetary = monetary
+    }
+
+    /// The latest time and the sum (or mean) of the amounts, per customer, in row order. pandas
+    /// sums lines already grouped in key order with numpy's pairwise `add.reduceat`, and others
+    /// with its Kahan-compensated loop in row order; both are reproduced, so equal-looking
+    /// totals rank as they do there.
+    static func latestAndMonetary(_ customers: [Int32], _ micros: [Int64], _ amounts: [Double], mean: Bool,
+                                  last: UnsafeMutableBufferPointer<Int64>, monetary: UnsafeMutableBufferPointer<Double>) {
+        let n = customers.count
+        var count = [Int](repeating: 0, count: last.count)
+        customers.withUnsafeBufferPointer { customers in
+            micros.withUnsafeBufferPointer { micros in
+                amounts.withUnsafeBufferPointer { amounts in
+                    count.withUnsafeMutableBufferPointer { count in
+                        for row in 0..<n {
+                            let g = Int(customers[row])
+                            if micros[row] > last[g] { last[g] = micros[row] }
+                        }
+                        if zip(customers, customers.dropFirst()).allSatisfy({ $0 <= $1 }) {
+                            var start = 0
+                            while start < n {
+                                var end = start + 1
+                                while end < n && customers[end] == customers[start] { end += 1 }
+                                let g = Int(customers[start])
+                                monetary[g] = amounts[start] + pairwiseSum(UnsafeBufferPointer(rebasing: amounts[(start + 1)..<end]))
+                                count[g] = end - start
+                                start = end
+                            }
+                        } else {
+                            var compensation = [Double](repeating: 0, count: monetary.count)
+                            compensation.withUnsafeMutableBufferPointer { compensation in
+                                for row in 0..<n {
+                                    let g = Int(customers[row])
+                                    let y = amounts[row] - compensation[g]
+                                    let t = monetary[g] + y
+                                    compensation[g] = t - monetary[g] - y
+                                    monetary[g] = t
+                                    count[g] &+= 1
+                                }
+                            }
+                        }
+                        if mean { for g in 0..<monetary.count { monetary[g] /= Double(count[g]) } }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The number of distinct values, sorting them in place (by insertion: a customer has few).
+    static func distinctCount(_ values: UnsafeMutableBufferPointer<Int64>) -> Int64 {
+        var values = values
+        let n = values.count
+        guard n > 1 else { return Int64(n) }
+        if n > 32 {
+            values.sort()
+        } else {
+            for i in 1..<n {
+                let value = values[i]
+                var j = i
+                while j > 0 && values[j &- 1] > value {
+                    values[j] = values[j &- 1]
+                    j &-= 1
+                }
+                values[j] = value
+            }
+        }
+        var count: Int64 = 1
+        for i in 1..<n where values[i] != values[i &- 1] { count &+= 1 }
+        return count
+    }
+
+    /// numpy's pairwise summation (`pairwise_sum` in loops_utils.h): sequential under 8 values,
+    /// eight interleaved partial sums up to 128, halves (at a multiple of 8) beyond.
+    static func pairwiseSum(_ a: UnsafeBufferPointer<Double>) -> Double {
+        let n = a.count
+        if n < 8 {
+            var result = 0.0
+            for x in a { result += x }
+            return result
+        }
+        if n <= 128 {
+            var r = (0..<8).map { a[$0] }
+            var i = 8
+            while i < n - n % 8 {
+                for j in 0..<8 { r[j] += a[i + j] }
+                i += 8
+            }
+            var result = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+            while i < n {
+                result += a[i]
+                i += 1
+            }
+            return result
+        }
+        var half = n / 2
+        half -= half % 8
+        return pairwiseSum(UnsafeBufferPointer(rebasing: a[0..<half])) + pairwiseSum(UnsafeBufferPointer(rebasing: a[half...]))
+    }
+
+}
