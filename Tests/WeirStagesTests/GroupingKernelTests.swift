@@ -53,7 +53,13 @@ import WeirTable
         let micros = (0..<lines).map { _ in Int64(rng.int(1_000_000)) }
         let orders = (0..<lines).map { _ in Int64(rng.int(20)) }
         let amounts = (0..<lines).map { _ in Double(rng.int(10_000)) / 100 }
-        let totals = CustomerTotals(customers: customers, groups: groups, micros: micros, orders: orders, amounts: amounts, mean: false)
+        let totals = micros.withUnsafeBufferPointer { micros in
+            orders.withUnsafeBufferPointer { orders in
+                amounts.withUnsafeBufferPointer { amounts in
+                    CustomerTotals(customers: customers, groups: groups, micros: micros, orders: orders, amounts: amounts, mean: false)
+                }
+            }
+        }
         var last = [Int64](repeating: .min, count: groups)
         var seen = [Set<Int64>](repeating: [], count: groups)
         var sum = [Double](repeating: 0, count: groups)

@@ -11,7 +11,8 @@ struct CustomerTotals {
 
     /// `customers` holds each line's customer code (0..<groups); `orders` what frequency counts
     /// distinct values of.
-    init(customers: [Int32], groups: Int, micros: [Int64], orders: [Int64], amounts: [Double], mean: Bool) {
+    init(customers: [Int32], groups: Int, micros: UnsafeBufferPointer<Int64>, orders: UnsafeBufferPointer<Int64>,
+         amounts: UnsafeBufferPointer<Double>, mean: Bool) {
         var last = [Int64](repeating: .min, count: groups)
         var frequency = [Int64](repeating: 0, count: groups)
         var monetary = [Double](repeating: 0, count: groups)
@@ -52,13 +53,13 @@ struct CustomerTotals {
     /// sums lines already grouped in key order with numpy's pairwise `add.reduceat`, and others
     /// with its Kahan-compensated loop in row order; both are reproduced, so equal-looking
     /// totals rank as they do there.
-    static func latestAndMonetary(_ customers: [Int32], _ micros: [Int64], _ amounts: [Double], mean: Bool,
+    static func latestAndMonetary(_ customers: [Int32], _ micros: UnsafeBufferPointer<Int64>, _ amounts: UnsafeBufferPointer<Double>, mean: Bool,
                                   last: UnsafeMutableBufferPointer<Int64>, monetary: UnsafeMutableBufferPointer<Double>) {
         let n = customers.count
         var count = [Int](repeating: 0, count: last.count)
         customers.withUnsafeBufferPointer { customers in
-            micros.withUnsafeBufferPointer { micros in
-                amounts.withUnsafeBufferPointer { amounts in
+            do {
+                do {
                     count.withUnsafeMutableBufferPointer { count in
                         for row in 0..<n {
                             let g = Int(customers[row])

@@ -274,6 +274,10 @@ final class ByteKeyTable: @unchecked Sendable {
 /// `values` grouped by their row's code with a counting sort: group g's values, in row order,
 /// are `values[offsets[g]..<offsets[g + 1]]`.
 func bucketed<T: BitwiseCopyable>(_ values: [T], by codes: [Int32], groups: Int) -> (offsets: [Int], values: [T]) {
+    values.withUnsafeBufferPointer { bucketed($0, by: codes, groups: groups) }
+}
+
+func bucketed<T: BitwiseCopyable>(_ values: UnsafeBufferPointer<T>, by codes: [Int32], groups: Int) -> (offsets: [Int], values: [T]) {
     var offsets = [Int](repeating: 0, count: groups + 1)
     var cursor: [Int] = []
     let grouped = offsets.withUnsafeMutableBufferPointer { offsets in
@@ -282,15 +286,13 @@ func bucketed<T: BitwiseCopyable>(_ values: [T], by codes: [Int32], groups: Int)
             for g in 0..<groups { offsets[g &+ 1] &+= offsets[g] }
             cursor = Array(offsets)
             return cursor.withUnsafeMutableBufferPointer { cursor in
-                values.withUnsafeBufferPointer { values in
-                    [T](unsafeUninitializedCapacity: codes.count) { out, written in
-                        for row in 0..<codes.count {
-                            let g = Int(codes[row])
-                            out[cursor[g]] = values[row]
-                            cursor[g] &+= 1
-                        }
-                        written = codes.count
+                [T](unsafeUninitializedCapacity: codes.count) { out, written in
+                    for row in 0..<codes.count {
+                        let g = Int(codes[row])
+                        out[cursor[g]] = values[row]
+                        cursor[g] &+= 1
                     }
+                    written = codes.count
                 }
             }
         }
