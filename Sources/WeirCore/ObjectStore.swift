@@ -33,23 +33,23 @@ public struct ObjectStore: Sendable {
         // The pid in the name lets a later run tell a crashed writer's leftovers from a live one's.
         let temporary = "\(temporaryDirectory)/\(getpid())-\(UUID().uuidString).arrow"
         let file = try FileSink(path: temporary, startsWriteback: false)
-        let results: [Result<String, any Error>] = Parallel.map(2) { part in
-            Result {
-                if part == 0 {
-                    var hashing = HashingSink()
-                    try ArrowWriter().write(table, to: &hashing)
-                    return hashing.digest()
-                }
+        let (hashed, written) = Parallel.both({
+            Result { () throws -> String in
+                var hashing = HashingSink()
+                try ArrowWriter().write(table, to: &hashing)
+                return hashing.digest()
+            }
+        }, {
+            Result { () throws in
                 var sink = file
                 try ArrowWriter().write(table, to: &sink)
                 try sink.flush()
-                return ""
             }
-        }
+        })
         let digest: String
         do {
-            _ = try results[1].get()
-            digest = try results[0].get()
+            try written.get()
+            digest = try hashed.get()
         } catch {
             try? file.close()
             unlink(temporary)

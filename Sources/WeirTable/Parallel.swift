@@ -22,6 +22,15 @@ public enum Parallel {
         return slots.collect()
     }
 
+    /// Two different jobs at once, on two cores when there are two; their results in order.
+    public static func both<A, B>(_ first: () -> A, _ second: () -> B) -> (A, B) {
+        var a: A?, b: B?
+        forEach(2) { job in
+            if job == 0 { a = first() } else { b = second() }
+        }
+        return (a!, b!)
+    }
+
     /// `body(i)` for every i in 0..<count, on all cores.
     public static func forEach(_ count: Int, _ body: (Int) -> Void) {
         if count == 1 { body(0); return }

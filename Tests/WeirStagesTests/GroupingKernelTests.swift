@@ -53,13 +53,8 @@ import WeirTable
         let micros = (0..<lines).map { _ in Int64(rng.int(1_000_000)) }
         let orders = (0..<lines).map { _ in Int64(rng.int(20)) }
         let amounts = (0..<lines).map { _ in Double(rng.int(10_000)) / 100 }
-        let totals = micros.withUnsafeBufferPointer { micros in
-            orders.withUnsafeBufferPointer { orders in
-                amounts.withUnsafeBufferPointer { amounts in
-                    CustomerTotals(customers: customers, groups: groups, micros: micros, orders: orders, amounts: amounts, mean: false)
-                }
-            }
-        }
+        let totals = CustomerTotals(customers: customers, groups: groups, micros: Column(int64Values: micros).int64s,
+                                    orders: Column(int64Values: orders).int64s, amounts: Column(float64Values: amounts).float64s, mean: false)
         var last = [Int64](repeating: .min, count: groups)
         var seen = [Set<Int64>](repeating: [], count: groups)
         var sum = [Double](repeating: 0, count: groups)

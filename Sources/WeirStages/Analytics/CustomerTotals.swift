@@ -11,30 +11,21 @@ struct CustomerTotals {
 
     /// `customers` holds each line's customer code (0..<groups); `orders` what frequency counts
     /// distinct values of.
-    init(customers: [Int32], groups: Int, micros: UnsafeBufferPointer<Int64>, orders: UnsafeBufferPointer<Int64>,
-         amounts: UnsafeBufferPointer<Double>, mean: Bool) {
-        var last = [Int64](repeating: .min, count: groups)
-        var frequency = [Int64](repeating: 0, count: groups)
-        var monetary = [Double](repeating: 0, count: groups)
-        var start: [Int] = []
-        var grouped: [Int64] = []
-        last.withUnsafeMutableBufferPointer { lastOut in
-            monetary.withUnsafeMutableBufferPointer { monetaryOut in
-                let out = (SendablePointer(lastOut.baseAddress), SendablePointer(monetaryOut.baseAddress))
-                Parallel.forEach(2) { task in
-                    if task == 0 {
-                        Self.latestAndMonetary(customers, micros, amounts, mean: mean,
-                                               last: UnsafeMutableBufferPointer(start: out.0.pointer, count: groups),
-                                               monetary: UnsafeMutableBufferPointer(start: out.1.pointer, count: groups))
-                    } else {
-                        (start, grouped) = bucketed(orders, by: customers, groups: groups)
-                    }
+    init(customers: [Int32], groups: Int, micros: FixedWidthView<Int64>, orders: FixedWidthView<Int64>,
+         amounts: FixedWidthView<Double>, mean: Bool) {
+        let ((last, monetary), (start, grouped)) = micros.withUnsafeBufferPointer { micros in
+            orders.withUnsafeBufferPointer { orders in
+                amounts.withUnsafeBufferPointer { amounts in
+                    Parallel.both({ Self.latestAndMonetary(customers, micros, amounts, groups: groups, mean: mean) },
+                                  { bucketed(orders, by: customers, groups: groups) })
                 }
             }
         }
         // Each customer's orders, sorted in place, counted; customers split between the cores.
+        var values = grouped
+        var frequency = [Int64](repeating: 0, count: groups)
         frequency.withUnsafeMutableBufferPointer { frequencyOut in
-            grouped.withUnsafeMutableBufferPointer { values in
+            values.withUnsafeMutableBufferPointer { values in
                 let out = SendablePointer(frequencyOut.baseAddress), all = SendablePointer(values.baseAddress)
                 let chunks = groups >= 20_000 ? Parallel.coreCount : 1
                 Parallel.forEach(chunks) { c in
@@ -53,46 +44,39 @@ struct CustomerTotals {
     /// sums lines already grouped in key order with numpy's pairwise `add.reduceat`, and others
     /// with its Kahan-compensated loop in row order; both are reproduced, so equal-looking
     /// totals rank as they do there.
-    static func latestAndMonetary(_ customers: [Int32], _ micros: UnsafeBufferPointer<Int64>, _ amounts: UnsafeBufferPointer<Double>, mean: Bool,
-                                  last: UnsafeMutableBufferPointer<Int64>, monetary: UnsafeMutableBufferPointer<Double>) {
+    static func latestAndMonetary(_ customers: [Int32], _ micros: UnsafeBufferPointer<Int64>, _ amounts: UnsafeBufferPointer<Double>,
+                                  groups: Int, mean: Bool) -> (last: [Int64], monetary: [Double]) {
         let n = customers.count
-        var count = [Int](repeating: 0, count: last.count)
-        customers.withUnsafeBufferPointer { customers in
-            do {
-                do {
-                    count.withUnsafeMutableBufferPointer { count in
-                        for row in 0..<n {
-                            let g = Int(customers[row])
-                            if micros[row] > last[g] { last[g] = micros[row] }
-                        }
-                        if zip(customers, customers.dropFirst()).allSatisfy({ $0 <= $1 }) {
-                            var start = 0
-                            while start < n {
-                                var end = start + 1
-                                while end < n && customers[end] == customers[start] { end += 1 }
-                                let g = Int(customers[start])
-                                monetary[g] = amounts[start] + pairwiseSum(UnsafeBufferPointer(rebasing: amounts[(start + 1)..<end]))
-                                count[g] = end - start
-                                start = end
-                            }
-                        } else {
-                            var compensation = [Double](repeating: 0, count: monetary.count)
-                            compensation.withUnsafeMutableBufferPointer { compensation in
-                                for row in 0..<n {
-                                    let g = Int(customers[row])
-                                    let y = amounts[row] - compensation[g]
-                                    let t = monetary[g] + y
-                                    compensation[g] = t - monetary[g] - y
-                                    monetary[g] = t
-                                    count[g] &+= 1
-                                }
-                            }
-                        }
-                        if mean { for g in 0..<monetary.count { monetary[g] /= Double(count[g]) } }
-                    }
-                }
+        var last = [Int64](repeating: .min, count: groups)
+        var monetary = [Double](repeating: 0, count: groups)
+        var count = [Int](repeating: 0, count: groups)
+        for row in 0..<n {
+            let g = Int(customers[row])
+            if micros[row] > last[g] { last[g] = micros[row] }
+        }
+        if zip(customers, customers.dropFirst()).allSatisfy({ $0 <= $1 }) {
+            var start = 0
+            while start < n {
+                var end = start + 1
+                while end < n && customers[end] == customers[start] { end += 1 }
+                let g = Int(customers[start])
+                monetary[g] = amounts[start] + pairwiseSum(UnsafeBufferPointer(rebasing: amounts[(start + 1)..<end]))
+                count[g] = end - start
+                start = end
+            }
+        } else {
+            var compensation = [Double](repeating: 0, count: groups)
+            for row in 0..<n {
+                let g = Int(customers[row])
+                let y = amounts[row] - compensation[g]
+                let t = monetary[g] + y
+                compensation[g] = t - monetary[g] - y
+                monetary[g] = t
+                count[g] &+= 1
             }
         }
+        if mean { for g in 0..<groups { monetary[g] /= Double(count[g]) } }
+        return (last, monetary)
     }
 
     /// The number of distinct values, sorting them in place (by insertion: a customer has few).
@@ -145,5 +129,4 @@ struct CustomerTotals {
         half -= half % 8
         return pairwiseSum(UnsafeBufferPointer(rebasing: a[0..<half])) + pairwiseSum(UnsafeBufferPointer(rebasing: a[half...]))
     }
-
 }

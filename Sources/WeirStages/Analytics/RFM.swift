@@ -56,22 +56,21 @@ public struct RFM: StageType {
 
         // The time, order and amount columns are read in place when they already hold the type
         // the kernels take: copying three million values cost more than using them.
-        let micros = timeColumn.type == .date ? LineValues(copy: timeColumn.dates.map { Int64($0) * Temporal.microsPerDay }) : LineValues(view: timeColumn.int64s)
+        let micros = timeColumn.type == .date ? Column(int64Values: timeColumn.dates.map { Int64($0) * Temporal.microsPerDay }).int64s : timeColumn.int64s
         let asOf: Int64
         if let text = context.param("as_of")?.string {
             asOf = Temporal.parseTimestamp(text) ?? Int64(Temporal.parseDate(text) ?? 0) * Temporal.microsPerDay
         } else {
-            asOf = (micros.buffer.max() ?? 0) + Temporal.microsPerDay
+            asOf = (micros.max() ?? 0) + Temporal.microsPerDay
         }
-        let orders = try Self.orderValues(context, table: table, micros: micros.buffer)
-        let amounts = amountColumn.type == .float64 ? LineValues(view: amountColumn.float64s) : LineValues(copy: amountColumn.int64s.map(Double.init))
-        let totals = CustomerTotals(customers: customers.codes, groups: n, micros: micros.buffer, orders: orders.buffer, amounts: amounts.buffer,
+        let orders = try Self.orderValues(context, table: table, micros: micros)
+        let amounts = amountColumn.type == .float64 ? amountColumn.float64s : Column(float64Values: amountColumn.int64s.map(Double.init)).float64s
+        let totals = CustomerTotals(customers: customers.codes, groups: n, micros: micros, orders: orders, amounts: amounts,
                                     mean: context.param("monetary")?.string == "mean")
         let recency = totals.last.map { Temporal.floorDiv(asOf - $0, Temporal.microsPerDay) }
         let frequency = totals.frequency, monetary = totals.monetary
-        let negative = amounts.buffer.reduce(0) { $0 + ($1 < 0 ? 1 : 0) }
+        let negative = amounts.reduce(0) { $0 + ($1 < 0 ? 1 : 0) }
         if negative > 0 { context.log.note("\(negative) line(s) with a negative \(amountName) (refunds) lower their customer's monetary value") }
-        withExtendedLifetime((micros, orders, amounts)) {}
 
         let minmax = context.param("scoring")?.string == "minmax"
         let recencyValues = recency.map(Double.init), frequencyValues = frequency.map(Double.init)
@@ -94,18 +93,18 @@ public struct RFM: StageType {
 
     /// What frequency counts distinct values of, per customer: the order column's values (an
     /// integer column as it is, a string column by its codes), or each line's day without one.
-    static func orderValues(_ context: RunContext, table: Table, micros: UnsafeBufferPointer<Int64>) throws -> LineValues<Int64> {
-        guard let orderName = context.param("order")?.string else { return LineValues(copy: micros.map(Temporal.day(ofMicros:))) }
+    static func orderValues(_ context: RunContext, table: Table, micros: FixedWidthView<Int64>) throws -> FixedWidthView<Int64> {
+        guard let orderName = context.param("order")?.string else { return Column(int64Values: micros.map(Temporal.day(ofMicros:))).int64s }
         guard let orderColumn = table.column(orderName) else { throw StageError("no column '\(orderName)'", param: "order") }
         switch orderColumn.type {
         case .int64, .timestamp:
             try orderColumn.requireValues(name: orderName, param: "order", why: "a key cannot be null")
-            return LineValues(view: orderColumn.int64s)
+            return orderColumn.int64s
         case .date:
             try orderColumn.requireValues(name: orderName, param: "order", why: "a key cannot be null")
-            return LineValues(copy: orderColumn.dates.map(Int64.init))
+            return Column(int64Values: orderColumn.dates.map(Int64.init)).int64s
         default:
-            return LineValues(copy: try KeyCodes(orderColumn, name: orderName, param: "order").codes.map(Int64.init))
+            return Column(int64Values: try KeyCodes(orderColumn, name: orderName, param: "order").codes.map(Int64.init)).int64s
         }
     }
 
@@ -149,23 +148,6 @@ public struct RFM: StageType {
     static func minmax(_ values: [Double], inverted: Bool = false) -> [Double] {
         guard let low = values.min(), let high = values.max(), high > low else { return values.map { _ in 0 } }
         return values.map { inverted ? (high - $0) / (high - low) * 5 : ($0 - low) / (high - low) * 5 }
-    }
-}
-
-/// A column's values as one buffer: the column's own memory, or an array converted from it.
-struct LineValues<T: BitwiseCopyable>: @unchecked Sendable {
-    private let owner: Any
-    let buffer: UnsafeBufferPointer<T>
-
-    init(view: FixedWidthView<T>) {
-        owner = view
-        buffer = view.withUnsafeBufferPointer { $0 }
-    }
-
-    init(copy array: [T]) {
-        let storage = ContiguousArray(array)
-        owner = storage
-        buffer = storage.withUnsafeBufferPointer { $0 }
     }
 }
 
