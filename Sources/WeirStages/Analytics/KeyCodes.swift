@@ -106,11 +106,7 @@ struct KeyCodes: Sendable {
         let firstRows = merged.firstRows
 
         // Order by the first eight bytes (big-endian), then settle equal prefixes by the rest.
-        let prefixes = firstRows.map { row -> UInt64 in
-            var key: UInt64 = 0
-            for (i, byte) in view.utf8(row).prefix(8).enumerated() { key |= UInt64(byte) << (56 - 8 * i) }
-            return key
-        }
+        let prefixes = firstRows.map { ByteKeyTable.head(view.utf8($0)).byteSwapped }
         var order = RadixSort.order(prefixes)
         var start = 0
         while start < order.count {
@@ -194,11 +190,12 @@ final class ByteKeyTable: @unchecked Sendable {
         return h ^ (h &>> 32)
     }
 
-    /// The first eight bytes, zero-padded, as one word.
+    /// The first eight bytes, zero-padded, as a little-endian word (byte-swapped, it orders
+    /// keys by their first eight bytes).
     @inline(__always)
     static func head(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
         guard let base = bytes.baseAddress else { return 0 }
-        if bytes.count >= 8 { return UnsafeRawPointer(base).loadUnaligned(as: UInt64.self) }
+        if bytes.count >= 8 { return UInt64(littleEndian: UnsafeRawPointer(base).loadUnaligned(as: UInt64.self)) }
         var word: UInt64 = 0
         for j in 0..<bytes.count { word |= UInt64(base[j]) &<< UInt64(j &* 8) }
         return word
