@@ -2,23 +2,32 @@ import Foundation
 import Testing
 import WeirTestSupport
 
+/// An S3 server (moto) with `bucket`, and a project whose `p.yaml` starts with `header` and runs
+/// three stages (a CSV, a doubling, a total) over `a.csv`.
+private func sharedProject(bucket: String, header: String) throws -> (S3TestServer, WeirProcess) {
+    let server = try S3TestServer()
+    try server.bucket(bucket)
+    var weir = try WeirProcess()
+    weir.environment = server.environment
+    try weir.write("a.csv", "id,v\n1,10\n2,20\n3,30\n")
+    try weir.write("p.yaml", header + """
+
+        stages:
+          a: { type: extract.csv, path: a.csv }
+          doubled: { type: sql, input: a, query: "SELECT id, v * 2 AS v2 FROM a ORDER BY id" }
+          total: { type: sql, input: doubled, query: "SELECT sum(v2) AS total FROM doubled" }
+
+        """)
+    return (server, weir)
+}
+
 /// A cache shared through S3 (moto, SigV4 checked): a second state directory pulls results
 /// the first computed instead of computing them again.
 @Suite(.enabled(if: ReferencePython.available)) struct RemoteCacheTests {
     @Test func aSecondStateDirectoryPullsInsteadOfRecomputing() throws {
-        let server = try S3TestServer()
-        try server.bucket("weir-cache")
-        var weir = try WeirProcess()
-        weir.environment = server.environment
-        try weir.write("a.csv", "id,v\n1,10\n2,20\n3,30\n")
-        try weir.write("p.yaml", """
+        let (server, weir) = try sharedProject(bucket: "weir-cache", header: """
             pipeline: shared
             cache: { remote: "s3://weir-cache/team/" }
-            stages:
-              a: { type: extract.csv, path: a.csv }
-              doubled: { type: sql, input: a, query: "SELECT id, v * 2 AS v2 FROM a ORDER BY id" }
-              total: { type: sql, input: doubled, query: "SELECT sum(v2) AS total FROM doubled" }
-
             """)
 
         let first = try weir.run("run", "p.yaml", "--json", "--state-dir", "one")
@@ -44,19 +53,7 @@ import WeirTestSupport
 /// `weir cache status | push | pull` against moto.
 @Suite(.enabled(if: ReferencePython.available)) struct CacheSyncTests {
     @Test func pushThenPullIntoAnotherStateDirectory() throws {
-        let server = try S3TestServer()
-        try server.bucket("weir-sync")
-        var weir = try WeirProcess()
-        weir.environment = server.environment
-        try weir.write("a.csv", "id,v\n1,10\n2,20\n3,30\n")
-        try weir.write("p.yaml", """
-            pipeline: sync
-            stages:
-              a: { type: extract.csv, path: a.csv }
-              doubled: { type: sql, input: a, query: "SELECT id, v * 2 AS v2 FROM a ORDER BY id" }
-              total: { type: sql, input: doubled, query: "SELECT sum(v2) AS total FROM doubled" }
-
-            """)
+        let (server, weir) = try sharedProject(bucket: "weir-sync", header: "pipeline: sync")
         let remote = ["--cache-remote", "s3://weir-sync/team"]
         #expect(try weir.run("run", "p.yaml", "--state-dir", "one").status == 0)
         func rows(_ text: String) -> [String: [String]] {
