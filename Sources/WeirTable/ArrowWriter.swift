@@ -63,7 +63,8 @@ public struct ArrowWriter {
     /// Writes `table` to a new file at `path` (replacing it). Callers that need atomicity write
     /// to a temporary path and rename.
     public func write(_ table: Table, toFile path: String, sync: Bool = false) throws {
-        var sink = try FileSink(path: path)
+        // Early writeback only shortens a final fsync; without one it just throttles on the disk.
+        var sink = try FileSink(path: path, startsWriteback: sync)
         try write(table, to: &sink)
         try sink.close(sync: sync)
     }

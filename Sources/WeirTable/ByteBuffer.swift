@@ -92,10 +92,15 @@ public final class ByteBuffer: @unchecked Sendable {
 
 /// A malloc-backed byte buffer that grows by doubling; `finish()` hands the memory to a
 /// `ByteBuffer` without a copy. Used by column builders and the CSV parser.
+///
+/// It may also fill a window of memory that something else owns (`init(window:capacity:)`),
+/// so parallel parsers can each write their part of one final buffer; past the window's end
+/// it moves what it holds to memory of its own.
 public struct GrowableBuffer: ~Copyable {
     public private(set) var pointer: UnsafeMutableRawPointer
     public private(set) var count: Int = 0
     public private(set) var capacity: Int
+    public private(set) var ownsMemory = true
 
     public struct Finished: ~Copyable {
         let pointer: UnsafeMutableRawPointer
@@ -125,7 +130,14 @@ public struct GrowableBuffer: ~Copyable {
         return memory
     }
 
-    deinit { free(pointer) }
+    /// Writes into `capacity` bytes at `window`, which the caller owns and keeps alive.
+    public init(window: UnsafeMutableRawPointer, capacity: Int) {
+        pointer = window
+        self.capacity = capacity
+        ownsMemory = false
+    }
+
+    deinit { if ownsMemory { free(pointer) } }
 
     @inline(__always)
     public mutating func reserve(_ extra: Int) {
@@ -134,9 +146,14 @@ public struct GrowableBuffer: ~Copyable {
 
     @inline(never)
     mutating func grow(to needed: Int) {
-        var newCapacity = capacity &* 2
+        var newCapacity = max(capacity &* 2, 64)
         while newCapacity < needed { newCapacity &*= 2 }
-        if newCapacity >= GrowableBuffer.hugeThreshold {
+        if !ownsMemory {
+            let memory = GrowableBuffer.allocate(newCapacity)
+            memory.copyMemory(from: pointer, byteCount: count)
+            pointer = memory
+            ownsMemory = true
+        } else if newCapacity >= GrowableBuffer.hugeThreshold {
             let memory = GrowableBuffer.allocate(newCapacity)
             memory.copyMemory(from: pointer, byteCount: count)
             free(pointer)
@@ -208,6 +225,7 @@ public struct GrowableBuffer: ~Copyable {
     }
 
     public consuming func finish() -> Finished {
+        precondition(ownsMemory, "a window into another buffer cannot be handed over")
         let result = Finished(pointer: pointer, count: count)
         discard self
         return result

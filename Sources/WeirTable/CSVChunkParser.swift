@@ -58,6 +58,8 @@ final class CSVParseConfig: @unchecked Sendable {
     let nullValues: [[UInt8]]
     let timestampFormat: TimestampFormat?
     let skipBadRows: Bool
+    /// No null value looks like a number, so a field that parses as one is never null.
+    let numbersAreNeverNull: Bool
     /// 1 for the bytes that end an unquoted field's scan: delimiter, newline, quote.
     let special: UnsafeMutablePointer<Bool>
 
@@ -70,6 +72,7 @@ final class CSVParseConfig: @unchecked Sendable {
         order.initialize(from: ordered, count: ordered.count)
         nullValues = options.nullValues.map { Array($0.utf8) }
         nullIsEmptyOnly = options.nullValues == [""]
+        numbersAreNeverNull = !nullValues.contains { $0.first.map { ValueParsing.isDigit($0) || $0 == 0x2D } ?? false }
         timestampFormat = options.timestampFormat
         skipBadRows = options.badRows == .skip
         special = .allocate(capacity: 256)
@@ -186,6 +189,8 @@ final class ChunkColumns: @unchecked Sendable {
     let fieldStart: UnsafeMutablePointer<Int>
     let fieldEnd: UnsafeMutablePointer<Int>
     let fieldEscaped: UnsafeMutablePointer<Bool>
+    /// The field was converted while the row was scanned.
+    let fieldDone: UnsafeMutablePointer<Bool>
     let active: UnsafeMutablePointer<Bool>
 
     init(kinds: [InferredKind], declared: [InferredKind?], active: [Bool]) {
@@ -200,6 +205,8 @@ final class ChunkColumns: @unchecked Sendable {
         fieldEnd.initialize(repeating: 0, count: count + 1)
         fieldEscaped = .allocate(capacity: count + 1)
         fieldEscaped.initialize(repeating: false, count: count + 1)
+        fieldDone = .allocate(capacity: count + 1)
+        fieldDone.initialize(repeating: false, count: count + 1)
         self.active = .allocate(capacity: max(count, 1))
         self.active.initialize(from: active, count: count)
     }
@@ -210,6 +217,7 @@ final class ChunkColumns: @unchecked Sendable {
         fieldStart.deallocate()
         fieldEnd.deallocate()
         fieldEscaped.deallocate()
+        fieldDone.deallocate()
         active.deallocate()
     }
 }
@@ -227,6 +235,7 @@ struct CSVChunkParser {
     private let fieldStart: UnsafeMutablePointer<Int>
     private let fieldEnd: UnsafeMutablePointer<Int>
     private let fieldEscaped: UnsafeMutablePointer<Bool>
+    private let fieldDone: UnsafeMutablePointer<Bool>
     private let special: UnsafeMutablePointer<Bool>
     private let order: UnsafeMutablePointer<Int>
     private let columnCount: Int
@@ -236,7 +245,7 @@ struct CSVChunkParser {
     private var scratch: [UInt8] = []
 
     init(config: CSVParseConfig, base: UnsafePointer<UInt8>, start: Int, end: Int,
-         kinds: [InferredKind], active: [Bool]? = nil, expectedRows: Int = 0) {
+         kinds: [InferredKind], active: [Bool]? = nil, windows: [UnsafeMutableRawPointer] = [], windowBytes: Int = 0) {
         self.config = config
         self.base = base
         self.start = start
@@ -244,13 +253,14 @@ struct CSVChunkParser {
         storage = ChunkColumns(kinds: kinds, declared: config.declared,
                                active: active ?? [Bool](repeating: true, count: config.columnCount))
         columns = storage.pointer
-        for c in 0..<config.columnCount where expectedRows > 0 {
-            columns[c].fixed.reserve(expectedRows * 8)
+        for (c, window) in windows.enumerated() {
+            columns[c].fixed = GrowableBuffer(window: window, capacity: windowBytes)
         }
         self.active = storage.active
         fieldStart = storage.fieldStart
         fieldEnd = storage.fieldEnd
         fieldEscaped = storage.fieldEscaped
+        fieldDone = storage.fieldDone
         special = config.special
         order = config.order
         columnCount = config.columnCount
@@ -267,6 +277,7 @@ struct CSVChunkParser {
         let special = self.special
         let base = self.base
         let end = self.end
+        let fastNumbers = config.numbersAreNeverNull
         var p = start
         rowLoop: while p < end {
             let rowStart = p
@@ -274,10 +285,12 @@ struct CSVChunkParser {
             if base[p] == 0x0A { p += 1; continue }
             if base[p] == 0x0D && p + 1 < end && base[p + 1] == 0x0A { p += 2; continue }
             var field = 0
+            var converted = 0
             var rowEnded = false
             while !rowEnded {
                 var fs: Int, fe: Int
                 var escaped = false
+                var done = false
                 if p < end && base[p] == quote {
                     fs = p + 1
                     var q = fs
@@ -287,6 +300,7 @@ struct CSVChunkParser {
                                                   message: "unterminated quoted field: no closing quote before the end of the file",
                                                   quoting: true)) { return }
                             p = end
+                            dropPartialRow()
                             continue rowLoop
                         }
                         q = UnsafePointer<UInt8>(hit.assumingMemoryBound(to: UInt8.self)) - base
@@ -305,8 +319,17 @@ struct CSVChunkParser {
                                               message: "unexpected character after a closing quote; expected the delimiter or the end of the line",
                                               quoting: true)) { return }
                         p = skipLine(p)
+                        dropPartialRow()
                         continue rowLoop
                     }
+                } else if fastNumbers && field < columnCount && active[field],
+                          let numberEnd = appendPlainNumber(at: p, to: columns + field, delimiter: delimiter) {
+                    // The common case of a numeric column: converted in the same pass that finds the field's end.
+                    fs = p
+                    fe = numberEnd
+                    p = numberEnd < end && base[numberEnd] == 0x0D ? numberEnd + 1 : numberEnd
+                    done = true
+                    converted += 1
                 } else {
                     fs = p
                     while p < end && !special[Int(base[p])] { p += 1 }
@@ -315,6 +338,7 @@ struct CSVChunkParser {
                                               message: "quote character inside an unquoted field; quote the whole field and double the quotes inside it",
                                               quoting: true)) { return }
                         p = skipLine(p)
+                        dropPartialRow()
                         continue rowLoop
                     }
                     fe = p
@@ -328,6 +352,7 @@ struct CSVChunkParser {
                     fieldStart[field] = fs
                     fieldEnd[field] = fe
                     fieldEscaped[field] = escaped
+                    fieldDone[field] = done
                 }
                 field += 1
             }
@@ -335,10 +360,42 @@ struct CSVChunkParser {
                 let names = field < columnCount ? "found only \(field)" : "found \(field)"
                 if !report(CSVProblem(position: rowStart, rowStart: rowStart, rowEnd: min(p, end), field: nil,
                                       message: "expected \(columnCount) fields, \(names)")) { return }
+                dropPartialRow()
                 continue
             }
-            if !convertRow(rowStart: rowStart, rowEnd: min(p, end)) { return }
+            if converted == columnCount {
+                rows += 1
+            } else if !convertRow(rowStart: rowStart, rowEnd: min(p, end)) {
+                return
+            }
         }
+    }
+
+    /// Appends a field of an int or float column that is a plain number, and returns where the
+    /// field ends; nil leaves the field to the general path (which also widens the column).
+    @inline(__always)
+    private func appendPlainNumber(at p: Int, to column: UnsafeMutablePointer<ColumnChunk>, delimiter: UInt8) -> Int? {
+        let kind = column.pointee.kind
+        guard kind == .int || kind == .float,
+              let (bits, length) = ValueParsing.leadingPlainNumber(base + p, limit: end - p, fraction: kind == .float)
+        else { return nil }
+        let fieldEnd = p + length
+        if fieldEnd < end {
+            let next = base[fieldEnd]
+            if next == 0x0D {
+                guard fieldEnd + 1 == end || base[fieldEnd + 1] == 0x0A else { return nil }
+            } else if next != delimiter && next != 0x0A {
+                return nil
+            }
+        }
+        column.pointee.fixed.append(bits)
+        column.pointee.rows &+= 1
+        return fieldEnd
+    }
+
+    /// Drops what a rejected row had already stored.
+    private func dropPartialRow() {
+        for c in 0..<columnCount where active[c] { columns[c].truncate(to: rows) }
     }
 
     private func skipLine(_ from: Int) -> Int {
@@ -357,10 +414,9 @@ struct CSVChunkParser {
     }
 
     private mutating func convertRow(rowStart: Int, rowEnd: Int) -> Bool {
-        let row = rows
         for n in 0..<columnCount {
             let c = order[n]
-            guard active[c] else { continue }
+            guard active[c] && !fieldDone[c] else { continue }
             let p = base + fieldStart[c]
             let length = fieldEnd[c] - fieldStart[c]
             var ok: Bool
@@ -381,7 +437,7 @@ struct CSVChunkParser {
                 let text = String(decoding: UnsafeBufferPointer(start: p, count: min(length, 60)), as: UTF8.self)
                 let problem = CSVProblem(position: fieldStart[c], rowStart: rowStart, rowEnd: rowEnd, field: c,
                                          message: "expected \(kind.dataType) (declared in schema), found \"\(text)\"")
-                for k in 0..<n where active[order[k]] { columns[order[k]].truncate(to: row) }
+                dropPartialRow()
                 return report(problem)
             }
         }

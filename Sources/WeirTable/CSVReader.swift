@@ -61,11 +61,17 @@ public enum CSVReader {
         let dataStart = header.end
         let chunkSize = options.chunkSize ?? max(1 << 20, min(32 << 20, (count - dataStart) / (Parallel.coreCount * 8) + 1))
         var trace = Trace("csv")
-        let ranges = chunkRanges(base: base, from: dataStart, to: count, chunkSize: chunkSize, quote: config.quote)
-        let bytesPerRow = sampleRowWidth(base: base, from: dataStart, to: count)
+        let pieces = chunkRanges(base: base, from: dataStart, to: count, chunkSize: chunkSize, quote: config.quote)
+        let ranges = pieces.map(\.bytes)
+        // Each chunk parses fixed-width values straight into its rows' place in one buffer per
+        // column, so the columns need no copying together when every row of the file is kept.
+        var slots = [0]
+        for piece in pieces { slots.append(slots.last! + piece.maxRows) }
+        let slabs = (0..<names.count).map { _ in FixedSlab(bytes: slots.last! * 8) }
         let chunks = Parallel.map(ranges.count) { i in
+            let windows = slabs.map { $0.pointer + slots[i] * 8 }
             var parser = CSVChunkParser(config: config, base: base, start: ranges[i].lowerBound, end: ranges[i].upperBound,
-                                        kinds: initialKinds, expectedRows: ranges[i].count * 11 / (10 * bytesPerRow) + 16)
+                                        kinds: initialKinds, windows: windows, windowBytes: pieces[i].maxRows * 8)
             parser.parse()
             return parser.finish()
         }
@@ -108,7 +114,8 @@ public enum CSVReader {
 
         let types = kinds.map { $0 == .empty ? InferredKind.string : $0 }
         let columns = Parallel.map(names.count) { c in
-            ColumnAssembler.assemble(chunks.map { $0.columns + c }, kind: types[c], rows: chunks.map(\.rows))
+            ColumnAssembler.assemble(chunks.map { $0.columns + c }, kind: types[c], rows: chunks.map(\.rows),
+                                     slab: slabs[c], slots: slots)
         }
         trace.mark("assemble")
         let rowCount = chunks.reduce(0) { $0 + $1.rows }
@@ -119,42 +126,96 @@ public enum CSVReader {
         return CSVResult(table: table, rejects: rejects, bytes: count)
     }
 
-    /// Average bytes per line over the first 64 KiB, to size column buffers up front.
-    static func sampleRowWidth(base: UnsafePointer<UInt8>, from: Int, to: Int) -> Int {
-        let end = min(to, from + 65_536)
-        var lines = 0
-        for i in from..<end where base[i] == 0x0A { lines += 1 }
-        return max(1, (end - from) / max(lines, 1))
+    /// A part of the file that starts at the beginning of a row.
+    struct ChunkRange {
+        var bytes: Range<Int>
+        /// Its newlines, plus one for a last line without one: no more rows than that.
+        var maxRows: Int
     }
 
-    /// Splits [from, to) into ranges that each start at the beginning of a row.
-    static func chunkRanges(base: UnsafePointer<UInt8>, from: Int, to: Int, chunkSize: Int, quote: UInt8) -> [Range<Int>] {
+    /// Splits [from, to) into ranges that each start at the beginning of a row, counting their
+    /// newlines in the same pass that finds the quotes.
+    static func chunkRanges(base: UnsafePointer<UInt8>, from: Int, to: Int, chunkSize: Int, quote: UInt8) -> [ChunkRange] {
         let length = to - from
-        guard length > chunkSize else { return [from..<to] }
-        let nominal = (length + chunkSize - 1) / chunkSize
-        let quoteCounts = Parallel.map(nominal) { k in
+        let nominal = max(1, (length + chunkSize - 1) / chunkSize)
+        let counts = Parallel.map(nominal) { k in
             let lo = from + k * chunkSize
-            let hi = min(to, lo + chunkSize)
-            var n = 0
-            for i in lo..<hi where base[i] == quote { n &+= 1 }
-            return n
+            return ByteCount.two(base, lo, min(to, lo + chunkSize), quote, 0x0A)
         }
-        var starts = [from]
-        var quotesBefore = 0
+        // Newlines in [from, start) for each start, so every range's count is a difference.
+        var starts = [from], newlinesBefore = [0]
+        var quotesBefore = 0, nominalNewlines = 0
         for k in 1..<nominal {
-            quotesBefore += quoteCounts[k - 1]
+            quotesBefore += counts[k - 1].first
+            nominalNewlines += counts[k - 1].second
             var inside = quotesBefore & 1 == 1
             var p = from + k * chunkSize
+            var quotedNewlines = 0
             while p < to {
                 let b = base[p]
-                if b == quote { inside.toggle() } else if b == 0x0A && !inside { break }
+                if b == quote {
+                    inside.toggle()
+                } else if b == 0x0A {
+                    if !inside { break }
+                    quotedNewlines += 1
+                }
                 p += 1
             }
             let boundary = p + 1
-            if boundary < to && boundary > starts.last! { starts.append(boundary) }
+            if boundary < to && boundary > starts.last! {
+                starts.append(boundary)
+                newlinesBefore.append(nominalNewlines + quotedNewlines + 1)
+            }
         }
-        return starts.indices.map { i in starts[i]..<(i + 1 < starts.count ? starts[i + 1] : to) }
+        starts.append(to)
+        newlinesBefore.append(counts.reduce(0) { $0 + $1.second })
+        let unterminated = to > from && base[to - 1] != 0x0A ? 1 : 0
+        return (0..<starts.count - 1).map { i in
+            ChunkRange(bytes: starts[i]..<starts[i + 1],
+                       maxRows: newlinesBefore[i + 1] - newlinesBefore[i] + (i == starts.count - 2 ? unterminated : 0))
+        }
     }
+}
+
+/// Counts of two byte values, eight bytes at a time.
+enum ByteCount {
+    static func two(_ base: UnsafePointer<UInt8>, _ lo: Int, _ hi: Int, _ a: UInt8, _ b: UInt8) -> (first: Int, second: Int) {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let low7: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+        let patternA = ones &* UInt64(a), patternB = ones &* UInt64(b)
+        // A byte of t is zero exactly when its high bit survives: exact per byte, no carries across.
+        @inline(__always) func zeroBytes(_ t: UInt64) -> Int { (~(((t & low7) &+ low7) | t) & ~low7).nonzeroBitCount }
+        let raw = UnsafeRawPointer(base)
+        var na = 0, nb = 0, i = lo
+        while i &+ 8 <= hi {
+            let x = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            na &+= zeroBytes(x ^ patternA)
+            nb &+= zeroBytes(x ^ patternB)
+            i &+= 8
+        }
+        while i < hi {
+            if base[i] == a { na &+= 1 } else if base[i] == b { nb &+= 1 }
+            i &+= 1
+        }
+        return (na, nb)
+    }
+}
+
+/// One column's fixed-width values for the whole file: each chunk parser fills its own window,
+/// at the chunk's first possible row.
+final class FixedSlab: @unchecked Sendable {
+    let pointer: UnsafeMutableRawPointer
+    private var handedOver = false
+
+    init(bytes: Int) { pointer = GrowableBuffer.allocate(max(bytes, 64)) }
+
+    /// The first `count` bytes become a column buffer.
+    func handOver(count: Int) -> ByteBuffer {
+        handedOver = true
+        return ByteBuffer(GrowableBuffer.Finished(pointer: pointer, count: count))
+    }
+
+    deinit { if !handedOver { free(pointer) } }
 }
 
 /// The header row: column names, and where the data begins.
@@ -262,7 +323,10 @@ struct LineLocator {
 
 /// Concatenates one column's chunks into a final column of its joined kind.
 enum ColumnAssembler {
-    static func assemble(_ parts: [UnsafeMutablePointer<ColumnChunk>], kind: InferredKind, rows: [Int]) -> Column {
+    /// Fixed-width values were parsed into `slab`, chunk `i` from row `slots[i]`; they are
+    /// packed down in place (a no-op when no row was dropped) and the slab becomes the column.
+    static func assemble(_ parts: [UnsafeMutablePointer<ColumnChunk>], kind: InferredKind, rows: [Int],
+                         slab: FixedSlab, slots: [Int]) -> Column {
         let total = rows.reduce(0, +)
         var nullCount = 0
         for part in parts { nullCount += part.pointee.nullCount }
@@ -313,33 +377,31 @@ enum ColumnAssembler {
                 part.pointee = ColumnChunk(kind: .empty, declared: false)
             }
             return Column(type: .bool, count: total, validity: validity, data: ByteBuffer(bits.finish()), nullCount: nullCount)
-        case .date:
-            var out = GrowableBuffer(capacity: total * 4)
-            for (part, n) in zip(parts, rows) {
-                if part.pointee.kind == .date {
-                    for r in 0..<n { out.append(Int32(truncatingIfNeeded: part.pointee.fixed.load(at: r * 8, as: Int64.self))) }
-                } else {
-                    out.appendZeros(n * 4)
+        case .date, .int, .float, .timestamp:
+            let width = kind == .date ? 4 : 8
+            var packed = 0
+            for (i, (part, n)) in zip(parts, rows).enumerated() {
+                // Writes stay below this chunk's window's end, and go forward from at or before
+                // where they read, so no value is overwritten before it is read.
+                let out = slab.pointer + packed * width
+                let fixed = part.pointee.fixed.pointer
+                let inPlace = fixed == slab.pointer + slots[i] * 8
+                switch (part.pointee.kind, kind) {
+                case (let chunk, _) where chunk == kind && kind != .date:
+                    if !inPlace || packed != slots[i] { out.copyMemory(from: fixed, byteCount: n * 8) }
+                case (.int, .float):
+                    for r in 0..<n { out.storeBytes(of: Double(fixed.load(fromByteOffset: r * 8, as: Int64.self)), toByteOffset: r * 8, as: Double.self) }
+                case (.date, .timestamp):
+                    for r in 0..<n { out.storeBytes(of: fixed.load(fromByteOffset: r * 8, as: Int64.self) &* Temporal.microsPerDay, toByteOffset: r * 8, as: Int64.self) }
+                case (.date, .date):
+                    for r in 0..<n { out.storeBytes(of: Int32(truncatingIfNeeded: fixed.load(fromByteOffset: r * 8, as: Int64.self)), toByteOffset: r * 4, as: Int32.self) }
+                default:
+                    out.initializeMemory(as: UInt8.self, repeating: 0, count: n * width)
                 }
+                packed += n
                 part.pointee = ColumnChunk(kind: .empty, declared: false)
             }
-            return Column(type: .date, count: total, validity: validity, data: ByteBuffer(out.finish()), nullCount: nullCount)
-        case .int, .float, .timestamp:
-            var out = GrowableBuffer(capacity: total * 8)
-            for (part, n) in zip(parts, rows) {
-                let chunk = part.pointee.kind
-                if chunk == kind {
-                    out.append(UnsafeRawBufferPointer(start: part.pointee.fixed.pointer, count: n * 8))
-                } else if chunk == .int && kind == .float {
-                    for r in 0..<n { out.append(Double(part.pointee.fixed.load(at: r * 8, as: Int64.self))) }
-                } else if chunk == .date && kind == .timestamp {
-                    for r in 0..<n { out.append(part.pointee.fixed.load(at: r * 8, as: Int64.self) &* Temporal.microsPerDay) }
-                } else {
-                    out.appendZeros(n * 8)
-                }
-                part.pointee = ColumnChunk(kind: .empty, declared: false)
-            }
-            return Column(type: type, count: total, validity: validity, data: ByteBuffer(out.finish()), nullCount: nullCount)
+            return Column(type: type, count: total, validity: validity, data: slab.handOver(count: total * width), nullCount: nullCount)
         }
     }
 }

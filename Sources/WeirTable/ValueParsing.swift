@@ -33,6 +33,54 @@ public enum ValueParsing {
 
     private static let powersOf10: [Double] = (0...22).map { pow(10.0, Double($0)) }
 
+    /// A plain number at the start of `p[0..<limit]`, for a CSV parser that converts while it
+    /// scans: an optional `-`, digits, and (with `fraction`) a `.` and more digits. Returns the
+    /// value as `int64(_:_:)` or `double(_:_:)` would give it and the bytes it spans, or nil when
+    /// the text is not that simple (no digits, a `+`, an exponent, more than 15 digits for a
+    /// double or 18 for an integer); the caller then checks what follows and falls back to
+    /// the full parsers.
+    @inline(__always)
+    static func leadingPlainNumber(_ p: UnsafePointer<UInt8>, limit: Int, fraction: Bool) -> (bits: UInt64, count: Int)? {
+        var i = 0
+        let negative = limit > 0 && p[0] == 0x2D
+        if negative { i = 1 }
+        var mantissa: UInt64 = 0
+        let integerStart = i
+        while i < limit {
+            let d = p[i] &- 48
+            if d >= 10 { break }
+            mantissa = mantissa &* 10 &+ UInt64(d)
+            i &+= 1
+        }
+        var digits = i &- integerStart
+        guard digits > 0 else { return nil }
+        if !fraction {
+            guard digits <= 18 else { return nil }
+            let value = Int64(truncatingIfNeeded: mantissa)
+            return (UInt64(bitPattern: negative ? 0 &- value : value), i)
+        }
+        var scale = 0
+        if i < limit && p[i] == 0x2E {
+            i &+= 1
+            let fractionStart = i
+            while i < limit {
+                let d = p[i] &- 48
+                if d >= 10 { break }
+                mantissa = mantissa &* 10 &+ UInt64(d)
+                i &+= 1
+            }
+            scale = i &- fractionStart
+            digits &+= scale
+        }
+        // At most 15 digits: the mantissa is below 2^53 and the exponent small, which is
+        // `double`'s exact path, so both give the same bits.
+        guard digits <= 15 else { return nil }
+        var value = Double(mantissa)
+        value = scale > 0 ? value / powersOf10[scale] : value * powersOf10[0]
+        return ((negative ? -value : value).bitPattern, i)
+    }
+
+
     /// A decimal floating-point number (`1`, `-2.5`, `.5`, `3.`, `1e-7`), or nan / inf / infinity
     /// in any case. Correctly rounded: a fast exact path (Clinger) for up to 15 significant
     /// digits and small exponents, strtod otherwise.
