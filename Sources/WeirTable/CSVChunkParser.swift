@@ -345,6 +345,10 @@ struct CSVChunkParser {
                     if p < end && base[p] == 0x0A || p == end {
                         if fe > fs && base[fe - 1] == 0x0D { fe -= 1 }
                     }
+                    if field < columnCount && active[field] && appendTextField(from: fs, to: fe, to: columns + field) {
+                        done = true
+                        converted += 1
+                    }
                 }
                 if p >= end || base[p] == 0x0A { rowEnded = true }
                 p += 1
@@ -391,6 +395,24 @@ struct CSVChunkParser {
         column.pointee.fixed.append(bits)
         column.pointee.rows &+= 1
         return fieldEnd
+    }
+
+    /// Appends an unquoted field of a string column, or of a timestamp column when it parses,
+    /// as it is found; returns false to leave it to `convertRow`. Neither can reject the row or
+    /// widen a column, so converting it before the row's declared columns changes nothing.
+    @inline(__always)
+    private func appendTextField(from fs: Int, to fe: Int, to column: UnsafeMutablePointer<ColumnChunk>) -> Bool {
+        switch column.pointee.kind {
+        case .string:
+            return Self.append(base + fs, fe - fs, to: column, config)
+        case .timestamp where config.numbersAreNeverNull:
+            guard let micros = Self.parseTimestamp(base + fs, fe - fs, config) else { return false }
+            column.pointee.fixed.append(micros)
+            column.pointee.rows &+= 1
+            return true
+        default:
+            return false
+        }
     }
 
     /// Drops what a rejected row had already stored.

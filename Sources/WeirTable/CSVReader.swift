@@ -137,10 +137,10 @@ public enum CSVReader {
     /// newlines in the same pass that finds the quotes.
     static func chunkRanges(base: UnsafePointer<UInt8>, from: Int, to: Int, chunkSize: Int, quote: UInt8) -> [ChunkRange] {
         let length = to - from
-        let nominal = max(1, (length + chunkSize - 1) / chunkSize)
+        let nominal = length > chunkSize ? (length - 1) / chunkSize + 1 : 1
         let counts = Parallel.map(nominal) { k in
             let lo = from + k * chunkSize
-            return ByteCount.two(base, lo, min(to, lo + chunkSize), quote, 0x0A)
+            return ByteCount.two(base, lo, lo + min(chunkSize, to - lo), quote, 0x0A)
         }
         // Newlines in [from, start) for each start, so every range's count is a difference.
         var starts = [from], newlinesBefore = [0]
@@ -177,21 +177,29 @@ public enum CSVReader {
     }
 }
 
-/// Counts of two byte values, eight bytes at a time.
+/// Counts of two byte values, 32 bytes at a time.
 enum ByteCount {
     static func two(_ base: UnsafePointer<UInt8>, _ lo: Int, _ hi: Int, _ a: UInt8, _ b: UInt8) -> (first: Int, second: Int) {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let low7: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
-        let patternA = ones &* UInt64(a), patternB = ones &* UInt64(b)
-        // A byte of t is zero exactly when its high bit survives: exact per byte, no carries across.
-        @inline(__always) func zeroBytes(_ t: UInt64) -> Int { (~(((t & low7) &+ low7) | t) & ~low7).nonzeroBitCount }
         let raw = UnsafeRawPointer(base)
+        let patternA = SIMD32<UInt8>(repeating: a), patternB = SIMD32<UInt8>(repeating: b)
         var na = 0, nb = 0, i = lo
-        while i &+ 8 <= hi {
-            let x = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-            na &+= zeroBytes(x ^ patternA)
-            nb &+= zeroBytes(x ^ patternB)
-            i &+= 8
+        while i &+ 32 <= hi {
+            // Byte lanes count to at most 255 before they are added up. A true mask lane is all
+            // ones (-1), so subtracting the mask counts; `replacing(with:where:)` says the same
+            // but compiles to a per-lane loop a hundred times slower.
+            var lanesA = SIMD32<UInt8>(), lanesB = SIMD32<UInt8>()
+            var k = 0
+            while k < 255 && i &+ 32 <= hi {
+                let x = raw.loadUnaligned(fromByteOffset: i, as: SIMD32<UInt8>.self)
+                lanesA &-= SIMD32<UInt8>(truncatingIfNeeded: unsafeBitCast(x .== patternA, to: SIMD32<Int8>.self))
+                lanesB &-= SIMD32<UInt8>(truncatingIfNeeded: unsafeBitCast(x .== patternB, to: SIMD32<Int8>.self))
+                i &+= 32
+                k &+= 1
+            }
+            for lane in 0..<32 {
+                na &+= Int(lanesA[lane])
+                nb &+= Int(lanesB[lane])
+            }
         }
         while i < hi {
             if base[i] == a { na &+= 1 } else if base[i] == b { nb &+= 1 }

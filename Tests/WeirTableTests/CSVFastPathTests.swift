@@ -1,0 +1,128 @@
+import Testing
+@testable import WeirTable
+
+/// The parser converts plain numbers, strings and timestamps while it finds each field's end,
+/// and writes fixed-width values straight into one buffer per column. These tests hold those
+/// shortcuts to what the general path (`ValueParsing`) and a single chunk give.
+@Suite struct CSVFastPaths {
+    static let integerTexts: [String] = {
+        var texts = ["0", "-0", "7", "-7", "007", "+5", "123456789012345678", "-123456789012345678",
+                     "1234567890123456789", "-9223372036854775808", "9223372036854775807", "42"]
+        var rng = SplitMix(seed: 11)
+        for digits in 1...18 {
+            for _ in 0..<20 {
+                var text = rng.next() % 2 == 0 ? "-" : ""
+                for _ in 0..<digits { text += String(rng.next() % 10) }
+                texts.append(text)
+            }
+        }
+        return texts
+    }()
+
+    static let floatTexts: [String] = {
+        var texts = ["0.0", "-0.0", "2.0", "3.", "0.05", "-12.5", "1.5e3", "1E-7", ".5", "-.25", "+1.5",
+                     "123456789012345", "1234567890.12345", "1234567890.123456", "0.1234567890123456789",
+                     "99999999999999999", "nan", "inf", "12"]
+        var rng = SplitMix(seed: 12)
+        for _ in 0..<400 {
+            let whole = rng.next() % 1_000_000_000
+            let fraction = rng.next() % 1_000_000
+            texts.append("\(rng.next() % 2 == 0 ? "-" : "")\(whole).\(String(fraction).leftPadded(to: Int(rng.next() % 7) + 1))")
+        }
+        return texts
+    }()
+
+    @Test(arguments: ["\n", "\r\n"])
+    func numbersMatchTheFullParsers(ending: String) throws {
+        // Each value as a middle field and as the last field of its row.
+        func check(_ texts: [String], type: DataType, _ parse: (String) -> Value) throws {
+            let text = "a,b\n" + texts.map { "\($0),\($0)" }.joined(separator: ending) + ending
+            for chunkSize in [Int.max, 64] {
+                var options = CSVOptions()
+                options.chunkSize = chunkSize
+                let table = try csv(text, options)
+                #expect(table.schema.fields.map(\.type) == [type, type])
+                for (r, value) in texts.enumerated() {
+                    // Compared as bits, so -0.0 differs from 0.0 and NaN equals NaN.
+                    let expected = parse(value).bits
+                    #expect(table.row(r).map(\.bits) == [expected, expected], "\(value)")
+                }
+            }
+        }
+        let integers = Self.integerTexts.filter { ValueParsing.int64(Array($0.utf8), $0.utf8.count) != nil }
+        try check(integers, type: .int64) { .int64(ValueParsing.int64(Array($0.utf8), $0.utf8.count)!) }
+        try check(Self.floatTexts, type: .float64) { .float64(ValueParsing.double(Array($0.utf8), $0.utf8.count)!) }
+    }
+
+    @Test func droppedRowsArePackedOutOfEveryChunk() throws {
+        // Blank lines, rejected rows and quoted newlines leave each chunk fewer rows than
+        // newlines; a later float and a later timestamp widen columns chunks already filled.
+        var lines: [String] = []
+        var kept: [[Value]] = []
+        var rng = SplitMix(seed: 5)
+        for k in 0..<3000 {
+            switch k == 2999 ? 9 : rng.next() % 10 {
+            case 0: lines.append("")
+            case 1: lines.append("\(k),oops")
+            case 2:
+                lines.append("\(k),\"two\nlines\",2024-01-02,\(k).5")
+                kept.append([.int64(Int64(k)), .string("two\nlines"), .timestamp(Temporal.parseTimestamp("2024-01-02")!), .float64(Double(k) + 0.5)])
+            default:
+                let day = k % 28 + 1
+                let date = "2024-02-\(String(day).leftPadded(to: 2))"
+                let value = k == 2999 ? "\(date)T06:00:00Z" : date
+                lines.append("\(k),s\(k),\(value),\(k)")
+                kept.append([.int64(Int64(k)), .string("s\(k)"), .timestamp(Temporal.parseTimestamp(value)!), .float64(Double(k))])
+            }
+        }
+        let text = "n,s,when,x\n" + lines.joined(separator: "\n") + "\n"
+        for chunkSize in [Int.max, 100, 4096] {
+            var options = CSVOptions(badRows: .skip)
+            options.chunkSize = chunkSize
+            let result = try CSVReader.read(text: text, name: "d.csv", options: options)
+            #expect(result.table.schema.fields.map(\.type) == [.int64, .string, .timestamp, .float64])
+            #expect(result.table.rowCount == kept.count)
+            #expect(result.rejects.count == lines.filter { $0.hasSuffix(",oops") }.count)
+            for (r, row) in kept.enumerated() where result.table.row(r) != row {
+                Issue.record("row \(r): \(result.table.row(r)) != \(row)")
+                break
+            }
+        }
+    }
+
+    @Test func dateColumnsArePackedToFourBytes() throws {
+        var options = CSVOptions()
+        options.chunkSize = 32
+        let days = (0..<500).map { 19_000 + Int32($0) * 3 }
+        let text = "d\n" + days.map { "\(Temporal.formatDate($0))\n\n" }.joined()
+        let table = try csv(text, options)
+        #expect(table.schema.fields[0].type == .date)
+        #expect(table.columns[0].values == days.map { .date($0) })
+    }
+}
+
+private struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+private extension Value {
+    var bits: UInt64? {
+        switch self {
+        case .int64(let v): UInt64(bitPattern: v)
+        case .float64(let v): v.bitPattern
+        default: nil
+        }
+    }
+}
+
+private extension String {
+    func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
+}
