@@ -45,13 +45,21 @@ import WeirTable
     }
 
     /// Totals per customer from lines in any order agree with a direct computation; the order
-    /// of a customer's lines decides nothing but the summation order.
-    @Test func customerTotalsMatchADirectComputation() {
+    /// of a customer's lines decides nothing but the summation order. Orders are shared between
+    /// customers, each a single customer's (the one-pass count), or that but too sparse to index.
+    @Test(arguments: ["shared", "owned", "sparse"])
+    func customerTotalsMatchADirectComputation(orderShape: String) {
         var rng = RandomStream(seed: 9)
         let lines = 50_000, groups = 3_000
         let customers = (0..<lines).map { _ in Int32(rng.int(groups)) }
         let micros = (0..<lines).map { _ in Int64(rng.int(1_000_000)) }
-        let orders = (0..<lines).map { _ in Int64(rng.int(20)) }
+        let orders = customers.map { customer -> Int64 in
+            switch orderShape {
+            case "shared": Int64(rng.int(20))
+            case "owned": -7 + Int64(customer) * 10 + Int64(rng.int(10))
+            default: Int64(customer) * 1_000_000_000 + Int64(rng.int(3))
+            }
+        }
         let amounts = (0..<lines).map { _ in Double(rng.int(10_000)) / 100 }
         let totals = CustomerTotals(customers: customers, groups: groups, micros: Column(int64Values: micros).int64s,
                                     orders: Column(int64Values: orders).int64s, amounts: Column(float64Values: amounts).float64s, mean: false)

@@ -2,8 +2,10 @@ import WeirTable
 
 /// Per customer: the last purchase time, the number of distinct orders and the monetary value
 /// (sum or mean of the amounts). Two cores share the work: one walks the lines in row order for
-/// the latest time and the sums (per-customer state stays in cache), the other groups the
-/// order values by customer with a counting sort and counts each customer's distinct ones.
+/// the latest time and the sums (per-customer state stays in cache), the other counts distinct
+/// orders: in one pass when every order belongs to one customer (each order is then counted
+/// for its customer when first seen), else by grouping the order values by customer with a
+/// counting sort and counting each customer's distinct ones.
 struct CustomerTotals {
     var last: [Int64]
     var frequency: [Int64]
@@ -13,15 +15,66 @@ struct CustomerTotals {
     /// distinct values of.
     init(customers: [Int32], groups: Int, micros: FixedWidthView<Int64>, orders: FixedWidthView<Int64>,
          amounts: FixedWidthView<Double>, mean: Bool) {
-        let ((last, monetary), (start, grouped)) = micros.withUnsafeBufferPointer { micros in
+        let ((last, monetary), counted) = micros.withUnsafeBufferPointer { micros in
             orders.withUnsafeBufferPointer { orders in
                 amounts.withUnsafeBufferPointer { amounts in
                     Parallel.both({ Self.latestAndMonetary(customers, micros, amounts, groups: groups, mean: mean) },
-                                  { bucketed(orders, by: customers, groups: groups) })
+                                  { () -> OrderCount in
+                                      if let frequency = Self.frequencyOfOwnedOrders(orders, customers, groups: groups) {
+                                          return .counted(frequency)
+                                      }
+                                      let (start, values) = bucketed(orders, by: customers, groups: groups)
+                                      return .grouped(start: start, values: values)
+                                  })
                 }
             }
         }
-        // Each customer's orders, sorted in place, counted; customers split between the cores.
+        self.last = last
+        self.monetary = monetary
+        switch counted {
+        case .counted(let frequency): self.frequency = frequency
+        case .grouped(let start, let values): self.frequency = Self.distinctCounts(start: start, values: values, groups: groups)
+        }
+    }
+
+    private enum OrderCount {
+        case counted([Int64])
+        case grouped(start: [Int], values: [Int64])
+    }
+
+    /// Distinct orders per customer when no order value has lines of two customers and the
+    /// values span a range an array can index; nil otherwise.
+    static func frequencyOfOwnedOrders(_ orders: UnsafeBufferPointer<Int64>, _ customers: [Int32], groups: Int) -> [Int64]? {
+        var frequency = [Int64](repeating: 0, count: groups)
+        guard var low = orders.first else { return frequency }
+        var high = low
+        for value in orders {
+            low = Swift.min(low, value)
+            high = Swift.max(high, value)
+        }
+        let (span, overflow) = high.subtractingReportingOverflow(low)
+        guard !overflow, span < Int64(4 * orders.count + 1024) else { return nil }
+        var owner = [Int32](repeating: -1, count: Int(span) + 1)
+        let owned = owner.withUnsafeMutableBufferPointer { owner in
+            frequency.withUnsafeMutableBufferPointer { frequency in
+                customers.withUnsafeBufferPointer { customers in
+                    for row in 0..<orders.count {
+                        let slot = Int(orders[row] &- low), customer = customers[row]
+                        let previous = owner[slot]
+                        if previous == customer { continue }
+                        if previous >= 0 { return false }
+                        owner[slot] = customer
+                        frequency[Int(customer)] &+= 1
+                    }
+                    return true
+                }
+            }
+        }
+        return owned ? frequency : nil
+    }
+
+    /// Each customer's orders, sorted in place, counted; customers split between the cores.
+    static func distinctCounts(start: [Int], values grouped: [Int64], groups: Int) -> [Int64] {
         var values = grouped
         var frequency = [Int64](repeating: 0, count: groups)
         frequency.withUnsafeMutableBufferPointer { frequencyOut in
@@ -35,9 +88,7 @@ struct CustomerTotals {
                 }
             }
         }
-        self.last = last
-        self.frequency = frequency
-        self.monetary = monetary
+        return frequency
     }
 
     /// The latest time and the sum (or mean) of the amounts, per customer, in row order. pandas

@@ -113,13 +113,13 @@ public struct RFM: StageType {
     static func labels(_ buckets: [[Int]]) -> [Column] {
         let n = buckets[0].count
         let scores = ColumnBuilder(.string, capacity: n), segments = ColumnBuilder(.string, capacity: n)
-        let names = RFMSegment.allCases.map { Array($0.rawValue.utf8) }
-        let segmentIndex = Dictionary(uniqueKeysWithValues: RFMSegment.allCases.enumerated().map { ($1, $0) })
+        // Both scorings give 1...5; each (r, f) pair's segment name is looked up, not hashed per customer.
+        let names = (0..<36).map { Array(RFMSegment(r: $0 / 6, f: $0 % 6).rawValue.utf8) }
         for i in 0..<n {
             let r = buckets[0][i], f = buckets[1][i], m = buckets[2][i]
             var digits = (UInt8(48 + Swift.min(9, r)), UInt8(48 + Swift.min(9, f)), UInt8(48 + Swift.min(9, m)))
             withUnsafeBytes(of: &digits) { scores.append(utf8: $0) }
-            names[segmentIndex[RFMSegment(r: r, f: f)]!].withUnsafeBytes { segments.append(utf8: $0) }
+            names[Swift.min(5, r) * 6 + Swift.min(5, f)].withUnsafeBytes { segments.append(utf8: $0) }
         }
         return [scores.finish(), segments.finish()]
     }
