@@ -31,6 +31,18 @@ public enum ValueParsing {
         return Int64(value)
     }
 
+    /// Appends the digits from `p[i]` on to `mantissa` (wrapping: callers bound the count) and
+    /// moves `i` past them.
+    @inline(__always)
+    static func appendDigits(_ p: UnsafePointer<UInt8>, _ i: inout Int, limit: Int, to mantissa: inout UInt64) {
+        while i < limit {
+            let d = p[i] &- 48
+            if d >= 10 { return }
+            mantissa = mantissa &* 10 &+ UInt64(d)
+            i &+= 1
+        }
+    }
+
     private static let powersOf10: [Double] = (0...22).map { pow(10.0, Double($0)) }
 
     /// A plain number at the start of `p[0..<limit]`, for a CSV parser that converts while it
@@ -46,12 +58,7 @@ public enum ValueParsing {
         if negative { i = 1 }
         var mantissa: UInt64 = 0
         let integerStart = i
-        while i < limit {
-            let d = p[i] &- 48
-            if d >= 10 { break }
-            mantissa = mantissa &* 10 &+ UInt64(d)
-            i &+= 1
-        }
+        appendDigits(p, &i, limit: limit, to: &mantissa)
         var digits = i &- integerStart
         guard digits > 0 else { return nil }
         if !fraction {
@@ -63,12 +70,7 @@ public enum ValueParsing {
         if i < limit && p[i] == 0x2E {
             i &+= 1
             let fractionStart = i
-            while i < limit {
-                let d = p[i] &- 48
-                if d >= 10 { break }
-                mantissa = mantissa &* 10 &+ UInt64(d)
-                i &+= 1
-            }
+            appendDigits(p, &i, limit: limit, to: &mantissa)
             scale = i &- fractionStart
             digits &+= scale
         }

@@ -8,7 +8,7 @@ import Testing
     static let integerTexts: [String] = {
         var texts = ["0", "-0", "7", "-7", "007", "+5", "123456789012345678", "-123456789012345678",
                      "1234567890123456789", "-9223372036854775808", "9223372036854775807", "42"]
-        var rng = SplitMix(seed: 11)
+        var rng = RandomStream(seed: 11)
         for digits in 1...18 {
             for _ in 0..<20 {
                 var text = rng.next() % 2 == 0 ? "-" : ""
@@ -23,7 +23,7 @@ import Testing
         var texts = ["0.0", "-0.0", "2.0", "3.", "0.05", "-12.5", "1.5e3", "1E-7", ".5", "-.25", "+1.5",
                      "123456789012345", "1234567890.12345", "1234567890.123456", "0.1234567890123456789",
                      "99999999999999999", "nan", "inf", "12"]
-        var rng = SplitMix(seed: 12)
+        var rng = RandomStream(seed: 12)
         for _ in 0..<400 {
             let whole = rng.next() % 1_000_000_000
             let fraction = rng.next() % 1_000_000
@@ -59,7 +59,7 @@ import Testing
         // newlines; a later float and a later timestamp widen columns chunks already filled.
         var lines: [String] = []
         var kept: [[Value]] = []
-        var rng = SplitMix(seed: 5)
+        var rng = RandomStream(seed: 5)
         for k in 0..<3000 {
             switch k == 2999 ? 9 : rng.next() % 10 {
             case 0: lines.append("")
@@ -98,18 +98,6 @@ import Testing
         let table = try csv(text, options)
         #expect(table.schema.fields[0].type == .date)
         #expect(table.columns[0].values == days.map { .date($0) })
-    }
-}
-
-private struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 

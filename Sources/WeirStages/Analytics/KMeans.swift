@@ -294,20 +294,6 @@ struct KMeans: Sendable {
     }
 }
 
-/// SplitMix64: small, fast, and the same sequence on every platform.
-struct RandomStream: Sendable {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func uniform() -> Double { Double(next() >> 11) / Double(UInt64(1) << 53) }
-    mutating func int(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
-}
 
 /// The elbow of a decreasing, convex curve by Kneedle, as the `kneed` package finds it
 /// (`KneeLocator(x, y, curve="convex", direction="decreasing", S=1.0)`, offline): the first
