@@ -29,9 +29,7 @@ public struct ObjectStore: Sendable {
     /// once the digest says it is new: a result already stored (a forced re-run, an early
     /// cutoff) is dropped before its dirty pages ever reach the disk.
     public func put(_ table: Table) throws -> String {
-        try FileManager.default.createDirectory(atPath: temporaryDirectory, withIntermediateDirectories: true)
-        // The pid in the name lets a later run tell a crashed writer's leftovers from a live one's.
-        let temporary = "\(temporaryDirectory)/\(getpid())-\(UUID().uuidString).arrow"
+        let temporary = temporaryPath()
         let file = try FileSink(path: temporary, startsWriteback: false)
         let (hashed, written) = Parallel.both({
             Result { () throws -> String in
@@ -66,29 +64,38 @@ public struct ObjectStore: Sendable {
             unlink(temporary)
             throw error
         }
-        let target = path(of: digest)
-        try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        if rename(temporary, target) != 0 {
-            let reason = String(cString: strerror(errno))
-            unlink(temporary)
-            throw TableError.io(path: target, message: "cannot move object into the store: \(reason)")
-        }
+        try moveIntoStore(temporary, digest: digest)
         return digest
     }
 
-    /// A fresh temporary path inside the store, for a file that will be adopted.
+    /// A fresh temporary path inside the store, for an object being written or fetched. The pid
+    /// in the name lets a later run tell a crashed writer's leftovers from a live one's.
     public func temporaryPath() -> String {
         try? FileManager.default.createDirectory(atPath: temporaryDirectory, withIntermediateDirectories: true)
         return "\(temporaryDirectory)/\(getpid())-\(UUID().uuidString).arrow"
     }
 
-    /// Moves a file fetched from elsewhere into the store once its bytes hash to `digest`.
+    /// Moves a file fetched from elsewhere into the store once its bytes hash to `digest`,
+    /// fsynced first like every object the store holds.
     public func adopt(_ file: String, digest: String) throws {
         let actual = try ContentHash.sha256(file: file)
         guard actual == digest else {
             unlink(file)
             throw TableError.io(path: file, message: "fetched object should hash to \(digest) but hashes to \(actual); not stored")
         }
+        let fd = open(file, O_RDONLY | O_CLOEXEC)
+        let synced = fd >= 0 && fsync(fd) == 0
+        let reason = String(cString: strerror(errno))
+        if fd >= 0 { close(fd) }
+        guard synced else {
+            unlink(file)
+            throw TableError.io(path: file, message: "cannot sync the fetched object to disk: \(reason)")
+        }
+        try moveIntoStore(file, digest: digest)
+    }
+
+    /// Renames a complete, synced file to the object path of `digest`.
+    private func moveIntoStore(_ file: String, digest: String) throws {
         let target = path(of: digest)
         try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         guard rename(file, target) == 0 else {
