@@ -26,6 +26,18 @@ import WeirTable
 
     /// A stable radix order is the order of a stable comparison sort: negative numbers, both
     /// zeros as one value, duplicates kept in position order.
+    /// Integer keys too far apart for a lookup table (their span overflows Int64) are coded in
+    /// value order by the hashing path; close ones by the table, with the same numbering.
+    @Test func integerCodesFollowValueOrderHoweverFarApart() throws {
+        let far: [Int64] = [.max, -1, .min, -1, 0]
+        let keys = try KeyCodes(Column(int64Values: far), name: "k", param: "k")
+        #expect(keys.codes == [3, 1, 0, 1, 2])
+        #expect(keys.firstRow == [2, 1, 4, 0])
+        let near = try KeyCodes(Column(int64Values: [7, 5, 9, 5]), name: "k", param: "k")
+        #expect(near.codes == [1, 0, 2, 0])
+        #expect(near.firstRow == [1, 0, 2])
+    }
+
     @Test func radixOrderIsAStableNumericSort() {
         var rng = RandomStream(seed: 5)
         let values = (0..<20_000).map { i -> Double in

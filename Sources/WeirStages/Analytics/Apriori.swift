@@ -284,20 +284,18 @@ struct ItemCodes {
     }
 
     private static func dense(_ values: UnsafeBufferPointer<Int64>) -> (codes: [Int32], count: Int)? {
-        guard let low = values.min(), let high = values.max() else { return nil }
-        let (span, overflow) = high.subtractingReportingOverflow(low)
-        guard !overflow, span < 4 * Int64(values.count) + 1024, span < Int64(Int32.max) else { return nil }
+        guard let range = DenseRange(values) else { return nil }
         let chunks = Swift.max(1, Swift.min(Parallel.coreCount * 4, values.count / 100_000))
         let codes = [Int32](unsafeUninitializedCapacity: values.count) { out, written in
             let target = SendablePointer(out.baseAddress)
             Parallel.forEach(chunks) { c in
                 for row in (values.count * c / chunks)..<(values.count * (c + 1) / chunks) {
-                    target.pointer![row] = Int32(truncatingIfNeeded: values[row] &- low)
+                    target.pointer![row] = Int32(truncatingIfNeeded: range.slot(values[row]))
                 }
             }
             written = values.count
         }
-        return (codes, Int(span) + 1)
+        return (codes, range.slots)
     }
 
     /// The first row holding each of `wanted` codes.

@@ -45,21 +45,14 @@ struct CustomerTotals {
     /// Distinct orders per customer when no order value has lines of two customers and the
     /// values span a range an array can index; nil otherwise.
     static func frequencyOfOwnedOrders(_ orders: UnsafeBufferPointer<Int64>, _ customers: [Int32], groups: Int) -> [Int64]? {
+        guard let range = DenseRange(orders) else { return nil }
         var frequency = [Int64](repeating: 0, count: groups)
-        guard var low = orders.first else { return frequency }
-        var high = low
-        for value in orders {
-            low = Swift.min(low, value)
-            high = Swift.max(high, value)
-        }
-        let (span, overflow) = high.subtractingReportingOverflow(low)
-        guard !overflow, span < Int64(4 * orders.count + 1024) else { return nil }
-        var owner = [Int32](repeating: -1, count: Int(span) + 1)
+        var owner = [Int32](repeating: -1, count: range.slots)
         let owned = owner.withUnsafeMutableBufferPointer { owner in
             frequency.withUnsafeMutableBufferPointer { frequency in
                 customers.withUnsafeBufferPointer { customers in
                     for row in 0..<orders.count {
-                        let slot = Int(orders[row] &- low), customer = customers[row]
+                        let slot = range.slot(orders[row]), customer = customers[row]
                         let previous = owner[slot]
                         if previous == customer { continue }
                         if previous >= 0 { return false }

@@ -37,24 +37,22 @@ struct KeyCodes: Sendable {
         self.firstRow = firstRow
     }
 
-    private static func integers<T: FixedWidthInteger>(_ values: UnsafeBufferPointer<T>) -> KeyCodes {
-        guard let low = values.min(), let high = values.max() else { return KeyCodes(codes: [], firstRow: []) }
-        let span = Int(high) - Int(low)
-        if span < 4 * values.count + 1024 {
-            // Dense range (ids, days): lookup tables indexed by value, already in value order.
+    private static func integers<T: FixedWidthInteger & SignedInteger>(_ values: UnsafeBufferPointer<T>) -> KeyCodes {
+        if let range = DenseRange(values) {
+            // Lookup tables indexed by value, already in value order.
             // First rows are found per range of rows in parallel, then the earliest wins.
             let chunks = Swift.max(1, Swift.min(Parallel.coreCount, values.count / 100_000))
             let firsts = Parallel.map(chunks) { c -> [Int32] in
-                var first = [Int32](repeating: -1, count: span + 1)
+                var first = [Int32](repeating: -1, count: range.slots)
                 for row in (values.count * c / chunks)..<(values.count * (c + 1) / chunks) {
-                    let slot = Int(values[row]) &- Int(low)
+                    let slot = range.slot(values[row])
                     if first[slot] < 0 { first[slot] = Int32(truncatingIfNeeded: row) }
                 }
                 return first
             }
-            var codeOf = [Int32](repeating: -1, count: span + 1)
+            var codeOf = [Int32](repeating: -1, count: range.slots)
             var firstRow: [Int] = []
-            for slot in 0...span {
+            for slot in 0..<range.slots {
                 guard let row = firsts.lazy.map({ Int($0[slot]) }).first(where: { $0 >= 0 }) else { continue }
                 codeOf[slot] = Int32(firstRow.count)
                 firstRow.append(row)
@@ -64,7 +62,7 @@ struct KeyCodes: Sendable {
                 let out = SendablePointer(codes.baseAddress)
                 Parallel.forEach(chunks) { c in
                     for row in (values.count * c / chunks)..<(values.count * (c + 1) / chunks) {
-                        out.pointer![row] = codeOf[Int(values[row]) &- Int(low)]
+                        out.pointer![row] = codeOf[range.slot(values[row])]
                     }
                 }
             }
@@ -295,4 +293,30 @@ func bucketed<T: BitwiseCopyable>(_ values: UnsafeBufferPointer<T>, by codes: [I
         }
     }
     return (offsets, grouped)
+}
+
+/// Integer keys whose values lie close together (ids, days), so that an array indexed by
+/// `value - low` costs less than hashing: a span under 4n + 1024 slots, and under 2^31 so a
+/// slot fits an Int32 code. Shared by key coding, item coding and order counting.
+struct DenseRange {
+    let low: Int
+    /// Highest value - lowest + 1.
+    let slots: Int
+
+    /// Nil when there are no values or they lie too far apart.
+    init?<T: FixedWidthInteger & SignedInteger>(_ values: UnsafeBufferPointer<T>) {
+        guard var lowest = values.first else { return nil }
+        var highest = lowest
+        for value in values {
+            lowest = Swift.min(lowest, value)
+            highest = Swift.max(highest, value)
+        }
+        let (span, overflow) = Int64(highest).subtractingReportingOverflow(Int64(lowest))
+        guard !overflow, span < 4 * Int64(values.count) + 1024, span < Int64(Int32.max) else { return nil }
+        low = Int(lowest)
+        slots = Int(span) + 1
+    }
+
+    @inline(__always)
+    func slot<T: FixedWidthInteger & SignedInteger>(_ value: T) -> Int { Int(value) &- low }
 }
