@@ -265,16 +265,9 @@ public final class SlurmExecutor {
             case "CANCELLED": what = "job \(job.id) was cancelled outside Weir"
             default: what = "job \(job.id) ended \(state.state)" + (exit.map { " with exit code \($0)" } ?? "")
             }
-            let tail = Self.tail(of: log)
-            return .settled(stagePlan, .failed, reason: job.reason, error: what + (tail.isEmpty ? "" : "; its last output:\n" + tail),
+            return .settled(stagePlan, .failed, reason: job.reason, error: what + OutputTail.quoted(OutputTail.read(log, lines: 8)),
                             attempts: 1, started: job.started ?? job.submitted, notes: [note])
         }
-    }
-
-    static func tail(of path: String, lines: Int = 8) -> String {
-        guard let data = FileManager.default.contents(atPath: path), !data.isEmpty else { return "" }
-        let text = String(decoding: data.suffix(4096), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines).map { "  | " + $0 }.joined(separator: "\n")
     }
 
     static func shellQuoted(_ text: String) -> String {

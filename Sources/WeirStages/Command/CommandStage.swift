@@ -95,14 +95,14 @@ struct CommandStage: StageType {
 
         let logPath = try context.runFile("command.log")
         let status = try execute(environment: environment, log: logPath, timeout: context.stage.timeout)
-        let output = Self.tail(of: logPath)
+        let output = OutputTail.read(logPath, lines: 12)
         if !output.isEmpty { context.log.info("command output (\(logPath)):\n" + output) }
         switch status {
         case .exited(0): break
         case .exited(let code):
-            throw StageError("\(manifestName): `\(manifest.run)` exited with status \(code)" + Self.quoted(output))
+            throw StageError("\(manifestName): `\(manifest.run)` exited with status \(code)" + OutputTail.quoted(output, otherwise: " and printed nothing"))
         case .signalled(let signal):
-            throw StageError("\(manifestName): `\(manifest.run)` was killed by signal \(signal)" + Self.quoted(output))
+            throw StageError("\(manifestName): `\(manifest.run)` was killed by signal \(signal)" + OutputTail.quoted(output, otherwise: " and printed nothing"))
         case .timedOut(let seconds):
             throw StageError("\(manifestName): `\(manifest.run)` ran longer than the stage's timeout (\(FloatFormat.shortest(seconds)) s) and was stopped")
         }
@@ -173,17 +173,5 @@ struct CommandStage: StageType {
 
     static func variable(_ port: String) -> String {
         String(port.uppercased().map { $0.isLetter || $0.isNumber ? $0 : "_" })
-    }
-
-    /// The last lines the command printed, for the error message.
-    static func tail(of path: String, lines: Int = 12) -> String {
-        guard let data = FileManager.default.contents(atPath: path), !data.isEmpty else { return "" }
-        let text = String(decoding: data.suffix(4096), as: UTF8.self)
-        return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines).joined(separator: "\n")
-            .trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-
-    static func quoted(_ output: String) -> String {
-        output.isEmpty ? " and printed nothing" : "; its last output:\n" + output.split(separator: "\n").map { "  | " + $0 }.joined(separator: "\n")
     }
 }
