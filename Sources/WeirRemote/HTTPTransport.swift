@@ -40,13 +40,15 @@ public struct HTTPTransport: Sendable {
 
     /// Sends the request `build(attempt)` makes (a new one per attempt, so signatures are
     /// fresh) until it gets a response that is not worth retrying, or attempts run out.
-    /// `to` downloads the body to that file instead of memory.
+    /// `to` downloads the body to that file instead of memory. Bodies come as the server holds
+    /// them (no content coding), so a `.gz` object stays compressed and sizes match listings.
     public func send(_ build: (Int) throws(RemoteError) -> URLRequest, to file: String? = nil,
                      what: String) throws(RemoteError) -> HTTPResponse {
         var attempt = 1
         while true {
             var request = try build(attempt)
             request.timeoutInterval = timeout
+            request.setValue("identity", forHTTPHeaderField: "Accept-Encoding")
             let outcome = file.map { Self.download(request, to: $0) } ?? Self.attempt(request)
             let retryable: Bool
             switch outcome {

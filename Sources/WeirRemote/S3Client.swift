@@ -209,8 +209,6 @@ public struct S3Client: Sendable {
                 request.setValue(String(body.count), forHTTPHeaderField: "Content-Length")
             }
             for (name, value) in unsignedHeaders { request.setValue(value, forHTTPHeaderField: name) }
-            // The object's own bytes: a .gz stays compressed.
-            request.setValue("identity", forHTTPHeaderField: "Accept-Encoding")
             return request
         }, to: file, what: what)
     }

@@ -15,8 +15,6 @@ enum HTTPSource {
         return try HTTPTransport().send({ _ throws(RemoteError) in
             var request = URLRequest(url: target)
             request.httpMethod = method
-            // The resource's own bytes: a .gz stays compressed.
-            request.setValue("identity", forHTTPHeaderField: "Accept-Encoding")
             return request
         }, to: file, what: "\(verb) \(url)")
     }
