@@ -15,6 +15,12 @@ extension Column {
     /// An int64 or float64 column's values as doubles.
     var doubleValues: [Double] { type == .int64 ? int64s.map(Double.init) : Array(float64s) }
 
+    /// The same, read in place when the column already holds doubles.
+    var doubleView: FixedWidthView<Double> { type == .float64 ? float64s : Column(float64Values: int64s.map(Double.init)).float64s }
+
+    /// A date or timestamp column's values as microseconds, read in place for a timestamp.
+    var microsView: FixedWidthView<Int64> { type == .date ? Column(int64Values: dates.map { Int64($0) * Temporal.microsPerDay }).int64s : int64s }
+
     /// A date or timestamp column's values as UTC days since the epoch.
     var dayValues: [Int64] { type == .date ? dates.map(Int64.init) : int64s.map(Temporal.day(ofMicros:)) }
 }

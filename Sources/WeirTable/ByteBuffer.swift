@@ -100,7 +100,7 @@ public struct GrowableBuffer: ~Copyable {
     public private(set) var pointer: UnsafeMutableRawPointer
     public private(set) var count: Int = 0
     public private(set) var capacity: Int
-    public private(set) var ownsMemory = true
+    private var ownsMemory = true
 
     public struct Finished: ~Copyable {
         let pointer: UnsafeMutableRawPointer

@@ -200,10 +200,12 @@ extension Column {
     /// The values at `rows`, in that order (Arrow's "take").
     public func take(_ rows: [Int]) -> Column {
         let builder = ColumnBuilder(type, capacity: rows.count)
-        if type == .string && nullCount == 0 {
+        if type == .string {
             // Straight from the bytes: the per-value path looks up the string view each time.
             let view = strings
-            for row in rows { builder.append(utf8: UnsafeRawBufferPointer(view.utf8(row))) }
+            for row in rows {
+                if isNull(row) { builder.appendNull() } else { builder.append(utf8: UnsafeRawBufferPointer(view.utf8(row))) }
+            }
             return builder.finish()
         }
         for row in rows { builder.append(from: self, at: row) }

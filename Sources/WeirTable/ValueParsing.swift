@@ -78,10 +78,9 @@ public enum ValueParsing {
         // `double`'s exact path, so both give the same bits.
         guard digits <= 15 else { return nil }
         var value = Double(mantissa)
-        value = scale > 0 ? value / powersOf10[scale] : value * powersOf10[0]
+        if scale > 0 { value /= powersOf10[scale] }
         return ((negative ? -value : value).bitPattern, i)
     }
-
 
     /// A decimal floating-point number (`1`, `-2.5`, `.5`, `3.`, `1e-7`), or nan / inf / infinity
     /// in any case. Correctly rounded: a fast exact path (Clinger) for up to 15 significant

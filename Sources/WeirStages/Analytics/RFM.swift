@@ -56,7 +56,7 @@ public struct RFM: StageType {
 
         // The time, order and amount columns are read in place when they already hold the type
         // the kernels take: copying three million values cost more than using them.
-        let micros = timeColumn.type == .date ? Column(int64Values: timeColumn.dates.map { Int64($0) * Temporal.microsPerDay }).int64s : timeColumn.int64s
+        let micros = timeColumn.microsView
         let asOf: Int64
         if let text = context.param("as_of")?.string {
             asOf = Temporal.parseTimestamp(text) ?? Int64(Temporal.parseDate(text) ?? 0) * Temporal.microsPerDay
@@ -64,7 +64,7 @@ public struct RFM: StageType {
             asOf = (micros.max() ?? 0) + Temporal.microsPerDay
         }
         let orders = try Self.orderValues(context, table: table, micros: micros)
-        let amounts = amountColumn.type == .float64 ? amountColumn.float64s : Column(float64Values: amountColumn.int64s.map(Double.init)).float64s
+        let amounts = amountColumn.doubleView
         let totals = CustomerTotals(customers: customers.codes, groups: n, micros: micros, orders: orders, amounts: amounts,
                                     mean: context.param("monetary")?.string == "mean")
         let recency = totals.last.map { Temporal.floorDiv(asOf - $0, Temporal.microsPerDay) }
