@@ -60,6 +60,7 @@ final class CSVParseConfig: @unchecked Sendable {
     let skipBadRows: Bool
     /// No null value looks like a number, so a field that parses as one is never null.
     let numbersAreNeverNull: Bool
+    let fastRows: Bool
     /// 1 for the bytes that end an unquoted field's scan: delimiter, newline, quote.
     let special: UnsafeMutablePointer<Bool>
 
@@ -74,6 +75,7 @@ final class CSVParseConfig: @unchecked Sendable {
         nullIsEmptyOnly = options.nullValues == [""]
         numbersAreNeverNull = !nullValues.contains { $0.first.map { ValueParsing.isDigit($0) || $0 == 0x2D } ?? false }
         timestampFormat = options.timestampFormat
+        fastRows = options.fastRows
         skipBadRows = options.badRows == .skip
         special = .allocate(capacity: 256)
         special.initialize(repeating: false, count: 256)
@@ -185,12 +187,10 @@ final class ChunkColumns: @unchecked Sendable {
     let pointer: UnsafeMutablePointer<ColumnChunk>
     let count: Int
     /// Per-row scratch: where each field of the current row starts and ends, and whether it
-    /// holds doubled quotes; and which columns are converted.
+    /// holds doubled quotes, and which columns are converted.
     let fieldStart: UnsafeMutablePointer<Int>
     let fieldEnd: UnsafeMutablePointer<Int>
     let fieldEscaped: UnsafeMutablePointer<Bool>
-    /// The field was converted while the row was scanned.
-    let fieldDone: UnsafeMutablePointer<Bool>
     let active: UnsafeMutablePointer<Bool>
 
     init(kinds: [InferredKind], declared: [InferredKind?], active: [Bool]) {
@@ -205,8 +205,6 @@ final class ChunkColumns: @unchecked Sendable {
         fieldEnd.initialize(repeating: 0, count: count + 1)
         fieldEscaped = .allocate(capacity: count + 1)
         fieldEscaped.initialize(repeating: false, count: count + 1)
-        fieldDone = .allocate(capacity: count + 1)
-        fieldDone.initialize(repeating: false, count: count + 1)
         self.active = .allocate(capacity: max(count, 1))
         self.active.initialize(from: active, count: count)
     }
@@ -217,7 +215,6 @@ final class ChunkColumns: @unchecked Sendable {
         fieldStart.deallocate()
         fieldEnd.deallocate()
         fieldEscaped.deallocate()
-        fieldDone.deallocate()
         active.deallocate()
     }
 }
@@ -235,7 +232,6 @@ struct CSVChunkParser {
     private let fieldStart: UnsafeMutablePointer<Int>
     private let fieldEnd: UnsafeMutablePointer<Int>
     private let fieldEscaped: UnsafeMutablePointer<Bool>
-    private let fieldDone: UnsafeMutablePointer<Bool>
     private let special: UnsafeMutablePointer<Bool>
     private let order: UnsafeMutablePointer<Int>
     private let columnCount: Int
@@ -260,7 +256,6 @@ struct CSVChunkParser {
         fieldStart = storage.fieldStart
         fieldEnd = storage.fieldEnd
         fieldEscaped = storage.fieldEscaped
-        fieldDone = storage.fieldDone
         special = config.special
         order = config.order
         columnCount = config.columnCount
@@ -277,20 +272,26 @@ struct CSVChunkParser {
         let special = self.special
         let base = self.base
         let end = self.end
-        let fastNumbers = config.numbersAreNeverNull
         var p = start
+        // Rows take a fast path once every column has a kind; a general row may change kinds.
+        let fastRows = config.fastRows && (0..<columnCount).allSatisfy { active[$0] }
+        var rowPath = fastRows ? currentRowPath() : .general
         rowLoop: while p < end {
+            if rowPath != .general,
+               let next = rowPath == .numeric ? appendNumericRow(at: p) : appendSimpleRow(at: p) {
+                p = next
+                continue
+            }
+            defer { if fastRows { rowPath = currentRowPath() } }
             let rowStart = p
             // Blank lines are not rows.
             if base[p] == 0x0A { p += 1; continue }
             if base[p] == 0x0D && p + 1 < end && base[p + 1] == 0x0A { p += 2; continue }
             var field = 0
-            var converted = 0
             var rowEnded = false
             while !rowEnded {
                 var fs: Int, fe: Int
                 var escaped = false
-                var done = false
                 if p < end && base[p] == quote {
                     fs = p + 1
                     var q = fs
@@ -322,14 +323,6 @@ struct CSVChunkParser {
                         dropPartialRow()
                         continue rowLoop
                     }
-                } else if fastNumbers && field < columnCount && active[field],
-                          let numberEnd = appendPlainNumber(at: p, to: columns + field, delimiter: delimiter) {
-                    // The common case of a numeric column: converted in the same pass that finds the field's end.
-                    fs = p
-                    fe = numberEnd
-                    p = numberEnd < end && base[numberEnd] == 0x0D ? numberEnd + 1 : numberEnd
-                    done = true
-                    converted += 1
                 } else {
                     fs = p
                     while p < end && !special[Int(base[p])] { p += 1 }
@@ -345,10 +338,6 @@ struct CSVChunkParser {
                     if p < end && base[p] == 0x0A || p == end {
                         if fe > fs && base[fe - 1] == 0x0D { fe -= 1 }
                     }
-                    if field < columnCount && active[field] && appendTextField(from: fs, to: fe, to: columns + field) {
-                        done = true
-                        converted += 1
-                    }
                 }
                 if p >= end || base[p] == 0x0A { rowEnded = true }
                 p += 1
@@ -356,7 +345,6 @@ struct CSVChunkParser {
                     fieldStart[field] = fs
                     fieldEnd[field] = fe
                     fieldEscaped[field] = escaped
-                    fieldDone[field] = done
                 }
                 field += 1
             }
@@ -367,52 +355,146 @@ struct CSVChunkParser {
                 dropPartialRow()
                 continue
             }
-            if converted == columnCount {
-                rows += 1
-            } else if !convertRow(rowStart: rowStart, rowEnd: min(p, end)) {
-                return
-            }
+            if !convertRow(rowStart: rowStart, rowEnd: min(p, end)) { return }
         }
     }
 
-    /// Appends a field of an int or float column that is a plain number, and returns where the
-    /// field ends; nil leaves the field to the general path (which also widens the column).
-    @inline(__always)
-    private func appendPlainNumber(at p: Int, to column: UnsafeMutablePointer<ColumnChunk>, delimiter: UInt8) -> Int? {
-        let kind = column.pointee.kind
-        guard kind == .int || kind == .float,
-              let (bits, length) = ValueParsing.leadingPlainNumber(base + p, limit: end - p, fraction: kind == .float)
-        else { return nil }
-        let fieldEnd = p + length
-        if fieldEnd < end {
-            let next = base[fieldEnd]
-            if next == 0x0D {
-                guard fieldEnd + 1 == end || base[fieldEnd + 1] == 0x0A else { return nil }
-            } else if next != delimiter && next != 0x0A {
-                return nil
+    private enum RowPath { case general, numeric, simple }
+
+    private func currentRowPath() -> RowPath {
+        var numeric = true
+        for c in 0..<columnCount {
+            switch columns[c].kind {
+            case .empty: return .general
+            case .int, .float: break
+            default: numeric = false
             }
         }
-        column.pointee.fixed.append(bits)
-        column.pointee.rows &+= 1
-        return fieldEnd
+        return numeric && config.numbersAreNeverNull ? .numeric : .simple
     }
 
-    /// Appends an unquoted field of a string column, or of a timestamp column when it parses,
-    /// as it is found; returns false to leave it to `convertRow`. Neither can reject the row or
-    /// widen a column, so converting it before the row's declared columns changes nothing.
-    @inline(__always)
-    private func appendTextField(from fs: Int, to fe: Int, to column: UnsafeMutablePointer<ColumnChunk>) -> Bool {
-        switch column.pointee.kind {
-        case .string:
-            return Self.append(base + fs, fe - fs, to: column, config)
-        case .timestamp where config.numbersAreNeverNull:
-            guard let micros = Self.parseTimestamp(base + fs, fe - fs, config) else { return false }
-            column.pointee.fixed.append(micros)
+    /// A row of plain numbers in int and float columns: `appendSimpleRow` cut down to what a
+    /// numeric file needs, which saves a tenth of the parse on one.
+    private mutating func appendNumericRow(at start: Int) -> Int? {
+        var p = start
+        let last = columnCount - 1
+        for c in 0...last {
+            let column = columns + c
+            guard let (bits, length) = ValueParsing.leadingPlainNumber(base + p, limit: end - p,
+                                                                       fraction: column.pointee.kind == .float)
+            else { return undoSimpleRow(columnsStored: c) }
+            let fieldEnd = p + length
+            if c < last {
+                guard fieldEnd < end && base[fieldEnd] == config.delimiter else { return undoSimpleRow(columnsStored: c) }
+                p = fieldEnd + 1
+            } else if fieldEnd == end {
+                p = end
+            } else if base[fieldEnd] == 0x0A {
+                p = fieldEnd + 1
+            } else if base[fieldEnd] == 0x0D && fieldEnd + 1 < end && base[fieldEnd + 1] == 0x0A {
+                p = fieldEnd + 2
+            } else {
+                return undoSimpleRow(columnsStored: c)
+            }
+            column.pointee.fixed.append(bits)
             column.pointee.rows &+= 1
-            return true
-        default:
-            return false
         }
+        rows += 1
+        return p
+    }
+
+    /// A row whose fields each convert to their column's kind as it stands, quoted or not:
+    /// the bulk of most files, read without the general loop's per-field bookkeeping. Returns
+    /// where the next row starts, or nil, having stored nothing, to leave the row to the
+    /// general loop (doubled quotes, values that would widen a column, nulls in typed columns,
+    /// wrong field counts, blank lines), which also reports what is wrong.
+    /// (Mutating so that `self` is passed by reference: a non-mutating call from `parse()`
+    /// copies the whole parser for every row.)
+    private mutating func appendSimpleRow(at start: Int) -> Int? {
+        if base[start] == 0x0A || base[start] == 0x0D { return nil }
+        var p = start
+        let last = columnCount - 1
+        let quote = config.quote
+        for c in 0...last {
+            let column = columns + c
+            let kind = column.pointee.kind
+            let fieldEnd: Int
+            var textStart = p
+            var textEnd: Int
+            var number: UInt64?
+            if p < end && base[p] == quote {
+                textStart = p + 1
+                guard textStart < end, let hit = memchr(base + textStart, Int32(quote), end - textStart) else {
+                    return undoSimpleRow(columnsStored: c)
+                }
+                textEnd = UnsafePointer<UInt8>(hit.assumingMemoryBound(to: UInt8.self)) - base
+                fieldEnd = textEnd + 1
+                if fieldEnd < end && base[fieldEnd] == quote { return undoSimpleRow(columnsStored: c) }
+            } else if kind == .int || kind == .float {
+                guard let (value, length) = ValueParsing.leadingPlainNumber(base + p, limit: end - p, fraction: kind == .float)
+                else { return undoSimpleRow(columnsStored: c) }
+                number = value
+                fieldEnd = p + length
+                textEnd = fieldEnd
+            } else {
+                var q = p
+                while q < end && !special[Int(base[q])] { q += 1 }
+                if q < end && base[q] == quote { return undoSimpleRow(columnsStored: c) }
+                fieldEnd = q
+                textEnd = q
+                if c == last && textEnd > p && base[textEnd - 1] == 0x0D { textEnd -= 1 }
+            }
+            // The field must end the way its place in the row says.
+            if c < last {
+                guard fieldEnd < end && base[fieldEnd] == config.delimiter else { return undoSimpleRow(columnsStored: c) }
+                p = fieldEnd + 1
+            } else if fieldEnd == end {
+                p = end
+            } else if base[fieldEnd] == 0x0A {
+                p = fieldEnd + 1
+            } else if base[fieldEnd] == 0x0D && fieldEnd + 1 < end && base[fieldEnd + 1] == 0x0A {
+                p = fieldEnd + 2
+            } else {
+                return undoSimpleRow(columnsStored: c)
+            }
+            let text = base + textStart
+            let n = textEnd - textStart
+            if kind == .string {
+                _ = Self.append(text, n, to: column, config)
+                continue
+            }
+            if !config.numbersAreNeverNull || number == nil {
+                guard !Self.isNull(text, n, config) else { return undoSimpleRow(columnsStored: c) }
+            }
+            switch kind {
+            case .int:
+                guard let value = number.map({ Int64(bitPattern: $0) }) ?? ValueParsing.int64(text, n) else { return undoSimpleRow(columnsStored: c) }
+                column.pointee.fixed.append(value)
+            case .float:
+                guard let value = number.map({ Double(bitPattern: $0) }) ?? ValueParsing.double(text, n) else { return undoSimpleRow(columnsStored: c) }
+                column.pointee.fixed.append(value)
+            case .timestamp:
+                guard let value = Self.parseTimestamp(text, n, config) else { return undoSimpleRow(columnsStored: c) }
+                column.pointee.fixed.append(value)
+            case .date:
+                guard let value = ValueParsing.date(text, n) else { return undoSimpleRow(columnsStored: c) }
+                column.pointee.fixed.append(value)
+            case .bool:
+                guard let value = ValueParsing.bool(text, n) else { return undoSimpleRow(columnsStored: c) }
+                column.pointee.fixed.append(UInt8(value ? 1 : 0))
+            case .string, .empty:
+                return undoSimpleRow(columnsStored: c)
+            }
+            column.pointee.rows &+= 1
+        }
+        rows += 1
+        return p
+    }
+
+    @inline(never)
+    private func undoSimpleRow(columnsStored: Int) -> Int? {
+        for c in 0..<columnsStored { columns[c].truncate(to: rows) }
+        return nil
     }
 
     /// Drops what a rejected row had already stored.
@@ -438,7 +520,7 @@ struct CSVChunkParser {
     private mutating func convertRow(rowStart: Int, rowEnd: Int) -> Bool {
         for n in 0..<columnCount {
             let c = order[n]
-            guard active[c] && !fieldDone[c] else { continue }
+            guard active[c] else { continue }
             let p = base + fieldStart[c]
             let length = fieldEnd[c] - fieldStart[c]
             var ok: Bool

@@ -19,6 +19,9 @@ public struct CSVOptions: Sendable {
     public var chunkSize: Int?
     /// Threads to parse on; all cores when nil.
     public var threads: Int?
+    /// Whether rows may take the parser's fast paths; off only in tests that compare them with
+    /// the general loop.
+    var fastRows = true
 
     public init(delimiter: UInt8 = UInt8(ascii: ","), nullValues: [String] = [""], columnTypes: [String: DataType] = [:],
                 badRows: BadRows = .error, timestampFormat: TimestampFormat? = nil) {

@@ -90,6 +90,57 @@ import Testing
         }
     }
 
+    /// Random rows of every shape the row fast paths must leave alone (quotes, nulls, blank
+    /// lines, CR line ends, wrong field counts, values that widen a column half-way) read the
+    /// same as with the fast paths off.
+    /// Each column kind is tried as the last field, where the line end is, and null texts that
+    /// look like numbers are tried too.
+    @Test(arguments: [false, true], [[0, 1, 2, 3, 4], [3, 2, 0, 4, 1], [1, 4, 3, 0, 2]])
+    func fastRowsReadAsTheGeneralLoopDoes(skipBadRows: Bool, order: [Int]) throws {
+        let nullValues = order[0] == 1 ? ["", "NA", "-1"] : [""]
+        var rng = RandomStream(seed: skipBadRows ? 21 : 22)
+        func pick(_ options: [String]) -> String { options[Int(rng.next() % UInt64(options.count))] }
+        var lines: [String] = []
+        var badRows = 0
+        for k in 0..<4000 {
+            let shape = rng.next() % 40
+            if shape == 0 { lines.append(""); continue }
+            if shape == 1 && skipBadRows { lines.append("\(k),short"); badRows += 1; continue }
+            if shape == 2 && skipBadRows { lines.append("\(k),a,2024-01-01,1,true,extra"); badRows += 1; continue }
+            let number = rng.next() % 20 == 0 ? pick(["", "+5", "-0", "007", "1e3", "\"42\"", "NA", "-1"]) : "\(Int(rng.next() % 2_000_000) - 1_000_000)"
+            let text = rng.next() % 15 == 0 ? pick(["", "\"quoted, with comma\"", "\"two\nlines\"", "x\ry", "\"\"\"q\"\"\""]) : "s\(k % 97)"
+            let when = rng.next() % 15 == 0 ? pick(["", "2024-03-01", "2024-03-01T05:06:07.25+02:00"]) : "2023-\(10 + k % 3)-1\(k % 10)T0\(k % 10):1\(k % 6):00"
+            let amount = rng.next() % 20 == 0 ? pick(["", "3", "1.5E2", "-.5", "\"2.25\"", "NA"]) : "\(rng.next() % 100_000).\(rng.next() % 100)"
+            let flag = rng.next() % 20 == 0 ? pick(["", "\"true\"", "NA"]) : pick(["true", "false"])
+            let fields = [number, text, when, amount, flag]
+            lines.append(order.map { fields[$0] }.joined(separator: ","))
+        }
+        // Late in the file, one column turns to text: chunks that typed it already re-read it.
+        let late = ["17", "late", "not a time", "2.5", "false"]
+        lines.insert(order.map { late[$0] }.joined(separator: ","), at: 3500)
+        let names = ["n", "s", "when", "x", "flag"]
+        var text = order.map { names[$0] }.joined(separator: ",") + "\n"
+        for line in lines { text += line + (rng.next() % 4 == 0 ? "\r\n" : "\n") }
+        text.removeLast()  // the last row has no line end
+        for chunkSize in [Int.max, 97, 4096] {
+            var fast = CSVOptions(nullValues: nullValues, badRows: skipBadRows ? .skip : .error)
+            fast.chunkSize = chunkSize
+            var general = fast
+            general.fastRows = false
+            let a = try CSVReader.read(text: text, name: "d.csv", options: fast)
+            let b = try CSVReader.read(text: text, name: "d.csv", options: general)
+            #expect(a.table.schema == b.table.schema)
+            #expect(a.table.rowCount == b.table.rowCount)
+            #expect(a.table.rowCount == lines.count - badRows - lines.filter(\.isEmpty).count)
+            #expect(a.rejects == b.rejects)
+            #expect(a.rejects.count == badRows)
+            for r in 0..<min(a.table.rowCount, b.table.rowCount) where a.table.row(r) != b.table.row(r) {
+                Issue.record("chunk size \(chunkSize), row \(r): \(a.table.row(r)) != \(b.table.row(r))")
+                break
+            }
+        }
+    }
+
     @Test func dateColumnsArePackedToFourBytes() throws {
         var options = CSVOptions()
         options.chunkSize = 32
