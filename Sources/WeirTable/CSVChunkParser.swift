@@ -406,8 +406,8 @@ struct CSVChunkParser {
     /// A row whose fields each convert to their column's kind as it stands, quoted or not:
     /// the bulk of most files, read without the general loop's per-field bookkeeping. Returns
     /// where the next row starts, or nil, having stored nothing, to leave the row to the
-    /// general loop (doubled quotes, values that would widen a column, nulls in typed columns,
-    /// wrong field counts, blank lines), which also reports what is wrong.
+    /// general loop (doubled quotes, values that would widen a column, wrong field counts,
+    /// blank lines), which also reports what is wrong.
     /// (Mutating so that `self` is passed by reference: a non-mutating call from `parse()`
     /// copies the whole parser for every row.)
     private mutating func appendSimpleRow(at start: Int) -> Int? {
@@ -463,8 +463,9 @@ struct CSVChunkParser {
                 _ = Self.append(text, n, to: column, config)
                 continue
             }
-            if !config.numbersAreNeverNull || number == nil {
-                guard !Self.isNull(text, n, config) else { return undoSimpleRow(columnsStored: c) }
+            if (!config.numbersAreNeverNull || number == nil) && Self.isNull(text, n, config) {
+                column.pointee.appendNull()
+                continue
             }
             switch kind {
             case .int:

@@ -124,33 +124,76 @@ public enum Temporal {
     /// length (truncated to microseconds), and `Z`, `±HH`, `±HHMM` or `±HH:MM`.
     /// A timestamp without a zone is taken as UTC.
     public static func parseTimestamp(_ p: UnsafeRawBufferPointer) -> Int64? {
-        guard let day = dateAt(p) else { return nil }
-        var micros = day * microsPerDay
+        var micros: Int64
+        var seconds: Int
+        var i: Int
         let n = p.count
-        if n == 10 { return micros }
-        guard n >= 16, p[10] == 0x54 || p[10] == 0x20 || p[10] == 0x74, p[13] == 0x3A,
-              let hh = digits(p, 11, 2), let mm = digits(p, 14, 2), hh <= 23, mm <= 59 else { return nil }
-        var seconds = hh * 3600 + mm * 60
-        var i = 16
-        if i < n && p[i] == 0x3A {
+        if let head = commonHead(p) {
+            (micros, seconds, i) = (head.day * microsPerDay, head.seconds, 19)
+        } else {
+            guard let day = dateAt(p) else { return nil }
+            micros = day * microsPerDay
+            if n == 10 { return micros }
+            guard n >= 16, p[10] == 0x54 || p[10] == 0x20 || p[10] == 0x74, p[13] == 0x3A,
+                  let hh = digits(p, 11, 2), let mm = digits(p, 14, 2), hh <= 23, mm <= 59 else { return nil }
+            seconds = hh * 3600 + mm * 60
+            i = 16
+            guard i < n && p[i] == 0x3A else { return zoned(micros + Int64(seconds) * microsPerSecond, p, at: i) }
             guard i + 3 <= n, let ss = digits(p, i + 1, 2), ss <= 60 else { return nil }
             seconds += ss
             i += 3
-            if i < n && (p[i] == 0x2E || p[i] == 0x2C) {
-                i += 1
-                var fraction = 0
-                var scale = 100_000
-                let start = i
-                while i < n, let d = digit(p[i]) {
-                    fraction += d * scale
-                    scale /= 10
-                    i += 1
-                }
-                guard i > start else { return nil }
-            micros += Int64(fraction)
-            }
         }
-        micros += Int64(seconds) * microsPerSecond
+        if i < n && (p[i] == 0x2E || p[i] == 0x2C) {
+            i += 1
+            var fraction = 0
+            var scale = 100_000
+            let start = i
+            while i < n, let d = digit(p[i]) {
+                fraction += d * scale
+                scale /= 10
+                i += 1
+            }
+            guard i > start else { return nil }
+            micros += Int64(fraction)
+        }
+        return zoned(micros + Int64(seconds) * microsPerSecond, p, at: i)
+    }
+
+    /// The most common head, `YYYY-MM-DDTHH:MM:SS`, checked eight bytes at a time: its day and
+    /// its seconds into the day, or nil to leave the text to the byte-by-byte parser.
+    @inline(__always)
+    static func commonHead(_ p: UnsafeRawBufferPointer) -> (day: Int64, seconds: Int)? {
+        guard p.count >= 19, let base = p.baseAddress else { return nil }
+        // XOR with the layout leaves digits as their values and separators as zero; adding
+        // 0x76 to a digit lane or 0x7F to a separator lane sets its top bit exactly when it is
+        // out of range. A carry into the next lane comes only from a lane already out of range.
+        func lanes(at offset: Int, layout: UInt64, limit: UInt64) -> UInt64? {
+            let a = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) ^ layout
+            return (a | (a &+ limit)) & 0x8080_8080_8080_8080 == 0 ? a : nil
+        }
+        // "YYYY-MM-", "DDTHH:MM" and "HH:MM:SS", little-endian.
+        guard let date = lanes(at: 0, layout: 0x2D30_302D_3030_3030, limit: 0x7F76_767F_7676_7676),
+              let dayT = lanes(at: 8, layout: 0x3030_3A30_3054_3030, limit: 0x7676_7F76_767F_7676),
+              let time = lanes(at: 11, layout: 0x3030_3A30_303A_3030, limit: 0x7676_7F76_767F_7676)
+        else { return nil }
+        func lane(_ word: UInt64, _ k: Int) -> Int { Int(truncatingIfNeeded: (word >> UInt64(8 * k)) & 0xFF) }
+        let year = lane(date, 0) * 1000 + lane(date, 1) * 100 + lane(date, 2) * 10 + lane(date, 3)
+        let month = lane(date, 5) * 10 + lane(date, 6)
+        let day = lane(dayT, 0) * 10 + lane(dayT, 1)
+        let hh = lane(time, 0) * 10 + lane(time, 1)
+        let mm = lane(time, 3) * 10 + lane(time, 4)
+        let ss = lane(time, 6) * 10 + lane(time, 7)
+        guard month >= 1, month <= 12, day >= 1, day <= daysInMonth(year: year, month: month),
+              hh <= 23, mm <= 59, ss <= 60 else { return nil }
+        return (days(year: year, month: month, day: day), hh * 3600 + mm * 60 + ss)
+    }
+
+    /// Applies the zone that follows a timestamp's time at `i`: none (UTC), `Z`, `±HH`,
+    /// `±HHMM` or `±HH:MM`.
+    @inline(__always)
+    static func zoned(_ micros: Int64, _ p: UnsafeRawBufferPointer, at start: Int) -> Int64? {
+        var i = start
+        let n = p.count
         if i == n { return micros }
         switch p[i] {
         case 0x5A, 0x7A: // Z

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import WeirTable
 
@@ -139,6 +140,44 @@ import Testing
                 break
             }
         }
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS` heads are checked eight bytes at a time. Against Foundation's
+    /// Gregorian calendar, and against the byte-by-byte parser (which the same text with a
+    /// space for the `T` goes through), on valid, out-of-range and corrupted texts.
+    @Test func commonTimestampHeadsMatchTheCalendar() throws {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        var rng = RandomStream(seed: 31)
+        func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        let corruptions: [UInt8] = [0x2F, 0x3A, 0x61, 0x20, 0xB0, 0x00, 0x2D]
+        var checked = (valid: 0, invalid: 0)
+        for k in 0..<20_000 {
+            let (y, mo, d) = (1890 + Int(rng.next() % 220), Int(rng.next() % 14), Int(rng.next() % 33))
+            let (h, mi, se) = (Int(rng.next() % 25), Int(rng.next() % 61), Int(rng.next() % 62))
+            let suffix = ["", "", ".5", ".123456789", "Z", "+05:30", "-0800", ".25Z", "x"][k % 9]
+            var bytes = Array("\(y)-\(two(mo))-\(two(d))T\(two(h)):\(two(mi)):\(two(se))\(suffix)".utf8)
+            if k % 5 == 0 { bytes[Int(rng.next() % 19)] = corruptions[Int(rng.next() % UInt64(corruptions.count))] }
+            let fast = bytes.withUnsafeBytes { Temporal.parseTimestamp($0) }
+            var spaced = bytes
+            if spaced[10] == 0x54 { spaced[10] = 0x20 }
+            let slow = spaced.withUnsafeBytes { Temporal.parseTimestamp($0) }
+            #expect(fast == slow, "\(String(decoding: bytes, as: UTF8.self))")
+            guard k % 5 != 0, suffix.isEmpty else { continue }
+            let parts = DateComponents(year: y, month: mo, day: d)
+            let realDay = (1...12).contains(mo) && calendar.date(from: parts).map {
+                calendar.dateComponents([.year, .month, .day], from: $0) == DateComponents(year: y, month: mo, day: d)
+            } == true
+            if realDay && h <= 23 && mi <= 59 && se <= 60 {
+                let date = calendar.date(from: DateComponents(year: y, month: mo, day: d, hour: h, minute: mi, second: se))!
+                #expect(fast == Int64((date.timeIntervalSince1970 * 1_000_000).rounded()), "\(String(decoding: bytes, as: UTF8.self))")
+                checked.valid += 1
+            } else {
+                #expect(fast == nil, "\(String(decoding: bytes, as: UTF8.self))")
+                checked.invalid += 1
+            }
+        }
+        #expect(checked.valid > 500 && checked.invalid > 500)
     }
 
     @Test func dateColumnsArePackedToFourBytes() throws {
