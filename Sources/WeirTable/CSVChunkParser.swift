@@ -430,9 +430,10 @@ struct CSVChunkParser {
                 textEnd = UnsafePointer<UInt8>(hit.assumingMemoryBound(to: UInt8.self)) - base
                 fieldEnd = textEnd + 1
                 if fieldEnd < end && base[fieldEnd] == quote { return undoSimpleRow(columnsStored: c) }
-            } else if kind == .int || kind == .float {
-                guard let (value, length) = ValueParsing.leadingPlainNumber(base + p, limit: end - p, fraction: kind == .float)
-                else { return undoSimpleRow(columnsStored: c) }
+            } else if kind == .int || kind == .float,
+                      let (value, length) = ValueParsing.leadingPlainNumber(base + p, limit: end - p, fraction: kind == .float),
+                      p + length == end || base[p + length] == config.delimiter || base[p + length] == 0x0A
+                        || base[p + length] == 0x0D {
                 number = value
                 fieldEnd = p + length
                 textEnd = fieldEnd
