@@ -58,16 +58,17 @@ import WeirTable
 
     /// Totals per customer from lines in any order agree with a direct computation; the order
     /// of a customer's lines decides nothing but the summation order. Orders are shared between
-    /// customers, each a single customer's (the one-pass count), or that but too sparse to index.
-    @Test(arguments: ["shared", "owned", "sparse"])
-    func customerTotalsMatchADirectComputation(orderShape: String) {
+    /// customers, each a single customer's (the one-pass count), or that but too sparse to index;
+    /// with enough customers, the counts are split between the cores.
+    @Test(arguments: [("shared", 3_000), ("shared", 30_000), ("owned", 3_000), ("sparse", 3_000), ("sparse", 30_000)])
+    func customerTotalsMatchADirectComputation(orderShape: String, groups: Int) {
         var rng = RandomStream(seed: 9)
-        let lines = 50_000, groups = 3_000
+        let lines = 50_000
         let customers = (0..<lines).map { _ in Int32(rng.int(groups)) }
         let micros = (0..<lines).map { _ in Int64(rng.int(1_000_000)) }
         let orders = customers.map { customer -> Int64 in
             switch orderShape {
-            case "shared": Int64(rng.int(20))
+            case "shared": Int64(rng.int(groups < 20_000 ? 20 : 40_000))
             case "owned": -7 + Int64(customer) * 10 + Int64(rng.int(10))
             default: Int64(customer) * 1_000_000_000 + Int64(rng.int(3))
             }

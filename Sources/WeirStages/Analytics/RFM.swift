@@ -47,7 +47,9 @@ public struct RFM: StageType {
         }
         let timeColumn = try context.requiredColumn("timestamp").column
         let (amountName, amountColumn) = try context.requiredColumn("amount")
+        var trace = Trace("rfm")
         let customers = try KeyCodes(customerColumn, name: customerName, param: "customer")
+        trace.mark("keycodes")
         let n = customers.count
         guard n >= 2 || table.rowCount == 0 else {
             throw StageError("rfm scores customers by quintile of rank and needs at least 2 customers; the input has 1",
@@ -67,6 +69,7 @@ public struct RFM: StageType {
         let amounts = amountColumn.doubleView
         let totals = CustomerTotals(customers: customers.codes, groups: n, micros: micros, orders: orders, amounts: amounts,
                                     mean: context.param("monetary")?.string == "mean")
+        trace.mark("totals")
         let recency = totals.last.map { Temporal.floorDiv(asOf - $0, Temporal.microsPerDay) }
         let frequency = totals.frequency, monetary = totals.monetary
         let negative = amounts.reduce(0) { $0 + ($1 < 0 ? 1 : 0) }
@@ -88,6 +91,7 @@ public struct RFM: StageType {
             buckets = [r, f, m]
         }
         columns += Self.labels(buckets)
+        trace.mark("scores and labels")
         return ["out": try Table(schema: context.announcedSchema("out"), columns: columns)]
     }
 
