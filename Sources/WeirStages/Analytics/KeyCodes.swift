@@ -78,9 +78,10 @@ struct KeyCodes: Sendable {
     }
 
     /// Strings are hashed and compared as raw UTF-8 bytes, so no `String` is made per row.
-    /// Each core codes a range of rows with a table of its own; the tables' distinct values are
-    /// then merged in row order (so a value's first row is its earliest), ordered by bytes (code
-    /// points), and every row's code is rewritten through its range's mapping.
+    /// Each core codes a range of rows with a table of its own; the later tables' distinct
+    /// values are then merged into the first in row order (so a value's first row is its
+    /// earliest), ordered by bytes (code points), and every row's code is rewritten through its
+    /// range's mapping.
     private static func strings(_ view: StringView) -> KeyCodes {
         let n = view.count
         let chunks = n >= 200_000 ? Parallel.coreCount : 1
@@ -97,8 +98,10 @@ struct KeyCodes: Sendable {
                 return table
             }
         }
-        let merged = chunks == 1 ? tables[0] : ByteKeyTable(view, expected: tables.map(\.count).max() ?? 0)
-        let toMerged: [[Int32]] = chunks == 1 ? [] : tables.map { table in
+        // The first range's table takes in the others' values: it holds the earliest rows, so
+        // a value it already has keeps its first row, and most values need only a lookup.
+        let merged = tables[0]
+        let toMerged: [[Int32]] = chunks == 1 ? [] : [Array(0..<Int32(merged.count))] + tables.dropFirst().map { table in
             (0..<table.count).map { merged.code(row: table.firstRows[$0], hash: table.hashes[$0]) }
         }
         let firstRows = merged.firstRows
