@@ -89,8 +89,10 @@ struct KeyCodes: Sendable {
         let tables = codes.withUnsafeMutableBufferPointer { codes in
             let out = SendablePointer(codes.baseAddress)
             return Parallel.map(chunks) { c in
-                let table = ByteKeyTable(view)
                 let rows = (n * c / chunks)..<(n * (c + 1) / chunks)
+                // Room for a distinct value every four rows, up to 2 MiB of slots, from the
+                // start: rehashing as the table grows cost as much as a tenth of the coding.
+                let table = ByteKeyTable(view, expected: Swift.min(rows.count / 4, 1 << 17))
                 for row in rows {
                     if row &+ ByteKeyTable.lookahead < rows.upperBound { table.prefetch(row: row &+ ByteKeyTable.lookahead) }
                     out.pointer![row] = table.code(row: row)
@@ -139,15 +141,18 @@ struct KeyCodes: Sendable {
 }
 
 /// An open-addressing table from byte strings (values of one string column, named by a row
-/// that holds them) to codes in order of first appearance. A slot holds part of the value's
-/// hash, its length and code, and its first eight bytes, so a probe settles a key of up to
-/// eight bytes (most ids) without touching the column, and a longer one after one `memcmp`.
+/// that holds them) to codes in order of first appearance. A slot is one word: part of the
+/// value's hash, its length and its code; the value's first eight bytes are kept by code. A
+/// probe thus settles a key of up to eight bytes (most ids) without touching the column, and
+/// a longer one after one `memcmp`; and a hundred thousand keys' slots fit in a core's cache.
 /// A table belongs to one thread.
 final class ByteKeyTable: @unchecked Sendable {
     let view: StringView
     @exclusivity(unchecked) private(set) var firstRows: [Int] = []
     @exclusivity(unchecked) private(set) var hashes: [UInt64] = []
-    /// Two words per slot: `tag | length << 32 | (code + 1)` (0 when empty), and the head.
+    /// Each code's first eight bytes (`head`).
+    @exclusivity(unchecked) private var heads: [UInt64] = []
+    /// `tag | length << 32 | (code + 1)`, or 0 when empty.
     @exclusivity(unchecked) private var slots: UnsafeMutablePointer<UInt64>
     @exclusivity(unchecked) private var mask: Int
 
@@ -159,10 +164,11 @@ final class ByteKeyTable: @unchecked Sendable {
         var size = 4096
         while size < 2 * expected { size *= 2 }
         mask = size - 1
-        slots = .allocate(capacity: 2 * size)
-        slots.initialize(repeating: 0, count: 2 * size)
+        slots = .allocate(capacity: size)
+        slots.initialize(repeating: 0, count: size)
         firstRows.reserveCapacity(expected)
         hashes.reserveCapacity(expected)
+        heads.reserveCapacity(expected)
     }
 
     deinit { slots.deallocate() }
@@ -209,7 +215,7 @@ final class ByteKeyTable: @unchecked Sendable {
     @inline(__always)
     func prefetch(row: Int) {
         let hash = Self.hash(view.utf8(row))
-        weir_prefetch(slots + 2 &* (Int(truncatingIfNeeded: hash) & mask))
+        weir_prefetch(slots + (Int(truncatingIfNeeded: hash) & mask))
     }
 
     @inline(__always)
@@ -229,10 +235,10 @@ final class ByteKeyTable: @unchecked Sendable {
         let head = Self.head(bytes)
         var slot = Int(truncatingIfNeeded: hash) & mask
         while true {
-            let entry = slots[2 &* slot]
+            let entry = slots[slot]
             if entry == 0 { return insert(row: row, hash: hash, at: slot, entry: key, head: head) }
-            if entry & ~0xFFFF_FFFF == key && slots[2 &* slot &+ 1] == head {
-                let code = Int32(truncatingIfNeeded: entry & 0xFFFF_FFFF) &- 1
+            let code = Int32(truncatingIfNeeded: entry & 0xFFFF_FFFF) &- 1
+            if entry & ~0xFFFF_FFFF == key && heads[Int(code)] == head {
                 if bytes.count <= 8 { return code }
                 let known = view.utf8(firstRows[Int(code)])
                 if known.count == bytes.count && memcmp(known.baseAddress! + 8, bytes.baseAddress! + 8, bytes.count &- 8) == 0 {
@@ -245,10 +251,10 @@ final class ByteKeyTable: @unchecked Sendable {
 
     private func insert(row: Int, hash: UInt64, at slot: Int, entry: UInt64, head: UInt64) -> Int32 {
         let code = Int32(firstRows.count)
-        slots[2 * slot] = entry | UInt64(code + 1)
-        slots[2 * slot + 1] = head
+        slots[slot] = entry | UInt64(code + 1)
         firstRows.append(row)
         hashes.append(hash)
+        heads.append(head)
         if firstRows.count * 2 > mask { grow() }
         return code
     }
@@ -256,14 +262,13 @@ final class ByteKeyTable: @unchecked Sendable {
     private func grow() {
         let old = slots, oldSize = mask + 1
         mask = mask * 2 + 1
-        slots = .allocate(capacity: 2 * (mask + 1))
-        slots.initialize(repeating: 0, count: 2 * (mask + 1))
-        for i in 0..<oldSize where old[2 * i] != 0 {
-            let code = Int((old[2 * i] & 0xFFFF_FFFF) - 1)
+        slots = .allocate(capacity: mask + 1)
+        slots.initialize(repeating: 0, count: mask + 1)
+        for i in 0..<oldSize where old[i] != 0 {
+            let code = Int((old[i] & 0xFFFF_FFFF) - 1)
             var slot = Int(truncatingIfNeeded: hashes[code]) & mask
-            while slots[2 * slot] != 0 { slot = (slot + 1) & mask }
-            slots[2 * slot] = old[2 * i]
-            slots[2 * slot + 1] = old[2 * i + 1]
+            while slots[slot] != 0 { slot = (slot + 1) & mask }
+            slots[slot] = old[i]
         }
         old.deallocate()
     }

@@ -77,22 +77,39 @@ public struct RFM: StageType {
 
         let minmax = context.param("scoring")?.string == "minmax"
         let recencyValues = recency.map(Double.init), frequencyValues = frequency.map(Double.init)
-        var columns: [Column] = [customerColumn.take(customers.firstRow),
-                                 Column(int64Values: recency), Column(int64Values: frequency), Column(float64Values: monetary)]
+        let totalColumns = [Column(int64Values: recency), Column(int64Values: frequency), Column(float64Values: monetary)]
+        var columns: [Column]
         let buckets: [[Int]]
         if minmax {
             let r = Self.minmax(recencyValues, inverted: true), f = Self.minmax(frequencyValues), m = Self.minmax(monetary)
-            columns += [Column(float64Values: r), Column(float64Values: f), Column(float64Values: m)]
+            columns = [customerColumn.take(customers.firstRow)] + totalColumns
+                + [Column(float64Values: r), Column(float64Values: f), Column(float64Values: m)]
             buckets = [r, f, m].map { $0.map { Swift.max(1, Int($0.rounded(.up))) } }
         } else {
-            let scores = Parallel.map(3) { Self.quintiles([recencyValues, frequencyValues, monetary][$0]) }
-            let r = scores[0].map { 6 - $0 }, f = scores[1], m = scores[2]
-            columns += [r, f, m].map { Column(int64Values: $0.map(Int64.init)) }
+            // The customers are gathered while the three rankings run; the monetary one, on
+            // floats, is the longest and starts first.
+            let pieces = Parallel.map(4) { job -> Piece in
+                switch job {
+                case 0: .bins(Self.quintiles(monetary))
+                case 1: .customers(customerColumn.take(customers.firstRow))
+                case 2: .bins(Self.quintiles(recencyValues))
+                default: .bins(Self.quintiles(frequencyValues))
+                }
+            }
+            guard case .bins(let m) = pieces[0], case .customers(let names) = pieces[1],
+                  case .bins(let recencyBins) = pieces[2], case .bins(let f) = pieces[3] else { fatalError("jobs return their own pieces") }
+            let r = recencyBins.map { 6 - $0 }
+            columns = [names] + totalColumns + [r, f, m].map { Column(int64Values: $0.map(Int64.init)) }
             buckets = [r, f, m]
         }
-        columns += Self.labels(buckets)
+        columns += try Self.labels(buckets)
         trace.mark("scores and labels")
         return ["out": try Table(schema: context.announcedSchema("out"), columns: columns)]
+    }
+
+    private enum Piece {
+        case bins([Int])
+        case customers(Column)
     }
 
     /// What frequency counts distinct values of, per customer: the order column's values (an
@@ -112,18 +129,31 @@ public struct RFM: StageType {
         }
     }
 
-    /// The `rfm_score` ("545") and `segment` columns, written as bytes: a `String` per customer
-    /// cost more than the scoring.
-    static func labels(_ buckets: [[Int]]) -> [Column] {
+    /// The `rfm_score` ("545") and `segment` columns, written in place by both cores: a
+    /// `String` per customer, or even appending value by value, cost more than the scoring.
+    static func labels(_ buckets: [[Int]]) throws -> [Column] {
         let n = buckets[0].count
-        let scores = ColumnBuilder(.string, capacity: n), segments = ColumnBuilder(.string, capacity: n)
+        let r = buckets[0], f = buckets[1], m = buckets[2]
         // Both scorings give 1...5; each (r, f) pair's segment name is looked up, not hashed per customer.
         let names = (0..<36).map { Array(RFMSegment(r: $0 / 6, f: $0 % 6).rawValue.utf8) }
-        for i in 0..<n {
-            let r = buckets[0][i], f = buckets[1][i], m = buckets[2][i]
-            var digits = (UInt8(48 + Swift.min(9, r)), UInt8(48 + Swift.min(9, f)), UInt8(48 + Swift.min(9, m)))
-            withUnsafeBytes(of: &digits) { scores.append(utf8: $0) }
-            names[Swift.min(5, r) * 6 + Swift.min(5, f)].withUnsafeBytes { segments.append(utf8: $0) }
+        let name = (0..<n).map { Swift.min(5, r[$0]) * 6 + Swift.min(5, f[$0]) }
+        var nameStart = [0]
+        nameStart.reserveCapacity(n + 1)
+        for i in 0..<n { nameStart.append(nameStart[i] + names[name[i]].count) }
+        let scores = try StringColumnFill(rows: n, bytes: 3 * n), segments = try StringColumnFill(rows: n, bytes: nameStart[n])
+        let chunks = n >= 20_000 ? Parallel.coreCount : 1
+        Parallel.forEach(chunks) { c in
+            let rows = (n * c / chunks)..<(n * (c + 1) / chunks)
+            var score = scores.writer(firstRow: rows.lowerBound, firstByte: 3 * rows.lowerBound)
+            var segment = segments.writer(firstRow: rows.lowerBound, firstByte: nameStart[rows.lowerBound])
+            for i in rows {
+                score.write(byte: UInt8(48 + Swift.min(9, r[i])))
+                score.write(byte: UInt8(48 + Swift.min(9, f[i])))
+                score.write(byte: UInt8(48 + Swift.min(9, m[i])))
+                score.endValue()
+                names[name[i]].withUnsafeBytes { segment.write($0) }
+                segment.endValue()
+            }
         }
         return [scores.finish(), segments.finish()]
     }
