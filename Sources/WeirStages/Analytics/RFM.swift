@@ -59,17 +59,18 @@ public struct RFM: StageType {
         // The time, order and amount columns are read in place when they already hold the type
         // the kernels take: copying three million values cost more than using them.
         let micros = timeColumn.microsView
-        let asOf: Int64
-        if let text = context.param("as_of")?.string {
-            asOf = Temporal.parseTimestamp(text) ?? Int64(Temporal.parseDate(text) ?? 0) * Temporal.microsPerDay
-        } else {
-            asOf = (micros.max() ?? 0) + Temporal.microsPerDay
-        }
         let orders = try Self.orderValues(context, table: table, micros: micros)
         let amounts = amountColumn.doubleView
         let totals = CustomerTotals(customers: customers.codes, groups: n, micros: micros, orders: orders, amounts: amounts,
                                     mean: context.param("monetary")?.string == "mean")
         trace.mark("totals")
+        let asOf: Int64
+        if let text = context.param("as_of")?.string {
+            asOf = Temporal.parseTimestamp(text) ?? Int64(Temporal.parseDate(text) ?? 0) * Temporal.microsPerDay
+        } else {
+            // The latest line is some customer's latest: a hundred thousand to look at, not millions.
+            asOf = (totals.last.max() ?? 0) + Temporal.microsPerDay
+        }
         let recency = totals.last.map { Temporal.floorDiv(asOf - $0, Temporal.microsPerDay) }
         let frequency = totals.frequency, monetary = totals.monetary
         let negative = amounts.reduce(0) { $0 + ($1 < 0 ? 1 : 0) }
