@@ -384,18 +384,8 @@ struct CSVChunkParser {
                                                                        fraction: column.pointee.kind == .float)
             else { return undoSimpleRow(columnsStored: c) }
             let fieldEnd = p + length
-            if c < last {
-                guard fieldEnd < end && base[fieldEnd] == config.delimiter else { return undoSimpleRow(columnsStored: c) }
-                p = fieldEnd + 1
-            } else if fieldEnd == end {
-                p = end
-            } else if base[fieldEnd] == 0x0A {
-                p = fieldEnd + 1
-            } else if base[fieldEnd] == 0x0D && fieldEnd + 1 < end && base[fieldEnd + 1] == 0x0A {
-                p = fieldEnd + 2
-            } else {
-                return undoSimpleRow(columnsStored: c)
-            }
+            guard let next = nextField(after: fieldEnd, last: c == last) else { return undoSimpleRow(columnsStored: c) }
+            p = next
             column.pointee.fixed.append(bits)
             column.pointee.rows &+= 1
         }
@@ -445,19 +435,8 @@ struct CSVChunkParser {
                 textEnd = q
                 if c == last && textEnd > p && base[textEnd - 1] == 0x0D { textEnd -= 1 }
             }
-            // The field must end the way its place in the row says.
-            if c < last {
-                guard fieldEnd < end && base[fieldEnd] == config.delimiter else { return undoSimpleRow(columnsStored: c) }
-                p = fieldEnd + 1
-            } else if fieldEnd == end {
-                p = end
-            } else if base[fieldEnd] == 0x0A {
-                p = fieldEnd + 1
-            } else if base[fieldEnd] == 0x0D && fieldEnd + 1 < end && base[fieldEnd + 1] == 0x0A {
-                p = fieldEnd + 2
-            } else {
-                return undoSimpleRow(columnsStored: c)
-            }
+            guard let next = nextField(after: fieldEnd, last: c == last) else { return undoSimpleRow(columnsStored: c) }
+            p = next
             let text = base + textStart
             let n = textEnd - textStart
             if kind == .string {
@@ -491,6 +470,18 @@ struct CSVChunkParser {
         }
         rows += 1
         return p
+    }
+
+    /// Where the field after one ending at `fieldEnd` starts (the next row's first, after the
+    /// row's last field), or nil when the byte there does not end the field as its place in
+    /// the row requires.
+    @inline(__always)
+    private func nextField(after fieldEnd: Int, last: Bool) -> Int? {
+        if !last { return fieldEnd < end && base[fieldEnd] == config.delimiter ? fieldEnd + 1 : nil }
+        if fieldEnd == end { return end }
+        if base[fieldEnd] == 0x0A { return fieldEnd + 1 }
+        if base[fieldEnd] == 0x0D && fieldEnd + 1 < end && base[fieldEnd + 1] == 0x0A { return fieldEnd + 2 }
+        return nil
     }
 
     @inline(never)
