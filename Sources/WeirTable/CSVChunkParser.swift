@@ -301,7 +301,6 @@ struct CSVChunkParser {
                                                   message: "unterminated quoted field: no closing quote before the end of the file",
                                                   quoting: true)) { return }
                             p = end
-                            dropPartialRow()
                             continue rowLoop
                         }
                         q = UnsafePointer<UInt8>(hit.assumingMemoryBound(to: UInt8.self)) - base
@@ -320,7 +319,6 @@ struct CSVChunkParser {
                                               message: "unexpected character after a closing quote; expected the delimiter or the end of the line",
                                               quoting: true)) { return }
                         p = skipLine(p)
-                        dropPartialRow()
                         continue rowLoop
                     }
                 } else {
@@ -331,7 +329,6 @@ struct CSVChunkParser {
                                               message: "quote character inside an unquoted field; quote the whole field and double the quotes inside it",
                                               quoting: true)) { return }
                         p = skipLine(p)
-                        dropPartialRow()
                         continue rowLoop
                     }
                     fe = p
@@ -352,7 +349,6 @@ struct CSVChunkParser {
                 let names = field < columnCount ? "found only \(field)" : "found \(field)"
                 if !report(CSVProblem(position: rowStart, rowStart: rowStart, rowEnd: min(p, end), field: nil,
                                       message: "expected \(columnCount) fields, \(names)")) { return }
-                dropPartialRow()
                 continue
             }
             if !convertRow(rowStart: rowStart, rowEnd: min(p, end)) { return }
@@ -382,9 +378,9 @@ struct CSVChunkParser {
             let column = columns + c
             guard let (bits, length) = ValueParsing.leadingPlainNumber(base + p, limit: end - p,
                                                                        fraction: column.pointee.kind == .float)
-            else { return undoSimpleRow(columnsStored: c) }
+            else { return abandonRow() }
             let fieldEnd = p + length
-            guard let next = nextField(after: fieldEnd, last: c == last) else { return undoSimpleRow(columnsStored: c) }
+            guard let next = nextField(after: fieldEnd, last: c == last) else { return abandonRow() }
             p = next
             column.pointee.fixed.append(bits)
             column.pointee.rows &+= 1
@@ -415,11 +411,11 @@ struct CSVChunkParser {
             if p < end && base[p] == quote {
                 textStart = p + 1
                 guard textStart < end, let hit = memchr(base + textStart, Int32(quote), end - textStart) else {
-                    return undoSimpleRow(columnsStored: c)
+                    return abandonRow()
                 }
                 textEnd = UnsafePointer<UInt8>(hit.assumingMemoryBound(to: UInt8.self)) - base
                 fieldEnd = textEnd + 1
-                if fieldEnd < end && base[fieldEnd] == quote { return undoSimpleRow(columnsStored: c) }
+                if fieldEnd < end && base[fieldEnd] == quote { return abandonRow() }
             } else if kind == .int || kind == .float,
                       let (value, length) = ValueParsing.leadingPlainNumber(base + p, limit: end - p, fraction: kind == .float),
                       p + length == end || base[p + length] == config.delimiter || base[p + length] == 0x0A
@@ -430,12 +426,12 @@ struct CSVChunkParser {
             } else {
                 var q = p
                 while q < end && !special[Int(base[q])] { q += 1 }
-                if q < end && base[q] == quote { return undoSimpleRow(columnsStored: c) }
+                if q < end && base[q] == quote { return abandonRow() }
                 fieldEnd = q
                 textEnd = q
                 if c == last && textEnd > p && base[textEnd - 1] == 0x0D { textEnd -= 1 }
             }
-            guard let next = nextField(after: fieldEnd, last: c == last) else { return undoSimpleRow(columnsStored: c) }
+            guard let next = nextField(after: fieldEnd, last: c == last) else { return abandonRow() }
             p = next
             let text = base + textStart
             let n = textEnd - textStart
@@ -449,22 +445,22 @@ struct CSVChunkParser {
             }
             switch kind {
             case .int:
-                guard let value = number.map({ Int64(bitPattern: $0) }) ?? ValueParsing.int64(text, n) else { return undoSimpleRow(columnsStored: c) }
+                guard let value = number.map({ Int64(bitPattern: $0) }) ?? ValueParsing.int64(text, n) else { return abandonRow() }
                 column.pointee.fixed.append(value)
             case .float:
-                guard let value = number.map({ Double(bitPattern: $0) }) ?? ValueParsing.double(text, n) else { return undoSimpleRow(columnsStored: c) }
+                guard let value = number.map({ Double(bitPattern: $0) }) ?? ValueParsing.double(text, n) else { return abandonRow() }
                 column.pointee.fixed.append(value)
             case .timestamp:
-                guard let value = Self.parseTimestamp(text, n, config) else { return undoSimpleRow(columnsStored: c) }
+                guard let value = Self.parseTimestamp(text, n, config) else { return abandonRow() }
                 column.pointee.fixed.append(value)
             case .date:
-                guard let value = ValueParsing.date(text, n) else { return undoSimpleRow(columnsStored: c) }
+                guard let value = ValueParsing.date(text, n) else { return abandonRow() }
                 column.pointee.fixed.append(value)
             case .bool:
-                guard let value = ValueParsing.bool(text, n) else { return undoSimpleRow(columnsStored: c) }
+                guard let value = ValueParsing.bool(text, n) else { return abandonRow() }
                 column.pointee.fixed.append(UInt8(value ? 1 : 0))
             case .string, .empty:
-                return undoSimpleRow(columnsStored: c)
+                return abandonRow()
             }
             column.pointee.rows &+= 1
         }
@@ -484,13 +480,15 @@ struct CSVChunkParser {
         return nil
     }
 
+    /// Drops what a fast path stored of a row it leaves to the general loop.
     @inline(never)
-    private func undoSimpleRow(columnsStored: Int) -> Int? {
-        for c in 0..<columnsStored { columns[c].truncate(to: rows) }
+    private func abandonRow() -> Int? {
+        dropPartialRow()
         return nil
     }
 
-    /// Drops what a rejected row had already stored.
+    /// Drops what a rejected row had already stored: only the fast paths and `convertRow`
+    /// store values, so the general loop's scan needs no undoing.
     private func dropPartialRow() {
         for c in 0..<columnCount where active[c] { columns[c].truncate(to: rows) }
     }
