@@ -93,10 +93,7 @@ struct KeyCodes: Sendable {
                 // Room for a distinct value every four rows, up to 2 MiB of slots, from the
                 // start: rehashing as the table grows cost as much as a tenth of the coding.
                 let table = ByteKeyTable(view, expected: Swift.min(rows.count / 4, 1 << 17))
-                for row in rows {
-                    if row &+ ByteKeyTable.lookahead < rows.upperBound { table.prefetch(row: row &+ ByteKeyTable.lookahead) }
-                    out.pointer![row] = table.code(row: row)
-                }
+                table.code(rows: rows, into: out.pointer!)
                 return table
             }
         }
@@ -208,20 +205,25 @@ final class ByteKeyTable: @unchecked Sendable {
         return word
     }
 
-    /// How many rows ahead of the one being coded to prefetch slots for.
+    /// How many rows ahead of the one being coded to prefetch slots for (below 16, the hashes
+    /// `code(rows:into:)` keeps).
     static let lookahead = 12
 
-    /// Brings in the slot row `row`'s value starts probing at.
-    @inline(__always)
-    func prefetch(row: Int) {
-        let hash = Self.hash(view.utf8(row))
-        weir_prefetch(slots + (Int(truncatingIfNeeded: hash) & mask))
-    }
-
-    @inline(__always)
-    func code(row: Int) -> Int32 {
-        let bytes = view.utf8(row)
-        return code(bytes, row: row, hash: Self.hash(bytes))
+    /// Codes `rows` in order into `codes[row]`, prefetching the slot of the row `lookahead`
+    /// ahead; each value is hashed once, its hash kept until its row's turn.
+    func code(rows: Range<Int>, into codes: UnsafeMutablePointer<Int32>) {
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 16) { ring in
+            for row in rows.prefix(Self.lookahead) { ring[row & 15] = Self.hash(view.utf8(row)) }
+            for row in rows {
+                let ahead = row &+ Self.lookahead
+                if ahead < rows.upperBound {
+                    let hash = Self.hash(view.utf8(ahead))
+                    ring[ahead & 15] = hash
+                    weir_prefetch(slots + (Int(truncatingIfNeeded: hash) & mask))
+                }
+                codes[row] = code(row: row, hash: ring[row & 15])
+            }
+        }
     }
 
     @inline(__always)
