@@ -4,8 +4,9 @@ import WeirTable
 /// (sum or mean of the amounts). Two cores share the work: one walks the lines in row order for
 /// the latest time and the sums (per-customer state stays in cache), the other counts distinct
 /// orders: in one pass when every order belongs to one customer (each order is then counted
-/// for its customer when first seen), else by grouping the order values by customer with a
-/// counting sort and counting each customer's distinct ones.
+/// for its customer when first seen), else by grouping the orders by customer with a counting
+/// sort and counting each customer's distinct ones (with a mark array when the order values
+/// are dense enough to index one, by sorting each customer's otherwise).
 struct CustomerTotals {
     var last: [Int64]
     var frequency: [Int64]
@@ -27,7 +28,10 @@ struct CustomerTotals {
                                       if let frequency = Self.frequencyOfOwnedOrders(orders, range: range, customers, groups: groups) {
                                           return .counted(frequency)
                                       }
-                                      let (start, slots) = Self.orderSlots(orders, range: range, by: customers, groups: groups)
+                                      // Four bytes a line, where the values take eight.
+                                      let (start, slots) = bucketed(by: customers, groups: groups) {
+                                          Int32(truncatingIfNeeded: range.slot(orders[$0]))
+                                      }
                                       return .slotted(start: start, slots: slots, range: range)
                                   })
                 }
@@ -37,7 +41,7 @@ struct CustomerTotals {
         self.monetary = monetary
         switch counted {
         case .counted(let frequency): self.frequency = frequency
-        case .grouped(let start, let values): self.frequency = Self.distinctCounts(start: start, values: values, groups: groups)
+        case .grouped(let start, let values): self.frequency = Self.distinctCounts(start: start, values: values)
         case .slotted(let start, let slots, let range): self.frequency = Self.distinctSlots(start: start, slots: slots, range: range)
         }
     }
@@ -74,79 +78,54 @@ struct CustomerTotals {
         return owned ? frequency : nil
     }
 
-    /// The lines' order slots grouped by customer with a counting sort: customer g's are
-    /// `slots[start[g]..<start[g + 1]]`. Four bytes a line, where the values take eight.
-    static func orderSlots(_ orders: UnsafeBufferPointer<Int64>, range: DenseRange, by customers: [Int32],
-                           groups: Int) -> (start: [Int], slots: [Int32]) {
-        var start = [Int](repeating: 0, count: groups + 1)
-        let slots = start.withUnsafeMutableBufferPointer { start in
-            customers.withUnsafeBufferPointer { customers in
-                for customer in customers { start[Int(customer) &+ 1] &+= 1 }
-                for g in 0..<groups { start[g &+ 1] &+= start[g] }
-                var cursor = Array(start.dropLast())
-                return cursor.withUnsafeMutableBufferPointer { cursor in
-                    [Int32](unsafeUninitializedCapacity: customers.count) { out, written in
-                        for row in 0..<customers.count {
-                            let g = Int(customers[row])
-                            out[cursor[g]] = Int32(truncatingIfNeeded: range.slot(orders[row]))
-                            cursor[g] &+= 1
-                        }
-                        written = customers.count
-                    }
-                }
-            }
-        }
-        return (start, slots)
-    }
-
     /// Distinct order slots per customer: a slot counts when the mark array does not already
-    /// hold its customer, so no group is sorted. Customers are split between the cores, each
-    /// with its own marks.
+    /// hold its customer, so no group is sorted. Each core has its own marks.
     static func distinctSlots(start: [Int], slots: [Int32], range: DenseRange) -> [Int64] {
-        let groups = start.count - 1
-        var frequency = [Int64](repeating: 0, count: groups)
-        frequency.withUnsafeMutableBufferPointer { frequencyOut in
-            slots.withUnsafeBufferPointer { slots in
-                let out = SendablePointer(frequencyOut.baseAddress)
-                let chunks = groups >= 20_000 ? Parallel.coreCount : 1
-                Parallel.forEach(chunks) { c in
-                    var mark = [Int32](repeating: -1, count: range.slots)
-                    mark.withUnsafeMutableBufferPointer { mark in
-                        for g in (groups * c / chunks)..<(groups * (c + 1) / chunks) {
-                            var count: Int64 = 0
-                            let customer = Int32(truncatingIfNeeded: g)
-                            for i in start[g]..<start[g &+ 1] {
-                                let slot = Int(slots[i])
-                                if mark[slot] != customer {
-                                    mark[slot] = customer
-                                    count &+= 1
-                                }
+        slots.withUnsafeBufferPointer { slots in
+            perCustomer(start.count - 1) { customers, frequency in
+                var mark = [Int32](repeating: -1, count: range.slots)
+                mark.withUnsafeMutableBufferPointer { mark in
+                    for g in customers {
+                        var count: Int64 = 0
+                        let customer = Int32(truncatingIfNeeded: g)
+                        for i in start[g]..<start[g &+ 1] {
+                            let slot = Int(slots[i])
+                            if mark[slot] != customer {
+                                mark[slot] = customer
+                                count &+= 1
                             }
-                            out.pointer![g] = count
                         }
+                        frequency[g] = count
                     }
                 }
             }
         }
-        return frequency
     }
 
-    /// Each customer's orders, sorted in place, counted; customers split between the cores.
-    static func distinctCounts(start: [Int], values grouped: [Int64], groups: Int) -> [Int64] {
+    /// Each customer's orders, sorted in place, counted.
+    static func distinctCounts(start: [Int], values grouped: [Int64]) -> [Int64] {
         var values = grouped
-        var frequency = [Int64](repeating: 0, count: groups)
-        frequency.withUnsafeMutableBufferPointer { frequencyOut in
-            values.withUnsafeMutableBufferPointer { values in
-                let out = SendablePointer(frequencyOut.baseAddress), all = SendablePointer(values.baseAddress)
-                let chunks = groups >= 20_000 ? Parallel.coreCount : 1
-                Parallel.forEach(chunks) { c in
-                    for g in (groups * c / chunks)..<(groups * (c + 1) / chunks) {
-                        out.pointer![g] = Self.distinctCount(UnsafeMutableBufferPointer(start: all.pointer! + start[g], count: start[g + 1] - start[g]))
-                    }
+        return values.withUnsafeMutableBufferPointer { values in
+            let all = SendablePointer(values.baseAddress)
+            return perCustomer(start.count - 1) { customers, frequency in
+                for g in customers {
+                    frequency[g] = Self.distinctCount(UnsafeMutableBufferPointer(start: all.pointer! + start[g], count: start[g + 1] - start[g]))
                 }
             }
         }
-        return frequency
+    }
+
+    /// A count per customer, `body` filling those of a range of customers; the ranges are split
+    /// between the cores when there are many customers.
+    private static func perCustomer(_ groups: Int, _ body: (Range<Int>, UnsafeMutablePointer<Int64>) -> Void) -> [Int64] {
+        var counts = [Int64](repeating: 0, count: groups)
+        guard groups > 0 else { return counts }
+        counts.withUnsafeMutableBufferPointer { buffer in
+            let out = SendablePointer(buffer.baseAddress)
+            let chunks = groups >= 20_000 ? Parallel.coreCount : 1
+            Parallel.forEach(chunks) { c in body((groups * c / chunks)..<(groups * (c + 1) / chunks), out.pointer!) }
+        }
+        return counts
     }
 
     /// The latest time and the sum (or mean) of the amounts, per customer, in row order. pandas

@@ -279,10 +279,17 @@ final class ByteKeyTable: @unchecked Sendable {
 /// `values` grouped by their row's code with a counting sort: group g's values, in row order,
 /// are `values[offsets[g]..<offsets[g + 1]]`.
 func bucketed<T: BitwiseCopyable>(_ values: [T], by codes: [Int32], groups: Int) -> (offsets: [Int], values: [T]) {
-    values.withUnsafeBufferPointer { bucketed($0, by: codes, groups: groups) }
+    values.withUnsafeBufferPointer { values in bucketed(by: codes, groups: groups) { values[$0] } }
 }
 
 func bucketed<T: BitwiseCopyable>(_ values: UnsafeBufferPointer<T>, by codes: [Int32], groups: Int) -> (offsets: [Int], values: [T]) {
+    bucketed(by: codes, groups: groups) { values[$0] }
+}
+
+/// `value(row)` for every row, grouped by the row's code with a counting sort: group g's, in
+/// row order, are `values[offsets[g]..<offsets[g + 1]]`.
+@inline(__always)
+func bucketed<T: BitwiseCopyable>(by codes: [Int32], groups: Int, _ value: (Int) -> T) -> (offsets: [Int], values: [T]) {
     var offsets = [Int](repeating: 0, count: groups + 1)
     var cursor: [Int] = []
     let grouped = offsets.withUnsafeMutableBufferPointer { offsets in
@@ -294,7 +301,7 @@ func bucketed<T: BitwiseCopyable>(_ values: UnsafeBufferPointer<T>, by codes: [I
                 [T](unsafeUninitializedCapacity: codes.count) { out, written in
                     for row in 0..<codes.count {
                         let g = Int(codes[row])
-                        out[cursor[g]] = values[row]
+                        out[cursor[g]] = value(row)
                         cursor[g] &+= 1
                     }
                     written = codes.count
