@@ -87,18 +87,11 @@ public struct RFM: StageType {
                 + [Column(float64Values: r), Column(float64Values: f), Column(float64Values: m)]
             buckets = [r, f, m].map { $0.map { Swift.max(1, Int($0.rounded(.up))) } }
         } else {
-            // The customers are gathered while the three rankings run; the monetary one, on
-            // floats, is the longest and starts first.
-            let pieces = Parallel.map(4) { job -> Piece in
-                switch job {
-                case 0: .bins(Self.quintiles(monetary))
-                case 1: .customers(customerColumn.take(customers.firstRow))
-                case 2: .bins(Self.quintiles(recencyValues))
-                default: .bins(Self.quintiles(frequencyValues))
-                }
-            }
-            guard case .bins(let m) = pieces[0], case .customers(let names) = pieces[1],
-                  case .bins(let recencyBins) = pieces[2], case .bins(let f) = pieces[3] else { fatalError("jobs return their own pieces") }
+            // The customers are gathered (and two rankings run) while the monetary ranking, on
+            // floats and the longest, runs on the other core.
+            let ((names, recencyBins, f), m) = Parallel.both({
+                (customerColumn.take(customers.firstRow), Self.quintiles(recencyValues), Self.quintiles(frequencyValues))
+            }, { Self.quintiles(monetary) })
             let r = recencyBins.map { 6 - $0 }
             columns = [names] + totalColumns + [r, f, m].map { Column(int64Values: $0.map(Int64.init)) }
             buckets = [r, f, m]
@@ -106,11 +99,6 @@ public struct RFM: StageType {
         columns += try Self.labels(buckets)
         trace.mark("scores and labels")
         return ["out": try Table(schema: context.announcedSchema("out"), columns: columns)]
-    }
-
-    private enum Piece {
-        case bins([Int])
-        case customers(Column)
     }
 
     /// What frequency counts distinct values of, per customer: the order column's values (an
