@@ -63,6 +63,11 @@ final class CSVParseConfig: @unchecked Sendable {
     let fastRows: Bool
     /// 1 for the bytes that end an unquoted field's scan: delimiter, newline, quote.
     let special: UnsafeMutablePointer<Bool>
+    /// The delimiter, newline and quote repeated in every byte lane, for `SWAR.firstOf`.
+    let delimiterLanes, newlineLanes, quoteLanes: UInt64
+    /// A field that starts `YYYY-MM-DDTHH:MM:SS` and ends there is a whole timestamp field:
+    /// no custom format, and no byte of that layout is the delimiter.
+    let plainTimestamps: Bool
 
     init(options: CSVOptions, columnCount: Int, declared: [InferredKind?]) {
         delimiter = options.delimiter
@@ -82,6 +87,10 @@ final class CSVParseConfig: @unchecked Sendable {
         special[Int(options.delimiter)] = true
         special[0x0A] = true
         special[0x22] = true
+        delimiterLanes = UInt64(options.delimiter) &* SWAR.ones
+        newlineLanes = 0x0A &* SWAR.ones
+        quoteLanes = 0x22 &* SWAR.ones
+        plainTimestamps = options.timestampFormat == nil && !"0123456789-:T".utf8.contains(options.delimiter)
     }
 
     deinit {
@@ -407,7 +416,8 @@ struct CSVChunkParser {
             let fieldEnd: Int
             var textStart = p
             var textEnd: Int
-            var number: UInt64?
+            /// The field's value, when it was converted while finding its end.
+            var converted: UInt64?
             if p < end && base[p] == quote {
                 textStart = p + 1
                 guard textStart < end, let hit = memchr(base + textStart, Int32(quote), end - textStart) else {
@@ -420,11 +430,23 @@ struct CSVChunkParser {
                       let (value, length) = ValueParsing.leadingPlainNumber(base + p, limit: end - p, fraction: kind == .float),
                       p + length == end || base[p + length] == config.delimiter || base[p + length] == 0x0A
                         || base[p + length] == 0x0D {
-                number = value
+                converted = value
                 fieldEnd = p + length
+                textEnd = fieldEnd
+            } else if kind == .timestamp && config.plainTimestamps && p &+ 19 <= end
+                        && (p &+ 19 == end || base[p + 19] == config.delimiter || base[p + 19] == 0x0A || base[p + 19] == 0x0D),
+                      let head = Temporal.commonHead(UnsafeRawBufferPointer(start: base + p, count: 19)) {
+                converted = UInt64(bitPattern: head.day &* Temporal.microsPerDay &+ Int64(head.seconds) &* Temporal.microsPerSecond)
+                fieldEnd = p &+ 19
                 textEnd = fieldEnd
             } else {
                 var q = p
+                while q &+ 8 <= end {
+                    let word = UInt64(littleEndian: UnsafeRawPointer(base + q).loadUnaligned(as: UInt64.self))
+                    let k = SWAR.firstOf(word, config.delimiterLanes, config.newlineLanes, config.quoteLanes)
+                    q &+= k
+                    if k < 8 { break }
+                }
                 while q < end && !special[Int(base[q])] { q += 1 }
                 if q < end && base[q] == quote { return abandonRow() }
                 fieldEnd = q
@@ -439,19 +461,19 @@ struct CSVChunkParser {
                 _ = Self.append(text, n, to: column, config)
                 continue
             }
-            if (!config.numbersAreNeverNull || number == nil) && Self.isNull(text, n, config) {
+            if (!config.numbersAreNeverNull || converted == nil) && Self.isNull(text, n, config) {
                 column.pointee.appendNull()
                 continue
             }
             switch kind {
             case .int:
-                guard let value = number.map({ Int64(bitPattern: $0) }) ?? ValueParsing.int64(text, n) else { return abandonRow() }
+                guard let value = converted.map({ Int64(bitPattern: $0) }) ?? ValueParsing.int64(text, n) else { return abandonRow() }
                 column.pointee.fixed.append(value)
             case .float:
-                guard let value = number.map({ Double(bitPattern: $0) }) ?? ValueParsing.double(text, n) else { return abandonRow() }
+                guard let value = converted.map({ Double(bitPattern: $0) }) ?? ValueParsing.double(text, n) else { return abandonRow() }
                 column.pointee.fixed.append(value)
             case .timestamp:
-                guard let value = Self.parseTimestamp(text, n, config) else { return abandonRow() }
+                guard let value = converted.map({ Int64(bitPattern: $0) }) ?? Self.parseTimestamp(text, n, config) else { return abandonRow() }
                 column.pointee.fixed.append(value)
             case .date:
                 guard let value = ValueParsing.date(text, n) else { return abandonRow() }

@@ -33,8 +33,18 @@ public enum ValueParsing {
 
     /// Appends the digits from `p[i]` on to `mantissa` (wrapping: callers bound the count) and
     /// moves `i` past them.
+    /// Eight bytes at a time while eight are left: a number's length then costs no mispredicted
+    /// branch per digit, which is most of a byte loop's time on fields of varying width.
     @inline(__always)
     static func appendDigits(_ p: UnsafePointer<UInt8>, _ i: inout Int, limit: Int, to mantissa: inout UInt64) {
+        while i &+ 8 <= limit {
+            let word = UInt64(littleEndian: UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self))
+            let count = SWAR.leadingDigits(word)
+            if count == 0 { return }
+            mantissa = mantissa &* SWAR.powersOf10[count] &+ SWAR.value(ofLeading: count, digitsIn: word)
+            i &+= count
+            if count < 8 { return }
+        }
         while i < limit {
             let d = p[i] &- 48
             if d >= 10 { return }

@@ -142,6 +142,48 @@ import Testing
         }
     }
 
+    /// A field that is exactly `YYYY-MM-DDTHH:MM:SS` is converted where it starts, before its end
+    /// is looked for. Fields that only begin that way, are out of range, are quoted or end in
+    /// a CR must still read as the general loop reads them, as the middle and the last field,
+    /// with the column declared (bad values rejected) and inferred (the column turns to text).
+    @Test(arguments: [UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: "-"), UInt8(ascii: ":")], [false, true])
+    func plainTimestampFieldsReadAsTheGeneralLoopDoes(delimiter: UInt8, declared: Bool) throws {
+        let d = String(UnicodeScalar(delimiter))
+        let variants = ["2023-10-11T05:06:07", "2024-02-29T23:59:60", "2023-02-29T00:00:00", "2023-13-01T00:00:00",
+                        "2023-10-11T05:06:07x", "2023-10-11T05:06:07.5", "2023-10-11T05:06:07Z", "2023-10-11T05:06:07+01:00",
+                        "2023-10-11 05:06:07", "\"2023-10-11T05:06:07\"", "2023-10-11T05:06", "2023-10-11", "", "2023-10-11T05:06:0"]
+        var rng = RandomStream(seed: 23)
+        var text = "a\(d)when\(d)b\(d)last\n"
+        for k in 0..<3000 {
+            let pick = { rng.next() % 6 == 0 ? variants[Int(rng.next() % UInt64(variants.count))] : variants[0] }
+            let (middle, last) = (pick(), pick())
+            let fields = ["\(k)", middle, "x\(k % 7)", last]
+            // A field holding the delimiter is quoted, as a CSV writer would, except in some
+            // rows, which then have too many fields.
+            let quoted = k % 50 != 0
+            text += fields.map { quoted && $0.utf8.contains(delimiter) && !$0.hasPrefix("\"") ? "\"\($0)\"" : $0 }.joined(separator: d)
+            text += rng.next() % 3 == 0 ? "\r\n" : "\n"
+        }
+        for chunkSize in [Int.max, 512] {
+            var fast = CSVOptions(delimiter: delimiter, badRows: .skip)
+            if declared { fast.columnTypes = ["when": .timestamp, "last": .timestamp] }
+            fast.chunkSize = chunkSize
+            var general = fast
+            general.fastRows = false
+            let a = try CSVReader.read(text: text, name: "t.csv", options: fast)
+            let b = try CSVReader.read(text: text, name: "t.csv", options: general)
+            #expect(a.table.schema == b.table.schema)
+            #expect(a.rejects == b.rejects)
+            #expect(a.table.rowCount == b.table.rowCount)
+            #expect(a.table.rowCount + a.rejects.count == 3000)
+            if declared { #expect(a.rejects.count > 100) }
+            for r in 0..<min(a.table.rowCount, b.table.rowCount) where a.table.row(r) != b.table.row(r) {
+                Issue.record("chunk size \(chunkSize), row \(r): \(a.table.row(r)) != \(b.table.row(r))")
+                break
+            }
+        }
+    }
+
     /// `YYYY-MM-DDTHH:MM:SS` heads are checked eight bytes at a time. Against Foundation's
     /// Gregorian calendar, and against the byte-by-byte parser (which the same text with a
     /// space for the `T` goes through), on valid, out-of-range and corrupted texts.
