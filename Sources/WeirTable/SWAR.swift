@@ -5,7 +5,9 @@ enum SWAR {
     static let ones: UInt64 = 0x0101_0101_0101_0101
     static let highs: UInt64 = 0x8080_8080_8080_8080
 
-    static let powersOf10: [UInt64] = (0...8).map { n in (0..<n).reduce(1) { r, _ in r * 10 } }
+    /// Written out: a literal array of constants is laid out at compile time, where a computed
+    /// one costs a lazy-initialisation check on every use in the inner loop.
+    static let powersOf10: [UInt64] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000]
 
     /// How many of the word's bytes, from the first, are ASCII digits (0...8).
     @inline(__always)

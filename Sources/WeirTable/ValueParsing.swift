@@ -53,7 +53,9 @@ public enum ValueParsing {
         }
     }
 
-    private static let powersOf10: [Double] = (0...22).map { pow(10.0, Double($0)) }
+    /// Exact doubles, written out for the reason `SWAR.powersOf10` is.
+    private static let powersOf10: [Double] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14,
+                                               1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22]
 
     /// A plain number at the start of `p[0..<limit]`, for a CSV parser that converts while it
     /// scans: an optional `-`, digits, and (with `fraction`) a `.` and more digits. Returns the
