@@ -1,26 +1,58 @@
-"""Times CSV readers on the same files, each in a fresh process so peak RSS is its own."""
+"""Times CSV readers on the same files, each in a fresh process so peak RSS is its own.
+
+Each reader is timed as it is usually called. Called that way, pandas and polars leave an ISO
+timestamp column as text, while Weir and pyarrow parse it, so a file with one is also read by
+pandas (`parse_dates`) and polars (`try_parse_dates`) asked to parse it. Every reader reports
+the column types it produced, and two ratios are printed: against the fastest reader whatever
+its types, and against the fastest whose types equal Weir's."""
 import os, subprocess, sys, time, json
 from benchlib import arguments
 
-READERS = {
-    "pandas.read_csv": "import pandas as pd; df = pd.read_csv(PATH)",
-    "pyarrow.csv.read_csv": "import pyarrow.csv as pc; t = pc.read_csv(PATH)",
-    "polars.read_csv": "import polars as pl; df = pl.read_csv(PATH)",
-}
+KINDS = """
+def _kinds(t):
+    name = type(t).__module__.split(".")[0]
+    if name == "pandas":
+        return [{"i": "int", "u": "int", "f": "float", "M": "timestamp", "b": "bool"}.get(d.kind, "string") for d in t.dtypes]
+    if name == "polars":
+        return ["timestamp" if d.is_temporal() else "int" if d.is_integer() else "float" if d.is_float() else "bool" if str(d) == "Boolean" else "string" for d in t.dtypes]
+    return [_arrow_kind(f.type) for f in t.schema]
+def _arrow_kind(ty):
+    import pyarrow as pa
+    if pa.types.is_integer(ty): return "int"
+    if pa.types.is_floating(ty): return "float"
+    if pa.types.is_timestamp(ty): return "timestamp"
+    if pa.types.is_boolean(ty): return "bool"
+    return "string"
+"""
 
-def run_python(code, path):
+# (label, code, only for files with a timestamp column)
+READERS = [
+    ("pandas.read_csv", "import pandas as pd; t = pd.read_csv(PATH)", False),
+    ("pyarrow.csv.read_csv", "import pyarrow.csv as pc; t = pc.read_csv(PATH)", False),
+    ("polars.read_csv", "import polars as pl; t = pl.read_csv(PATH)", False),
+    ("pandas, parse_dates", "import pandas as pd; t = pd.read_csv(PATH, parse_dates=TIMESTAMPS)", True),
+    ("polars, try_parse_dates", "import polars as pl; t = pl.read_csv(PATH, try_parse_dates=True)", True),
+]
+
+
+def run_python(code, path, timestamps):
     # Import the library before the clock starts: we time reading, not interpreter start-up.
     setup, work = code.split(";", 1)
     prog = f"""
 import time as _time, json as _json
 PATH = {path!r}
+TIMESTAMPS = {timestamps!r}
+{KINDS}
 {setup}
 _start = _time.perf_counter()
 {work.strip()}
-print(_json.dumps({{"seconds": _time.perf_counter() - _start}}))
+_seconds = _time.perf_counter() - _start
+print(_json.dumps({{"seconds": _seconds, "kinds": _kinds(t)}}))
 """
     proc = subprocess.run(["/usr/bin/time", "-f", "%M", sys.executable, "-c", prog], check=True, capture_output=True, text=True)
-    return json.loads(proc.stdout)["seconds"], int(proc.stderr.strip().splitlines()[-1])
+    result = json.loads(proc.stdout)
+    return result["seconds"], int(proc.stderr.strip().splitlines()[-1]), result["kinds"]
+
 
 def run_weir(weir, path, out, fmt):
     cmd = ["/usr/bin/time", "-f", "%M", weir, "convert", path, out, "--format", fmt]
@@ -30,6 +62,14 @@ def run_weir(weir, path, out, fmt):
     proc = subprocess.run(cmd, check=True, capture_output=True, text=True)
     seconds = time.perf_counter() - t
     return seconds, int(proc.stderr.strip().splitlines()[-1])
+
+
+def arrow_kinds(path):
+    import pyarrow as pa
+    exec(KINDS, globals())
+    with pa.memory_map(path) as source:
+        return [_arrow_kind(f.type) for f in pa.ipc.open_file(source).schema]
+
 
 def main():
     ap = arguments()
@@ -44,14 +84,25 @@ def main():
             best = min((run_weir(a.weir, path, *fmt_out) for _ in range(a.repeat)), key=lambda r: r[0])
             results[label] = best
         arrow_size = os.path.getsize(arrow)
-        for label, code in READERS.items():
-            best = min((run_python(code, path) for _ in range(a.repeat)), key=lambda r: r[0])
-            results[label] = best
-        fastest_ref = min(v[0] for k, v in results.items() if not k.startswith("weir"))
-        print(f"\n{name}: {size / 1e6:.0f} MB CSV, Arrow {arrow_size / 1e6:.0f} MB")
-        print(f"  {'reader':28} {'seconds':>8} {'MB/s':>8} {'peak RSS MB':>12} {'x fastest ref':>14} {'RSS/Arrow':>10}")
+        weir_kinds = arrow_kinds(arrow)
+        timestamps = [n for n, k in zip(open(path).readline().strip().split(","), weir_kinds) if k == "timestamp"]
+        same = {}
+        for label, code, needs_timestamps in READERS:
+            if needs_timestamps and not timestamps:
+                continue
+            runs = [run_python(code, path, timestamps) for _ in range(a.repeat)]
+            seconds, rss, kinds = min(runs, key=lambda r: r[0])
+            results[label] = (seconds, rss)
+            same[label] = kinds == weir_kinds
+        fastest_any = min(v[0] for k, v in results.items() if not k.startswith("weir"))
+        fastest_same = min(v[0] for k, v in results.items() if same.get(k))
+        print(f"\n{name}: {size / 1e6:.0f} MB CSV, Arrow {arrow_size / 1e6:.0f} MB; Weir's column types: {', '.join(weir_kinds)}")
+        print(f"  {'reader':28} {'seconds':>8} {'MB/s':>8} {'peak RSS MB':>12} {'same types':>10} {'x fastest':>10} {'x fastest same types':>21} {'RSS/Arrow':>10}")
         for label, (sec, rss_kb) in results.items():
-            print(f"  {label:28} {sec:8.3f} {size / 1e6 / sec:8.0f} {rss_kb / 1024:12.0f} {fastest_ref / sec:14.2f} {rss_kb * 1024 / arrow_size:10.2f}")
+            kinds = "yes" if label.startswith("weir") or same[label] else "no"
+            print(f"  {label:28} {sec:8.3f} {size / 1e6 / sec:8.0f} {rss_kb / 1024:12.0f} {kinds:>10} {fastest_any / sec:10.2f} "
+                  f"{fastest_same / sec:21.2f} {rss_kb * 1024 / arrow_size:10.2f}")
+
 
 if __name__ == "__main__":
     main()
