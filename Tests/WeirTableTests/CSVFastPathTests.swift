@@ -124,21 +124,11 @@ import Testing
         for line in lines { text += line + (rng.next() % 4 == 0 ? "\r\n" : "\n") }
         text.removeLast()  // the last row has no line end
         for chunkSize in [Int.max, 97, 4096] {
-            var fast = CSVOptions(nullValues: nullValues, badRows: skipBadRows ? .skip : .error)
-            fast.chunkSize = chunkSize
-            var general = fast
-            general.fastRows = false
-            let a = try CSVReader.read(text: text, name: "d.csv", options: fast)
-            let b = try CSVReader.read(text: text, name: "d.csv", options: general)
-            #expect(a.table.schema == b.table.schema)
-            #expect(a.table.rowCount == b.table.rowCount)
-            #expect(a.table.rowCount == lines.count - badRows - lines.filter(\.isEmpty).count)
-            #expect(a.rejects == b.rejects)
-            #expect(a.rejects.count == badRows)
-            for r in 0..<min(a.table.rowCount, b.table.rowCount) where a.table.row(r) != b.table.row(r) {
-                Issue.record("chunk size \(chunkSize), row \(r): \(a.table.row(r)) != \(b.table.row(r))")
-                break
-            }
+            var options = CSVOptions(nullValues: nullValues, badRows: skipBadRows ? .skip : .error)
+            options.chunkSize = chunkSize
+            let read = try Self.expectFastRowsReadAsTheGeneralLoop(text, options)
+            #expect(read.table.rowCount == lines.count - badRows - lines.filter(\.isEmpty).count)
+            #expect(read.rejects.count == badRows)
         }
     }
 
@@ -165,23 +155,32 @@ import Testing
             text += rng.next() % 3 == 0 ? "\r\n" : "\n"
         }
         for chunkSize in [Int.max, 512] {
-            var fast = CSVOptions(delimiter: delimiter, badRows: .skip)
-            if declared { fast.columnTypes = ["when": .timestamp, "last": .timestamp] }
-            fast.chunkSize = chunkSize
-            var general = fast
-            general.fastRows = false
-            let a = try CSVReader.read(text: text, name: "t.csv", options: fast)
-            let b = try CSVReader.read(text: text, name: "t.csv", options: general)
-            #expect(a.table.schema == b.table.schema)
-            #expect(a.rejects == b.rejects)
-            #expect(a.table.rowCount == b.table.rowCount)
-            #expect(a.table.rowCount + a.rejects.count == 3000)
-            if declared { #expect(a.rejects.count > 100) }
-            for r in 0..<min(a.table.rowCount, b.table.rowCount) where a.table.row(r) != b.table.row(r) {
-                Issue.record("chunk size \(chunkSize), row \(r): \(a.table.row(r)) != \(b.table.row(r))")
-                break
-            }
+            var options = CSVOptions(delimiter: delimiter, badRows: .skip)
+            if declared { options.columnTypes = ["when": .timestamp, "last": .timestamp] }
+            options.chunkSize = chunkSize
+            let read = try Self.expectFastRowsReadAsTheGeneralLoop(text, options)
+            #expect(read.table.rowCount + read.rejects.count == 3000)
+            if declared { #expect(read.rejects.count > 100) }
         }
+    }
+
+    /// Reads `text` with the row fast paths on and off, expects the same table and rejects,
+    /// and returns the read with them on.
+    static func expectFastRowsReadAsTheGeneralLoop(_ text: String, _ options: CSVOptions,
+                                                   sourceLocation: SourceLocation = #_sourceLocation) throws -> CSVResult {
+        var general = options
+        general.fastRows = false
+        let a = try CSVReader.read(text: text, name: "d.csv", options: options)
+        let b = try CSVReader.read(text: text, name: "d.csv", options: general)
+        #expect(a.table.schema == b.table.schema, sourceLocation: sourceLocation)
+        #expect(a.table.rowCount == b.table.rowCount, sourceLocation: sourceLocation)
+        #expect(a.rejects == b.rejects, sourceLocation: sourceLocation)
+        for r in 0..<min(a.table.rowCount, b.table.rowCount) where a.table.row(r) != b.table.row(r) {
+            Issue.record("chunk size \(options.chunkSize ?? 0), row \(r): \(a.table.row(r)) != \(b.table.row(r))",
+                         sourceLocation: sourceLocation)
+            break
+        }
+        return a
     }
 
     /// `YYYY-MM-DDTHH:MM:SS` heads are checked eight bytes at a time. Against Foundation's
