@@ -270,6 +270,18 @@ public final class MappedFile: @unchecked Sendable {
 
     public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
 
+    /// Unmaps the whole pages within `range` from this process: they stop counting in its
+    /// resident memory, and a later read maps them again from the page cache (the mapping is
+    /// read-only, so nothing is lost). For a file read once, part by part.
+    public func release(_ range: Range<Int>) {
+        guard mapped else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let lower = (range.lowerBound + page - 1) / page * page
+        let upper = range.upperBound == count ? count : range.upperBound / page * page
+        guard upper > lower else { return }
+        _ = madvise(UnsafeMutableRawPointer(mutating: base + lower), upper - lower, MADV_DONTNEED)
+    }
+
     /// Tells the kernel the file will be read front to back.
     public func adviseSequential() {
         if mapped { _ = madvise(UnsafeMutableRawPointer(mutating: base), count, MADV_SEQUENTIAL) }

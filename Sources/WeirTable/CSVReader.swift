@@ -18,7 +18,9 @@ public enum CSVReader {
             return try withExtendedLifetime(text) { try parse(text.bytes, name: path, options: options) }
         }
         file.adviseSequential()
-        return try withExtendedLifetime(file) { try parse(file.bytes, name: path, options: options) }
+        // Parsed parts of the file are let go as they are done: the text would otherwise stay
+        // in the process's memory beside the table made from it.
+        return try withExtendedLifetime(file) { try parse(file.bytes, name: path, options: options, release: file.release) }
     }
 
     /// Parses CSV text held in memory; `name` is used in error messages.
@@ -37,7 +39,10 @@ public enum CSVReader {
         }
     }
 
-    static func parse(_ bytes: UnsafeRawBufferPointer, name: String, options: CSVOptions) throws -> CSVResult {
+    /// `release` is told of each byte range that has been read through, so memory mapped for
+    /// it may be let go.
+    static func parse(_ bytes: UnsafeRawBufferPointer, name: String, options: CSVOptions,
+                      release: @Sendable (Range<Int>) -> Void = { _ in }) throws -> CSVResult {
         guard let raw = bytes.baseAddress, bytes.count > 0 else {
             throw TableError.csv(TextLocation(path: name, line: 1), field: nil, message: "the file is empty; a header row is required")
         }
@@ -61,7 +66,7 @@ public enum CSVReader {
         let dataStart = header.end
         let chunkSize = options.chunkSize ?? max(1 << 20, min(32 << 20, (count - dataStart) / (Parallel.coreCount * 8) + 1))
         var trace = Trace("csv")
-        let pieces = chunkRanges(base: base, from: dataStart, to: count, chunkSize: chunkSize, quote: config.quote)
+        let pieces = chunkRanges(base: base, from: dataStart, to: count, chunkSize: chunkSize, quote: config.quote, release: release)
         let ranges = pieces.map(\.bytes)
         // Each chunk parses fixed-width values straight into its rows' place in one buffer per
         // column, so the columns need no copying together when every row of the file is kept.
@@ -73,6 +78,7 @@ public enum CSVReader {
             var parser = CSVChunkParser(config: config, base: base, start: ranges[i].lowerBound, end: ranges[i].upperBound,
                                         kinds: initialKinds, windows: windows, windowBytes: pieces[i].maxRows * 8)
             parser.parse()
+            release(ranges[i])
             return parser.finish()
         }
 
@@ -84,7 +90,7 @@ public enum CSVReader {
             // Bad quoting may have misplaced later chunk boundaries: read the file in one piece.
             var single = options
             single.chunkSize = Int.max
-            return try parse(bytes, name: name, options: single)
+            return try parse(bytes, name: name, options: single, release: release)
         }
 
         // Join the chunks' kinds, then re-read column chunks that cannot be widened in place.
@@ -135,12 +141,15 @@ public enum CSVReader {
 
     /// Splits [from, to) into ranges that each start at the beginning of a row, counting their
     /// newlines in the same pass that finds the quotes.
-    static func chunkRanges(base: UnsafePointer<UInt8>, from: Int, to: Int, chunkSize: Int, quote: UInt8) -> [ChunkRange] {
+    static func chunkRanges(base: UnsafePointer<UInt8>, from: Int, to: Int, chunkSize: Int, quote: UInt8,
+                            release: @Sendable (Range<Int>) -> Void = { _ in }) -> [ChunkRange] {
         let length = to - from
         let nominal = length > chunkSize ? (length - 1) / chunkSize + 1 : 1
         let counts = Parallel.map(nominal) { k in
             let lo = from + k * chunkSize
-            return ByteCount.two(base, lo, lo + min(chunkSize, to - lo), quote, 0x0A)
+            let hi = lo + min(chunkSize, to - lo)
+            defer { release(lo..<hi) }
+            return ByteCount.two(base, lo, hi, quote, 0x0A)
         }
         // Newlines in [from, start) for each start, so every range's count is a difference.
         var starts = [from], newlinesBefore = [0]

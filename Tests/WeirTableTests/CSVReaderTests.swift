@@ -97,6 +97,30 @@ import WeirTestSupport
         #expect(reference.row(3)[1] == .string("line\nbreak 3, \"q\""))
     }
 
+    /// A file read from disk lets go of each part of its mapping once parsed; what is read
+    /// again afterwards (a chunk re-read as text when its column widens late, the text of
+    /// rejected rows) must still be the file's bytes.
+    @Test func readingAFileLetsGoOfItsPartsAndRereadsThem() throws {
+        var text = "id,value,note\n"
+        for k in 0..<20_000 {
+            let value = k == 19_990 ? "late text" : "\(k * 7)"
+            text += k % 997 == 0 ? "\(k),\(value)\n" : "\(k),\(value),note \(k % 13)\n"
+        }
+        let dir = try temporaryDirectory()
+        try Data(text.utf8).write(to: URL(fileURLWithPath: dir + "/big.csv"))
+        var options = CSVOptions(badRows: .skip)
+        options.chunkSize = 8192
+        let fromFile = try CSVReader.read(path: dir + "/big.csv", options: options)
+        let inMemory = try CSVReader.read(text: text, name: dir + "/big.csv", options: options)
+        #expect(fromFile.table.schema.fields.map(\.type) == [.int64, .string, .string])
+        #expect(fromFile.table.rowCount == 20_000 - 21)
+        #expect(fromFile.table.rowCount == inMemory.table.rowCount)
+        #expect((0..<fromFile.table.rowCount).allSatisfy { fromFile.table.row($0) == inMemory.table.row($0) })
+        #expect(fromFile.rejects == inMemory.rejects)
+        #expect(fromFile.rejects.count == 21)
+        #expect(fromFile.rejects.last?.text == "19940,139580")
+    }
+
     @Test func gzipInput() throws {
         let dir = try temporaryDirectory()
         try Data("a,b\n1,x\n2,y\n".utf8).write(to: URL(fileURLWithPath: dir + "/t.csv"))
