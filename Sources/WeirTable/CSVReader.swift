@@ -66,7 +66,7 @@ public enum CSVReader {
         let dataStart = header.end
         let chunkSize = options.chunkSize ?? max(1 << 20, min(32 << 20, (count - dataStart) / (Parallel.coreCount * 8) + 1))
         var trace = Trace("csv")
-        let pieces = chunkRanges(base: base, from: dataStart, to: count, chunkSize: chunkSize, quote: config.quote, release: release)
+        let pieces = chunkRanges(base: base, from: dataStart, to: count, chunkSize: chunkSize, quote: config.quote)
         let ranges = pieces.map(\.bytes)
         // Each chunk parses fixed-width values straight into its rows' place in one buffer per
         // column, so the columns need no copying together when every row of the file is kept.
@@ -141,15 +141,12 @@ public enum CSVReader {
 
     /// Splits [from, to) into ranges that each start at the beginning of a row, counting their
     /// newlines in the same pass that finds the quotes.
-    static func chunkRanges(base: UnsafePointer<UInt8>, from: Int, to: Int, chunkSize: Int, quote: UInt8,
-                            release: @Sendable (Range<Int>) -> Void = { _ in }) -> [ChunkRange] {
+    static func chunkRanges(base: UnsafePointer<UInt8>, from: Int, to: Int, chunkSize: Int, quote: UInt8) -> [ChunkRange] {
         let length = to - from
         let nominal = length > chunkSize ? (length - 1) / chunkSize + 1 : 1
         let counts = Parallel.map(nominal) { k in
             let lo = from + k * chunkSize
-            let hi = lo + min(chunkSize, to - lo)
-            defer { release(lo..<hi) }
-            return ByteCount.two(base, lo, hi, quote, 0x0A)
+            return ByteCount.two(base, lo, lo + min(chunkSize, to - lo), quote, 0x0A)
         }
         // Newlines in [from, start) for each start, so every range's count is a difference.
         var starts = [from], newlinesBefore = [0]
