@@ -435,8 +435,8 @@ struct CSVChunkParser {
                 textEnd = fieldEnd
             } else if kind == .timestamp && config.plainTimestamps && p &+ 19 <= end
                         && (p &+ 19 == end || base[p + 19] == config.delimiter || base[p + 19] == 0x0A || base[p + 19] == 0x0D),
-                      let head = Temporal.commonHead(UnsafeRawBufferPointer(start: base + p, count: 19)) {
-                converted = UInt64(bitPattern: head.day &* Temporal.microsPerDay &+ Int64(head.seconds) &* Temporal.microsPerSecond)
+                      let value = Temporal.plainTimestamp(UnsafeRawBufferPointer(start: base + p, count: 19)) {
+                converted = UInt64(bitPattern: value)
                 fieldEnd = p &+ 19
                 textEnd = fieldEnd
             } else {

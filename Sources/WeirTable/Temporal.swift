@@ -159,6 +159,14 @@ public enum Temporal {
         return zoned(micros + Int64(seconds) * microsPerSecond, p, at: i)
     }
 
+    /// A text that is exactly `YYYY-MM-DDTHH:MM:SS` (19 bytes, UTC), in microseconds: what
+    /// `parseTimestamp` gives it, without looking for a fraction or a zone.
+    @inline(__always)
+    static func plainTimestamp(_ p: UnsafeRawBufferPointer) -> Int64? {
+        guard p.count == 19, let head = commonHead(p) else { return nil }
+        return head.day * microsPerDay + Int64(head.seconds) * microsPerSecond
+    }
+
     /// The most common head, `YYYY-MM-DDTHH:MM:SS`, checked eight bytes at a time: its day and
     /// its seconds into the day, or nil to leave the text to the byte-by-byte parser.
     @inline(__always)

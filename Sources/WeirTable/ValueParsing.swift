@@ -33,6 +33,7 @@ public enum ValueParsing {
 
     /// Appends the digits from `p[i]` on to `mantissa` (wrapping: callers bound the count) and
     /// moves `i` past them.
+    ///
     /// Eight bytes at a time while eight are left: a number's length then costs no mispredicted
     /// branch per digit, which is most of a byte loop's time on fields of varying width.
     @inline(__always)
