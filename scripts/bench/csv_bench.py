@@ -7,23 +7,9 @@ the column types it produced, and two ratios are printed: against the fastest re
 its types, and against the fastest whose types equal Weir's."""
 import os, subprocess, sys, time, json
 from benchlib import arguments
+from table_kinds import arrow_kind
 
-KINDS = """
-def _kinds(t):
-    name = type(t).__module__.split(".")[0]
-    if name == "pandas":
-        return [{"i": "int", "u": "int", "f": "float", "M": "timestamp", "b": "bool"}.get(d.kind, "string") for d in t.dtypes]
-    if name == "polars":
-        return ["timestamp" if d.is_temporal() else "int" if d.is_integer() else "float" if d.is_float() else "bool" if str(d) == "Boolean" else "string" for d in t.dtypes]
-    return [_arrow_kind(f.type) for f in t.schema]
-def _arrow_kind(ty):
-    import pyarrow as pa
-    if pa.types.is_integer(ty): return "int"
-    if pa.types.is_floating(ty): return "float"
-    if pa.types.is_timestamp(ty): return "timestamp"
-    if pa.types.is_boolean(ty): return "bool"
-    return "string"
-"""
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 # (label, code, only for files with a timestamp column)
 READERS = [
@@ -39,10 +25,11 @@ def run_python(code, path, timestamps):
     # Import the library before the clock starts: we time reading, not interpreter start-up.
     setup, work = code.split(";", 1)
     prog = f"""
-import time as _time, json as _json
+import time as _time, json as _json, sys as _sys
+_sys.path.insert(0, {HERE!r})
+from table_kinds import kinds as _kinds
 PATH = {path!r}
 TIMESTAMPS = {timestamps!r}
-{KINDS}
 {setup}
 _start = _time.perf_counter()
 {work.strip()}
@@ -66,9 +53,8 @@ def run_weir(weir, path, out, fmt):
 
 def arrow_kinds(path):
     import pyarrow as pa
-    exec(KINDS, globals())
     with pa.memory_map(path) as source:
-        return [_arrow_kind(f.type) for f in pa.ipc.open_file(source).schema]
+        return [arrow_kind(f.type) for f in pa.ipc.open_file(source).schema]
 
 
 def main():
@@ -85,7 +71,9 @@ def main():
             results[label] = best
         arrow_size = os.path.getsize(arrow)
         weir_kinds = arrow_kinds(arrow)
-        timestamps = [n for n, k in zip(open(path).readline().strip().split(","), weir_kinds) if k == "timestamp"]
+        with open(path) as f:
+            header = f.readline().strip().split(",")
+        timestamps = [n for n, k in zip(header, weir_kinds) if k == "timestamp"]
         same = {}
         for label, code, needs_timestamps in READERS:
             if needs_timestamps and not timestamps:
