@@ -1,5 +1,5 @@
 /* The C the platform offers that Swift cannot reach directly: zlib, and wrappers for Linux's
-   sync_file_range and statfs. */
+   sync_file_range, fallocate and statfs. */
 #include <zlib.h>
 
 /* Starts writeback of a file range without waiting for it (Linux's sync_file_range with
@@ -12,6 +12,17 @@ static inline int weir_start_writeback(int fd, long offset, long count) {
 }
 #else
 static inline int weir_start_writeback(int fd, long offset, long count) { (void)fd; (void)offset; (void)count; return 0; }
+#endif
+
+/* Allocates disk blocks for the first `length` bytes of a file (Linux's fallocate, mode 0),
+   so writing them through a shared mapping cannot fail for want of space: such a failure would
+   be a SIGBUS, not an error. Returns -1 where the filesystem cannot, and elsewhere than Linux;
+   unlike posix_fallocate it never falls back to writing zeros. */
+#ifdef __linux__
+extern int fallocate(int fd, int mode, long offset, long length);
+static inline int weir_reserve(int fd, long length) { return fallocate(fd, 0, 0, length); }
+#else
+static inline int weir_reserve(int fd, long length) { (void)fd; (void)length; return -1; }
 #endif
 
 /* The filesystem type of a path (statfs's f_type), or 0 when it cannot be read: Swift's Glibc

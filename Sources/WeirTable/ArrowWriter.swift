@@ -24,20 +24,15 @@ public struct ArrowWriter {
             try bytes.withUnsafeBytes { raw in try emit(raw) }
         }
 
-        try emit(ArrowFormat.magic + [0, 0])
-        let schemaMessage = Self.message(header: .schema, bodyLength: 0) { builder in
-            Self.schema(table.schema, in: &builder)
-        }
-        try emit(schemaMessage)
+        try emit(Self.leader)
+        try emit(Self.schemaMessage(table.schema))
 
         var blocks: [UInt8] = []
         var start = 0
         repeat {
             let end = min(table.rowCount, start + maxRowsPerBatch)
             let batch = BatchLayout(table.slice(start..<end))
-            let metadata = Self.message(header: .recordBatch, bodyLength: batch.bodyLength) { builder in
-                batch.recordBatch(in: &builder)
-            }
+            let metadata = Self.batchMessage(batch)
             Self.appendBlock(&blocks, offset: position, metadataLength: metadata.count, bodyLength: batch.bodyLength)
             try emit(metadata)
             try batch.writeBody { bytes in try emit(bytes) }
@@ -58,6 +53,26 @@ public struct ArrowWriter {
         let footer = builder.finish(root: builder.endTable())
         try emit(footer)
         try emit(Self.le(UInt32(footer.count)) + ArrowFormat.magic)
+    }
+
+    /// Where each column's values will begin in the file `write` makes of a table with this
+    /// schema and row count, when the columns that `mayHaveNulls` says not to hold nulls indeed
+    /// hold none. Known up to the first column whose length is not: a string column, or one
+    /// with nulls (its validity bitmap comes first); nil from there on, and for a table of more
+    /// than one batch. A reader that knows this before it parses can put the values there.
+    func plannedValueOffsets(schema: Schema, rowCount: Int, mayHaveNulls: [Bool]) -> [Int?] {
+        var offsets = [Int?](repeating: nil, count: schema.fields.count)
+        guard rowCount <= maxRowsPerBatch else { return offsets }
+        let batch = BatchLayout(planning: schema, rowCount: rowCount)
+        var position = Self.leader.count + Self.schemaMessage(schema).count + Self.batchMessage(batch).count
+        for (c, field) in schema.fields.enumerated() {
+            guard !mayHaveNulls[c], field.type != .string else { break }
+            let validity = batch.pieces[batch.firstPiece[c]], values = batch.pieces[batch.firstPiece[c] + 1]
+            position += ArrowFormat.padded(validity.count)
+            offsets[c] = position
+            position += ArrowFormat.padded(values.count)
+        }
+        return offsets
     }
 
     /// Writes `table` to a new file at `path` (replacing it). Callers that need atomicity write
@@ -84,6 +99,17 @@ public struct ArrowWriter {
 
     private static func appendBlock(_ blocks: inout [UInt8], offset: Int, metadataLength: Int, bodyLength: Int) {
         blocks += le(Int64(offset)) + le(Int32(metadataLength)) + [0, 0, 0, 0] + le(Int64(bodyLength))
+    }
+
+    /// The magic and its padding to 8 bytes.
+    private static let leader = ArrowFormat.magic + [0, 0]
+
+    private static func schemaMessage(_ schema: Schema) -> [UInt8] {
+        message(header: .schema, bodyLength: 0) { builder in Self.schema(schema, in: &builder) }
+    }
+
+    private static func batchMessage(_ batch: BatchLayout) -> [UInt8] {
+        message(header: .recordBatch, bodyLength: batch.bodyLength) { builder in batch.recordBatch(in: &builder) }
     }
 
     /// An encapsulated message: continuation marker, padded metadata length, flatbuffer, padding.
@@ -158,7 +184,7 @@ public struct ArrowWriter {
 /// The body of one record batch: for every column its buffers, normalised for determinism.
 private struct BatchLayout {
     struct Piece {
-        /// Bytes to write; nil for an empty validity buffer.
+        /// Bytes to write; nil for an empty validity buffer, or in a layout only planned.
         var bytes: ByteBuffer?
         var range: Range<Int>
         var count: Int { range.count }
@@ -167,10 +193,13 @@ private struct BatchLayout {
     let rowCount: Int
     var nodes: [(length: Int, nulls: Int)] = []
     var pieces: [Piece] = []
+    /// Each column's first piece: its validity bitmap, followed by its value buffers.
+    var firstPiece: [Int] = []
 
     init(_ table: Table) {
         rowCount = table.rowCount
         for column in table.columns {
+            firstPiece.append(pieces.count)
             nodes.append((column.count, column.nullCount))
             if let validity = column.validity {
                 let bitmap = Bitmap.realigned(validity.base, from: column.offset, count: column.count)
@@ -179,6 +208,26 @@ private struct BatchLayout {
                 pieces.append(Piece(bytes: nil, range: 0..<0))
             }
             pieces += Self.valuePieces(column)
+        }
+    }
+
+    /// The layout of a table without nulls that is yet to be read: the lengths of its pieces
+    /// and so the metadata, but no bytes; a string column's characters count as none.
+    init(planning schema: Schema, rowCount: Int) {
+        self.rowCount = rowCount
+        for field in schema.fields {
+            firstPiece.append(pieces.count)
+            nodes.append((rowCount, 0))
+            pieces.append(Piece(bytes: nil, range: 0..<0))
+            switch field.type {
+            case .string:
+                pieces.append(Piece(bytes: nil, range: 0..<(rowCount + 1) * 4))
+                pieces.append(Piece(bytes: nil, range: 0..<0))
+            case .bool:
+                pieces.append(Piece(bytes: nil, range: 0..<Bitmap.byteCount(bits: rowCount)))
+            default:
+                pieces.append(Piece(bytes: nil, range: 0..<rowCount * field.type.fixedWidth!))
+            }
         }
     }
 

@@ -19,6 +19,8 @@ public final class ByteBuffer: @unchecked Sendable {
         case heap(UnsafeMutableRawPointer)
         case mapping(MappedFile)
         case parent(ByteBuffer)
+        /// Memory that an object (an output file's mapping) owns and lets go with itself.
+        case keeper(AnyObject)
         case none
     }
 

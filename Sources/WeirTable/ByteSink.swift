@@ -45,10 +45,12 @@ public final class FileSink: ByteSink {
 
     /// Creates (or truncates) `path`. `startsWriteback: false` leaves the bytes in the page
     /// cache until `close(sync:)` or the kernel decides, for a file that may be deleted unread.
-    public init(path: String, startsWriteback: Bool = true) throws {
+    /// `truncating: false` writes over an existing file from its start, keeping what `skip`
+    /// passes over.
+    public init(path: String, startsWriteback: Bool = true, truncating: Bool = true) throws {
         self.path = path
         self.startsWriteback = startsWriteback
-        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        fd = open(path, O_WRONLY | O_CREAT | (truncating ? O_TRUNC : 0) | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw TableError.io(path: path, message: "cannot create file: \(String(cString: strerror(errno)))") }
         buffer.reserveCapacity(bufferLimit)
     }
@@ -69,6 +71,16 @@ public final class FileSink: ByteSink {
         let pending = buffer
         buffer.removeAll(keepingCapacity: true)
         try pending.withUnsafeBytes { raw in try writeAll(raw) }
+    }
+
+    /// Moves past `count` bytes of the file, leaving them as they are.
+    public func skip(_ count: Int) throws {
+        try flush()
+        guard lseek(fd, off_t(count), SEEK_CUR) >= 0 else {
+            throw TableError.io(path: path, message: "seek failed: \(String(cString: strerror(errno)))")
+        }
+        written += count
+        writebackStarted = written
     }
 
     private func writeAll(_ bytes: UnsafeRawBufferPointer) throws {

@@ -11,16 +11,20 @@ import Glibc
 /// each chunk infers its own column types, the chunks' types are joined, and the few chunks
 /// whose values cannot be widened in place are re-read.
 public enum CSVReader {
-    public static func read(path: String, options: CSVOptions = CSVOptions()) throws -> CSVResult {
+    /// `output`, when given, is the Arrow file the table is for: fixed-width values are parsed
+    /// into their place in it where that can be foreseen (see `InPlaceArrowFile`).
+    public static func read(path: String, options: CSVOptions = CSVOptions(), output: InPlaceArrowFile? = nil) throws -> CSVResult {
         let file = try MappedFile(path: path)
         if Gzip.isGzip(file.bytes) {
             let text = try Gzip.decompress(file.bytes, path: path)
-            return try withExtendedLifetime(text) { try parse(text.bytes, name: path, options: options) }
+            return try withExtendedLifetime(text) { try parse(text.bytes, name: path, options: options, output: output) }
         }
         file.adviseSequential()
         // Parsed parts of the file are let go as they are done: the text would otherwise stay
         // in the process's memory beside the table made from it.
-        return try withExtendedLifetime(file) { try parse(file.bytes, name: path, options: options, release: file.release) }
+        return try withExtendedLifetime(file) {
+            try parse(file.bytes, name: path, options: options, output: output, release: file.release)
+        }
     }
 
     /// Parses CSV text held in memory; `name` is used in error messages.
@@ -41,7 +45,7 @@ public enum CSVReader {
 
     /// `release` is told of each byte range that has been read through, so memory mapped for
     /// it may be let go.
-    static func parse(_ bytes: UnsafeRawBufferPointer, name: String, options: CSVOptions,
+    static func parse(_ bytes: UnsafeRawBufferPointer, name: String, options: CSVOptions, output: InPlaceArrowFile? = nil,
                       release: @Sendable (Range<Int>) -> Void = { _ in }) throws -> CSVResult {
         guard let raw = bytes.baseAddress, bytes.count > 0 else {
             throw TableError.csv(TextLocation(path: name, line: 1), field: nil, message: "the file is empty; a header row is required")
@@ -72,7 +76,13 @@ public enum CSVReader {
         // column, so the columns need no copying together when every row of the file is kept.
         var slots = [0]
         for piece in pieces { slots.append(slots.last! + piece.maxRows) }
-        let slabs = (0..<names.count).map { _ in FixedSlab(bytes: slots.last! * 8) }
+        var places = [UnsafeMutableRawPointer?](repeating: nil, count: names.count)
+        if let output, let guess = sample(base: base, range: ranges[0], names: names, config: config, kinds: initialKinds) {
+            places = output.place(schema: guess.schema, rowCount: slots.last!, mayHaveNulls: guess.mayHaveNulls)
+        }
+        let slabs = places.map { place in
+            place.map { FixedSlab(placedAt: $0, keeper: output!) } ?? FixedSlab(bytes: slots.last! * 8)
+        }
         let chunks = Parallel.map(ranges.count) { i in
             let windows = slabs.map { $0.pointer + slots[i] * 8 }
             var parser = CSVChunkParser(config: config, base: base, start: ranges[i].lowerBound, end: ranges[i].upperBound,
@@ -90,6 +100,7 @@ public enum CSVReader {
             // Bad quoting may have misplaced later chunk boundaries: read the file in one piece.
             var single = options
             single.chunkSize = Int.max
+            // Without `output`: its places were handed out to this attempt's slabs.
             return try parse(bytes, name: name, options: single, release: release)
         }
 
@@ -130,6 +141,26 @@ public enum CSVReader {
         let problems = chunks.flatMap(\.rejects)
         let rejects = lines.rejects(problems, names: names)
         return CSVResult(table: table, rejects: rejects, bytes: count)
+    }
+
+    /// The schema the first rows of `range` suggest, and which columns held nulls there (or no
+    /// value to tell their type by): a guess at the table, to lay out its file before parsing.
+    /// Nil when those rows are not plain (quoting problems, bad rows).
+    static func sample(base: UnsafePointer<UInt8>, range: Range<Int>, names: [String], config: CSVParseConfig,
+                       kinds: [InferredKind]) -> (schema: Schema, mayHaveNulls: [Bool])? {
+        var end = min(range.upperBound, range.lowerBound + (64 << 10))
+        // The range ends at a row's end; a cut inside it goes back to the last newline.
+        if end < range.upperBound {
+            while end > range.lowerBound && base[end - 1] != 0x0A { end -= 1 }
+        }
+        guard end > range.lowerBound else { return nil }
+        var parser = CSVChunkParser(config: config, base: base, start: range.lowerBound, end: end, kinds: kinds)
+        parser.parse()
+        let chunk = parser.finish()
+        guard chunk.failure == nil, chunk.rejects.isEmpty else { return nil }
+        let columns = (0..<names.count).map { chunk.columns[$0].kind }
+        let schema = Schema(zip(names, columns).map { Field($0, $1.dataType) })
+        return (schema, (0..<names.count).map { columns[$0] == .empty || chunk.columns[$0].nullCount > 0 })
     }
 
     /// A part of the file that starts at the beginning of a row.
@@ -219,17 +250,28 @@ enum ByteCount {
 /// at the chunk's first possible row.
 final class FixedSlab: @unchecked Sendable {
     let pointer: UnsafeMutableRawPointer
+    /// Owns the memory when it is a place in an output file rather than the slab's own.
+    private let keeper: AnyObject?
     private var handedOver = false
 
-    init(bytes: Int) { pointer = GrowableBuffer.allocate(max(bytes, 64)) }
+    init(bytes: Int) {
+        pointer = GrowableBuffer.allocate(max(bytes, 64))
+        keeper = nil
+    }
+
+    init(placedAt pointer: UnsafeMutableRawPointer, keeper: AnyObject) {
+        self.pointer = pointer
+        self.keeper = keeper
+    }
 
     /// The first `count` bytes become a column buffer.
     func handOver(count: Int) -> ByteBuffer {
         handedOver = true
+        if let keeper { return ByteBuffer(base: pointer, count: count, owner: .keeper(keeper)) }
         return ByteBuffer(GrowableBuffer.Finished(pointer: pointer, count: count))
     }
 
-    deinit { if !handedOver { free(pointer) } }
+    deinit { if !handedOver && keeper == nil { free(pointer) } }
 }
 
 /// The header row: column names, and where the data begins.

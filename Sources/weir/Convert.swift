@@ -37,6 +37,7 @@ struct Convert: ParsableCommand {
         let started = Date()
         let table: Table
         var bytes = 0
+        var inPlace: InPlaceArrowFile?
         if isArrow(input) {
             table = try ArrowFile.read(path: input)
         } else {
@@ -56,7 +57,8 @@ struct Convert: ParsableCommand {
                 }
                 options.columnTypes[parts[0]] = type
             }
-            let result = try CSVReader.read(path: input, options: options)
+            inPlace = try placedOutput()
+            let result = try CSVReader.read(path: input, options: options, output: inPlace)
             table = result.table
             bytes = result.bytes
             if !result.rejects.isEmpty {
@@ -66,7 +68,9 @@ struct Convert: ParsableCommand {
             }
         }
         var trace = Trace("convert")
-        if format == "arrow" || (format == nil && isArrow(output)) {
+        if let inPlace {
+            try inPlace.write(table)
+        } else if writesArrow {
             try ArrowWriter().write(table, toFile: output)
         } else {
             try CSVWriter().write(table, toFile: output)
@@ -77,6 +81,17 @@ struct Convert: ParsableCommand {
             let line = "rows=\(table.rowCount) columns=\(table.columnCount) bytes=\(bytes) seconds=\(String(format: "%.3f", seconds))\n"
             FileHandle.standardError.write(Data(line.utf8))
         }
+    }
+
+    private var writesArrow: Bool { format == "arrow" || (format == nil && isArrow(output)) }
+
+    /// An Arrow output that CSV values can be parsed straight into: a regular file, or a path
+    /// yet to be created (not /dev/null or a pipe, which cannot be mapped).
+    private func placedOutput() throws -> InPlaceArrowFile? {
+        guard writesArrow else { return nil }
+        var info = stat()
+        if stat(output, &info) == 0 && (info.st_mode & S_IFMT) != S_IFREG { return nil }
+        return try InPlaceArrowFile(path: output)
     }
 
     private func isArrow(_ path: String) -> Bool {
