@@ -22,6 +22,9 @@ public struct CSVOptions: Sendable {
     /// Whether rows may take the parser's fast paths; off only in tests that compare them with
     /// the general loop.
     var fastRows = true
+    /// Bytes of text one string column may hold: Arrow's 32-bit offsets address 2 GiB. Lowered
+    /// only in tests.
+    var textLimit = Int(Int32.max)
 
     public init(delimiter: UInt8 = UInt8(ascii: ","), nullValues: [String] = [""], columnTypes: [String: DataType] = [:],
                 badRows: BadRows = .error, timestampFormat: TimestampFormat? = nil) {

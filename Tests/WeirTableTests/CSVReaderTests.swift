@@ -155,6 +155,23 @@ import WeirTestSupport
         }
     }
 
+    /// A column's text past what 32-bit offsets address is an error, not offsets that wrap.
+    /// The limit is lowered here: the real one needs 2 GiB of text.
+    @Test func textBeyondWhatAColumnHoldsIsAnError() {
+        var options = CSVOptions()
+        options.textLimit = 1000
+        options.chunkSize = 64
+        // 1 + 999 bytes fit; the text of a column that turned to text late is counted too.
+        let fits = "n,s\n" + (0..<9).map { "\($0),\(String(repeating: "x", count: 111))\n" }.joined() + "9,y\n"
+        #expect(message(fits, options) == "no error")
+        let over = "n,s\n" + (0..<10).map { "\($0),\(String(repeating: "x", count: 100))\n" }.joined() + "10,z\n"
+        #expect(message(over, options) == "test.csv:1: column 's' (field 2): the column holds 1001 bytes of text, "
+                    + "more than the 1000 one column can (Arrow's 32-bit offsets); split the file into smaller ones")
+        let late = "s\n" + (0..<30).map { "\($0 * 1000)\n" }.joined() + "x\n"
+        options.textLimit = 100
+        #expect(message(late, options).contains("the column holds 138 bytes of text"))
+    }
+
     @Test func wrongFieldCount() {
         #expect(message("a,b\n1,2\n3,4,5\n") == "test.csv:3:1: expected 2 fields, found 3")
         #expect(message("a,b\n1,2\n3\n") == "test.csv:3:1: expected 2 fields, found only 1")
