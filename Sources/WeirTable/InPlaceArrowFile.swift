@@ -32,7 +32,7 @@ public final class InPlaceArrowFile: @unchecked Sendable {
     private(set) var placed: [(column: Int, offset: Int)] = []
     private var renamed = false
     /// Whether `write` found the placed columns in place (else it wrote the whole file).
-    private(set) var wroteInPlace = false
+    public private(set) var wroteInPlace = false
 
     public init(path: String, writer: ArrowWriter = ArrowWriter()) throws {
         self.path = path

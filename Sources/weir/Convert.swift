@@ -75,7 +75,7 @@ struct Convert: ParsableCommand {
         } else {
             try CSVWriter().write(table, toFile: output)
         }
-        trace.mark("write")
+        trace.mark(inPlace?.wroteInPlace == true ? "write around values parsed in place" : "write")
         if stats {
             let seconds = Date().timeIntervalSince(started)
             let line = "rows=\(table.rowCount) columns=\(table.columnCount) bytes=\(bytes) seconds=\(String(format: "%.3f", seconds))\n"
@@ -86,11 +86,12 @@ struct Convert: ParsableCommand {
     private var writesArrow: Bool { format == "arrow" || (format == nil && isArrow(output)) }
 
     /// An Arrow output that CSV values can be parsed straight into: a regular file, or a path
-    /// yet to be created (not /dev/null or a pipe, which cannot be mapped).
+    /// yet to be created. Not /dev/null or a pipe, which cannot be mapped, nor a symbolic link,
+    /// which the file written beside it and renamed would replace instead of writing through.
     private func placedOutput() throws -> InPlaceArrowFile? {
         guard writesArrow else { return nil }
         var info = stat()
-        if stat(output, &info) == 0 && (info.st_mode & S_IFMT) != S_IFREG { return nil }
+        if lstat(output, &info) == 0 && (info.st_mode & S_IFMT) != S_IFREG { return nil }
         return try InPlaceArrowFile(path: output)
     }
 
