@@ -410,31 +410,23 @@ enum ColumnAssembler {
         let type = kind.dataType
         switch kind {
         case .string, .empty:
-            // Each chunk's text and offsets go to their place in the column on their own core.
-            var firstRow = [0], firstByte = [0]
+            var offsets = GrowableBuffer(capacity: (total + 1) * 4)
+            var bytes = GrowableBuffer(capacity: parts.reduce(0) { $0 + $1.pointee.bytes.count })
+            offsets.append(Int32(0))
             for (part, n) in zip(parts, rows) {
-                firstRow.append(firstRow.last! + n)
-                firstByte.append(firstByte.last! + (part.pointee.kind == .string ? part.pointee.bytes.count : 0))
-            }
-            let byteCount = firstByte.last!
-            let offsets = GrowableBuffer.allocate((total + 1) * 4), bytes = GrowableBuffer.allocate(max(byteCount, 1))
-            offsets.storeBytes(of: Int32(0), as: Int32.self)
-            Parallel.forEach(parts.count) { i in
-                let part = parts[i], n = rows[i]
-                let out = (offsets + (firstRow[i] + 1) * 4).assumingMemoryBound(to: Int32.self)
-                let base = Int32(firstByte[i])
                 if part.pointee.kind == .string {
-                    let chunkOffsets = (part.pointee.offsets.pointer + 4).assumingMemoryBound(to: Int32.self)
-                    for r in 0..<n { out[r] = chunkOffsets[r] &+ base }
-                    (bytes + firstByte[i]).copyMemory(from: part.pointee.bytes.pointer, byteCount: part.pointee.bytes.count)
+                    let base = Int32(bytes.count)
+                    if n > 0 {
+                        for r in 1...n { offsets.append(part.pointee.offsets.load(at: r * 4, as: Int32.self) &+ base) }
+                    }
+                    bytes.append(UnsafeRawBufferPointer(start: part.pointee.bytes.pointer, count: part.pointee.bytes.count))
                 } else {
-                    out.initialize(repeating: base, count: n)
+                    for _ in 0..<n { offsets.append(Int32(bytes.count)) }
                 }
                 part.pointee = ColumnChunk(kind: .empty, declared: false)
             }
-            return Column(type: .string, count: total, validity: validity,
-                          data: ByteBuffer(GrowableBuffer.Finished(pointer: bytes, count: byteCount)),
-                          offsets: ByteBuffer(GrowableBuffer.Finished(pointer: offsets, count: (total + 1) * 4)), nullCount: nullCount)
+            return Column(type: .string, count: total, validity: validity, data: ByteBuffer(bytes.finish()),
+                          offsets: ByteBuffer(offsets.finish()), nullCount: nullCount)
         case .bool:
             var bits = GrowableBuffer(capacity: Bitmap.byteCount(bits: total))
             bits.appendZeros(Bitmap.byteCount(bits: total))
