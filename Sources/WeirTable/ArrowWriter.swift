@@ -64,13 +64,11 @@ public struct ArrowWriter {
         var offsets = [Int?](repeating: nil, count: schema.fields.count)
         guard rowCount <= maxRowsPerBatch else { return offsets }
         let batch = BatchLayout(planning: schema, rowCount: rowCount)
-        var position = Self.leader.count + Self.schemaMessage(schema).count + Self.batchMessage(batch).count
+        let body = Self.leader.count + Self.schemaMessage(schema).count + Self.batchMessage(batch).count
+        let pieceOffsets = batch.pieceOffsets
         for (c, field) in schema.fields.enumerated() {
             guard !mayHaveNulls[c], field.type != .string else { break }
-            let validity = batch.pieces[batch.firstPiece[c]], values = batch.pieces[batch.firstPiece[c] + 1]
-            position += ArrowFormat.padded(validity.count)
-            offsets[c] = position
-            position += ArrowFormat.padded(values.count)
+            offsets[c] = body + pieceOffsets[batch.firstPiece[c] + 1]
         }
         return offsets
     }
@@ -278,14 +276,23 @@ private struct BatchLayout {
 
     var bodyLength: Int { pieces.reduce(0) { $0 + ArrowFormat.padded($1.count) } }
 
+    /// Where each piece starts in the body: the pieces follow each other, each padded to 8.
+    var pieceOffsets: [Int] {
+        var offsets: [Int] = []
+        var offset = 0
+        for piece in pieces {
+            offsets.append(offset)
+            offset += ArrowFormat.padded(piece.count)
+        }
+        return offsets
+    }
+
     func recordBatch(in builder: inout FlatBufferBuilder) -> FlatBufferBuilder.Ref {
         var nodeBytes: [UInt8] = []
         for node in nodes { nodeBytes += ArrowWriter.le(Int64(node.length)) + ArrowWriter.le(Int64(node.nulls)) }
         var bufferBytes: [UInt8] = []
-        var offset = 0
-        for piece in pieces {
+        for (piece, offset) in zip(pieces, pieceOffsets) {
             bufferBytes += ArrowWriter.le(Int64(offset)) + ArrowWriter.le(Int64(piece.count))
-            offset += ArrowFormat.padded(piece.count)
         }
         let buffersRef = builder.vector(structBytes: bufferBytes, elementSize: ArrowFormat.pairSize, alignment: 8)
         let nodesRef = builder.vector(structBytes: nodeBytes, elementSize: ArrowFormat.pairSize, alignment: 8)
