@@ -428,13 +428,11 @@ struct CSVChunkParser {
                 if fieldEnd < end && base[fieldEnd] == quote { return abandonRow() }
             } else if kind == .int || kind == .float,
                       let (value, length) = ValueParsing.leadingPlainNumber(base + p, limit: end - p, fraction: kind == .float),
-                      p + length == end || base[p + length] == config.delimiter || base[p + length] == 0x0A
-                        || base[p + length] == 0x0D {
+                      mayEndField(at: p + length) {
                 converted = value
                 fieldEnd = p + length
                 textEnd = fieldEnd
-            } else if kind == .timestamp && config.plainTimestamps && p &+ 19 <= end
-                        && (p &+ 19 == end || base[p + 19] == config.delimiter || base[p + 19] == 0x0A || base[p + 19] == 0x0D),
+            } else if kind == .timestamp && config.plainTimestamps && p &+ 19 <= end && mayEndField(at: p &+ 19),
                       let value = Temporal.plainTimestamp(UnsafeRawBufferPointer(start: base + p, count: 19)) {
                 converted = UInt64(bitPattern: value)
                 fieldEnd = p &+ 19
@@ -488,6 +486,13 @@ struct CSVChunkParser {
         }
         rows += 1
         return p
+    }
+
+    /// Whether a value converted up to `position` can be a whole field: the text ends there, or
+    /// a delimiter or line end follows (`nextField` then checks which one the field's place needs).
+    @inline(__always)
+    private func mayEndField(at position: Int) -> Bool {
+        position == end || base[position] == config.delimiter || base[position] == 0x0A || base[position] == 0x0D
     }
 
     /// Where the field after one ending at `fieldEnd` starts (the next row's first, after the

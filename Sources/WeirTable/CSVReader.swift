@@ -76,13 +76,12 @@ public enum CSVReader {
         // column, so the columns need no copying together when every row of the file is kept.
         var slots = [0]
         for piece in pieces { slots.append(slots.last! + piece.maxRows) }
-        var places = [UnsafeMutableRawPointer?](repeating: nil, count: names.count)
+        var placed = [FixedSlab?](repeating: nil, count: names.count)
         if let output, let guess = sample(base: base, range: ranges[0], names: names, config: config, kinds: initialKinds) {
-            places = output.place(schema: guess.schema, rowCount: slots.last!, mayHaveNulls: guess.mayHaveNulls)
+            let places = output.place(schema: guess.schema, rowCount: slots.last!, mayHaveNulls: guess.mayHaveNulls)
+            placed = places.map { place in place.map { FixedSlab(placedAt: $0, keeper: output) } }
         }
-        let slabs = places.map { place in
-            place.map { FixedSlab(placedAt: $0, keeper: output!) } ?? FixedSlab(bytes: slots.last! * 8)
-        }
+        let slabs = placed.map { $0 ?? FixedSlab(bytes: slots.last! * 8) }
         let chunks = Parallel.map(ranges.count) { i in
             let windows = slabs.map { $0.pointer + slots[i] * 8 }
             var parser = CSVChunkParser(config: config, base: base, start: ranges[i].lowerBound, end: ranges[i].upperBound,
