@@ -13,46 +13,38 @@ public enum RadixSort {
                 for digit in 0..<8 { h[digit &* 256 &+ Int((key &>> UInt64(digit &* 8)) & 0xFF)] &+= 1 }
             }
         }
-        var order = [Int32](unsafeUninitializedCapacity: n) { buffer, written in
-            for i in 0..<n { buffer[i] = Int32(truncatingIfNeeded: i) }
-            written = n
-        }
-        var current = keys
-        var nextOrder = order
-        var nextKeys = keys
+        // Keys and order move between two pairs of buffers, one pass to the next.
+        let keysA = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: n), keysB = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: n)
+        let orderA = UnsafeMutableBufferPointer<Int32>.allocate(capacity: n), orderB = UnsafeMutableBufferPointer<Int32>.allocate(capacity: n)
+        defer { keysA.deallocate(); keysB.deallocate(); orderA.deallocate(); orderB.deallocate() }
+        _ = keysA.initialize(from: keys)
+        for i in 0..<n { orderA[i] = Int32(truncatingIfNeeded: i) }
+        var (keysIn, keysOut, orderIn, orderOut) = (keysA, keysB, orderA, orderB)
+        var cursor = [Int](repeating: 0, count: 256)
         for digit in 0..<8 {
             let base = digit * 256
             // A byte every key shares leaves the order as it is.
             if n == 0 || histograms[base + Int((keys[0] &>> UInt64(digit * 8)) & 0xFF)] == n { continue }
-            var cursor = [Int](repeating: 0, count: 256)
             var total = 0
             for b in 0..<256 {
                 cursor[b] = total
                 total += histograms[base + b]
             }
             let shift = UInt64(digit * 8)
-            current.withUnsafeBufferPointer { keysIn in
-                order.withUnsafeBufferPointer { orderIn in
-                    nextKeys.withUnsafeMutableBufferPointer { keysOut in
-                        nextOrder.withUnsafeMutableBufferPointer { orderOut in
-                            cursor.withUnsafeMutableBufferPointer { cursor in
-                                for i in 0..<n {
-                                    let key = keysIn[i]
-                                    let b = Int((key &>> shift) & 0xFF)
-                                    let at = cursor[b]
-                                    cursor[b] = at &+ 1
-                                    keysOut[at] = key
-                                    orderOut[at] = orderIn[i]
-                                }
-                            }
-                        }
-                    }
+            cursor.withUnsafeMutableBufferPointer { cursor in
+                for i in 0..<n {
+                    let key = keysIn[i]
+                    let b = Int((key &>> shift) & 0xFF)
+                    let at = cursor[b]
+                    cursor[b] = at &+ 1
+                    keysOut[at] = key
+                    orderOut[at] = orderIn[i]
                 }
             }
-            swap(&current, &nextKeys)
-            swap(&order, &nextOrder)
+            swap(&keysIn, &keysOut)
+            swap(&orderIn, &orderOut)
         }
-        return order
+        return Array(orderIn)
     }
 
     /// A key whose unsigned order is the numeric order of `value`: negative zero sorts as zero,
