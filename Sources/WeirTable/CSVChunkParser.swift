@@ -453,13 +453,31 @@ struct CSVChunkParser {
             }
             guard let next = nextField(after: fieldEnd, last: c == last) else { return abandonRow() }
             p = next
+            if let converted, config.numbersAreNeverNull {
+                // An int's, a float's or a timestamp's bits, stored as they are.
+                column.pointee.fixed.append(converted)
+                column.pointee.rows &+= 1
+                continue
+            }
             let text = base + textStart
             let n = textEnd - textStart
             if kind == .string {
-                _ = Self.append(text, n, to: column, config)
+                if Self.isNull(text, n, config) {
+                    column.pointee.appendNull()
+                } else {
+                    if !column.pointee.needsReparse {
+                        if n <= 16 && textStart &+ 16 <= end {
+                            column.pointee.bytes.appendShort(text, count: n)
+                        } else {
+                            column.pointee.bytes.append(UnsafeRawBufferPointer(start: text, count: n))
+                        }
+                        column.pointee.offsets.append(Int32(truncatingIfNeeded: column.pointee.bytes.count))
+                    }
+                    column.pointee.rows &+= 1
+                }
                 continue
             }
-            if (!config.numbersAreNeverNull || converted == nil) && Self.isNull(text, n, config) {
+            if Self.isNull(text, n, config) {
                 column.pointee.appendNull()
                 continue
             }

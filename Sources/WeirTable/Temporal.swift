@@ -191,7 +191,8 @@ public enum Temporal {
         let hh = lane(time, 0) * 10 + lane(time, 1)
         let mm = lane(time, 3) * 10 + lane(time, 4)
         let ss = lane(time, 6) * 10 + lane(time, 7)
-        guard month >= 1, month <= 12, day >= 1, day <= daysInMonth(year: year, month: month),
+        // Every month has 28 days: the month's length is looked up only past them.
+        guard month >= 1, month <= 12, day >= 1, day <= 28 || day <= daysInMonth(year: year, month: month),
               hh <= 23, mm <= 59, ss <= 60 else { return nil }
         return (days(year: year, month: month, day: day), hh * 3600 + mm * 60 + ss)
     }
