@@ -57,9 +57,9 @@ public struct ArrowWriter {
 
     /// Where each column's values will begin in the file `write` makes of a table with this
     /// schema and row count, when the columns that `mayHaveNulls` says not to hold nulls indeed
-    /// hold none. Known up to the first column whose length is not: a string column, or one
-    /// with nulls (its validity bitmap comes first); nil from there on, and for a table of more
-    /// than one batch. A reader that knows this before it parses can put the values there.
+    /// hold none. Known up to the first column with nulls (its validity bitmap comes first);
+    /// nil from there on, for string columns, and for a table of more than one batch. A reader
+    /// that knows this before it parses can put the values there.
     func plannedValueOffsets(schema: Schema, rowCount: Int, mayHaveNulls: [Bool]) -> [Int?] {
         var offsets = [Int?](repeating: nil, count: schema.fields.count)
         guard rowCount <= maxRowsPerBatch else { return offsets }
@@ -67,7 +67,8 @@ public struct ArrowWriter {
         let body = Self.leader.count + Self.schemaMessage(schema).count + Self.batchMessage(batch).count
         let pieceOffsets = batch.pieceOffsets
         for (c, field) in schema.fields.enumerated() {
-            guard !mayHaveNulls[c], field.type != .string else { break }
+            guard !mayHaveNulls[c] else { break }
+            guard field.type != .string else { continue }
             offsets[c] = body + pieceOffsets[batch.firstPiece[c] + 1]
         }
         return offsets
@@ -185,6 +186,8 @@ private struct BatchLayout {
         /// Bytes to write; nil for an empty validity buffer, or in a layout only planned.
         var bytes: ByteBuffer?
         var range: Range<Int>
+        /// A string column's characters: written after every other piece of the batch.
+        var trailing = false
         var count: Int { range.count }
     }
 
@@ -220,7 +223,7 @@ private struct BatchLayout {
             switch field.type {
             case .string:
                 pieces.append(Piece(bytes: nil, range: 0..<(rowCount + 1) * 4))
-                pieces.append(Piece(bytes: nil, range: 0..<0))
+                pieces.append(Piece(bytes: nil, range: 0..<0, trailing: true))
             case .bool:
                 pieces.append(Piece(bytes: nil, range: 0..<Bitmap.byteCount(bits: rowCount)))
             default:
@@ -240,7 +243,7 @@ private struct BatchLayout {
             let first = Int(view.offsetsBase[0])
             if first == 0 && !column.hasNulls {
                 return [Piece(bytes: column.offsets!, range: column.offset * 4..<(column.offset + column.count + 1) * 4),
-                        Piece(bytes: column.data, range: 0..<view.byteCount)]
+                        Piece(bytes: column.data, range: 0..<view.byteCount, trailing: true)]
             }
             var offsets = GrowableBuffer(capacity: (column.count + 1) * 4)
             var data = GrowableBuffer(capacity: view.byteCount)
@@ -252,7 +255,7 @@ private struct BatchLayout {
             let offsetBuffer = ByteBuffer(offsets.finish())
             let dataBuffer = ByteBuffer(data.finish())
             return [Piece(bytes: offsetBuffer, range: 0..<offsetBuffer.count),
-                    Piece(bytes: dataBuffer, range: 0..<dataBuffer.count)]
+                    Piece(bytes: dataBuffer, range: 0..<dataBuffer.count, trailing: true)]
         default:
             let width = column.type.fixedWidth!
             let range = column.offset * width..<(column.offset + column.count) * width
@@ -276,13 +279,21 @@ private struct BatchLayout {
 
     var bodyLength: Int { pieces.reduce(0) { $0 + ArrowFormat.padded($1.count) } }
 
-    /// Where each piece starts in the body: the pieces follow each other, each padded to 8.
+    /// The pieces in the order the body holds them: the metadata's order, except that string
+    /// characters come last. Every other piece's place then follows from the row count alone,
+    /// so a reader can parse values straight into it before it knows how long the text is
+    /// (the format locates each buffer by its offset; it does not ask them to be in order).
+    var bodyOrder: [Int] {
+        pieces.indices.filter { !pieces[$0].trailing } + pieces.indices.filter { pieces[$0].trailing }
+    }
+
+    /// Where each piece starts in the body, by piece: in body order, each padded to 8.
     var pieceOffsets: [Int] {
-        var offsets: [Int] = []
+        var offsets = [Int](repeating: 0, count: pieces.count)
         var offset = 0
-        for piece in pieces {
-            offsets.append(offset)
-            offset += ArrowFormat.padded(piece.count)
+        for index in bodyOrder {
+            offsets[index] = offset
+            offset += ArrowFormat.padded(pieces[index].count)
         }
         return offsets
     }
@@ -305,7 +316,7 @@ private struct BatchLayout {
 
     func writeBody(_ emit: (UnsafeRawBufferPointer) throws -> Void) throws {
         let zeros = [UInt8](repeating: 0, count: 8)
-        for piece in pieces {
+        for piece in bodyOrder.map({ pieces[$0] }) {
             if let bytes = piece.bytes, piece.count > 0 {
                 try emit(UnsafeRawBufferPointer(rebasing: bytes.bytes[piece.range]))
             }

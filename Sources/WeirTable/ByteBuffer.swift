@@ -141,6 +141,9 @@ public struct GrowableBuffer: ~Copyable {
 
     deinit { if ownsMemory { free(pointer) } }
 
+    /// Whether this fills a window of memory it does not own (and would leave it on growing).
+    public var isWindow: Bool { !ownsMemory }
+
     @inline(__always)
     public mutating func reserve(_ extra: Int) {
         if count &+ extra > capacity { grow(to: count &+ extra) }

@@ -201,6 +201,8 @@ final class ChunkColumns: @unchecked Sendable {
     let fieldEnd: UnsafeMutablePointer<Int>
     let fieldEscaped: UnsafeMutablePointer<Bool>
     let active: UnsafeMutablePointer<Bool>
+    /// The plain-rows loop's cursors, one per column.
+    let lanes: UnsafeMutablePointer<PlainLane>
 
     init(kinds: [InferredKind], declared: [InferredKind?], active: [Bool]) {
         count = kinds.count
@@ -216,6 +218,7 @@ final class ChunkColumns: @unchecked Sendable {
         fieldEscaped.initialize(repeating: false, count: count + 1)
         self.active = .allocate(capacity: max(count, 1))
         self.active.initialize(from: active, count: count)
+        lanes = .allocate(capacity: max(count, 1))
     }
 
     deinit {
@@ -225,6 +228,7 @@ final class ChunkColumns: @unchecked Sendable {
         fieldEnd.deallocate()
         fieldEscaped.deallocate()
         active.deallocate()
+        lanes.deallocate()
     }
 }
 
@@ -285,7 +289,20 @@ struct CSVChunkParser {
         // Rows take a fast path once every column has a kind; a general row may change kinds.
         let fastRows = config.fastRows && (0..<columnCount).allSatisfy { active[$0] }
         var rowPath = fastRows ? currentRowPath() : .general
+        // Rows the plain-rows loop leaves to the others after it took none: a file whose rows
+        // all need a slower path does not pay for trying it on each.
+        var plainPause = 0
         rowLoop: while p < end {
+            if rowPath == .plain {
+                if plainPause == 0 {
+                    let before = rows
+                    p = appendPlainRows(from: p)
+                    if p >= end { break }
+                    if rows == before { plainPause = 64 }
+                } else {
+                    plainPause -= 1
+                }
+            }
             if rowPath != .general,
                let next = rowPath == .numeric ? appendNumericRow(at: p) : appendSimpleRow(at: p) {
                 p = next
@@ -364,9 +381,10 @@ struct CSVChunkParser {
         }
     }
 
-    private enum RowPath { case general, numeric, simple }
+    private enum RowPath { case general, plain, numeric, simple }
 
     private func currentRowPath() -> RowPath {
+        if plainRowsApply() { return .plain }
         var numeric = true
         for c in 0..<columnCount {
             switch columns[c].kind {

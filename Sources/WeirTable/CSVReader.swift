@@ -72,6 +72,7 @@ public enum CSVReader {
         var trace = Trace("csv")
         let pieces = chunkRanges(base: base, from: dataStart, to: count, chunkSize: chunkSize, quote: config.quote)
         let ranges = pieces.map(\.bytes)
+        trace.mark("find \(pieces.count) chunks and count their rows")
         // Each chunk parses fixed-width values straight into its rows' place in one buffer per
         // column, so the columns need no copying together when every row of the file is kept.
         var slots = [0]
@@ -82,6 +83,7 @@ public enum CSVReader {
             placed = places.map { place in place.map { FixedSlab(placedAt: $0, keeper: output) } }
         }
         let slabs = placed.map { $0 ?? FixedSlab(bytes: slots.last! * 8) }
+        trace.mark("guess the schema and place columns")
         let chunks = Parallel.map(ranges.count) { i in
             let windows = slabs.map { $0.pointer + slots[i] * 8 }
             var parser = CSVChunkParser(config: config, base: base, start: ranges[i].lowerBound, end: ranges[i].upperBound,

@@ -175,6 +175,7 @@ import Testing
         #expect(a.table.schema == b.table.schema, sourceLocation: sourceLocation)
         #expect(a.table.rowCount == b.table.rowCount, sourceLocation: sourceLocation)
         #expect(a.rejects == b.rejects, sourceLocation: sourceLocation)
+        #expect(a.table.columns.map(\.nullCount) == b.table.columns.map(\.nullCount), sourceLocation: sourceLocation)
         for r in 0..<min(a.table.rowCount, b.table.rowCount) where a.table.row(r) != b.table.row(r) {
             Issue.record("chunk size \(options.chunkSize ?? 0), row \(r): \(a.table.row(r)) != \(b.table.row(r))",
                          sourceLocation: sourceLocation)
@@ -219,6 +220,82 @@ import Testing
             }
         }
         #expect(checked.valid > 500 && checked.invalid > 500)
+    }
+
+    /// The plain-rows loop takes rows while every field converts by its short conversion (or is
+    /// empty), and gives back the first row it cannot take whole, having kept nothing of it.
+    @Test(arguments: [
+        ("1,abc,2.5,2024-01-02T03:04:05,true,2024-01-02\n", true),
+        (",,,,,\n", true),
+        ("9223372036854775807,a,NaN,2024-01-02T03:04:05,FALSE,2024-01-02\r\n", true),
+        ("-5,a much longer text than sixteen bytes,1.5e3,2024-01-02T03:04:05,false,2024-01-02\n", true),
+        (",\"quoted\",,,,\n", false),
+        (",,x,,,\n", false),
+        (",,,2024-01-02T03:04:05.5,,\n", false),
+        (",,,,yes,\n", false),
+        (",,,,,\n,\n", true),
+        ("\n", false),
+        (",,,,\n", false),
+        (",,,,,,\n", false),
+    ] as [(String, Bool)])
+    func plainRowsTakeWholeRowsOnly(third: String, taken: Bool) throws {
+        let rows = "7,x,0.5,2023-05-06T07:08:09,true,2023-05-06\n8,y,,2023-05-06T07:08:10,,2023-05-07\n"
+        let text = rows + third + rows
+        let config = CSVParseConfig(options: CSVOptions(), columnCount: 6, declared: [InferredKind?](repeating: nil, count: 6))
+        let bytes = Array(text.utf8)
+        try bytes.withUnsafeBufferPointer { buffer in
+            let base = try #require(buffer.baseAddress)
+            var parser = CSVChunkParser(config: config, base: base, start: 0, end: buffer.count,
+                                        kinds: [.int, .string, .float, .timestamp, .bool, .date])
+            #expect(parser.plainRowsApply())
+            let stop = parser.appendPlainRows(from: 0)
+            let thirdStart = rows.utf8.count
+            if taken {
+                // ",,,,,\n,\n" is a row of nulls and then a row of too few fields.
+                let thirdEnd = third.hasSuffix(",\n,\n") ? thirdStart + 6 : thirdStart + third.utf8.count
+                #expect(parser.rows >= 3)
+                if thirdEnd == thirdStart + third.utf8.count { #expect(stop == buffer.count && parser.rows == 5) }
+                else { #expect(stop == thirdEnd && parser.rows == 3) }
+            } else {
+                #expect(stop == thirdStart)
+                #expect(parser.rows == 2)
+            }
+            // Every column holds exactly the rows taken, and nulls only in them.
+            for c in 0..<6 {
+                let column = parser.columns + c
+                #expect(column.pointee.rows == parser.rows)
+                let lastNull = column.pointee.nullCount == 0 ? -1 : Int(column.pointee.nulls.load(at: column.pointee.nulls.count - 4, as: Int32.self))
+                #expect(lastNull < parser.rows)
+                if column.pointee.kind == .string {
+                    #expect(column.pointee.offsets.count == (parser.rows + 1) * 4)
+                } else {
+                    #expect(column.pointee.fixed.count == parser.rows * column.pointee.kind.width)
+                }
+            }
+        }
+    }
+
+    /// No path reads a byte past the text: it ends at a page that cannot be read, and rows of
+    /// every kind end there, with and without a line end, so that an overread faults.
+    @Test(arguments: ["12", "x", "a text of some length", "2.25", "2024-01-02T03:04:05", "2024-01-02", "true", "\"q\"", ""])
+    func noPathReadsPastTheText(lastField: String) throws {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        for ending in ["", "\n", "\r\n"] {
+            let text = "a,b\n" + (0..<300).map { "\($0),\(lastField)\n" }.joined() + "1,\(lastField)" + ending
+            let bytes = Array(text.utf8)
+            let pages = (bytes.count + page - 1) / page
+            let memory = try #require(mmap(nil, (pages + 1) * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0))
+            defer { munmap(memory, (pages + 1) * page) }
+            #expect(mprotect(memory + pages * page, page, PROT_NONE) == 0)
+            let start = memory + pages * page - bytes.count
+            bytes.withUnsafeBytes { start.copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
+            for chunkSize in [Int.max, 64] {
+                var options = CSVOptions()
+                options.chunkSize = chunkSize
+                let read = try CSVReader.parse(UnsafeRawBufferPointer(start: start, count: bytes.count), name: "t.csv", options: options)
+                #expect(read.table.rowCount == 301)
+            }
+        }
     }
 
     @Test func dateColumnsArePackedToFourBytes() throws {
