@@ -84,7 +84,8 @@ extension CSVChunkParser {
             let rowStart = p
             // Blank lines are the general loop's to skip.
             if base[p] == 0x0A || base[p] == 0x0D { break }
-            for c in 0...last {
+            var c = 0
+            while c <= last {
                 let lane = lanes + c
                 var q: Int
                 var null = false
@@ -183,6 +184,7 @@ extension CSVChunkParser {
                     p = rowStart
                     break rowLoop
                 }
+                c &+= 1
             }
             row &+= 1
             rowHasNull = false
