@@ -111,17 +111,13 @@ extension CSVChunkParser {
                             break rowLoop
                         }
                     }
-                case .timestamp:
-                    if p &+ 19 <= end, let value = Temporal.plainTimestamp(UnsafeRawBufferPointer(start: base + p, count: 19)) {
-                        q = p &+ 19
-                        lane.pointee.values.storeBytes(of: value, toByteOffset: row &* 8, as: Int64.self)
-                    } else {
-                        q = p
-                        null = true
-                    }
-                case .date:
-                    if p &+ 10 <= end, let value = Temporal.dateAt(UnsafeRawBufferPointer(start: base + p, count: 10)) {
-                        q = p &+ 10
+                case .timestamp, .date:
+                    // `YYYY-MM-DDTHH:MM:SS` or `YYYY-MM-DD`, exactly.
+                    let timestamp = lane.pointee.op == .timestamp
+                    let width = timestamp ? 19 : 10
+                    let text = UnsafeRawBufferPointer(start: base + p, count: width)
+                    if p &+ width <= end, let value = timestamp ? Temporal.plainTimestamp(text) : Temporal.dateAt(text) {
+                        q = p &+ width
                         lane.pointee.values.storeBytes(of: value, toByteOffset: row &* 8, as: Int64.self)
                     } else {
                         q = p
