@@ -33,13 +33,15 @@ import Testing
         return texts
     }()
 
-    @Test(arguments: ["\n", "\r\n"])
-    func numbersMatchTheFullParsers(ending: String) throws {
+    /// With only "" as null, numbers take the plain-rows loop; with other null texts, the
+    /// numeric row path.
+    @Test(arguments: ["\n", "\r\n"], [[""], ["", "NA"]])
+    func numbersMatchTheFullParsers(ending: String, nullValues: [String]) throws {
         // Each value as a middle field and as the last field of its row.
         func check(_ texts: [String], type: DataType, _ parse: (String) -> Value) throws {
             let text = "a,b\n" + texts.map { "\($0),\($0)" }.joined(separator: ending) + ending
             for chunkSize in [Int.max, 64] {
-                var options = CSVOptions()
+                var options = CSVOptions(nullValues: nullValues)
                 options.chunkSize = chunkSize
                 let table = try csv(text, options)
                 #expect(table.schema.fields.map(\.type) == [type, type])
