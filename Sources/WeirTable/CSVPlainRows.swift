@@ -92,18 +92,15 @@ extension CSVChunkParser {
                 switch lane.pointee.op {
                 case .int, .float:
                     let float = lane.pointee.op == .float
-                    if !float && p &+ 8 <= end {
-                        // Most integers are 1...7 digits: one word holds them and what ends them.
-                        let word = UInt64(littleEndian: UnsafeRawPointer(base + p).loadUnaligned(as: UInt64.self))
-                        let digits = SWAR.leadingDigits(word)
-                        if digits > 0 && digits < 8 {
-                            let e = p &+ digits
-                            if base[e] == delimiter || base[e] == 0x0A || base[e] == 0x0D {
-                                q = e
-                                lane.pointee.values.storeBytes(of: SWAR.value(ofLeading: digits, digitsIn: word),
-                                                               toByteOffset: row &* 8, as: UInt64.self)
-                                break
-                            }
+                    if p &+ 8 <= end,
+                       let (bits, length) = ValueParsing.numberInWord(
+                           UInt64(littleEndian: UnsafeRawPointer(base + p).loadUnaligned(as: UInt64.self)), fraction: float) {
+                        // Most numbers are this short: one word holds them and the byte that ends them.
+                        let e = p &+ length
+                        if base[e] == delimiter || base[e] == 0x0A || base[e] == 0x0D {
+                            q = e
+                            lane.pointee.values.storeBytes(of: bits, toByteOffset: row &* 8, as: UInt64.self)
+                            break
                         }
                     }
                     if let (bits, length) = ValueParsing.leadingPlainNumber(base + p, limit: end &- p, fraction: float),

@@ -95,6 +95,25 @@ public enum ValueParsing {
         return ((negative ? -value : value).bitPattern, i)
     }
 
+    /// A plain number held whole in `word`, the text's first eight bytes: 1...7 digits, or with
+    /// `fraction`, digits, a point and digits in seven bytes at most. Returns what
+    /// `leadingPlainNumber` returns for it, or nil to leave the text to that: one word read and
+    /// no loop, for the short numbers most columns hold.
+    @inline(__always)
+    static func numberInWord(_ word: UInt64, fraction: Bool) -> (bits: UInt64, count: Int)? {
+        let whole = SWAR.leadingDigits(word)
+        guard whole > 0 && whole < 8 else { return nil }
+        let integer = SWAR.value(ofLeading: whole, digitsIn: word)
+        if !fraction { return (integer, whole) }
+        guard whole < 6, (word &>> UInt64(8 &* whole)) & 0xFF == 0x2E else { return nil }
+        let rest = word &>> UInt64(8 &* (whole &+ 1))
+        let places = SWAR.leadingDigits(rest)
+        let count = whole &+ 1 &+ places
+        guard places > 0, count < 8 else { return nil }
+        let mantissa = integer &* SWAR.powersOf10[places] &+ SWAR.value(ofLeading: places, digitsIn: rest)
+        return ((Double(mantissa) / powersOf10[places]).bitPattern, count)
+    }
+
     /// A decimal floating-point number (`1`, `-2.5`, `.5`, `3.`, `1e-7`), or nan / inf / infinity
     /// in any case. Correctly rounded: a fast exact path (Clinger) for up to 15 significant
     /// digits and small exponents, strtod otherwise.

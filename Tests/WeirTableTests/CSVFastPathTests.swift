@@ -57,6 +57,30 @@ import Testing
         try check(Self.floatTexts, type: .float64) { .float64(ValueParsing.double(Array($0.utf8), $0.utf8.count)!) }
     }
 
+    /// A number read from one word gives what the plain-number reader gives, and reads it only
+    /// when the word holds it whole; checked with every byte that may follow it.
+    @Test func numbersInOneWordMatchThePlainNumberReader() throws {
+        var taken = 0
+        let shortIntegers = stride(from: 0, to: 10_000_000, by: 9_973).map { "\($0)" } + ["0", "00", "0000007"]
+        let shortDecimals = stride(from: 0, to: 100_000, by: 97).map { "\($0 / 1000).\($0 % 1000)" } + ["0.0", "28.0", "12345.6", "1.00000"]
+        for (texts, fraction) in [(Self.integerTexts + shortIntegers, false), (Self.floatTexts + shortDecimals, true)] {
+            for text in texts {
+                for follower in [",", "\n", "7", ".", "x", ",123456789"] {
+                    let bytes = Array((text + follower).utf8) + [UInt8](repeating: 0x2C, count: 8)
+                    let word = bytes.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+                    guard let (bits, count) = ValueParsing.numberInWord(word, fraction: fraction) else { continue }
+                    taken += 1
+                    let plain = try #require(bytes.withUnsafeBufferPointer {
+                        ValueParsing.leadingPlainNumber($0.baseAddress!, limit: $0.count, fraction: fraction)
+                    }, "\(text)\(follower)")
+                    #expect(plain.bits == bits && plain.count == count, "\(text)\(follower)")
+                    #expect(count < 8)
+                }
+            }
+        }
+        #expect(taken > 1000)
+    }
+
     @Test func droppedRowsArePackedOutOfEveryChunk() throws {
         // Blank lines, rejected rows and quoted newlines leave each chunk fewer rows than
         // newlines; a later float and a later timestamp widen columns chunks already filled.
