@@ -188,17 +188,6 @@ public struct GrowableBuffer: ~Copyable {
         count &+= bytes.count
     }
 
-    /// Appends the first `n` (at most 16) of 16 readable bytes at `source`, as two word copies
-    /// instead of a call to `memcpy`: most text fields are that short.
-    @inline(__always)
-    public mutating func appendShort(_ source: UnsafeRawPointer, count n: Int) {
-        reserve(16)
-        let target = pointer + count
-        target.storeBytes(of: source.loadUnaligned(as: UInt64.self), as: UInt64.self)
-        target.storeBytes(of: source.loadUnaligned(fromByteOffset: 8, as: UInt64.self), toByteOffset: 8, as: UInt64.self)
-        count &+= n
-    }
-
     /// Appends `n` copies of `byte`.
     public mutating func append(repeating byte: UInt8, count n: Int) {
         guard n > 0 else { return }

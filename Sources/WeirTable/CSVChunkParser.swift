@@ -248,6 +248,9 @@ struct CSVChunkParser {
     private let special: UnsafeMutablePointer<Bool>
     private let order: UnsafeMutablePointer<Int>
     private let columnCount: Int
+    /// The config's delimiter, held here so that the inner loops read it without going
+    /// through the config object.
+    let delimiter: UInt8
     var rows = 0
     var rejects: [CSVProblem] = []
     var failure: CSVProblem?
@@ -272,6 +275,7 @@ struct CSVChunkParser {
         special = config.special
         order = config.order
         columnCount = config.columnCount
+        delimiter = config.delimiter
     }
 
     func finish() -> ParsedChunk {
@@ -279,7 +283,6 @@ struct CSVChunkParser {
     }
 
     mutating func parse() {
-        let delimiter = config.delimiter
         let quote = config.quote
         let columnCount = self.columnCount
         let special = self.special
@@ -456,14 +459,7 @@ struct CSVChunkParser {
                 fieldEnd = p &+ 19
                 textEnd = fieldEnd
             } else {
-                var q = p
-                while q &+ 8 <= end {
-                    let word = UInt64(littleEndian: UnsafeRawPointer(base + q).loadUnaligned(as: UInt64.self))
-                    let k = SWAR.firstOf(word, config.delimiterLanes, config.newlineLanes, config.quoteLanes)
-                    q &+= k
-                    if k < 8 { break }
-                }
-                while q < end && !special[Int(base[q])] { q += 1 }
+                let q = unquotedFieldEnd(from: p)
                 if q < end && base[q] == quote { return abandonRow() }
                 fieldEnd = q
                 textEnd = q
@@ -484,11 +480,9 @@ struct CSVChunkParser {
                     column.pointee.appendNull()
                 } else {
                     if !column.pointee.needsReparse {
-                        if n <= 16 && textStart &+ 16 <= end {
-                            column.pointee.bytes.appendShort(text, count: n)
-                        } else {
-                            column.pointee.bytes.append(UnsafeRawBufferPointer(start: text, count: n))
-                        }
+                        column.pointee.bytes.reserve(max(n, 16))
+                        copyText(from: textStart, count: n, to: column.pointee.bytes.pointer + column.pointee.bytes.count)
+                        column.pointee.bytes.appendUninitialized(n)
                         column.pointee.offsets.append(Int32(truncatingIfNeeded: column.pointee.bytes.count))
                     }
                     column.pointee.rows &+= 1
@@ -527,16 +521,16 @@ struct CSVChunkParser {
     /// Whether a value converted up to `position` can be a whole field: the text ends there, or
     /// a delimiter or line end follows (`nextField` then checks which one the field's place needs).
     @inline(__always)
-    private func mayEndField(at position: Int) -> Bool {
-        position == end || base[position] == config.delimiter || base[position] == 0x0A || base[position] == 0x0D
+    func mayEndField(at position: Int) -> Bool {
+        position == end || base[position] == delimiter || base[position] == 0x0A || base[position] == 0x0D
     }
 
     /// Where the field after one ending at `fieldEnd` starts (the next row's first, after the
     /// row's last field), or nil when the byte there does not end the field as its place in
     /// the row requires.
     @inline(__always)
-    private func nextField(after fieldEnd: Int, last: Bool) -> Int? {
-        if !last { return fieldEnd < end && base[fieldEnd] == config.delimiter ? fieldEnd + 1 : nil }
+    func nextField(after fieldEnd: Int, last: Bool) -> Int? {
+        if !last { return fieldEnd < end && base[fieldEnd] == delimiter ? fieldEnd + 1 : nil }
         if fieldEnd == end { return end }
         if base[fieldEnd] == 0x0A { return fieldEnd + 1 }
         if base[fieldEnd] == 0x0D && fieldEnd + 1 < end && base[fieldEnd + 1] == 0x0A { return fieldEnd + 2 }
