@@ -30,6 +30,13 @@ public enum Temporal {
         return (Int(m <= 2 ? y + 1 : y), Int(m), Int(d))
     }
 
+    /// Whether `day` (any number) is a day of `month` (1...12) in `year`. Every month has 28
+    /// days: the month's length is looked up only past them.
+    @inline(__always)
+    static func isDay(_ day: Int, ofMonth month: Int, year: Int) -> Bool {
+        day >= 1 && (day <= 28 || day <= daysInMonth(year: year, month: month))
+    }
+
     static func daysInMonth(year: Int, month: Int) -> Int {
         switch month {
         case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
@@ -116,7 +123,7 @@ public enum Temporal {
     static func dateAt(_ p: UnsafeRawBufferPointer) -> Int64? {
         guard p.count >= 10, p[4] == 0x2D, p[7] == 0x2D,
               let y = digits(p, 0, 4), let m = digits(p, 5, 2), let d = digits(p, 8, 2),
-              m >= 1, m <= 12, d >= 1, d <= daysInMonth(year: y, month: m) else { return nil }
+              m >= 1, m <= 12, isDay(d, ofMonth: m, year: y) else { return nil }
         return days(year: y, month: m, day: d)
     }
 
@@ -191,8 +198,7 @@ public enum Temporal {
         let hh = lane(time, 0) * 10 + lane(time, 1)
         let mm = lane(time, 3) * 10 + lane(time, 4)
         let ss = lane(time, 6) * 10 + lane(time, 7)
-        // Every month has 28 days: the month's length is looked up only past them.
-        guard month >= 1, month <= 12, day >= 1, day <= 28 || day <= daysInMonth(year: year, month: month),
+        guard month >= 1, month <= 12, isDay(day, ofMonth: month, year: year),
               hh <= 23, mm <= 59, ss <= 60 else { return nil }
         return (days(year: year, month: month, day: day), hh * 3600 + mm * 60 + ss)
     }

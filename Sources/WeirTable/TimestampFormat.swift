@@ -87,7 +87,7 @@ public struct TimestampFormat: Sendable, Hashable {
                 i += 3
             }
         }
-        guard i == n, day <= Temporal.daysInMonth(year: year, month: month) else { return nil }
+        guard i == n, Temporal.isDay(day, ofMonth: month, year: year) else { return nil }
         let days = Temporal.days(year: year, month: month, day: day)
         let seconds = Int64(hour * 3600 + minute * 60 + second - offset)
         return days * Temporal.microsPerDay + seconds * Temporal.microsPerSecond + Int64(micros)
