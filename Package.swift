@@ -56,6 +56,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Fuzz targets over the readers of user input: scripts/fuzz builds it with libFuzzer;
+        // built plainly it replays a corpus.
+        .executableTarget(name: "weir-fuzz", dependencies: ["WeirTable", "WeirCore", "WeirStages"], path: "Sources/WeirFuzz"),
         .target(name: "WeirTestSupport", path: "Tests/WeirTestSupport"),
         .testTarget(name: "WeirTableTests", dependencies: ["WeirTable", "WeirTestSupport"]),
         .testTarget(name: "WeirCoreTests", dependencies: ["WeirCore", .product(name: "GRDB", package: "GRDB.swift")]),

@@ -86,6 +86,16 @@ public final class Ledger: Sendable {
                   mtime_ns INTEGER NOT NULL, sha256 TEXT NOT NULL);
                 """)
         }
+        // v2: the change time joins the stat a file's digest is remembered by (a write that
+        // restores the mtime still moves the ctime), and loads record what they wrote.
+        migrator.registerMigration("v2") { db in
+            try db.execute(sql: """
+                ALTER TABLE file_stats ADD COLUMN ctime_ns INTEGER NOT NULL DEFAULT -1;
+                CREATE TABLE written_files(
+                  key TEXT NOT NULL, path TEXT NOT NULL, sha256 TEXT NOT NULL, content TEXT,
+                  PRIMARY KEY(key, path));
+                """)
+        }
         return migrator
     }
 
@@ -143,11 +153,13 @@ public final class Ledger: Sendable {
     }
 
     /// Records a completed stage: its cache entry and outputs, and the pipeline's state.
-    public func recordCompletion(pipelineFile: String, stage: String, material: KeyMaterial, key: String, outputs: [CacheOutput]) throws {
+    public func recordCompletion(pipelineFile: String, stage: String, material: KeyMaterial, key: String, outputs: [CacheOutput],
+                                 written: [WrittenFile] = []) throws {
         let materialJSON = String(decoding: try JSONEncoder.sorted.encode(material), as: UTF8.self)
         let now = Date().timeIntervalSince1970
         try pool.write { db in
             try Self.insertEntry(db, key: key, type: material.type, materialJSON: materialJSON, outputs: outputs, at: now)
+            try Self.recordWritten(db, key: key, written)
             try db.execute(sql: "INSERT OR REPLACE INTO stage_state(pipeline_file, stage, key, material, updated_at) VALUES (?, ?, ?, ?, ?)",
                            arguments: [pipelineFile, stage, key, materialJSON, now])
         }
@@ -190,16 +202,38 @@ public final class Ledger: Sendable {
 
     public func fileStat(path: String) throws -> FileStat? {
         try pool.read { db in
-            guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT device, inode, size, mtime_ns, sha256 FROM file_stats WHERE path = ?"),
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT device, inode, size, mtime_ns, ctime_ns, sha256 FROM file_stats WHERE path = ?"),
                                              arguments: [path]) else { return nil }
-            return FileStat(device: row["device"], inode: row["inode"], size: row["size"], mtimeNanoseconds: row["mtime_ns"], sha256: row["sha256"])
+            return FileStat(identity: FileIdentity(device: row["device"], inode: row["inode"], size: row["size"],
+                                                   mtimeNanoseconds: row["mtime_ns"], ctimeNanoseconds: row["ctime_ns"]),
+                            sha256: row["sha256"])
         }
     }
 
     public func setFileStat(path: String, _ stat: FileStat) throws {
         try pool.write { db in
-            try db.execute(sql: "INSERT OR REPLACE INTO file_stats(path, device, inode, size, mtime_ns, sha256) VALUES (?, ?, ?, ?, ?, ?)",
-                           arguments: [path, stat.device, stat.inode, stat.size, stat.mtimeNanoseconds, stat.sha256])
+            let id = stat.identity
+            try db.execute(sql: "INSERT OR REPLACE INTO file_stats(path, device, inode, size, mtime_ns, ctime_ns, sha256) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           arguments: [path, id.device, id.inode, id.size, id.mtimeNanoseconds, id.ctimeNanoseconds, stat.sha256])
+        }
+    }
+
+    // MARK: Files written by loads
+
+    /// What the run that made entry `key` wrote outside the store.
+    public func writtenFiles(key: String) throws -> [WrittenFile] {
+        try pool.read { db in
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT path, sha256, content FROM written_files WHERE key = ? ORDER BY path"),
+                             arguments: [key]).map { WrittenFile(path: $0["path"], sha256: $0["sha256"], content: $0["content"]) }
+        }
+    }
+
+    private static func recordWritten(_ db: Database, key: String, _ files: [WrittenFile]) throws {
+        guard !files.isEmpty else { return }
+        try db.execute(sql: "DELETE FROM written_files WHERE key = ?", arguments: [key])
+        for file in files {
+            try db.execute(sql: "INSERT INTO written_files(key, path, sha256, content) VALUES (?, ?, ?, ?)",
+                           arguments: [key, file.path, file.sha256, file.content])
         }
     }
 
@@ -309,12 +343,24 @@ public struct StageState: Sendable {
     public var material: KeyMaterial? { try? JSONDecoder().decode(KeyMaterial.self, from: Data(materialJSON.utf8)) }
 }
 
+/// A file's digest as of the stat it was taken at.
 public struct FileStat: Sendable, Hashable {
-    public var device: Int64
-    public var inode: Int64
-    public var size: Int64
-    public var mtimeNanoseconds: Int64
+    public var identity: FileIdentity
     public var sha256: String
+}
+
+/// A file a load wrote: its path, the SHA-256 of its bytes, and for a file that may hold other
+/// things too (a SQLite database), a digest of the part the load wrote.
+public struct WrittenFile: Sendable, Hashable {
+    public var path: String
+    public var sha256: String
+    public var content: String?
+
+    public init(path: String, sha256: String, content: String? = nil) {
+        self.path = path
+        self.sha256 = sha256
+        self.content = content
+    }
 }
 
 public struct RunRecord: Sendable {

@@ -7,10 +7,22 @@ import WeirTable
 /// Content-addressed Arrow files under `.weir/objects/ab/cdef….arrow`. An object is written to
 /// a temporary file, fsynced and renamed into place, so a reader never sees half of one; once
 /// renamed it is never modified (readers map it).
+///
+/// An object is used only while its bytes hash to its name. Checking that costs a `stat` for an
+/// object whose identity (`FileIdentity`) is the one recorded when it was written or last
+/// hashed; any other object is hashed in full. A corrupt object is moved aside to `corrupt/`,
+/// so its entry stops being usable and the stage that made it runs again.
 public struct ObjectStore: Sendable {
     public let root: String
+    /// Where objects found whole are remembered by their stat; without it every check hashes.
+    public let seals: StatCache?
+    /// How `read` checks an object: by its stat, or by hashing it in full (`show`, `run-stage`).
+    public var readCheck: ObjectCheck = .stat
 
-    public init(root: String) { self.root = root }
+    public init(root: String, seals: StatCache? = nil) {
+        self.root = root
+        self.seals = seals
+    }
 
     var temporaryDirectory: String { root + "/tmp" }
 
@@ -53,7 +65,8 @@ public struct ObjectStore: Sendable {
             unlink(temporary)
             throw error
         }
-        if contains(digest) {
+        // An object already there is kept only when whole: a forced re-run replaces a corrupt one.
+        if contains(digest), (try? verify(digest, .stat)) != nil {
             try? file.close()
             unlink(temporary)
             return digest
@@ -94,7 +107,7 @@ public struct ObjectStore: Sendable {
         try moveIntoStore(file, digest: digest)
     }
 
-    /// Renames a complete, synced file to the object path of `digest`.
+    /// Renames a complete, synced file to the object path of `digest`, and remembers it as whole.
     private func moveIntoStore(_ file: String, digest: String) throws {
         let target = path(of: digest)
         try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
@@ -103,10 +116,50 @@ public struct ObjectStore: Sendable {
             unlink(file)
             throw TableError.io(path: target, message: "cannot move object into the store: \(reason)")
         }
+        // The identity after the rename, which is what later checks will see.
+        if let seals, let identity = FileIdentity.of(target) { seals.remember(path: target, identity: identity, sha256: digest) }
     }
 
+    /// The object's table, once `readCheck` found its bytes to be what its name says.
     public func read(_ digest: String) throws -> Table {
-        try ArrowFile.read(path: path(of: digest))
+        try verify(digest, readCheck)
+        return try ArrowFile.read(path: path(of: digest))
+    }
+
+    /// Throws unless the object is present and hashes to its name; a corrupt object is moved
+    /// aside first (when the store is writable), so the error says where it went.
+    public func verify(_ digest: String, _ check: ObjectCheck) throws {
+        let file = path(of: digest)
+        let actual: String
+        do {
+            if check == .stat, let seals {
+                actual = try seals.digest(file: file)
+            } else {
+                actual = try ContentHash.sha256(file: file)
+                if let seals, let identity = FileIdentity.of(file) { seals.remember(path: file, identity: identity, sha256: actual) }
+            }
+        } catch {
+            guard access(file, F_OK) == 0 else { throw ObjectStoreError.missing(digest: digest, path: file) }
+            throw ObjectStoreError.unreadable(digest: digest, path: file, reason: "\(error)")
+        }
+        guard actual == digest else {
+            throw ObjectStoreError.corrupt(digest: digest, actual: actual, movedTo: quarantine(digest))
+        }
+    }
+
+    /// Whether the object is present and whole; a corrupt one is moved aside.
+    public func isIntact(_ digest: String, _ check: ObjectCheck = .stat) -> Bool {
+        (try? verify(digest, check)) != nil
+    }
+
+    /// Moves a corrupt object to `corrupt/<digest>-<time>.arrow`, out of the way of a fresh
+    /// copy and kept for a look; nil when it could not be moved (a read-only store).
+    @discardableResult
+    public func quarantine(_ digest: String) -> String? {
+        let folder = root + "/corrupt"
+        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let target = "\(folder)/\(digest)-\(Int(Date().timeIntervalSince1970)).arrow"
+        return rename(path(of: digest), target) == 0 ? target : nil
     }
 
     /// Removes temporary files left by processes that are no longer alive.
@@ -139,4 +192,31 @@ public struct ObjectStore: Sendable {
     }
 
     public func remove(_ digest: String) { unlink(path(of: digest)) }
+}
+
+/// How an object's bytes are checked against its name.
+public enum ObjectCheck: Sendable {
+    /// By its stat when the store has seen it whole with that stat, else by hashing it.
+    case stat
+    /// By hashing every byte.
+    case full
+}
+
+public enum ObjectStoreError: Error, Sendable, CustomStringConvertible {
+    case missing(digest: String, path: String)
+    case unreadable(digest: String, path: String, reason: String)
+    case corrupt(digest: String, actual: String, movedTo: String?)
+
+    public var description: String {
+        switch self {
+        case .missing(let digest, let path):
+            return "object \(digest.prefix(12)) is missing from the store (\(path)); the stage that made it runs again on the next run"
+        case .unreadable(_, let path, let reason):
+            return "cannot read object \(path): \(reason)"
+        case .corrupt(let digest, let actual, let movedTo):
+            let place = movedTo.map { "moved aside to \($0)" } ?? "left in place (the store is read-only)"
+            return "object \(digest.prefix(12)) is corrupt: its bytes hash to \(actual.prefix(12)), not to its name; \(place); "
+                + "the stage that made it runs again on the next run"
+        }
+    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import WeirTable
 
 /// What Weir will do with one stage, and why.
@@ -83,9 +84,18 @@ public final class CacheView: Sendable {
         } else {
             found = try? ledger.entry(key)
         }
-        if let found, found.outputs.allSatisfy({ store.contains($0.digest) }) { return found }
-        return nil
+        guard let found else { return nil }
+        for output in found.outputs {
+            do { try store.verify(output.digest, .stat) } catch {
+                storeProblems.withLock { $0[key] = "\(error)" }
+                return nil
+            }
+        }
+        return found
     }
+
+    /// Why an entry's objects could not be used (missing, corrupt), by key, for the reason shown.
+    private let storeProblems = Mutex<[String: String]>([:])
 
     /// A usable entry for `key`: local, else from the remote cache.
     public func entry(for key: String, stage: String) -> CacheEntry? {
@@ -116,12 +126,21 @@ public final class CacheView: Sendable {
     public func lookup(_ material: KeyMaterial, key: String, type: any StageType, context: SourceContext, forced: Bool) -> Lookup {
         if forced { return .run(reason: "forced") }
         if let found = entry(for: key, stage: context.stage.id) {
-            return type.sideEffectsIntact(context) ? .hit(found) : .run(reason: "what it wrote last time is gone")
+            if type.outputs.isEmpty {
+                let written = (try? ledger?.writtenFiles(key: key)) ?? []
+                guard type.sideEffectsIntact(context, written: written) else {
+                    return .run(reason: written.isEmpty ? "not written by this state directory yet"
+                                                        : "what it wrote is gone or changed: \(written.map(\.path).joined(separator: ", "))")
+                }
+            }
+            return .hit(found)
         }
         guard let state = states[context.stage.id] else { return .run(reason: "never ran") }
         // Only a successful run records a state, so the same key without an entry means
         // its objects were removed.
-        if state.key == key { return .run(reason: "output missing from the store") }
+        if state.key == key {
+            return .run(reason: storeProblems.withLock { $0[key] }.map { "output unusable: \($0)" } ?? "output missing from the store")
+        }
         guard let old = state.material else { return .run(reason: "never ran") }
         let changes = material.changes(since: old)
         return .run(reason: changes.isEmpty ? "key changed" : changes.joined(separator: "; "))

@@ -50,6 +50,10 @@ public struct RemoteCache: Sendable {
                 _ = try client.head(location)
                 continue  // content-addressed: already there means already right
             } catch where error.kind == .notFound {}
+            // Shared results must be whole: the object is hashed in full before it leaves.
+            do { try store.verify(output.digest, .full) } catch {
+                throw RemoteError(.io, "not pushed: \(error)")
+            }
             if try client.put(location, file: store.path(of: output.digest), sha256: output.digest, ifAbsent: true) { sent += 1 }
         }
         let document = EntryDocument(key: key, material: material, outputs: outputs)

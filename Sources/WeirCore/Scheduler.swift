@@ -315,8 +315,14 @@ public final class Scheduler {
                 case .success(let stageOutputs):
                     do {
                         let key = material.key
+                        let written = log.written
                         try ledger.recordCompletion(pipelineFile: cache.pipelineFile, stage: completion.stage, material: material,
-                                                    key: key, outputs: stageOutputs)
+                                                    key: key, outputs: stageOutputs, written: written)
+                        // What a load wrote is known whole: the next plan checks it with a stat.
+                        let seals = StatCache(ledger: ledger)
+                        for file in written {
+                            if let identity = FileIdentity.of(file.path) { seals.remember(path: file.path, identity: identity, sha256: file.sha256) }
+                        }
                         writeLog(completion.stage, log: log, error: nil)
                         finish(StageOutcome.settled(stagePlan, .ran, reason: reason, key: key, outputs: stageOutputs, attempts: attempt,
                                        started: started, notes: log.notes))

@@ -200,7 +200,7 @@ public final class StageMemo: Sendable {
 /// Lines a stage wants the user to see (rows skipped, files read), and counters the summary
 /// shows; written to the stage's log in the run folder.
 public final class StageLog: Sendable {
-    private let state = Mutex<(lines: [String], notes: [String])>(([], []))
+    private let state = Mutex<(lines: [String], notes: [String], written: [WrittenFile])>(([], [], []))
 
     public init() {}
 
@@ -210,6 +210,11 @@ public final class StageLog: Sendable {
     /// A line for the log that is also shown in the run's output (e.g. skipped rows).
     public func note(_ line: String) { state.withLock { $0.lines.append(line); $0.notes.append(line) } }
 
+    /// Records a file the stage wrote outside the store; kept with its cache entry, so a later
+    /// run can tell whether the file still holds it (`StageType.sideEffectsIntact`).
+    public func wrote(_ file: WrittenFile) { state.withLock { $0.written.append(file) } }
+
+    public var written: [WrittenFile] { state.withLock { $0.written } }
     public var lines: [String] { state.withLock { $0.lines } }
     public var notes: [String] { state.withLock { $0.notes } }
 }

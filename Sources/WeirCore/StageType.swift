@@ -123,15 +123,16 @@ public protocol StageType: Sendable {
     /// `StageError` naming the parameter when a path matches nothing.
     func sources(_ context: SourceContext) throws -> [SourceInput]
 
-    /// For sinks (stages with side effects outside the store): whether what the last run
-    /// wrote is still there. A cached sink whose file was deleted runs again.
-    func sideEffectsIntact(_ context: SourceContext) -> Bool
+    /// For sinks (stages with side effects outside the store): whether what the run that made
+    /// this cache entry wrote (`written`, as it recorded through `StageLog.wrote`) is still
+    /// there. A cached sink whose output was deleted, changed or overwritten runs again.
+    func sideEffectsIntact(_ context: SourceContext, written: [WrittenFile]) -> Bool
 }
 
 extension StageType {
     public var outputs: [String] { ["out"] }
     public func sources(_ context: SourceContext) throws -> [SourceInput] { [] }
-    public func sideEffectsIntact(_ context: SourceContext) -> Bool { true }
+    public func sideEffectsIntact(_ context: SourceContext, written: [WrittenFile]) -> Bool { true }
 }
 
 /// The stage types Weir knows, by name.

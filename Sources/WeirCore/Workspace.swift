@@ -23,7 +23,7 @@ public struct Workspace: Sendable {
             throw LedgerError("cannot create the state directory \(root): \(error.localizedDescription)")
         }
         ledger = try Ledger(path: root + "/weir.sqlite")
-        store = ObjectStore(root: root)
+        store = ObjectStore(root: root, seals: StatCache(ledger: ledger))
     }
 
     public func runDirectory(_ runID: String) -> String { "\(root)/runs/\(runID)" }

@@ -17,9 +17,13 @@ extension FileLoad {
 
     public func outputSchemas(_ context: inout PlanContext) -> [String: Schema] { [:] }
 
-    public func sideEffectsIntact(_ context: SourceContext) -> Bool {
+    /// Done only while the file holds the bytes this run wrote (a `stat` while it is as it was
+    /// left): a file rewritten by a run with other parameters, edited or deleted is written again.
+    public func sideEffectsIntact(_ context: SourceContext, written: [WrittenFile]) -> Bool {
         guard let path = context.param("path")?.string else { return true }
-        return access(context.resolvePath(path), F_OK) == 0
+        let target = context.resolvePath(path)
+        guard let receipt = written.first(where: { $0.path == target }) else { return false }
+        return (try? context.digest(file: target)) == receipt.sha256
     }
 
     public func run(_ context: RunContext) throws -> [String: Table] {
@@ -27,9 +31,12 @@ extension FileLoad {
         let target = context.resolvePath(path)
         let folder = (target as NSString).deletingLastPathComponent
         if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
-        let temporary = "\(target).weir-\(getpid()).tmp"
+        LoadTemporaries.removeOrphans(beside: target)
+        let temporary = LoadTemporaries.path(for: target)
+        let digest: String
         do {
             try write(context.inputs[0], to: temporary, stage: context.stage)
+            digest = try ContentHash.sha256(file: temporary)
             guard rename(temporary, target) == 0 else {
                 throw StageError("cannot write \(path): \(String(cString: strerror(errno)))", param: "path")
             }
@@ -37,8 +44,26 @@ extension FileLoad {
             unlink(temporary)
             throw error
         }
+        context.log.wrote(WrittenFile(path: target, sha256: digest))
         context.log.info("wrote \(context.inputs[0].rowCount) rows to \(target)")
         return [:]
+    }
+}
+
+/// The temporary files a load writes beside its target, `<target>.weir-<pid>.tmp`, and the
+/// removal of those whose writer died (a killed run leaves one behind).
+enum LoadTemporaries {
+    static func path(for target: String) -> String { "\(target).weir-\(getpid()).tmp" }
+
+    static func removeOrphans(beside target: String) {
+        let url = URL(fileURLWithPath: target)
+        let folder = url.deletingLastPathComponent().path
+        let prefix = url.lastPathComponent + ".weir-"
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        where name.hasPrefix(prefix) && name.hasSuffix(".tmp") {
+            guard let pid = Int32(name.dropFirst(prefix.count).dropLast(4)), pid != getpid() else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH { unlink(folder + "/" + name) }
+        }
     }
 }
 

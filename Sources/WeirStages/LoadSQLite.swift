@@ -44,11 +44,17 @@ public struct LoadSQLite: StageType {
         return [:]
     }
 
-    public func sideEffectsIntact(_ context: SourceContext) -> Bool {
+    /// `replace`: done while the table holds what this run wrote (a `stat` when the database
+    /// file is as it was left; else the table's rows are digested). `append`: done while the
+    /// table exists, since appending the same rows again would duplicate them.
+    public func sideEffectsIntact(_ context: SourceContext, written: [WrittenFile]) -> Bool {
         guard let path = context.param("path")?.string, let table = context.param("table")?.string else { return true }
         let file = context.resolvePath(path)
         guard access(file, F_OK) == 0, let database = try? SQLDatabase(path: file) else { return false }
-        return (try? database.columns(of: table)) != nil
+        if context.param("mode")?.string == "append" { return (try? database.columns(of: table)) != nil }
+        guard let receipt = written.first(where: { $0.path == file }) else { return false }
+        if (try? context.digest(file: file)) == receipt.sha256 { return true }
+        return (try? database.contentDigest(of: table)) == receipt.content
     }
 
     public func run(_ context: RunContext) throws -> [String: Table] {
@@ -82,6 +88,8 @@ public struct LoadSQLite: StageType {
             try? database.execute("ROLLBACK")
             throw error
         }
+        let content = try database.contentDigest(of: table)
+        context.log.wrote(WrittenFile(path: file, sha256: try ContentHash.sha256(file: file), content: content))
         context.log.info("\(append ? "appended" : "wrote") \(Wording.count(input.rowCount, "row")) to table '\(table)' in \(file)")
         return [:]
     }

@@ -93,6 +93,37 @@ final class SQLDatabase {
         return found.isEmpty ? nil : found
     }
 
+    /// A SHA-256 of a table's rows in rowid order, each value with its storage class, so two
+    /// tables digest alike only when they hold the same values; nil when there is no such table.
+    func contentDigest(of table: String) throws -> String? {
+        guard try columns(of: table) != nil else { return nil }
+        let statement = try prepare("SELECT * FROM \(Self.quote(table)) ORDER BY rowid")
+        defer { sqlite3_finalize(statement.pointer) }
+        var hasher = HashingSink()
+        let count = sqlite3_column_count(statement.pointer)
+        func add<T>(_ value: T) { withUnsafeBytes(of: value) { try? hasher.write($0) } }
+        var status = sqlite3_step(statement.pointer)
+        while status == SQLITE_ROW {
+            for i in 0..<count {
+                let kind = sqlite3_column_type(statement.pointer, i)
+                add(UInt8(kind))
+                switch kind {
+                case SQLITE_INTEGER: add(sqlite3_column_int64(statement.pointer, i).littleEndian)
+                case SQLITE_FLOAT: add(sqlite3_column_double(statement.pointer, i).bitPattern.littleEndian)
+                case SQLITE_TEXT, SQLITE_BLOB:
+                    let bytes = sqlite3_column_blob(statement.pointer, i)
+                    let length = Int(sqlite3_column_bytes(statement.pointer, i))
+                    add(Int64(length).littleEndian)
+                    if let bytes { try? hasher.write(UnsafeRawBufferPointer(start: bytes, count: length)) }
+                default: break
+                }
+            }
+            status = sqlite3_step(statement.pointer)
+        }
+        guard status == SQLITE_DONE else { throw StageError(errorMessage) }
+        return hasher.digest()
+    }
+
     static func quote(_ identifier: String) -> String { "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
 
     /// Inserts every row of `table`, binding values from the column buffers.

@@ -1,3 +1,8 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Reads Arrow IPC files by mapping them: columns of Weir's own types point into the mapping
 /// and are not copied. Other integer and float widths, other timestamp and date units, large
 /// strings and dictionary-encoded strings (as pyarrow, pandas and polars write them) are
@@ -19,6 +24,16 @@ public struct ArrowFile: Sendable {
         try ArrowFile(path: path).readAll()
     }
 
+    /// Whether the file begins with the Arrow IPC file magic `ARROW1`.
+    public static func startsWithMagic(path: String) throws -> Bool {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw TableError.io(path: path, message: "cannot open: \(String(cString: strerror(errno)))")
+        }
+        defer { try? handle.close() }
+        let head = (try? handle.read(upToCount: ArrowFormat.magic.count)) ?? Data()
+        return Array(head) == ArrowFormat.magic
+    }
+
     public init(path: String) throws {
         self.path = path
         file = try MappedFile(path: path)
@@ -36,6 +51,11 @@ public struct ArrowFile: Sendable {
             let footer = try FlatBufferReader(base: file.base + footerStart, count: footerLength).root()
             guard let schemaTable = try footer.table(ArrowFormat.FooterField.schema) else {
                 throw TableError.arrow(path: path, field: nil, message: "footer has no schema")
+            }
+            // Weir maps values as they lie; a big-endian file would be read byte-swapped.
+            guard try schemaTable.scalar(ArrowFormat.SchemaField.endianness, default: Int16(0)) == 0 else {
+                throw TableError.arrow(path: path, field: nil, message: "the file is big-endian; Weir reads little-endian Arrow files only "
+                                       + "(pyarrow writes little-endian on every common machine)")
             }
             let parsed = try Self.parseSchema(schemaTable, path: path)
             fields = parsed
@@ -65,6 +85,10 @@ public struct ArrowFile: Sendable {
             let columns = try Self.decodeBatch(body.header, bodyStart: body.bodyStart, bodyLength: body.bodyLength,
                                                fields: fields, file: file, path: path, dictionaries: dictionaries)
             let length = Int(try body.header.scalar(ArrowFormat.RecordBatchField.length, default: Int64(0)))
+            if let column = columns.first(where: { $0.count != length }) {
+                throw TableError.arrow(path: path, field: nil,
+                                       message: "record batch \(index) says \(length) rows but a field node holds \(column.count)")
+            }
             return try Table(schema: schema, columns: columns, rowCount: length)
         } catch let error as FlatBufferError {
             throw TableError.arrow(path: path, field: nil, message: "corrupt record batch \(index): \(error)")
@@ -108,6 +132,9 @@ public struct ArrowFile: Sendable {
                     bits = Int(try index.scalar(0, default: Int32(32)))
                     signed = try index.bool(1, default: false)
                 }
+                guard [8, 16, 32, 64].contains(bits) else {
+                    throw TableError.arrow(path: path, field: name, message: "dictionary index of \(bits) bits (expected 8, 16, 32 or 64)")
+                }
                 dictionary = (id, bits, signed)
             }
             return FieldLayout(name: name, type: type, physical: physical, dictionary: dictionary)
@@ -136,9 +163,13 @@ public struct ArrowFile: Sendable {
         case .largeUtf8: return (.largeUtf8, .string)
         case .bool: return (.bool, .bool)
         case .timestamp:
-            return (.timestamp(unit: Int(try table?.scalar(0, default: Int16(0)) ?? 0)), .timestamp)
+            let unit = Int(try table?.scalar(0, default: Int16(0)) ?? 0)
+            guard (0...3).contains(unit) else { throw unsupported("timestamp with time unit \(unit)") }
+            return (.timestamp(unit: unit), .timestamp)
         case .date:
-            return (.date(unit: Int(try table?.scalar(0, default: Int16(1)) ?? 1)), .date)
+            let unit = Int(try table?.scalar(0, default: Int16(1)) ?? 1)
+            guard unit == 0 || unit == 1 else { throw unsupported("date with unit \(unit)") }
+            return (.date(unit: unit), .date)
         default:
             throw unsupported()
         }
@@ -162,8 +193,10 @@ public struct ArrowFile: Sendable {
     private static func message(_ block: Block, file: MappedFile, path: String, expecting: ArrowFormat.MessageHeader)
         throws -> (header: FlatTable, bodyStart: Int, bodyLength: Int) {
         let bytes = file.bytes
-        guard block.offset >= 8, block.metadataLength >= 8, block.bodyLength >= 0,
-              block.offset + block.metadataLength + block.bodyLength <= bytes.count else {
+        // Compared by subtraction: the three lengths come from the file and may be anything.
+        guard block.offset >= 8, block.metadataLength >= 8, block.bodyLength >= 0, block.offset <= bytes.count,
+              block.metadataLength <= bytes.count - block.offset,
+              block.bodyLength <= bytes.count - block.offset - block.metadataLength else {
             throw TableError.arrow(path: path, field: nil, message: "block at \(block.offset) lies outside the file")
         }
         var metaStart = block.offset + 4
@@ -229,7 +262,7 @@ public struct ArrowFile: Sendable {
             let at = bufferStart + nextBuffer * 16
             let offset = Int(try reader.read(at, as: Int64.self))
             let length = Int(try reader.read(at + 8, as: Int64.self))
-            guard offset >= 0, length >= 0, offset + length <= bodyLength else {
+            guard offset >= 0, length >= 0, offset <= bodyLength, length <= bodyLength - offset else {
                 throw TableError.arrow(path: path, field: field, message: "buffer (\(offset), \(length)) lies outside its record batch body")
             }
             return length == 0 ? nil : ByteBuffer(mapping: file, offset: bodyStart + offset, count: length)
@@ -239,8 +272,11 @@ public struct ArrowFile: Sendable {
         for field in fields {
             let (length, nulls) = try node(field.name)
             let validity = try buffer(field.name)
-            guard length >= 0, nulls >= 0, nulls <= length else {
-                throw TableError.arrow(path: path, field: field.name, message: "bad field node (\(length) rows, \(nulls) nulls)")
+            // Every supported type spends at least a bit per row in the body, so this bound keeps
+            // the sizes computed from `length` far from overflow.
+            guard length >= 0, nulls >= 0, nulls <= length, length / 8 <= bodyLength else {
+                throw TableError.arrow(path: path, field: field.name,
+                                       message: "bad field node (\(length) rows, \(nulls) nulls) for a body of \(bodyLength) bytes")
             }
             if nulls > 0 {
                 guard let validity, validity.count >= Bitmap.byteCount(bits: length) else {

@@ -5,7 +5,7 @@ import WeirRemote
 
 /// `weir cache`: the local object store and the remote cache shared with other machines.
 struct Cache: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Manage the object store and the remote cache.", subcommands: [GC.self, Status.self, Push.self, Pull.self])
+    static let configuration = CommandConfiguration(abstract: "Manage the object store and the remote cache.", subcommands: [GC.self, Verify.self, Status.self, Push.self, Pull.self])
 
     struct GC: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -33,6 +33,32 @@ struct Cache: ParsableCommand {
             let temporaries = workspace.store.removeOrphanTemporaries()
             Output.line("removed \(Wording.count(removed, "object")) (\(Terminal.count(bytes)) bytes), \(Wording.count(temporaries, "temporary file"))"
                         + (prune ? ", \(dropped) cache entr\(dropped == 1 ? "y" : "ies")" : ""))
+        }
+    }
+
+    /// Hashes every object; a corrupt one is moved aside, so the stage that made it runs again.
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Hash every object in the store and move corrupt ones aside.",
+            discussion: "Runs check objects by their stat and hash only what changed; this reads every byte, as after a disk fault. A corrupt object goes to corrupt/ in the state directory and the stage that made it runs again on the next run. Exit status 1 when any object was corrupt."
+        )
+
+        @OptionGroup var state: StateOptions
+
+        func run() throws {
+            let workspace = try state.workspace()
+            var checked = 0, bytes = 0, bad = 0
+            for object in workspace.store.allObjects() {
+                checked += 1
+                bytes += object.bytes
+                do { try workspace.store.verify(object.digest, .full) } catch {
+                    bad += 1
+                    Terminal.error("weir: \(error)")
+                }
+            }
+            Output.line("checked \(Wording.count(checked, "object")) (\(Terminal.count(bytes)) bytes): "
+                        + (bad == 0 ? "all whole" : "\(bad) corrupt, moved aside"))
+            if bad > 0 { throw ExitCode(1) }
         }
     }
 

@@ -38,7 +38,9 @@ struct Convert: ParsableCommand {
         let table: Table
         var bytes = 0
         var inPlace: InPlaceArrowFile?
-        if isArrow(input) {
+        // The input's format is known by its first bytes, not its name: an Arrow file called
+        // data.bin must not be parsed as text.
+        if try ArrowFile.startsWithMagic(path: input) {
             table = try ArrowFile.read(path: input)
         } else {
             var options = CSVOptions()

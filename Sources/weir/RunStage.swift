@@ -70,9 +70,12 @@ struct RunStage: ParsableCommand {
                                                     startedAt: Date().timeIntervalSince1970, pid: Int(getpid()), command: command))
         }
         let reporter: any RunReporter = json ? JSONReporter() : TextReporter(live: false)
+        // A job on another node reads inputs it did not see written: hash them in full.
+        var store = workspace.store
+        store.readCheck = .full
         let scheduler = Scheduler(plan: plan, selected: [stage],
                                   options: RunOptions(jobs: 1, forced: force ? [stage] : [], recordsStageRuns: standalone),
-                                  cache: cache, store: workspace.store, ledger: workspace.ledger, runID: runID,
+                                  cache: cache, store: store, ledger: workspace.ledger, runID: runID,
                                   runDirectory: workspace.runDirectory(runID), memo: memo, reporter: reporter)
         let summary = scheduler.run()
         if standalone {

@@ -47,7 +47,10 @@ struct Show: ParsableCommand {
         guard let output = entry?.output(port) else {
             throw RuntimeError("stage '\(ref.stage)' has no output yet; run it: weir run \(options.pipeline) --select +\(ref.stage)")
         }
-        let full = try workspace.store.read(output.digest)
+        // What is shown is hashed in full first: a corrupt object is moved aside, never printed.
+        var store = workspace.store
+        store.readCheck = .full
+        let full = try store.read(output.digest)
         let table = head.map { full.slice(0..<min($0, full.rowCount)) } ?? full
         if schema {
             Output.line(Terminal.table(["COLUMN", "TYPE"], full.schema.fields.map { [$0.name, $0.type.rawValue] }))
