@@ -8,13 +8,16 @@ import WeirTable
 /// re-read from the original bytes so no value is reformatted).
 public struct ExtractCSV: StageType {
     public let name = "extract.csv"
-    public let version = "1"
+    // 2: leap seconds and over-long integers stay text, "-0" keeps its sign, invalid UTF-8 is an error.
+    public let version = "2"
     public let summary = "Read CSV files (a path or glob, .gz too) into a table, with type inference and per-column overrides."
     public let inputs = InputArity.none
     public let params: [ParamSpec] = [
         ParamSpec("path", .string, required: true, help: "file or glob, relative to the pipeline file (data/*.csv)"),
         ParamSpec("schema", .columnTypes, help: "types for named columns instead of inferring them"),
         ParamSpec("delimiter", .string, default: .string(","), help: "field delimiter, one byte"),
+        ParamSpec("encoding", .choice(CSVOptions.Encoding.allCases.map(\.rawValue)), default: .string("utf8"),
+                  help: "the files' text encoding; latin1 is converted to UTF-8, invalid UTF-8 is an error"),
         ParamSpec("null_values", .stringList, default: .list([.string("")]), help: "field texts read as null"),
         ParamSpec("bad_rows", .choice(["error", "skip"]), default: .string("error"),
                   help: "malformed rows: stop with an error, or skip them into a rejects file"),
@@ -64,7 +67,9 @@ public struct ExtractCSV: StageType {
         guard delimiter.utf8.count == 1, let byte = delimiter.utf8.first else {
             throw StageError("`delimiter` must be one byte, got '\(delimiter)'", param: "delimiter")
         }
+        if let problem = CSVOptions.delimiterProblem(byte) { throw StageError("`delimiter`: \(problem)", param: "delimiter") }
         options.delimiter = byte
+        options.encoding = stage.param("encoding")?.string.flatMap(CSVOptions.Encoding.init) ?? .utf8
         options.nullValues = stage.param("null_values")?.strings ?? [""]
         options.badRows = stage.param("bad_rows")?.string == "skip" ? .skip : .error
         if case .map(let declared)? = stage.param("schema") {

@@ -70,7 +70,8 @@ enum LoadTemporaries {
 /// `load.csv`: write the input table as a CSV file.
 public struct LoadCSV: FileLoad {
     public let name = "load.csv"
-    public let version = "1"
+    // 2: a row that would be a blank line (one column, null) is written as "".
+    public let version = "2"
     public let summary = "Write the input table to a CSV file (floats round-trip exactly, timestamps ISO 8601 UTC)."
     public let params: [ParamSpec] = [
         ParamSpec("path", .string, required: true, help: "the file to write, relative to the pipeline file"),

@@ -158,9 +158,9 @@ struct ColumnChunk: ~Copyable {
         case (.empty, _):
             break
         case (.int, .float):
-            for r in 0..<rows {
-                fixed.store(Double(fixed.load(at: r * 8, as: Int64.self)), at: r * 8)
-            }
+            // Not converted in place: "-0" was stored as the integer 0 and would lose its sign.
+            // The chunk's column is read again as floats.
+            needsReparse = true
         case (.date, .timestamp):
             for r in 0..<rows {
                 fixed.store(fixed.load(at: r * 8, as: Int64.self) &* Temporal.microsPerDay, at: r * 8)
@@ -619,7 +619,7 @@ struct CSVChunkParser {
             case .int:
                 if let v = ValueParsing.int64(p, n) { column.pointee.fixed.append(v); break }
                 if column.pointee.declared { return false }
-                column.pointee.widen(to: ValueParsing.double(p, n) != nil ? .float : .string)
+                column.pointee.widen(to: notInt64(p, n) ?? .string)
                 continue
             case .float:
                 if let v = ValueParsing.double(p, n) { column.pointee.fixed.append(v); break }
@@ -655,6 +655,14 @@ struct CSVChunkParser {
         }
     }
 
+    /// What a number that is not an int64 makes its column: float, or text for an integer too
+    /// long for int64, which keeps its digits rather than lose them in a float. Nil: no number.
+    private static func notInt64(_ p: UnsafePointer<UInt8>, _ n: Int) -> InferredKind? {
+        guard ValueParsing.double(p, n) != nil else { return nil }
+        let digitsOnly = (0..<n).allSatisfy { ValueParsing.isDigit(p[$0]) || (($0 == 0) && (p[0] == 0x2D || p[0] == 0x2B)) }
+        return digitsOnly ? .string : .float
+    }
+
     @inline(__always)
     private static func parseTimestamp(_ p: UnsafePointer<UInt8>, _ n: Int, _ config: CSVParseConfig) -> Int64? {
         if let format = config.timestampFormat, let v = format.parse(p, n) { return v }
@@ -663,11 +671,7 @@ struct CSVChunkParser {
 
     private static func infer(_ p: UnsafePointer<UInt8>, _ n: Int, _ config: CSVParseConfig) -> InferredKind {
         if ValueParsing.int64(p, n) != nil { return .int }
-        if ValueParsing.double(p, n) != nil {
-            // Integers too long for int64 stay text rather than lose digits as floats.
-            let digitsOnly = (0..<n).allSatisfy { ValueParsing.isDigit(p[$0]) || (($0 == 0) && (p[0] == 0x2D || p[0] == 0x2B)) }
-            return digitsOnly ? .string : .float
-        }
+        if let kind = notInt64(p, n) { return kind }
         if ValueParsing.date(p, n) != nil { return .date }
         if parseTimestamp(p, n, config) != nil { return .timestamp }
         if ValueParsing.bool(p, n) != nil { return .bool }

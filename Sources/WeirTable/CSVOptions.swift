@@ -7,7 +7,15 @@ public struct CSVOptions: Sendable {
         case skip
     }
 
+    /// How the file's text is encoded. Columns are UTF-8: latin1 text is converted as it is
+    /// read; UTF-8 text that is not valid UTF-8 is an error naming its line and column.
+    public enum Encoding: String, Sendable, CaseIterable {
+        case utf8
+        case latin1
+    }
+
     public var delimiter: UInt8 = UInt8(ascii: ",")
+    public var encoding: Encoding = .utf8
     /// Field texts read as null. A quoted empty field is null too when "" is listed.
     public var nullValues: [String] = [""]
     /// Types for named columns, instead of inferring them.
@@ -25,6 +33,15 @@ public struct CSVOptions: Sendable {
     /// Bytes of text one string column may hold: Arrow's 32-bit offsets address 2 GiB. Lowered
     /// only in tests.
     var textLimit = Int(Int32.max)
+
+    /// Why `byte` cannot separate fields (it ends lines or quotes them), else nil.
+    public static func delimiterProblem(_ byte: UInt8) -> String? {
+        switch byte {
+        case 0x0A, 0x0D: "the delimiter cannot be a line end (\\n or \\r)"
+        case 0x22: "the delimiter cannot be the quote character (\")"
+        default: nil
+        }
+    }
 
     public init(delimiter: UInt8 = UInt8(ascii: ","), nullValues: [String] = [""], columnTypes: [String: DataType] = [:],
                 badRows: BadRows = .error, timestampFormat: TimestampFormat? = nil) {

@@ -50,6 +50,19 @@ public enum CSVReader {
         guard let raw = bytes.baseAddress, bytes.count > 0 else {
             throw TableError.csv(TextLocation(path: name, line: 1), field: nil, message: "the file is empty; a header row is required")
         }
+        if let problem = CSVOptions.delimiterProblem(options.delimiter) {
+            throw TableError.csv(TextLocation(path: name, line: 1), field: nil, message: problem)
+        }
+        // Text that must be rewritten before parsing is parsed from its rewritten copy (so
+        // nothing is placed into `output`, whose layout assumed the original).
+        if options.encoding == .latin1 {
+            var utf8 = options
+            utf8.encoding = .utf8
+            return try TextChecks.latin1ToUTF8(bytes).withUnsafeBytes { try parse($0, name: name, options: utf8) }
+        }
+        if let text = TextChecks.macLineEndsToLF(bytes) {
+            return try text.withUnsafeBytes { try parse($0, name: name, options: options) }
+        }
         let base = raw.assumingMemoryBound(to: UInt8.self)
         let count = bytes.count
         let lines = LineLocator(base: base, count: count, path: name)
@@ -114,11 +127,13 @@ public enum CSVReader {
             var reread = [Bool](repeating: false, count: names.count)
             for c in 0..<names.count {
                 let kind = chunk.columns[c].kind
+                // Integers are read again as floats rather than converted: "-0" keeps its sign.
                 reread[c] = chunk.columns[c].needsReparse || (kinds[c] == .string && kind != .string && kind != .empty)
+                    || (kinds[c] == .float && kind == .int)
             }
             guard reread.contains(true) else { continue }
             let active = (0..<names.count).map { reread[$0] || declared[$0] != nil }
-            let rereadKinds = (0..<names.count).map { reread[$0] ? InferredKind.string : initialKinds[$0] }
+            let rereadKinds = (0..<names.count).map { reread[$0] ? kinds[$0] : initialKinds[$0] }
             var parser = CSVChunkParser(config: config, base: base, start: ranges[i].lowerBound, end: ranges[i].upperBound,
                                         kinds: rereadKinds, active: active)
             parser.parse()
@@ -146,10 +161,25 @@ public enum CSVReader {
         trace.mark("assemble")
         let rowCount = chunks.reduce(0) { $0 + $1.rows }
         let schema = Schema(zip(names, types).map { Field($0, $1.dataType) })
+        try checkUTF8(columns, names: names, bytes: bytes, from: dataStart, lines: lines)
         let table = try Table(schema: schema, columns: columns, rowCount: rowCount)
         let problems = chunks.flatMap(\.rejects)
         let rejects = lines.rejects(problems, names: names)
         return CSVResult(table: table, rejects: rejects, bytes: count)
+    }
+
+    /// A utf8 column must hold UTF-8. Its text is checked as a whole (ASCII eight bytes at a
+    /// time); only when a column fails is the file searched for the offending byte's place.
+    static func checkUTF8(_ columns: [Column], names: [String], bytes: UnsafeRawBufferPointer, from start: Int,
+                          lines: LineLocator) throws {
+        let invalid = Parallel.map(columns.count) { c in
+            columns[c].type == .string && TextChecks.firstInvalidUTF8(columns[c].data.bytes) != nil
+        }
+        guard let column = invalid.firstIndex(of: true) else { return }
+        let offset = TextChecks.firstInvalidUTF8(UnsafeRawBufferPointer(rebasing: bytes[start...])).map { start + $0 } ?? start
+        throw TableError.csv(lines.location(offset), field: lines.fieldRef(column, names),
+                             message: "text is not valid UTF-8 (byte 0x\(String(bytes[offset], radix: 16, uppercase: true))); save the file "
+                                 + "as UTF-8 or declare its encoding (extract.csv `encoding: latin1`, weir convert --encoding latin1)")
     }
 
     /// The schema the first rows of `range` suggest, and which columns held nulls there (or no
@@ -296,9 +326,11 @@ private struct Header {
         func fail(_ at: Int, _ message: String) -> TableError {
             .csv(lines.location(at), field: nil, message: "header row: " + message)
         }
-        if p >= end || base[p] == 0x0A || (base[p] == 0x0D && p + 1 < end && base[p + 1] == 0x0A) {
-            throw fail(p, "the first line is empty; a header row naming the columns is required")
+        // Blank lines are skipped everywhere, before the header too (as pandas does).
+        while p < end && (base[p] == 0x0A || (base[p] == 0x0D && p + 1 < end && base[p + 1] == 0x0A)) {
+            p += base[p] == 0x0A ? 1 : 2
         }
+        if p >= end { throw fail(from, "the file holds only blank lines; a header row naming the columns is required") }
         while true {
             field.removeAll()
             if p < end && base[p] == quote {
@@ -319,8 +351,19 @@ private struct Header {
                     throw fail(p, "unexpected character after a closing quote")
                 }
             } else {
-                while p < end && base[p] != options.delimiter && base[p] != 0x0A { p += 1; field.append(base[p - 1]) }
+                while p < end && base[p] != options.delimiter && base[p] != 0x0A {
+                    // As in a data row: a quote may only enclose a whole field.
+                    if base[p] == quote {
+                        throw fail(p, "quote character inside an unquoted column name; quote the whole name and double the quotes inside it")
+                    }
+                    p += 1
+                    field.append(base[p - 1])
+                }
                 if (p >= end || base[p] == 0x0A), field.last == 0x0D { field.removeLast() }
+            }
+            if let bad = field.withUnsafeBytes(TextChecks.firstInvalidUTF8) {
+                throw fail(p - field.count + bad, "column name is not valid UTF-8 (byte 0x\(String(field[bad], radix: 16, uppercase: true))); "
+                           + "save the file as UTF-8 or declare its encoding (extract.csv `encoding: latin1`, weir convert --encoding latin1)")
             }
             var name = String(decoding: field, as: UTF8.self)
             if name.isEmpty { name = "Unnamed: \(names.count)" }

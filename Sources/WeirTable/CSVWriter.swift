@@ -1,7 +1,8 @@
 /// Writes tables as CSV: a header, then one line per row ending in `\n`. Fields holding the
 /// delimiter, a quote, a newline or a carriage return are quoted with inner quotes doubled;
 /// nulls are empty fields; floats use the shortest text that parses back to the same value;
-/// timestamps are ISO 8601 UTC with a `Z`.
+/// timestamps are ISO 8601 UTC with a `Z`. A row that would be a blank line (one column, its
+/// value null or empty) is written as `""`, since readers skip blank lines.
 public struct CSVWriter {
     public var delimiter: UInt8
 
@@ -20,10 +21,12 @@ public struct CSVWriter {
             line.append(0x0A)
         }
         for row in 0..<table.rowCount {
+            let start = line.count
             for (i, column) in table.columns.enumerated() {
                 if i > 0 { line.append(delimiter) }
                 appendField(column, row, to: &line)
             }
+            if line.count == start { line.append(contentsOf: [0x22, 0x22]) }
             line.append(0x0A)
             if line.count >= 1 << 16 {
                 try sink.write(line)

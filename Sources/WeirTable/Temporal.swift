@@ -146,7 +146,7 @@ public enum Temporal {
             seconds = hh * 3600 + mm * 60
             i = 16
             guard i < n && p[i] == 0x3A else { return zoned(micros + Int64(seconds) * microsPerSecond, p, at: i) }
-            guard i + 3 <= n, let ss = digits(p, i + 1, 2), ss <= 60 else { return nil }
+            guard i + 3 <= n, let ss = digits(p, i + 1, 2), ss <= 59 else { return nil }
             seconds += ss
             i += 3
         }
@@ -199,7 +199,7 @@ public enum Temporal {
         let mm = lane(time, 3) * 10 + lane(time, 4)
         let ss = lane(time, 6) * 10 + lane(time, 7)
         guard month >= 1, month <= 12, isDay(day, ofMonth: month, year: year),
-              hh <= 23, mm <= 59, ss <= 60 else { return nil }
+              hh <= 23, mm <= 59, ss <= 59 else { return nil }
         return (days(year: year, month: month, day: day), hh * 3600 + mm * 60 + ss)
     }
 

@@ -61,7 +61,7 @@ public struct TimestampFormat: Sendable, Hashable {
             case .day: guard let v = number(2), v >= 1 else { return nil }; day = v
             case .hour: guard let v = number(2), v <= 23 else { return nil }; hour = v
             case .minute: guard let v = number(2), v <= 59 else { return nil }; minute = v
-            case .second: guard let v = number(2), v <= 60 else { return nil }; second = v
+            case .second: guard let v = number(2), v <= 59 else { return nil }; second = v
             case .fraction:
                 let start = i
                 guard let v = number(9) else { return nil }

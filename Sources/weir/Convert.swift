@@ -21,6 +21,9 @@ struct Convert: ParsableCommand {
     @Option(help: "Field delimiter (one byte).")
     var delimiter: String = ","
 
+    @Option(help: "The CSV's text encoding: utf8 (invalid bytes are an error) or latin1 (converted to UTF-8).")
+    var encoding: String = "utf8"
+
     @Option(help: "What to do with malformed rows: error or skip.")
     var badRows: String = "error"
 
@@ -47,7 +50,12 @@ struct Convert: ParsableCommand {
             guard let delimiterByte = delimiter.utf8.first, delimiter.utf8.count == 1 else {
                 throw ValidationError("--delimiter must be one byte, got '\(delimiter)'")
             }
+            if let problem = CSVOptions.delimiterProblem(delimiterByte) { throw ValidationError("--delimiter: \(problem)") }
             options.delimiter = delimiterByte
+            guard let encoding = CSVOptions.Encoding(rawValue: encoding) else {
+                throw ValidationError("--encoding must be utf8 or latin1, got '\(encoding)'")
+            }
+            options.encoding = encoding
             guard let policy = CSVOptions.BadRows(rawValue: badRows) else {
                 throw ValidationError("--bad-rows must be error or skip, got '\(badRows)'")
             }
