@@ -52,4 +52,32 @@ import WeirTable
         #expect(other != first)
         #expect(store.allObjects().count == 2)
     }
+
+    /// A store with a ledger: an unchanged object is checked by its stat, a changed one is
+    /// hashed, found corrupt, moved aside; storing the table again replaces it.
+    @Test func aCorruptObjectIsRefusedAndReplacedByTheNextPut() throws {
+        let root = NSTemporaryDirectory() + "weir-objects-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        let store = ObjectStore(root: root, seals: StatCache(ledger: try Ledger(path: root + "/weir.sqlite")))
+        let original = try table(rows: 100)
+        let digest = try store.put(original)
+        let path = store.path(of: digest)
+        #expect(try store.seals?.ledger.fileStat(path: path)?.sha256 == digest)
+        #expect(store.isIntact(digest))
+
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        bytes[bytes.count / 2] ^= 0x40
+        try bytes.write(to: URL(fileURLWithPath: path))
+        #expect(throws: ObjectStoreError.self) { _ = try store.read(digest) }
+        #expect(!FileManager.default.fileExists(atPath: path))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root + "/corrupt").count == 1)
+
+        // Corrupt again in place (same inode, new ctime), then put: the new copy replaces it.
+        #expect(try store.put(original) == digest)
+        try bytes.write(to: URL(fileURLWithPath: path))
+        #expect(try store.put(original) == digest)
+        #expect(try ContentHash.sha256(file: path) == digest)
+        #expect(try store.read(digest).rowCount == 100)
+    }
 }
