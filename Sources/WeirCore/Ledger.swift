@@ -20,6 +20,35 @@ public final class Ledger: Sendable {
         case delete
     }
 
+    /// An empty ledger in memory: what read-only commands see where no state directory exists
+    /// yet, so that they create none.
+    public init(inMemoryFor path: String) throws {
+        self.path = path
+        journal = .delete
+        do {
+            pool = try DatabaseQueue()
+            try Self.migrator.migrate(pool)
+        } catch {
+            throw LedgerError("cannot open an empty ledger in memory: \(error)")
+        }
+    }
+
+    /// Opens a ledger that cannot be written (a read-only mount or folder): never migrated,
+    /// and opened `immutable` so that SQLite needs neither locks nor a WAL index beside it.
+    public init(readOnlyAt path: String) throws {
+        self.path = path
+        journal = .delete
+        var configuration = Configuration()
+        configuration.readonly = true
+        do {
+            let uri = "file:" + (path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? path) + "?immutable=1"
+            pool = try DatabaseQueue(path: uri, configuration: configuration)
+            _ = try pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM runs") }
+        } catch {
+            throw LedgerError("cannot read the ledger \(path): \(error)")
+        }
+    }
+
     /// Opens (and creates or migrates) the ledger; `journal` nil chooses by the filesystem.
     public init(path: String, journal: Journal? = nil) throws {
         self.path = path
@@ -46,7 +75,14 @@ public final class Ledger: Sendable {
             }
             try Self.migrator.migrate(pool)
         } catch {
-            throw LedgerError("cannot open the ledger \(path): \(error)")
+            throw LedgerError.explaining(error, doing: "cannot open the ledger", path: path)
+        }
+    }
+
+    /// Every write goes through here, so a full disk reads as one.
+    private func write<T>(_ updates: (Database) throws -> T) throws -> T {
+        do { return try pool.write(updates) } catch {
+            throw LedgerError.explaining(error, doing: "cannot write the ledger", path: path)
         }
     }
 
@@ -157,7 +193,7 @@ public final class Ledger: Sendable {
                                  written: [WrittenFile] = []) throws {
         let materialJSON = String(decoding: try JSONEncoder.sorted.encode(material), as: UTF8.self)
         let now = Date().timeIntervalSince1970
-        try pool.write { db in
+        try write { db in
             try Self.insertEntry(db, key: key, type: material.type, materialJSON: materialJSON, outputs: outputs, at: now)
             try Self.recordWritten(db, key: key, written)
             try db.execute(sql: "INSERT OR REPLACE INTO stage_state(pipeline_file, stage, key, material, updated_at) VALUES (?, ?, ?, ?, ?)",
@@ -168,7 +204,7 @@ public final class Ledger: Sendable {
     /// Records a cache entry found elsewhere (a remote cache), without touching any pipeline's state.
     public func recordEntry(key: String, material: KeyMaterial, outputs: [CacheOutput]) throws {
         let materialJSON = String(decoding: try JSONEncoder.sorted.encode(material), as: UTF8.self)
-        try pool.write { db in
+        try write { db in
             try Self.insertEntry(db, key: key, type: material.type, materialJSON: materialJSON, outputs: outputs,
                                  at: Date().timeIntervalSince1970)
         }
@@ -191,7 +227,7 @@ public final class Ledger: Sendable {
 
     /// Drops cache entries that are not the current state of any pipeline stage; returns how many.
     public func pruneEntries() throws -> Int {
-        try pool.write { db in
+        try write { db in
             try db.execute(sql: "DELETE FROM cache_outputs WHERE key NOT IN (SELECT key FROM stage_state)")
             try db.execute(sql: "DELETE FROM cache_entries WHERE key NOT IN (SELECT key FROM stage_state)")
             return db.changesCount
@@ -211,7 +247,7 @@ public final class Ledger: Sendable {
     }
 
     public func setFileStat(path: String, _ stat: FileStat) throws {
-        try pool.write { db in
+        try write { db in
             let id = stat.identity
             try db.execute(sql: "INSERT OR REPLACE INTO file_stats(path, device, inode, size, mtime_ns, ctime_ns, sha256) VALUES (?, ?, ?, ?, ?, ?, ?)",
                            arguments: [path, id.device, id.inode, id.size, id.mtimeNanoseconds, id.ctimeNanoseconds, stat.sha256])
@@ -240,7 +276,7 @@ public final class Ledger: Sendable {
     // MARK: Runs
 
     public func startRun(_ run: RunRecord) throws {
-        try pool.write { db in
+        try write { db in
             try db.execute(sql: """
                 INSERT INTO runs(id, pipeline, pipeline_file, started_at, status, pid, command) VALUES (?, ?, ?, ?, 'running', ?, ?)
                 """, arguments: [run.id, run.pipeline, run.pipelineFile, run.startedAt, run.pid, run.command])
@@ -248,7 +284,7 @@ public final class Ledger: Sendable {
     }
 
     public func finishRun(id: String, status: String, finishedAt: Double, counts: [String: Int]) throws {
-        try pool.write { db in
+        try write { db in
             try db.execute(sql: "UPDATE runs SET status = ?, finished_at = ?, ran = ?, cached = ?, failed = ?, skipped = ? WHERE id = ?",
                            arguments: [status, finishedAt, counts["ran"] ?? 0, counts["cached"] ?? 0, counts["failed"] ?? 0,
                                        counts["skipped"] ?? 0, id])
@@ -257,7 +293,7 @@ public final class Ledger: Sendable {
 
     public func recordStageRuns(_ records: [StageRunRecord]) throws {
         guard !records.isEmpty else { return }
-        try pool.write { db in
+        try write { db in
             let statement = try db.cachedStatement(sql: """
                 INSERT OR REPLACE INTO stage_runs(run_id, stage, type, status, reason, key, started_at, finished_at, seconds,
                   outputs, error, attempts, notes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -295,6 +331,23 @@ public final class Ledger: Sendable {
 public struct LedgerError: Error, Sendable, CustomStringConvertible {
     public var description: String
     public init(_ description: String) { self.description = description }
+
+    /// SQLite says "database or disk is full" or "disk I/O error" where the cause is a full
+    /// disk; say that, naming the file.
+    static func explaining(_ error: any Error, doing what: String, path: String) -> LedgerError {
+        if let error = error as? DatabaseError {
+            let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+            var info = statvfs()
+            let full = statvfs(folder, &info) == 0 && info.f_bavail == 0
+            if error.resultCode == .SQLITE_FULL || (error.resultCode == .SQLITE_IOERR && full) {
+                return LedgerError("no space left on device writing \(path)")
+            }
+            if error.resultCode == .SQLITE_READONLY {
+                return LedgerError("\(what) \(path): it is read-only")
+            }
+        }
+        return LedgerError("\(what) \(path): \(error)")
+    }
 }
 
 public struct CacheEntry: Sendable, Hashable {

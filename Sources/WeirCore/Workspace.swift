@@ -1,4 +1,9 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+private func access_(_ path: String, _ mode: Int32) -> Int32 { access(path, mode) }
 
 /// The state directory (`.weir/` by default): the ledger, the object store, locks and run
 /// folders. Several pipelines may share one.
@@ -9,20 +14,65 @@ public struct Workspace: Sendable {
     /// `--cache-remote` (else `WEIR_CACHE_REMOTE`): overrides the pipeline's `cache.remote`.
     public var cacheRemote: String?
 
-    /// `--state-dir`, else `WEIR_STATE_DIR`, else `.weir` in the working directory.
-    public static func defaultRoot(_ explicit: String?) -> String {
-        let chosen = explicit ?? ProcessInfo.processInfo.environment["WEIR_STATE_DIR"] ?? ".weir"
-        return URL(fileURLWithPath: chosen).standardizedFileURL.path
+    /// What a command does with the state directory.
+    public enum Access: Sendable {
+        /// Runs and cache maintenance: the directory is created if missing and must be writable.
+        case readWrite
+        /// `validate`, `plan`, `show`, `graph`, `history`: nothing is created, and a read-only
+        /// directory (a read-only mount, a shared results folder) is read as it is.
+        case readOnly
     }
 
-    public init(root: String) throws {
-        self.root = root
-        do {
-            try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-        } catch {
-            throw LedgerError("cannot create the state directory \(root): \(error.localizedDescription)")
+    /// The state directory for a pipeline in `folder` (or, with no pipeline, the working
+    /// folder), found as git and DVC find theirs: `--state-dir`, else `WEIR_STATE_DIR`, else the
+    /// nearest folder at or above `folder` holding `.weir/`, else the root of the git work tree
+    /// `folder` is in, else `folder` itself.
+    public static func locate(explicit: String?, near folder: String) -> String {
+        if let chosen = explicit ?? ProcessInfo.processInfo.environment["WEIR_STATE_DIR"].flatMap({ $0.isEmpty ? nil : $0 }) {
+            return URL(fileURLWithPath: chosen).standardizedFileURL.path
         }
-        ledger = try Ledger(path: root + "/weir.sqlite")
+        let start = URL(fileURLWithPath: folder).standardizedFileURL
+        func ancestors() -> [URL] {
+            var folders: [URL] = [start]
+            while folders.last!.path != "/" { folders.append(folders.last!.deletingLastPathComponent().standardizedFileURL) }
+            return folders
+        }
+        var isFolder: ObjCBool = false
+        for candidate in ancestors() {
+            if FileManager.default.fileExists(atPath: candidate.appendingPathComponent(".weir").path, isDirectory: &isFolder),
+               isFolder.boolValue { return candidate.appendingPathComponent(".weir").path }
+        }
+        // `.git` is a folder in a work tree and a file in a linked worktree or submodule.
+        for candidate in ancestors() where FileManager.default.fileExists(atPath: candidate.appendingPathComponent(".git").path) {
+            return candidate.appendingPathComponent(".weir").path
+        }
+        return start.appendingPathComponent(".weir").path
+    }
+
+    public init(root: String, access: Access = .readWrite) throws {
+        self.root = root
+        switch access {
+        case .readWrite:
+            do {
+                try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+            } catch {
+                throw WorkspaceError("cannot create the state directory \(root): \(error.localizedDescription)")
+            }
+            if access_(root, W_OK) != 0 {
+                throw WorkspaceError("state directory \(root) is read-only: runs record their results there; "
+                                     + "use --state-dir (or WEIR_STATE_DIR) for a writable one")
+            }
+            ledger = try Ledger(path: root + "/weir.sqlite")
+        case .readOnly:
+            let file = root + "/weir.sqlite"
+            if !FileManager.default.fileExists(atPath: file) {
+                ledger = try Ledger(inMemoryFor: file)
+            } else if access_(root, W_OK) != 0 || access_(file, W_OK) != 0 {
+                ledger = try Ledger(readOnlyAt: file)
+            } else {
+                ledger = try Ledger(path: file)
+            }
+        }
         store = ObjectStore(root: root, seals: StatCache(ledger: ledger))
     }
 
@@ -36,4 +86,11 @@ public struct Workspace: Sendable {
         let suffix = String(UInt16.random(in: 0...UInt16.max), radix: 16)
         return formatter.string(from: Date()) + "-" + String(repeating: "0", count: 4 - suffix.count) + suffix
     }
+}
+
+/// A state directory that cannot be used as asked (read-only for a run, not creatable): the
+/// command cannot start, exit 2.
+public struct WorkspaceError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
 }

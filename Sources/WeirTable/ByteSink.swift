@@ -96,7 +96,7 @@ public final class FileSink: ByteSink {
             let n = Glibc.write(fd, bytes.baseAddress! + done, bytes.count - done)
             if n < 0 {
                 if errno == EINTR { continue }
-                throw TableError.io(path: path, message: "write failed: \(String(cString: strerror(errno)))")
+                throw TableError.writing(path, "write failed")
             }
             done += n
         }
@@ -106,7 +106,7 @@ public final class FileSink: ByteSink {
     public func close(sync: Bool = false) throws {
         try flush()
         if sync && fsync(fd) != 0 {
-            throw TableError.io(path: path, message: "fsync failed: \(String(cString: strerror(errno)))")
+            throw TableError.writing(path, "fsync failed")
         }
         if Glibc.close(fd) != 0 { fd = -1; throw TableError.io(path: path, message: "close failed: \(String(cString: strerror(errno)))") }
         fd = -1

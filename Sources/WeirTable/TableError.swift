@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Where in a text file something went wrong: 1-based line and column (in characters).
 public struct TextLocation: Sendable, Hashable, CustomStringConvertible {
     public var path: String
@@ -26,6 +30,12 @@ public enum TableError: Error, Sendable, Hashable, CustomStringConvertible {
     case arrow(path: String, field: String?, message: String)
     /// A table operation given inconsistent arguments (a programming or pipeline error).
     case invalid(String)
+
+    /// A failed write, from `errno`: a full disk says so plainly.
+    static func writing(_ path: String, _ what: String) -> TableError {
+        if errno == ENOSPC { return .io(path: path, message: "no space left on device writing it") }
+        return .io(path: path, message: "\(what): \(String(cString: strerror(errno)))")
+    }
 
     public var description: String {
         switch self {

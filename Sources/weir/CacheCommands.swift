@@ -72,7 +72,7 @@ struct Cache: ParsableCommand {
         @OptionGroup var options: PipelineOptions
 
         func run() throws {
-            let workspace = try options.workspace()
+            let workspace = try options.workspace(.readOnly)
             let pipeline = try options.load()
             let remote = try remoteCache(pipeline, workspace: workspace)
             let (plan, cache) = try makePlan(pipeline, identity: options.pipelineIdentity, workspace: workspace, remoteUse: .peek)

@@ -22,7 +22,8 @@ struct History: ParsableCommand {
     var json = false
 
     func run() throws {
-        let workspace = try state.workspace()
+        let workspace = try pipeline.map { try state.workspace(.readOnly, near: URL(fileURLWithPath: $0).deletingLastPathComponent().path) }
+            ?? state.workspace(.readOnly)
         if let id = runID {
             guard let record = try workspace.ledger.run(id: id) else { throw UsageError("no run '\(id)' in \(workspace.root)") }
             let stages = try workspace.ledger.stageRuns(runID: record.id)

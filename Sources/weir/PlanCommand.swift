@@ -19,7 +19,7 @@ struct Plan_: ParsableCommand {
     var json = false
 
     func run() throws {
-        let workspace = try options.workspace()
+        let workspace = try options.workspace(.readOnly)
         let force = selection.force, patterns = selection.selection
         let (pipeline, plan, _) = try loadAndPlan(options, workspace: workspace,
                                                   forced: { force ? try patterns.resolve(in: $0) : [] })
@@ -69,7 +69,7 @@ struct Validate: ParsableCommand {
     @OptionGroup var options: PipelineOptions
 
     func run() throws {
-        let workspace = try options.workspace()
+        let workspace = try options.workspace(.readOnly)
         let (pipeline, _, _) = try loadAndPlan(options, workspace: workspace)
         Output.line("\(options.pipeline): ok: \(Wording.count(pipeline.stages.count, "stage"))")
     }

@@ -29,7 +29,7 @@ struct Show: ParsableCommand {
 
     func run() throws {
         let pipeline = try options.load()
-        let workspace = try options.workspace()
+        let workspace = try options.workspace(.readOnly)
         let ref = InputRef.parse(stage, stages: Set(pipeline.stageIDs), at: SourceLocation(file: "<argument>", line: 1, column: 1))
         guard pipeline.stage(ref.stage) != nil else {
             throw UsageError("no stage '\(ref.stage)' in pipeline '\(pipeline.name)'"

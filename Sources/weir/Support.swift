@@ -41,19 +41,24 @@ struct PipelineOptions: ParsableArguments {
         URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
     }
 
-    func workspace() throws -> Workspace { try state.workspace() }
+    /// The state directory of this pipeline (see `Workspace.locate`).
+    func workspace(_ access: Workspace.Access = .readWrite) throws -> Workspace {
+        try state.workspace(access, near: URL(fileURLWithPath: pipeline).deletingLastPathComponent().path)
+    }
 }
 
 /// `--state-dir`, for every command that reads or writes the state directory.
 struct StateOptions: ParsableArguments {
-    @Option(help: "The state directory (cache, ledger, runs). Default: $WEIR_STATE_DIR or .weir")
+    @Option(help: "The state directory (cache, ledger, runs). Default: $WEIR_STATE_DIR, else the nearest .weir at or above the pipeline's folder, else .weir at the root of its git work tree, else beside the pipeline")
     var stateDir: String?
 
     @Option(help: ArgumentHelp("A cache shared with other machines, s3://bucket/prefix: pulled on a miss, sent every result. Default: $WEIR_CACHE_REMOTE, else the pipeline's cache.remote", valueName: "url"))
     var cacheRemote: String?
 
-    func workspace() throws -> Workspace {
-        var workspace = try Workspace(root: Workspace.defaultRoot(stateDir))
+    /// The state directory for a pipeline in `folder`; commands with no pipeline look from the
+    /// working folder.
+    func workspace(_ access: Workspace.Access = .readWrite, near folder: String = FileManager.default.currentDirectoryPath) throws -> Workspace {
+        var workspace = try Workspace(root: Workspace.locate(explicit: stateDir, near: folder), access: access)
         workspace.cacheRemote = cacheRemote ?? ProcessInfo.processInfo.environment["WEIR_CACHE_REMOTE"].flatMap { $0.isEmpty ? nil : $0 }
         return workspace
     }

@@ -34,6 +34,9 @@ enum Main {
             let count = error.errors.count
             Terminal.error(Wording.count(count, "error"))
             exit(2)
+        } catch let error as WorkspaceError {
+            Terminal.error("weir: \(error)")
+            exit(2)
         } catch let error as UsageError {
             Terminal.error(error.description.hasPrefix("weir:") ? error.description : "weir: " + error.description)
             exit(2)
