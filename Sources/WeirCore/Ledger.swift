@@ -279,7 +279,7 @@ public final class Ledger: Sendable {
         try write { db in
             try db.execute(sql: """
                 INSERT INTO runs(id, pipeline, pipeline_file, started_at, status, pid, command) VALUES (?, ?, ?, ?, 'running', ?, ?)
-                """, arguments: [run.id, run.pipeline, run.pipelineFile, run.startedAt, run.pid, run.command])
+                """, arguments: [run.id, run.pipeline, run.pipelineFile, run.startedAt, run.pid, Secrets.redact(run.command)])
         }
     }
 
@@ -298,9 +298,11 @@ public final class Ledger: Sendable {
                 INSERT OR REPLACE INTO stage_runs(run_id, stage, type, status, reason, key, started_at, finished_at, seconds,
                   outputs, error, attempts, notes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
+            // Text that may quote a failure is redacted here too: nothing reaches the file unread.
             for r in records {
-                try statement.execute(arguments: [r.runID, r.stage, r.type, r.status, r.reason, r.key, r.startedAt, r.finishedAt,
-                                                  r.seconds, r.outputsJSON, r.error, r.attempts, r.notes.isEmpty ? nil : r.notes.joined(separator: "\n")])
+                try statement.execute(arguments: [r.runID, r.stage, r.type, r.status, r.reason.map(Secrets.redact), r.key, r.startedAt,
+                                                  r.finishedAt, r.seconds, r.outputsJSON, r.error.map(Secrets.redact), r.attempts,
+                                                  r.notes.isEmpty ? nil : Secrets.redact(r.notes.joined(separator: "\n"))])
             }
         }
     }

@@ -7,14 +7,12 @@ final class RunRecorder {
     /// Nil when another process records this run's stage runs (`weir run-stage` under a
     /// cluster executor).
     let ledger: Ledger?
-    let redactor: Redactor
     let reporter: any RunReporter
     private var pending: [StageRunRecord] = []
 
-    init(runID: String, ledger: Ledger?, redactor: Redactor, reporter: any RunReporter) {
+    init(runID: String, ledger: Ledger?, reporter: any RunReporter) {
         self.runID = runID
         self.ledger = ledger
-        self.redactor = redactor
         self.reporter = reporter
     }
 
@@ -22,8 +20,9 @@ final class RunRecorder {
     @discardableResult
     func finish(_ outcome: StageOutcome) -> StageOutcome {
         var outcome = outcome
-        outcome.error = outcome.error.map(redactor.redact)
-        outcome.notes = outcome.notes.map(redactor.redact)
+        outcome.reason = outcome.reason.map(Secrets.redact)
+        outcome.error = outcome.error.map(Secrets.redact)
+        outcome.notes = outcome.notes.map(Secrets.redact)
         if ledger != nil {
             pending.append(StageRunRecord(
                 runID: runID, stage: outcome.stage, type: outcome.type, status: outcome.status.rawValue, reason: outcome.reason,

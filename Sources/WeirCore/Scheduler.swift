@@ -89,7 +89,6 @@ public final class Scheduler {
     let runID: String
     let runDirectory: String
     let memo: StageMemo
-    let redactor: Redactor
     let reporter: any RunReporter
 
     public init(plan: Plan, selected: Set<String>, options: RunOptions, cache: CacheView, store: ObjectStore, ledger: Ledger,
@@ -103,7 +102,6 @@ public final class Scheduler {
         self.runID = runID
         self.runDirectory = runDirectory
         self.memo = memo
-        self.redactor = Redactor(pipeline: plan.pipeline)
         self.reporter = reporter
     }
 
@@ -171,7 +169,7 @@ public final class Scheduler {
         var nextToken = 0
         var stopLaunching = false
         let mailbox = Mailbox()
-        let recorder = RunRecorder(runID: runID, ledger: options.recordsStageRuns ? ledger : nil, redactor: redactor, reporter: reporter)
+        let recorder = RunRecorder(runID: runID, ledger: options.recordsStageRuns ? ledger : nil, reporter: reporter)
 
         reporter.runStarted(runID: runID, pipeline: plan.pipeline.name, stages: order.count)
 
@@ -216,7 +214,7 @@ public final class Scheduler {
             let stagePlan = plans[id]!
             if attempt <= stagePlan.stage.retries && !stopLaunching {
                 let delay = options.retryBackoff * pow(2, Double(attempt - 1))
-                reporter.stageRetrying(id, attempt: attempt, error: redactor.redact(message), delay: delay)
+                reporter.stageRetrying(id, attempt: attempt, error: Secrets.redact(message), delay: delay)
                 states[id] = .retrying(at: Date().addingTimeInterval(delay), attempt: attempt + 1, reason: reason, material: material)
                 return
             }
@@ -370,7 +368,7 @@ public final class Scheduler {
         var lines = log.lines
         if let error { lines.append("error: " + error) }
         guard !lines.isEmpty else { return }
-        let text = lines.map(redactor.redact).joined(separator: "\n") + "\n"
+        let text = lines.map(Secrets.redact).joined(separator: "\n") + "\n"
         try? FileManager.default.createDirectory(atPath: runDirectory, withIntermediateDirectories: true)
         _ = FileManager.default.createFile(atPath: "\(runDirectory)/\(stage).log", contents: Data(text.utf8))
     }
@@ -425,34 +423,5 @@ struct StageWork: Sendable {
         } catch {
             return .failure(Failure(message: "\(error)"))
         }
-    }
-}
-
-/// Replaces secret values (parameters read from the environment) with `***` in anything
-/// shown, logged or stored.
-public struct Redactor: Sendable {
-    let secrets: [String]
-
-    public init(pipeline: Pipeline) {
-        var secrets = Set<String>()
-        for stage in pipeline.stages {
-            for param in stage.params.values where param.secret {
-                Self.collect(param.value, into: &secrets)
-            }
-        }
-        self.secrets = secrets.filter { $0.count >= 4 }.sorted { $0.count > $1.count }
-    }
-
-    private static func collect(_ value: ParamValue, into secrets: inout Set<String>) {
-        switch value {
-        case .string(let s): secrets.insert(s)
-        case .list(let items): items.forEach { collect($0, into: &secrets) }
-        case .map(let map): map.values.forEach { collect($0, into: &secrets) }
-        default: break
-        }
-    }
-
-    public func redact(_ text: String) -> String {
-        secrets.reduce(text) { $0.replacingOccurrences(of: $1, with: "***") }
     }
 }

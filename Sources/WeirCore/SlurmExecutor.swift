@@ -65,7 +65,7 @@ public final class SlurmExecutor {
         }
         var done: [String: StageOutcome] = [:]
         var jobs: [String: Job] = [:]  // stage -> its job, until settled
-        let recorder = RunRecorder(runID: runID, ledger: ledger, redactor: Redactor(pipeline: plan.pipeline), reporter: reporter)
+        let recorder = RunRecorder(runID: runID, ledger: ledger, reporter: reporter)
         let interruption = Interruption()
         defer { interruption.restore() }
 

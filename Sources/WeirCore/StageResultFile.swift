@@ -6,6 +6,9 @@ public enum StageResultFile {
     public static func write(_ outcome: StageOutcome, to path: String) throws {
         let url = URL(fileURLWithPath: path)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        var outcome = outcome
+        outcome.error = outcome.error.map(Secrets.redact)
+        outcome.notes = outcome.notes.map(Secrets.redact)
         try JSONEncoder.sorted.encode(outcome).write(to: url, options: .atomic)
     }
 

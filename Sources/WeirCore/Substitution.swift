@@ -50,6 +50,7 @@ public struct Substitution: Sendable {
                 if let value = environment[name], !value.isEmpty {
                     output += value
                     secret = true
+                    Secrets.register(value)
                 } else if let fallback {
                     output += fallback
                 } else {

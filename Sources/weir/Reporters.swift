@@ -19,7 +19,7 @@ enum Output {
     static func line(_ text: String) { raw(text + "\n") }
 
     static func raw(_ text: String) {
-        var text = text
+        var text = Secrets.redact(text)
         _ = text.withUTF8 { write(UnsafeRawBufferPointer($0)) }
     }
 }

@@ -82,6 +82,7 @@ enum Terminal {
     static var isInteractive: Bool { isatty(STDOUT_FILENO) != 0 && ProcessInfo.processInfo.environment["TERM"] != "dumb" }
 
     static func error(_ text: String) {
+        let text = Secrets.redact(text)
         FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
     }
 

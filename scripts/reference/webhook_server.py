@@ -4,7 +4,8 @@
 
 Listens on a free port and writes it to DIR/port. Answers each POST with the next STATUS in
 the list (then 200 for ever); a 429 carries Retry-After: 1. Every request body is appended
-to DIR/requests.jsonl, and the bodies it answered 2xx to DIR/accepted.jsonl."""
+to DIR/requests.jsonl, and the bodies it answered 2xx to DIR/accepted.jsonl. With
+WEBHOOK_ECHO_PATH set, a 5xx answer quotes the request path back."""
 import http.server, json, os, signal, sys
 
 # A test runner's threads may block SIGTERM, and a child inherits the mask: unblock it so the
@@ -27,6 +28,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if status == 429:
             self.send_header("Retry-After", "1")
         answer = b"ok" if status < 300 else b"rate_limited" if status == 429 else b"server_error"
+        if status >= 500 and os.environ.get("WEBHOOK_ECHO_PATH"):
+            # As some servers do: the request path, quoted back in the error body.
+            answer += b": no route for " + self.path.encode()
         self.send_header("Content-Length", str(len(answer)))
         self.end_headers()
         self.wfile.write(answer)

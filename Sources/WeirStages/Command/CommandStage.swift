@@ -156,7 +156,8 @@ struct CommandStage: StageType {
         guard FileManager.default.createFile(atPath: log, contents: nil), let handle = FileHandle(forWritingAtPath: log) else {
             throw StageError("cannot create \(log)")
         }
-        defer { try? handle.close() }
+        // The script may print what it was given; its output is a log Weir keeps, so redact it.
+        defer { try? handle.close(); Secrets.redactFile(log) }
         process.standardOutput = handle
         process.standardError = handle
         let done = DispatchSemaphore(value: 0)

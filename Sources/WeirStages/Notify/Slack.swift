@@ -45,7 +45,8 @@ public struct Slack: StageType {
         let title = context.param("title")?.string ?? "Weir: \(context.stage.id)"
         let names = context.stage.inputs.map(\.description)
         let payload = SlackPayload(title: title, sections: zip(names, context.inputs).map { ($0, $1) }, maxRows: maxRows)
-        let body = try payload.json()
+        // Tables can quote what a failing stage said; the payload leaves the process, so it is redacted.
+        let body = Data(Secrets.redact(String(decoding: try payload.json(), as: UTF8.self)).utf8)
         let digest = body.withUnsafeBytes { ContentHash.sha256($0) }
         func result(posted: Bool, status: Int, attempts: Int) throws -> [String: Table] {
             ["out": try Table(schema: Self.schema, columns: [

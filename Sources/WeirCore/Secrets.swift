@@ -1,0 +1,50 @@
+import Foundation
+import Synchronization
+
+/// The values `${env.X}` references read in this process, and the one place text is cleaned
+/// of them before it leaves: standard output and error, the ledger, stage logs, the report and
+/// notifications all pass through `redact`. A value is registered where it is read (the
+/// substitution), so no path that builds text from it can forget to.
+///
+/// Besides the value itself, the forms it takes inside URLs and JSON are redacted: a server
+/// that echoes a request path sends the value percent-encoded, and JSON escapes `/` as `\/`.
+/// Values shorter than four characters are not redacted: replacing every "out" or "1" would
+/// make all text unreadable, and such a value protects nothing.
+public enum Secrets {
+    public static let mask = "***"
+    private static let forms = Mutex<[String]>([])
+
+    public static func register(_ value: String) {
+        guard value.count >= 4 else { return }
+        var variants: Set<String> = [value]
+        for allowed in [CharacterSet.urlPathAllowed, .urlQueryAllowed, .urlHostAllowed, .alphanumerics] {
+            if let encoded = value.addingPercentEncoding(withAllowedCharacters: allowed) { variants.insert(encoded) }
+        }
+        variants.insert(value.replacingOccurrences(of: "/", with: "\\/"))
+        if let json = try? JSONEncoder().encode(value), let text = String(data: json, encoding: .utf8) {
+            variants.insert(String(text.dropFirst().dropLast()))
+        }
+        forms.withLock { known in
+            known = Array(Set(known).union(variants)).sorted { $0.count > $1.count }
+        }
+    }
+
+    /// `text` with every registered value (longest first) replaced by `***`.
+    public static func redact(_ text: String) -> String {
+        let known = forms.withLock { $0 }
+        guard !known.isEmpty else { return text }
+        var text = text
+        for form in known where text.contains(form) {
+            text = text.replacingOccurrences(of: form, with: mask)
+        }
+        return text
+    }
+
+    /// Redacts a file written by something Weir does not control (a command stage's output).
+    public static func redactFile(_ path: String) {
+        guard forms.withLock({ !$0.isEmpty }), let data = FileManager.default.contents(atPath: path) else { return }
+        let text = String(decoding: data, as: UTF8.self)
+        let clean = redact(text)
+        if clean != text { try? Data(clean.utf8).write(to: URL(fileURLWithPath: path), options: .atomic) }
+    }
+}

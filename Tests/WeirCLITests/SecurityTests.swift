@@ -1,0 +1,182 @@
+import Foundation
+import Testing
+import WeirTestSupport
+
+/// Secrets, the state directory's place, and read-only or full state directories, as a user
+/// (or an attacker) meets them through the binary.
+@Suite struct SecurityTests {
+    /// Every file under `folder`, as bytes, with its path.
+    func files(under folder: String) -> [(String, Data)] {
+        let enumerator = FileManager.default.enumerator(atPath: folder)
+        var found: [(String, Data)] = []
+        while let name = enumerator?.nextObject() as? String {
+            let path = folder + "/" + name
+            var isFolder: ObjCBool = false
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), !isFolder.boolValue,
+               let data = FileManager.default.contents(atPath: path) {
+                found.append((path, data))
+            }
+        }
+        return found
+    }
+
+    @Test(.enabled(if: ReferencePython.available))
+    func secretsAreRedactedWhereverTextLeaves() throws {
+        var weir = try WeirProcess()
+        let secret = "hunter2-T0KEN+x/yz"
+        let encoded = "hunter2-T0KEN%2Bx%2Fyz"
+        // The webhook answers 500 and quotes the request path, which holds the secret.
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: ReferencePython.path!)
+        server.arguments = [ReferencePython.packageRoot.appendingPathComponent("scripts/reference/webhook_server.py").path,
+                            weir.directory, "500", "500", "500", "500", "500", "500", "500", "500"]
+        server.environment = ProcessInfo.processInfo.environment.merging(["WEBHOOK_ECHO_PATH": "1"]) { $1 }
+        try server.run()
+        defer { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() }
+        let deadline = Date().addingTimeInterval(10)
+        while !FileManager.default.fileExists(atPath: weir.directory + "/port") && Date() < deadline { usleep(20_000) }
+        let port = try weir.read("port")
+        weir.environment["HOOK_SECRET"] = secret
+        weir.environment["AWS_ACCESS_KEY_ID"] = "AKIDEXAMPLE"
+        weir.environment["AWS_SECRET_ACCESS_KEY"] = "not-a-real-key"
+        try weir.write("alerts.csv", "service,cost\nEC2,3494.11\n")
+        try weir.write("p.yaml", """
+            stages:
+              alerts: { type: extract.csv, path: alerts.csv }
+              notify: { type: slack, input: alerts, webhook: "http://127.0.0.1:\(port)/hook/${env.HOOK_SECRET}", retries: 1 }
+
+            """)
+        let run = try weir.run("run", "p.yaml", "--json")
+        #expect(run.status == 1)
+        #expect(run.stdout.contains("***"), "the failure should show where the secret was: \(run.stdout)")
+        let runID = try #require(run.events.first?["run_id"] as? String)
+        let history = try weir.run("history", runID)
+        let plain = try weir.run("run", "p.yaml")
+        for (what, text) in [("run --json", run.stdout + run.stderr), ("history", history.stdout + history.stderr),
+                             ("run", plain.stdout + plain.stderr)] {
+            #expect(!text.contains(secret) && !text.contains(encoded) && !text.contains("hunter2"), "\(what): \(text)")
+        }
+        // A secret in a source path, at a store that cannot be reached: the error names the path.
+        try weir.write("s3.yaml", """
+            stages:
+              orders: { type: extract.csv, path: "s3://bucket/${env.HOOK_SECRET}/k.csv", endpoint: "http://127.0.0.1:9" }
+
+            """)
+        let s3 = try weir.run("plan", "s3.yaml")
+        #expect(s3.status != 0)
+        #expect(s3.stderr.contains("s3://bucket/***/k.csv"), "\(s3.stderr)")
+        #expect(!(s3.stdout + s3.stderr).contains("hunter2"))
+        // Nothing in the state directory holds it: ledger, logs, report, payloads.
+        for (path, data) in files(under: weir.directory + "/.weir") {
+            #expect(data.range(of: Data("hunter2".utf8)) == nil, "\(path) holds the secret")
+        }
+    }
+
+    @Test func theStateDirectoryIsFoundFromThePipelineNotTheShell() throws {
+        let weir = try WeirProcess()
+        try weir.write("project/.git/HEAD", "ref: refs/heads/main\n")
+        try weir.write("project/pipelines/a.csv", "x\n1\n2\n")
+        try weir.write("project/pipelines/p.yaml", """
+            stages:
+              a: { type: extract.csv, path: a.csv }
+              n: { type: sql, input: a, query: "SELECT count(*) AS n FROM a" }
+
+            """)
+        try weir.write("elsewhere/keep", "")
+        // Read-only commands leave nothing behind where they run, or anywhere.
+        for command in [["validate"], ["plan"], ["graph"]] {
+            #expect(try weir.run(command + ["project/pipelines/p.yaml"]).status == 0)
+        }
+        #expect(try weir.run("history").status == 0)
+        #expect(!FileManager.default.fileExists(atPath: weir.directory + "/.weir"))
+        #expect(!FileManager.default.fileExists(atPath: weir.directory + "/project/.weir"))
+
+        // A run from the folder above puts the state at the git work tree's root...
+        #expect(try weir.run("run", "project/pipelines/p.yaml").status == 0)
+        #expect(FileManager.default.fileExists(atPath: weir.directory + "/project/.weir/weir.sqlite"))
+        #expect(!FileManager.default.fileExists(atPath: weir.directory + "/.weir"))
+        // ...and a plan from another folder finds it: everything cached.
+        let plan = try runIn(weir.directory + "/elsewhere", ["plan", weir.directory + "/project/pipelines/p.yaml"])
+        #expect(plan.stdout.contains("0 of 2 stages would run"), "\(plan.stdout)")
+        #expect(!FileManager.default.fileExists(atPath: weir.directory + "/elsewhere/.weir"))
+        // --state-dir still decides when given.
+        let explicit = try weir.run("plan", "project/pipelines/p.yaml", "--state-dir", "mine")
+        #expect(explicit.stdout.contains("2 of 2 stages would run"))
+    }
+
+    /// Runs the binary with another working folder.
+    func runIn(_ folder: String, _ arguments: [String]) throws -> WeirProcess.Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: WeirProcess.binary)
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: folder)
+        var environment = ProcessInfo.processInfo.environment
+        environment.removeValue(forKey: "WEIR_STATE_DIR")
+        process.environment = environment
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return WeirProcess.Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                                  stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    func mount(_ arguments: [String]) -> Bool {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return false }
+        process.waitUntilExit()
+        return process.terminationStatus == 0
+    }
+
+    /// Root ignores permission bits, so a read-only state directory is a read-only mount
+    /// (tmpfs); without the right to mount (not root), the test has nothing to check.
+    @Test(.enabled(if: getuid() == 0)) func aReadOnlyStateDirectoryIsReadAndRunsSayWhy() throws {
+        let weir = try WeirProcess()
+        try weir.write("a.csv", "x\n1\n2\n")
+        try weir.write("p.yaml", """
+            stages:
+              a: { type: extract.csv, path: a.csv }
+              n: { type: sql, input: a, query: "SELECT count(*) AS n FROM a" }
+
+            """)
+        #expect(try weir.run("run", "p.yaml", "--state-dir", "state").status == 0)
+        let mounted = weir.directory + "/ro"
+        try FileManager.default.createDirectory(atPath: mounted, withIntermediateDirectories: true)
+        guard mount(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", mounted]) else { return }
+        defer { _ = mount(["umount", mounted]) }
+        #expect(mount(["cp", "-a", weir.directory + "/state/.", mounted + "/"]))
+        #expect(mount(["mount", "-o", "remount,ro", mounted]))
+
+        let plan = try weir.run("plan", "p.yaml", "--state-dir", "ro")
+        #expect(plan.status == 0, "\(plan.stderr)")
+        #expect(plan.stdout.contains("0 of 2 stages would run"), "\(plan.stdout)")
+        let show = try weir.run("show", "p.yaml", "n", "--format", "csv", "--state-dir", "ro")
+        #expect(show.stdout == "n\n2\n", "\(show.stderr)")
+        let history = try weir.run("history", "--state-dir", "ro")
+        #expect(history.status == 0 && history.stdout.contains(" ok "), "\(history.stdout) \(history.stderr)")
+        #expect(try weir.run("graph", "p.yaml", "--state-dir", "ro").status == 0)
+        let run = try weir.run("run", "p.yaml", "--state-dir", "ro")
+        #expect(run.status == 2)
+        #expect(run.stderr.contains("state directory \(mounted) is read-only"), "\(run.stderr)")
+    }
+
+    @Test(.enabled(if: getuid() == 0)) func aFullDiskSaysSo() throws {
+        let weir = try WeirProcess()
+        try weir.write("a.csv", "x\n1\n2\n")
+        try weir.write("p.yaml", "stages:\n  a: { type: extract.csv, path: a.csv }\n")
+        let mounted = weir.directory + "/full"
+        try FileManager.default.createDirectory(atPath: mounted, withIntermediateDirectories: true)
+        guard mount(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", mounted]) else { return }
+        defer { _ = mount(["umount", mounted]) }
+        _ = mount(["dd", "if=/dev/zero", "of=\(mounted)/filler", "bs=4k", "count=64"])
+        let run = try weir.run("run", "p.yaml", "--state-dir", "full/state")
+        #expect(run.status != 0)
+        #expect(run.stderr.contains("no space left on device writing \(mounted)/state/"), "\(run.stderr)")
+    }
+}
