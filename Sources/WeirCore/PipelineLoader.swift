@@ -60,9 +60,11 @@ public struct PipelineLoader {
             }
             root = node
         }
-        for pair in root.pairs! where !Self.topLevelKeys.contains(pair.key) {
+        // `x-` keys hold what the file itself reuses (YAML anchors), as in docker compose.
+        for pair in root.pairs! where !Self.topLevelKeys.contains(pair.key) && !pair.key.hasPrefix("x-") {
             diagnostics.error(pair.keyLocation, "unknown key '\(pair.key)' at the top of the pipeline",
-                              hint: Suggest.didYouMean(pair.key, in: Self.topLevelKeys) ?? "allowed: \(Self.topLevelKeys.joined(separator: ", "))")
+                              hint: Suggest.didYouMean(pair.key, in: Self.topLevelKeys)
+                                  ?? "allowed: \(Self.topLevelKeys.joined(separator: ", ")), and x-NAME for anchors to reuse")
         }
         let directory = URL(fileURLWithPath: file).deletingLastPathComponent().path
         let name = root["pipeline"]?.scalar ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent

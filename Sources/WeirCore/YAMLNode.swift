@@ -53,15 +53,32 @@ public struct YAMLNode: Sendable, Hashable {
         pairs?.first { $0.key == key }?.value
     }
 
+    /// How much YAML a pipeline file may hold. A pipeline of a thousand stages is about 100 KB
+    /// and 20,000 values; these bounds are far above that and keep a hostile file (an alias
+    /// bomb: 700 bytes of nested aliases naming billions of values) within bounded memory.
+    public enum Limits {
+        public static let bytes = 16 << 20
+        public static let values = 250_000
+        /// libyaml's own limit on nesting, which it reports in its words.
+        public static let depth = 1_000
+    }
+
     /// Parses `text`; syntax errors and duplicate keys become diagnostics at their position.
     public static func parse(_ text: String, file: String) -> Result<YAMLNode?, DiagnosticError> {
+        guard text.utf8.count <= Limits.bytes else {
+            return .failure(DiagnosticError([Diagnostic(at: SourceLocation(file: file, line: 1, column: 1),
+                "the file holds \(text.utf8.count) bytes; a pipeline file may hold at most \(Limits.bytes >> 20) MiB")]))
+        }
         do {
             // The basic resolver: Weir types values itself, and the default one runs regular
             // expressions on every scalar (a third of `weir plan` on a 1,000-stage pipeline).
             guard let root = try Yams.compose(yaml: text, .basic) else { return .success(nil) }
-            return .success(YAMLNode(root, file: file))
+            var budget = Limits.values
+            return .success(try YAMLNode(root, file: file, budget: &budget))
         } catch let error as YamlError {
             return .failure(DiagnosticError([diagnostic(error, file: file, text: text)]))
+        } catch let error as DiagnosticError {
+            return .failure(error)
         } catch {
             return .failure(DiagnosticError([Diagnostic(at: SourceLocation(file: file, line: 1, column: 1), "\(error)")]))
         }
@@ -73,6 +90,10 @@ public struct YAMLNode: Sendable, Hashable {
         case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
              .composer(let context, let problem, let mark, _):
             let where_ = context.map { " (\($0.text) at line \($0.mark.line), column \($0.mark.column))" } ?? ""
+            if problem.contains("nesting level") {
+                return Diagnostic(at: at(mark), "YAML nests deeper than \(Limits.depth) levels, the most Weir's YAML parser (libyaml) reads",
+                                  hint: "a pipeline file needs a few levels; this one is likely generated or hostile")
+            }
             return Diagnostic(at: at(mark), "YAML syntax: \(problem)\(where_)",
                               hint: "check indentation and that every `key: value` has a space after the colon")
         case .duplicatedKeysInMapping(let duplicates, let context):
@@ -99,9 +120,19 @@ public struct YAMLNode: Sendable, Hashable {
         return nil
     }
 
-    init(_ node: Node, file: String) {
+    /// Converts Yams' tree, whose aliases share the node they name: each use is expanded here,
+    /// so `budget` counts values as they are made and a bomb stops at the bound. `<<` merge
+    /// keys (YAML 1.1) take the pairs of the mapping or mappings they name, the mapping's own
+    /// keys winning.
+    init(_ node: Node, file: String, budget: inout Int) throws {
         let location = node.mark.map { SourceLocation(file: file, line: $0.line, column: $0.column) }
             ?? SourceLocation(file: file, line: 1, column: 1)
+        budget -= 1
+        guard budget >= 0 else {
+            throw DiagnosticError([Diagnostic(at: location, "the file expands to more than \(Limits.values) values "
+                + "(each use of a YAML alias repeats what its anchor names); Weir refuses it",
+                hint: "nested aliases multiply: an anchor used 9 times at 9 levels names 387 million values")])
+        }
         switch node {
         case .scalar(let scalar):
             let quoted = scalar.style == .singleQuoted || scalar.style == .doubleQuoted
@@ -112,14 +143,28 @@ public struct YAMLNode: Sendable, Hashable {
                 self.init(.scalar(scalar.string, quoted: quoted), at: location)
             }
         case .mapping(let mapping):
-            let pairs = mapping.map { key, value in
-                YAMLPair(key: key.string ?? "\(key)",
-                         keyLocation: key.mark.map { SourceLocation(file: file, line: $0.line, column: $0.column) } ?? location,
-                         value: YAMLNode(value, file: file))
+            var pairs: [YAMLPair] = []
+            var merged: [YAMLPair] = []
+            for (key, value) in mapping {
+                let keyLocation = key.mark.map { SourceLocation(file: file, line: $0.line, column: $0.column) } ?? location
+                let converted = try YAMLNode(value, file: file, budget: &budget)
+                if case .scalar(let text) = key, text.string == "<<", text.style == .plain {
+                    let sources = converted.items ?? [converted]
+                    for source in sources {
+                        guard let more = source.pairs else {
+                            throw DiagnosticError([Diagnostic(at: source.location, "`<<` merges a mapping (or a list of mappings) into this one, "
+                                + "but here it names \(source.kindName)")])
+                        }
+                        merged += more.filter { pair in !merged.contains { $0.key == pair.key } }
+                    }
+                    continue
+                }
+                pairs.append(YAMLPair(key: key.string ?? "\(key)", keyLocation: keyLocation, value: converted))
             }
+            pairs += merged.filter { pair in !pairs.contains { $0.key == pair.key } }
             self.init(.mapping(pairs), at: location)
         case .sequence(let sequence):
-            self.init(.sequence(sequence.map { YAMLNode($0, file: file) }), at: location)
+            self.init(.sequence(try sequence.map { try YAMLNode($0, file: file, budget: &budget) }), at: location)
         case .alias:
             self.init(.null, at: location)
         }
