@@ -249,6 +249,18 @@ public struct PipelineLoader {
                 params[spec.name] = ResolvedParam(value: value, location: node.location, secret: secret, environment: environment)
             }
         }
+        for spec in type.params where spec.kind == .query {
+            guard let query = params[spec.name]?.value.string, let location = params[spec.name]?.location else { continue }
+            for name in QueryPlaceholders.names(in: query) {
+                guard let value = substitution.params[name] else {
+                    diagnostics.error(location, "\(id).\(spec.name) binds $\(name), but the pipeline has no param '\(name)'",
+                                      hint: Suggest.didYouMean(name, in: Array(substitution.params.keys))
+                                          ?? "declare it under `params:` (a $name in a query is a bound value, never spliced)")
+                    continue
+                }
+                params["$" + name] = ResolvedParam(value: value, location: location, secret: false, environment: [])
+            }
+        }
         var stage = StageSpec(id: id, location: pair.keyLocation, typeName: typeName, inputs: inputs, params: params,
                               retries: retries, timeout: timeout)
         if let node = pair.value["slurm"] { stage.slurm = SlurmResources.parse(node, &diagnostics) }
@@ -288,7 +300,7 @@ public struct PipelineLoader {
         }
         if node.kind == .null { return spec.required ? fail(spec.kind.description) : (spec.defaultValue ?? .null) }
         switch spec.kind {
-        case .string, .column:
+        case .string, .column, .query:
             guard let text = node.scalar else { return fail(spec.kind == .string ? "a string" : "a column name") }
             return .string(text)
         case .int:

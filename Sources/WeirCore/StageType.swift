@@ -54,6 +54,10 @@ public enum ParamKind: Sendable, Hashable, CustomStringConvertible {
     case columns(types: Set<DataType>)
     /// A mapping of column name to type (e.g. a CSV `schema:`).
     case columnTypes
+    /// SQL text whose `$name` placeholders are bound to the pipeline parameter `name`: the
+    /// loader resolves each to a typed value, kept as the stage parameter `$name` (so it is in
+    /// the cache key), and the query is never spliced.
+    case query
     /// Any YAML value, checked by the stage itself.
     case any
 
@@ -64,6 +68,7 @@ public enum ParamKind: Sendable, Hashable, CustomStringConvertible {
         case .double: "number"
         case .bool: "boolean"
         case .stringList: "list of strings"
+        case .query: "SQL ($name binds a pipeline param)"
         case .choice(let words): words.joined(separator: " | ")
         case .column(let types): types.isEmpty ? "column" : "column (\(types.map(\.rawValue).sorted().joined(separator: "/")))"
         case .columns(let types): types.isEmpty ? "list of columns" : "list of columns (\(types.map(\.rawValue).sorted().joined(separator: "/")))"

@@ -17,7 +17,7 @@ public struct SQLStage: StageType {
     public let summary = "Run a SQL query (SQLite) over the input tables, each registered under its stage id or `as:` alias."
     public let inputs = InputArity.many
     public let params: [ParamSpec] = [
-        ParamSpec("query", .string, required: true, help: "one SELECT statement"),
+        ParamSpec("query", .query, required: true, help: "one SELECT statement; $name is the pipeline param name, bound as a typed value"),
         ParamSpec("as", .stringList, help: "table names for the inputs, in order (default: the input stage ids)"),
         ParamSpec("schema", .columnTypes, help: "types for result columns, where the query computes them"),
     ]
@@ -46,6 +46,10 @@ public struct SQLStage: StageType {
                 return [:]
             }
             defer { sqlite3_finalize(statement.pointer) }
+            do { try Self.bind(statement.pointer, stage: context.stage) } catch {
+                context.report(error)
+                return [:]
+            }
             if !statement.tail.allSatisfy({ $0.isWhitespace || $0 == ";" }) {
                 context.error("query", "\(context.stage.id).query holds more than one statement; a sql stage runs one SELECT")
                 return [:]
@@ -80,7 +84,7 @@ public struct SQLStage: StageType {
                               hint: Suggest.didYouMean(column, in: fields.map(\.name)))
             }
             if !unknown.isEmpty {
-                let guessed = try guessTypes(query: query, names: names, schemas: context.inputSchemas, columns: unknown)
+                let guessed = try guessTypes(query: query, stage: context.stage, names: names, schemas: context.inputSchemas, columns: unknown)
                 for i in unknown {
                     if let type = guessed[i] {
                         fields[i].type = type
@@ -116,7 +120,7 @@ public struct SQLStage: StageType {
     /// Runs the query on placeholder rows (three identical rows per input, so joins match and
     /// `HAVING count(*) > 1` passes; small values first, then large ones for `WHERE x > 100`)
     /// and reads the types SQLite gives each column.
-    private func guessTypes(query: String, names: [String], schemas: [Schema], columns: [Int]) throws -> [Int: DataType] {
+    private func guessTypes(query: String, stage: StageSpec, names: [String], schemas: [Schema], columns: [Int]) throws -> [Int: DataType] {
         var types: [Int: DataType] = [:]
         for large in [false, true] {
             let database = try SQLDatabase()
@@ -139,6 +143,7 @@ public struct SQLStage: StageType {
             }
             guard let statement = try? database.prepare(query) else { return types }
             defer { sqlite3_finalize(statement.pointer) }
+            try Self.bind(statement.pointer, stage: stage)
             while sqlite3_step(statement.pointer) == SQLITE_ROW {
                 for i in columns where types[i] == nil {
                     switch sqlite3_column_type(statement.pointer, Int32(i)) {
@@ -168,6 +173,7 @@ public struct SQLStage: StageType {
         try database.execute("COMMIT")
         let statement = try database.prepare(query)
         defer { sqlite3_finalize(statement.pointer) }
+        try Self.bind(statement.pointer, stage: context.stage)
         let builders = schema.fields.map { ColumnBuilder($0.type) }
         var row = 0
         while true {
@@ -180,6 +186,36 @@ public struct SQLStage: StageType {
             }
         }
         return ["out": try Table(schema: schema, columns: builders.map { $0.finish() }, rowCount: row)]
+    }
+
+    /// Binds each `$name` of the statement to the pipeline param the loader resolved for it
+    /// (the stage param `$name`), with its type: integers and floats as numbers, booleans as
+    /// 0/1, text as text. Any other placeholder form is refused: values go in only by name.
+    static func bind(_ statement: OpaquePointer, stage: StageSpec) throws {
+        let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+        let count = sqlite3_bind_parameter_count(statement)
+        guard count > 0 else { return }
+        for index in 1...count {
+            guard let cName = sqlite3_bind_parameter_name(statement, index), String(cString: cName).hasPrefix("$") else {
+                throw StageError("\(stage.id).query has a `?`, `:name` or `@name` placeholder; write $name to bind the pipeline param name",
+                                 param: "query")
+            }
+            let name = String(cString: cName)
+            guard let value = stage.params[name]?.value else {
+                throw StageError("\(stage.id).query binds \(name), but the pipeline has no param '\(name.dropFirst())'", param: "query")
+            }
+            let status: Int32
+            switch value {
+            case .int(let v): status = sqlite3_bind_int64(statement, index, Int64(v))
+            case .double(let v): status = sqlite3_bind_double(statement, index, v)
+            case .bool(let v): status = sqlite3_bind_int64(statement, index, v ? 1 : 0)
+            case .string(let v): status = sqlite3_bind_text(statement, index, v, -1, transient)
+            case .null: status = sqlite3_bind_null(statement, index)
+            case .list, .map:
+                throw StageError("\(stage.id).query binds \(name), which is \(value.description); only a number, text or boolean binds", param: "query")
+            }
+            guard status == SQLITE_OK else { throw StageError("cannot bind \(name): SQLite status \(status)", param: "query") }
+        }
     }
 
     private func append(_ statement: OpaquePointer, _ i: Int32, to builder: ColumnBuilder, field: Field, row: Int) throws {

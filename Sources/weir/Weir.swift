@@ -30,8 +30,11 @@ enum Main {
                 ($0.element.location ?? SourceLocation(file: "", line: 0, column: 0), $0.offset)
                     < ($1.element.location ?? SourceLocation(file: "", line: 0, column: 0), $1.offset)
             }.map(\.element)
-            Terminal.error(DiagnosticError(sorted).description)
-            let count = error.errors.count
+            // The loader and a stage's planning may find the same problem; say it once.
+            var seen = Set<String>()
+            let unique = sorted.filter { seen.insert("\($0.location.map { "\($0)" } ?? ""): \($0.message)").inserted }
+            Terminal.error(DiagnosticError(unique).description)
+            let count = unique.filter { $0.severity == .error }.count
             Terminal.error(Wording.count(count, "error"))
             exit(2)
         } catch let error as WorkspaceError {

@@ -179,4 +179,80 @@ import WeirTestSupport
         #expect(run.status != 0)
         #expect(run.stderr.contains("no space left on device writing \(mounted)/state/"), "\(run.stderr)")
     }
+
+    @Test func anAliasBombIsRefusedInBoundedTimeAndMemory() throws {
+        let weir = try WeirProcess()
+        var lines = ["x-a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+        var previous = "a"
+        for name in ["b", "c", "d", "e", "f", "g", "h", "i"] {
+            lines.append("x-\(name): &\(name) [" + Array(repeating: "*\(previous)", count: 9).joined(separator: ", ") + "]")
+            previous = name
+        }
+        try weir.write("bomb.yaml", lines.joined(separator: "\n") + "\nstages:\n  a: { type: extract.csv, path: a.csv }\n")
+        let started = Date()
+        let bomb = try weir.run("validate", "bomb.yaml")
+        #expect(bomb.status == 2)
+        #expect(bomb.stderr.contains("bomb.yaml:1:") && bomb.stderr.contains("expands to more than 250000 values"), "\(bomb.stderr)")
+        #expect(Date().timeIntervalSince(started) < 20)
+
+        try weir.write("deep.yaml", "stages: " + String(repeating: "[", count: 5000) + String(repeating: "]", count: 5000) + "\n")
+        let deep = try weir.run("validate", "deep.yaml")
+        #expect(deep.status == 2)
+        #expect(deep.stderr.contains("YAML nests deeper than 1000 levels"), "\(deep.stderr)")
+    }
+
+    @Test func mergeKeysAndAnchorsWork() throws {
+        let weir = try WeirProcess()
+        try weir.write("a.csv", "x;y\n1;2\n")
+        try weir.write("p.yaml", """
+            x-csv: &csv { type: extract.csv, delimiter: ";" }
+            stages:
+              a: { <<: *csv, path: a.csv }
+              b:
+                <<: [*csv]
+                path: a.csv
+                delimiter: ","
+
+            """)
+        #expect(try weir.run("run", "p.yaml").status == 0)
+        #expect(try weir.run("show", "p.yaml", "a", "--format", "csv").stdout == "x,y\n1,2\n")
+        #expect(try weir.run("show", "p.yaml", "b", "--format", "csv").stdout == "x;y\n1;2\n")
+    }
+
+    @Test func dollarNameInSQLIsBoundNotSpliced() throws {
+        let weir = try WeirProcess()
+        try weir.write("c.csv", "id,city\n1,sp\n2,rj\n3,x' OR 1=1 --\n")
+        try weir.write("p.yaml", """
+            params: { city: sp, min: 1 }
+            stages:
+              a: { type: extract.csv, path: c.csv }
+              q: { type: sql, input: a, query: "SELECT id FROM a WHERE city = $city AND id >= $min ORDER BY id" }
+
+            """)
+        #expect(try weir.run("run", "p.yaml").status == 0)
+        #expect(try weir.run("show", "p.yaml", "q", "--format", "csv").stdout == "id\n1\n")
+        // Quotes in the value are part of the value: it matches the row that holds them, and
+        // never turns into SQL that matches every row.
+        let quoted = ["--param", "city=x' OR 1=1 --"]
+        let run = try weir.run(["run", "p.yaml", "--json"] + quoted)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.events.first { $0["stage"] as? String == "q" && $0["event"] as? String == "stage_finished" }?["reason"] as? String
+                == "params changed: $city")
+        #expect(try weir.run(["show", "p.yaml", "q", "--format", "csv"] + quoted).stdout == "id\n3\n")
+        // A typed value: the integer param compares as a number.
+        #expect(try weir.run("run", "p.yaml", "--param", "min=2", "--param", "city=rj").status == 0)
+        #expect(try weir.run("show", "p.yaml", "q", "--format", "csv", "--param", "min=2", "--param", "city=rj").stdout == "id\n2\n")
+        // A $name that is no pipeline param is a located error.
+        try weir.write("bad.yaml", """
+            params: { min: 1 }
+            stages:
+              a: { type: extract.csv, path: c.csv }
+              q: { type: sql, input: a, query: "SELECT id FROM a WHERE id >= $mni" }
+
+            """)
+        let bad = try weir.run("validate", "bad.yaml")
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("bad.yaml:4:") && bad.stderr.contains("q.query binds $mni, but the pipeline has no param 'mni'"), "\(bad.stderr)")
+        #expect(bad.stderr.contains("did you mean 'min'"))
+    }
 }
