@@ -40,3 +40,13 @@ static inline unsigned long weir_filesystem_type(const char *path) { (void)path;
 /* Asks the CPU to bring the cache line at `address` in ahead of use: hash-table probes of
    rows a few steps ahead overlap their cache misses instead of waiting on each in turn. */
 static inline void weir_prefetch(const void *address) { __builtin_prefetch(address); }
+
+/* Makes a spawned child start in `path` (glibc's posix_spawn_file_actions_addchdir_np, 2.29+),
+   declared only under _GNU_SOURCE. */
+#ifdef __linux__
+#include <spawn.h>
+extern int posix_spawn_file_actions_addchdir_np(posix_spawn_file_actions_t *actions, const char *path);
+static inline int weir_spawn_chdir(posix_spawn_file_actions_t *actions, const char *path) {
+    return posix_spawn_file_actions_addchdir_np(actions, path);
+}
+#endif

@@ -29,8 +29,20 @@ public struct RunSummary: Sendable {
     public var seconds: Double
     public var outcomes: [StageOutcome]
 
-    public var failed: Bool { outcomes.contains { $0.status == .failed } }
-    public var status: String { failed ? "failed" : "ok" }
+    /// The signal that interrupted the run, if one did.
+    public var interrupted: Int32?
+
+    public init(runID: String, seconds: Double, outcomes: [StageOutcome], interrupted: Int32? = nil) {
+        self.runID = runID
+        self.seconds = seconds
+        self.outcomes = outcomes
+        self.interrupted = interrupted
+    }
+
+    public var failed: Bool { interrupted != nil || outcomes.contains { $0.status == .failed } }
+    public var status: String { interrupted != nil ? "interrupted" : failed ? "failed" : "ok" }
+    /// The process's exit status for this run: 0, 1 when a stage failed, 128 + the signal.
+    public var exitStatus: Int32 { interrupted.map { 128 + $0 } ?? (failed ? 1 : 0) }
 
     public var counts: [String: Int] {
         var counts = Dictionary(uniqueKeysWithValues: StageStatus.allCases.map { ($0.rawValue, 0) })
@@ -168,6 +180,11 @@ public final class Scheduler {
         var running = 0
         var nextToken = 0
         var stopLaunching = false
+        /// Why no more stages start (--fail-fast, a signal), for the ones left waiting.
+        var stopReason = ""
+        let interruption = Interruption()
+        defer { interruption.restore() }
+        var interrupted: Int32?
         let mailbox = Mailbox()
         let recorder = RunRecorder(runID: runID, ledger: options.recordsStageRuns ? ledger : nil, reporter: reporter)
 
@@ -221,15 +238,41 @@ public final class Scheduler {
             writeLog(id, log: log, error: message)
             finish(StageOutcome.settled(stagePlan, .failed, reason: reason, error: message, key: material.key, attempts: attempt, started: started,
                            notes: log.notes))
-            if options.failFast && !stopLaunching {
-                stopLaunching = true
-                for waiting in order where { if case .waiting = states[waiting.stage.id] { true } else { false } }() {
-                    finish(StageOutcome.settled(waiting, .skipped, reason: "not started: --fail-fast after a failure"))
-                }
+            if options.failFast && !stopLaunching { stop(because: "--fail-fast after a failure") }
+        }
+
+        /// Starts nothing more: waiting stages are skipped now, queued ones below.
+        func stop(because reason: String) {
+            stopLaunching = true
+            stopReason = reason
+            for waiting in order where { if case .waiting = states[waiting.stage.id] { true } else { false } }() {
+                finish(StageOutcome.settled(waiting, .skipped, reason: "not started: " + reason))
             }
         }
 
+        /// A signal: every running child's group is ended, running stages are recorded as
+        /// interrupted (failed), and nothing else starts.
+        func interrupt(_ signal: Int32) {
+            interrupted = signal
+            let why = "interrupted by \(Interruption.name(signal))"
+            ChildProcess.terminateAll()
+            for id in active.sorted() {
+                switch states[id] {
+                case .running(_, let attempt, let started, _, let reason, let material, let log)?:
+                    running -= 1
+                    writeLog(id, log: log, error: why)
+                    finish(StageOutcome.settled(plans[id]!, .failed, reason: reason, error: why, key: material.key, attempts: attempt,
+                                                started: started, notes: log.notes))
+                case .retrying?:
+                    finish(StageOutcome.settled(plans[id]!, .skipped, reason: "not started: " + why))
+                default: break
+                }
+            }
+            stop(because: why)
+        }
+
         while true {
+            if interrupted == nil, let signal = interruption.signal { interrupt(signal) }
             // Decide every stage whose inputs are settled.
             while readyHead < ready.count {
                 let id = ready[readyHead]
@@ -284,7 +327,7 @@ public final class Scheduler {
             }
             if stopLaunching {
                 for id in queue {
-                    if case .queued = states[id] { finish(StageOutcome.settled(plans[id]!, .skipped, reason: "not started: --fail-fast after a failure")) }
+                    if case .queued = states[id] { finish(StageOutcome.settled(plans[id]!, .skipped, reason: "not started: " + stopReason)) }
                 }
                 queue.removeAll()
             }
@@ -340,6 +383,8 @@ public final class Scheduler {
                 switch states[id] {
                 case .running(_, let attempt, let started, let deadline?, let reason, let material, let log)? where deadline <= now:
                     running -= 1
+                    // The attempt's thread cannot be stopped, but the processes it started can.
+                    ChildProcess.terminateAll(owner: id)
                     let limit = plans[id]!.stage.timeout ?? 0
                     handleFailure(id, attempt: attempt, started: started, message: "timed out after \(FloatFormat.shortest(limit)) s",
                                   reason: reason, material: material, log: log)
@@ -359,7 +404,7 @@ public final class Scheduler {
             if case .done(let outcome)? = states[stagePlan.stage.id] { return outcome }
             return nil
         }
-        let summary = RunSummary(runID: runID, seconds: Date().timeIntervalSince(started), outcomes: outcomes)
+        let summary = RunSummary(runID: runID, seconds: Date().timeIntervalSince(started), outcomes: outcomes, interrupted: interrupted)
         reporter.runFinished(summary)
         return summary
     }

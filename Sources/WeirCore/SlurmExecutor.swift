@@ -194,7 +194,7 @@ public final class SlurmExecutor {
         }
         recorder.flush()
         let outcomes = order.compactMap { done[$0.stage.id] }
-        let summary = RunSummary(runID: runID, seconds: Date().timeIntervalSince(begun), outcomes: outcomes)
+        let summary = RunSummary(runID: runID, seconds: Date().timeIntervalSince(begun), outcomes: outcomes, interrupted: interruption.signal)
         reporter.runFinished(summary)
         return summary
     }
@@ -273,44 +273,5 @@ public final class SlurmExecutor {
     static func shellQuoted(_ text: String) -> String {
         if !text.isEmpty, text.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "/._-=:,+@%".contains($0)) }) { return text }
         return "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
-    }
-}
-
-/// Ctrl-C (and SIGTERM) while jobs are out: noticed by the polling loop, which cancels them,
-/// instead of ending this process and leaving them running on the cluster.
-private final class Interruption {
-    private final class Flag: Sendable {
-        let raised = Atomic(false)
-        let signal = DispatchSemaphore(value: 0)
-    }
-    private let flag = Flag()
-    private let sources: [any DispatchSourceSignal]
-
-    init() {
-        var sources: [any DispatchSourceSignal] = []
-        let flag = self.flag
-        for number in [SIGINT, SIGTERM] {
-            Foundation.signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler {
-                flag.raised.store(true, ordering: .relaxed)
-                flag.signal.signal()
-            }
-            source.resume()
-            sources.append(source)
-        }
-        self.sources = sources
-    }
-
-    /// Waits up to `seconds`; true once interrupted.
-    func wait(seconds: Double) -> Bool {
-        _ = flag.signal.wait(timeout: .now() + seconds)
-        return flag.raised.load(ordering: .relaxed)
-    }
-
-    func restore() {
-        for source in sources { source.cancel() }
-        Foundation.signal(SIGINT, SIG_DFL)
-        Foundation.signal(SIGTERM, SIG_DFL)
     }
 }

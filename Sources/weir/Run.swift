@@ -114,6 +114,10 @@ struct Run: ParsableCommand {
         }
         try workspace.ledger.finishRun(id: runID, status: summary.status, finishedAt: Date().timeIntervalSince1970, counts: summary.counts)
         writeReport(pipeline: pipeline, summary: summary, workspace: workspace, runID: runID)
+        if let signal = summary.interrupted {
+            if !json { Output.line("\nrun interrupted by \(Interruption.name(signal)); logs: \(workspace.runDirectory(runID))") }
+            throw ExitCode(summary.exitStatus)
+        }
         if summary.failed {
             if !json {
                 let failed = summary.outcomes.filter { $0.status == .failed }.map(\.stage)

@@ -82,6 +82,6 @@ struct RunStage: ParsableCommand {
             try workspace.ledger.finishRun(id: runID, status: summary.status, finishedAt: Date().timeIntervalSince1970, counts: summary.counts)
         }
         if let result, let outcome = summary.outcomes.first { try StageResultFile.write(outcome, to: result) }
-        if summary.failed { throw ExitCode(1) }
+        if summary.failed { throw ExitCode(summary.exitStatus) }
     }
 }

@@ -20,6 +20,12 @@ struct Weir: ParsableCommand {
 @main
 enum Main {
     static func main() {
+        // A parent (a test runner, a scheduler's worker thread) may have blocked the signals a
+        // run handles, and a blocked mask is inherited: unblock them before any thread starts.
+        var handled = sigset_t()
+        sigemptyset(&handled)
+        for number in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&handled, number) }
+        pthread_sigmask(SIG_UNBLOCK, &handled, nil)
         do {
             var command = try Weir.parseAsRoot()
             try command.run()

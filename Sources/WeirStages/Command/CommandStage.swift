@@ -94,7 +94,7 @@ struct CommandStage: StageType {
         environment["WEIR_MANIFEST"] = URL(fileURLWithPath: manifest.file).path  // the command runs elsewhere
 
         let logPath = try context.runFile("command.log")
-        let status = try execute(environment: environment, log: logPath, timeout: context.stage.timeout)
+        let status = try execute(environment: environment, log: logPath, timeout: context.stage.timeout, stageID: context.stage.id)
         let output = OutputTail.read(logPath, lines: 12)
         if !output.isEmpty { context.log.info("command output (\(logPath)):\n" + output) }
         switch status {
@@ -145,31 +145,28 @@ struct CommandStage: StageType {
         case timedOut(Double)
     }
 
-    /// Runs `run` under /bin/sh with stdout and stderr into `log`; stops it at the timeout.
-    func execute(environment: [String: String], log: String, timeout: Double?) throws -> Status {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", manifest.run]
-        process.currentDirectoryURL = URL(fileURLWithPath: manifest.projectDirectory)
-        process.environment = environment
-        process.standardInput = FileHandle.nullDevice
-        guard FileManager.default.createFile(atPath: log, contents: nil), let handle = FileHandle(forWritingAtPath: log) else {
-            throw StageError("cannot create \(log)")
-        }
+    /// Runs `run` under /bin/sh, in its own process group, with stdout and stderr into `log`;
+    /// at the timeout the whole group is ended (SIGTERM, then SIGKILL after a grace period),
+    /// so nothing the script started runs on.
+    func execute(environment: [String: String], log: String, timeout: Double?, stageID: String) throws -> Status {
+        guard FileManager.default.createFile(atPath: log, contents: nil) else { throw StageError("cannot create \(log)") }
         // The script may print what it was given; its output is a log Weir keeps, so redact it.
-        defer { try? handle.close(); Secrets.redactFile(log) }
-        process.standardOutput = handle
-        process.standardError = handle
-        let done = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in done.signal() }
-        do { try process.run() }
-        catch { throw StageError("\(manifestName): cannot start `\(manifest.run)`: \(error.localizedDescription)") }
-        if done.wait(timeout: timeout.map { .now() + $0 } ?? .distantFuture) == .timedOut {
-            process.terminate()
-            if done.wait(timeout: .now() + 5) == .timedOut { kill(process.processIdentifier, SIGKILL); done.wait() }
+        defer { Secrets.redactFile(log) }
+        let child: ChildProcess
+        do {
+            child = try ChildProcess(shell: manifest.run, environment: environment, directory: manifest.projectDirectory, output: log,
+                                     owner: stageID)
+        } catch {
+            throw StageError("\(manifestName): \(error)")
+        }
+        guard let ended = child.wait(timeout: timeout) else {
+            child.terminateGroup()
             return .timedOut(timeout ?? 0)
         }
-        return process.terminationReason == .uncaughtSignal ? .signalled(process.terminationStatus) : .exited(process.terminationStatus)
+        switch ended {
+        case .exited(let code): return .exited(code)
+        case .signalled(let signal): return .signalled(signal)
+        }
     }
 
     static func variable(_ port: String) -> String {
