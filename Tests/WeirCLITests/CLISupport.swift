@@ -55,11 +55,12 @@ struct WeirProcess {
 
     func read(_ name: String) throws -> String { try String(contentsOfFile: directory + "/" + name, encoding: .utf8) }
 
-    func process(_ arguments: [String], stdout: String, stderr: String) throws -> Process {
+    /// `weir` with `arguments`, run in `folder` (the scratch folder by default).
+    func process(_ arguments: [String], stdout: String, stderr: String, in folder: String? = nil) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binary)
         process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        process.currentDirectoryURL = URL(fileURLWithPath: folder ?? directory)
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "WEIR_STATE_DIR")
         for (key, value) in environment { env[key] = value }
@@ -74,11 +75,12 @@ struct WeirProcess {
     @discardableResult
     func run(_ arguments: String...) throws -> Result { try run(arguments) }
 
+    /// Runs `weir` to its end; `folder` is its working folder (the scratch folder by default).
     @discardableResult
-    func run(_ arguments: [String]) throws -> Result {
+    func run(_ arguments: [String], in folder: String? = nil) throws -> Result {
         let id = UUID().uuidString
         let out = "\(directory)/.out-\(id)", err = "\(directory)/.err-\(id)"
-        let process = try process(arguments, stdout: out, stderr: err)
+        let process = try process(arguments, stdout: out, stderr: err, in: folder)
         try process.run()
         process.waitUntilExit()
         defer { try? FileManager.default.removeItem(atPath: out); try? FileManager.default.removeItem(atPath: err) }
@@ -107,4 +109,19 @@ struct WeirProcess {
 /// A query SQLite takes a while over (about half a second), for overlap and kill tests.
 func slowQuery(_ table: String, _ count: Int = 3_000_000) -> String {
     "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < \(count)) SELECT (SELECT count(*) FROM \(table)) AS n, sum(x) AS s FROM c"
+}
+
+/// The sqlite3 shell's answer to `sql` on `database`, fields separated by `|`: how a user (or
+/// another program) sees what a load wrote.
+func sqliteShell(_ database: String, _ sql: String) throws -> String {
+    let shell = ["/usr/bin/sqlite3", "/usr/local/bin/sqlite3"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: try #require(shell, "install the sqlite3 shell (apt-get install sqlite3)"))
+    process.arguments = ["-separator", "|", database, sql]
+    let out = Pipe()
+    process.standardOutput = out
+    try process.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return String(decoding: data, as: UTF8.self)
 }

@@ -25,17 +25,7 @@ import WeirTestSupport
         return weir
     }
 
-    func sqlite(_ weir: WeirProcess, _ query: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["sqlite3", weir.directory + "/out/kept.db", query]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
-    }
+    func sqlite(_ weir: WeirProcess, _ query: String) throws -> String { try sqliteShell(weir.directory + "/out/kept.db", query) }
 
     @Test func loadsRewriteWhatAnotherRunOrAHandOverwrote() throws {
         let weir = try setUp()

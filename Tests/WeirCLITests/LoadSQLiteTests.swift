@@ -3,19 +3,7 @@ import Testing
 
 /// `load.sqlite` output as another tool sees it: the sqlite3 command-line shell.
 @Suite struct LoadSQLiteTests {
-    static let sqlite3: String? = ["/usr/bin/sqlite3", "/usr/local/bin/sqlite3"].first { FileManager.default.isExecutableFile(atPath: $0) }
-
-    func sqlite(_ database: String, _ sql: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try #require(Self.sqlite3, "install the sqlite3 shell (apt-get install sqlite3)"))
-        process.arguments = ["-separator", "|", database, sql]
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
-    }
+    func sqlite(_ database: String, _ sql: String) throws -> String { try sqliteShell(database, sql) }
 
     @Test func replaceAndAppendAsTheShellSeesThem() throws {
         let weir = try WeirProcess()

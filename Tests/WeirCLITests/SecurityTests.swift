@@ -96,32 +96,12 @@ import WeirTestSupport
         #expect(FileManager.default.fileExists(atPath: weir.directory + "/project/.weir/weir.sqlite"))
         #expect(!FileManager.default.fileExists(atPath: weir.directory + "/.weir"))
         // ...and a plan from another folder finds it: everything cached.
-        let plan = try runIn(weir.directory + "/elsewhere", ["plan", weir.directory + "/project/pipelines/p.yaml"])
+        let plan = try weir.run(["plan", weir.directory + "/project/pipelines/p.yaml"], in: weir.directory + "/elsewhere")
         #expect(plan.stdout.contains("0 of 2 stages would run"), "\(plan.stdout)")
         #expect(!FileManager.default.fileExists(atPath: weir.directory + "/elsewhere/.weir"))
         // --state-dir still decides when given.
         let explicit = try weir.run("plan", "project/pipelines/p.yaml", "--state-dir", "mine")
         #expect(explicit.stdout.contains("2 of 2 stages would run"))
-    }
-
-    /// Runs the binary with another working folder.
-    func runIn(_ folder: String, _ arguments: [String]) throws -> WeirProcess.Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: WeirProcess.binary)
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: folder)
-        var environment = ProcessInfo.processInfo.environment
-        environment.removeValue(forKey: "WEIR_STATE_DIR")
-        process.environment = environment
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return WeirProcess.Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                                  stderr: String(decoding: stderr, as: UTF8.self))
     }
 
     func mount(_ arguments: [String]) -> Bool {
