@@ -85,6 +85,11 @@ public struct ArrowFile: Sendable {
             let columns = try Self.decodeBatch(body.header, bodyStart: body.bodyStart, bodyLength: body.bodyLength,
                                                fields: fields, file: file, path: path, dictionaries: dictionaries)
             let length = Int(try body.header.scalar(ArrowFormat.RecordBatchField.length, default: Int64(0)))
+            // As for field nodes: rows take at least a bit of the body each, so a batch of no
+            // columns cannot claim a billion rows.
+            guard length >= 0, length / 8 <= body.bodyLength else {
+                throw TableError.arrow(path: path, field: nil, message: "record batch \(index) claims \(length) rows for a body of \(body.bodyLength) bytes")
+            }
             if let column = columns.first(where: { $0.count != length }) {
                 throw TableError.arrow(path: path, field: nil,
                                        message: "record batch \(index) says \(length) rows but a field node holds \(column.count)")
@@ -338,10 +343,19 @@ private struct ColumnDecoder {
     }
 
     /// Builds a new 8-byte column by converting each of `length` values.
-    func converted<T: BitwiseCopyable>(_ data: ByteBuffer, _ type: DataType, _ transform: (Int) -> T) -> Column {
+    func converted<T: BitwiseCopyable>(_ data: ByteBuffer, _ type: DataType, _ transform: (Int) throws -> T) rethrows -> Column {
         var out = GrowableBuffer(capacity: length * MemoryLayout<T>.stride)
-        for i in 0..<length { out.append(transform(i)) }
+        for i in 0..<length { out.append(try transform(i)) }
         return column(type, ByteBuffer(out.finish()))
+    }
+
+    /// A timestamp in seconds or milliseconds as microseconds; past what int64 microseconds
+    /// hold (about 292,000 years either side of 1970) is an error, not a wrapped value.
+    func micros(_ data: ByteBuffer, _ row: Int, times factor: Int64) throws -> Int64 {
+        if let validity, !Bitmap.get(validity.base, row) { return 0 }
+        let (value, overflow) = data.load(row, as: Int64.self).multipliedReportingOverflow(by: factor)
+        if overflow { throw fail("timestamp \(data.load(row, as: Int64.self)) in row \(row) is out of the range of microsecond timestamps") }
+        return value
     }
 
     func fixed(_ physical: ArrowFile.Physical, data: ByteBuffer?) throws -> Column {
@@ -374,8 +388,8 @@ private struct ColumnDecoder {
             let data = try need(data, length * 8, "timestamp")
             switch unit {
             case 2: return column(.timestamp, aligned(data, 8))
-            case 0: return converted(data, .timestamp) { data.load($0, as: Int64.self) &* 1_000_000 }
-            case 1: return converted(data, .timestamp) { data.load($0, as: Int64.self) &* 1_000 }
+            case 0: return try converted(data, .timestamp) { try micros(data, $0, times: 1_000_000) }
+            case 1: return try converted(data, .timestamp) { try micros(data, $0, times: 1_000) }
             default: return converted(data, .timestamp) { Temporal.floorDiv(data.load($0, as: Int64.self), 1_000) }
             }
         case .date(let unit):
@@ -383,7 +397,12 @@ private struct ColumnDecoder {
             let data = try need(data, length * 8, "date64")
             var out = GrowableBuffer(capacity: length * 4)
             for i in 0..<length {
-                out.append(Int32(truncatingIfNeeded: Temporal.floorDiv(data.load(i, as: Int64.self), 86_400_000)))
+                let day = Temporal.floorDiv(data.load(i, as: Int64.self), 86_400_000)
+                guard let narrow = Int32(exactly: day) else {
+                    if let validity, !Bitmap.get(validity.base, i) { out.append(Int32(0)); continue }
+                    throw fail("date64 value \(data.load(i, as: Int64.self)) in row \(i) is out of the range of dates")
+                }
+                out.append(narrow)
             }
             return column(.date, ByteBuffer(out.finish()))
         case .utf8, .largeUtf8:

@@ -66,7 +66,9 @@ public enum Temporal {
     /// ISO 8601 in UTC with a `Z`: whole seconds, milliseconds or microseconds, whichever is exact.
     public static func formatTimestamp(_ micros: Int64) -> String {
         let day = floorDiv(micros, microsPerDay)
-        let rest = micros - day * microsPerDay
+        // Exact in wrapping arithmetic: the true value lies in 0..<microsPerDay, though the
+        // product alone can pass Int64.min for the earliest timestamps.
+        let rest = micros &- day &* microsPerDay
         let seconds = Int(rest / microsPerSecond)
         let fraction = Int(rest % microsPerSecond)
         var text = formatDate(Int32(truncatingIfNeeded: day)) + "T" + pad(seconds / 3600, 2) + ":"

@@ -113,4 +113,20 @@ import WeirTestSupport
         #expect(result.status == 0, "\(result.stderr)")
         #expect(try weir.read("out.csv") == "id,v\n1,10\n2,\n3,30\n")
     }
+
+    /// The fuzz seeds, the crashes and hangs fuzzing found among them, read by the binary:
+    /// each converts or is refused, in bounded time, never a signal.
+    @Test func theFuzzSeedsConvertOrAreRefused() throws {
+        let weir = try WeirProcess()
+        let root = ReferencePython.packageRoot.appendingPathComponent("fuzz/corpus").path
+        for kind in ["csv", "arrow"] {
+            for name in try FileManager.default.contentsOfDirectory(atPath: "\(root)/\(kind)").sorted() {
+                let output = kind == "csv" ? "out.arrow" : "out.csv"
+                let started = Date()
+                let result = try weir.run("convert", "\(root)/\(kind)/\(name)", output)
+                #expect(result.status == 0 || result.status == 1, "\(kind)/\(name): status \(result.status): \(result.stderr)")
+                #expect(Date().timeIntervalSince(started) < 10, "\(kind)/\(name) took too long")
+            }
+        }
+    }
 }
