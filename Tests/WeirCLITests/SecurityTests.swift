@@ -235,4 +235,14 @@ import WeirTestSupport
         #expect(bad.stderr.contains("bad.yaml:4:") && bad.stderr.contains("q.query binds $mni, but the pipeline has no param 'mni'"), "\(bad.stderr)")
         #expect(bad.stderr.contains("did you mean 'min'"))
     }
+
+    @Test func aShortSecretIsMaskedWhereItStandsAlone() throws {
+        var weir = try WeirProcess()
+        weir.environment["DIR"] = "q7x"
+        try weir.write("p.yaml", "stages:\n  a: { type: extract.csv, path: \"${env.DIR}/nope.csv\" }\n")
+        let result = try weir.run("validate", "p.yaml")
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("no such file '***/nope.csv'"), "\(result.stderr)")
+        #expect(!result.stderr.contains("q7x"))
+    }
 }
