@@ -60,3 +60,23 @@ public struct HashingSink: ByteSink {
     /// The SHA-256 of everything written, as lowercase hex.
     public func digest() -> String { ContentHash.hex(hasher.finalize()) }
 }
+
+/// Writes a file and hashes what it writes in one pass, so whoever wrote a file knows its
+/// digest without reading it back.
+public struct HashingFileSink: ByteSink {
+    private let file: FileSink
+    private var hashing = HashingSink()
+
+    public init(path: String) throws { file = try FileSink(path: path) }
+
+    public mutating func write(_ bytes: UnsafeRawBufferPointer) throws {
+        try file.write(bytes)
+        try hashing.write(bytes)
+    }
+
+    /// Flushes and fsyncs the file; returns the SHA-256 of everything written.
+    public func close() throws -> String {
+        try file.close(sync: true)
+        return hashing.digest()
+    }
+}

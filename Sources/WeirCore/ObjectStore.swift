@@ -147,11 +147,6 @@ public struct ObjectStore: Sendable {
         }
     }
 
-    /// Whether the object is present and whole; a corrupt one is moved aside.
-    public func isIntact(_ digest: String, _ check: ObjectCheck = .stat) -> Bool {
-        (try? verify(digest, check)) != nil
-    }
-
     /// Moves a corrupt object to `corrupt/<digest>-<time>.arrow`, out of the way of a fresh
     /// copy and kept for a look; nil when it could not be moved (a read-only store).
     @discardableResult

@@ -8,7 +8,8 @@ import WeirTable
 /// Shared by the loads: a load is a side effect. It runs when its input's digest changes, or
 /// when the file it wrote last time is gone; the file is replaced atomically.
 protocol FileLoad: StageType {
-    func write(_ table: Table, to path: String, stage: StageSpec) throws
+    /// The file's bytes, into a temporary file that is hashed as it is written.
+    func write(_ table: Table, to sink: inout HashingFileSink, stage: StageSpec) throws
 }
 
 extension FileLoad {
@@ -35,8 +36,9 @@ extension FileLoad {
         let temporary = LoadTemporaries.path(for: target)
         let digest: String
         do {
-            try write(context.inputs[0], to: temporary, stage: context.stage)
-            digest = try ContentHash.sha256(file: temporary)
+            var sink = try HashingFileSink(path: temporary)
+            try write(context.inputs[0], to: &sink, stage: context.stage)
+            digest = try sink.close()
             guard rename(temporary, target) == 0 else {
                 throw StageError("cannot write \(path): \(String(cString: strerror(errno)))", param: "path")
             }
@@ -87,9 +89,9 @@ public struct LoadCSV: FileLoad {
         return [:]
     }
 
-    func write(_ table: Table, to path: String, stage: StageSpec) throws {
+    func write(_ table: Table, to sink: inout HashingFileSink, stage: StageSpec) throws {
         let delimiter = stage.param("delimiter")?.string?.utf8.first ?? UInt8(ascii: ",")
-        try CSVWriter(delimiter: delimiter).write(table, toFile: path)
+        try CSVWriter(delimiter: delimiter).write(table, to: &sink)
     }
 }
 
@@ -104,7 +106,7 @@ public struct LoadArrow: FileLoad {
 
     public init() {}
 
-    func write(_ table: Table, to path: String, stage: StageSpec) throws {
-        try ArrowWriter().write(table, toFile: path, sync: true)
+    func write(_ table: Table, to sink: inout HashingFileSink, stage: StageSpec) throws {
+        try ArrowWriter().write(table, to: &sink)
     }
 }

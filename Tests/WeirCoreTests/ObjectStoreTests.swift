@@ -64,7 +64,7 @@ import WeirTable
         let digest = try store.put(original)
         let path = store.path(of: digest)
         #expect(try store.seals?.ledger.fileStat(path: path)?.sha256 == digest)
-        #expect(store.isIntact(digest))
+        try store.verify(digest, .stat)
 
         var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
         bytes[bytes.count / 2] ^= 0x40
