@@ -246,6 +246,22 @@ public final class Ledger: Sendable {
         }
     }
 
+    /// Every remembered file whose path starts with `prefix`, in one query.
+    public func fileStats(prefix: String) throws -> [String: FileStat] {
+        try pool.read { db in
+            var found: [String: FileStat] = [:]
+            // A range on the primary key: the prefix, up to the prefix with its last byte raised.
+            let rows = try Row.fetchCursor(db, sql: "SELECT path, device, inode, size, mtime_ns, ctime_ns, sha256 FROM file_stats "
+                                               + "WHERE path >= ? AND path < ?", arguments: [prefix, prefix + "\u{10FFFF}"])
+            while let row = try rows.next() {
+                found[row["path"]] = FileStat(identity: FileIdentity(device: row["device"], inode: row["inode"], size: row["size"],
+                                                                     mtimeNanoseconds: row["mtime_ns"], ctimeNanoseconds: row["ctime_ns"]),
+                                              sha256: row["sha256"])
+            }
+            return found
+        }
+    }
+
     public func setFileStat(path: String, _ stat: FileStat) throws {
         try write { db in
             let id = stat.identity

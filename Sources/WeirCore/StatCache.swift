@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Synchronization
 import WeirTable
 
 /// What `stat` says of a file that a write would change: a file whose identity is the one
@@ -35,22 +36,60 @@ public struct FileIdentity: Sendable, Hashable {
 /// never read again and a `touch` without a content change costs one hash, not a re-run.
 public struct StatCache: FileDigester {
     public let ledger: Ledger
+    /// The remembered stats of one folder (the object store), read in one query.
+    let index: FileStatIndex?
 
-    public init(ledger: Ledger) { self.ledger = ledger }
+    /// `indexing` names a folder whose files are looked up often (every cached output of a
+    /// plan): their stats are read from the ledger at once, the first time one is asked for.
+    public init(ledger: Ledger, indexing folder: String? = nil) {
+        self.ledger = ledger
+        index = folder.map { FileStatIndex(prefix: $0.hasSuffix("/") ? $0 : $0 + "/", ledger: ledger) }
+    }
 
     public func digest(file path: String) throws -> String {
         guard let current = FileIdentity.of(path) else {
             throw StageError("cannot read '\(path)': \(String(cString: strerror(errno)))")
         }
-        if let known = try? ledger.fileStat(path: path), known.identity == current { return known.sha256 }
+        if let known = known(path), known.identity == current { return known.sha256 }
         let sha = try ContentHash.sha256(file: path)
         remember(path: path, identity: current, sha256: sha)
         return sha
     }
 
+    private func known(_ path: String) -> FileStat? {
+        if let index, path.hasPrefix(index.prefix) { return index.lookup(path) }
+        return try? ledger.fileStat(path: path)
+    }
+
     /// Records a digest the caller knows (it wrote the file). Best effort: a read-only ledger
     /// only means the file is hashed again next time.
     public func remember(path: String, identity: FileIdentity, sha256: String) {
-        try? ledger.setFileStat(path: path, FileStat(identity: identity, sha256: sha256))
+        let stat = FileStat(identity: identity, sha256: sha256)
+        if let index, path.hasPrefix(index.prefix) { index.update(path, stat) }
+        try? ledger.setFileStat(path: path, stat)
+    }
+}
+
+/// The ledger's file stats under one folder, loaded in one query when first asked for:
+/// checking a thousand cached objects then costs a thousand `stat`s and one query.
+final class FileStatIndex: Sendable {
+    let prefix: String
+    private let ledger: Ledger
+    private let rows = Mutex<[String: FileStat]?>(nil)
+
+    init(prefix: String, ledger: Ledger) {
+        self.prefix = prefix
+        self.ledger = ledger
+    }
+
+    func lookup(_ path: String) -> FileStat? {
+        rows.withLock { rows in
+            if rows == nil { rows = (try? ledger.fileStats(prefix: prefix)) ?? [:] }
+            return rows?[path]
+        }
+    }
+
+    func update(_ path: String, _ stat: FileStat) {
+        rows.withLock { rows in rows?[path] = stat }
     }
 }

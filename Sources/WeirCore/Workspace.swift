@@ -73,7 +73,7 @@ public struct Workspace: Sendable {
                 ledger = try Ledger(path: file)
             }
         }
-        store = ObjectStore(root: root, seals: StatCache(ledger: ledger))
+        store = ObjectStore(root: root, seals: StatCache(ledger: ledger, indexing: root + "/objects"))
     }
 
     public func runDirectory(_ runID: String) -> String { "\(root)/runs/\(runID)" }
