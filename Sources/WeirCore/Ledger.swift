@@ -202,11 +202,12 @@ public final class Ledger: Sendable {
     }
 
     /// Records a cache entry found elsewhere (a remote cache), without touching any pipeline's state.
-    public func recordEntry(key: String, material: KeyMaterial, outputs: [CacheOutput]) throws {
+    public func recordEntry(key: String, material: KeyMaterial, outputs: [CacheOutput], written: [WrittenFile] = []) throws {
         let materialJSON = String(decoding: try JSONEncoder.sorted.encode(material), as: UTF8.self)
         try write { db in
             try Self.insertEntry(db, key: key, type: material.type, materialJSON: materialJSON, outputs: outputs,
                                  at: Date().timeIntervalSince1970)
+            try Self.recordWritten(db, key: key, written)
         }
     }
 
@@ -422,7 +423,7 @@ public struct FileStat: Sendable, Hashable {
 
 /// A file a load wrote: its path, the SHA-256 of its bytes, and for a file that may hold other
 /// things too (a SQLite database), a digest of the part the load wrote.
-public struct WrittenFile: Sendable, Hashable {
+public struct WrittenFile: Sendable, Hashable, Codable {
     public var path: String
     public var sha256: String
     public var content: String?

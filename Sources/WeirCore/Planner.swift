@@ -108,8 +108,8 @@ public final class CacheView: Sendable {
         guard let remote, let store, let ledger else { return nil }
         do {
             if remoteUse == .peek { return try remote.peek(key: key) }
-            guard let (entry, material) = try remote.pull(key: key, store: store) else { return nil }
-            try ledger.recordEntry(key: key, material: material, outputs: entry.outputs)
+            guard let (entry, material, written) = try remote.pull(key: key, store: store) else { return nil }
+            try ledger.recordEntry(key: key, material: material, outputs: entry.outputs, written: written)
             return entry
         } catch {
             FileHandle.standardError.write(Data("weir: warning: remote cache \(remote.url): \(error); computing instead\n".utf8))

@@ -37,12 +37,16 @@ public struct RemoteCache: Sendable {
         var key: String
         var material: KeyMaterial
         var outputs: [CacheOutput]
+        /// What a load wrote (entries of older versions have none): another state directory
+        /// that pulls the entry knows what the load's file must hold to count as done.
+        var written: [WrittenFile]?
     }
 
     /// Pushes a completed stage's objects (those the remote lacks), then its entry; returns
     /// how many objects were sent.
     @discardableResult
-    public func push(key: String, material: KeyMaterial, outputs: [CacheOutput], store: ObjectStore) throws(RemoteError) -> Int {
+    public func push(key: String, material: KeyMaterial, outputs: [CacheOutput], written: [WrittenFile] = [],
+                     store: ObjectStore) throws(RemoteError) -> Int {
         var sent = 0
         for output in outputs {
             let location = objectLocation(output.digest)
@@ -56,7 +60,7 @@ public struct RemoteCache: Sendable {
             }
             if try client.put(location, file: store.path(of: output.digest), sha256: output.digest, ifAbsent: true) { sent += 1 }
         }
-        let document = EntryDocument(key: key, material: material, outputs: outputs)
+        let document = EntryDocument(key: key, material: material, outputs: outputs, written: written.isEmpty ? nil : written)
         let data: Data
         do { data = try JSONEncoder.sorted.encode(document) }
         catch { throw RemoteError(.io, "cannot encode the cache entry for \(key): \(error)") }
@@ -87,7 +91,7 @@ public struct RemoteCache: Sendable {
     }
 
     /// The entry for `key` with its objects fetched into `store`; nil when the remote has none.
-    public func pull(key: String, store: ObjectStore) throws(RemoteError) -> (entry: CacheEntry, material: KeyMaterial)? {
+    public func pull(key: String, store: ObjectStore) throws(RemoteError) -> (entry: CacheEntry, material: KeyMaterial, written: [WrittenFile])? {
         guard let document = try document(key) else { return nil }
         for output in document.outputs where !store.contains(output.digest) {
             let temporary = store.temporaryPath()
@@ -103,6 +107,6 @@ public struct RemoteCache: Sendable {
                 throw RemoteError(.io, "\(url): object \(output.digest): \(error)")
             }
         }
-        return (CacheEntry(key: key, outputs: document.outputs), document.material)
+        return (CacheEntry(key: key, outputs: document.outputs), document.material, document.written ?? [])
     }
 }

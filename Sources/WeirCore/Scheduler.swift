@@ -456,7 +456,7 @@ struct StageWork: Sendable {
             }
             trace.mark("store outputs")
             if let (remote, material) = share {
-                do { try remote.push(key: material.key, material: material, outputs: results, store: store) }
+                do { try remote.push(key: material.key, material: material, outputs: results, written: context.log.written, store: store) }
                 catch { context.log.note("not shared with the remote cache \(remote.url): \(error)") }
                 trace.mark("push to the remote cache")
             }

@@ -130,7 +130,8 @@ struct Cache: ParsableCommand {
                         present += 1
                         continue
                     }
-                    let sent = try remote.push(key: entry.key, material: material, outputs: entry.outputs, store: workspace.store)
+                    let sent = try remote.push(key: entry.key, material: material, outputs: entry.outputs,
+                                               written: (try? workspace.ledger.writtenFiles(key: entry.key)) ?? [], store: workspace.store)
                     objects += sent
                     pushed += 1
                     Output.line("  pushed   \(id)  (\(Wording.count(sent, "object")))")
