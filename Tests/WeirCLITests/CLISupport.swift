@@ -76,12 +76,19 @@ struct WeirProcess {
     func run(_ arguments: String...) throws -> Result { try run(arguments) }
 
     /// Runs `weir` to its end; `folder` is its working folder (the scratch folder by default).
+    /// Past `timeout` seconds it is killed and the status is SIGKILL's (9): a hang fails the
+    /// test instead of holding the suite (or filling the disk).
     @discardableResult
-    func run(_ arguments: [String], in folder: String? = nil) throws -> Result {
+    func run(_ arguments: [String], in folder: String? = nil, timeout: Double? = nil) throws -> Result {
         let id = UUID().uuidString
         let out = "\(directory)/.out-\(id)", err = "\(directory)/.err-\(id)"
         let process = try process(arguments, stdout: out, stderr: err, in: folder)
         try process.run()
+        if let timeout {
+            let deadline = Date().addingTimeInterval(timeout)
+            while process.isRunning && Date() < deadline { usleep(10_000) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        }
         process.waitUntilExit()
         defer { try? FileManager.default.removeItem(atPath: out); try? FileManager.default.removeItem(atPath: err) }
         return Result(status: process.terminationStatus, stdout: try String(contentsOfFile: out, encoding: .utf8),

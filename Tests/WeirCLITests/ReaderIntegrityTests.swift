@@ -99,7 +99,7 @@ import WeirTestSupport
         try mutate(weir.directory + "/py.arrow", weir.directory + "/mutants", ["mutants", "300", "7"])
         for n in 0..<300 {
             let name = String(format: "mutants/mutant-%03d.arrow", n)
-            let result = try weir.run("convert", name, "out.csv")
+            let result = try weir.run(["convert", name, "/dev/null", "--format", "csv"], timeout: 20)
             // 0: the change hit padding or a value; 1: refused. A signal shows as another status.
             #expect(result.status == 0 || result.status == 1, "\(name): status \(result.status): \(result.stderr)")
         }
@@ -121,11 +121,9 @@ import WeirTestSupport
         let root = ReferencePython.packageRoot.appendingPathComponent("fuzz/corpus").path
         for kind in ["csv", "arrow"] {
             for name in try FileManager.default.contentsOfDirectory(atPath: "\(root)/\(kind)").sorted() {
-                let output = kind == "csv" ? "out.arrow" : "out.csv"
-                let started = Date()
-                let result = try weir.run("convert", "\(root)/\(kind)/\(name)", output)
-                #expect(result.status == 0 || result.status == 1, "\(kind)/\(name): status \(result.status): \(result.stderr)")
-                #expect(Date().timeIntervalSince(started) < 10, "\(kind)/\(name) took too long")
+                let format = kind == "csv" ? "arrow" : "csv"
+                let result = try weir.run(["convert", "\(root)/\(kind)/\(name)", "/dev/null", "--format", format], timeout: 20)
+                #expect(result.status == 0 || result.status == 1, "\(kind)/\(name): status \(result.status) (9: killed after 20 s): \(result.stderr)")
             }
         }
     }
