@@ -241,10 +241,14 @@ public final class Ledger: Sendable {
         try pool.read { db in
             guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT device, inode, size, mtime_ns, ctime_ns, sha256 FROM file_stats WHERE path = ?"),
                                              arguments: [path]) else { return nil }
-            return FileStat(identity: FileIdentity(device: row["device"], inode: row["inode"], size: row["size"],
-                                                   mtimeNanoseconds: row["mtime_ns"], ctimeNanoseconds: row["ctime_ns"]),
-                            sha256: row["sha256"])
+            return Self.fileStat(row)
         }
+    }
+
+    private static func fileStat(_ row: Row) -> FileStat {
+        FileStat(identity: FileIdentity(device: row["device"], inode: row["inode"], size: row["size"],
+                                        mtimeNanoseconds: row["mtime_ns"], ctimeNanoseconds: row["ctime_ns"]),
+                 sha256: row["sha256"])
     }
 
     /// Every remembered file whose path starts with `prefix`, in one query.
@@ -255,9 +259,7 @@ public final class Ledger: Sendable {
             let rows = try Row.fetchCursor(db, sql: "SELECT path, device, inode, size, mtime_ns, ctime_ns, sha256 FROM file_stats "
                                                + "WHERE path >= ? AND path < ?", arguments: [prefix, prefix + "\u{10FFFF}"])
             while let row = try rows.next() {
-                found[row["path"]] = FileStat(identity: FileIdentity(device: row["device"], inode: row["inode"], size: row["size"],
-                                                                     mtimeNanoseconds: row["mtime_ns"], ctimeNanoseconds: row["ctime_ns"]),
-                                              sha256: row["sha256"])
+                found[row["path"]] = Self.fileStat(row)
             }
             return found
         }
