@@ -1,5 +1,14 @@
 // swift-tools-version: 6.1
+import Foundation
 import PackageDescription
+
+// DuckDB's C library, built once per machine by scripts/duckdb.sh (WEIR_DUCKDB overrides).
+let duckdbVersion = "1.5.6"
+let duckdbPrefix = ProcessInfo.processInfo.environment["WEIR_DUCKDB"]
+    ?? "\(ProcessInfo.processInfo.environment["XDG_CACHE_HOME"] ?? NSHomeDirectory() + "/.cache")/weir/duckdb-\(duckdbVersion)"
+// Every Swift module that sees WeirSQL's interface loads the CDuckDB module, so each needs the header path.
+let duckdbHeaders: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-I\(duckdbPrefix)/include"])]
+let duckdbLibrary: [LinkerSetting] = [.unsafeFlags(["-L\(duckdbPrefix)/lib", "-Xlinker", "-rpath", "-Xlinker", "\(duckdbPrefix)/lib"])]
 
 let package = Package(
     name: "Weir",
@@ -20,7 +29,9 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CSystem", path: "Sources/CSystem"),
+        .systemLibrary(name: "CDuckDB"),
         .target(name: "WeirTable", dependencies: ["CSystem"]),
+        .target(name: "WeirSQL", dependencies: ["CDuckDB", "WeirTable"], swiftSettings: duckdbHeaders, linkerSettings: duckdbLibrary),
         .target(name: "WeirRemote", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(
             name: "WeirCore",
@@ -42,8 +53,10 @@ let package = Package(
                 "WeirCore",
                 "WeirReport",
                 "WeirRemote",
+                "WeirSQL",
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
-            ]
+            ],
+            swiftSettings: duckdbHeaders
         ),
         .executableTarget(
             name: "weir",
@@ -54,17 +67,20 @@ let package = Package(
                 "WeirReport",
                 "WeirRemote",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            swiftSettings: duckdbHeaders
         ),
         // Fuzz targets over the readers of user input: scripts/fuzz builds it with libFuzzer;
         // built plainly it replays a corpus.
-        .executableTarget(name: "weir-fuzz", dependencies: ["WeirTable", "WeirCore", "WeirStages"], path: "Sources/WeirFuzz"),
+        .executableTarget(name: "weir-fuzz", dependencies: ["WeirTable", "WeirCore", "WeirStages"], path: "Sources/WeirFuzz",
+                          swiftSettings: duckdbHeaders),
         .target(name: "WeirTestSupport", path: "Tests/WeirTestSupport"),
         .testTarget(name: "WeirTableTests", dependencies: ["WeirTable", "WeirTestSupport"]),
         .testTarget(name: "WeirCoreTests", dependencies: ["WeirCore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "WeirRemoteTests", dependencies: ["WeirRemote", "WeirTestSupport"]),
-        .testTarget(name: "WeirStagesTests", dependencies: ["WeirStages", "WeirCore", "WeirTable", "WeirTestSupport"]),
-        .testTarget(name: "WeirCLITests", dependencies: ["weir", "WeirTable", "WeirTestSupport"]),
+        .testTarget(name: "WeirStagesTests", dependencies: ["WeirStages", "WeirCore", "WeirTable", "WeirTestSupport"],
+                    swiftSettings: duckdbHeaders),
+        .testTarget(name: "WeirCLITests", dependencies: ["weir", "WeirTable", "WeirTestSupport"], swiftSettings: duckdbHeaders),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,25 +1,25 @@
-import GRDBSQLite
+import Foundation
 import WeirCore
+import WeirSQL
 import WeirTable
 
 /// `sql`: a query over the input tables, each registered under its stage id (or its `as:`
-/// alias) in a private in-memory SQLite database.
+/// alias), run by DuckDB over the tables' own column buffers, vectorised and on every core.
 ///
-/// Result types, decided at planning without data: a `schema:` entry; else the Weir type of
-/// the input column a result column passes through (SQLite's declared type); else the type
-/// SQLite gives the expression on one row of placeholder values per input (so `count(*)` is
-/// int64 and `avg(x)` float64). When even that cannot tell, planning asks for a `schema:`.
-/// Timestamps and dates are ISO text inside SQLite, so its date functions and comparisons with
-/// '2018-01-01' work.
+/// Result types are decided at planning without data: DuckDB types the query against empty
+/// tables of the input schemas; a `schema:` entry overrides (with a checked conversion).
+/// Integers are int64 (a wider `sum` is checked as it is read), decimals float64, timestamps
+/// and dates stay timestamps and dates.
 public struct SQLStage: StageType {
     public let name = "sql"
-    public let version = "1"
-    public let summary = "Run a SQL query (SQLite) over the input tables, each registered under its stage id or `as:` alias."
+    public let version = "2"
+    public let summary = "Run a SQL query (DuckDB) over the input tables, each registered under its stage id or `as:` alias."
     public let inputs = InputArity.many
     public let params: [ParamSpec] = [
-        ParamSpec("query", .query, required: true, help: "one SELECT statement; $name is the pipeline param name, bound as a typed value"),
+        ParamSpec("query", .query, required: true, help: "one SELECT statement (DuckDB's dialect); $name is the pipeline param name, bound as a typed value"),
         ParamSpec("as", .stringList, help: "table names for the inputs, in order (default: the input stage ids)"),
         ParamSpec("schema", .columnTypes, help: "types for result columns, where the query computes them"),
+        ParamSpec("memory_limit", .string, help: "most memory the query may use, e.g. 2GB (default: 80% of RAM); beyond it, operators spill to disk"),
     ]
 
     public init() {}
@@ -34,71 +34,60 @@ public struct SQLStage: StageType {
                           hint: "give '\(ref)' a `columns:` list so its columns are known before it runs")
             return [:]
         }
+        let statement: SQLStatement
         do {
-            let database = try SQLDatabase()
-            for (name, schema) in zip(names, context.inputSchemas) { try database.createTable(name, schema: schema) }
-            let statement: SQLDatabase.Statement
-            do {
-                statement = try database.prepare(query)
-            } catch {
-                let tables = zip(names, context.inputSchemas).map { "\($0)(\($1.names.joined(separator: ", ")))" }.joined(separator: "; ")
-                context.error("query", "\(context.stage.id).query: SQLite: \(error)", hint: "tables: \(tables)")
-                return [:]
+            let engine = try SQLEngine.planning.get()
+            let tables = zip(names, context.inputSchemas).map { (name: $0, table: Table(empty: $1)) }
+            statement = try prepare(query, in: SQLSession(engine: engine, tables: tables), stage: context.stage)
+        } catch let error as SQLEngineError {
+            let tables = zip(names, context.inputSchemas).map { "\($0)(\($1.names.joined(separator: ", ")))" }.joined(separator: "; ")
+            let location = context.stage.params["query"].flatMap { param in
+                param.location.map { QueryLocation.locate(error.position, in: query, at: $0) }
             }
-            defer { sqlite3_finalize(statement.pointer) }
-            do { try Self.bind(statement.pointer, stage: context.stage) } catch {
-                context.report(error)
-                return [:]
-            }
-            if !statement.tail.allSatisfy({ $0.isWhitespace || $0 == ";" }) {
-                context.error("query", "\(context.stage.id).query holds more than one statement; a sql stage runs one SELECT")
-                return [:]
-            }
-            let count = Int(sqlite3_column_count(statement.pointer))
-            guard count > 0 else {
-                context.error("query", "\(context.stage.id).query returns no columns; a sql stage runs one SELECT")
-                return [:]
-            }
-            var declared: [String: DataType] = [:]
-            if case .map(let map)? = context.param("schema") {
-                for (column, type) in map { if let text = type.string, let dataType = DataType(name: text) { declared[column] = dataType } }
-            }
-            var fields: [Field] = []
-            var unknown: [Int] = []
-            for i in 0..<count {
-                let name = String(cString: sqlite3_column_name(statement.pointer, Int32(i)))
-                if fields.contains(where: { $0.name == name }) {
-                    context.error("query", "\(context.stage.id).query returns two columns named '\(name)'; name them apart with AS")
-                    return [:]
-                }
-                var type = declared[name]
-                if type == nil, let decl = sqlite3_column_decltype(statement.pointer, Int32(i)) {
-                    type = SQLDatabase.dataType(declared: String(cString: decl))
-                }
-                if type == nil { unknown.append(i) }
-                fields.append(Field(name, type ?? .string))
-            }
-            for column in declared.keys where !fields.contains(where: { $0.name == column }) {
-                context.error("schema", "\(context.stage.id).schema names column '\(column)' but the query returns no such column "
-                              + "(it returns: \(fields.map(\.name).joined(separator: ", ")))",
-                              hint: Suggest.didYouMean(column, in: fields.map(\.name)))
-            }
-            if !unknown.isEmpty {
-                let guessed = try guessTypes(query: query, stage: context.stage, names: names, schemas: context.inputSchemas, columns: unknown)
-                for i in unknown {
-                    if let type = guessed[i] {
-                        fields[i].type = type
-                    } else {
-                        context.error("query", "\(context.stage.id): cannot tell the type of result column '\(fields[i].name)' before running",
-                                      hint: "declare it: schema: { \(fields[i].name): float64 } (or int64, string, bool, timestamp, date)")
-                    }
-                }
-            }
-            return ["out": Schema(fields)]
+            context.diagnostics.error(location ?? context.stage.location, "\(context.stage.id).query: \(error.message)", hint: "tables: \(tables)")
+            return [:]
         } catch {
-            context.error("query", "\(context.stage.id): \(error)")
+            context.report(error)
             return [:]
         }
+        return resultSchema(statement.columns, &context).map { ["out": $0] } ?? [:]
+    }
+
+    /// The Weir schema of DuckDB's result columns: declared types first, then each type's natural one.
+    private func resultSchema(_ columns: [(name: String, type: SQLColumnType)], _ context: inout PlanContext) -> Schema? {
+        let id = context.stage.id
+        var declared: [String: DataType] = [:]
+        if case .map(let map)? = context.param("schema") {
+            for (column, type) in map { if let text = type.string, let dataType = DataType(name: text) { declared[column] = dataType } }
+        }
+        var fields: [Field] = []
+        for (name, type) in columns {
+            if fields.contains(where: { $0.name == name }) {
+                context.error("query", "\(id).query returns two columns named '\(name)'; name them apart with AS")
+                return nil
+            }
+            if let wanted = declared[name] {
+                guard type.converts(to: wanted) else {
+                    context.error("schema", "\(id).schema declares '\(name)' \(wanted), but the query gives it \(type), which does not convert",
+                                  hint: "CAST it in the query, or declare a type it converts to")
+                    return nil
+                }
+                fields.append(Field(name, wanted))
+            } else if let natural = type.naturalType {
+                fields.append(Field(name, natural))
+            } else {
+                context.error("query", "\(id): result column '\(name)' is \(type), which Weir does not store",
+                              hint: type == .null ? "declare it: schema: { \(name): string } (or int64, float64, bool, timestamp, date)"
+                                  : "CAST it in the query (to VARCHAR, BIGINT, DOUBLE, TIMESTAMP, ...)")
+                return nil
+            }
+        }
+        for column in declared.keys where !fields.contains(where: { $0.name == column }) {
+            context.error("schema", "\(id).schema names column '\(column)' but the query returns no such column "
+                          + "(it returns: \(fields.map(\.name).joined(separator: ", ")))",
+                          hint: Suggest.didYouMean(column, in: fields.map(\.name)))
+        }
+        return context.diagnostics.hasErrors ? nil : Schema(fields)
     }
 
     func tableNames(_ stage: StageSpec) throws -> [String] {
@@ -117,46 +106,17 @@ public struct SQLStage: StageType {
         return names
     }
 
-    /// Runs the query on placeholder rows (three identical rows per input, so joins match and
-    /// `HAVING count(*) > 1` passes; small values first, then large ones for `WHERE x > 100`)
-    /// and reads the types SQLite gives each column.
-    private func guessTypes(query: String, stage: StageSpec, names: [String], schemas: [Schema], columns: [Int]) throws -> [Int: DataType] {
-        var types: [Int: DataType] = [:]
-        for large in [false, true] {
-            let database = try SQLDatabase()
-            database.limitWork(thousandsOfSteps: 5_000)
-            for (name, schema) in zip(names, schemas) {
-                try database.createTable(name, schema: schema)
-                guard schema.count > 0 else { continue }
-                let values = schema.fields.map { field -> String in
-                    switch field.type {
-                    case .int64: large ? "1000000000" : "1"
-                    case .bool: "1"
-                    case .float64: large ? "1000000000.5" : "1.5"
-                    case .string: large ? "'zzzz'" : "'x'"
-                    case .timestamp: large ? "'2999-12-31 00:00:00'" : "'2000-01-01 00:00:00'"
-                    case .date: large ? "'2999-12-31'" : "'2000-01-01'"
-                    }
-                }
-                let row = "(" + values.joined(separator: ", ") + ")"
-                try database.execute("INSERT INTO \(SQLDatabase.quote(name)) VALUES \(row), \(row), \(row)")
-            }
-            guard let statement = try? database.prepare(query) else { return types }
-            defer { sqlite3_finalize(statement.pointer) }
-            try Self.bind(statement.pointer, stage: stage)
-            while sqlite3_step(statement.pointer) == SQLITE_ROW {
-                for i in columns where types[i] == nil {
-                    switch sqlite3_column_type(statement.pointer, Int32(i)) {
-                    case SQLITE_INTEGER: types[i] = .int64
-                    case SQLITE_FLOAT: types[i] = .float64
-                    case SQLITE_TEXT: types[i] = .string
-                    default: break
-                    }
-                }
-                if types.count == columns.count { return types }
-            }
+    /// Prepares the stage's one SELECT and binds its `$name` parameters.
+    private func prepare(_ query: String, in session: SQLSession, stage: StageSpec) throws -> SQLStatement {
+        let statement: SQLStatement
+        do {
+            statement = try session.prepare(query)
+        } catch where error.message.contains("multiple statements") {
+            throw SQLEngineError(.compile, "holds more than one statement; a sql stage runs one SELECT")
         }
-        return types
+        guard statement.isSelect else { throw SQLEngineError(.compile, "is not a SELECT; a sql stage runs one query and returns its rows") }
+        try Self.bind(statement, stage: stage)
+        return statement
     }
 
     public func run(_ context: RunContext) throws -> [String: Table] {
@@ -164,103 +124,62 @@ public struct SQLStage: StageType {
             throw StageError("the sql stage was not planned")
         }
         let names = try tableNames(context.stage)
-        let database = try SQLDatabase()
-        try database.execute("BEGIN")
-        for (name, table) in zip(names, context.inputs) {
-            try database.createTable(name, schema: table.schema)
-            try database.insert(table, into: name)
-        }
-        try database.execute("COMMIT")
-        let statement = try database.prepare(query)
-        defer { sqlite3_finalize(statement.pointer) }
-        try Self.bind(statement.pointer, stage: context.stage)
-        let builders = schema.fields.map { ColumnBuilder($0.type) }
-        var row = 0
-        while true {
-            let status = sqlite3_step(statement.pointer)
-            if status == SQLITE_DONE { break }
-            guard status == SQLITE_ROW else { throw StageError("SQLite: \(database.errorMessage)", param: "query") }
-            row += 1
-            for (i, builder) in builders.enumerated() {
-                try append(statement.pointer, Int32(i), to: builder, field: schema.fields[i], row: row)
+        let spill = SpillDirectory(stateDirectory: context.stateDirectory, stage: context.stage.id)
+        defer { spill.remove() }
+        let memoryLimit = context.param("memory_limit")?.string
+        do {
+            let engine = try SQLEngine(SQLEngine.Options(memoryLimit: memoryLimit, spillDirectory: spill.path))
+            let session = try SQLSession(engine: engine, tables: Array(zip(names, context.inputs)).map { (name: $0, table: $1) })
+            let statement = try prepare(query, in: session, stage: context.stage)
+            return ["out": try statement.run(into: schema)]
+        } catch let error as SQLEngineError {
+            switch error.kind {
+            case .memory:
+                throw StageError("DuckDB: \(error.message)", param: "query",
+                                 hint: memoryLimit.map { "memory_limit is \($0); raise it" } ?? "set memory_limit: (e.g. 8GB) or select fewer rows")
+            case .setup where memoryLimit != nil && error.message.contains("memory_limit"):
+                throw StageError("memory_limit '\(memoryLimit!)': \(error.message)", param: "memory_limit",
+                                 hint: "write a size DuckDB reads, e.g. 512MB or 4GB")
+            default:
+                throw StageError("DuckDB: \(error.message)", param: "query")
             }
         }
-        return ["out": try Table(schema: schema, columns: builders.map { $0.finish() }, rowCount: row)]
     }
 
     /// Binds each `$name` of the statement to the pipeline param the loader resolved for it
-    /// (the stage param `$name`), with its type: integers and floats as numbers, booleans as
-    /// 0/1, text as text. Any other placeholder form is refused: values go in only by name.
-    static func bind(_ statement: OpaquePointer, stage: StageSpec) throws {
-        let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
-        let count = sqlite3_bind_parameter_count(statement)
-        guard count > 0 else { return }
-        for index in 1...count {
-            guard let cName = sqlite3_bind_parameter_name(statement, index), String(cString: cName).hasPrefix("$") else {
-                throw StageError("\(stage.id).query has a `?`, `:name` or `@name` placeholder; write $name to bind the pipeline param name",
-                                 param: "query")
+    /// (the stage param `$name`), with its type. Positional placeholders (`?`, `$1`) are
+    /// refused: values go in only by name.
+    static func bind(_ statement: SQLStatement, stage: StageSpec) throws {
+        for name in statement.parameterNames {
+            guard name.first.map({ !$0.isNumber }) ?? false else {
+                throw SQLEngineError(.compile, "has a `?` or `$1` placeholder; write $name to bind the pipeline param name")
             }
-            let name = String(cString: cName)
-            guard let value = stage.params[name]?.value else {
-                throw StageError("\(stage.id).query binds \(name), but the pipeline has no param '\(name.dropFirst())'", param: "query")
+            guard let value = stage.params["$" + name]?.value else {
+                throw SQLEngineError(.compile, "binds $\(name), but the pipeline has no param '\(name)'")
             }
-            let status: Int32
             switch value {
-            case .int(let v): status = sqlite3_bind_int64(statement, index, Int64(v))
-            case .double(let v): status = sqlite3_bind_double(statement, index, v)
-            case .bool(let v): status = sqlite3_bind_int64(statement, index, v ? 1 : 0)
-            case .string(let v): status = sqlite3_bind_text(statement, index, v, -1, transient)
-            case .null: status = sqlite3_bind_null(statement, index)
+            case .int(let v): try statement.bind(name, .int(Int64(v)))
+            case .double(let v): try statement.bind(name, .double(v))
+            case .bool(let v): try statement.bind(name, .bool(v))
+            case .string(let v): try statement.bind(name, .text(v))
+            case .null: try statement.bind(name, .null)
             case .list, .map:
-                throw StageError("\(stage.id).query binds \(name), which is \(value.description); only a number, text or boolean binds", param: "query")
+                throw SQLEngineError(.compile, "binds $\(name), which is \(value.description); only a number, text or boolean binds")
             }
-            guard status == SQLITE_OK else { throw StageError("cannot bind \(name): SQLite status \(status)", param: "query") }
         }
+    }
+}
+
+/// A folder for what a query spills to disk, inside the state directory (else the system's
+/// temporary folder; never the working directory), removed when the stage ends.
+struct SpillDirectory {
+    let path: String
+
+    init(stateDirectory: String?, stage: String) {
+        let base = stateDirectory.map { "\($0)/tmp" } ?? NSTemporaryDirectory()
+        let name = String(stage.map { $0.isLetter || $0.isNumber ? $0 : "_" })
+        path = "\(base)/sql-\(getpid())-\(name)"
     }
 
-    private func append(_ statement: OpaquePointer, _ i: Int32, to builder: ColumnBuilder, field: Field, row: Int) throws {
-        let kind = sqlite3_column_type(statement, i)
-        if kind == SQLITE_NULL { builder.appendNull(); return }
-        func mismatch(_ shown: String) -> StageError {
-            StageError("result column '\(field.name)' is \(field.type) but row \(row) holds \(shown)",
-                       param: "query", hint: "declare its type with schema: { \(field.name): <type> } or CAST it in the query")
-        }
-        func text() -> String {
-            guard let bytes = sqlite3_column_text(statement, i) else { return "" }
-            return String(decoding: UnsafeBufferPointer(start: bytes, count: Int(sqlite3_column_bytes(statement, i))), as: UTF8.self)
-        }
-        switch field.type {
-        case .int64:
-            if kind == SQLITE_INTEGER { builder.append(sqlite3_column_int64(statement, i)); return }
-            let value = sqlite3_column_double(statement, i)
-            guard kind == SQLITE_FLOAT, value.rounded() == value, let exact = Int64(exactly: value) else {
-                throw mismatch(kind == SQLITE_FLOAT ? FloatFormat.shortest(value) : "'\(text())'")
-            }
-            builder.append(exact)
-        case .float64:
-            guard kind == SQLITE_INTEGER || kind == SQLITE_FLOAT else { throw mismatch("'\(text())'") }
-            builder.append(sqlite3_column_double(statement, i))
-        case .bool:
-            guard kind == SQLITE_INTEGER else { throw mismatch("'\(text())'") }
-            let value = sqlite3_column_int64(statement, i)
-            guard value == 0 || value == 1 else { throw mismatch(String(value)) }
-            builder.append(value == 1)
-        case .string:
-            switch kind {
-            case SQLITE_INTEGER: builder.append(String(sqlite3_column_int64(statement, i)))
-            case SQLITE_FLOAT: builder.append(FloatFormat.shortest(sqlite3_column_double(statement, i)))
-            default:
-                let bytes = sqlite3_column_blob(statement, i)
-                builder.append(utf8: UnsafeRawBufferPointer(start: bytes, count: Int(sqlite3_column_bytes(statement, i))))
-            }
-        case .timestamp:
-            let value = text()
-            guard kind == SQLITE_TEXT, let micros = Temporal.parseTimestamp(value) else { throw mismatch("'\(value)'") }
-            builder.append(micros)
-        case .date:
-            let value = text()
-            guard kind == SQLITE_TEXT, let days = Temporal.parseDate(value) else { throw mismatch("'\(value)'") }
-            builder.append(date: days)
-        }
-    }
+    func remove() { try? FileManager.default.removeItem(atPath: path) }
 }

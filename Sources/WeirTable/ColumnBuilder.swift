@@ -95,6 +95,24 @@ public final class ColumnBuilder {
         count += 1
     }
 
+    /// Appends `count` values of this builder's fixed-width type (int64, timestamp, float64,
+    /// date) laid out as Arrow lays them out, all present.
+    public func append(fixedWidth values: UnsafeRawPointer, count added: Int) {
+        guard let width = type.fixedWidth else { preconditionFailure("bulk append to a \(type) column") }
+        if hasValidity {
+            let start = count
+            for i in 0..<added {
+                if (start + i) & 7 == 0 { validity.append(UInt8(0)) }
+                Bitmap.set(validity.pointer, start + i, true)
+            }
+        }
+        data.append(UnsafeRawBufferPointer(start: values, count: added * width))
+        count += added
+    }
+
+    /// Bytes of text held so far (string columns): a column holds at most 2 GiB.
+    public var textByteCount: Int { type == .string ? data.count : 0 }
+
     /// Appends a boxed value; throws when its type does not match the column's.
     public func append(_ value: Value) throws {
         switch (value, type) {

@@ -14,7 +14,7 @@ public enum DataType: String, Sendable, Hashable, CaseIterable, Codable, CustomS
     public var isNumeric: Bool { self == .int64 || self == .float64 }
 
     /// Bytes per value in the data buffer; nil for bit-packed bools and variable-width strings.
-    var fixedWidth: Int? {
+    public var fixedWidth: Int? {
         switch self {
         case .int64, .float64, .timestamp: 8
         case .date: 4

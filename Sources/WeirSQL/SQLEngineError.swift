@@ -1,0 +1,45 @@
+import Foundation
+
+/// A failure reported by the SQL engine: what kind, DuckDB's message, and where in the query
+/// text it points (a character offset), when it says.
+public struct SQLEngineError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: Sendable {
+        /// The query does not parse or bind (a planning error).
+        case compile
+        /// The query failed while running.
+        case run
+        /// The query ran out of its memory limit.
+        case memory
+        /// The engine itself could not be set up.
+        case setup
+    }
+
+    public var kind: Kind
+    public var message: String
+    /// Offset in characters into the query text, when DuckDB gives one.
+    public var position: Int?
+
+    public init(_ kind: Kind, _ message: String, position: Int? = nil) {
+        self.kind = kind
+        self.message = message
+        self.position = position
+    }
+
+    public var description: String { message }
+
+    /// Reads DuckDB's message, which `errors_as_json` makes a JSON object
+    /// (`exception_type`, `exception_message`, `position`); plain text is kept as it is.
+    static func fromDuckDB(_ text: String, kind: Kind) -> SQLEngineError {
+        guard text.hasPrefix("{"), let data = text.data(using: .utf8),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let message = object["exception_message"] as? String else {
+            return SQLEngineError(kind, text)
+        }
+        let type = object["exception_type"] as? String
+        let position = (object["position"] as? String).flatMap { Int($0) }
+        var resolved = kind
+        if type == "Out of Memory" { resolved = .memory }
+        let prefix = type.map { "\($0) Error: " } ?? ""
+        return SQLEngineError(resolved, prefix + message, position: position)
+    }
+}
