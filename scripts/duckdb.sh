@@ -6,9 +6,12 @@
 # first time; instant after. Needs cmake, ninja and a C++ compiler (installed with apt if root).
 set -euo pipefail
 version=1.5.6
+# The extensions DuckDB's Python package builds in: JSON functions and time zones (ICU) work.
+extensions="core_functions;json;parquet;icu"
+build="duckdb $version extensions=$extensions"
 cache="${XDG_CACHE_HOME:-$HOME/.cache}/weir"
 prefix="${WEIR_DUCKDB:-$cache/duckdb-$version}"
-if [ -f "$prefix/lib/libduckdb.so" ] && [ -f "$prefix/include/duckdb.h" ]; then
+if [ -f "$prefix/lib/libduckdb.so" ] && [ -f "$prefix/include/duckdb.h" ] && [ "$(cat "$prefix/BUILD" 2>/dev/null)" = "$build" ]; then
   echo "$prefix"
   exit 0
 fi
@@ -36,7 +39,7 @@ mkdir -p "$tree/build"
 (
   cd "$tree/build"
   cmake -G Ninja -DCMAKE_BUILD_TYPE=Release -DBUILD_SHELL=FALSE -DBUILD_UNITTESTS=FALSE \
-    -DENABLE_SANITIZER=FALSE -DENABLE_UBSAN=FALSE .. >&2
+    -DENABLE_SANITIZER=FALSE -DENABLE_UBSAN=FALSE "-DBUILD_EXTENSIONS=$extensions" .. >&2
   ninja -j"$(nproc)" duckdb >&2
 )
 staging="$prefix.partial"
@@ -44,6 +47,7 @@ rm -rf "$staging"
 mkdir -p "$staging/lib" "$staging/include"
 cp "$tree/build/src/libduckdb.so" "$staging/lib/"
 cp "$tree/src/include/duckdb.h" "$staging/include/"
+echo "$build" > "$staging/BUILD"
 rm -rf "$prefix"
 mv "$staging" "$prefix"
 echo "$prefix"

@@ -256,6 +256,7 @@ public final class Scheduler {
             interrupted = signal
             let why = "interrupted by \(Interruption.name(signal))"
             ChildProcess.terminateAll()
+            StageCancellation.cancelAll()
             for id in active.sorted() {
                 switch states[id] {
                 case .running(_, let attempt, let started, _, let reason, let material, let log)?:
@@ -385,6 +386,7 @@ public final class Scheduler {
                     running -= 1
                     // The attempt's thread cannot be stopped, but the processes it started can.
                     ChildProcess.terminateAll(owner: id)
+                    StageCancellation.cancelAll(owner: id)
                     let limit = plans[id]!.stage.timeout ?? 0
                     handleFailure(id, attempt: attempt, started: started, message: "timed out after \(FloatFormat.shortest(limit)) s",
                                   reason: reason, material: material, log: log)

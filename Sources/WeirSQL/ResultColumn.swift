@@ -33,7 +33,8 @@ final class ResultColumn {
     }
 
     private func mismatch(_ row: Int, _ shown: String) -> SQLEngineError {
-        SQLEngineError(.run, "result column '\(name)' is \(target) but row \(rows + row + 1) holds \(shown) (\(source))")
+        SQLEngineError(.result, "result column '\(name)' is \(target) but row \(rows + row + 1) holds \(shown)",
+                       hint: "DuckDB gives it \(source); declare another type with schema: { \(name): <type> } or CAST it in the query")
     }
 
     private func appendValue(_ reader: VectorReader, _ row: Int) throws(SQLEngineError) {
@@ -51,7 +52,8 @@ final class ResultColumn {
             if case .varchar = source {
                 let text = reader.text(row)
                 guard builder.textByteCount + text.count <= Self.textLimit else {
-                    throw SQLEngineError(.run, "result column '\(name)' holds more than 2 GiB of text; select fewer rows or split the query")
+                    throw SQLEngineError(.result, "result column '\(name)' holds more than 2 GiB of text",
+                                         hint: "select fewer rows, or split the query into stages")
                 }
                 builder.append(utf8: text)
             } else {

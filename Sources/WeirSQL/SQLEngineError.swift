@@ -12,17 +12,22 @@ public struct SQLEngineError: Error, Sendable, CustomStringConvertible {
         case memory
         /// The engine itself could not be set up.
         case setup
+        /// A result value does not fit the column Weir planned (Weir's check, not DuckDB's).
+        case result
     }
 
     public var kind: Kind
     public var message: String
     /// Offset in characters into the query text, when DuckDB gives one.
     public var position: Int?
+    /// What to do about it, when Weir knows.
+    public var hint: String?
 
-    public init(_ kind: Kind, _ message: String, position: Int? = nil) {
+    public init(_ kind: Kind, _ message: String, position: Int? = nil, hint: String? = nil) {
         self.kind = kind
         self.message = message
         self.position = position
+        self.hint = hint
     }
 
     public var description: String { message }

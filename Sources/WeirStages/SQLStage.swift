@@ -131,6 +131,9 @@ public struct SQLStage: StageType {
             let engine = try SQLEngine(SQLEngine.Options(memoryLimit: memoryLimit, spillDirectory: spill.path))
             let session = try SQLSession(engine: engine, tables: Array(zip(names, context.inputs)).map { (name: $0, table: $1) })
             let statement = try prepare(query, in: session, stage: context.stage)
+            // A timeout or Ctrl-C stops the query rather than leaving it to run on every core.
+            let token = StageCancellation.register(owner: context.stage.id) { session.interrupt() }
+            defer { StageCancellation.unregister(token) }
             return ["out": try statement.run(into: schema)]
         } catch let error as SQLEngineError {
             switch error.kind {
@@ -140,6 +143,8 @@ public struct SQLStage: StageType {
             case .setup where memoryLimit != nil && error.message.contains("memory_limit"):
                 throw StageError("memory_limit '\(memoryLimit!)': \(error.message)", param: "memory_limit",
                                  hint: "write a size DuckDB reads, e.g. 512MB or 4GB")
+            case .result:
+                throw StageError(error.message, param: "query", hint: error.hint)
             default:
                 throw StageError("DuckDB: \(error.message)", param: "query")
             }

@@ -33,7 +33,7 @@ import Testing
             "p.yaml:9:40: error: environment variable WEIR_TEST_UNSET_DIR is not set",
             "p.yaml:10:33: error: h.by names column 'amount_usd' but a produces no such column (it has: id, amount, name)",
             "p.yaml:11:33: error: i.by names column 'name' of a, which is string; expected float64 or int64",
-            "p.yaml:12:36: error: j.query: SQLite: no such column: idd",
+            "p.yaml:12:44: error: j.query: Binder Error: Referenced column \"idd\" not found in FROM clause!",
         ])
         #expect(result.stderr.contains("hint: did you mean 'delimiter'?"))
         #expect(result.stderr.contains("hint: did you mean 'extract.csv'"))

@@ -57,7 +57,7 @@ import Testing
         #expect(result.status == 1)
         #expect(result.statuses == ["a": "ran", "bad": "failed", "after_bad": "skipped", "good": "ran"])
         let failure = result.events.first { $0["stage"] as? String == "bad" && $0["event"] as? String == "stage_finished" }
-        #expect((failure?["error"] as? String)?.contains("integer overflow") == true)
+        #expect((failure?["error"] as? String)?.contains("Overflow on abs(-9223372036854775808)") == true)
         let finished = result.events.last
         #expect(finished?["event"] as? String == "run_finished")
         #expect(finished?["status"] as? String == "failed")

@@ -94,7 +94,7 @@ struct SlurmExecutorTests {
         #expect(failing.stages("failed") == ["bad"])
         #expect(failing.stages("skipped") == ["after", "last"])
         let badEvent = failing.events.first { $0["stage"] as? String == "bad" && $0["event"] as? String == "stage_finished" }
-        #expect((badEvent?["error"] as? String)?.contains("malformed JSON") == true, "\(String(describing: badEvent))")
+        #expect((badEvent?["error"] as? String)?.lowercased().contains("malformed json") == true, "\(String(describing: badEvent))")
         // The pipeline's and the stage's `slurm:` options reach sbatch.
         func job(_ stage: String) -> String {
             let reason = failing.events.first { $0["stage"] as? String == stage && $0["event"] as? String == "stage_started" }?["reason"] as? String
