@@ -19,12 +19,13 @@ public enum QueryLocation {
         let valueLine = lines[value.line - 1]
         let marker = valueLine.dropFirst(max(0, value.column - 1)).first
         if marker == "|" {
-            // A literal block: query line k is file line value.line + 1 + k, behind its indentation.
+            // A literal block: query line k is file line value.line + 1 + k, behind the block's
+            // indentation (its first line's).
             let fileLine = value.line + 1 + queryLine
-            guard fileLine <= lines.count, queryLine < queryLines.count else { return value }
+            guard fileLine <= lines.count, value.line < lines.count, queryLine < queryLines.count else { return value }
+            let indent = lines[value.line].prefix(while: { $0 == " " }).count
             let line = lines[fileLine - 1]
-            let indent = line.prefix(while: { $0 == " " }).count
-            guard line.dropFirst(indent) == queryLines[queryLine] else { return value }
+            guard line.prefix(indent).allSatisfy({ $0 == " " }), line.dropFirst(indent) == queryLines[queryLine] else { return value }
             return SourceLocation(file: value.file, line: fileLine, column: indent + column + 1)
         }
         guard queryLine == 0, marker != ">" else { return value }

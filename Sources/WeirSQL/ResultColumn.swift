@@ -112,7 +112,7 @@ enum SQLText {
     static func value(_ reader: VectorReader, _ row: Int) -> String {
         switch reader.type {
         case .boolean: return reader.bool(row) ? "true" : "false"
-        case .integer, .hugeint: return reader.integer(row).map(String.init) ?? FloatFormat.shortest(reader.double(row))
+        case .integer, .hugeint: return reader.integer(row).map(String.init) ?? reader.wideInteger(row)
         case .decimal(_, let scale, _): return decimal(reader, row, scale: scale)
         case .float, .double: return FloatFormat.shortest(reader.double(row))
         case .varchar: return String(decoding: reader.text(row), as: UTF8.self)

@@ -36,7 +36,6 @@ public final class SQLEngine: @unchecked Sendable {
         var settings: [(String, String)] = options.spillDirectory.map { [("temp_directory", $0)] } ?? []
         settings += [
             ("threads", String(max(1, options.threads))),
-            ("enable_external_access", "false"),
             ("autoinstall_known_extensions", "false"),
             ("autoload_known_extensions", "false"),
             ("errors_as_json", "true"),
@@ -54,7 +53,7 @@ public final class SQLEngine: @unchecked Sendable {
         }
         database = opened
         try TableScan.register(in: self)
-        try lockConfiguration()
+        try closeExternalAccess(except: options.spillDirectory)
     }
 
     deinit {
@@ -62,11 +61,17 @@ public final class SQLEngine: @unchecked Sendable {
         duckdb_close(&owned)
     }
 
-    /// From here on a query cannot `SET` anything (a sql stage runs one SELECT, but a session
-    /// may still be handed other statements).
-    private func lockConfiguration() throws(SQLEngineError) {
+    /// From here on no file outside the spill folder can be read or written, and a query
+    /// cannot `SET` anything back. (Allowed folders can only be named once the database runs,
+    /// and before external access closes.)
+    private func closeExternalAccess(except spill: String?) throws(SQLEngineError) {
         let connection = try connect()
         defer { var owned: duckdb_connection? = connection; duckdb_disconnect(&owned) }
+        if let spill {
+            let folder = spill.hasSuffix("/") ? spill : spill + "/"
+            try Self.execute("SET allowed_directories = ['\(folder.replacingOccurrences(of: "'", with: "''"))']", on: connection)
+        }
+        try Self.execute("SET enable_external_access = false", on: connection)
         try Self.execute("SET lock_configuration = true", on: connection)
     }
 

@@ -35,7 +35,9 @@ public struct SQLEngineError: Error, Sendable, CustomStringConvertible {
     /// Reads DuckDB's message, which `errors_as_json` makes a JSON object
     /// (`exception_type`, `exception_message`, `position`); plain text is kept as it is.
     static func fromDuckDB(_ text: String, kind: Kind) -> SQLEngineError {
-        guard text.hasPrefix("{"), let data = text.data(using: .utf8),
+        // Parser errors come as "Parser Error: {...}", others as the bare object.
+        let json = text.firstRange(of: "{\"exception_type\"").map { String(text[$0.lowerBound...]) } ?? text
+        guard json.hasPrefix("{"), let data = json.data(using: .utf8),
               let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
               let message = object["exception_message"] as? String else {
             return SQLEngineError(kind, text)

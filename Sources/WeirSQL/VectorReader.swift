@@ -63,6 +63,17 @@ struct VectorReader {
         }
     }
 
+    /// An integer too wide for Int64 (UBIGINT, HUGEINT), exactly, in decimal.
+    func wideInteger(_ row: Int) -> String {
+        switch type {
+        case .integer(64, false): return String(load(row, UInt64.self))
+        case .hugeint(let signed):
+            let value = hugeint(row)
+            return signed ? String(Int128(value.high) << 64 | Int128(value.low)) : String(UInt128(UInt64(bitPattern: value.high)) << 64 | UInt128(value.low))
+        default: return String(integer(row) ?? 0)
+        }
+    }
+
     /// A 128-bit value as Int64 when it fits.
     private func fitting(_ value: (low: UInt64, high: Int64), signed: Bool) -> Int64? {
         if !signed { return value.high == 0 ? Int64(exactly: value.low) : nil }
