@@ -8,7 +8,7 @@ import Glibc
 /// stops starting stages, ends running children (`ChildProcess.terminateAll`), records what
 /// was interrupted and prints its summary, instead of this process dying mid-run with its
 /// children left running. The exit status is then 128 + the signal (130 for Ctrl-C).
-public final class Interruption {
+public final class Interruption: @unchecked Sendable {  // immutable after init; signal sources are thread-safe
     private final class Flag: Sendable {
         let received = Atomic<Int32>(0)
         let wakeUp = DispatchSemaphore(value: 0)

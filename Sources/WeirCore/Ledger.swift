@@ -80,7 +80,7 @@ public final class Ledger: Sendable {
     }
 
     /// Every write goes through here, so a full disk reads as one.
-    private func write<T>(_ updates: (Database) throws -> T) throws -> T {
+    func write<T>(_ updates: (Database) throws -> T) throws -> T {
         do { return try pool.write(updates) } catch {
             throw LedgerError.explaining(error, doing: "cannot write the ledger", path: path)
         }
@@ -132,6 +132,7 @@ public final class Ledger: Sendable {
                   PRIMARY KEY(key, path));
                 """)
         }
+        scheduleMigration(&migrator)
         return migrator
     }
 

@@ -15,6 +15,8 @@ public struct Pipeline: Sendable {
     public var executor: ExecutorKind = .local
     /// `slurm:` at the top: defaults for every stage's Slurm job.
     public var slurm = SlurmResources()
+    /// `schedule:`: when `weir schedule` runs the pipeline.
+    public var schedule: ScheduleSpec?
 
     public func stage(_ id: String) -> StageSpec? { stages.first { $0.id == id } }
     public var stageIDs: [String] { stages.map(\.id) }

@@ -17,7 +17,7 @@ public struct PipelineLoader {
         self.overrides = overrides
     }
 
-    static let topLevelKeys = ["pipeline", "description", "params", "stages", "cache", "executor", "slurm"]
+    static let topLevelKeys = ["pipeline", "description", "params", "stages", "cache", "executor", "slurm", "schedule", "notify"]
     public static let engineKeys = ["type", "input", "inputs", "retries", "timeout", "description", "slurm"]
 
     public func load(path: String) throws -> Pipeline {
@@ -109,6 +109,7 @@ public struct PipelineLoader {
             }
         }
         let slurm = root["slurm"].map { SlurmResources.parse($0, &diagnostics) } ?? SlurmResources()
+        let schedule = root["schedule"].flatMap { ScheduleSpec.parse($0, &diagnostics) }
 
         guard let stagesNode = root["stages"] else {
             diagnostics.error(root.location, "the pipeline has no `stages:`")
@@ -128,6 +129,7 @@ public struct PipelineLoader {
             if let stage = loadStage(pair, ids: ids, types: types, substitution: substitution, &diagnostics) { stages.append(stage) }
         }
         var pipeline = Pipeline(name: name, file: file, directory: directory, params: params, stages: stages)
+        pipeline.schedule = schedule
         pipeline.cacheRemote = cacheRemote
         pipeline.executor = executor
         pipeline.slurm = slurm
