@@ -17,6 +17,8 @@ public struct Pipeline: Sendable {
     public var slurm = SlurmResources()
     /// `schedule:`: when `weir schedule` runs the pipeline.
     public var schedule: ScheduleSpec?
+    /// `notify:`: who hears about the pipeline's runs.
+    public var notify: NotifySpec?
 
     public func stage(_ id: String) -> StageSpec? { stages.first { $0.id == id } }
     public var stageIDs: [String] { stages.map(\.id) }

@@ -110,6 +110,7 @@ public struct PipelineLoader {
         }
         let slurm = root["slurm"].map { SlurmResources.parse($0, &diagnostics) } ?? SlurmResources()
         let schedule = root["schedule"].flatMap { ScheduleSpec.parse($0, &diagnostics) }
+        let notify = root["notify"].flatMap { NotifySpec.parse($0, substitution: substitution, &diagnostics) }
 
         guard let stagesNode = root["stages"] else {
             diagnostics.error(root.location, "the pipeline has no `stages:`")
@@ -130,6 +131,7 @@ public struct PipelineLoader {
         }
         var pipeline = Pipeline(name: name, file: file, directory: directory, params: params, stages: stages)
         pipeline.schedule = schedule
+        pipeline.notify = notify
         pipeline.cacheRemote = cacheRemote
         pipeline.executor = executor
         pipeline.slurm = slurm

@@ -114,6 +114,7 @@ struct Run: ParsableCommand {
         }
         try workspace.ledger.finishRun(id: runID, status: summary.status, finishedAt: Date().timeIntervalSince1970, counts: summary.counts)
         writeReport(pipeline: pipeline, summary: summary, workspace: workspace, runID: runID)
+        notify(pipeline: pipeline, summary: summary, report: workspace.runDirectory(runID) + "/report.html")
         if let signal = summary.interrupted {
             if !json { Output.line("\nrun interrupted by \(Interruption.name(signal)); logs: \(workspace.runDirectory(runID))") }
             throw ExitCode(summary.exitStatus)
@@ -150,6 +151,16 @@ struct Run: ParsableCommand {
     }
 
     /// The run's report.html; a report that cannot be written is a warning, not a failed run.
+    /// Tells the pipeline's `notify:` webhook how the run went; a message that cannot be sent is
+    /// a warning, never a failed run.
+    func notify(pipeline: Pipeline, summary: RunSummary, report: String) {
+        let notification = RunNotification(pipeline: pipeline, summary: summary, pipelineArgument: options.pipeline, reportPath: report)
+        let json = self.json
+        if let warning = notification.send(log: { if !json { Output.line("weir: " + $0) } }) {
+            Terminal.error("weir: warning: \(warning)")
+        }
+    }
+
     func writeReport(pipeline: Pipeline, summary: RunSummary, workspace: Workspace, runID: String) {
         let report = RunReport(pipeline: pipeline, summary: summary, types: BuiltinStages.registry) { try workspace.store.read($0) }
         let path = workspace.runDirectory(runID) + "/report.html"

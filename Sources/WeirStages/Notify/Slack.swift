@@ -65,9 +65,9 @@ public struct Slack: StageType {
             context.log.note("no webhook: the Slack payload was written to \(path)")
             return try result(posted: false, status: 0, attempts: 0)
         }
-        let poster = WebhookPoster(retries: Swift.max(0, context.param("retries")?.int ?? 5),
+        let poster = WebhookPoster(label: "the Slack webhook", retries: Swift.max(0, context.param("retries")?.int ?? 5),
                                    timeout: context.param("timeout")?.double ?? 10)
-        let (status, attempts) = try poster.post(body, to: url, log: context.log)
+        let (status, attempts) = try poster.post(body, to: url, log: context.log.info)
         context.log.info("posted \(body.count) bytes to the webhook (HTTP \(status), \(Wording.count(attempts, "attempt")))")
         return try result(posted: true, status: status, attempts: attempts)
     }
@@ -100,52 +100,5 @@ struct SlackPayload {
 
     func json() throws -> Data {
         try JSONSerialization.data(withJSONObject: ["text": title, "blocks": blocks], options: [.sortedKeys])
-    }
-}
-
-/// POSTs JSON with retries. Errors name the status and Slack's answer, never the URL.
-struct WebhookPoster {
-    var retries: Int
-    var timeout: Double
-
-    func post(_ body: Data, to url: URL, log: StageLog) throws -> (status: Int, attempts: Int) {
-        var attempt = 0
-        var backoff = 0.5
-        while true {
-            attempt += 1
-            var request = URLRequest(url: url, timeoutInterval: timeout)
-            request.httpMethod = "POST"
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            request.httpBody = body
-            var wait: Double?
-            var problem: String
-            switch HTTPTransport.attempt(request) {
-            case .success(let response):
-                let status = response.status
-                if (200..<300).contains(status) { return (status, attempt) }
-                let text = String(decoding: response.body.prefix(200), as: UTF8.self)
-                problem = "HTTP \(status)\(text.isEmpty ? "" : ": \(text)")"
-                if status == 429 {
-                    wait = Double(response.header("retry-after") ?? "") ?? backoff
-                } else if status >= 500 {
-                    wait = backoff
-                } else {
-                    throw StageError("the Slack webhook refused the message (\(problem))", param: "webhook",
-                                     hint: status == 404 || status == 403 ? "the webhook may have been revoked; create a new one" : nil)
-                }
-            case .failure(let failure):
-                problem = switch failure {
-                case .timedOut: "timed out"
-                case .network(let reason), .file(let reason): reason
-                }
-                wait = backoff
-            }
-            guard attempt <= retries, let delay = wait else {
-                throw StageError("posting to the Slack webhook failed after \(Wording.count(attempt, "attempt")) (\(problem))", param: "webhook")
-            }
-            log.info("attempt \(attempt): \(problem); retrying in \(String(format: "%.1f", Swift.min(delay, 60))) s")
-            Thread.sleep(forTimeInterval: Swift.min(delay, 60))
-            backoff *= 2
-        }
     }
 }
