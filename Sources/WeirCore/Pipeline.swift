@@ -19,6 +19,8 @@ public struct Pipeline: Sendable {
     public var schedule: ScheduleSpec?
     /// `notify:`: who hears about the pipeline's runs.
     public var notify: NotifySpec?
+    /// `retention:`: how long its runs are kept.
+    public var retention: RetentionSpec?
 
     public func stage(_ id: String) -> StageSpec? { stages.first { $0.id == id } }
     public var stageIDs: [String] { stages.map(\.id) }

@@ -17,7 +17,7 @@ public struct PipelineLoader {
         self.overrides = overrides
     }
 
-    static let topLevelKeys = ["pipeline", "description", "params", "stages", "cache", "executor", "slurm", "schedule", "notify"]
+    static let topLevelKeys = ["pipeline", "description", "params", "stages", "cache", "executor", "slurm", "schedule", "notify", "retention"]
     public static let engineKeys = ["type", "input", "inputs", "retries", "timeout", "description", "slurm"]
 
     public func load(path: String) throws -> Pipeline {
@@ -111,6 +111,7 @@ public struct PipelineLoader {
         let slurm = root["slurm"].map { SlurmResources.parse($0, &diagnostics) } ?? SlurmResources()
         let schedule = root["schedule"].flatMap { ScheduleSpec.parse($0, &diagnostics) }
         let notify = root["notify"].flatMap { NotifySpec.parse($0, substitution: substitution, &diagnostics) }
+        let retention = root["retention"].flatMap { RetentionSpec.parse($0, &diagnostics) }
 
         guard let stagesNode = root["stages"] else {
             diagnostics.error(root.location, "the pipeline has no `stages:`")
@@ -132,6 +133,7 @@ public struct PipelineLoader {
         var pipeline = Pipeline(name: name, file: file, directory: directory, params: params, stages: stages)
         pipeline.schedule = schedule
         pipeline.notify = notify
+        pipeline.retention = retention
         pipeline.cacheRemote = cacheRemote
         pipeline.executor = executor
         pipeline.slurm = slurm

@@ -115,6 +115,10 @@ struct Run: ParsableCommand {
         try workspace.ledger.finishRun(id: runID, status: summary.status, finishedAt: Date().timeIntervalSince1970, counts: summary.counts)
         writeReport(pipeline: pipeline, summary: summary, workspace: workspace, runID: runID)
         notify(pipeline: pipeline, summary: summary, report: workspace.runDirectory(runID) + "/report.html")
+        if let retention = pipeline.retention {
+            do { _ = try workspace.pruneRuns(pipelineFile: identity, olderThan: retention.runs) }
+            catch { Terminal.error("weir: warning: pruning old runs: \(error)") }
+        }
         if let signal = summary.interrupted {
             if !json { Output.line("\nrun interrupted by \(Interruption.name(signal)); logs: \(workspace.runDirectory(runID))") }
             throw ExitCode(summary.exitStatus)

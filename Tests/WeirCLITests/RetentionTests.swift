@@ -1,0 +1,35 @@
+import Foundation
+import Testing
+
+/// `retention:` and `weir runs prune`: old runs go (ledger rows and folders), the newest stays.
+@Suite struct RetentionTests {
+    func runIDs(_ weir: WeirProcess) throws -> [String] {
+        try sqliteShell(weir.directory + "/.weir/weir.sqlite", "SELECT id FROM runs ORDER BY started_at").split(separator: "\n").map(String.init)
+    }
+
+    @Test func oldRunsArePrunedAfterARunAndOnRequest() throws {
+        let weir = try WeirProcess()
+        try weir.write("a.csv", "id\n1\n")
+        try weir.write("p.yaml", "pipeline: kept\nstages:\n  a: { type: extract.csv, path: a.csv }\n")
+        for _ in 0..<3 { #expect(try weir.run("run", "p.yaml").status == 0) }
+        let ids = try runIDs(weir)
+        #expect(ids.count == 3)
+        // Age every run by 40 days: all are past a 30-day retention, yet the newest stays.
+        _ = try sqliteShell(weir.directory + "/.weir/weir.sqlite", "UPDATE runs SET started_at = started_at - 40 * 86400")
+        let pruned = try weir.run("runs", "prune", "p.yaml", "--older-than", "30d")
+        #expect(pruned.stdout.contains("pruned 2 runs older than 30d"), "\(pruned.stdout)\(pruned.stderr)")
+        #expect(try runIDs(weir) == [ids[2]])
+        #expect(!FileManager.default.fileExists(atPath: weir.directory + "/.weir/runs/" + ids[0]))
+        #expect(FileManager.default.fileExists(atPath: weir.directory + "/.weir/runs/" + ids[2]))
+        #expect(try sqliteShell(weir.directory + "/.weir/weir.sqlite", "SELECT count(*) FROM stage_runs WHERE run_id = '\(ids[0])'").trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+
+        // With `retention:`, each run prunes what is past it.
+        try weir.write("p.yaml", "pipeline: kept\nretention: { runs: 30d }\nstages:\n  a: { type: extract.csv, path: a.csv }\n")
+        _ = try sqliteShell(weir.directory + "/.weir/weir.sqlite", "UPDATE runs SET started_at = started_at - 40 * 86400")
+        #expect(try weir.run("run", "p.yaml").status == 0)
+        #expect(try runIDs(weir).count == 1)
+        #expect(try weir.run("runs", "prune", "p.yaml").stdout.contains("pruned 0 runs older than 30d"))
+        let bad = try weir.run("runs", "prune")
+        #expect(bad.status == 2 && bad.stderr.contains("--older-than 30d"))
+    }
+}
