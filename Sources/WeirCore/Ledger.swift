@@ -144,7 +144,7 @@ public final class Ledger: Sendable {
     }
 
     static func entry(_ key: String, _ db: Database) throws -> CacheEntry? {
-        let rows = try Row.fetchAll(db.cachedStatement(sql: "SELECT port, digest, rows, schema FROM cache_outputs WHERE key = ?"),
+        let rows = try Row.fetchAll(db.cachedStatement(sql: "SELECT port, digest, rows, schema FROM cache_outputs WHERE key = ? ORDER BY port"),
                                     arguments: [key])
         if rows.isEmpty {
             // A stage with no outputs (a sink) still has an entry.
@@ -169,7 +169,7 @@ public final class Ledger: Sendable {
             // Prefetch the entries of those keys in one query: in a cached run they are all hits.
             let outputs = try Row.fetchCursor(db, sql: """
                 SELECT o.key, o.port, o.digest, o.rows, o.schema FROM cache_outputs o
-                JOIN stage_state s ON s.key = o.key WHERE s.pipeline_file = ?
+                JOIN stage_state s ON s.key = o.key WHERE s.pipeline_file = ? ORDER BY o.key, o.port
                 """, arguments: [pipelineFile])
             var byKey: [String: [CacheOutput]] = [:]
             while let row = try outputs.next() {

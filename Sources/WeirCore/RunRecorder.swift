@@ -46,8 +46,11 @@ extension StageOutcome {
     public static func settled(_ stagePlan: StagePlan, _ status: StageStatus, reason: String? = nil, error: String? = nil, key: String? = nil,
                         outputs: [CacheOutput] = [], attempts: Int = 0, started: Date? = nil, notes: [String] = []) -> StageOutcome {
         let now = Date()
+        // Ports in the order the stage type declares them, whether they were made or read back.
+        let ports = stagePlan.type.outputs
+        let ordered = outputs.sorted { (ports.firstIndex(of: $0.port) ?? .max, $0.port) < (ports.firstIndex(of: $1.port) ?? .max, $1.port) }
         return StageOutcome(stage: stagePlan.stage.id, type: stagePlan.type.name, status: status,
-                            seconds: started.map { now.timeIntervalSince($0) } ?? 0, outputs: outputs, reason: reason, error: error,
+                            seconds: started.map { now.timeIntervalSince($0) } ?? 0, outputs: ordered, reason: reason, error: error,
                             notes: notes, attempts: attempts, key: key, startedAt: (started ?? now).timeIntervalSince1970,
                             finishedAt: now.timeIntervalSince1970)
     }

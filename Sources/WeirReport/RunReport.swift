@@ -12,11 +12,15 @@ public struct RunReport {
     public var read: (String) throws -> Table
     /// The stage type of each type name, to ask for charts.
     public var types: StageRegistry
+    /// Where each stage's preview and charts are kept once drawn (`.weir/previews`), so a
+    /// cached stage's section costs one small read rather than reading its output again.
+    public var fragments: String?
 
-    public init(pipeline: Pipeline, summary: RunSummary, types: StageRegistry, read: @escaping (String) throws -> Table) {
+    public init(pipeline: Pipeline, summary: RunSummary, types: StageRegistry, fragments: String? = nil, read: @escaping (String) throws -> Table) {
         self.pipeline = pipeline
         self.summary = summary
         self.types = types
+        self.fragments = fragments
         self.read = read
     }
 
@@ -47,16 +51,33 @@ public struct RunReport {
                 + "</span></h3>"
             if let error = outcome.error { html += "<p class=\"error\">\(esc(error))</p>" }
             for note in outcome.notes { html += "<p class=\"note\">\(esc(note))</p>" }
-            var tables: [String: Table] = [:]
-            for output in outcome.outputs { if let table = try? read(output.digest) { tables[output.port] = table } }
-            if let first = outcome.outputs.first, let table = tables[first.port] {
-                html += preview(table, port: outcome.outputs.count > 1 ? first.port : nil)
-            }
-            if let source = types[stage.typeName] as? any ChartSource, !tables.isEmpty {
-                for chart in source.charts(tables, stage: stage) { html += "<figure>\(chart.svg)<figcaption class=\"note\">\(esc(chart.title))</figcaption></figure>" }
-            }
+            if !outcome.outputs.isEmpty { html += outputSection(stage, outcome.outputs) }
         }
         return html + "</body></html>\n"
+    }
+
+    /// A stage's preview and charts: a function of its outputs (and parameters, for charts),
+    /// so drawn once per set of outputs and kept.
+    func outputSection(_ stage: StageSpec, _ outputs: [CacheOutput]) -> String {
+        var material = "\(stage.typeName)\n\(stage.id)\n" + outputs.map { "\($0.port)=\($0.digest)" }.joined(separator: ",")
+        for (name, param) in stage.params.sorted(by: { $0.key < $1.key }) where !param.secret { material += "\n\(name)=\(param.value.description)" }
+        let path = fragments.map { "\($0)/\(ContentHash.sha256(material)).html" }
+        if let path, let kept = try? String(contentsOfFile: path, encoding: .utf8) { return kept }
+        let esc = SVGChart.escape
+        var html = ""
+        var tables: [String: Table] = [:]
+        for output in outputs { if let table = try? read(output.digest) { tables[output.port] = table } }
+        if let first = outputs.first, let table = tables[first.port] {
+            html += preview(table, port: outputs.count > 1 ? first.port : nil)
+        }
+        if let source = types[stage.typeName] as? any ChartSource, !tables.isEmpty {
+            for chart in source.charts(tables, stage: stage) { html += "<figure>\(chart.svg)<figcaption class=\"note\">\(esc(chart.title))</figcaption></figure>" }
+        }
+        if let path, tables.count == outputs.count {
+            try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try? Data(Secrets.redact(html).utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+        }
+        return html
     }
 
     func preview(_ table: Table, port: String?) -> String {
@@ -121,11 +142,15 @@ public struct RunReport {
 
 /// How report and message cells print values: floats shortened, nulls as a dash.
 public enum CellFormat {
+    /// At most this many characters of a value are shown (a preview holds no 10 MB cell).
+    public static let limit = 120
+
     public static func cell(_ value: Value) -> String {
-        switch value {
+        let text = switch value {
         case .float64(let x) where x.isFinite: String(format: abs(x) >= 100 ? "%.2f" : "%.4g", x)
         case .null: "–"
         default: value.description
         }
+        return text.count > limit ? String(text.prefix(limit)) + "… (\(text.count) characters)" : text
     }
 }

@@ -31,6 +31,8 @@ struct Cache: ParsableCommand {
                 bytes += object.bytes
             }
             let temporaries = workspace.store.removeOrphanTemporaries()
+            // Report sections are drawn again when next needed.
+            try? FileManager.default.removeItem(atPath: workspace.root + "/previews")
             Output.line("removed \(Wording.count(removed, "object")) (\(Terminal.count(bytes)) bytes), \(Wording.count(temporaries, "temporary file"))"
                         + (prune ? ", \(dropped) cache entr\(dropped == 1 ? "y" : "ies")" : ""))
         }

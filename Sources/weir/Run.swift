@@ -166,7 +166,9 @@ struct Run: ParsableCommand {
     }
 
     func writeReport(pipeline: Pipeline, summary: RunSummary, workspace: Workspace, runID: String) {
-        let report = RunReport(pipeline: pipeline, summary: summary, types: BuiltinStages.registry) { try workspace.store.read($0) }
+        let report = RunReport(pipeline: pipeline, summary: summary, types: BuiltinStages.registry, fragments: workspace.root + "/previews") {
+            try workspace.store.read($0)
+        }
         let path = workspace.runDirectory(runID) + "/report.html"
         do {
             try FileManager.default.createDirectory(atPath: workspace.runDirectory(runID), withIntermediateDirectories: true)
