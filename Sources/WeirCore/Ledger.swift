@@ -133,6 +133,11 @@ public final class Ledger: Sendable {
                 """)
         }
         scheduleMigration(&migrator)
+        // v4: an entry keeps the notes its run made (rejects, quality warnings), so a cached
+        // run still shows them.
+        migrator.registerMigration("v4") { db in
+            try db.execute(sql: "ALTER TABLE cache_entries ADD COLUMN notes TEXT")
+        }
         return migrator
     }
 
@@ -150,11 +155,16 @@ public final class Ledger: Sendable {
             // A stage with no outputs (a sink) still has an entry.
             guard try Row.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM cache_entries WHERE key = ?"), arguments: [key]) != nil
             else { return nil }
-            return CacheEntry(key: key, outputs: [])
+            return CacheEntry(key: key, outputs: [], notes: try notes(key, db))
         }
         return CacheEntry(key: key, outputs: rows.map {
             CacheOutput(port: $0["port"], digest: $0["digest"], rows: $0["rows"], schemaJSON: $0["schema"])
-        })
+        }, notes: try notes(key, db))
+    }
+
+    static func notes(_ key: String, _ db: Database) throws -> [String] {
+        let text = try String.fetchOne(db.cachedStatement(sql: "SELECT notes FROM cache_entries WHERE key = ?"), arguments: [key])
+        return text.map { $0.split(separator: "\n").map(String.init) } ?? []
     }
 
     /// The state of every stage of a pipeline as of its last successful run: key and material.
@@ -175,15 +185,16 @@ public final class Ledger: Sendable {
             while let row = try outputs.next() {
                 byKey[row["key"], default: []].append(CacheOutput(port: row["port"], digest: row["digest"], rows: row["rows"], schemaJSON: row["schema"]))
             }
-            let sinks = try String.fetchSet(db, sql: """
-                SELECT e.key FROM cache_entries e JOIN stage_state s ON s.key = e.key WHERE s.pipeline_file = ?
+            var entries: [String: [String]] = [:]
+            let entryRows = try Row.fetchCursor(db, sql: """
+                SELECT e.key, e.notes FROM cache_entries e JOIN stage_state s ON s.key = e.key WHERE s.pipeline_file = ?
                 """, arguments: [pipelineFile])
+            while let row = try entryRows.next() {
+                entries[row["key"]] = (row["notes"] as String?).map { $0.split(separator: "\n").map(String.init) } ?? []
+            }
             for (stage, state) in states {
-                if let outputs = byKey[state.key] {
-                    states[stage]?.entry = CacheEntry(key: state.key, outputs: outputs)
-                } else if sinks.contains(state.key) {
-                    states[stage]?.entry = CacheEntry(key: state.key, outputs: [])
-                }
+                guard let notes = entries[state.key] else { continue }
+                states[stage]?.entry = CacheEntry(key: state.key, outputs: byKey[state.key] ?? [], notes: notes)
             }
             return states
         }
@@ -191,11 +202,15 @@ public final class Ledger: Sendable {
 
     /// Records a completed stage: its cache entry and outputs, and the pipeline's state.
     public func recordCompletion(pipelineFile: String, stage: String, material: KeyMaterial, key: String, outputs: [CacheOutput],
-                                 written: [WrittenFile] = []) throws {
+                                 written: [WrittenFile] = [], notes: [String] = []) throws {
         let materialJSON = String(decoding: try JSONEncoder.sorted.encode(material), as: UTF8.self)
         let now = Date().timeIntervalSince1970
         try write { db in
             try Self.insertEntry(db, key: key, type: material.type, materialJSON: materialJSON, outputs: outputs, at: now)
+            if !notes.isEmpty {
+                try db.execute(sql: "UPDATE cache_entries SET notes = ? WHERE key = ?",
+                               arguments: [Secrets.redact(notes.joined(separator: "\n")), key])
+            }
             try Self.recordWritten(db, key: key, written)
             try db.execute(sql: "INSERT OR REPLACE INTO stage_state(pipeline_file, stage, key, material, updated_at) VALUES (?, ?, ?, ?, ?)",
                            arguments: [pipelineFile, stage, key, materialJSON, now])
@@ -375,6 +390,8 @@ public struct LedgerError: Error, Sendable, CustomStringConvertible {
 public struct CacheEntry: Sendable, Hashable {
     public var key: String
     public var outputs: [CacheOutput]
+    /// What the run that made the entry noted (rejected rows, quality warnings).
+    public var notes: [String] = []
 
     public func output(_ port: String) -> CacheOutput? { outputs.first { $0.port == port } }
 }

@@ -313,7 +313,8 @@ public final class Scheduler {
                 }
                 switch decision {
                 case .hit(let entry):
-                    finish(StageOutcome.settled(stagePlan, .cached, key: key, outputs: entry.outputs))
+                    finish(StageOutcome.settled(stagePlan, .cached, key: key, outputs: entry.outputs,
+                                                notes: entry.notes.map { "(when it ran) " + $0 }))
                 case .run(let reason):
                     states[id] = .queued(attempt: 1, reason: reason, material: material)
                     queue.append(id)
@@ -359,7 +360,7 @@ public final class Scheduler {
                         let key = material.key
                         let written = log.written
                         try ledger.recordCompletion(pipelineFile: cache.pipelineFile, stage: completion.stage, material: material,
-                                                    key: key, outputs: stageOutputs, written: written)
+                                                    key: key, outputs: stageOutputs, written: written, notes: log.notes)
                         // What a load wrote is known whole: the next plan checks it with a stat.
                         let seals = StatCache(ledger: ledger)
                         for file in written {

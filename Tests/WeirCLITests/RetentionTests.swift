@@ -33,3 +33,24 @@ import Testing
         #expect(bad.status == 2 && bad.stderr.contains("--older-than 30d"))
     }
 }
+
+/// A fully cached run: its summary keeps what the producing run noted, its report reuses the
+/// stage sections already drawn, and a preview shows no giant cell.
+@Suite struct CachedRunTests {
+    @Test func notesAndPreviewsCarryOverToCachedRuns() throws {
+        let weir = try WeirProcess()
+        let long = String(repeating: "x", count: 5000)
+        try weir.write("r.csv", "id,v\n1,\(long)\n3,x,9\n4,5\n")
+        try weir.write("p.yaml", "stages:\n  r: { type: extract.csv, path: r.csv, bad_rows: skip }\n")
+        let first = try weir.run("run", "p.yaml")
+        #expect(first.stdout.contains("r: skipped 1 malformed row"))
+        let second = try weir.run("run", "p.yaml")
+        #expect(second.stdout.contains("0 ran, 1 cached"))
+        #expect(second.stdout.contains("r: (when it ran) skipped 1 malformed row"), "\(second.stdout)")
+        let runs = try FileManager.default.contentsOfDirectory(atPath: weir.directory + "/.weir/runs").sorted()
+        let report = try weir.read(".weir/runs/\(runs.last!)/report.html")
+        #expect(report.contains("xxxxxxxxxx… (5000 characters)"))
+        #expect(!report.contains(String(repeating: "x", count: 200)))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: weir.directory + "/.weir/previews").count == 1)
+    }
+}
