@@ -8,7 +8,11 @@ let duckdbPrefix = ProcessInfo.processInfo.environment["WEIR_DUCKDB"]
     ?? "\(ProcessInfo.processInfo.environment["XDG_CACHE_HOME"] ?? NSHomeDirectory() + "/.cache")/weir/duckdb-\(duckdbVersion)"
 // Every Swift module that sees WeirSQL's interface loads the CDuckDB module, so each needs the header path.
 let duckdbHeaders: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-I\(duckdbPrefix)/include"])]
-let duckdbLibrary: [LinkerSetting] = [.unsafeFlags(["-L\(duckdbPrefix)/lib", "-Xlinker", "-rpath", "-Xlinker", "\(duckdbPrefix)/lib"])]
+// The library is not linked: CDuckDB opens it when a sql stage first needs it (weir starts faster).
+let duckdbLoader: [CSetting] = [
+    .unsafeFlags(["-I\(duckdbPrefix)/include"]),
+    .define("WEIR_DUCKDB_LIBRARY", to: "\"\(duckdbPrefix)/lib/libduckdb.so\""),
+]
 
 let package = Package(
     name: "Weir",
@@ -29,9 +33,9 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CSystem", path: "Sources/CSystem"),
-        .systemLibrary(name: "CDuckDB"),
+        .target(name: "CDuckDB", cSettings: duckdbLoader, linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "WeirTable", dependencies: ["CSystem"]),
-        .target(name: "WeirSQL", dependencies: ["CDuckDB", "WeirTable"], swiftSettings: duckdbHeaders, linkerSettings: duckdbLibrary),
+        .target(name: "WeirSQL", dependencies: ["CDuckDB", "WeirTable"], swiftSettings: duckdbHeaders),
         .target(name: "WeirRemote", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(
             name: "WeirCore",

@@ -29,6 +29,10 @@ public final class SQLEngine: @unchecked Sendable {
     }()
 
     public init(_ options: Options) throws(SQLEngineError) {
+        var reason = [CChar](repeating: 0, count: 600)
+        guard weir_duckdb_load(&reason, reason.count) == 0 else {
+            throw SQLEngineError(.setup, String(decoding: reason.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        }
         var config: duckdb_config?
         guard duckdb_create_config(&config) == DuckDBSuccess, let config else { throw SQLEngineError(.setup, "cannot create a DuckDB configuration") }
         defer { var owned: duckdb_config? = config; duckdb_destroy_config(&owned) }
