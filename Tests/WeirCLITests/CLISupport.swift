@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WeirTestSupport
 
 /// Runs the built `weir` binary, as a user would, in a scratch folder with its own state.
 struct WeirProcess {
@@ -132,4 +133,20 @@ func sqliteShell(_ database: String, _ sql: String) throws -> String {
     let data = out.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     return String(decoding: data, as: UTF8.self)
+}
+
+/// The stand-in webhook (scripts/reference/webhook_server.py) on 127.0.0.1, answering
+/// `statuses` first (then 200), recording requests in `directory`; its port, and how to stop it.
+func startWebhookServer(in directory: String, answering statuses: [Int], echoPath: Bool = false) throws -> (port: String, stop: () -> Void) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: try #require(ReferencePython.path))
+    process.arguments = [ReferencePython.packageRoot.appendingPathComponent("scripts/reference/webhook_server.py").path, directory]
+        + statuses.map(String.init)
+    if echoPath { process.environment = ProcessInfo.processInfo.environment.merging(["WEBHOOK_ECHO_PATH": "1"]) { $1 } }
+    try process.run()
+    let portFile = directory + "/port"
+    let deadline = Date().addingTimeInterval(10)
+    while !FileManager.default.fileExists(atPath: portFile) && Date() < deadline { usleep(20_000) }
+    let port = try String(contentsOfFile: portFile, encoding: .utf8)
+    return (port, { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() })
 }

@@ -5,16 +5,8 @@ import WeirTestSupport
 /// `notify:` against a real HTTP receiver on 127.0.0.1 (scripts/reference/webhook_server.py).
 @Suite(.enabled(if: ReferencePython.available)) struct NotifyTests {
     func server(in directory: String, answering statuses: [Int]) throws -> (url: String, stop: () -> Void) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: ReferencePython.path!)
-        process.arguments = [ReferencePython.packageRoot.appendingPathComponent("scripts/reference/webhook_server.py").path, directory]
-            + statuses.map(String.init)
-        try process.run()
-        let portFile = directory + "/port"
-        let deadline = Date().addingTimeInterval(10)
-        while !FileManager.default.fileExists(atPath: portFile) && Date() < deadline { usleep(20_000) }
-        let port = try String(contentsOfFile: portFile, encoding: .utf8)
-        return ("http://127.0.0.1:\(port)/hooks/alert-token-7f3e9", { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() })
+        let (port, stop) = try startWebhookServer(in: directory, answering: statuses)
+        return ("http://127.0.0.1:\(port)/hooks/alert-token-7f3e9", stop)
     }
 
     func accepted(_ directory: String) throws -> [[String: Any]] {

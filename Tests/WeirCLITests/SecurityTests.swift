@@ -26,16 +26,8 @@ import WeirTestSupport
         let secret = "hunter2-T0KEN+x/yz"
         let encoded = "hunter2-T0KEN%2Bx%2Fyz"
         // The webhook answers 500 and quotes the request path, which holds the secret.
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: ReferencePython.path!)
-        server.arguments = [ReferencePython.packageRoot.appendingPathComponent("scripts/reference/webhook_server.py").path,
-                            weir.directory, "500", "500", "500", "500", "500", "500", "500", "500"]
-        server.environment = ProcessInfo.processInfo.environment.merging(["WEBHOOK_ECHO_PATH": "1"]) { $1 }
-        try server.run()
-        defer { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() }
-        let deadline = Date().addingTimeInterval(10)
-        while !FileManager.default.fileExists(atPath: weir.directory + "/port") && Date() < deadline { usleep(20_000) }
-        let port = try weir.read("port")
+        let (port, stop) = try startWebhookServer(in: weir.directory, answering: Array(repeating: 500, count: 8), echoPath: true)
+        defer { stop() }
         weir.environment["HOOK_SECRET"] = secret
         weir.environment["AWS_ACCESS_KEY_ID"] = "AKIDEXAMPLE"
         weir.environment["AWS_SECRET_ACCESS_KEY"] = "not-a-real-key"

@@ -7,16 +7,8 @@ import WeirTestSupport
 struct SlackWebhookTests {
     /// Starts the stand-in webhook answering `statuses` first; returns its URL and a stop action.
     func server(in directory: String, answering statuses: [Int]) throws -> (url: String, stop: () -> Void) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: ReferencePython.path!)
-        process.arguments = [ReferencePython.packageRoot.appendingPathComponent("scripts/reference/webhook_server.py").path, directory]
-            + statuses.map(String.init)
-        try process.run()
-        let portFile = directory + "/port"
-        let deadline = Date().addingTimeInterval(10)
-        while !FileManager.default.fileExists(atPath: portFile) && Date() < deadline { usleep(20_000) }
-        let port = try String(contentsOfFile: portFile, encoding: .utf8)
-        return ("http://127.0.0.1:\(port)/services/T000/B000/secret-token-xyz", { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() })
+        let (port, stop) = try startWebhookServer(in: directory, answering: statuses)
+        return ("http://127.0.0.1:\(port)/services/T000/B000/secret-token-xyz", stop)
     }
 
     func lines(_ path: String) -> [String] {
