@@ -92,7 +92,7 @@ def main():
     con.register("products", products)
     duck, duck_results = {}, {}
     for name, query in QUERIES.items():
-        duck[name], duck_results[name] = best(lambda: con.execute(query).fetch_arrow_table(), a.repeat)
+        duck[name], duck_results[name] = best(lambda: con.execute(query).to_arrow_table(), a.repeat)
     pl_lines, pl_products = pl.from_arrow(lines), pl.from_arrow(products)
     polars = {name: best(fn, a.repeat)[0] for name, fn in polars_queries(pl_lines, pl_products).items()}
 
