@@ -162,9 +162,12 @@ public struct ObjectStore: Sendable {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: temporaryDirectory) else { return 0 }
         var removed = 0
         for name in names {
-            guard let pid = Int32(name.prefix { $0 != "-" }) else { continue }
+            // PID-... files of interrupted writes; sql-PID[-STAGE] folders a killed query spilled into.
+            let spill = name.hasPrefix("sql-")
+            guard let pid = Int32((spill ? name.dropFirst(4) : Substring(name)).prefix { $0 != "-" }) else { continue }
             if kill(pid, 0) != 0 && errno == ESRCH {
-                if unlink(temporaryDirectory + "/" + name) == 0 { removed += 1 }
+                if spill ? (try? FileManager.default.removeItem(atPath: temporaryDirectory + "/" + name)) != nil
+                         : unlink(temporaryDirectory + "/" + name) == 0 { removed += 1 }
             }
         }
         return removed

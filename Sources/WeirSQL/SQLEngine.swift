@@ -1,5 +1,6 @@
 import CDuckDB
 import Foundation
+import Synchronization
 
 /// An in-memory DuckDB database: where one `sql` stage's query runs (or, shared, where every
 /// query is typed at planning). Queries see only the tables handed to a session: reading
@@ -22,6 +23,26 @@ public final class SQLEngine: @unchecked Sendable {
     }
 
     let database: duckdb_database
+
+    /// Engines shared by the queries of this process that set no memory limit, by spill folder:
+    /// opening a database costs about 15 ms, and one engine's thread pool serves stages that
+    /// run at once without oversubscribing the cores.
+    private static let shared = Mutex<[String: SQLEngine]>([:])
+
+    /// The shared engine that spills into `spillDirectory` (created on first use).
+    public static func shared(spillDirectory: String) throws(SQLEngineError) -> SQLEngine {
+        let result: Result<SQLEngine, SQLEngineError> = shared.withLock { engines in
+            if let engine = engines[spillDirectory] { return .success(engine) }
+            do throws(SQLEngineError) {
+                let engine = try SQLEngine(Options(spillDirectory: spillDirectory))
+                engines[spillDirectory] = engine
+                return .success(engine)
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
 
     /// The engine every query is typed in at planning: one per process, one thread.
     public static let planning: Result<SQLEngine, SQLEngineError> = {

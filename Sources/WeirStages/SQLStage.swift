@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import WeirCore
 import WeirSQL
 import WeirTable
@@ -124,11 +125,14 @@ public struct SQLStage: StageType {
             throw StageError("the sql stage was not planned")
         }
         let names = try tableNames(context.stage)
-        let spill = SpillDirectory(stateDirectory: context.stateDirectory, stage: context.stage.id)
-        defer { spill.remove() }
         let memoryLimit = context.param("memory_limit")?.string
+        // A stage with its own memory limit gets its own engine (and spill folder, removed after);
+        // the others share this process's.
+        let spill = SpillDirectory(stateDirectory: context.stateDirectory, stage: memoryLimit == nil ? nil : context.stage.id)
+        defer { if memoryLimit != nil { spill.remove() } }
         do {
-            let engine = try SQLEngine(SQLEngine.Options(memoryLimit: memoryLimit, spillDirectory: spill.path))
+            let engine = try memoryLimit == nil ? SQLEngine.shared(spillDirectory: spill.path)
+                : SQLEngine(SQLEngine.Options(memoryLimit: memoryLimit, spillDirectory: spill.path))
             let session = try SQLSession(engine: engine, tables: Array(zip(names, context.inputs)).map { (name: $0, table: $1) })
             let statement = try prepare(query, in: session, stage: context.stage)
             // A timeout or Ctrl-C stops the query rather than leaving it to run on every core.
@@ -176,15 +180,34 @@ public struct SQLStage: StageType {
 }
 
 /// A folder for what a query spills to disk, inside the state directory (else the system's
-/// temporary folder; never the working directory), removed when the stage ends.
+/// temporary folder; never the working directory): one per stage with its own memory limit
+/// (removed when the stage ends), else one per process (removed when it exits).
 struct SpillDirectory {
     let path: String
 
-    init(stateDirectory: String?, stage: String) {
+    init(stateDirectory: String?, stage: String?) {
         let base = stateDirectory.map { "\($0)/tmp" } ?? NSTemporaryDirectory()
-        let name = String(stage.map { $0.isLetter || $0.isNumber ? $0 : "_" })
-        path = "\(base)/sql-\(getpid())-\(name)"
+        if let stage {
+            path = "\(base)/sql-\(getpid())-" + String(stage.map { $0.isLetter || $0.isNumber ? $0 : "_" })
+        } else {
+            path = "\(base)/sql-\(getpid())"
+            Self.removeAtExit(path)
+        }
     }
 
     func remove() { try? FileManager.default.removeItem(atPath: path) }
+
+    private static let atExit = Mutex<Set<String>>([])
+
+    /// The shared engine lives as long as the process: its folder goes when the process ends.
+    private static func removeAtExit(_ path: String) {
+        let first = atExit.withLock { paths in
+            defer { paths.insert(path) }
+            return paths.isEmpty
+        }
+        guard first else { return }
+        atexit {
+            for path in SpillDirectory.atExit.withLock({ $0 }) { try? FileManager.default.removeItem(atPath: path) }
+        }
+    }
 }
