@@ -29,17 +29,34 @@ public enum DAG {
 
     /// Stages in a dependency order; ties keep file order.
     public static func order(_ pipeline: Pipeline) -> [StageSpec] {
-        var placed = Set<String>()
-        var result: [StageSpec] = []
-        var remaining = pipeline.stages
-        while !remaining.isEmpty {
-            guard let next = remaining.firstIndex(where: { $0.inputs.allSatisfy { placed.contains($0.stage) } }) else {
-                return result + remaining  // a cycle, already reported
+        // Kahn's algorithm, always taking the ready stage that comes first in the file, by
+        // index: linear in stages and edges (moving whole stages about cost 1,000-stage
+        // pipelines milliseconds per call).
+        let stages = pipeline.stages
+        let index = Dictionary(stages.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
+        var waiting = [Int](repeating: 0, count: stages.count)
+        var readers = [[Int]](repeating: [], count: stages.count)
+        for (i, stage) in stages.enumerated() {
+            for input in Set(stage.inputs.map(\.stage)) {
+                guard let upstream = index[input] else { continue }  // an unknown input, already reported
+                waiting[i] += 1
+                readers[upstream].append(i)
             }
-            placed.insert(remaining[next].id)
-            result.append(remaining.remove(at: next))
         }
-        return result
+        var ready = MinHeap(stages.indices.filter { waiting[$0] == 0 })
+        var result: [StageSpec] = []
+        result.reserveCapacity(stages.count)
+        var placed = [Bool](repeating: false, count: stages.count)
+        while let next = ready.pop() {
+            result.append(stages[next])
+            placed[next] = true
+            for reader in readers[next] {
+                waiting[reader] -= 1
+                if waiting[reader] == 0 { ready.push(reader) }
+            }
+        }
+        // A cycle (already reported): its stages follow in file order.
+        return result + stages.indices.filter { !placed[$0] }.map { stages[$0] }
     }
 
     /// Ids of the stages that read `id`'s output, directly or transitively.
@@ -64,5 +81,41 @@ public enum DAG {
             }
         }
         return result
+    }
+}
+
+/// A binary min-heap of indices: the ready stage that comes first in the file.
+struct MinHeap {
+    private var items: [Int]
+
+    init(_ items: [Int]) {
+        self.items = []
+        for item in items { push(item) }
+    }
+
+    mutating func push(_ item: Int) {
+        items.append(item)
+        var child = items.count - 1
+        while child > 0, items[(child - 1) / 2] > items[child] {
+            items.swapAt(child, (child - 1) / 2)
+            child = (child - 1) / 2
+        }
+    }
+
+    mutating func pop() -> Int? {
+        guard let first = items.first else { return nil }
+        let last = items.removeLast()
+        guard !items.isEmpty else { return first }
+        items[0] = last
+        var parent = 0
+        while true {
+            let left = 2 * parent + 1, right = left + 1
+            var smallest = parent
+            if left < items.count, items[left] < items[smallest] { smallest = left }
+            if right < items.count, items[right] < items[smallest] { smallest = right }
+            if smallest == parent { return first }
+            items.swapAt(parent, smallest)
+            parent = smallest
+        }
     }
 }

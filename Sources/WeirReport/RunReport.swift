@@ -36,7 +36,7 @@ public struct RunReport {
             th{background:#f5f5f5}.status{display:inline-block;padding:0 6px;border-radius:3px;color:#fff;font-size:12px}
             .note{color:#666;font-size:12px}.error{color:#d62728;white-space:pre-wrap}svg{max-width:100%;height:auto}</style></head><body>
             <h1>\(esc(pipeline.name)) — run \(esc(summary.runID))</h1>
-            <p>\(summary.status == "ok" ? "ok" : "failed") in \(String(format: "%.2f", summary.seconds)) s · \(summary.counts.filter { $0.value > 0 }.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))</p>
+            <p>\(summary.status == "ok" ? "ok" : "failed") in \(FloatFormat.twoDecimals(summary.seconds)) s · \(summary.counts.filter { $0.value > 0 }.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))</p>
             <h2>Pipeline</h2>\(dag())
             <h2>Timeline</h2>\(timeline())
             <h2>Stages</h2>
@@ -46,7 +46,7 @@ public struct RunReport {
             guard let outcome = outcomes[stage.id] else { continue }
             let color = Self.colors[outcome.status.rawValue] ?? "#888"
             html += "<h3 id=\"stage-\(esc(stage.id))\">\(esc(stage.id)) <span class=\"status\" style=\"background:\(color)\">\(outcome.status.rawValue)</span> "
-                + "<span class=\"note\">\(esc(stage.typeName)) · \(String(format: "%.2f", outcome.seconds)) s"
+                + "<span class=\"note\">\(esc(stage.typeName)) · \(FloatFormat.twoDecimals(outcome.seconds)) s"
                 + (outcome.rows.isEmpty ? "" : " · " + outcome.rows.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value) rows" }.joined(separator: ", "))
                 + "</span></h3>"
             if let error = outcome.error { html += "<p class=\"error\">\(esc(error))</p>" }
@@ -134,7 +134,7 @@ public struct RunReport {
             let y = Double(i) * rowH + 4
             svg += "<text x=\"\(labelW - 6)\" y=\"\(y + 11)\" font-size=\"10\" text-anchor=\"end\" font-family=\"sans-serif\">\(SVGChart.escape(outcome.stage))</text>"
                 + "<rect x=\"\(x0)\" y=\"\(y)\" width=\"\(w)\" height=\"\(rowH - 4)\" fill=\"\(Self.colors[outcome.status.rawValue] ?? "#888")\"/>"
-                + "<text x=\"\(x0 + w + 4)\" y=\"\(y + 11)\" font-size=\"10\" font-family=\"sans-serif\">\(String(format: "%.2f s", outcome.seconds))</text>"
+                + "<text x=\"\(x0 + w + 4)\" y=\"\(y + 11)\" font-size=\"10\" font-family=\"sans-serif\">\(FloatFormat.twoDecimals(outcome.seconds) + " s")</text>"
         }
         return svg + "</svg>"
     }

@@ -1,5 +1,9 @@
 /// Calendar arithmetic, ISO 8601 parsing and formatting for date and timestamp columns.
 /// Proleptic Gregorian calendar, UTC; the day algorithms are Howard Hinnant's.
+#if canImport(Glibc)
+import Glibc
+#endif
+
 public enum Temporal {
     public static let microsPerSecond: Int64 = 1_000_000
     public static let microsPerDay: Int64 = 86_400_000_000
@@ -236,6 +240,16 @@ public enum Temporal {
 
 /// Float formatting that round-trips: the shortest text that parses back to the same double.
 public enum FloatFormat {
+    /// `value` as `%.2f` prints it, through C's printf: a report prints thousands, and
+    /// Foundation's String(format:) costs microseconds each.
+    public static func twoDecimals(_ value: Double) -> String {
+        withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { buffer in
+            let count = withVaList([value]) { vsnprintf(buffer.baseAddress, 64, "%.2f", $0) }
+            guard count > 0 && count < 64 else { return String(value) }
+            return String(decoding: UnsafeRawBufferPointer(start: buffer.baseAddress, count: Int(count)), as: UTF8.self)
+        }
+    }
+
     public static func shortest(_ value: Double) -> String {
         if value.isNaN { return "NaN" }
         if value.isInfinite { return value < 0 ? "-inf" : "inf" }
