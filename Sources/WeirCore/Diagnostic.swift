@@ -112,3 +112,14 @@ public enum Suggest {
         return "did you mean " + near.map { "'\($0)'" }.joined(separator: " or ") + "?"
     }
 }
+
+extension DiagnosticCollector {
+    /// "unknown key 'k' in `place`" at each key of `pairs` that `allowed` lacks, with a
+    /// did-you-mean, else the allowed keys.
+    public mutating func unknownKeys(_ pairs: [YAMLPair], allowed: [String], in place: String) {
+        for pair in pairs where !allowed.contains(pair.key) {
+            error(pair.keyLocation, "unknown key '\(pair.key)' in \(place)",
+                  hint: Suggest.didYouMean(pair.key, in: allowed) ?? "allowed: \(allowed.joined(separator: ", "))")
+        }
+    }
+}

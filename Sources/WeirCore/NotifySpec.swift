@@ -27,11 +27,8 @@ public struct NotifySpec: Sendable {
             return nil
         }
         var spec = NotifySpec()
-        for pair in pairs {
-            guard events.contains(pair.key) else {
-                diagnostics.error(pair.keyLocation, "unknown key '\(pair.key)' in `notify`", hint: Suggest.didYouMean(pair.key, in: events) ?? "allowed: on_failure, on_success")
-                continue
-            }
+        diagnostics.unknownKeys(pairs, allowed: events, in: "`notify`")
+        for pair in pairs where events.contains(pair.key) {
             guard let target = target(pair.value, event: pair.key, substitution: substitution, &diagnostics) else { continue }
             if pair.key == "on_failure" { spec.onFailure = target } else { spec.onSuccess = target }
         }
@@ -43,9 +40,7 @@ public struct NotifySpec: Sendable {
             diagnostics.error(node.location, "`notify.\(event)` must be a mapping such as { webhook: \"${env.ALERT_URL}\", format: json }, found \(node.kindName)")
             return nil
         }
-        for pair in pairs where !keys.contains(pair.key) {
-            diagnostics.error(pair.keyLocation, "unknown key '\(pair.key)' in `notify.\(event)`", hint: Suggest.didYouMean(pair.key, in: keys) ?? "allowed: \(keys.joined(separator: ", "))")
-        }
+        diagnostics.unknownKeys(pairs, allowed: keys, in: "`notify.\(event)`")
         var format = Format.slack
         if let formatNode = node["format"] {
             if let text = formatNode.scalar, let found = Format(rawValue: text) { format = found }

@@ -15,9 +15,7 @@ public struct RetentionSpec: Sendable {
             diagnostics.error(node.location, "`retention` must be a mapping such as { runs: 30d }, found \(node.kindName)")
             return nil
         }
-        for pair in pairs where pair.key != "runs" {
-            diagnostics.error(pair.keyLocation, "unknown key '\(pair.key)' in `retention`", hint: "allowed: runs")
-        }
+        diagnostics.unknownKeys(pairs, allowed: ["runs"], in: "`retention`")
         guard let value = node["runs"] else {
             diagnostics.error(node.location, "`retention` needs `runs:`, how long runs are kept (e.g. 30d)")
             return nil

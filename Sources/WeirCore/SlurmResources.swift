@@ -77,8 +77,7 @@ public struct SlurmResources: Sendable, Hashable {
                     else { diagnostics.error(item.location, "`slurm.options` holds sbatch options such as --gres=gpu:1, found '\(item.scalar ?? item.kindName)'") }
                 }
             default:
-                diagnostics.error(pair.keyLocation, "unknown key '\(pair.key)' in `slurm`",
-                                  hint: Suggest.didYouMean(pair.key, in: keys) ?? "allowed: \(keys.joined(separator: ", "))")
+                diagnostics.unknownKeys([pair], allowed: keys, in: "`slurm`")
             }
         }
         return resources

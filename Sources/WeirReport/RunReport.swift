@@ -28,6 +28,7 @@ public struct RunReport {
 
     public func html() -> String {
         let esc = SVGChart.escape
+        let order = DAG.order(pipeline)
         var html = """
             <!doctype html><html lang="en"><head><meta charset="utf-8"><title>Weir run \(esc(summary.runID)) · \(esc(pipeline.name))</title>
             <style>body{font:14px/1.4 -apple-system,"Segoe UI",sans-serif;margin:24px;color:#222;max-width:1100px}
@@ -37,12 +38,12 @@ public struct RunReport {
             .note{color:#666;font-size:12px}.error{color:#d62728;white-space:pre-wrap}svg{max-width:100%;height:auto}</style></head><body>
             <h1>\(esc(pipeline.name)) — run \(esc(summary.runID))</h1>
             <p>\(summary.status == "ok" ? "ok" : "failed") in \(FloatFormat.twoDecimals(summary.seconds)) s · \(summary.counts.filter { $0.value > 0 }.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))</p>
-            <h2>Pipeline</h2>\(dag())
+            <h2>Pipeline</h2>\(dag(order))
             <h2>Timeline</h2>\(timeline())
             <h2>Stages</h2>
             """
         let outcomes = Dictionary(summary.outcomes.map { ($0.stage, $0) }, uniquingKeysWith: { a, _ in a })
-        for stage in DAG.order(pipeline) {
+        for stage in order {
             guard let outcome = outcomes[stage.id] else { continue }
             let color = Self.colors[outcome.status.rawValue] ?? "#888"
             html += "<h3 id=\"stage-\(esc(stage.id))\">\(esc(stage.id)) <span class=\"status\" style=\"background:\(color)\">\(outcome.status.rawValue)</span> "
@@ -92,8 +93,7 @@ public struct RunReport {
     }
 
     /// Stages in columns by depth (longest path from a source), edges from input to stage.
-    func dag() -> String {
-        let order = DAG.order(pipeline)
+    func dag(_ order: [StageSpec]) -> String {
         var depth: [String: Int] = [:]
         for stage in order { depth[stage.id] = (stage.inputs.compactMap { depth[$0.stage] }.max() ?? -1) + 1 }
         let columns = Dictionary(grouping: order, by: { depth[$0.id] ?? 0 })

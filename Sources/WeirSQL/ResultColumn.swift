@@ -64,7 +64,9 @@ final class ResultColumn {
             builder.append(micros)
         case .date:
             switch source {
-            case .date: builder.append(date: reader.date(row))
+            case .date:
+                guard let days = reader.finiteDate(row) else { throw mismatch(row, "an infinite date") }
+                builder.append(date: days)
             default:
                 guard case .varchar = source, let days = Temporal.parseDate(reader.text(row)) else { throw mismatch(row, SQLText.value(reader, row)) }
                 builder.append(date: days)
@@ -89,8 +91,8 @@ final class ResultColumn {
         switch source {
         case .timestamp: return reader.timestampMicros(row)
         case .date:
-            let (micros, overflow) = Int64(reader.date(row)).multipliedReportingOverflow(by: 86_400_000_000)
-            return overflow ? nil : micros
+            guard let days = reader.finiteDate(row) else { return nil }
+            return Int64(days) * 86_400_000_000
         case .varchar: return Temporal.parseTimestamp(reader.text(row))
         default: return nil
         }
@@ -98,10 +100,11 @@ final class ResultColumn {
 }
 
 extension SQLColumnType {
-    /// Whether DuckDB's vector holds values in exactly the Weir column's layout.
+    /// Whether DuckDB's vector holds values in exactly the Weir column's layout, every bit
+    /// pattern meaning the same. (Not TIMESTAMP or DATE: their ±infinity have no Weir value.)
     func storesExactly(_ target: DataType) -> Bool {
         switch (self, target) {
-        case (.integer(64, true), .int64), (.double, .float64), (.timestamp(6, _), .timestamp), (.date, .date): true
+        case (.integer(64, true), .int64), (.double, .float64): true
         default: false
         }
     }
@@ -116,7 +119,7 @@ enum SQLText {
         case .decimal(_, let scale, _): return decimal(reader, row, scale: scale)
         case .float, .double: return FloatFormat.shortest(reader.double(row))
         case .varchar: return String(decoding: reader.text(row), as: UTF8.self)
-        case .date: return Temporal.formatDate(reader.date(row))
+        case .date: return reader.finiteDate(row).map(Temporal.formatDate) ?? "an infinite date"
         case .timestamp: return reader.timestampMicros(row).map(Temporal.formatTimestamp) ?? "an infinite timestamp"
         case .null: return "NULL"
         case .other(let name): return "a \(name) value"

@@ -77,8 +77,10 @@ public final class SQLEngine: @unchecked Sendable {
             throw SQLEngineError.fromDuckDB(message, kind: .setup)
         }
         database = opened
-        try TableScan.register(in: self)
-        try closeExternalAccess(except: options.spillDirectory)
+        let setup = try connect()
+        defer { var owned: duckdb_connection? = setup; duckdb_disconnect(&owned) }
+        try TableScan.register(on: setup)
+        try Self.closeExternalAccess(on: setup, except: options.spillDirectory)
     }
 
     deinit {
@@ -89,9 +91,7 @@ public final class SQLEngine: @unchecked Sendable {
     /// From here on no file outside the spill folder can be read or written, and a query
     /// cannot `SET` anything back. (Allowed folders can only be named once the database runs,
     /// and before external access closes.)
-    private func closeExternalAccess(except spill: String?) throws(SQLEngineError) {
-        let connection = try connect()
-        defer { var owned: duckdb_connection? = connection; duckdb_disconnect(&owned) }
+    private static func closeExternalAccess(on connection: duckdb_connection, except spill: String?) throws(SQLEngineError) {
         if let spill {
             let folder = spill.hasSuffix("/") ? spill : spill + "/"
             try Self.execute("SET allowed_directories = ['\(folder.replacingOccurrences(of: "'", with: "''"))']", on: connection)

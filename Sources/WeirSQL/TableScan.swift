@@ -23,7 +23,7 @@ enum TableScan {
 
     static func table(_ key: String) -> Table? { tables.withLock { $0[key] } }
 
-    static func register(in engine: SQLEngine) throws(SQLEngineError) {
+    static func register(on connection: duckdb_connection) throws(SQLEngineError) {
         var function: duckdb_table_function? = duckdb_create_table_function()
         defer { duckdb_destroy_table_function(&function) }
         duckdb_table_function_set_name(function, "weir_scan")
@@ -35,8 +35,6 @@ enum TableScan {
         duckdb_table_function_set_local_init(function, scanLocalInit)
         duckdb_table_function_set_function(function, scanNext)
         duckdb_table_function_supports_projection_pushdown(function, true)
-        let connection = try engine.connect()
-        defer { var owned: duckdb_connection? = connection; duckdb_disconnect(&owned) }
         guard duckdb_register_table_function(connection, function) == DuckDBSuccess else {
             throw SQLEngineError(.setup, "cannot register the weir_scan table function")
         }

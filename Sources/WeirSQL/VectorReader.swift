@@ -110,7 +110,11 @@ struct VectorReader {
 
     func bool(_ row: Int) -> Bool { load(row, UInt8.self) != 0 }
 
-    func date(_ row: Int) -> Int32 { load(row, Int32.self) }
+    /// A DATE's day number; nil for ±infinity (DuckDB's Int32.max and -Int32.max).
+    func finiteDate(_ row: Int) -> Int32? {
+        let days = load(row, Int32.self)
+        return days == .max || days == -.max ? nil : days
+    }
 
     /// A timestamp in microseconds; nil for ±infinity or one out of range.
     func timestampMicros(_ row: Int) -> Int64? {

@@ -140,6 +140,19 @@ import WeirTestSupport
                 "\(String(describing: failed))")
     }
 
+    @Test func infiniteTimestampsAndDatesAreErrorsNotExtremeValues() throws {
+        let weir = try WeirProcess()
+        try weir.write("a.csv", "id\n1\n")
+        for (column, query) in [("t", "SELECT 'infinity'::TIMESTAMP AS t FROM a"), ("d", "SELECT '-infinity'::DATE AS d FROM a")] {
+            try weir.write("p.yaml", "stages:\n  a: { type: extract.csv, path: a.csv }\n  q: { type: sql, input: a, query: \"\(query)\" }\n")
+            let result = try weir.run("run", "p.yaml", "--json")
+            #expect(result.status == 1)
+            let failed = result.events.first { $0["stage"] as? String == "q" && $0["event"] as? String == "stage_finished" }
+            #expect((failed?["error"] as? String)?.contains("result column '\(column)'") == true, "\(String(describing: failed))")
+            #expect((failed?["error"] as? String)?.contains("infinite") == true, "\(String(describing: failed))")
+        }
+    }
+
     @Test func aMemoryLimitIsNamedWhenAQueryOutgrowsIt() throws {
         let weir = try WeirProcess()
         try weir.write("a.csv", "id\n1\n")

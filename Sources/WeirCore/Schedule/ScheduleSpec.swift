@@ -37,10 +37,7 @@ public struct ScheduleSpec: Sendable {
             diagnostics.error(node.location, "`schedule` must be a mapping such as { cron: \"0 */6 * * *\", timezone: UTC }, found \(node.kindName)")
             return nil
         }
-        for pair in pairs where !keys.contains(pair.key) {
-            diagnostics.error(pair.keyLocation, "unknown key '\(pair.key)' in `schedule`",
-                              hint: Suggest.didYouMean(pair.key, in: keys) ?? "allowed: \(keys.joined(separator: ", "))")
-        }
+        diagnostics.unknownKeys(pairs, allowed: keys, in: "`schedule`")
         guard let cronNode = node["cron"] else {
             diagnostics.error(node.location, "`schedule` needs `cron:`, a 5-field cron line such as \"0 */6 * * *\"")
             return nil
