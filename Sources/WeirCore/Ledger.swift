@@ -138,6 +138,7 @@ public final class Ledger: Sendable {
         migrator.registerMigration("v4") { db in
             try db.execute(sql: "ALTER TABLE cache_entries ADD COLUMN notes TEXT")
         }
+        partsMigration(&migrator)
         return migrator
     }
 
@@ -237,17 +238,21 @@ public final class Ledger: Sendable {
         }
     }
 
-    /// Every object digest some cache entry references.
+    /// Every object digest some cache entry or kept source part references.
     public func referencedDigests() throws -> Set<String> {
-        try pool.read { db in try String.fetchSet(db, sql: "SELECT DISTINCT digest FROM cache_outputs") }
+        try pool.read { db in
+            try String.fetchSet(db, sql: "SELECT digest FROM cache_outputs UNION SELECT digest FROM source_parts")
+        }
     }
 
-    /// Drops cache entries that are not the current state of any pipeline stage; returns how many.
-    public func pruneEntries() throws -> Int {
+    /// Drops cache entries that are not the current state of any pipeline stage, and source
+    /// parts no stage's latest read used; returns how many of each.
+    public func pruneEntries() throws -> (entries: Int, parts: Int) {
         try write { db in
             try db.execute(sql: "DELETE FROM cache_outputs WHERE key NOT IN (SELECT key FROM stage_state)")
             try db.execute(sql: "DELETE FROM cache_entries WHERE key NOT IN (SELECT key FROM stage_state)")
-            return db.changesCount
+            let entries = db.changesCount
+            return (entries, try pruneParts(db))
         }
     }
 
@@ -282,10 +287,17 @@ public final class Ledger: Sendable {
     }
 
     public func setFileStat(path: String, _ stat: FileStat) throws {
+        try setFileStats([(path, stat)])
+    }
+
+    public func setFileStats(_ stats: [(path: String, stat: FileStat)]) throws {
         try write { db in
-            let id = stat.identity
-            try db.execute(sql: "INSERT OR REPLACE INTO file_stats(path, device, inode, size, mtime_ns, ctime_ns, sha256) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                           arguments: [path, id.device, id.inode, id.size, id.mtimeNanoseconds, id.ctimeNanoseconds, stat.sha256])
+            let insert = try db.cachedStatement(
+                sql: "INSERT OR REPLACE INTO file_stats(path, device, inode, size, mtime_ns, ctime_ns, sha256) VALUES (?, ?, ?, ?, ?, ?, ?)")
+            for (path, stat) in stats {
+                let id = stat.identity
+                try insert.execute(arguments: [path, id.device, id.inode, id.size, id.mtimeNanoseconds, id.ctimeNanoseconds, stat.sha256])
+            }
         }
     }
 

@@ -41,6 +41,22 @@ public struct ObjectStore: Sendable {
     /// once the digest says it is new: a result already stored (a forced re-run, an early
     /// cutoff) is dropped before its dirty pages ever reach the disk.
     public func put(_ table: Table) throws -> String {
+        let (digest, seal) = try store(table)
+        if let seal, let seals { seals.remember(path: seal.path, identity: seal.identity, sha256: digest) }
+        return digest
+    }
+
+    /// Writes many (small) tables at once, on all cores, and remembers them in one ledger
+    /// transaction: a source's parts are hundreds of objects.
+    public func put(_ tables: [Table]) throws -> [String] {
+        let stored = try Parallel.map(tables.count) { i in Result { try store(tables[i]) } }.map { try $0.get() }
+        seals?.remember(stored.compactMap { digest, seal in seal.map { ($0.path, $0.identity, digest) } })
+        return stored.map(\.digest)
+    }
+
+    /// Writes `table` into the store; the new object's path and identity, to be remembered as
+    /// whole, unless it was there already.
+    private func store(_ table: Table) throws -> (digest: String, seal: (path: String, identity: FileIdentity)?) {
         let temporary = temporaryPath()
         let file = try FileSink(path: temporary, startsWriteback: false)
         let (hashed, written) = Parallel.both({
@@ -69,7 +85,7 @@ public struct ObjectStore: Sendable {
         if contains(digest), (try? verify(digest, .stat)) != nil {
             try? file.close()
             unlink(temporary)
-            return digest
+            return (digest, nil)
         }
         do {
             try file.close(sync: true)
@@ -77,8 +93,8 @@ public struct ObjectStore: Sendable {
             unlink(temporary)
             throw error
         }
-        try moveIntoStore(temporary, digest: digest)
-        return digest
+        let target = try moveIntoStore(temporary, digest: digest)
+        return (digest, FileIdentity.of(target).map { (target, $0) })
     }
 
     /// A fresh temporary path inside the store, for an object being written or fetched. The pid
@@ -104,11 +120,13 @@ public struct ObjectStore: Sendable {
             unlink(file)
             throw TableError.io(path: file, message: "cannot sync the fetched object to disk: \(reason)")
         }
-        try moveIntoStore(file, digest: digest)
+        let target = try moveIntoStore(file, digest: digest)
+        if let seals, let identity = FileIdentity.of(target) { seals.remember(path: target, identity: identity, sha256: digest) }
     }
 
-    /// Renames a complete, synced file to the object path of `digest`, and remembers it as whole.
-    private func moveIntoStore(_ file: String, digest: String) throws {
+    /// Renames a complete, synced file to the object path of `digest`; returns that path, whose
+    /// identity after the rename is what later checks will see.
+    private func moveIntoStore(_ file: String, digest: String) throws -> String {
         let target = path(of: digest)
         try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         guard rename(file, target) == 0 else {
@@ -116,8 +134,7 @@ public struct ObjectStore: Sendable {
             unlink(file)
             throw TableError.io(path: target, message: "cannot move object into the store: \(reason)")
         }
-        // The identity after the rename, which is what later checks will see.
-        if let seals, let identity = FileIdentity.of(target) { seals.remember(path: target, identity: identity, sha256: digest) }
+        return target
     }
 
     /// The object's table, once `readCheck` found its bytes to be what its name says.

@@ -169,6 +169,7 @@ public struct Planner {
 
     public func plan(_ pipeline: Pipeline) throws -> Plan {
         var diagnostics = DiagnosticCollector()
+        let parts = cache.sourceParts(forced: forced)
         var plans: [String: StagePlan] = [:]
         var ordered: [StagePlan] = []
         for stage in pipeline.stages {
@@ -236,7 +237,7 @@ public struct Planner {
                 schemas = storedSchemas
             } else {
                 var context = PlanContext(stage: stage, inputSchemas: inputSchemas, pipelineDirectory: pipeline.directory, memo: memo,
-                                          stateDirectory: cache.store?.root)
+                                          stateDirectory: cache.store?.root, parts: parts)
                 schemas = type.outputSchemas(&context)
                 diagnostics.append(contentsOf: context.diagnostics.diagnostics)
                 guard !context.diagnostics.hasErrors else { continue }

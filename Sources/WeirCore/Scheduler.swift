@@ -14,6 +14,8 @@ public struct StageOutcome: Sendable, Codable {
     public var reason: String?
     public var error: String?
     public var notes: [String]
+    /// For a multi-file source that ran: files parsed and reused.
+    public var files: FileCounts?
     public var attempts: Int
     public var key: String?
     public var startedAt: Double?
@@ -187,6 +189,7 @@ public final class Scheduler {
         var interrupted: Int32?
         let mailbox = Mailbox()
         let recorder = RunRecorder(runID: runID, ledger: options.recordsStageRuns ? ledger : nil, reporter: reporter)
+        let parts = cache.sourceParts(forced: options.forced)
 
         reporter.runStarted(runID: runID, pipeline: plan.pipeline.name, stages: order.count)
 
@@ -216,7 +219,7 @@ public final class Scheduler {
             // The input tables are read on the stage's own thread.
             let context = RunContext(stage: stagePlan.stage, inputs: [], outputSchemas: stagePlan.schemas,
                                      pipelineDirectory: plan.pipeline.directory, runDirectory: runDirectory, memo: memo, log: log,
-                                     stateDirectory: store.root)
+                                     stateDirectory: store.root, parts: parts)
             let work = StageWork(type: stagePlan.type, context: context, inputs: inputs, store: store,
                                  share: cache.remote.map { ($0, material) })
             let thread = Thread {
@@ -367,8 +370,10 @@ public final class Scheduler {
                             if let identity = FileIdentity.of(file.path) { seals.remember(path: file.path, identity: identity, sha256: file.sha256) }
                         }
                         writeLog(completion.stage, log: log, error: nil)
-                        finish(StageOutcome.settled(stagePlan, .ran, reason: reason, key: key, outputs: stageOutputs, attempts: attempt,
-                                       started: started, notes: log.notes))
+                        var outcome = StageOutcome.settled(stagePlan, .ran, reason: reason, key: key, outputs: stageOutputs, attempts: attempt,
+                                                           started: started, notes: log.notes)
+                        outcome.files = log.fileCounts
+                        finish(outcome)
                     } catch {
                         handleFailure(completion.stage, attempt: attempt, started: started, message: "cannot record in the ledger: \(error)",
                                       reason: reason, material: material, log: log)

@@ -14,15 +14,18 @@ public struct PlanContext: Sendable {
     /// The state directory (`.weir`), where remote sources keep what they download; nil
     /// when planning with no store.
     public let stateDirectory: String?
+    /// Where a multi-file source keeps each file's parsed table; nil with no store.
+    public let parts: SourceParts?
     public var diagnostics = DiagnosticCollector()
 
     public init(stage: StageSpec, inputSchemas: [Schema], pipelineDirectory: String, memo: StageMemo = StageMemo(),
-                stateDirectory: String? = nil) {
+                stateDirectory: String? = nil, parts: SourceParts? = nil) {
         self.stage = stage
         self.inputSchemas = inputSchemas
         self.pipelineDirectory = pipelineDirectory
         self.memo = memo
         self.stateDirectory = stateDirectory
+        self.parts = parts
     }
 
     /// A path from the pipeline file, relative to its folder.
@@ -87,9 +90,13 @@ public struct RunContext: Sendable {
     public let log: StageLog
     /// The state directory (`.weir`); see `PlanContext.stateDirectory`.
     public let stateDirectory: String?
+    /// See `PlanContext.parts`.
+    public let parts: SourceParts?
 
     public init(stage: StageSpec, inputs: [Table], outputSchemas: [String: Schema] = [:], pipelineDirectory: String,
-                runDirectory: String, memo: StageMemo = StageMemo(), log: StageLog = StageLog(), stateDirectory: String? = nil) {
+                runDirectory: String, memo: StageMemo = StageMemo(), log: StageLog = StageLog(), stateDirectory: String? = nil,
+                parts: SourceParts? = nil) {
+        self.parts = parts
         self.stage = stage
         self.inputs = inputs
         self.outputSchemas = outputSchemas
@@ -200,7 +207,7 @@ public final class StageMemo: Sendable {
 /// Lines a stage wants the user to see (rows skipped, files read), and counters the summary
 /// shows; written to the stage's log in the run folder.
 public final class StageLog: Sendable {
-    private let state = Mutex<(lines: [String], notes: [String], written: [WrittenFile])>(([], [], []))
+    private let state = Mutex<(lines: [String], notes: [String], written: [WrittenFile], files: FileCounts?)>(([], [], [], nil))
 
     public init() {}
 
@@ -214,7 +221,14 @@ public final class StageLog: Sendable {
     /// run can tell whether the file still holds it (`StageType.sideEffectsIntact`).
     public func wrote(_ file: WrittenFile) { state.withLock { $0.written.append(file) } }
 
+    /// Records how many of a multi-file source's files were parsed and how many reused.
+    public func files(_ counts: FileCounts) {
+        state.withLock { $0.files = counts }
+        info("parsed \(Wording.count(counts.parsed, "file")); reused the parsed tables of \(counts.reused) unchanged")
+    }
+
     public var written: [WrittenFile] { state.withLock { $0.written } }
+    public var fileCounts: FileCounts? { state.withLock { $0.files } }
     public var lines: [String] { state.withLock { $0.lines } }
     public var notes: [String] { state.withLock { $0.notes } }
 }

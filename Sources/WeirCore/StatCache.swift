@@ -64,9 +64,17 @@ public struct StatCache: FileDigester {
     /// Records a digest the caller knows (it wrote the file). Best effort: a read-only ledger
     /// only means the file is hashed again next time.
     public func remember(path: String, identity: FileIdentity, sha256: String) {
-        let stat = FileStat(identity: identity, sha256: sha256)
-        if let index, path.hasPrefix(index.prefix) { index.update(path, stat) }
-        try? ledger.setFileStat(path: path, stat)
+        remember([(path, identity, sha256)])
+    }
+
+    /// Records many digests in one ledger transaction.
+    public func remember(_ files: [(path: String, identity: FileIdentity, sha256: String)]) {
+        guard !files.isEmpty else { return }
+        let stats = files.map { (path: $0.path, stat: FileStat(identity: $0.identity, sha256: $0.sha256)) }
+        if let index {
+            for (path, stat) in stats where path.hasPrefix(index.prefix) { index.update(path, stat) }
+        }
+        try? ledger.setFileStats(stats)
     }
 }
 

@@ -30,6 +30,7 @@ public struct ExtractCSV: StageType {
     struct Extracted: Sendable {
         var table: Table
         var rejects: [CSVReject]
+        var parts = PartReader.Report()
     }
 
     public func sources(_ context: SourceContext) throws -> [SourceInput] {
@@ -51,6 +52,7 @@ public struct ExtractCSV: StageType {
         let key = "extract.csv:" + context.stage.id
         let extracted = try context.memo.value(key, as: Extracted.self) ?? read(SourceFiles.Scope(context))
         context.memo.remove(key)
+        extracted.parts.write(to: context.log)
         if !extracted.rejects.isEmpty {
             let path = try context.runFile("rejects.csv")
             try CSVReject.write(extracted.rejects, toFile: path)
@@ -84,43 +86,69 @@ public struct ExtractCSV: StageType {
         return options
     }
 
+    /// Reads every file (a file of a glob whose parsed table is kept comes from the store),
+    /// checks they share a header, and unifies their types.
     func read(_ scope: SourceFiles.Scope) throws -> Extracted {
         let stage = scope.stage
-        let sourceFiles = try SourceFiles.files(scope, kind: "CSV")
+        let listing = try SourceFiles.Listing(scope, kind: "CSV", extensionHint: "csv")
+        var reader = PartReader(scope, listing: listing)
+        let identities = reader.parts == nil ? [] : try listing.identities()
         var options = try options(stage)
-        var results = try sourceFiles.map { file in try readFile(file, options) }
-        let first = results[0].table.schema
-        for (file, result) in zip(sourceFiles, results).dropFirst() where result.table.schema.names != first.names {
-            throw StageError("\(file.display) has columns (\(result.table.schema.names.joined(separator: ", "))) but "
-                             + "\(sourceFiles[0].display) has (\(first.names.joined(separator: ", "))); files of one glob must share a header",
+        var rejects: [Int: [CSVReject]] = [:]
+        /// The files at `indices` read with `options`, each from its part when kept.
+        func tables(_ indices: [Int], _ options: CSVOptions) throws -> [Table] {
+            let keys = indices.map { reader.parts == nil ? "" : partKey(options, stage: stage, identity: identities[$0]) }
+            return try reader.tables(indices, keys: keys, ports: 1) { missing in
+                try zip(missing, listing.files(missing)).map { index, file in
+                    let result = try readFile(file, options)
+                    rejects[index] = result.rejects.isEmpty ? nil : result.rejects
+                    return PartReader.Parsed(tables: [result.table], keep: result.rejects.isEmpty)
+                }
+            }.map { $0[0] }
+        }
+        var results = try tables(Array(0..<listing.count), options)
+        let first = results[0].schema
+        for (name, result) in zip(listing.names, results).dropFirst() where result.schema.names != first.names {
+            throw StageError("\(name) has columns (\(result.schema.names.joined(separator: ", "))) but "
+                             + "\(listing.names[0]) has (\(first.names.joined(separator: ", "))); files of one glob must share a header",
                              param: "path")
         }
         for column in options.columnTypes.keys where first[column] == nil {
-            throw StageError("`schema` names column '\(column)' but \(sourceFiles[0].display) has no such column (it has: \(first.names.joined(separator: ", ")))",
+            throw StageError("`schema` names column '\(column)' but \(listing.names[0]) has no such column (it has: \(first.names.joined(separator: ", ")))",
                              param: "schema", hint: Suggest.didYouMean(column, in: first.names))
         }
         // Unify types across files; re-read the files that disagree with the unified types declared.
         var unified = first.fields
         for result in results.dropFirst() {
-            for (i, field) in result.table.schema.fields.enumerated() { unified[i].type = Self.widen(unified[i].type, field.type) }
+            for (i, field) in result.schema.fields.enumerated() { unified[i].type = Self.widen(unified[i].type, field.type) }
         }
-        if results.contains(where: { $0.table.schema.fields != unified }) {
+        let disagreeing = results.indices.filter { results[$0].schema.fields != unified }
+        if !disagreeing.isEmpty {
             for field in unified { options.columnTypes[field.name] = field.type }
-            for (i, file) in sourceFiles.enumerated() where results[i].table.schema.fields != unified {
-                results[i] = try readFile(file, options)
-            }
+            for i in disagreeing { rejects[i] = nil }
+            for (i, table) in zip(disagreeing, try tables(disagreeing, options)) { results[i] = table }
         }
-        var tables = results.map(\.table)
         if let column = stage.param("filename_column")?.string {
             if first[column] != nil {
-                throw StageError("`filename_column` '\(column)' is already a column of \(sourceFiles[0].display)", param: "filename_column")
+                throw StageError("`filename_column` '\(column)' is already a column of \(listing.names[0])", param: "filename_column")
             }
-            tables = try zip(tables, sourceFiles).map { table, file in
-                try table.with(column, Column(string: [String?](repeating: file.display, count: table.rowCount)))
+            results = try zip(results, listing.names).map { table, name in
+                try table.with(column, Column(string: [String?](repeating: name, count: table.rowCount)))
             }
         }
-        let table = try Table.concatenate(tables)
-        return Extracted(table: table, rejects: results.flatMap(\.rejects))
+        let table = try Table.concatenate(results)
+        return Extracted(table: table, rejects: rejects.keys.sorted().flatMap { rejects[$0]! }, parts: reader.finish())
+    }
+
+    /// What decides one file's parsed table: this reader's version, every option that shapes
+    /// the parse (the types declared, whether by `schema` or by unification), and the content.
+    private func partKey(_ options: CSVOptions, stage: StageSpec, identity: String) -> String {
+        var material = [name, version, "part 1", String(options.delimiter), options.encoding.rawValue,
+                        options.badRows.rawValue, stage.param("timestamp_format")?.string ?? "-"]
+        material.append(String(options.nullValues.count))
+        material += options.nullValues
+        material += options.columnTypes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.rawValue)" }
+        return SourceParts.key(material + [identity])
     }
 
     private func readFile(_ file: SourceFiles.File, _ options: CSVOptions) throws -> CSVResult {

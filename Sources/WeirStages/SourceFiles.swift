@@ -22,37 +22,81 @@ enum SourceFiles {
         var memo: StageMemo
         var stateDirectory: String?
         var log: StageLog?
+        var parts: SourceParts?
 
         init(_ context: PlanContext) {
-            self.init(stage: context.stage, directory: context.pipelineDirectory, memo: context.memo, stateDirectory: context.stateDirectory)
+            self.init(stage: context.stage, directory: context.pipelineDirectory, memo: context.memo, stateDirectory: context.stateDirectory,
+                      parts: context.parts)
         }
 
         init(_ context: RunContext) {
             self.init(stage: context.stage, directory: context.pipelineDirectory, memo: context.memo,
-                      stateDirectory: context.stateDirectory, log: context.log)
+                      stateDirectory: context.stateDirectory, log: context.log, parts: context.parts)
         }
 
-        init(stage: StageSpec, directory: String, memo: StageMemo = StageMemo(), stateDirectory: String? = nil, log: StageLog? = nil) {
+        init(stage: StageSpec, directory: String, memo: StageMemo = StageMemo(), stateDirectory: String? = nil, log: StageLog? = nil,
+             parts: SourceParts? = nil) {
             self.stage = stage
             self.directory = directory
             self.memo = memo
             self.stateDirectory = stateDirectory
             self.log = log
+            self.parts = parts
         }
 
         var path: String { stage.param("path")?.string ?? "" }
     }
 
-    /// The files `path` names, local or (downloaded if need be) remote. `kind` names what the
-    /// files hold, for the message when a folder is given instead.
-    static func files(_ scope: Scope, kind: String, extensionHint: String = "csv") throws -> [File] {
-        let pattern = scope.path
-        if try remote(pattern) {
-            let source = RemoteSource(pattern: pattern, stage: scope.stage, memo: scope.memo)
-            return try source.fetch(source.objects(), stateDirectory: scope.stateDirectory, log: scope.log)
+    /// What `path` names, before anything is read or downloaded: each file's name and what
+    /// identifies its content, so a multi-file source can skip the files it parsed before.
+    struct Listing {
+        /// As the user would write them (relative path, or URL), in reading order.
+        var names: [String]
+        /// True for a glob or an S3 prefix: files come and go, so each is parsed on its own.
+        var multiFile: Bool
+        private var local: [File]
+        private var remote: (source: RemoteSource, objects: [RemoteSource.Object])?
+        private var scope: Scope
+
+        init(_ scope: Scope, kind: String, extensionHint: String) throws {
+            self.scope = scope
+            let pattern = scope.path
+            if try SourceFiles.remote(pattern) {
+                let source = RemoteSource(pattern: pattern, stage: scope.stage, memo: scope.memo)
+                let objects = try source.objects()
+                remote = (source, objects)
+                local = []
+                names = objects.map(\.url)
+                multiFile = pattern.hasPrefix("s3://") && (pattern.hasSuffix("/") || pattern.contains(where: { "*?[".contains($0) }))
+            } else {
+                local = try match(pattern, directory: scope.directory, kind: kind, extensionHint: extensionHint)
+                names = local.map(\.display)
+                multiFile = pattern.contains(where: { "*?[".contains($0) })
+            }
         }
-        return try match(pattern, directory: scope.directory, kind: kind, extensionHint: extensionHint)
+
+        /// What identifies each file's content: a local file's SHA-256 (as the cache key
+        /// already computed it), an object's URL with its ETag and size.
+        func identities() throws -> [String] {
+            if let remote { return remote.objects.map { "\($0.url) \($0.digest)" } }
+            let known = scope.memo.value(SourceFiles.digestsKey(scope.stage), as: [String: String].self) ?? [:]
+            return try Parallel.map(local.count) { i in
+                Result { try known[local[i].path] ?? ContentHash.sha256(file: local[i].path) }
+            }.map { try $0.get() }
+        }
+
+        /// Local copies of the files at `indices`; remote ones are downloaded unless the
+        /// download cache holds this very version.
+        func files(_ indices: [Int]) throws -> [File] {
+            guard let remote else { return indices.map { local[$0] } }
+            return try remote.source.fetch(indices.map { remote.objects[$0] }, stateDirectory: scope.stateDirectory, log: scope.log)
+        }
+
+        var count: Int { names.count }
     }
+
+    /// Where `inputs` leaves the local files' digests (by path) for the stage's read.
+    static func digestsKey(_ stage: StageSpec) -> String { "source-digests:" + stage.id }
 
     /// What a source stage's `path` reads, for its cache key: local files' content digests, or
     /// remote objects' ETags and sizes (one listing; nothing downloaded).
@@ -61,10 +105,13 @@ enum SourceFiles {
         if try remote(pattern) {
             return try RemoteSource(pattern: pattern, stage: context.stage, memo: context.memo).inputs(stateDirectory: context.stateDirectory)
         }
-        return try inputs(match(pattern, directory: context.pipelineDirectory, kind: kind, extensionHint: extensionHint), context)
+        let files = try match(pattern, directory: context.pipelineDirectory, kind: kind, extensionHint: extensionHint)
+        let found = try inputs(files, context)
+        context.memo.set(digestsKey(context.stage), Dictionary(zip(files.map(\.path), found.map(\.digest)), uniquingKeysWith: { a, _ in a }))
+        return found
     }
 
-    private static func remote(_ pattern: String) throws -> Bool {
+    fileprivate static func remote(_ pattern: String) throws -> Bool {
         guard RemoteSource.isRemote(pattern) else { return false }
         guard ["s3://", "http://", "https://"].contains(where: { pattern.hasPrefix($0) }) else {
             throw StageError("'\(pattern)': a path may be a local file or glob, s3://BUCKET/KEY, or an http(s):// URL", param: "path")

@@ -21,7 +21,7 @@ struct Cache: ParsableCommand {
 
         func run() throws {
             let workspace = try state.workspace()
-            var dropped = 0
+            var dropped = (entries: 0, parts: 0)
             if prune { dropped = try workspace.ledger.pruneEntries() }
             let referenced = try workspace.ledger.referencedDigests()
             var removed = 0, bytes = 0
@@ -34,7 +34,8 @@ struct Cache: ParsableCommand {
             // Report sections are drawn again when next needed.
             try? FileManager.default.removeItem(atPath: workspace.root + "/previews")
             Output.line("removed \(Wording.count(removed, "object")) (\(Terminal.count(bytes)) bytes), \(Wording.count(temporaries, "temporary file"))"
-                        + (prune ? ", \(dropped) cache entr\(dropped == 1 ? "y" : "ies")" : ""))
+                        + (prune ? ", \(dropped.entries) cache entr\(dropped.entries == 1 ? "y" : "ies"), "
+                                   + Wording.count(dropped.parts, "source part") : ""))
         }
     }
 

@@ -47,6 +47,7 @@ final class JSONReporter: RunReporter {
         if let digest = outcome.digest { fields.append("\"digest\":\"\(digest)\"") }
         if let reason = outcome.reason, !reason.isEmpty { fields.append("\"reason\":\(CanonicalJSON.string(reason))") }
         if let error = outcome.error { fields.append("\"error\":\(CanonicalJSON.string(error))") }
+        if let files = outcome.files { fields.append("\"files\":{\"parsed\":\(files.parsed),\"reused\":\(files.reused)}") }
         if !outcome.notes.isEmpty { fields.append("\"notes\":[" + outcome.notes.map(CanonicalJSON.string).joined(separator: ",") + "]") }
         Output.line("{" + fields.joined(separator: ",") + "}")
     }

@@ -29,6 +29,7 @@ public final class S3TestServer: Sendable {
     public func put(_ bucket: String, _ key: String, text: String) throws { try command(["op": "put", "bucket": bucket, "key": key, "text": text]) }
     public func put(_ bucket: String, _ key: String, file: String) throws { try command(["op": "put", "bucket": bucket, "key": key, "file": file]) }
     public func put(_ bucket: String, objects: [String: String]) throws { try command(["op": "put_many", "bucket": bucket, "objects": objects]) }
+    public func delete(_ bucket: String, _ key: String) throws { try command(["op": "delete", "bucket": bucket, "key": key]) }
 
     /// Requests served to clients other than the fixture since the last call, by kind: GET, HEAD, list.
     public func counts() throws -> [String: Int] {

@@ -34,31 +34,40 @@ public struct ExtractLogs: StageType {
         ["out": Self.messageSchema, "invocations": Self.invocationSchema]
     }
 
+    /// Each file is scanned into its own two tables (on all cores); a file of a glob whose
+    /// tables are kept from an earlier read is not read at all.
     public func run(_ context: RunContext) throws -> [String: Table] {
-        let files = try SourceFiles.files(SourceFiles.Scope(context), kind: "log", extensionHint: "log")
-        var trace = Trace("extract.logs")
-        let scans = try Parallel.map(files.count) { i in Result { try Self.scan(files[i]) } }.map { try $0.get() }
-        trace.mark("read and scan \(files.count) files")
-        // The text column is most of the output: size it exactly, then let each file write its
-        // part in place.
-        var firstRow = [0], firstByte = [0]
-        for scan in scans {
-            firstRow.append(firstRow.last! + scan.scanner.messages.count)
-            firstByte.append(firstByte.last! + scan.scanner.messages.reduce(0) { $0 + $1.textBytes })
+        let scope = SourceFiles.Scope(context)
+        let listing = try SourceFiles.Listing(scope, kind: "log", extensionHint: "log")
+        var reader = PartReader(scope, listing: listing)
+        let identities = reader.parts == nil ? [] : try listing.identities()
+        let keys = listing.names.indices.map { i in
+            reader.parts == nil ? "" : SourceParts.key([name, version, "part 1", listing.names[i], identities[i]])
         }
-        let text = try StringColumnFill(rows: firstRow.last!, bytes: firstByte.last!)
-        let parts = try Parallel.map(scans.count) { i in
-            Result { try withExtendedLifetime(scans[i].source) {
-                try Self.tables(scans[i].scanner, file: files[i].display,
-                                text: text.writer(firstRow: firstRow[i], firstByte: firstByte[i]))
-            } }
-        }.map { try $0.get() }
-        trace.mark("build columns")
-        var messageColumns = try Table.concatenate(parts.map(\.messages)).columns
-        messageColumns.insert(text.finish(), at: Self.textIndex)
+        var trace = Trace("extract.logs")
+        let files = try reader.tables(Array(listing.names.indices), keys: keys, ports: 2) { missing in
+            let local = try listing.files(missing)
+            return try Parallel.map(local.count) { i in Result { try Self.fileTables(local[i]) } }.map { try $0.get() }
+        }
+        trace.mark("read and scan \(listing.count) files")
+        reader.finish().write(to: context.log)
+        let tables = ["out": try Table.concatenate(files.map { $0[0] }), "invocations": try Table.concatenate(files.map { $0[1] })]
         trace.mark("join files")
-        return ["out": try Table(schema: Self.messageSchema, columns: messageColumns),
-                "invocations": try Table.concatenate(parts.map(\.invocations))]
+        return tables
+    }
+
+    /// One file's messages and invocations.
+    static func fileTables(_ file: SourceFiles.File) throws -> PartReader.Parsed {
+        let scan = try scan(file)
+        // The text column is most of the output: size it exactly, then write it in place.
+        let messages = scan.scanner.messages
+        let text = try StringColumnFill(rows: messages.count, bytes: messages.reduce(0) { $0 + $1.textBytes })
+        let part = try withExtendedLifetime(scan.source) {
+            try tables(scan.scanner, file: file.display, text: text.writer(firstRow: 0, firstByte: 0))
+        }
+        var columns = part.messages.columns
+        columns.insert(text.finish(), at: textIndex)
+        return PartReader.Parsed(tables: [try Table(schema: messageSchema, columns: columns), part.invocations], keep: true)
     }
 
     struct LogTables: Sendable {
