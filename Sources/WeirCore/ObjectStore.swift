@@ -31,7 +31,19 @@ public struct ObjectStore: Sendable {
         return "\(root)/objects/\(digest[..<split])/\(digest[split...]).arrow"
     }
 
-    public func contains(_ digest: String) -> Bool { access(path(of: digest), F_OK) == 0 }
+    /// Where a table stored in parts keeps its manifest (`PartsManifest`).
+    public func manifestPath(of digest: String) -> String {
+        let split = digest.index(digest.startIndex, offsetBy: 2)
+        return "\(root)/objects/\(digest[..<split])/\(digest[split...]).parts"
+    }
+
+    /// The object's file: its Arrow file, or its manifest when it is a table stored in parts.
+    public func file(of digest: String) -> String {
+        let manifest = manifestPath(of: digest)
+        return access(manifest, F_OK) == 0 ? manifest : path(of: digest)
+    }
+
+    public func contains(_ digest: String) -> Bool { access(path(of: digest), F_OK) == 0 || access(manifestPath(of: digest), F_OK) == 0 }
 
     /// Writes `table` and returns its digest (SHA-256 of the file's bytes).
     ///
@@ -104,6 +116,48 @@ public struct ObjectStore: Sendable {
         return "\(temporaryDirectory)/\(getpid())-\(UUID().uuidString).arrow"
     }
 
+    /// Stores a manifest of parts already in the store; returns its digest.
+    public func put(_ manifest: PartsManifest) throws -> String {
+        let bytes = Array(manifest.text.utf8)
+        let digest = bytes.withUnsafeBytes { ContentHash.sha256($0) }
+        if access(manifestPath(of: digest), F_OK) == 0, (try? verify(digest, .stat)) != nil { return digest }
+        let temporary = temporaryPath()
+        let file = try FileSink(path: temporary, startsWriteback: false)
+        do {
+            try bytes.withUnsafeBytes { try file.write($0) }
+            try file.flush()
+            try file.close(sync: true)
+        } catch {
+            try? file.close()
+            unlink(temporary)
+            throw error
+        }
+        let target = try moveIntoStore(temporary, digest: digest, to: manifestPath(of: digest))
+        if let seals, let identity = FileIdentity.of(target) { seals.remember(path: target, identity: identity, sha256: digest) }
+        return digest
+    }
+
+    /// The manifest of an object stored in parts; nil for an ordinary object.
+    public func manifest(_ digest: String) throws -> PartsManifest? {
+        let file = manifestPath(of: digest)
+        guard access(file, F_OK) == 0 else { return nil }
+        let text: String
+        do { text = try String(contentsOfFile: file, encoding: .utf8) } catch {
+            throw ObjectStoreError.unreadable(digest: digest, path: file, reason: "\(error)")
+        }
+        guard let manifest = PartsManifest.parse(text) else {
+            throw ObjectStoreError.unreadable(digest: digest, path: file, reason: "not a manifest of parts")
+        }
+        return manifest
+    }
+
+    /// Every object `digests` stand for: themselves and, for tables stored in parts, their parts.
+    public func closure(_ digests: Set<String>) -> Set<String> {
+        var all = digests
+        for digest in digests { all.formUnion(((try? manifest(digest))?.parts ?? []).map(\.digest)) }
+        return all
+    }
+
     /// Moves a file fetched from elsewhere into the store once its bytes hash to `digest`,
     /// fsynced first like every object the store holds.
     public func adopt(_ file: String, digest: String) throws {
@@ -120,14 +174,20 @@ public struct ObjectStore: Sendable {
             unlink(file)
             throw TableError.io(path: file, message: "cannot sync the fetched object to disk: \(reason)")
         }
-        let target = try moveIntoStore(file, digest: digest)
+        let target = try moveIntoStore(file, digest: digest, to: PartsManifest.isManifest(Self.prefix(of: file)) ? manifestPath(of: digest) : path(of: digest))
         if let seals, let identity = FileIdentity.of(target) { seals.remember(path: target, identity: identity, sha256: digest) }
+    }
+
+    private static func prefix(of file: String) -> [UInt8] {
+        guard let handle = FileHandle(forReadingAtPath: file) else { return [] }
+        defer { try? handle.close() }
+        return Array((try? handle.read(upToCount: 16)) ?? Data())
     }
 
     /// Renames a complete, synced file to the object path of `digest`; returns that path, whose
     /// identity after the rename is what later checks will see.
-    private func moveIntoStore(_ file: String, digest: String) throws -> String {
-        let target = path(of: digest)
+    private func moveIntoStore(_ file: String, digest: String, to target: String? = nil) throws -> String {
+        let target = target ?? path(of: digest)
         try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         guard rename(file, target) == 0 else {
             let reason = String(cString: strerror(errno))
@@ -140,13 +200,26 @@ public struct ObjectStore: Sendable {
     /// The object's table, once `readCheck` found its bytes to be what its name says.
     public func read(_ digest: String) throws -> Table {
         try verify(digest, readCheck)
-        return try ArrowFile.read(path: path(of: digest))
+        guard let manifest = try manifest(digest) else { return try ArrowFile.read(path: path(of: digest)) }
+        let table = try Table.concatenate(manifest.parts.map { try ArrowFile.read(path: path(of: $0.digest)) })
+        guard table.schema.fields == manifest.schema.fields, table.rowCount == manifest.rows else {
+            throw ObjectStoreError.unreadable(digest: digest, path: manifestPath(of: digest),
+                                              reason: "its parts hold \(table.rowCount) rows of \(table.schema), not \(manifest.rows) of \(manifest.schema)")
+        }
+        return table
     }
 
-    /// Throws unless the object is present and hashes to its name; a corrupt object is moved
-    /// aside first (when the store is writable), so the error says where it went.
+    /// Throws unless the object is present and hashes to its name (a table stored in parts:
+    /// its manifest and every part); a corrupt object is moved aside first (when the store is
+    /// writable), so the error says where it went.
     public func verify(_ digest: String, _ check: ObjectCheck) throws {
-        let file = path(of: digest)
+        let manifestFile = manifestPath(of: digest)
+        guard access(manifestFile, F_OK) == 0 else { return try verifyFile(path(of: digest), digest: digest, check) }
+        try verifyFile(manifestFile, digest: digest, check)
+        for part in try manifest(digest)?.parts ?? [] { try verifyFile(path(of: part.digest), digest: part.digest, check) }
+    }
+
+    private func verifyFile(_ file: String, digest: String, _ check: ObjectCheck) throws {
         let actual: String
         do {
             if check == .stat, let seals {
@@ -160,18 +233,20 @@ public struct ObjectStore: Sendable {
             throw ObjectStoreError.unreadable(digest: digest, path: file, reason: "\(error)")
         }
         guard actual == digest else {
-            throw ObjectStoreError.corrupt(digest: digest, actual: actual, movedTo: quarantine(digest))
+            throw ObjectStoreError.corrupt(digest: digest, actual: actual, movedTo: quarantine(file, digest: digest))
         }
     }
 
     /// Moves a corrupt object to `corrupt/<digest>-<time>.arrow`, out of the way of a fresh
     /// copy and kept for a look; nil when it could not be moved (a read-only store).
     @discardableResult
-    public func quarantine(_ digest: String) -> String? {
+    public func quarantine(_ digest: String) -> String? { quarantine(file(of: digest), digest: digest) }
+
+    private func quarantine(_ file: String, digest: String) -> String? {
         let folder = root + "/corrupt"
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let target = "\(folder)/\(digest)-\(Int(Date().timeIntervalSince1970)).arrow"
-        return rename(path(of: digest), target) == 0 ? target : nil
+        let target = "\(folder)/\(digest)-\(Int(Date().timeIntervalSince1970)).\((file as NSString).pathExtension)"
+        return rename(file, target) == 0 ? target : nil
     }
 
     /// Removes temporary files left by processes that are no longer alive.
@@ -196,7 +271,8 @@ public struct ObjectStore: Sendable {
         guard let prefixes = try? FileManager.default.contentsOfDirectory(atPath: objects) else { return [] }
         var result: [(String, Int)] = []
         for prefix in prefixes where prefix.count == 2 {
-            for name in (try? FileManager.default.contentsOfDirectory(atPath: objects + "/" + prefix)) ?? [] where name.hasSuffix(".arrow") {
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: objects + "/" + prefix)) ?? []
+            where name.hasSuffix(".arrow") || name.hasSuffix(".parts") {
                 var info = stat()
                 let full = "\(objects)/\(prefix)/\(name)"
                 let size = stat(full, &info) == 0 ? Int(info.st_size) : 0
@@ -206,7 +282,10 @@ public struct ObjectStore: Sendable {
         return result
     }
 
-    public func remove(_ digest: String) { unlink(path(of: digest)) }
+    public func remove(_ digest: String) {
+        unlink(path(of: digest))
+        unlink(manifestPath(of: digest))
+    }
 }
 
 /// How an object's bytes are checked against its name.

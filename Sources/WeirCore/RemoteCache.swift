@@ -49,16 +49,13 @@ public struct RemoteCache: Sendable {
                      store: ObjectStore) throws(RemoteError) -> Int {
         var sent = 0
         for output in outputs {
-            let location = objectLocation(output.digest)
-            do {
-                _ = try client.head(location)
-                continue  // content-addressed: already there means already right
-            } catch where error.kind == .notFound {}
             // Shared results must be whole: the object is hashed in full before it leaves.
             do { try store.verify(output.digest, .full) } catch {
                 throw RemoteError(.io, "not pushed: \(error)")
             }
-            if try client.put(location, file: store.path(of: output.digest), sha256: output.digest, ifAbsent: true) { sent += 1 }
+            // A table stored in parts: the parts first, so a manifest on the remote is always complete.
+            let parts = ((try? store.manifest(output.digest))?.parts ?? []).map(\.digest)
+            for digest in parts + [output.digest] where try send(digest, store: store) { sent += 1 }
         }
         let document = EntryDocument(key: key, material: material, outputs: outputs, written: written.isEmpty ? nil : written)
         let data: Data
@@ -67,6 +64,16 @@ public struct RemoteCache: Sendable {
         // The first entry written for a key stays: every later one is an equally valid result.
         try client.put(entryLocation(key), data: data, ifAbsent: true)
         return sent
+    }
+
+    /// Sends one object unless the remote has it; whether it was sent.
+    private func send(_ digest: String, store: ObjectStore) throws(RemoteError) -> Bool {
+        let location = objectLocation(digest)
+        do {
+            _ = try client.head(location)
+            return false  // content-addressed: already there means already right
+        } catch where error.kind == .notFound {}
+        return try client.put(location, file: store.file(of: digest), sha256: digest, ifAbsent: true)
     }
 
     /// Whether the remote holds an entry for `key` (one HEAD request).
@@ -93,20 +100,33 @@ public struct RemoteCache: Sendable {
     /// The entry for `key` with its objects fetched into `store`; nil when the remote has none.
     public func pull(key: String, store: ObjectStore) throws(RemoteError) -> (entry: CacheEntry, material: KeyMaterial, written: [WrittenFile])? {
         guard let document = try document(key) else { return nil }
-        for output in document.outputs where !store.contains(output.digest) {
-            let temporary = store.temporaryPath()
-            do {
-                _ = try client.get(objectLocation(output.digest), to: temporary)
-                try store.adopt(temporary, digest: output.digest)
-            } catch let error as RemoteError {
-                unlink(temporary)
-                if error.kind == .notFound { return nil }  // an entry whose object is gone: a miss
-                throw error
-            } catch {
-                unlink(temporary)
-                throw RemoteError(.io, "\(url): object \(output.digest): \(error)")
+        for output in document.outputs {
+            guard try fetch(output.digest, store: store) else { return nil }
+            let manifest: PartsManifest?
+            do { manifest = try store.manifest(output.digest) } catch { throw RemoteError(.invalidResponse, "\(url): \(error)") }
+            for part in manifest?.parts ?? [] {
+                guard try fetch(part.digest, store: store) else { return nil }
             }
         }
         return (CacheEntry(key: key, outputs: document.outputs), document.material, document.written ?? [])
+    }
+
+    /// Fetches one object into the store unless it is there; false when the remote lacks it
+    /// (an entry whose object is gone: a miss).
+    private func fetch(_ digest: String, store: ObjectStore) throws(RemoteError) -> Bool {
+        guard !store.contains(digest) else { return true }
+        let temporary = store.temporaryPath()
+        do {
+            _ = try client.get(objectLocation(digest), to: temporary)
+            try store.adopt(temporary, digest: digest)
+            return true
+        } catch let error as RemoteError {
+            unlink(temporary)
+            if error.kind == .notFound { return false }
+            throw error
+        } catch {
+            unlink(temporary)
+            throw RemoteError(.io, "\(url): object \(digest): \(error)")
+        }
     }
 }

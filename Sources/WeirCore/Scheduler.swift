@@ -455,12 +455,18 @@ struct StageWork: Sendable {
             trace.mark("run")
             var results: [CacheOutput] = []
             for port in type.outputs {
-                guard let table = produced[port] else { throw StageError("\(type.name) returned no table for output '\(port)'") }
-                if let announced = context.outputSchemas[port], !announced.admits(table.schema) {
-                    throw StageError("\(type.name) produced \(table.schema) on '\(port)' but announced \(announced); this is a bug in the stage type")
+                let manifest = context.composed[port]
+                guard let schema = manifest?.schema ?? produced[port]?.schema else {
+                    throw StageError("\(type.name) returned no table for output '\(port)'")
                 }
-                let digest = try store.put(table)
-                results.append(CacheOutput(port: port, digest: digest, rows: table.rowCount, schema: table.schema))
+                if let announced = context.outputSchemas[port], !announced.admits(schema) {
+                    throw StageError("\(type.name) produced \(schema) on '\(port)' but announced \(announced); this is a bug in the stage type")
+                }
+                if let manifest {
+                    results.append(CacheOutput(port: port, digest: try store.put(manifest), rows: manifest.rows, schema: schema))
+                } else if let table = produced[port] {
+                    results.append(CacheOutput(port: port, digest: try store.put(table), rows: table.rowCount, schema: schema))
+                }
             }
             trace.mark("store outputs")
             if let (remote, material) = share {

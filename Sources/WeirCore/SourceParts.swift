@@ -10,7 +10,7 @@ public struct SourceParts: Sendable {
     let ledger: Ledger
     let store: ObjectStore
     let pipelineFile: String
-    /// Stages run with `--force`: they parse every file again and leave the kept parts as they are.
+    /// Stages run with `--force`: they parse every file again (and keep what they parsed).
     let forced: Set<String>
 
     public init(ledger: Ledger, store: ObjectStore, pipelineFile: String, forced: Set<String> = []) {
@@ -25,31 +25,26 @@ public struct SourceParts: Sendable {
         ContentHash.sha256(material.map { "\($0.utf8.count):\($0)" }.joined(separator: "\n"))
     }
 
-    /// The stored parts among `keys` that are present and whole, read; a forced stage gets none.
-    public func tables(_ keys: [String], stage: String) -> [String: Table] {
+    /// The stored parts among `keys` that are present and whole, read, with their digests; a
+    /// forced stage gets none.
+    public func tables(_ keys: [String], stage: String) -> [String: (digest: String, table: Table)] {
         guard !forced.contains(stage), !keys.isEmpty else { return [:] }
         let digests = (try? ledger.partDigests(Set(keys))) ?? [:]
-        var found: [String: Table] = [:]
+        var found: [String: (digest: String, table: Table)] = [:]
         for (key, digest) in digests {
             // A part that cannot be read is parsed again; the store moved a corrupt one aside.
-            if let table = try? store.read(digest) { found[key] = table }
+            if let table = try? store.read(digest) { found[key] = (digest, table) }
         }
         return found
     }
 
     /// Stores the parts just parsed and records which parts the stage's output was made of, so
-    /// `weir cache gc` keeps those. A part that cannot be kept costs a parse next time, no more:
-    /// the error is returned for the stage's log, not thrown.
-    public func keep(_ parsed: [(key: String, table: Table)], used: [String], stage: String) -> (any Error)? {
-        guard !forced.contains(stage) else { return nil }
-        do {
-            let digests = try store.put(parsed.map(\.table))
-            let stored = zip(parsed, digests).map { (key: $0.key, digest: $1, rows: $0.table.rowCount) }
-            try ledger.recordParts(stored, used: used, pipelineFile: pipelineFile, stage: stage)
-            return nil
-        } catch {
-            return error
-        }
+    /// `weir cache gc` keeps those; returns the new parts' digests by key.
+    public func keep(_ parsed: [(key: String, table: Table)], used: [String], stage: String) throws -> [String: String] {
+        let digests = try store.put(parsed.map(\.table))
+        let stored = zip(parsed, digests).map { (key: $0.key, digest: $1, rows: $0.table.rowCount) }
+        try ledger.recordParts(stored, used: used, pipelineFile: pipelineFile, stage: stage)
+        return Dictionary(stored.map { ($0.key, $0.digest) }, uniquingKeysWith: { a, _ in a })
     }
 }
 

@@ -92,6 +92,8 @@ public struct RunContext: Sendable {
     public let stateDirectory: String?
     /// See `PlanContext.parts`.
     public let parts: SourceParts?
+    /// Outputs the stage made of stored parts instead of returning their tables.
+    public let composed = ComposedOutputs()
 
     public init(stage: StageSpec, inputs: [Table], outputSchemas: [String: Schema] = [:], pipelineDirectory: String,
                 runDirectory: String, memo: StageMemo = StageMemo(), log: StageLog = StageLog(), stateDirectory: String? = nil,
@@ -202,6 +204,17 @@ public final class StageMemo: Sendable {
     public func set(_ key: String, _ value: any Sendable) { values.withLock { $0[key] = value } }
 
     public func remove(_ key: String) { values.withLock { _ = $0.removeValue(forKey: key) } }
+}
+
+/// Outputs a stage hands over as manifests of parts already in the store (a source over a
+/// glob whose files' tables are kept), by port; the run stores the manifest, not a copy.
+public final class ComposedOutputs: Sendable {
+    private let manifests = Mutex<[String: PartsManifest]>([:])
+
+    public init() {}
+
+    public func set(_ port: String, _ manifest: PartsManifest) { manifests.withLock { $0[port] = manifest } }
+    public subscript(port: String) -> PartsManifest? { manifests.withLock { $0[port] } }
 }
 
 /// Lines a stage wants the user to see (rows skipped, files read), and counters the summary

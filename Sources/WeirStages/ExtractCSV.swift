@@ -28,9 +28,22 @@ public struct ExtractCSV: StageType {
     public init() {}
 
     struct Extracted: Sendable {
-        var table: Table
+        /// The files' rows, as one table or as a manifest of the files' kept tables.
+        var output: Output
         var rejects: [CSVReject]
         var parts = PartReader.Report()
+
+        enum Output: Sendable {
+            case table(Table)
+            case parts(PartsManifest)
+        }
+
+        var schema: Schema {
+            switch output {
+            case .table(let table): table.schema
+            case .parts(let manifest): manifest.schema
+            }
+        }
     }
 
     public func sources(_ context: SourceContext) throws -> [SourceInput] {
@@ -41,7 +54,7 @@ public struct ExtractCSV: StageType {
         do {
             let extracted = try read(SourceFiles.Scope(context))
             context.memo.set("extract.csv:" + context.stage.id, extracted)
-            return ["out": extracted.table.schema]
+            return ["out": extracted.schema]
         } catch {
             context.report(error)
             return [:]
@@ -58,7 +71,12 @@ public struct ExtractCSV: StageType {
             try CSVReject.write(extracted.rejects, toFile: path)
             context.log.note("skipped \(Wording.count(extracted.rejects.count, "malformed row")); written whole to \(path)")
         }
-        return ["out": extracted.table]
+        switch extracted.output {
+        case .table(let table): return ["out": table]
+        case .parts(let manifest):
+            context.composed.set("out", manifest)
+            return [:]
+        }
     }
 
     // MARK: Reading
@@ -94,26 +112,28 @@ public struct ExtractCSV: StageType {
         var reader = PartReader(scope, listing: listing)
         let identities = reader.parts == nil ? [] : try listing.identities()
         var options = try options(stage)
+        let filenameColumn = stage.param("filename_column")?.string
         var rejects: [Int: [CSVReject]] = [:]
-        /// The files at `indices` read with `options`, each from its part when kept.
-        func tables(_ indices: [Int], _ options: CSVOptions) throws -> [Table] {
-            let keys = indices.map { reader.parts == nil ? "" : partKey(options, stage: stage, identity: identities[$0]) }
-            return try reader.tables(indices, keys: keys, ports: 1) { missing in
+        /// The part keys and tables of the files at `indices` read with `options`.
+        func tables(_ indices: [Int], _ options: CSVOptions) throws -> (keys: [String], tables: [Table]) {
+            let keys = indices.map { reader.parts == nil ? "" : partKey(options, identity: identities[$0], filenameColumn: filenameColumn, name: listing.names[$0]) }
+            let tables = try reader.tables(indices, keys: keys, ports: 1) { missing in
                 try zip(missing, listing.files(missing)).map { index, file in
-                    let result = try readFile(file, options)
+                    let result = try readFile(file, options, filenameColumn: filenameColumn, name: listing.names[index])
                     rejects[index] = result.rejects.isEmpty ? nil : result.rejects
                     return PartReader.Parsed(tables: [result.table], keep: result.rejects.isEmpty)
                 }
             }.map { $0[0] }
+            return (keys, tables)
         }
-        var results = try tables(Array(0..<listing.count), options)
+        var (keys, results) = try tables(Array(0..<listing.count), options)
         let first = results[0].schema
         for (name, result) in zip(listing.names, results).dropFirst() where result.schema.names != first.names {
             throw StageError("\(name) has columns (\(result.schema.names.joined(separator: ", "))) but "
                              + "\(listing.names[0]) has (\(first.names.joined(separator: ", "))); files of one glob must share a header",
                              param: "path")
         }
-        for column in options.columnTypes.keys where first[column] == nil {
+        for column in options.columnTypes.keys where first[column] == nil || column == filenameColumn {
             throw StageError("`schema` names column '\(column)' but \(listing.names[0]) has no such column (it has: \(first.names.joined(separator: ", ")))",
                              param: "schema", hint: Suggest.didYouMean(column, in: first.names))
         }
@@ -124,39 +144,49 @@ public struct ExtractCSV: StageType {
         }
         let disagreeing = results.indices.filter { results[$0].schema.fields != unified }
         if !disagreeing.isEmpty {
-            for field in unified { options.columnTypes[field.name] = field.type }
+            for field in unified where field.name != filenameColumn { options.columnTypes[field.name] = field.type }
             for i in disagreeing { rejects[i] = nil }
-            for (i, table) in zip(disagreeing, try tables(disagreeing, options)) { results[i] = table }
-        }
-        if let column = stage.param("filename_column")?.string {
-            if first[column] != nil {
-                throw StageError("`filename_column` '\(column)' is already a column of \(listing.names[0])", param: "filename_column")
-            }
-            results = try zip(results, listing.names).map { table, name in
-                try table.with(column, Column(string: [String?](repeating: name, count: table.rowCount)))
+            let reread = try tables(disagreeing, options)
+            for (position, i) in disagreeing.enumerated() {
+                results[i] = reread.tables[position]
+                keys[i] = reread.keys[position]
             }
         }
-        let table = try Table.concatenate(results)
-        return Extracted(table: table, rejects: rejects.keys.sorted().flatMap { rejects[$0]! }, parts: reader.finish())
+        let report = reader.finish()
+        let rejected = rejects.keys.sorted().flatMap { rejects[$0]! }
+        if let manifest = reader.manifest(keys, port: 0, ports: 1, schema: Schema(unified), rows: results.map(\.rowCount)) {
+            return Extracted(output: .parts(manifest), rejects: rejected, parts: report)
+        }
+        return Extracted(output: .table(try Table.concatenate(results)), rejects: rejected, parts: report)
     }
 
     /// What decides one file's parsed table: this reader's version, every option that shapes
-    /// the parse (the types declared, whether by `schema` or by unification), and the content.
-    private func partKey(_ options: CSVOptions, stage: StageSpec, identity: String) -> String {
-        var material = [name, version, "part 1", String(options.delimiter), options.encoding.rawValue,
-                        options.badRows.rawValue, stage.param("timestamp_format")?.string ?? "-"]
-        material.append(String(options.nullValues.count))
+    /// the parse (the types declared, whether by `schema` or by unification), the file's name
+    /// when a column holds it, and the content.
+    private func partKey(_ options: CSVOptions, identity: String, filenameColumn: String?, name: String) -> String {
+        var material = [self.name, version, "part 1", String(options.delimiter), options.encoding.rawValue, options.badRows.rawValue,
+                        options.timestampFormat?.pattern ?? "-", String(options.nullValues.count)]
         material += options.nullValues
         material += options.columnTypes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.rawValue)" }
+        material += filenameColumn.map { ["filename_column", $0, name] } ?? []
         return SourceParts.key(material + [identity])
     }
 
-    private func readFile(_ file: SourceFiles.File, _ options: CSVOptions) throws -> CSVResult {
+    /// One file's table, with the column of its name when `filenameColumn` asks for one.
+    private func readFile(_ file: SourceFiles.File, _ options: CSVOptions, filenameColumn: String?, name: String) throws -> CSVResult {
+        var result: CSVResult
         do {
-            return try CSVReader.read(path: file.path, options: options)
+            result = try CSVReader.read(path: file.path, options: options)
         } catch let error as TableError {
             throw StageError(error.description.replacingOccurrences(of: file.path, with: file.display), param: "path")
         }
+        if let column = filenameColumn {
+            guard result.table.schema[column] == nil else {
+                throw StageError("`filename_column` '\(column)' is already a column of \(name)", param: "filename_column")
+            }
+            result.table = try result.table.with(column, Column(string: [String?](repeating: name, count: result.table.rowCount)))
+        }
+        return result
     }
 
     static func widen(_ a: DataType, _ b: DataType) -> DataType {

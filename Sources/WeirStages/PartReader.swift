@@ -3,8 +3,9 @@ import WeirTable
 
 /// Reads a multi-file source file by file through `SourceParts`: a file whose part (its parsed
 /// tables, one per output) is stored comes back from the store, the others are parsed, and the
-/// new parts are kept when the read is done. With no parts (no store, or a single file) every
-/// file is parsed, as before.
+/// new parts are kept when the read is done. The source's output is then a manifest of those
+/// parts (`PartsManifest`), so a glob that grew by one file writes one file's worth. With no
+/// parts (no store, or a single file) every file is parsed and the tables concatenated.
 struct PartReader {
     /// One file's parse: its tables, and whether they may be kept (not when rows were rejected:
     /// the rejects file must be written again on the next read).
@@ -19,23 +20,29 @@ struct PartReader {
     private var seenFiles = Set<Int>()
     private var fresh: [(key: String, table: Table)] = []
     private var used: [String] = []
+    /// Part key -> object digest, for parts stored before and (after `finish`) kept now.
+    private var digests: [String: String] = [:]
 
     init(_ scope: SourceFiles.Scope, listing: SourceFiles.Listing) {
         parts = listing.multiFile ? scope.parts : nil
         stage = scope.stage.id
     }
 
+    /// The part keys of one file with `ports` tables.
+    static func portKeys(_ key: String, ports: Int) -> [String] { ports == 1 ? [key] : (0..<ports).map { "\(key)#\($0)" } }
+
     /// The tables of the files at `indices`, each file's part named by `keys` (parallel to
     /// `indices`) and holding `ports` tables; `parse` is called once, with the files missing.
     mutating func tables(_ indices: [Int], keys: [String], ports: Int,
                          parse: ([Int]) throws -> [Parsed]) throws -> [[Table]] {
-        func portKeys(_ key: String) -> [String] { ports == 1 ? [key] : (0..<ports).map { "\(key)#\($0)" } }
-        let stored = parts?.tables(keys.flatMap(portKeys), stage: stage) ?? [:]
+        let stored = parts?.tables(keys.flatMap { Self.portKeys($0, ports: ports) }, stage: stage) ?? [:]
         var result = [[Table]?](repeating: nil, count: indices.count)
         var missing: [Int] = []
         for (position, key) in keys.enumerated() {
-            let found = portKeys(key).compactMap { stored[$0] }
-            if found.count == ports { result[position] = found } else { missing.append(position) }
+            let found = Self.portKeys(key, ports: ports).compactMap { stored[$0] }
+            guard found.count == ports else { missing.append(position); continue }
+            result[position] = found.map(\.table)
+            for (portKey, part) in zip(Self.portKeys(key, ports: ports), found) { digests[portKey] = part.digest }
         }
         let parsed = try parse(missing.map { indices[$0] })
         precondition(parsed.count == missing.count, "a parse returns one result per file asked for")
@@ -44,10 +51,10 @@ struct PartReader {
             result[position] = file.tables
             parsedFiles.insert(indices[position])
             kept[position] = file.keep
-            if file.keep { fresh += zip(portKeys(keys[position]), file.tables).map { (key: $0, table: $1) } }
+            if file.keep { fresh += zip(Self.portKeys(keys[position], ports: ports), file.tables).map { (key: $0, table: $1) } }
         }
         seenFiles.formUnion(indices)
-        for (position, key) in keys.enumerated() where kept[position] { used += portKeys(key) }
+        for (position, key) in keys.enumerated() where kept[position] { used += Self.portKeys(key, ports: ports) }
         return result.map { $0! }
     }
 
@@ -62,12 +69,28 @@ struct PartReader {
         }
     }
 
-    /// Keeps the parts just parsed. A part that could not be kept is a note (the next read
-    /// parses that file again), never a failed stage.
-    func finish() -> Report {
+    /// Keeps the parts just parsed. A part that could not be kept is a note (the output is
+    /// then written whole, and the next read parses that file again), never a failed stage.
+    mutating func finish() -> Report {
         guard let parts else { return Report() }
-        let error = parts.keep(fresh, used: used, stage: stage)
-        return Report(counts: FileCounts(parsed: parsedFiles.count, reused: seenFiles.subtracting(parsedFiles).count),
-                      note: error.map { "\(Wording.count(fresh.count, "parsed table")) not kept for the next read: \($0)" })
+        var note: String?
+        do {
+            digests.merge(try parts.keep(fresh, used: used, stage: stage)) { _, new in new }
+        } catch {
+            note = "\(Wording.count(fresh.count, "parsed table")) not kept for the next read: \(error)"
+        }
+        return Report(counts: FileCounts(parsed: parsedFiles.count, reused: seenFiles.subtracting(parsedFiles).count), note: note)
+    }
+
+    /// The output made of the parts named by `keys` (one per file, in order; port `port` of
+    /// `ports`), once `finish` kept them all; nil when some file's part is not stored.
+    func manifest(_ keys: [String], port: Int, ports: Int, schema: Schema, rows: [Int]) -> PartsManifest? {
+        guard parts != nil else { return nil }
+        var found: [PartsManifest.Part] = []
+        for (key, count) in zip(keys, rows) {
+            guard let digest = digests[Self.portKeys(key, ports: ports)[port]] else { return nil }
+            found.append(PartsManifest.Part(digest: digest, rows: count))
+        }
+        return found.isEmpty ? nil : PartsManifest(schema: schema, parts: found)
     }
 }

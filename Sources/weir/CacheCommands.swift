@@ -23,7 +23,7 @@ struct Cache: ParsableCommand {
             let workspace = try state.workspace()
             var dropped = (entries: 0, parts: 0)
             if prune { dropped = try workspace.ledger.pruneEntries() }
-            let referenced = try workspace.ledger.referencedDigests()
+            let referenced = workspace.store.closure(try workspace.ledger.referencedDigests())
             var removed = 0, bytes = 0
             for object in workspace.store.allObjects() where !referenced.contains(object.digest) {
                 workspace.store.remove(object.digest)
@@ -171,7 +171,7 @@ struct Cache: ParsableCommand {
                 }
                 pulled += 1
                 let size = entry.outputs.reduce(0) { total, output in
-                    total + ((try? FileManager.default.attributesOfItem(atPath: workspace.store.path(of: output.digest))[.size] as? Int) ?? 0)
+                    total + ((try? FileManager.default.attributesOfItem(atPath: workspace.store.file(of: output.digest))[.size] as? Int) ?? 0)
                 }
                 bytes += size
                 Output.line("  pulled   \(stagePlan.stage.id)  (\(Terminal.count(size)) bytes)")

@@ -102,7 +102,8 @@ import WeirTestSupport
         let second = try Self.runAndCompare(weir, stage: "days", round: 2)
         #expect(Self.files(second, "days") == ["parsed": 1, "reused": 4])
 
-        // A part damaged on disk is noticed and parsed again; the output is still right.
+        // A part damaged on disk makes the stored output (a manifest of the parts) unusable:
+        // the stage runs again, parses the damaged files alone, and the output is still right.
         let digests = try sqliteShell(weir.directory + "/.weir/weir.sqlite", "SELECT digest FROM source_parts ORDER BY key LIMIT 2")
         for digest in digests.split(separator: "\n") {
             let path = "\(weir.directory)/.weir/objects/\(digest.prefix(2))/\(digest.dropFirst(2)).arrow"
@@ -110,9 +111,10 @@ import WeirTestSupport
             bytes[bytes.count / 2] ^= 0xFF
             try bytes.write(to: URL(fileURLWithPath: path))
         }
-        try weir.write("data/6.csv", "day,v\n6,6\n")
         let third = try Self.runAndCompare(weir, stage: "days", round: 3)
-        #expect(Self.files(third, "days") == ["parsed": 3, "reused": 3])
+        #expect(third.stages("ran") == ["days"])
+        #expect(Self.files(third, "days") == ["parsed": 2, "reused": 3])
+        #expect(third.digests["days"] == second.digests["days"])
     }
 
     @Test func logGlobParsesOnlyTheNewExport() throws {

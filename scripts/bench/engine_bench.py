@@ -8,6 +8,8 @@ For each size it times, in one run: Weir's first run, fully cached re-run and `w
 --repeat runs (first runs: one). Prints a table and the ratios.
 """
 import argparse
+import datetime
+import random
 import os
 import shutil
 import statistics
@@ -37,7 +39,11 @@ def main():
     parser.add_argument("--sizes", default="100,1000")
     parser.add_argument("--dvc-max", type=int, default=100, help="largest size to run DVC on (it takes minutes per 1,000 stages)")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--daily-files", type=int, default=365,
+                        help="files of the incremental-glob benchmark (0 skips it)")
     args = parser.parse_args()
+    if args.daily_files:
+        incremental(args)
     snakemake = os.path.join(args.bin, "snakemake")
     dvc = os.path.join(args.bin, "dvc")
     rows = []
@@ -86,6 +92,50 @@ def main():
                   ("first run", r["weir first run"], [r["snakemake first run"]] + ([r["dvc first run"]] if "dvc first run" in r else []))]
         for label, mine, theirs in checks:
             print(f"  {label:18s} weir is {min(theirs) / mine:6.1f}x faster than the faster of the others")
+
+
+def daily_file(path, day, rows):
+    rng = random.Random(day.toordinal())
+    with open(path, "w") as f:
+        f.write("ts,customer_id,product,quantity,price,status\n")
+        for r in range(rows):
+            f.write(f"{day}T{r % 24:02d}:{r % 60:02d}:00Z,{rng.randint(1, 100000)},p{rng.randint(1, 5000)},"
+                    f"{rng.randint(1, 9)},{rng.random() * 100:.2f},{rng.choice(['ok', 'refund', 'void'])}\n")
+
+
+def incremental(args, rows=5000):
+    """A glob of daily CSV files that grows by one file: the full read (a first run, every file
+    parsed and kept) against a run after one new file (that file parsed, the rest reused)."""
+    root = tempfile.mkdtemp(prefix="weir-incremental-")
+    os.makedirs(os.path.join(root, "daily"))
+    first = datetime.date(2025, 1, 1)
+    for i in range(args.daily_files):
+        day = first + datetime.timedelta(days=i)
+        daily_file(os.path.join(root, "daily", f"{day}.csv"), day, rows)
+    with open(os.path.join(root, "daily.yaml"), "w") as f:
+        f.write('stages:\n  daily: { type: extract.csv, path: "daily/*.csv" }\n')
+    size = sum(os.path.getsize(os.path.join(root, "daily", n)) for n in os.listdir(os.path.join(root, "daily")))
+    full = []
+    for k in range(args.repeat):
+        env = dict(os.environ, WEIR_STATE_DIR=os.path.join(root, f".weir-full-{k}"))
+        full.append(timed([args.weir, "run", "daily.yaml"], root, 1, env))
+    env = dict(os.environ, WEIR_STATE_DIR=os.path.join(root, ".weir"))
+    timed([args.weir, "run", "daily.yaml"], root, 1, env)
+    grown = []
+    for k in range(args.repeat):
+        day = first + datetime.timedelta(days=args.daily_files + k)
+        daily_file(os.path.join(root, "daily", f"{day}.csv"), day, rows)
+        start = time.perf_counter()
+        result = subprocess.run([args.weir, "run", "daily.yaml", "--json"], cwd=root, env=env, capture_output=True, text=True)
+        grown.append(time.perf_counter() - start)
+        if '"files":{"parsed":1,"reused":' not in result.stdout:
+            sys.exit(f"the grown run did not parse exactly one file:\n{result.stdout}{result.stderr}")
+    shutil.rmtree(root, ignore_errors=True)
+    full_s, grown_s = statistics.median(full), statistics.median(grown)
+    print(f"== incremental glob: {args.daily_files} daily files, {size / 1e6:.0f} MB ==")
+    print(f"  full read (first run, every file parsed)   {full_s * 1000:9.1f} ms")
+    print(f"  one new file (1 parsed, the rest reused)   {grown_s * 1000:9.1f} ms")
+    print(f"  the grown run costs {grown_s / full_s * 100:.1f}% of the full read")
 
 
 if __name__ == "__main__":

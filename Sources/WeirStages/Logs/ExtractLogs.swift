@@ -51,7 +51,14 @@ public struct ExtractLogs: StageType {
         }
         trace.mark("read and scan \(listing.count) files")
         reader.finish().write(to: context.log)
-        let tables = ["out": try Table.concatenate(files.map { $0[0] }), "invocations": try Table.concatenate(files.map { $0[1] })]
+        var tables: [String: Table] = [:]
+        for (port, (name, schema)) in [("out", Self.messageSchema), ("invocations", Self.invocationSchema)].enumerated() {
+            if let manifest = reader.manifest(keys, port: port, ports: 2, schema: schema, rows: files.map { $0[port].rowCount }) {
+                context.composed.set(name, manifest)
+            } else {
+                tables[name] = try Table.concatenate(files.map { $0[port] })
+            }
+        }
         trace.mark("join files")
         return tables
     }
