@@ -9,7 +9,8 @@ extension Ledger {
         migrator.registerMigration("v5") { db in
             try db.execute(sql: """
                 CREATE TABLE source_parts(
-                  key TEXT PRIMARY KEY, digest TEXT NOT NULL, rows INTEGER NOT NULL, created_at REAL NOT NULL);
+                  key TEXT PRIMARY KEY, digest TEXT NOT NULL, rows INTEGER NOT NULL, schema TEXT NOT NULL,
+                  created_at REAL NOT NULL);
                 CREATE TABLE source_part_uses(
                   pipeline_file TEXT NOT NULL, stage TEXT NOT NULL, key TEXT NOT NULL,
                   PRIMARY KEY(pipeline_file, stage, key));
@@ -17,24 +18,26 @@ extension Ledger {
         }
     }
 
-    func partDigests(_ keys: Set<String>) throws -> [String: String] {
+    /// The recorded parts among `keys`, by key.
+    func storedParts(_ keys: Set<String>) throws -> [String: StoredPart] {
         try pool.read { db in
-            var found: [String: String] = [:]
-            let statement = try db.cachedStatement(sql: "SELECT digest FROM source_parts WHERE key = ?")
+            var found: [String: StoredPart] = [:]
+            let statement = try db.cachedStatement(sql: "SELECT digest, rows, schema FROM source_parts WHERE key = ?")
             for key in keys {
-                if let digest = try String.fetchOne(statement, arguments: [key]) { found[key] = digest }
+                guard let row = try Row.fetchOne(statement, arguments: [key]), let schema = SchemaJSON.decode(row["schema"]) else { continue }
+                found[key] = StoredPart(digest: row["digest"], rows: row["rows"], schema: schema)
             }
             return found
         }
     }
 
     /// Records new parts and replaces the stage's list of parts in use, in one transaction.
-    func recordParts(_ parts: [(key: String, digest: String, rows: Int)], used: [String], pipelineFile: String, stage: String) throws {
+    func recordParts(_ parts: [(key: String, part: StoredPart)], used: [String], pipelineFile: String, stage: String) throws {
         let now = Date().timeIntervalSince1970
         try write { db in
-            for part in parts {
-                try db.execute(sql: "INSERT OR REPLACE INTO source_parts(key, digest, rows, created_at) VALUES (?, ?, ?, ?)",
-                               arguments: [part.key, part.digest, part.rows, now])
+            for (key, part) in parts {
+                try db.execute(sql: "INSERT OR REPLACE INTO source_parts(key, digest, rows, schema, created_at) VALUES (?, ?, ?, ?, ?)",
+                               arguments: [key, part.digest, part.rows, SchemaJSON.encode(part.schema), now])
             }
             try db.execute(sql: "DELETE FROM source_part_uses WHERE pipeline_file = ? AND stage = ?", arguments: [pipelineFile, stage])
             let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO source_part_uses(pipeline_file, stage, key) VALUES (?, ?, ?)")

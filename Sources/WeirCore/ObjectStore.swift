@@ -209,6 +209,23 @@ public struct ObjectStore: Sendable {
         return table
     }
 
+    /// At least the first `rows` rows of the object's table (all of an ordinary object; of a
+    /// table stored in parts, only the parts that hold them), for previews.
+    public func read(_ digest: String, firstRows rows: Int) throws -> Table {
+        guard let manifest = try manifest(digest) else { return try read(digest) }
+        var needed = 0
+        var covered = 0
+        while needed < manifest.parts.count, covered < rows {
+            covered += manifest.parts[needed].rows
+            needed += 1
+        }
+        try verifyFile(manifestPath(of: digest), digest: digest, readCheck)
+        return try Table.concatenate(manifest.parts.prefix(Swift.max(needed, 1)).map { part in
+            try verifyFile(path(of: part.digest), digest: part.digest, readCheck)
+            return try ArrowFile.read(path: path(of: part.digest))
+        })
+    }
+
     /// Throws unless the object is present and hashes to its name (a table stored in parts:
     /// its manifest and every part); a corrupt object is moved aside first (when the store is
     /// writable), so the error says where it went.

@@ -8,15 +8,16 @@ import WeirTable
 public struct RunReport {
     public var pipeline: Pipeline
     public var summary: RunSummary
-    /// Reads a stored output by digest.
-    public var read: (String) throws -> Table
+    /// Reads a stored output by digest: all of it, or (given a row count) at least its first
+    /// rows, which is all a preview shows.
+    public var read: (String, Int?) throws -> Table
     /// The stage type of each type name, to ask for charts.
     public var types: StageRegistry
     /// Where each stage's preview and charts are kept once drawn (`.weir/previews`), so a
     /// cached stage's section costs one small read rather than reading its output again.
     public var fragments: String?
 
-    public init(pipeline: Pipeline, summary: RunSummary, types: StageRegistry, fragments: String? = nil, read: @escaping (String) throws -> Table) {
+    public init(pipeline: Pipeline, summary: RunSummary, types: StageRegistry, fragments: String? = nil, read: @escaping (String, Int?) throws -> Table) {
         self.pipeline = pipeline
         self.summary = summary
         self.types = types
@@ -67,9 +68,13 @@ public struct RunReport {
         let esc = SVGChart.escape
         var html = ""
         var tables: [String: Table] = [:]
-        for output in outputs { if let table = try? read(output.digest) { tables[output.port] = table } }
+        // Charts need whole tables; a preview, its first rows.
+        let charted = types[stage.typeName] is any ChartSource
+        for output in outputs {
+            if let table = try? read(output.digest, charted ? nil : Self.previewRows) { tables[output.port] = table }
+        }
         if let first = outputs.first, let table = tables[first.port] {
-            html += preview(table, port: outputs.count > 1 ? first.port : nil)
+            html += preview(table, rows: first.rows, port: outputs.count > 1 ? first.port : nil)
         }
         if let source = types[stage.typeName] as? any ChartSource, !tables.isEmpty {
             for chart in source.charts(tables, stage: stage) { html += "<figure>\(chart.svg)<figcaption class=\"note\">\(esc(chart.title))</figcaption></figure>" }
@@ -81,15 +86,19 @@ public struct RunReport {
         return html
     }
 
-    func preview(_ table: Table, port: String?) -> String {
+    static let previewRows = 8
+
+    /// The first rows of an output of `rows` rows.
+    func preview(_ table: Table, rows: Int, port: String?) -> String {
         let esc = SVGChart.escape
         let columns = Array(table.schema.fields.prefix(12).enumerated())
+        let shown = Swift.min(Self.previewRows, table.rowCount)
         var html = port.map { "<p class=\"note\">output \(esc($0)):</p>" } ?? ""
         html += "<table><tr>" + columns.map { "<th>\(esc($0.element.name))</th>" }.joined() + "</tr>"
-        for row in 0..<Swift.min(8, table.rowCount) {
+        for row in 0..<shown {
             html += "<tr>" + columns.map { "<td>\(esc(CellFormat.cell(table.columns[$0.offset][row])))</td>" }.joined() + "</tr>"
         }
-        return html + "</table>" + (table.rowCount > 8 ? "<p class=\"note\">… \(table.rowCount - 8) more rows</p>" : "")
+        return html + "</table>" + (rows > shown ? "<p class=\"note\">… \(rows - shown) more rows</p>" : "")
     }
 
     /// Stages in columns by depth (longest path from a source), edges from input to stage.

@@ -28,22 +28,9 @@ public struct ExtractCSV: StageType {
     public init() {}
 
     struct Extracted: Sendable {
-        /// The files' rows, as one table or as a manifest of the files' kept tables.
-        var output: Output
+        var output: SourceOutput
         var rejects: [CSVReject]
         var parts = PartReader.Report()
-
-        enum Output: Sendable {
-            case table(Table)
-            case parts(PartsManifest)
-        }
-
-        var schema: Schema {
-            switch output {
-            case .table(let table): table.schema
-            case .parts(let manifest): manifest.schema
-            }
-        }
     }
 
     public func sources(_ context: SourceContext) throws -> [SourceInput] {
@@ -54,7 +41,7 @@ public struct ExtractCSV: StageType {
         do {
             let extracted = try read(SourceFiles.Scope(context))
             context.memo.set("extract.csv:" + context.stage.id, extracted)
-            return ["out": extracted.schema]
+            return ["out": extracted.output.schema]
         } catch {
             context.report(error)
             return [:]
@@ -71,12 +58,7 @@ public struct ExtractCSV: StageType {
             try CSVReject.write(extracted.rejects, toFile: path)
             context.log.note("skipped \(Wording.count(extracted.rejects.count, "malformed row")); written whole to \(path)")
         }
-        switch extracted.output {
-        case .table(let table): return ["out": table]
-        case .parts(let manifest):
-            context.composed.set("out", manifest)
-            return [:]
-        }
+        return extracted.output.deliver("out", context).map { ["out": $0] } ?? [:]
     }
 
     // MARK: Reading
@@ -115,7 +97,7 @@ public struct ExtractCSV: StageType {
         let filenameColumn = stage.param("filename_column")?.string
         var rejects: [Int: [CSVReject]] = [:]
         /// The part keys and tables of the files at `indices` read with `options`.
-        func tables(_ indices: [Int], _ options: CSVOptions) throws -> (keys: [String], tables: [Table]) {
+        func tables(_ indices: [Int], _ options: CSVOptions) throws -> (keys: [String], tables: [PartReader.FilePart]) {
             let keys = indices.map { reader.parts == nil ? "" : partKey(options, identity: identities[$0], filenameColumn: filenameColumn, name: listing.names[$0]) }
             let tables = try reader.tables(indices, keys: keys, ports: 1) { missing in
                 try zip(missing, listing.files(missing)).map { index, file in
@@ -153,11 +135,8 @@ public struct ExtractCSV: StageType {
             }
         }
         let report = reader.finish()
-        let rejected = rejects.keys.sorted().flatMap { rejects[$0]! }
-        if let manifest = reader.manifest(keys, port: 0, ports: 1, schema: Schema(unified), rows: results.map(\.rowCount)) {
-            return Extracted(output: .parts(manifest), rejects: rejected, parts: report)
-        }
-        return Extracted(output: .table(try Table.concatenate(results)), rejects: rejected, parts: report)
+        return Extracted(output: try reader.output(results, keys: keys, schema: Schema(unified)),
+                         rejects: rejects.keys.sorted().flatMap { rejects[$0]! }, parts: report)
     }
 
     /// What decides one file's parsed table: this reader's version, every option that shapes

@@ -166,8 +166,8 @@ struct Run: ParsableCommand {
     }
 
     func writeReport(pipeline: Pipeline, summary: RunSummary, workspace: Workspace, runID: String) {
-        let report = RunReport(pipeline: pipeline, summary: summary, types: BuiltinStages.registry, fragments: workspace.root + "/previews") {
-            try workspace.store.read($0)
+        let report = RunReport(pipeline: pipeline, summary: summary, types: BuiltinStages.registry, fragments: workspace.root + "/previews") { digest, rows in
+            try rows.map { try workspace.store.read(digest, firstRows: $0) } ?? workspace.store.read(digest)
         }
         let path = workspace.runDirectory(runID) + "/report.html"
         do {

@@ -53,11 +53,8 @@ public struct ExtractLogs: StageType {
         reader.finish().write(to: context.log)
         var tables: [String: Table] = [:]
         for (port, (name, schema)) in [("out", Self.messageSchema), ("invocations", Self.invocationSchema)].enumerated() {
-            if let manifest = reader.manifest(keys, port: port, ports: 2, schema: schema, rows: files.map { $0[port].rowCount }) {
-                context.composed.set(name, manifest)
-            } else {
-                tables[name] = try Table.concatenate(files.map { $0[port] })
-            }
+            let output = try reader.output(files.map { $0[port] }, keys: keys, port: port, ports: 2, schema: schema)
+            tables[name] = output.deliver(name, context)
         }
         trace.mark("join files")
         return tables
