@@ -50,8 +50,9 @@ public struct PartsManifest: Sendable, Equatable {
         var total = 0
         for line in lines.dropFirst(2) {
             let fields = line.split(separator: " ", omittingEmptySubsequences: false)
-            guard fields.count == 3, fields[0] == "part", fields[1].count == 64,
-                  fields[1].allSatisfy({ $0.isHexDigit && !$0.isUppercase }), let count = Int(fields[2]), count >= 0 else { return nil }
+            guard fields.count == 3, fields[0] == "part", fields[1].utf8.count == 64,
+                  fields[1].utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }),
+                  let count = Int(fields[2]), count >= 0 else { return nil }
             parts.append(Part(digest: String(fields[1]), rows: count))
             let (sum, overflow) = total.addingReportingOverflow(count)
             guard !overflow else { return nil }

@@ -103,7 +103,7 @@ def daily_file(path, day, rows):
                     f"{rng.randint(1, 9)},{rng.random() * 100:.2f},{rng.choice(['ok', 'refund', 'void'])}\n")
 
 
-def incremental(args, rows=5000):
+def incremental(args, rows=20000):
     """A glob of daily CSV files that grows by one file: the full read (a first run, every file
     parsed and kept) against a run after one new file (that file parsed, the rest reused)."""
     root = tempfile.mkdtemp(prefix="weir-incremental-")
