@@ -231,7 +231,9 @@ public struct ObjectStore: Sendable {
     /// writable), so the error says where it went.
     public func verify(_ digest: String, _ check: ObjectCheck) throws {
         let manifestFile = manifestPath(of: digest)
-        guard access(manifestFile, F_OK) == 0 else { return try verifyFile(path(of: digest), digest: digest, check) }
+        do {
+            return try verifyFile(path(of: digest), digest: digest, check)
+        } catch ObjectStoreError.missing where access(manifestFile, F_OK) == 0 {}
         try verifyFile(manifestFile, digest: digest, check)
         for part in try manifest(digest)?.parts ?? [] { try verifyFile(path(of: part.digest), digest: part.digest, check) }
     }

@@ -30,7 +30,7 @@ public struct RunReport {
     public func html() -> String {
         let esc = SVGChart.escape
         let order = DAG.order(pipeline)
-        var html = """
+        let html = """
             <!doctype html><html lang="en"><head><meta charset="utf-8"><title>Weir run \(esc(summary.runID)) · \(esc(pipeline.name))</title>
             <style>body{font:14px/1.4 -apple-system,"Segoe UI",sans-serif;margin:24px;color:#222;max-width:1100px}
             h1{font-size:20px}h2{font-size:16px;margin-top:28px;border-bottom:1px solid #ddd}h3{font-size:14px;margin:18px 0 6px}
@@ -39,32 +39,67 @@ public struct RunReport {
             .note{color:#666;font-size:12px}.error{color:#d62728;white-space:pre-wrap}svg{max-width:100%;height:auto}</style></head><body>
             <h1>\(esc(pipeline.name)) — run \(esc(summary.runID))</h1>
             <p>\(summary.status == "ok" ? "ok" : "failed") in \(FloatFormat.twoDecimals(summary.seconds)) s · \(summary.counts.filter { $0.value > 0 }.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))</p>
-            <h2>Pipeline</h2>\(dag(order))
-            <h2>Timeline</h2>\(timeline())
-            <h2>Stages</h2>
             """
+        return html + body(order) + "</body></html>\n"
+    }
+
+    /// The DAG, the timeline and every stage's section. Everything in it is a function of the
+    /// text that goes into it, so a run that repeats an earlier one (a fully cached run) reads
+    /// it back whole from one kept file instead of a thousand sections.
+    func body(_ order: [StageSpec]) -> String {
+        let esc = SVGChart.escape
         let outcomes = Dictionary(summary.outcomes.map { ($0.stage, $0) }, uniquingKeysWith: { a, _ in a })
+        let timeline = timeline()
+        var material = timeline
+        var headers: [(stage: StageSpec, html: String, outputs: [CacheOutput])] = []
         for stage in order {
             guard let outcome = outcomes[stage.id] else { continue }
             let color = Self.colors[outcome.status.rawValue] ?? "#888"
-            html += "<h3 id=\"stage-\(esc(stage.id))\">\(esc(stage.id)) <span class=\"status\" style=\"background:\(color)\">\(outcome.status.rawValue)</span> "
+            var html = "<h3 id=\"stage-\(esc(stage.id))\">\(esc(stage.id)) <span class=\"status\" style=\"background:\(color)\">\(outcome.status.rawValue)</span> "
                 + "<span class=\"note\">\(esc(stage.typeName)) · \(FloatFormat.twoDecimals(outcome.seconds)) s"
                 + (outcome.rows.isEmpty ? "" : " · " + outcome.rows.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value) rows" }.joined(separator: ", "))
                 + "</span></h3>"
             if let error = outcome.error { html += "<p class=\"error\">\(esc(error))</p>" }
             for note in outcome.notes { html += "<p class=\"note\">\(esc(note))</p>" }
-            if !outcome.outputs.isEmpty { html += outputSection(stage, outcome.outputs) }
+            material += "\n\(stage.inputs.map(\.description).joined(separator: ","))\n\(html)\n\(sectionMaterial(stage, outcome.outputs))"
+            headers.append((stage, html, outcome.outputs))
         }
-        return html + "</body></html>\n"
+        // Only a run where every stage was cached is kept whole: it is the one that repeats.
+        let repeats = summary.outcomes.allSatisfy { $0.status == .cached }
+        let path = fragments.flatMap { repeats ? "\($0)/run-\(ContentHash.sha256(material)).html" : nil }
+        if let path, let kept = try? String(contentsOfFile: path, encoding: .utf8) { return kept }
+        var html = "<h2>Pipeline</h2>\(dag(order))<h2>Timeline</h2>\(timeline)<h2>Stages</h2>"
+        var complete = true
+        for (stage, header, outputs) in headers {
+            html += header
+            if !outputs.isEmpty {
+                let section = outputSection(stage, outputs)
+                html += section.html
+                complete = complete && section.complete
+            }
+        }
+        if let path, complete { keep(html, at: path) }
+        return html
+    }
+
+    private func keep(_ html: String, at path: String) {
+        try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try? Data(Secrets.redact(html).utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+
+    /// What a stage's output section is drawn from: its outputs and its parameters (secrets
+    /// left out).
+    func sectionMaterial(_ stage: StageSpec, _ outputs: [CacheOutput]) -> String {
+        var material = "\(stage.typeName)\n\(stage.id)\n" + outputs.map { "\($0.port)=\($0.digest)" }.joined(separator: ",")
+        for (name, param) in stage.params.sorted(by: { $0.key < $1.key }) where !param.secret { material += "\n\(name)=\(param.value.description)" }
+        return material
     }
 
     /// A stage's preview and charts: a function of its outputs (and parameters, for charts),
     /// so drawn once per set of outputs and kept.
-    func outputSection(_ stage: StageSpec, _ outputs: [CacheOutput]) -> String {
-        var material = "\(stage.typeName)\n\(stage.id)\n" + outputs.map { "\($0.port)=\($0.digest)" }.joined(separator: ",")
-        for (name, param) in stage.params.sorted(by: { $0.key < $1.key }) where !param.secret { material += "\n\(name)=\(param.value.description)" }
-        let path = fragments.map { "\($0)/\(ContentHash.sha256(material)).html" }
-        if let path, let kept = try? String(contentsOfFile: path, encoding: .utf8) { return kept }
+    func outputSection(_ stage: StageSpec, _ outputs: [CacheOutput]) -> (html: String, complete: Bool) {
+        let path = fragments.map { "\($0)/\(ContentHash.sha256(sectionMaterial(stage, outputs))).html" }
+        if let path, let kept = try? String(contentsOfFile: path, encoding: .utf8) { return (kept, true) }
         let esc = SVGChart.escape
         var html = ""
         var tables: [String: Table] = [:]
@@ -79,11 +114,8 @@ public struct RunReport {
         if let source = types[stage.typeName] as? any ChartSource, !tables.isEmpty {
             for chart in source.charts(tables, stage: stage) { html += "<figure>\(chart.svg)<figcaption class=\"note\">\(esc(chart.title))</figcaption></figure>" }
         }
-        if let path, tables.count == outputs.count {
-            try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            try? Data(Secrets.redact(html).utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
-        }
-        return html
+        if let path, tables.count == outputs.count { keep(html, at: path) }
+        return (html, tables.count == outputs.count)
     }
 
     static let previewRows = 8
@@ -130,8 +162,9 @@ public struct RunReport {
     }
 
     /// One bar per stage that ran, from its start to its end.
+    /// Bars for the stages that ran or failed (a cached stage took no time).
     func timeline() -> String {
-        let ran = summary.outcomes.filter { $0.startedAt != nil && $0.finishedAt != nil }
+        let ran = summary.outcomes.filter { ($0.status == .ran || $0.status == .failed) && $0.startedAt != nil && $0.finishedAt != nil }
         guard let start = ran.compactMap(\.startedAt).min(), let end = ran.compactMap(\.finishedAt).max(), end > start else {
             return "<p class=\"note\">nothing ran: every stage was cached or skipped</p>"
         }

@@ -10,8 +10,8 @@ struct Cache: ParsableCommand {
     struct GC: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "gc",
-            abstract: "Remove objects no cache entry references, and temporary files of dead runs.",
-            discussion: "With --prune, first forget cache entries that are not the current output of some pipeline's stage (older parameter variants), so their objects go too."
+            abstract: "Remove objects no cache entry or kept source part references, and temporary files of dead runs.",
+            discussion: "With --prune, first forget cache entries that are not the current output of some pipeline's stage (older parameter variants), and source parts no stage's latest read used, so their objects go too."
         )
 
         @OptionGroup var state: StateOptions

@@ -51,6 +51,15 @@ import Testing
         let report = try weir.read(".weir/runs/\(runs.last!)/report.html")
         #expect(report.contains("xxxxxxxxxx… (5000 characters)"))
         #expect(!report.contains(String(repeating: "x", count: 200)))
-        #expect(try FileManager.default.contentsOfDirectory(atPath: weir.directory + "/.weir/previews").count == 1)
+        // The stage's section, and the body of the fully cached run, kept whole.
+        let kept = try FileManager.default.contentsOfDirectory(atPath: weir.directory + "/.weir/previews")
+        #expect(kept.count == 2 && kept.filter { $0.hasPrefix("run-") }.count == 1, "\(kept)")
+        // Another cached run reads that body back: same sections, nothing new kept.
+        #expect(try weir.run("run", "p.yaml").status == 0)
+        let again = try FileManager.default.contentsOfDirectory(atPath: weir.directory + "/.weir/previews")
+        #expect(Set(again) == Set(kept))
+        let newest = try FileManager.default.contentsOfDirectory(atPath: weir.directory + "/.weir/runs").sorted().last!
+        let body = { (text: String) in text.components(separatedBy: "<h2>Pipeline</h2>").last ?? "" }
+        #expect(body(try weir.read(".weir/runs/\(newest)/report.html")) == body(report))
     }
 }
