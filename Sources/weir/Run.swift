@@ -49,8 +49,11 @@ struct Run: ParsableCommand {
             plan.json = json
             return try plan.run()
         }
+        var trace = Trace("run")
         let workspace = try options.workspace()
+        trace.mark("open the state directory")
         let (pipeline, problems) = try options.loadCollecting()
+        trace.mark("load the pipeline")
         if problems.contains(where: { $0.severity == .error }) {
             _ = try loadAndPlan(options, workspace: workspace)  // throws every problem, contracts included
         }
@@ -82,6 +85,7 @@ struct Run: ParsableCommand {
         let memo = StageMemo()
         let (plan, cache) = try makePlan(pipeline, identity: identity, workspace: workspace,
                                          forced: selection.force ? selected : [], memo: memo)
+        trace.mark("plan")
         let missing = Scheduler.missingUpstream(plan: plan, selected: selected)
         if !missing.isEmpty {
             let lines = missing.map { "stage '\($0.stage)' reads '\($0.upstream)', which is not selected and has no cached output for its current key" }
@@ -112,8 +116,10 @@ struct Run: ParsableCommand {
                                     runID: runID, runDirectory: workspace.runDirectory(runID), reporter: reporter,
                                     command: try jobCommand(runID: runID, workspace: workspace, remote: cache.remote?.url)).run()
         }
+        trace.mark("run stages")
         try workspace.ledger.finishRun(id: runID, status: summary.status, finishedAt: Date().timeIntervalSince1970, counts: summary.counts)
         writeReport(pipeline: pipeline, summary: summary, workspace: workspace, runID: runID)
+        trace.mark("write the report")
         notify(pipeline: pipeline, summary: summary, report: workspace.runDirectory(runID) + "/report.html")
         if let retention = pipeline.retention {
             do { _ = try workspace.pruneRuns(pipelineFile: identity, olderThan: retention.runs) }
