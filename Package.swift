@@ -30,17 +30,20 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
-        .systemLibrary(name: "CSystem", path: "Sources/CSystem"),
+        .systemLibrary(name: "CWeirSystem", path: "Sources/CWeirSystem"),
         .target(name: "CDuckDB", cSettings: duckdbLoader, linkerSettings: [.linkedLibrary("dl")]),
-        .target(name: "WeirTable", dependencies: ["CSystem"]),
+        .target(name: "WeirTable", dependencies: ["CWeirSystem"]),
         .target(name: "WeirSQL", dependencies: ["CDuckDB", "WeirTable"], swiftSettings: duckdbHeaders),
         .target(name: "WeirRemote", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(
             name: "WeirCore",
             dependencies: [
-                "CSystem",
+                "CWeirSystem",
                 "WeirTable",
                 "WeirRemote",
                 .product(name: "Yams", package: "Yams"),
@@ -49,10 +52,21 @@ let package = Package(
             ]
         ),
         .target(name: "WeirReport", dependencies: ["WeirTable", "WeirCore"]),
+        // `weir serve`: pages and a JSON API over a state directory, read-only.
+        .target(
+            name: "WeirServe",
+            dependencies: [
+                "WeirTable",
+                "WeirCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         .target(
             name: "WeirStages",
             dependencies: [
-                "CSystem",
+                "CWeirSystem",
                 "WeirTable",
                 "WeirCore",
                 "WeirReport",
@@ -70,6 +84,7 @@ let package = Package(
                 "WeirStages",
                 "WeirReport",
                 "WeirRemote",
+                "WeirServe",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: duckdbHeaders

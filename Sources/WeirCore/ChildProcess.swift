@@ -1,6 +1,6 @@
 import Foundation
 import Synchronization
-import CSystem
+import CWeirSystem
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -139,6 +139,7 @@ public final class Ledger: Sendable {
             try db.execute(sql: "ALTER TABLE cache_entries ADD COLUMN notes TEXT")
         }
         partsMigration(&migrator)
+        browseMigration(&migrator)
         return migrator
     }
 

@@ -1,4 +1,4 @@
-import CSystem
+import CWeirSystem
 
 /// Whether a path lies on a filesystem that several hosts mount, where SQLite's WAL mode
 /// (shared memory between the processes of one host) cannot be used.

@@ -1,4 +1,4 @@
-import CSystem
+import CWeirSystem
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

@@ -1,4 +1,4 @@
-import CSystem
+import CWeirSystem
 
 /// gzip decompression through the system zlib. Concatenated gzip members (as `cat a.gz b.gz`
 /// makes) are read one after another, as gunzip does.

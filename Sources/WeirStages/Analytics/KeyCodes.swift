@@ -1,4 +1,4 @@
-import CSystem
+import CWeirSystem
 import Foundation
 import WeirCore
 import WeirTable

@@ -1,0 +1,117 @@
+import Foundation
+import Synchronization
+import WeirCore
+import WeirTable
+
+/// What `weir serve` shows, read from a state directory opened read-only: pipelines, runs,
+/// and the current outputs of each pipeline's stages. Output tables are mapped from the store
+/// (a page of a 33M-row object touches only its rows) and the few most recently used are kept
+/// open, with the equality indexes built for lookups.
+public final class Catalog: Sendable {
+    public let workspace: Workspace
+    private let open = Mutex<[(digest: String, table: Table)]>([])
+    private let indexes = Mutex<[String: LookupIndex]>([:])
+    static let openTables = 8
+
+    public init(workspace: Workspace) {
+        self.workspace = workspace
+    }
+
+    /// An output named as `pipeline` (its name), `stage` and `port` (nil: the stage's first).
+    public func output(pipeline: String, stage: String, port: String?) throws(ServeError) -> CacheOutput {
+        let files: [String]
+        do { files = try workspace.ledger.pipelineFiles(named: pipeline) } catch { throw .internal("\(error)") }
+        guard !files.isEmpty else { throw .notFound("no pipeline named '\(pipeline)' has run here") }
+        for file in files {
+            let states: [String: StageState]
+            do { states = try workspace.ledger.stageStates(pipelineFile: file) } catch { throw .internal("\(error)") }
+            guard let entry = states[stage]?.entry else { continue }
+            if let port {
+                guard let output = entry.output(port) else {
+                    throw .notFound("stage '\(stage)' has no output '\(port)' (it has: \(entry.outputs.map(\.port).joined(separator: ", ")))")
+                }
+                return output
+            }
+            guard let first = entry.outputs.first else { throw .notFound("stage '\(stage)' has no outputs") }
+            return first
+        }
+        throw .notFound("pipeline '\(pipeline)' has no completed stage '\(stage)'")
+    }
+
+    /// The output's table, mapped (and kept among the most recently used).
+    public func table(_ output: CacheOutput) throws(ServeError) -> Table {
+        if let kept = open.withLock({ tables in tables.first { $0.digest == output.digest }?.table }) { return kept }
+        let table: Table
+        do { table = try workspace.store.read(output.digest) } catch { throw .gone("output \(output.digest.prefix(12)) cannot be read: \(error)") }
+        open.withLock { tables in
+            tables.removeAll { $0.digest == output.digest }
+            tables.insert((output.digest, table), at: 0)
+            if tables.count > Self.openTables { tables.removeLast() }
+        }
+        return table
+    }
+
+    /// The rows of `output` whose `column` holds `value` (compared as text), through an index
+    /// built on first use.
+    public func lookup(_ output: CacheOutput, column: String, value: String) throws(ServeError) -> (table: Table, rows: [Int]) {
+        let table = try table(output)
+        guard let index = table.schema.names.firstIndex(of: column) else {
+            throw .badRequest("no column '\(column)' (columns: \(table.schema.names.joined(separator: ", ")))")
+        }
+        let key = output.digest + "/" + column
+        let lookup = indexes.withLock { $0[key] } ?? {
+            let built = LookupIndex(table.columns[index])
+            indexes.withLock { $0[key] = built }
+            return built
+        }()
+        return (table, lookup.rows(value))
+    }
+}
+
+/// Row numbers by the text of one column's values; nulls are not indexed.
+struct LookupIndex: Sendable {
+    private let rows: [String: [Int]]
+
+    init(_ column: Column) {
+        var rows: [String: [Int]] = [:]
+        for row in 0..<column.count {
+            let value = column[row]
+            if !value.isNull { rows[value.description, default: []].append(row) }
+        }
+        self.rows = rows
+    }
+
+    func rows(_ value: String) -> [Int] { rows[value] ?? [] }
+}
+
+/// A request that cannot be answered, with the HTTP status it gets.
+public enum ServeError: Error, Sendable {
+    case badRequest(String)
+    case unauthorized(String)
+    case forbidden(String)
+    case notFound(String)
+    case gone(String)
+    case tooLarge(String)
+    case tooMany(String)
+    case `internal`(String)
+
+    var status: Int {
+        switch self {
+        case .badRequest: 400
+        case .unauthorized: 401
+        case .forbidden: 403
+        case .notFound: 404
+        case .gone: 410
+        case .tooLarge: 413
+        case .tooMany: 429
+        case .internal: 500
+        }
+    }
+
+    var message: String {
+        switch self {
+        case .badRequest(let m), .unauthorized(let m), .forbidden(let m), .notFound(let m), .gone(let m), .tooLarge(let m),
+             .tooMany(let m), .internal(let m): Secrets.redact(m)
+        }
+    }
+}

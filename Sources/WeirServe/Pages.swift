@@ -1,0 +1,142 @@
+import Foundation
+import WeirCore
+import WeirTable
+
+/// Server-rendered pages: plain HTML and links, readable with no JavaScript.
+struct Pages: Sendable {
+    let catalog: Catalog
+    let api: API
+
+    static func escape(_ text: String) -> String {
+        var out = ""
+        out.reserveCapacity(text.utf8.count)
+        for c in text.unicodeScalars {
+            switch c {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default: out.unicodeScalars.append(c)
+            }
+        }
+        return out
+    }
+
+    static func link(_ path: String, _ items: [(String, String)]) -> String {
+        let query = items.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(separator: "&")
+        return escape(query.isEmpty ? path : path + "?" + query)
+    }
+
+    static func segment(_ text: String) -> String { text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(["-", "_", "."])) ?? "" }
+
+    static func document(_ title: String, _ body: String) -> String {
+        """
+        <!doctype html><html lang="en"><head><meta charset="utf-8"><title>\(escape(title)) · weir</title>
+        <style>body{font:14px/1.4 -apple-system,"Segoe UI",sans-serif;margin:24px;color:#222}
+        table{border-collapse:collapse;font-size:12px;margin:8px 0}td,th{border:1px solid #ddd;padding:2px 6px;text-align:left}
+        th{background:#f5f5f5}nav a{margin-right:12px}.error{color:#d62728;white-space:pre-wrap}.note{color:#666}
+        .ok,.ran,.cached{color:#2ca02c}.failed{color:#d62728}.running{color:#1f77b4}</style></head><body>
+        <nav><a href="/">pipelines</a><a href="/runs">runs</a><a href="/api/v1/openapi.json">API</a></nav>
+        <h1>\(escape(title))</h1>\(body)</body></html>
+        """
+    }
+
+    func pipelines() throws(ServeError) -> String {
+        let found: [Ledger.PipelineSummary]
+        do { found = try catalog.workspace.ledger.pipelines() } catch { throw .internal("\(error)") }
+        let rows = found.map {
+            "<tr><td><a href=\"\(Self.link("/runs", [("pipeline", $0.name)]))\">\(Self.escape($0.name))</a></td><td>\(Self.escape($0.file))</td>"
+                + "<td>\($0.runs)</td><td><a href=\"/runs/\(Self.segment($0.lastRunID))\">\(Self.escape($0.lastRunID))</a></td>"
+                + "<td class=\"\(Self.escape($0.lastStatus))\">\(Self.escape($0.lastStatus))</td></tr>"
+        }
+        let body = found.isEmpty ? "<p class=\"note\">no runs in \(Self.escape(catalog.workspace.root)) yet</p>"
+            : "<table id=\"pipelines\"><tr><th>pipeline</th><th>file</th><th>runs</th><th>last run</th><th>status</th></tr>\(rows.joined())</table>"
+        return Self.document("Pipelines", body)
+    }
+
+    func runs(_ query: Query) throws(ServeError) -> String {
+        let limit = try query.int("limit", default: 50, in: 1...API.maxPage)
+        let offset = try query.int("offset", default: 0, in: 0...Int(Int32.max))
+        let page: (runs: [RunRecord], total: Int)
+        do {
+            page = try catalog.workspace.ledger.runs(pipeline: query["pipeline"], status: query["status"], limit: limit, offset: offset)
+        } catch { throw .internal("\(error)") }
+        let filters = [("pipeline", query["pipeline"]), ("status", query["status"])].compactMap { name, value in value.map { (name, $0) } }
+        let rows = page.runs.map { run in
+            "<tr><td><a class=\"run\" href=\"/runs/\(Self.segment(run.id))\">\(Self.escape(run.id))</a></td><td>\(Self.escape(run.pipeline))</td>"
+                + "<td class=\"\(Self.escape(run.status))\">\(Self.escape(run.status))</td><td>\(Self.time(run.startedAt))</td>"
+                + "<td>\(["ran", "cached", "failed", "skipped"].map { "\(run.counts[$0] ?? 0) \($0)" }.joined(separator: ", "))</td></tr>"
+        }
+        var pager = "<p class=\"note\">runs \(page.total == 0 ? 0 : offset + 1)–\(offset + page.runs.count) of \(page.total)</p><p>"
+        if offset > 0 { pager += "<a rel=\"prev\" href=\"\(Self.link("/runs", filters + [("offset", String(max(0, offset - limit)))]))\">newer</a> " }
+        if offset + limit < page.total { pager += "<a rel=\"next\" href=\"\(Self.link("/runs", filters + [("offset", String(offset + limit))]))\">older</a>" }
+        let table = "<table id=\"runs\"><tr><th>run</th><th>pipeline</th><th>status</th><th>started</th><th>stages</th></tr>\(rows.joined())</table>"
+        return Self.document(query["pipeline"].map { "Runs of \($0)" } ?? "Runs", pager + "</p>" + table)
+    }
+
+    func run(_ id: String) throws(ServeError) -> String {
+        let (run, stages) = try api.runRecord(id)
+        let rows = stages.map { stage in
+            let outputs = (try? JSONDecoder().decode([OutputRef].self, from: Data((stage.outputsJSON ?? "[]").utf8))) ?? []
+            let links = outputs.map { output in
+                "<a class=\"output\" href=\"/outputs/\(Self.segment(run.pipeline))/\(Self.segment(stage.stage + "." + output.port))\">"
+                    + "\(Self.escape(output.port)) (\(output.rows) rows)</a>"
+            }.joined(separator: " ")
+            return "<tr><td>\(Self.escape(stage.stage))</td><td>\(Self.escape(stage.type))</td><td class=\"\(Self.escape(stage.status))\">\(Self.escape(stage.status))</td>"
+                + "<td>\(Self.escape(stage.reason ?? ""))</td><td>\(stage.seconds.map { String(format: "%.2f", $0) } ?? "")</td><td>\(links)</td>"
+                + "<td class=\"error\">\(Self.escape(stage.error ?? ""))\(stage.notes.map { "<div class=\"note\">\(Self.escape($0))</div>" }.joined())</td></tr>"
+        }
+        let body = "<p>pipeline <a href=\"\(Self.link("/runs", [("pipeline", run.pipeline)]))\">\(Self.escape(run.pipeline))</a> · "
+            + "<span class=\"\(Self.escape(run.status))\">\(Self.escape(run.status))</span> · started \(Self.time(run.startedAt)) · "
+            + "<a href=\"/runs/\(Self.segment(run.id))/report\">report</a></p>"
+            + "<table id=\"stages\"><tr><th>stage</th><th>type</th><th>status</th><th>reason</th><th>seconds</th><th>outputs</th><th>error / notes</th></tr>"
+            + rows.joined() + "</table>"
+        return Self.document("Run \(run.id)", body)
+    }
+
+    func output(pipeline: String, name: String, _ query: Query) throws(ServeError) -> String {
+        let (stage, port) = API.split(name)
+        let output = try catalog.output(pipeline: pipeline, stage: stage, port: port)
+        let table = try catalog.table(output)
+        let limit = try query.int("limit", default: 50, in: 1...API.maxPage)
+        let offset = try query.int("offset", default: 0, in: 0...(1 << 40))
+        var rows = offset < table.rowCount ? Array(offset..<min(table.rowCount, offset + limit)) : []
+        var title = "\(pipeline) · \(stage).\(output.port)"
+        let filters = query.items.filter { table.schema.names.contains($0.name) }
+        if let filter = filters.first {
+            rows = Array(try catalog.lookup(output, column: filter.name, value: filter.value).rows.dropFirst(offset).prefix(limit))
+            title += " where \(filter.name) = \(filter.value)"
+        }
+        let columns = Array(table.schema.fields.indices)
+        let header = columns.map { "<th>\(Self.escape(table.schema.fields[$0].name))<div class=\"note\">\(table.schema.fields[$0].type.rawValue)</div></th>" }
+        let body = rows.map { row in "<tr>" + columns.map { "<td>\(Self.escape(Self.cell(table.columns[$0][row])))</td>" }.joined() + "</tr>" }
+        let base = "/outputs/\(Self.segment(pipeline))/\(Self.segment(name))"
+        let keep = filters.prefix(1).map { ($0.name, $0.value) }
+        var pager = "<p class=\"note\">rows \(rows.isEmpty ? 0 : offset + 1)–\(offset + rows.count) of \(table.rowCount) · "
+            + "<a href=\"/api/v1/outputs/\(Self.segment(pipeline))/\(Self.segment(name))?format=csv\">download CSV</a> · "
+            + "<a href=\"/api/v1/outputs/\(Self.segment(pipeline))/\(Self.segment(name))?format=arrow\">download Arrow</a></p><p>"
+        if offset > 0 { pager += "<a rel=\"prev\" href=\"\(Self.link(base, keep + [("offset", String(max(0, offset - limit)))]))\">previous</a> " }
+        if offset + limit < table.rowCount && filters.isEmpty {
+            pager += "<a rel=\"next\" href=\"\(Self.link(base, keep + [("offset", String(offset + limit))]))\">next</a>"
+        }
+        return Self.document(title, pager + "</p><table id=\"rows\"><tr>\(header.joined())</tr>\(body.joined())</table>")
+    }
+
+    /// An output as a stage run records it.
+    struct OutputRef: Decodable {
+        var port: String
+        var digest: String
+        var rows: Int
+    }
+
+    static func cell(_ value: Value) -> String {
+        let text = value.isNull ? "—" : value.description
+        return text.count > 200 ? String(text.prefix(200)) + "…" : text
+    }
+
+    static func time(_ seconds: Double) -> String {
+        let formatter = ISO8601DateFormatter()
+        return formatter.string(from: Date(timeIntervalSince1970: seconds))
+    }
+}
