@@ -372,8 +372,8 @@ public final class Ledger: Sendable {
 
     public func stageRuns(runID: String) throws -> [StageRunRecord] {
         try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM stage_runs WHERE run_id = ? ORDER BY started_at, rowid", arguments: [runID])
-                .map(StageRunRecord.init(row:))
+            try Row.fetchAll(db, sql: "SELECT \(StageRunRecord.columns) FROM stage_runs WHERE run_id = ? ORDER BY started_at, rowid",
+                             arguments: [runID]).map(StageRunRecord.init(row:))
         }
     }
 }
@@ -536,20 +536,23 @@ public struct StageRunRecord: Sendable {
     }
 
     init(row: Row) {
-        runID = row["run_id"]
-        stage = row["stage"]
-        type = row["type"]
-        status = row["status"]
-        reason = row["reason"]
-        key = row["key"]
-        startedAt = row["started_at"]
-        finishedAt = row["finished_at"]
-        seconds = row["seconds"]
-        outputsJSON = row["outputs"]
-        error = row["error"]
-        attempts = row["attempts"]
-        notes = (row["notes"] as String?)?.split(separator: "\n").map(String.init) ?? []
+        runID = row[0]
+        stage = row[1]
+        type = row[2]
+        status = row[3]
+        reason = row[4]
+        key = row[5]
+        startedAt = row[6]
+        finishedAt = row[7]
+        seconds = row[8]
+        outputsJSON = row[9]
+        error = row[10]
+        attempts = row[11]
+        notes = (row[12] as String?)?.split(separator: "\n").map(String.init) ?? []
     }
+
+    /// The columns `init(row:)` reads, by position (a run of 2,000 stages is read faster so).
+    static let columns = "run_id, stage, type, status, reason, key, started_at, finished_at, seconds, outputs, error, attempts, notes"
 }
 
 extension JSONEncoder {

@@ -20,6 +20,7 @@ extension Ledger {
             try db.execute(sql: """
                 CREATE INDEX runs_by_time ON runs(started_at);
                 CREATE INDEX runs_by_status ON runs(status, started_at);
+                CREATE INDEX runs_by_pipeline ON runs(pipeline, pipeline_file);
                 """)
         }
     }
@@ -63,6 +64,17 @@ extension Ledger {
     /// The run with exactly this id.
     public func run(exactly id: String) throws -> RunRecord? {
         try pool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [id]).map(RunRecord.init(row:)) }
+    }
+
+    /// The current outputs of one stage of a pipeline file (two indexed lookups); nil when it
+    /// never completed.
+    public func currentOutputs(pipelineFile: String, stage: String) throws -> [CacheOutput]? {
+        try pool.read { db in
+            guard let key = try String.fetchOne(db.cachedStatement(sql: "SELECT key FROM stage_state WHERE pipeline_file = ? AND stage = ?"),
+                                                arguments: [pipelineFile, stage]) else { return nil }
+            return try Row.fetchAll(db.cachedStatement(sql: "SELECT port, digest, rows, schema FROM cache_outputs WHERE key = ? ORDER BY rowid"),
+                                    arguments: [key]).map { CacheOutput(port: $0["port"], digest: $0["digest"], rows: $0["rows"], schemaJSON: $0["schema"]) }
+        }
     }
 
     /// The pipeline files that ran under a pipeline name, newest first.

@@ -11,6 +11,7 @@ public final class Catalog: Sendable {
     public let workspace: Workspace
     private let open = Mutex<[(digest: String, table: Table)]>([])
     private let indexes = Mutex<[String: LookupIndex]>([:])
+    private let files = Mutex<[String: (files: [String], at: ContinuousClock.Instant)]>([:])
     static let openTables = 8
 
     public init(workspace: Workspace) {
@@ -19,23 +20,33 @@ public final class Catalog: Sendable {
 
     /// An output named as `pipeline` (its name), `stage` and `port` (nil: the stage's first).
     public func output(pipeline: String, stage: String, port: String?) throws(ServeError) -> CacheOutput {
-        let files: [String]
-        do { files = try workspace.ledger.pipelineFiles(named: pipeline) } catch { throw .internal("\(error)") }
+        let files = try pipelineFiles(pipeline)
         guard !files.isEmpty else { throw .notFound("no pipeline named '\(pipeline)' has run here") }
         for file in files {
-            let states: [String: StageState]
-            do { states = try workspace.ledger.stageStates(pipelineFile: file) } catch { throw .internal("\(error)") }
-            guard let entry = states[stage]?.entry else { continue }
+            let found: [CacheOutput]?
+            do { found = try workspace.ledger.currentOutputs(pipelineFile: file, stage: stage) } catch { throw .internal("\(error)") }
+            guard let outputs = found else { continue }
             if let port {
-                guard let output = entry.output(port) else {
-                    throw .notFound("stage '\(stage)' has no output '\(port)' (it has: \(entry.outputs.map(\.port).joined(separator: ", ")))")
+                guard let output = outputs.first(where: { $0.port == port }) else {
+                    throw .notFound("stage '\(stage)' has no output '\(port)' (it has: \(outputs.map(\.port).joined(separator: ", ")))")
                 }
                 return output
             }
-            guard let first = entry.outputs.first else { throw .notFound("stage '\(stage)' has no outputs") }
+            guard let first = outputs.first else { throw .notFound("stage '\(stage)' has no outputs") }
             return first
         }
         throw .notFound("pipeline '\(pipeline)' has no completed stage '\(stage)'")
+    }
+
+    /// The files a pipeline name ran from, remembered for a second (a lookup service asks
+    /// a thousand times a second; a new pipeline file shows up a second later at most).
+    private func pipelineFiles(_ name: String) throws(ServeError) -> [String] {
+        let now = ContinuousClock.now
+        if let kept = files.withLock({ $0[name] }), now - kept.at < .seconds(1) { return kept.files }
+        let found: [String]
+        do { found = try workspace.ledger.pipelineFiles(named: name) } catch { throw .internal("\(error)") }
+        files.withLock { $0[name] = (found, now) }
+        return found
     }
 
     /// The output's table, mapped (and kept among the most recently used).

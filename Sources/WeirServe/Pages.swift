@@ -8,6 +8,8 @@ struct Pages: Sendable {
     let api: API
 
     static func escape(_ text: String) -> String {
+        // Most texts (ids, names, numbers) need nothing.
+        if !text.utf8.contains(where: { $0 == 0x26 || $0 == 0x3C || $0 == 0x3E || $0 == 0x22 || $0 == 0x27 }) { return text }
         var out = ""
         out.reserveCapacity(text.utf8.count)
         for c in text.unicodeScalars {
@@ -28,7 +30,21 @@ struct Pages: Sendable {
         return escape(query.isEmpty ? path : path + "?" + query)
     }
 
-    static func segment(_ text: String) -> String { text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(["-", "_", "."])) ?? "" }
+    /// `text` as one path segment: bytes other than ASCII letters, digits, `-`, `_` and `.`
+    /// percent-encoded.
+    static func segment(_ text: String) -> String {
+        var out = ""
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."):
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                out += String(format: "%%%02X", byte)
+            }
+        }
+        return out
+    }
 
     static func document(_ title: String, _ body: String) -> String {
         """
@@ -78,7 +94,7 @@ struct Pages: Sendable {
     func run(_ id: String) throws(ServeError) -> String {
         let (run, stages) = try api.runRecord(id)
         let rows = stages.map { stage in
-            let outputs = (try? JSONDecoder().decode([OutputRef].self, from: Data((stage.outputsJSON ?? "[]").utf8))) ?? []
+            let outputs = OutputRef.list(stage.outputsJSON)
             let links = outputs.map { output in
                 "<a class=\"output\" href=\"/outputs/\(Self.segment(run.pipeline))/\(Self.segment(stage.stage + "." + output.port))\">"
                     + "\(Self.escape(output.port)) (\(output.rows) rows)</a>"
@@ -124,10 +140,46 @@ struct Pages: Sendable {
     }
 
     /// An output as a stage run records it.
-    struct OutputRef: Decodable {
+    struct OutputRef {
         var port: String
-        var digest: String
         var rows: Int
+
+        /// The outputs of `[{"digest":…,"port":…,"rows":…}]` (what the ledger writes): read
+        /// directly when the ports are plain words, else through JSONSerialization.
+        static func list(_ json: String?) -> [OutputRef] {
+            guard let json, json != "[]" else { return [] }
+            if !json.contains("\\"), let plain = plain(json) { return plain }
+            guard let items = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]] else { return [] }
+            return items.compactMap { item in
+                guard let port = item["port"] as? String, let rows = item["rows"] as? Int else { return nil }
+                return OutputRef(port: port, rows: rows)
+            }
+        }
+
+        /// Scans the bytes for each `"port":"…"` and the `"rows":N` after it.
+        private static func plain(_ json: String) -> [OutputRef]? {
+            let bytes = Array(json.utf8)
+            let portKey = Array(#""port":""#.utf8), rowsKey = Array(#""rows":"#.utf8)
+            var found: [OutputRef] = []
+            var i = 0
+            func find(_ key: [UInt8], from start: Int) -> Int? {
+                var k = start
+                while k + key.count <= bytes.count {
+                    if bytes[k] == key[0] && Array(bytes[k..<k + key.count]) == key { return k + key.count }
+                    k += 1
+                }
+                return nil
+            }
+            while let portAt = find(portKey, from: i) {
+                guard let close = bytes[portAt...].firstIndex(of: UInt8(ascii: "\"")), let rowsAt = find(rowsKey, from: close) else { return nil }
+                var end = rowsAt
+                while end < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[end]) { end += 1 }
+                guard let rows = Int(String(decoding: bytes[rowsAt..<end], as: UTF8.self)) else { return nil }
+                found.append(OutputRef(port: String(decoding: bytes[portAt..<close], as: UTF8.self), rows: rows))
+                i = end
+            }
+            return found
+        }
     }
 
     static func cell(_ value: Value) -> String {
