@@ -53,7 +53,7 @@ struct Pages: Sendable {
         table{border-collapse:collapse;font-size:12px;margin:8px 0}td,th{border:1px solid #ddd;padding:2px 6px;text-align:left}
         th{background:#f5f5f5}nav a{margin-right:12px}.error{color:#d62728;white-space:pre-wrap}.note{color:#666}
         .ok,.ran,.cached{color:#2ca02c}.failed{color:#d62728}.running{color:#1f77b4}</style></head><body>
-        <nav><a href="/">pipelines</a><a href="/runs">runs</a><a href="/api/v1/openapi.json">API</a></nav>
+        <nav><a href="/">pipelines</a><a href="/runs">runs</a><a href="/schedules">schedules</a><a href="/api/v1/openapi.json">API</a></nav>
         <h1>\(escape(title))</h1>\(body)</body></html>
         """
     }
@@ -107,7 +107,7 @@ struct Pages: Sendable {
             + "<span class=\"\(Self.escape(run.status))\">\(Self.escape(run.status))</span> · started \(Self.time(run.startedAt)) · "
             + "<a href=\"/runs/\(Self.segment(run.id))/report\">report</a></p>"
             + "<table id=\"stages\"><tr><th>stage</th><th>type</th><th>status</th><th>reason</th><th>seconds</th><th>outputs</th><th>error / notes</th></tr>"
-            + rows.joined() + "</table>"
+            + rows.joined() + "</table>" + (run.status == "running" ? Self.liveScript(run.id) : "")
         return Self.document("Run \(run.id)", body)
     }
 
@@ -180,6 +180,19 @@ struct Pages: Sendable {
             }
             return found
         }
+    }
+
+    /// While a run is going: a line per stage as it finishes, and a reload when the run ends.
+    static func liveScript(_ id: String) -> String {
+        """
+        <p id="live" class="note">running; stages appear below as they finish</p><ul id="finished"></ul>
+        <script>
+        const source = new EventSource("/runs/\(segment(id))/events");
+        source.addEventListener("stage", e => { const s = JSON.parse(e.data); const li = document.createElement("li");
+          li.textContent = s.stage + ": " + s.status; document.getElementById("finished").appendChild(li); });
+        source.addEventListener("run", () => { source.close(); location.reload(); });
+        </script>
+        """
     }
 
     static func cell(_ value: Value) -> String {

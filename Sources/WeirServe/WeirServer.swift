@@ -15,13 +15,16 @@ public struct WeirServer: Sendable {
         /// The `weir` executable that runs them.
         public var weir: String
         public var token: String?
+        /// Reads a pipeline file, for the schedules page.
+        public var load: @Sendable (String) throws -> Pipeline
         /// Requests per second one client may make (a burst of twice that is allowed).
         public var rateLimit = 200
 
-        public init(project: String, weir: String, token: String?) {
+        public init(project: String, weir: String, token: String?, load: @escaping @Sendable (String) throws -> Pipeline) {
             self.project = project
             self.weir = weir
             self.token = token
+            self.load = load
         }
     }
 
@@ -76,6 +79,17 @@ public struct WeirServer: Sendable {
         router.get("/") { _, _ in Reply.html { try pages.pipelines() } }
         router.get("/runs") { request, _ in Reply.html { try pages.runs(Query(request.uri.query)) } }
         router.get("/runs/:id") { _, context in Reply.html { try pages.run(context.parameters.get("id") ?? "") } }
+        router.get("/schedules") { _, _ in Reply.html { try SchedulesPage(catalog: catalog, load: configuration.load).html() } }
+        router.get("/runs/:id/events") { _, context in
+            let live = LiveRun(catalog: catalog, id: context.parameters.get("id") ?? "")
+            var headers = HTTPFields()
+            headers[.contentType] = "text/event-stream"
+            headers[.cacheControl] = "no-store"
+            return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+                try await live.stream { try await writer.write(ByteBuffer(string: $0)) }
+                try await writer.finish(nil)
+            })
+        }
         router.get("/runs/:id/report") { _, context in Reply.html { try Download(catalog: catalog).report(context.parameters.get("id") ?? "") } }
         router.get("/outputs/:pipeline/:name") { request, context in
             Reply.html { try pages.output(pipeline: context.parameters.get("pipeline") ?? "", name: context.parameters.get("name") ?? "",

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import WeirCore
 import WeirServe
+import WeirStages
 
 /// `weir serve`: pages and a JSON API over the state directory, until stopped.
 struct Serve: ParsableCommand {
@@ -37,7 +38,9 @@ struct Serve: ParsableCommand {
         free(real)
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         var configuration = WeirServer.Configuration(project: projectPath, weir: executable,
-                                                     token: ProcessInfo.processInfo.environment["WEIR_SERVE_TOKEN"])
+                                                     token: ProcessInfo.processInfo.environment["WEIR_SERVE_TOKEN"]) { path in
+            try PipelineLoader(registry: BuiltinStages.registry(forPipeline: path)).load(path: path)
+        }
         configuration.host = host
         configuration.port = port
         let server = WeirServer(workspace: workspace, configuration: configuration)

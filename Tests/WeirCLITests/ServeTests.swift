@@ -235,4 +235,38 @@ struct ServeTestError: Error, CustomStringConvertible {
         process.waitUntilExit()
         #expect(process.terminationStatus == 0, "\(text.suffix(4000))")
     }
+
+    /// A running run streams its stages as they finish, then its end; the schedules page shows
+    /// a scheduled pipeline's next fire times.
+    @Test func liveEventsAndSchedules() throws {
+        let weir = try Self.project()
+        try weir.write("slow.yaml", """
+            pipeline: slow
+            schedule: { cron: "15 */6 * * *", timezone: Europe/Paris }
+            stages:
+              first: { type: extract.csv, path: users.csv }
+              wait: { type: sql, input: first, query: "\(slowQuery("first", 6_000_000))" }
+
+            """)
+        let server = try ServeProcess(weir)
+        let runner = try weir.start(["run", "slow.yaml", "--json"], output: "slow.out")
+        defer { runner.waitUntilExit() }
+        var id: String?
+        for _ in 0..<200 where id == nil {
+            id = (try server.request("/api/v1/runs?pipeline=slow&status=running").json["runs"] as? [[String: Any]])?.first?["run_id"] as? String
+            if id == nil { Thread.sleep(forTimeInterval: 0.05) }
+        }
+        let running = try #require(id, "the run never showed as running")
+        #expect(try server.request("/runs/\(running)").body.contains("new EventSource(\"/runs/\(running)/events\")"))
+        let events = try server.request("/runs/\(running)/events")
+        #expect(events.headers["content-type"] == "text/event-stream")
+        #expect(events.body.contains("event: stage\ndata: {\"stage\":\"first\""), "\(events.body)")
+        #expect(events.body.contains("event: stage\ndata: {\"stage\":\"wait\""), "\(events.body)")
+        #expect(events.body.hasSuffix("\n\n") && events.body.contains("event: run\ndata: {\"run_id\":\"\(running)\""))
+        #expect(events.body.contains("\"status\":\"ok\""))
+
+        let schedules = try server.request("/schedules")
+        #expect(schedules.status == 200 && schedules.body.contains("15 */6 * * *") && schedules.body.contains("Europe/Paris"), "\(schedules.body)")
+        #expect(schedules.body.components(separatedBy: "<li>").count == 6)
+    }
 }
