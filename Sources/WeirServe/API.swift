@@ -54,7 +54,7 @@ struct API: Sendable {
         let limit = try query.int("limit", default: 100, in: 0...Self.maxPage)
         let offset = try query.int("offset", default: 0, in: 0...(1 << 40))
         let columns = try Self.columns(query["columns"], in: table.schema)
-        let rows = offset < table.rowCount ? Array(offset..<min(table.rowCount, offset + limit)) : []
+        let rows = try catalog.rows(output, table: table, offset: offset, limit: limit, sort: query["sort"], descending: query["desc"] == "1")
         return page(table, output: output, stage: stage, rows: rows, columns: columns, extra: [("offset", String(offset)), ("limit", String(limit))])
     }
 

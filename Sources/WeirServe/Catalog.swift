@@ -9,6 +9,7 @@ import WeirTable
 /// open, with the equality indexes built for lookups.
 public final class Catalog: Sendable {
     public let workspace: Workspace
+    let explorer = Explorer()
     private let open = Mutex<[(digest: String, table: Table)]>([])
     private let indexes = Mutex<[String: LookupIndex]>([:])
     private let files = Mutex<[String: (files: [String], at: ContinuousClock.Instant)]>([:])
@@ -60,6 +61,19 @@ public final class Catalog: Sendable {
             if tables.count > Self.openTables { tables.removeLast() }
         }
         return table
+    }
+
+    /// Rows `offset..<offset+limit` of the output, in file order or sorted by a column.
+    func rows(_ output: CacheOutput, table: Table, offset: Int, limit: Int, sort: String?, descending: Bool) throws(ServeError) -> [Int] {
+        guard let sort else { return offset < table.rowCount ? Array(offset..<min(table.rowCount, offset + limit)) : [] }
+        guard let index = table.schema.names.firstIndex(of: sort) else {
+            throw .badRequest("sort: no column '\(sort)' (columns: \(table.schema.names.joined(separator: ", ")))")
+        }
+        guard offset + limit <= Explorer.sortedDepth || offset >= table.rowCount else {
+            throw .badRequest("sorted pages reach row \(Explorer.sortedDepth); filter the output first (?COLUMN=VALUE)")
+        }
+        let order = explorer.order(table, digest: output.digest, column: index, descending: descending)
+        return Array(order.dropFirst(offset).prefix(limit))
     }
 
     /// The rows of `output` whose `column` holds `value` (compared as text), through an index

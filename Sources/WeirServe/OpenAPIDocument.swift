@@ -39,6 +39,8 @@ enum OpenAPIDocument {
             {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 1099511627776}},
             {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 1000}},
             {"name": "columns", "in": "query", "schema": {"type": "string"}},
+            {"name": "sort", "in": "query", "schema": {"type": "string"}, "description": "a column to order by (nulls last); sorted pages reach row 10,000"},
+            {"name": "desc", "in": "query", "schema": {"type": "string", "enum": ["0", "1"]}},
             {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["csv", "arrow"]}}],
           "responses": {
             "200": {"description": "A page of rows", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Rows"}},

@@ -117,26 +117,50 @@ struct Pages: Sendable {
         let table = try catalog.table(output)
         let limit = try query.int("limit", default: 50, in: 1...API.maxPage)
         let offset = try query.int("offset", default: 0, in: 0...(1 << 40))
-        var rows = offset < table.rowCount ? Array(offset..<min(table.rowCount, offset + limit)) : []
+        let sort = query["sort"], descending = query["desc"] == "1"
+        var rows = try catalog.rows(output, table: table, offset: offset, limit: limit, sort: sort, descending: descending)
         var title = "\(pipeline) · \(stage).\(output.port)"
         let filters = query.items.filter { table.schema.names.contains($0.name) }
         if let filter = filters.first {
             rows = Array(try catalog.lookup(output, column: filter.name, value: filter.value).rows.dropFirst(offset).prefix(limit))
             title += " where \(filter.name) = \(filter.value)"
+        } else if let sort {
+            title += " by \(sort)\(descending ? " descending" : "")"
         }
         let columns = Array(table.schema.fields.indices)
-        let header = columns.map { "<th>\(Self.escape(table.schema.fields[$0].name))<div class=\"note\">\(table.schema.fields[$0].type.rawValue)</div></th>" }
-        let body = rows.map { row in "<tr>" + columns.map { "<td>\(Self.escape(Self.cell(table.columns[$0][row])))</td>" }.joined() + "</tr>" }
         let base = "/outputs/\(Self.segment(pipeline))/\(Self.segment(name))"
-        let keep = filters.prefix(1).map { ($0.name, $0.value) }
+        let header = columns.map { index -> String in
+            let field = table.schema.fields[index]
+            let flip = sort == field.name && !descending
+            return "<th><a class=\"sort\" href=\"\(Self.link(base, [("sort", field.name)] + (flip ? [("desc", "1")] : [])))\">\(Self.escape(field.name))</a>"
+                + "<div class=\"note\">\(field.type.rawValue)</div></th>"
+        }
+        let body = rows.map { row in "<tr>" + columns.map { "<td>\(Self.escape(Self.cell(table.columns[$0][row])))</td>" }.joined() + "</tr>" }
+        let keep = filters.prefix(1).map { ($0.name, $0.value) } + (filters.isEmpty ? (sort.map { [("sort", $0)] } ?? []) + (descending ? [("desc", "1")] : []) : [])
         var pager = "<p class=\"note\">rows \(rows.isEmpty ? 0 : offset + 1)–\(offset + rows.count) of \(table.rowCount) · "
             + "<a href=\"/api/v1/outputs/\(Self.segment(pipeline))/\(Self.segment(name))?format=csv\">download CSV</a> · "
-            + "<a href=\"/api/v1/outputs/\(Self.segment(pipeline))/\(Self.segment(name))?format=arrow\">download Arrow</a></p><p>"
+            + "<a href=\"/api/v1/outputs/\(Self.segment(pipeline))/\(Self.segment(name))?format=arrow\">download Arrow</a> · "
+            + "<a href=\"\(Self.link(base + "/stats", []))\">column stats</a></p><p>"
         if offset > 0 { pager += "<a rel=\"prev\" href=\"\(Self.link(base, keep + [("offset", String(max(0, offset - limit)))]))\">previous</a> " }
-        if offset + limit < table.rowCount && filters.isEmpty {
+        if offset + limit < (sort == nil ? table.rowCount : min(table.rowCount, Explorer.sortedDepth)) && filters.isEmpty {
             pager += "<a rel=\"next\" href=\"\(Self.link(base, keep + [("offset", String(offset + limit))]))\">next</a>"
         }
         return Self.document(title, pager + "</p><table id=\"rows\"><tr>\(header.joined())</tr>\(body.joined())</table>")
+    }
+
+    /// Per-column statistics of an output.
+    func stats(pipeline: String, name: String) throws(ServeError) -> String {
+        let (stage, port) = API.split(name)
+        let output = try catalog.output(pipeline: pipeline, stage: stage, port: port)
+        let table = try catalog.table(output)
+        let rows = catalog.explorer.stats(table, digest: output.digest).map { s in
+            "<tr><td>\(Self.escape(s.name))</td><td>\(s.type)</td><td>\(table.rowCount - s.nulls)</td><td>\(s.nulls)</td>"
+                + "<td>\(Self.escape(s.min.map(Self.cell) ?? ""))</td><td>\(Self.escape(s.max.map(Self.cell) ?? ""))</td>"
+                + "<td>\(s.mean.map { String(format: "%.6g", $0) } ?? "")</td></tr>"
+        }
+        return Self.document("\(pipeline) · \(stage).\(output.port): columns",
+                             "<p class=\"note\">\(table.rowCount) rows</p><table id=\"stats\"><tr><th>column</th><th>type</th><th>values</th><th>nulls</th>"
+                             + "<th>min</th><th>max</th><th>mean</th></tr>\(rows.joined())</table>")
     }
 
     /// An output as a stage run records it.

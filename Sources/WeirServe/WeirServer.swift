@@ -91,6 +91,9 @@ public struct WeirServer: Sendable {
             })
         }
         router.get("/runs/:id/report") { _, context in Reply.html { try Download(catalog: catalog).report(context.parameters.get("id") ?? "") } }
+        router.get("/outputs/:pipeline/:name/stats") { _, context in
+            Reply.html { try pages.stats(pipeline: context.parameters.get("pipeline") ?? "", name: context.parameters.get("name") ?? "") }
+        }
         router.get("/outputs/:pipeline/:name") { request, context in
             Reply.html { try pages.output(pipeline: context.parameters.get("pipeline") ?? "", name: context.parameters.get("name") ?? "",
                                           Query(request.uri.query)) }

@@ -116,6 +116,16 @@ struct ServeTestError: Error, CustomStringConvertible {
         let bySegment = try server.request("/api/v1/lookup/shop/top.out?segment=c").json
         #expect((bySegment["rows"] as? [[String: Any]])?.first?["n"] as? Int == 666)
 
+        let byScore = try server.request("/api/v1/outputs/shop/users?sort=score&desc=1&limit=3&columns=user_id").json
+        #expect((byScore["rows"] as? [[String: Any]])?.map { $0["user_id"] as? String } == ["u1999", "u1998", "u1997"])
+        let byName = try server.request("/api/v1/outputs/shop/users?sort=user_id&offset=1&limit=3&columns=user_id").json
+        #expect((byName["rows"] as? [[String: Any]])?.map { $0["user_id"] as? String } == ["u1", "u10", "u100"])
+        let past = try server.request("/api/v1/outputs/shop/users?sort=user_id&offset=5000&limit=20").json
+        #expect((past["rows"] as? [Any])?.isEmpty == true && past["rows_total"] as? Int == 2000)
+        #expect(try server.request("/api/v1/outputs/shop/users?sort=nope").status == 400)
+        let stats = try server.request("/outputs/shop/users/stats").body
+        #expect(stats.contains("<td>score</td><td>int64</td><td>2000</td><td>0</td><td>0</td><td>1999</td><td>999.5</td>"), "\(stats)")
+
         let csv = try server.request("/api/v1/outputs/shop/top?format=csv")
         #expect(csv.status == 200 && csv.body == "segment,n,best\na,667,1998\nb,667,1999\nc,666,1997\n")
         #expect(try server.request("/api/v1/openapi.json").json["openapi"] as? String == "3.0.3")

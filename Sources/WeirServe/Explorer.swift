@@ -1,0 +1,105 @@
+import Foundation
+import Synchronization
+import WeirTable
+
+/// What the output explorer computes over a whole column, once per output and column: the
+/// first rows in a column's order (a bounded heap over one pass, so only that column's pages
+/// are read), and per-column statistics.
+final class Explorer: Sendable {
+    /// Sorted views reach this many rows; deeper pages of a sorted view are refused.
+    static let sortedDepth = 10_000
+    private let sorted = Mutex<[String: [Int]]>([:])
+    private let statistics = Mutex<[String: [ColumnStats]]>([:])
+
+    /// The first `depth` rows of `table` ordered by column `index` (nulls last, ties by row).
+    func order(_ table: Table, digest: String, column index: Int, descending: Bool) -> [Int] {
+        let key = "\(digest)/\(index)/\(descending)"
+        if let kept = sorted.withLock({ $0[key] }) { return kept }
+        let column = table.columns[index]
+        let depth = min(Self.sortedDepth, table.rowCount)
+        func before(_ a: (Value, Int), _ b: (Value, Int)) -> Bool {
+            if a.0.isNull != b.0.isNull { return !a.0.isNull }
+            if !a.0.isNull, a.0 != b.0 { return descending ? Self.less(b.0, a.0) : Self.less(a.0, b.0) }
+            return a.1 < b.1
+        }
+        // A max-heap of the best `depth` rows seen: the root is the one to drop first.
+        var heap: [(Value, Int)] = []
+        heap.reserveCapacity(depth + 1)
+        for row in 0..<table.rowCount {
+            let item = (column[row], row)
+            if heap.count < depth {
+                heap.append(item)
+                var i = heap.count - 1
+                while i > 0, before(heap[(i - 1) / 2], heap[i]) { heap.swapAt(i, (i - 1) / 2); i = (i - 1) / 2 }
+            } else if let root = heap.first, before(item, root) {
+                heap[0] = item
+                var i = 0
+                while true {
+                    let l = 2 * i + 1, r = l + 1
+                    var largest = i
+                    if l < heap.count, before(heap[largest], heap[l]) { largest = l }
+                    if r < heap.count, before(heap[largest], heap[r]) { largest = r }
+                    if largest == i { break }
+                    heap.swapAt(i, largest)
+                    i = largest
+                }
+            }
+        }
+        let rows = heap.sorted(by: before).map(\.1)
+        sorted.withLock { kept in
+            if kept.count > 32 { kept.removeAll() }
+            kept[key] = rows
+        }
+        return rows
+    }
+
+    static func less(_ a: Value, _ b: Value) -> Bool {
+        switch (a, b) {
+        case (.int64(let x), .int64(let y)): x < y
+        case (.float64(let x), .float64(let y)): x < y || (!x.isNaN && y.isNaN)
+        case (.bool(let x), .bool(let y)): !x && y
+        case (.string(let x), .string(let y)): x.utf8.lexicographicallyPrecedes(y.utf8)
+        case (.timestamp(let x), .timestamp(let y)): x < y
+        case (.date(let x), .date(let y)): x < y
+        default: a.description < b.description
+        }
+    }
+
+    struct ColumnStats: Sendable {
+        var name: String
+        var type: String
+        var nulls: Int
+        var distinct: Int?
+        var min: Value?
+        var max: Value?
+        var mean: Double?
+    }
+
+    /// Count of nulls, min, max (and mean for numbers) of every column.
+    func stats(_ table: Table, digest: String) -> [ColumnStats] {
+        if let kept = statistics.withLock({ $0[digest] }) { return kept }
+        let result = table.schema.fields.enumerated().map { index, field in
+            let column = table.columns[index]
+            var stats = ColumnStats(name: field.name, type: field.type.rawValue, nulls: 0)
+            var sum = 0.0, numbers = 0
+            for row in 0..<column.count {
+                let value = column[row]
+                if value.isNull { stats.nulls += 1; continue }
+                if stats.min.map({ Self.less(value, $0) }) ?? true { stats.min = value }
+                if stats.max.map({ Self.less($0, value) }) ?? true { stats.max = value }
+                switch value {
+                case .int64(let v): sum += Double(v); numbers += 1
+                case .float64(let v) where v.isFinite: sum += v; numbers += 1
+                default: break
+                }
+            }
+            if numbers > 0 { stats.mean = sum / Double(numbers) }
+            return stats
+        }
+        statistics.withLock { kept in
+            if kept.count > 32 { kept.removeAll() }
+            kept[digest] = result
+        }
+        return result
+    }
+}
