@@ -32,6 +32,20 @@ struct Download: Sendable {
         } catch let error as ServeError { throw error } catch { throw .internal("cannot write \(base): \(error)") }
     }
 
+    /// A stage's log in a run (what it printed, redacted when written), as text.
+    func log(_ id: String, stage: String) throws(ServeError) -> String {
+        let stages: [StageRunRecord]
+        do {
+            guard try catalog.workspace.ledger.run(exactly: id) != nil else { throw ServeError.notFound("no run '\(id)'") }
+            stages = try catalog.workspace.ledger.stageRuns(runID: id)
+        } catch let error as ServeError { throw error } catch { throw .internal("\(error)") }
+        // The stage must be one the ledger names for this run: nothing else becomes a path.
+        guard let known = stages.first(where: { $0.stage == stage }) else { throw .notFound("run \(id) has no stage '\(stage)'") }
+        let path = catalog.workspace.runDirectory(id) + "/" + known.stage + ".log"
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw .notFound("stage '\(stage)' wrote no log in run \(id)") }
+        return text
+    }
+
     /// The report of a run named by its exact id.
     func report(_ id: String) throws(ServeError) -> String {
         let run: RunRecord?

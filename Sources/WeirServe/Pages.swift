@@ -99,7 +99,9 @@ struct Pages: Sendable {
                 "<a class=\"output\" href=\"/outputs/\(Self.segment(run.pipeline))/\(Self.segment(stage.stage + "." + output.port))\">"
                     + "\(Self.escape(output.port)) (\(output.rows) rows)</a>"
             }.joined(separator: " ")
-            return "<tr><td>\(Self.escape(stage.stage))</td><td>\(Self.escape(stage.type))</td><td class=\"\(Self.escape(stage.status))\">\(Self.escape(stage.status))</td>"
+            let log = FileManager.default.fileExists(atPath: catalog.workspace.runDirectory(run.id) + "/" + stage.stage + ".log")
+                ? " <a class=\"log\" href=\"/runs/\(Self.segment(run.id))/logs/\(Self.segment(stage.stage))\">log</a>" : ""
+            return "<tr><td>\(Self.escape(stage.stage))\(log)</td><td>\(Self.escape(stage.type))</td><td class=\"\(Self.escape(stage.status))\">\(Self.escape(stage.status))</td>"
                 + "<td>\(Self.escape(stage.reason ?? ""))</td><td>\(stage.seconds.map { String(format: "%.2f", $0) } ?? "")</td><td>\(links)</td>"
                 + "<td class=\"error\">\(Self.escape(stage.error ?? ""))\(stage.notes.map { "<div class=\"note\">\(Self.escape($0))</div>" }.joined())</td></tr>"
         }

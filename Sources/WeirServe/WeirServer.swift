@@ -90,6 +90,12 @@ public struct WeirServer: Sendable {
                 try await writer.finish(nil)
             })
         }
+        router.get("/runs/:id/logs/:stage") { _, context in
+            do {
+                let text = try Download(catalog: catalog).log(context.parameters.get("id") ?? "", stage: context.parameters.get("stage") ?? "")
+                return Reply.text(text, type: "text/plain; charset=utf-8", status: .ok)
+            } catch { return Reply.failure(Reply.serveError(error), json: false) }
+        }
         router.get("/runs/:id/report") { _, context in Reply.html { try Download(catalog: catalog).report(context.parameters.get("id") ?? "") } }
         router.get("/outputs/:pipeline/:name/stats") { _, context in
             Reply.html { try pages.stats(pipeline: context.parameters.get("pipeline") ?? "", name: context.parameters.get("name") ?? "") }
