@@ -19,14 +19,9 @@ struct API: Sendable {
     }
 
     func runs(_ query: Query) throws(ServeError) -> String {
-        let limit = try query.int("limit", default: 50, in: 1...Self.maxPage)
-        let offset = try query.int("offset", default: 0, in: 0...Int(Int32.max))
-        let page: (runs: [RunRecord], total: Int)
-        do {
-            page = try catalog.workspace.ledger.runs(pipeline: query["pipeline"], status: query["status"], limit: limit, offset: offset)
-        } catch { throw .internal("\(error)") }
+        let page = try catalog.runs(query, limit: 50)
         return JSONText.object([("runs", JSONText.array(page.runs.map(JSONText.run))), ("total", String(page.total)),
-                                ("limit", String(limit)), ("offset", String(offset))])
+                                ("limit", String(page.limit)), ("offset", String(page.offset))])
     }
 
     func run(_ id: String) throws(ServeError) -> String {

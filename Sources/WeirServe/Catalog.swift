@@ -63,6 +63,16 @@ public final class Catalog: Sendable {
         return table
     }
 
+    /// A page of runs as a request asks for it (`pipeline`, `status`, `limit`, `offset`).
+    func runs(_ query: Query, limit defaultLimit: Int) throws(ServeError) -> (runs: [RunRecord], total: Int, limit: Int, offset: Int) {
+        let limit = try query.int("limit", default: defaultLimit, in: 1...API.maxPage)
+        let offset = try query.int("offset", default: 0, in: 0...Int(Int32.max))
+        do {
+            let page = try workspace.ledger.runs(pipeline: query["pipeline"], status: query["status"], limit: limit, offset: offset)
+            return (page.runs, page.total, limit, offset)
+        } catch { throw .internal("\(error)") }
+    }
+
     /// Rows `offset..<offset+limit` of the output, in file order or sorted by a column.
     func rows(_ output: CacheOutput, table: Table, offset: Int, limit: Int, sort: String?, descending: Bool) throws(ServeError) -> [Int] {
         guard let sort else { return offset < table.rowCount ? Array(offset..<min(table.rowCount, offset + limit)) : [] }

@@ -72,12 +72,8 @@ struct Pages: Sendable {
     }
 
     func runs(_ query: Query) throws(ServeError) -> String {
-        let limit = try query.int("limit", default: 50, in: 1...API.maxPage)
-        let offset = try query.int("offset", default: 0, in: 0...Int(Int32.max))
-        let page: (runs: [RunRecord], total: Int)
-        do {
-            page = try catalog.workspace.ledger.runs(pipeline: query["pipeline"], status: query["status"], limit: limit, offset: offset)
-        } catch { throw .internal("\(error)") }
+        let page = try catalog.runs(query, limit: 50)
+        let (limit, offset) = (page.limit, page.offset)
         let filters = [("pipeline", query["pipeline"]), ("status", query["status"])].compactMap { name, value in value.map { (name, $0) } }
         let rows = page.runs.map { run in
             "<tr><td><a class=\"run\" href=\"/runs/\(Self.segment(run.id))\">\(Self.escape(run.id))</a></td><td>\(Self.escape(run.pipeline))</td>"
