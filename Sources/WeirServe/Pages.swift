@@ -106,6 +106,7 @@ struct Pages: Sendable {
             + "<a href=\"/runs/\(Self.segment(run.id))/report\">report</a></p>"
             + "<table id=\"stages\"><tr><th>stage</th><th>type</th><th>status</th><th>reason</th><th>seconds</th><th>outputs</th><th>error / notes</th></tr>"
             + rows.joined() + "</table>" + (run.status == "running" ? Self.liveScript(run.id) : "")
+            + (stages.count <= Self.inlineDrawings ? drawings(run.id) : "<p class=\"note\">the DAG and timeline of \(stages.count) stages are in the report</p>")
         return Self.document("Run \(run.id)", body)
     }
 
@@ -202,6 +203,17 @@ struct Pages: Sendable {
             }
             return found
         }
+    }
+
+    /// Runs of at most this many stages show their DAG and timeline on the page.
+    static let inlineDrawings = 300
+
+    /// The DAG and timeline drawn in the run's report (its Pipeline and Timeline sections).
+    func drawings(_ id: String) -> String {
+        guard let report = try? String(contentsOfFile: catalog.workspace.runDirectory(id) + "/report.html", encoding: .utf8),
+              let start = report.range(of: "<h2>Pipeline</h2>"), let end = report.range(of: "<h2>Stages</h2>", range: start.upperBound..<report.endIndex)
+        else { return "" }
+        return "<div id=\"drawings\">" + report[start.lowerBound..<end.lowerBound] + "</div>"
     }
 
     /// While a run is going: a line per stage as it finishes, and a reload when the run ends.

@@ -106,7 +106,9 @@ struct ServeTestError: Error, CustomStringConvertible {
         let log = try server.request("/runs/\(id)/logs/check")
         #expect(log.status == 200 && log.body.contains("too many users"), "\(log.body)")
         #expect(try server.request("/runs/\(id)/logs/nostage").status == 404)
-        #expect(try server.request("/runs/\(id)").body.contains("href=\"/runs/\(id)/logs/check\""))
+        let runPage = try server.request("/runs/\(id)").body
+        #expect(runPage.contains("href=\"/runs/\(id)/logs/check\""))
+        #expect(runPage.contains("<div id=\"drawings\"><h2>Pipeline</h2><svg") && runPage.contains("<h2>Timeline</h2>"))
         #expect(stages.contains { $0["stage"] as? String == "check" && $0["status"] as? String == "failed" && ($0["error"] as? String)?.contains("too many users") == true })
 
         let rows = try server.request("/api/v1/outputs/shop/users?offset=1998&limit=5&columns=user_id,score").json
