@@ -133,10 +133,11 @@ import WeirTestSupport
     }
 }
 
-/// The same over an S3 prefix on the test server: a new object is the only one downloaded and parsed.
-@Suite(.serialized, .enabled(if: ReferencePython.available)) struct IncrementalS3SourceTests {
+/// The same over an S3 prefix on the test server: a new object is the only one downloaded and
+/// parsed. Part of S3SourceTests, whose tests run one at a time: they count the server's requests.
+extension S3SourceTests {
     @Test func s3PrefixParsesOnlyNewAndChangedObjects() throws {
-        let server = try S3SourceTests.server.get()
+        let server = try Self.server.get()
         try server.bucket("weir-daily")
         var objects: [String: String] = [:]
         for day in 1...20 { objects[String(format: "daily/%02d.csv", day)] = "day,amount\n\(day),\(Double(day) / 4)\n" }
