@@ -45,12 +45,12 @@ struct API: Sendable {
     func outputs(pipeline: String, name: String, _ query: Query) throws(ServeError) -> String {
         let (stage, port) = Self.split(name)
         let output = try catalog.output(pipeline: pipeline, stage: stage, port: port)
-        let table = try catalog.table(output)
         let limit = try query.int("limit", default: 100, in: 0...Self.maxPage)
         let offset = try query.int("offset", default: 0, in: 0...(1 << 40))
-        let columns = try Self.columns(query["columns"], in: table.schema)
-        let rows = try catalog.rows(output, table: table, offset: offset, limit: limit, sort: query["sort"], descending: query["desc"] == "1")
-        return page(table, output: output, stage: stage, rows: rows, columns: columns, extra: [("offset", String(offset)), ("limit", String(limit))])
+        let view = try catalog.view(output, offset: offset, limit: limit, sort: query["sort"], descending: query["desc"] == "1", filter: nil)
+        let columns = try Self.columns(query["columns"], in: view.table.schema)
+        return page(view.table, output: output, stage: stage, rows: view.rows, total: view.total, columns: columns,
+                    extra: [("offset", String(offset)), ("limit", String(limit))])
     }
 
     func lookup(pipeline: String, name: String, _ query: Query) throws(ServeError) -> String {
@@ -63,13 +63,14 @@ struct API: Sendable {
         let found = try catalog.lookup(output, column: key.name, value: key.value)
         let limit = try query.int("limit", default: 100, in: 1...Self.maxPage)
         let columns = try Self.columns(query["columns"], in: found.table.schema)
-        return page(found.table, output: output, stage: stage, rows: Array(found.rows.prefix(limit)), columns: columns,
+        return page(found.table, output: output, stage: stage, rows: Array(found.rows.prefix(limit)), total: found.table.rowCount, columns: columns,
                     extra: [("matches", String(found.rows.count))])
     }
 
-    private func page(_ table: Table, output: CacheOutput, stage: String, rows: [Int], columns: [Int], extra: [(String, String)]) -> String {
+    private func page(_ table: Table, output: CacheOutput, stage: String, rows: [Int], total: Int, columns: [Int],
+                      extra: [(String, String)]) -> String {
         JSONText.object([("stage", JSONText.string(stage)), ("port", JSONText.string(output.port)),
-                         ("digest", JSONText.string(output.digest)), ("rows_total", String(table.rowCount))] + extra
+                         ("digest", JSONText.string(output.digest)), ("rows_total", String(total))] + extra
                         + [("columns", JSONText.schema(table.schema, columns: columns)),
                            ("rows", JSONText.array(rows.map { JSONText.row(table, $0, columns: columns) }))])
     }

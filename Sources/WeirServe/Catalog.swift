@@ -73,6 +73,57 @@ public final class Catalog: Sendable {
         } catch { throw .internal("\(error)") }
     }
 
+    /// What a page of an output shows: the rows (indexes into `table`) and how many there are.
+    struct OutputView {
+        var table: Table
+        var rows: [Int]
+        var total: Int
+        /// With a filter: how many rows match.
+        var matches: Int?
+    }
+
+    /// A page of an output: filtered by a column's value, sorted by a column, or in order.
+    func view(_ output: CacheOutput, offset: Int, limit: Int, sort: String?, descending: Bool,
+              filter: (column: String, value: String)?) throws(ServeError) -> OutputView {
+        if let filter {
+            let found = try lookup(output, column: filter.column, value: filter.value)
+            return OutputView(table: found.table, rows: Array(found.rows.dropFirst(offset).prefix(limit)), total: found.table.rowCount,
+                              matches: found.rows.count)
+        }
+        if sort == nil, let window = try window(output, offset: offset, limit: limit) { return window }
+        let table = try table(output)
+        return OutputView(table: table, rows: try rows(output, table: table, offset: offset, limit: limit, sort: sort, descending: descending),
+                          total: table.rowCount)
+    }
+
+    /// A page of a table stored in parts, from the parts that hold it alone (a glob of a
+    /// thousand files is not concatenated to show fifty rows); nil for an ordinary object, or
+    /// one already open whole.
+    private func window(_ output: CacheOutput, offset: Int, limit: Int) throws(ServeError) -> OutputView? {
+        guard !open.withLock({ tables in tables.contains { $0.digest == output.digest } }) else { return nil }
+        let manifest: PartsManifest?
+        do { manifest = try workspace.store.manifest(output.digest) } catch { throw .gone("output \(output.digest.prefix(12)): \(error)") }
+        guard let manifest else { return nil }
+        var start = 0, first: Int?
+        var needed: [PartsManifest.Part] = []
+        for part in manifest.parts {
+            if start + part.rows > offset && start < offset + limit {
+                if first == nil { first = start }
+                needed.append(part)
+            }
+            start += part.rows
+        }
+        guard let first, !needed.isEmpty else {
+            return OutputView(table: Table(empty: manifest.schema), rows: [], total: manifest.rows)
+        }
+        let table: Table
+        do { table = try Table.concatenate(needed.map { try workspace.store.read($0.digest) }) } catch {
+            throw .gone("output \(output.digest.prefix(12)) cannot be read: \(error)")
+        }
+        let from = offset - first
+        return OutputView(table: table, rows: Array(from..<min(table.rowCount, from + limit)), total: manifest.rows)
+    }
+
     /// Rows `offset..<offset+limit` of the output, in file order or sorted by a column.
     func rows(_ output: CacheOutput, table: Table, offset: Int, limit: Int, sort: String?, descending: Bool) throws(ServeError) -> [Int] {
         guard let sort else { return offset < table.rowCount ? Array(offset..<min(table.rowCount, offset + limit)) : [] }

@@ -113,15 +113,16 @@ struct Pages: Sendable {
     func output(pipeline: String, name: String, _ query: Query) throws(ServeError) -> String {
         let (stage, port) = API.split(name)
         let output = try catalog.output(pipeline: pipeline, stage: stage, port: port)
-        let table = try catalog.table(output)
         let limit = try query.int("limit", default: 50, in: 1...API.maxPage)
         let offset = try query.int("offset", default: 0, in: 0...(1 << 40))
         let sort = query["sort"], descending = query["desc"] == "1"
-        var rows = try catalog.rows(output, table: table, offset: offset, limit: limit, sort: sort, descending: descending)
+        let names = output.schema?.names ?? []
+        let filters = query.items.filter { names.contains($0.name) }
+        let view = try catalog.view(output, offset: offset, limit: limit, sort: sort, descending: descending,
+                                    filter: filters.first.map { ($0.name, $0.value) })
+        let (table, rows) = (view.table, view.rows)
         var title = "\(pipeline) · \(stage).\(output.port)"
-        let filters = query.items.filter { table.schema.names.contains($0.name) }
         if let filter = filters.first {
-            rows = Array(try catalog.lookup(output, column: filter.name, value: filter.value).rows.dropFirst(offset).prefix(limit))
             title += " where \(filter.name) = \(filter.value)"
         } else if let sort {
             title += " by \(sort)\(descending ? " descending" : "")"
@@ -136,12 +137,12 @@ struct Pages: Sendable {
         }
         let body = rows.map { row in "<tr>" + columns.map { "<td>\(Self.escape(Self.cell(table.columns[$0][row])))</td>" }.joined() + "</tr>" }
         let keep = filters.prefix(1).map { ($0.name, $0.value) } + (filters.isEmpty ? (sort.map { [("sort", $0)] } ?? []) + (descending ? [("desc", "1")] : []) : [])
-        var pager = "<p class=\"note\">rows \(rows.isEmpty ? 0 : offset + 1)–\(offset + rows.count) of \(table.rowCount) · "
+        var pager = "<p class=\"note\">rows \(rows.isEmpty ? 0 : offset + 1)–\(offset + rows.count) of \(view.matches ?? view.total) · "
             + "<a href=\"/api/v1/outputs/\(Self.segment(pipeline))/\(Self.segment(name))?format=csv\">download CSV</a> · "
             + "<a href=\"/api/v1/outputs/\(Self.segment(pipeline))/\(Self.segment(name))?format=arrow\">download Arrow</a> · "
             + "<a href=\"\(Self.link(base + "/stats", []))\">column stats</a></p><p>"
         if offset > 0 { pager += "<a rel=\"prev\" href=\"\(Self.link(base, keep + [("offset", String(max(0, offset - limit)))]))\">previous</a> " }
-        if offset + limit < (sort == nil ? table.rowCount : min(table.rowCount, Explorer.sortedDepth)) && filters.isEmpty {
+        if offset + limit < (sort == nil ? view.total : min(view.total, Explorer.sortedDepth)) && filters.isEmpty {
             pager += "<a rel=\"next\" href=\"\(Self.link(base, keep + [("offset", String(offset + limit))]))\">next</a>"
         }
         return Self.document(title, pager + "</p><table id=\"rows\"><tr>\(header.joined())</tr>\(body.joined())</table>")

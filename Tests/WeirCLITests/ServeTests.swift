@@ -285,4 +285,25 @@ struct ServeTestError: Error, CustomStringConvertible {
         #expect(schedules.status == 200 && schedules.body.contains("15 */6 * * *") && schedules.body.contains("Europe/Paris"), "\(schedules.body)")
         #expect(schedules.body.components(separatedBy: "<li>").count == 6)
     }
+
+    /// A glob source's output is a manifest of its files' parts: a page reads only the parts it
+    /// spans, across their boundaries, and matches a plain read.
+    @Test func pagesOfAGlobOutputCrossItsParts() throws {
+        let weir = try WeirProcess()
+        for file in 0..<5 {
+            try weir.write("days/\(file).csv", "id,day\n" + (0..<30).map { "\(file * 30 + $0),\(file)\n" }.joined())
+        }
+        try weir.write("p.yaml", "pipeline: days\nstages:\n  days: { type: extract.csv, path: \"days/*.csv\" }\n")
+        #expect(try weir.run("run", "p.yaml").status == 0)
+        let server = try ServeProcess(weir)
+        let page = try server.request("/api/v1/outputs/days/days?offset=25&limit=10").json
+        #expect(page["rows_total"] as? Int == 150)
+        #expect((page["rows"] as? [[String: Any]])?.map { $0["id"] as? Int } == (25..<35).map { Optional($0) })
+        let tail = try server.request("/api/v1/outputs/days/days?offset=140&limit=50").json
+        #expect((tail["rows"] as? [[String: Any]])?.compactMap { $0["day"] as? Int } == Array(repeating: 4, count: 10))
+        let past = try server.request("/api/v1/outputs/days/days?offset=400").json
+        #expect((past["rows"] as? [Any])?.isEmpty == true && past["rows_total"] as? Int == 150)
+        #expect(try server.request("/outputs/days/days?offset=50").body.contains("rows 51–100 of 150"))
+        #expect(try server.request("/api/v1/outputs/days/days?sort=id&desc=1&limit=1").json["rows"] as? [[String: Int]] == [["id": 149, "day": 4]])
+    }
 }
