@@ -243,6 +243,8 @@ struct ServeTestError: Error, CustomStringConvertible {
         process.arguments = ["run", "http://127.0.0.1:\(server.port)/api/v1/openapi.json", "--checks", "not_a_server_error,status_code_conformance",
                              "--max-examples", "40", "--seed", "1"]
         process.environment = ProcessInfo.processInfo.environment.merging(["SCHEMATHESIS_HOOKS": "", "NO_COLOR": "1"]) { _, new in new }
+        // schemathesis keeps a cache folder where it runs: the scratch folder, not the repository.
+        process.currentDirectoryURL = URL(fileURLWithPath: weir.directory)
         let out = Pipe()
         process.standardOutput = out
         process.standardError = out
