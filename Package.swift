@@ -46,6 +46,7 @@ let package = Package(
                 "CWeirSystem",
                 "WeirTable",
                 "WeirRemote",
+                // For its libyaml (CYaml): YAMLComposer reads libyaml's events directly.
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),

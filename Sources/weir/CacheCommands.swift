@@ -5,7 +5,8 @@ import WeirRemote
 
 /// `weir cache`: the local object store and the remote cache shared with other machines.
 struct Cache: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Manage the object store and the remote cache.", subcommands: [GC.self, Verify.self, Status.self, Push.self, Pull.self])
+    static let configuration = CommandConfiguration(
+        commandName: "cache",abstract: "Manage the object store and the remote cache.", subcommands: [GC.self, Verify.self, Status.self, Push.self, Pull.self])
 
     struct GC: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -42,6 +43,7 @@ struct Cache: ParsableCommand {
     /// Hashes every object; a corrupt one is moved aside, so the stage that made it runs again.
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
+        commandName: "verify",
             abstract: "Hash every object in the store and move corrupt ones aside.",
             discussion: "Runs check objects by their stat and hash only what changed; this reads every byte, as after a disk fault. A corrupt object goes to corrupt/ in the state directory and the stage that made it runs again on the next run. Exit status 1 when any object was corrupt."
         )
@@ -68,6 +70,7 @@ struct Cache: ParsableCommand {
     /// Where each stage's current result is: here, in the remote cache, both or neither.
     struct Status: ParsableCommand {
         static let configuration = CommandConfiguration(
+        commandName: "status",
             abstract: "Show, per stage, whether its current result is cached here and in the remote cache.",
             discussion: "Reads only the remote cache's entries, never its objects. A stage whose upstream is in neither cache has no known key yet."
         )
@@ -112,6 +115,7 @@ struct Cache: ParsableCommand {
     /// Sends the current results of a pipeline's stages to the remote cache.
     struct Push: ParsableCommand {
         static let configuration = CommandConfiguration(
+        commandName: "push",
             abstract: "Send the current cached results of a pipeline's stages to the remote cache.",
             discussion: "Objects the remote already holds are not sent again; each entry goes after its objects, so a reader never finds an entry without them."
         )
@@ -150,6 +154,7 @@ struct Cache: ParsableCommand {
     /// Fetches the results a pipeline's stages would otherwise compute.
     struct Pull: ParsableCommand {
         static let configuration = CommandConfiguration(
+        commandName: "pull",
             abstract: "Fetch from the remote cache every current result of a pipeline's stages that is not cached here.",
             discussion: "Every object is checked against its SHA-256 before it enters the store. A run pulls on a miss anyway; this fetches ahead, for example before going offline."
         )

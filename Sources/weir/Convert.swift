@@ -5,6 +5,7 @@ import WeirTable
 /// `weir convert`: CSV (or .csv.gz) to an Arrow file, or an Arrow file to CSV, by extension.
 struct Convert: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "convert",
         abstract: "Convert between CSV and Arrow IPC files.",
         discussion: "The output format follows the output's extension: .arrow/.feather/.ipc write Arrow, .csv writes CSV."
     )

@@ -62,6 +62,7 @@ struct Plan_: ParsableCommand {
 /// `weir validate`: every problem in the pipeline, reported at once; no stage runs.
 struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "validate",
         abstract: "Check a pipeline: YAML, keys, types, inputs, cycles, environment and column contracts.",
         discussion: "Sources are read (or their cached schema used) to learn their columns; nothing else runs. Exit 0 when valid, 2 otherwise."
     )
@@ -77,7 +78,8 @@ struct Validate: ParsableCommand {
 
 /// `weir graph`: the DAG as Graphviz dot or a Mermaid flowchart.
 struct Graph: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print the pipeline's DAG as Graphviz dot or Mermaid.")
+    static let configuration = CommandConfiguration(
+        commandName: "graph",abstract: "Print the pipeline's DAG as Graphviz dot or Mermaid.")
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case dot, mermaid }
 

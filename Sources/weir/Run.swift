@@ -10,6 +10,7 @@ extension ExecutorKind: ExpressibleByArgument {}
 /// `weir run`: plan, then run what is not cached, in parallel, and record it all.
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "run",
         abstract: "Run a pipeline: every stage whose output is not cached, in parallel.",
         discussion: "Exit status: 0 when every stage ran or was cached, 1 when a stage failed, 2 when the pipeline or the command line is invalid (or the pipeline is already running)."
     )

@@ -5,10 +5,12 @@ import WeirStages
 
 /// `weir runs prune`: forget old runs (ledger rows and run folders).
 struct Runs: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Manage recorded runs.", subcommands: [Prune.self])
+    static let configuration = CommandConfiguration(
+        commandName: "runs",abstract: "Manage recorded runs.", subcommands: [Prune.self])
 
     struct Prune: ParsableCommand {
         static let configuration = CommandConfiguration(
+        commandName: "prune",
             abstract: "Forget runs older than an age: their ledger rows and .weir/runs/ID folders.",
             discussion: "The newest run of each pipeline and runs still going are kept. Cached results are not touched (see weir cache gc)."
         )

@@ -6,6 +6,7 @@ import WeirStages
 /// `weir schedule`: runs pipelines at the times their `schedule:` gives, each tick once.
 struct Schedule: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "schedule",
         abstract: "Run pipelines on their `schedule:` (in the foreground, or once for cron and timers).",
         discussion: """
             In the foreground (for systemd or a container) it fires each pipeline's ticks as they come, each as \

@@ -7,6 +7,7 @@ import WeirStages
 /// `weir serve`: pages and a JSON API over the state directory, until stopped.
 struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "serve",
         abstract: "Serve runs, reports and outputs over HTTP (pages and a JSON API under /api/v1/).",
         discussion: """
             Reads the state directory read-only (a read-only mount works). Binds 127.0.0.1 unless --host says otherwise. \

@@ -73,6 +73,32 @@ func diagnostics(_ yaml: String, env: [String: String] = [:], overrides: [String
         #expect(found.first?.contains("error: YAML syntax") == true)
     }
 
+    @Test func yamlValuesKeepTheirKindAndPosition() throws {
+        let text = """
+            base: &base { a: 1, b: two }
+            m: { <<: *base, b: own, c: ~ }
+            q: ['null', null, "", '~', NULL]
+
+            """
+        let root = try #require(try YAMLNode.parse(text, file: "y.yaml").get())
+        let m = try #require(root["m"])
+        // Own keys win over merged ones; merged keys follow the mapping's own.
+        #expect(m.pairs?.map(\.key) == ["b", "c", "a"])
+        #expect(m["b"]?.scalar == "own")
+        #expect(m["c"]?.kind == .null)
+        #expect(m["a"]?.location.line == 1)
+        #expect(m.location == SourceLocation(file: "y.yaml", line: 2, column: 4))
+        let q = try #require(root["q"]?.items)
+        #expect(q.map(\.kind) == [.scalar("null", quoted: true), .null, .scalar("", quoted: true), .scalar("~", quoted: true), .null])
+    }
+
+    @Test func yamlStructureErrorsPointAtTheirPosition() {
+        #expect(diagnostics("stages: {}\n---\nx: 1\n").first?.hasPrefix("p.yaml:2:1: error: YAML syntax: the file holds a second document") == true)
+        #expect(diagnostics("stages:\n  a: *nope\n").first?.hasPrefix("p.yaml:2:6: error: YAML: the alias *nope names no anchor") == true)
+        #expect(diagnostics("stages:\n  ? [a, b]\n  : 1\n").first?.hasPrefix("p.yaml:2:5: error: YAML: a key here is a list") == true)
+        #expect(diagnostics("stages:\n  a: { x: 1, x: 2 }\n").first?.hasPrefix("p.yaml:2:14: error: duplicate key 'x'") == true)
+    }
+
     @Test func duplicateStageIds() {
         let found = diagnostics("stages:\n  a: { type: toy.source, columns: [x] }\n  a: { type: toy.source, columns: [y] }\n")
         #expect(found.first?.hasPrefix("p.yaml:3:3: error: duplicate key 'a'") == true)
