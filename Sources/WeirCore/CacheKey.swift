@@ -34,18 +34,40 @@ public struct KeyMaterial: Sendable, Hashable, Codable {
 
     /// A stable encoding: object keys sorted, no whitespace, numbers in shortest round-trip form.
     public var canonical: String {
-        func list(_ items: [NamedDigest]) -> String {
-            items.map { "{\"digest\":\(CanonicalJSON.string($0.digest)),\"name\":\(CanonicalJSON.string($0.name))}" }.joined(separator: ",")
+        // Appended into one buffer: a thousand stages' keys are computed on every cached run.
+        var out = ""
+        out.reserveCapacity(256 + 160 * (inputs.count + sources.count) + 48 * params.count)
+        func list(_ items: [NamedDigest]) {
+            for (i, item) in items.enumerated() {
+                if i > 0 { out += "," }
+                out += "{\"digest\":"
+                out += CanonicalJSON.string(item.digest)
+                out += ",\"name\":"
+                out += CanonicalJSON.string(item.name)
+                out += "}"
+            }
         }
-        var out = "{\"inputs\":[" + list(inputs)
+        out += "{\"inputs\":["
+        list(inputs)
         out += "],\"params\":{"
-        out += params.keys.sorted().map { "\(CanonicalJSON.string($0)):\(params[$0]!)" }.joined(separator: ",")
+        for (i, name) in params.keys.sorted().enumerated() {
+            if i > 0 { out += "," }
+            out += CanonicalJSON.string(name)
+            out += ":"
+            out += params[name] ?? "null"
+        }
         out += "},\"secrets\":{"
-        out += secrets.keys.sorted().map { name in
-            "\(CanonicalJSON.string(name)):[" + secrets[name]!.map(CanonicalJSON.string).joined(separator: ",") + "]"
-        }.joined(separator: ",")
-        out += "},\"sources\":[" + list(sources)
-        out += "],\"type\":\(CanonicalJSON.string(type)),\"version\":\(CanonicalJSON.string(version))}"
+        for (i, name) in secrets.keys.sorted().enumerated() {
+            if i > 0 { out += "," }
+            out += CanonicalJSON.string(name) + ":[" + (secrets[name] ?? []).map(CanonicalJSON.string).joined(separator: ",") + "]"
+        }
+        out += "},\"sources\":["
+        list(sources)
+        out += "],\"type\":"
+        out += CanonicalJSON.string(type)
+        out += ",\"version\":"
+        out += CanonicalJSON.string(version)
+        out += "}"
         return out
     }
 

@@ -8,14 +8,21 @@ import WeirTable
 /// SHA-256 digests as lowercase hex, the form used in keys, the ledger and object names.
 public enum ContentHash {
     public static func hex<D: Digest>(_ digest: D) -> String {
-        var text = ""
-        text.reserveCapacity(64)
-        let hexDigits = Array("0123456789abcdef".utf8)
-        for byte in digest {
-            text.unicodeScalars.append(UnicodeScalar(hexDigits[Int(byte >> 4)]))
-            text.unicodeScalars.append(UnicodeScalar(hexDigits[Int(byte & 15)]))
+        // One pass into the string's own storage: appending scalars one by one cost a tenth of
+        // planning a cached 1,000-stage run.
+        digest.withUnsafeBytes { bytes in
+            String(unsafeUninitializedCapacity: bytes.count * 2) { out in
+                for (i, byte) in bytes.enumerated() {
+                    out[2 * i] = hexDigit(byte >> 4)
+                    out[2 * i + 1] = hexDigit(byte & 15)
+                }
+                return bytes.count * 2
+            }
         }
-        return text
+    }
+
+    private static func hexDigit(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? 48 + nibble : 87 + nibble
     }
 
     public static func sha256(_ bytes: UnsafeRawBufferPointer) -> String {

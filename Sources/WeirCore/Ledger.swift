@@ -73,7 +73,8 @@ public final class Ledger: Sendable {
                 pool = try DatabasePool(path: path, configuration: configuration)
                 self.journal = .wal
             }
-            try Self.migrator.migrate(pool)
+            // A read first: migrating takes the write lock even when there is nothing to do.
+            if try !pool.read(Self.migrator.hasCompletedMigrations) { try Self.migrator.migrate(pool) }
         } catch {
             throw LedgerError.explaining(error, doing: "cannot open the ledger", path: path)
         }
