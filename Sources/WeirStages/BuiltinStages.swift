@@ -6,7 +6,7 @@ import WeirCore
 public enum BuiltinStages {
     public static let all: [any StageType] = [
         ExtractCSV(), ExtractLogs(), LogTransactions(), Overdraft(), LogGaps(), SQLStage(), SelectColumns(), TopRows(), LoadCSV(), LoadArrow(), LoadSQLite(),
-        Apriori(), RFM(), Pivot(), PCAKMeans(), Affinity(), Cohort(),
+        Apriori(), RFM(), Pivot(), PCAKMeans(), Affinity(), Cohort(), Recommend(), Evaluate(), Split(),
         CostSpikes(), CostTrend(), CostTotals(), Quality(), Slack(),
     ]
 

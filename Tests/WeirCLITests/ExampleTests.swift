@@ -50,6 +50,22 @@ import Testing
         #expect(currencies.compactMap { Int($0.split(separator: ",")[1]) }.reduce(0, +) == truth.overdraft_rows)
     }
 
+    /// Seed 003's question, on the sample: the default (hybrid) recommendations must score at
+    /// least as well as the repeat-purchase baseline and ALS on each user's held-out last order.
+    @Test func recommendExampleBeatsItsBaselines() throws {
+        let weir = try WeirProcess()
+        let path = Self.repository + "/pipelines/instacart-recommend.yaml"
+        let run = try weir.run("run", path, "--state-dir", weir.directory + "/state", "--select", "+evaluation", "--select", "+repeat_evaluation", "--select", "+als_evaluation")
+        #expect(run.status == 0, "\(run.stderr)")
+        func ndcg(_ stage: String) throws -> Double {
+            let csv = try weir.run("show", path, stage, "--state-dir", weir.directory + "/state", "--format", "csv").stdout
+            let line = try #require(csv.split(separator: "\n").first { $0.hasPrefix("all,ndcg@10,") })
+            return try #require(Double(line.split(separator: ",")[2]))
+        }
+        let (hybrid, repeated, als) = (try ndcg("evaluation"), try ndcg("repeat_evaluation"), try ndcg("als_evaluation"))
+        #expect(hybrid >= repeated && hybrid >= als, "hybrid \(hybrid), repeat \(repeated), ALS \(als)")
+    }
+
     @Test func rfmExampleScoresEveryCustomer() throws {
         let weir = try WeirProcess()
         let csv = try run("olist-rfm.yaml", "segment_summary", in: weir).stdout

@@ -1,0 +1,90 @@
+import WeirCore
+import WeirTable
+
+/// The signals a recommendation is made of, per user: what they bought again (repeat), what
+/// is bought with it (item-kNN), what is popular (in their segment), and ALS factors.
+struct Recommender: Sendable {
+    let data: Interactions
+    let neighbours: ItemNeighbours
+    /// Items by popularity (distinct users) per segment code, best first; one list when no segments.
+    let popular: [[(score: Float, item: Int32)]]
+    /// Each user's segment code (0 without segments).
+    let segmentOf: [Int]
+
+    /// How much each signal counts in a hybrid score; each signal is scaled to [0, 1] per user.
+    struct Blend: Sendable, Equatable {
+        var repeatWeight: Float
+        var neighbourWeight: Float
+        var popularWeight: Float
+    }
+
+    /// One candidate and its signals.
+    struct Candidate {
+        var item: Int32
+        var repeated: Float = 0
+        var neighbour: Float = 0
+        /// The bought item that contributes most to `neighbour`.
+        var via: Int32 = -1
+        var popular: Float = 0
+    }
+
+    init(data: Interactions, segments: KeyCodes?, neighbourCount: Int, popularCount: Int) {
+        self.data = data
+        neighbours = ItemNeighbours(data, neighbours: neighbourCount)
+        var segmentOf = [Int](repeating: 0, count: data.userCount)
+        if let segments {
+            for row in segments.codes.indices { segmentOf[Int(data.users.codes[row])] = Int(segments.codes[row]) }
+        }
+        self.segmentOf = segmentOf
+        let groups = segments?.count ?? 1
+        var counts = [[Float]](repeating: [Float](repeating: 0, count: data.itemCount), count: groups)
+        for u in 0..<data.userCount {
+            for e in data.itemsOf(user: u) { counts[segmentOf[u]][Int(data.userItems[e])] += 1 }
+        }
+        popular = counts.map { row in
+            var best = TopK(popularCount)
+            for (i, c) in row.enumerated() where c > 0 { best.offer(c, Int32(i)) }
+            return best.entries
+        }
+    }
+
+    /// The candidates of user `u` with every signal, each scaled to [0, 1] for this user.
+    func candidates(user u: Int) -> [Candidate] {
+        var byItem: [Int32: Candidate] = [:]
+        let own = data.itemsOf(user: u)
+        for e in own { byItem[data.userItems[e], default: Candidate(item: data.userItems[e])].repeated = data.userWeights[e] }
+        var strongest: [Int32: Float] = [:]
+        for e in own {
+            let bought = data.userItems[e], weight = data.userWeights[e]
+            for (similarity, item) in neighbours.lists[Int(bought)] {
+                let contribution = weight * similarity
+                byItem[item, default: Candidate(item: item)].neighbour += contribution
+                if contribution > strongest[item] ?? 0 { strongest[item] = contribution; byItem[item]?.via = bought }
+            }
+        }
+        for (count, item) in popular[segmentOf[u]] { byItem[item, default: Candidate(item: item)].popular = count }
+        var list = Array(byItem.values)
+        let top = (list.map(\.repeated).max() ?? 0, list.map(\.neighbour).max() ?? 0, list.map(\.popular).max() ?? 0)
+        for c in list.indices {
+            if top.0 > 0 { list[c].repeated /= top.0 }
+            if top.1 > 0 { list[c].neighbour /= top.1 }
+            if top.2 > 0 { list[c].popular /= top.2 }
+        }
+        return list
+    }
+
+    static func score(_ c: Candidate, _ blend: Blend) -> Float {
+        blend.repeatWeight * c.repeated + blend.neighbourWeight * c.neighbour + blend.popularWeight * c.popular
+    }
+
+    /// The signal that contributes most to a hybrid score: what its reason names.
+    static func strongest(_ c: Candidate, _ blend: Blend) -> Method {
+        let parts: [(Float, Method)] = [(blend.repeatWeight * c.repeated, .repeat), (blend.neighbourWeight * c.neighbour, .itemKNN),
+                                        (blend.popularWeight * c.popular, .popular)]
+        return parts.max { $0.0 < $1.0 }?.1 ?? .popular
+    }
+
+    enum Method: String, CaseIterable, Sendable {
+        case hybrid, als, itemKNN = "item_knn", popular, `repeat`
+    }
+}
