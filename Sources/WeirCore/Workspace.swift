@@ -1,4 +1,5 @@
 import Foundation
+import WeirTable
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -80,12 +81,10 @@ public struct Workspace: Sendable {
 
     /// A sortable, readable id: `20261121-101500-3f2a`.
     public static func newRunID(at date: Date = Date()) -> String {
-        // gmtime_r, not a DateFormatter: ICU's set-up cost a millisecond of every cached run.
-        var time = time_t(date.timeIntervalSince1970.rounded(.down))
-        var parts = tm()
-        gmtime_r(&time, &parts)
-        func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
-        let stamp = "\(parts.tm_year + 1900)\(two(parts.tm_mon + 1))\(two(parts.tm_mday))-\(two(parts.tm_hour))\(two(parts.tm_min))\(two(parts.tm_sec))"
+        // Temporal's formatter, not a DateFormatter: ICU's set-up cost a millisecond of every cached run.
+        let seconds = Int64(date.timeIntervalSince1970.rounded(.down))
+        let stamp = Temporal.formatTimestamp(seconds * Temporal.microsPerSecond)   // 2026-12-03T23:22:55Z
+            .filter { $0.isNumber || $0 == "T" }.replacingOccurrences(of: "T", with: "-")
         let suffix = String(UInt16.random(in: 0...UInt16.max), radix: 16)
         return stamp + "-" + String(repeating: "0", count: 4 - suffix.count) + suffix
     }

@@ -49,13 +49,7 @@ public enum SVGChart {
         }
     }
 
-    static func escape(_ text: String) -> String {
-        // Most text (stage ids, numbers) has nothing to escape.
-        guard text.utf8.contains(where: { $0 == UInt8(ascii: "&") || $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: ">") || $0 == UInt8(ascii: "\"") })
-        else { return text }
-        return text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
-    }
+    static let escape = HTMLText.escape
 
     static func number(_ x: Double) -> String {
         let a = abs(x)

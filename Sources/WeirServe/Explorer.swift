@@ -19,7 +19,7 @@ final class Explorer: Sendable {
         let depth = min(Self.sortedDepth, table.rowCount)
         func before(_ a: (Value, Int), _ b: (Value, Int)) -> Bool {
             if a.0.isNull != b.0.isNull { return !a.0.isNull }
-            if !a.0.isNull, a.0 != b.0 { return descending ? Self.less(b.0, a.0) : Self.less(a.0, b.0) }
+            if !a.0.isNull, a.0 != b.0 { return descending ? Value.precedes(b.0, a.0) : Value.precedes(a.0, b.0) }
             return a.1 < b.1
         }
         // A max-heap of the best `depth` rows seen: the root is the one to drop first.
@@ -53,18 +53,6 @@ final class Explorer: Sendable {
         return rows
     }
 
-    static func less(_ a: Value, _ b: Value) -> Bool {
-        switch (a, b) {
-        case (.int64(let x), .int64(let y)): x < y
-        case (.float64(let x), .float64(let y)): x < y || (!x.isNaN && y.isNaN)
-        case (.bool(let x), .bool(let y)): !x && y
-        case (.string(let x), .string(let y)): x.utf8.lexicographicallyPrecedes(y.utf8)
-        case (.timestamp(let x), .timestamp(let y)): x < y
-        case (.date(let x), .date(let y)): x < y
-        default: a.description < b.description
-        }
-    }
-
     struct ColumnStats: Sendable {
         var name: String
         var type: String
@@ -85,8 +73,8 @@ final class Explorer: Sendable {
             for row in 0..<column.count {
                 let value = column[row]
                 if value.isNull { stats.nulls += 1; continue }
-                if stats.min.map({ Self.less(value, $0) }) ?? true { stats.min = value }
-                if stats.max.map({ Self.less($0, value) }) ?? true { stats.max = value }
+                if stats.min.map({ Value.precedes(value, $0) }) ?? true { stats.min = value }
+                if stats.max.map({ Value.precedes($0, value) }) ?? true { stats.max = value }
                 switch value {
                 case .int64(let v): sum += Double(v); numbers += 1
                 case .float64(let v) where v.isFinite: sum += v; numbers += 1

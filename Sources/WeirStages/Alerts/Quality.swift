@@ -140,7 +140,9 @@ public struct Quality: StageType {
             let topValues = counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key.description < $1.key.description }
                 .prefix(top).map { "\($0.key) (\($0.value))" }.joined(separator: ", ")
             var zeros: Value = .null, negatives: Value = .null, future: Value = .null
-            let lowest = valid.min { Self.less(column[$0], column[$1]) }, highest = valid.max { Self.less(column[$0], column[$1]) }
+            // NaN is left out of the range, as pandas' min and max leave it out.
+            let ranged = field.type == .float64 ? valid.filter { !column.float64s[$0].isNaN } : valid
+            let lowest = ranged.min { Value.precedes(column[$0], column[$1]) }, highest = ranged.max { Value.precedes(column[$0], column[$1]) }
             if field.type.isNumeric {
                 let values = valid.map { column.double(at: $0)! }
                 zeros = .int64(Int64(values.filter { $0 == 0 }.count))
@@ -201,16 +203,6 @@ public struct Quality: StageType {
         let builder = TableBuilder(schema, capacity: rows.count)
         for row in rows { try builder.append(row: row) }
         return builder.finish()
-    }
-
-    static func less(_ a: Value, _ b: Value) -> Bool {
-        switch (a, b) {
-        case let (.int64(x), .int64(y)), let (.timestamp(x), .timestamp(y)): x < y
-        case let (.float64(x), .float64(y)): x < y
-        case let (.date(x), .date(y)): x < y
-        case let (.bool(x), .bool(y)): !x && y
-        default: a.description.utf8.lexicographicallyPrecedes(b.description.utf8)
-        }
     }
 
     /// Values beyond the IQR fences (pandas linear quantiles) or above `threshold`, the `top`
