@@ -67,8 +67,10 @@ struct YAMLComposer {
             case YAML_ALIAS_EVENT:
                 try alias(string(event.data.alias.anchor) ?? "", at: location)
             case YAML_SEQUENCE_START_EVENT:
+                try charge(1, at: location)
                 open.append(Collection(location: location, anchor: string(event.data.sequence_start.anchor), isMapping: false))
             case YAML_MAPPING_START_EVENT:
+                try charge(1, at: location)
                 open.append(Collection(location: location, anchor: string(event.data.mapping_start.anchor), isMapping: true))
             case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
                 try close()
@@ -114,14 +116,7 @@ struct YAMLComposer {
     /// Hands a finished value to the collection that holds it (or makes it the document).
     private mutating func add(_ node: YAMLNode, values: Int, plain: Bool, at use: SourceLocation? = nil,
                               counted: Bool = false) throws(DiagnosticError) {
-        if !counted {
-            budget -= values
-            if budget < 0 {
-                throw failure(use ?? node.location, "the file expands to more than \(YAMLNode.Limits.values) values "
-                    + "(each use of a YAML alias repeats what its anchor names); Weir refuses it",
-                    hint: "nested aliases multiply: an anchor used 9 times at 9 levels names 387 million values")
-            }
-        }
+        if !counted { try charge(values, at: use ?? node.location) }
         guard var parent = open.popLast() else {
             root = node
             return
@@ -147,6 +142,16 @@ struct YAMLComposer {
                     + "but here it names \(source.kindName)")
             }
             parent.merged += more.filter { pair in !parent.merged.contains { $0.key == pair.key } }
+        }
+    }
+
+    /// Counts `values` more values made (or repeated by an alias) against the file's bound.
+    private mutating func charge(_ values: Int, at location: SourceLocation) throws(DiagnosticError) {
+        budget -= values
+        if budget < 0 {
+            throw failure(location, "the file expands to more than \(YAMLNode.Limits.values) values "
+                + "(each use of a YAML alias repeats what its anchor names); Weir refuses it",
+                hint: "nested aliases multiply: an anchor used 9 times at 9 levels names 387 million values")
         }
     }
 

@@ -6,7 +6,7 @@ import WeirRemote
 /// `weir cache`: the local object store and the remote cache shared with other machines.
 struct Cache: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "cache",abstract: "Manage the object store and the remote cache.", subcommands: [GC.self, Verify.self, Status.self, Push.self, Pull.self])
+        commandName: "cache", abstract: "Manage the object store and the remote cache.", subcommands: [GC.self, Verify.self, Status.self, Push.self, Pull.self])
 
     struct GC: ParsableCommand {
         static let configuration = CommandConfiguration(

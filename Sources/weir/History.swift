@@ -6,7 +6,7 @@ import WeirStages
 /// `weir history`: past runs, or one run's stages, from the ledger.
 struct History: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "history",abstract: "List past runs from the ledger, or the stages of one run.")
+        commandName: "history", abstract: "List past runs from the ledger, or the stages of one run.")
 
     @Argument(help: "A run id (or its prefix): show that run's stages.")
     var runID: String?
@@ -79,7 +79,7 @@ struct History: ParsableCommand {
 /// `weir stages`: every stage type with its parameters, defaults and ports.
 struct Stages: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "stages",abstract: "List every stage type with its parameters, defaults and ports.")
+        commandName: "stages", abstract: "List every stage type with its parameters, defaults and ports.")
 
     @Argument(help: "Only this stage type.")
     var type: String?

@@ -79,7 +79,7 @@ struct Validate: ParsableCommand {
 /// `weir graph`: the DAG as Graphviz dot or a Mermaid flowchart.
 struct Graph: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "graph",abstract: "Print the pipeline's DAG as Graphviz dot or Mermaid.")
+        commandName: "graph", abstract: "Print the pipeline's DAG as Graphviz dot or Mermaid.")
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case dot, mermaid }
 

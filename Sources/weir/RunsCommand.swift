@@ -6,7 +6,7 @@ import WeirStages
 /// `weir runs prune`: forget old runs (ledger rows and run folders).
 struct Runs: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "runs",abstract: "Manage recorded runs.", subcommands: [Prune.self])
+        commandName: "runs", abstract: "Manage recorded runs.", subcommands: [Prune.self])
 
     struct Prune: ParsableCommand {
         static let configuration = CommandConfiguration(

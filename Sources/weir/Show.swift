@@ -7,7 +7,7 @@ import WeirTable
 /// `weir show`: a stage's cached output.
 struct Show: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "show",abstract: "Print a stage's cached output as a table, CSV or JSON Lines.")
+        commandName: "show", abstract: "Print a stage's cached output as a table, CSV or JSON Lines.")
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case table, csv, json }
 

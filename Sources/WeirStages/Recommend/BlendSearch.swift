@@ -32,7 +32,7 @@ enum BlendSearch {
             var total = 0.0
             for (n, u) in users.enumerated() {
                 var top = TopK(k)
-                for c in candidates[n] { top.offer(Recommender.score(c, blend), c.item) }
+                for c in candidates[n].values { top.offer(Recommender.score(c, blend), c.item) }
                 total += RankingMetrics.ndcg(top.entries.map(\.item), truth: heldOut[u] ?? [], k: k)
             }
             if total / Double(users.count) > best.ndcg { best = (blend, total / Double(users.count)) }

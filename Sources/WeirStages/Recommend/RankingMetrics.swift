@@ -1,3 +1,5 @@
+import Foundation
+
 /// Top-k ranking metrics of one user's list against the items they did take (binary
 /// relevance), as recommender papers and `scripts/reference/ranking_metrics.py` define them:
 /// precision = hits / k, recall = hits / |truth|, DCG with log2(rank + 1) discounts over the
@@ -22,7 +24,3 @@ enum RankingMetrics {
 
     static func ndcg<T: Hashable>(_ list: [T], truth: Set<T>, k: Int) -> Double { scores(list, truth: truth, k: k).ndcg }
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif

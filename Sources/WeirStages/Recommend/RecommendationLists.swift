@@ -68,10 +68,12 @@ struct RecommendationLists: Sendable {
             }
             return top.entries.map { ($0.item, $0.score, "matches what similar shoppers buy (ALS)") }
         }
-        let candidates = recommender.candidates(user: u).filter { !(options.excludeSeen && own[$0.item] != nil) }
-        let byItem = Dictionary(uniqueKeysWithValues: candidates.map { ($0.item, $0) })
+        let byItem = recommender.candidates(user: u)
         let weights = blend ?? Self.single(options.method)
-        for c in candidates where Recommender.score(c, weights) > 0 { top.offer(Recommender.score(c, weights), c.item) }
+        for c in byItem.values where !(options.excludeSeen && own[c.item] != nil) {
+            let score = Recommender.score(c, weights)
+            if score > 0 { top.offer(score, c.item) }
+        }
         return top.entries.map { entry in
             let c = byItem[entry.item] ?? Recommender.Candidate(item: entry.item)
             let reason = Self.reason(c, method: Recommender.strongest(c, weights), own: own[entry.item] ?? 0,

@@ -31,10 +31,14 @@ struct Recommender: Sendable {
     init(data: Interactions, segments: KeyCodes?, neighbourCount: Int, popularCount: Int) {
         self.data = data
         neighbours = ItemNeighbours(data, neighbours: neighbourCount)
-        var segmentOf = [Int](repeating: 0, count: data.userCount)
+        // A user's first line decides their segment.
+        var segmentOf = [Int](repeating: -1, count: data.userCount)
         if let segments {
-            for row in segments.codes.indices { segmentOf[Int(data.users.codes[row])] = Int(segments.codes[row]) }
+            for row in segments.codes.indices where segmentOf[Int(data.users.codes[row])] < 0 {
+                segmentOf[Int(data.users.codes[row])] = Int(segments.codes[row])
+            }
         }
+        for u in segmentOf.indices where segmentOf[u] < 0 { segmentOf[u] = 0 }
         self.segmentOf = segmentOf
         let groups = segments?.count ?? 1
         var counts = [[Float]](repeating: [Float](repeating: 0, count: data.itemCount), count: groups)
@@ -48,8 +52,8 @@ struct Recommender: Sendable {
         }
     }
 
-    /// The candidates of user `u` with every signal, each scaled to [0, 1] for this user.
-    func candidates(user u: Int) -> [Candidate] {
+    /// The candidates of user `u` by item, with every signal, each scaled to [0, 1] for this user.
+    func candidates(user u: Int) -> [Int32: Candidate] {
         var byItem: [Int32: Candidate] = [:]
         let own = data.itemsOf(user: u)
         for e in own { byItem[data.userItems[e], default: Candidate(item: data.userItems[e])].repeated = data.userWeights[e] }
@@ -63,14 +67,15 @@ struct Recommender: Sendable {
             }
         }
         for (count, item) in popular[segmentOf[u]] { byItem[item, default: Candidate(item: item)].popular = count }
-        var list = Array(byItem.values)
-        let top = (list.map(\.repeated).max() ?? 0, list.map(\.neighbour).max() ?? 0, list.map(\.popular).max() ?? 0)
-        for c in list.indices {
-            if top.0 > 0 { list[c].repeated /= top.0 }
-            if top.1 > 0 { list[c].neighbour /= top.1 }
-            if top.2 > 0 { list[c].popular /= top.2 }
+        let values = byItem.values
+        let top = (values.map(\.repeated).max() ?? 0, values.map(\.neighbour).max() ?? 0, values.map(\.popular).max() ?? 0)
+        return byItem.mapValues { c in
+            var c = c
+            if top.0 > 0 { c.repeated /= top.0 }
+            if top.1 > 0 { c.neighbour /= top.1 }
+            if top.2 > 0 { c.popular /= top.2 }
+            return c
         }
-        return list
     }
 
     static func score(_ c: Candidate, _ blend: Blend) -> Float {
