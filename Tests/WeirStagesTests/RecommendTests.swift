@@ -131,4 +131,33 @@ struct RecommendParityTests {
         #expect(abs(ndcg - seed0.ndcg) <= max(0.02, 3 * variation))
         #expect(ours >= theirs - 0.1)
     }
+
+    @Test func bm25NeighboursEqualImplicit() throws {
+        let (train, _) = tasteGroups(users: 300, items: 200, groups: 6, lines: 20, seed: 11)
+        let dir = try temporaryDirectory()
+        try CSVWriter().write(train, toFile: dir + "/train.csv")
+        let reference = try ReferencePython.json([String: [[JSONScalar]]].self, script: "recommend.py", ["bm25", dir + "/train.csv", "5", "1.2", "0.75"])
+        let yaml = recommendYAML + "  r: { type: recommend, input: t, user: user, item: item, method: item_knn, similarity: bm25, k: 5, neighbours: 5 }\n"
+        let similar = try #require(try runStageOutputs(yaml, stage: "r", inputs: [train])["similar_items"])
+        var ours: [String: [Double]] = [:]
+        for row in 0..<similar.rowCount { ours[similar.columns[0].strings[row], default: []].append(similar.columns[3].float64s[row]) }
+        #expect(ours.count == reference.count)
+        // Scores, best first (which of two equal scores comes first is each library's own tie rule).
+        for (item, pairs) in reference {
+            let theirs = pairs.compactMap { $0.count == 2 ? $0[1].number : nil }
+            let mine = ours[item] ?? []
+            #expect(mine.count == theirs.count, "\(item)")
+            for (a, b) in zip(mine, theirs) { #expect(abs(a - b) <= 1e-4 * max(1, abs(b)), "\(item): \(mine) vs \(theirs)") }
+        }
+    }
+
+    /// A JSON array element that is a string or a number.
+    enum JSONScalar: Decodable {
+        case text(String), number(Double)
+        init(from decoder: Decoder) throws {
+            let c = try decoder.singleValueContainer()
+            if let d = try? c.decode(Double.self) { self = .number(d) } else { self = .text(try c.decode(String.self)) }
+        }
+        var number: Double? { if case .number(let d) = self { d } else { nil } }
+    }
 }

@@ -8,6 +8,9 @@
         Fits implicit's AlternatingLeastSquares (CPU, float32, alpha 1, regularization 0.01) on
         TRAIN (user,item lines, counts as weights) with seeds 0 and 1, recommends 10 unseen
         items per user, and prints JSON: NDCG@10 against TEST per seed and each seed's lists.
+    python recommend.py bm25 TRAIN.csv K K1 B
+        implicit's BM25Recommender on TRAIN (counts as weights): each item's K most similar other
+        items with their scores, as JSON {item: [[similar, score], ...]}.
 """
 import json, sys
 import numpy as np
@@ -63,11 +66,31 @@ def als(train, test, factors, iterations):
     return result
 
 
+def bm25(train, k, k1, b):
+    import scipy.sparse as sp
+    from implicit.nearest_neighbours import BM25Recommender
+    users = np.sort(train.user.unique()); items = np.sort(train.item.unique())
+    u = np.searchsorted(users, train.user); i = np.searchsorted(items, train.item)
+    matrix = sp.csr_matrix((np.ones(len(train), dtype=np.float64), (u, i)), shape=(len(users), len(items)))
+    matrix.sum_duplicates()
+    model = BM25Recommender(K=k + 1, K1=k1, B=b, num_threads=1)
+    model.fit(matrix, show_progress=False)
+    similarity = model.similarity.tocsr()
+    result = {}
+    for row in range(len(items)):
+        start, end = similarity.indptr[row], similarity.indptr[row + 1]
+        pairs = [(str(items[c]), float(v)) for c, v in zip(similarity.indices[start:end], similarity.data[start:end]) if c != row]
+        result[str(items[row])] = sorted(pairs, key=lambda p: -p[1])[:k]
+    return result
+
+
 if __name__ == "__main__":
     mode = sys.argv[1]
     read = lambda path: pd.read_csv(path, dtype={"user": str, "item": str}, keep_default_na=False)
     if mode == "metrics":
         print(json.dumps(metrics(read(sys.argv[2]), read(sys.argv[3]), int(sys.argv[4]))))
+    elif mode == "bm25":
+        print(json.dumps(bm25(read(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5]))))
     else:
         test = read(sys.argv[3])
         test["item"] = test["item"].astype(str)

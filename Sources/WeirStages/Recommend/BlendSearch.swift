@@ -8,7 +8,7 @@ enum BlendSearch {
     static let fallback = Recommender.Blend(repeatWeight: 0.6, neighbourWeight: 0.3, popularWeight: 0.1)
 
     static func choose(_ data: Interactions, weights: [Double]?, segments: KeyCodes?, k: Int, seed: UInt64,
-                       neighbourCount: Int) -> (blend: Recommender.Blend, users: Int) {
+                       neighbours: ItemNeighbours.Options) -> (blend: Recommender.Blend, users: Int) {
         var random = RandomStream(seed: seed ^ 0x5EED_B1E4D)
         var kept: [Int] = [], heldOut: [Int: Set<Int32>] = [:]
         let lines = data.users.codes.count
@@ -24,7 +24,7 @@ enum BlendSearch {
         }
         guard !heldOut.isEmpty else { return (fallback, 0) }
         let train = data.keeping(rows: kept, weights: weights)
-        let recommender = Recommender(data: train, segments: segments, neighbourCount: neighbourCount, popularCount: k * 5)
+        let recommender = Recommender(data: train, segments: segments, neighbours: neighbours, popularCount: k * 5)
         let users = heldOut.keys.sorted()
         let candidates = Parallel.map(users.count) { recommender.candidates(user: users[$0]) }
         var best = (blend: fallback, ndcg: -1.0)

@@ -61,9 +61,11 @@ public struct Evaluate: StageType {
                                     items: column(recommendations, itemName, "item"), k: k, context: context)
         var catalogue = Set(wanted.values.flatMap { $0 })
         for list in lists.values { catalogue.formUnion(list) }
-        var groups: [(String, [Value])] = [("all", wanted.keys.map { $0 })]
+        // Users in value order, so sums (and the output's digest) do not depend on hashing.
+        let everyone = wanted.keys.sorted(by: Value.precedes)
+        var groups: [(String, [Value])] = [("all", everyone)]
         if segments != nil {
-            let bySegment = Dictionary(grouping: wanted.keys, by: { segmentOf[$0] ?? "" })
+            let bySegment = Dictionary(grouping: everyone, by: { segmentOf[$0] ?? "" })
             groups += bySegment.keys.sorted().map { ($0, bySegment[$0] ?? []) }
         }
         var rows: [(String, String, Double, Int64)] = []

@@ -22,6 +22,10 @@ public struct Recommend: StageType {
         ParamSpec("segment", .column(types: KeyCodes.keyTypes), help: "each user's segment, for popular-in-segment (the user's first line decides)"),
         ParamSpec("names", .column(types: [.string]), help: "a column naming each item, used in reasons"),
         ParamSpec("neighbours", .int, default: .int(50), help: "similar items kept per item (item_knn, hybrid)"),
+        ParamSpec("similarity", .choice(ItemNeighbours.Similarity.allCases.map(\.rawValue)), default: .string("cosine"),
+                  help: "item-kNN's similarity: cosine over buyers, or bm25 (as implicit's BM25Recommender)"),
+        ParamSpec("bm25_k1", .double, default: .double(1.2), help: "BM25's k1 (similarity: bm25)"),
+        ParamSpec("bm25_b", .double, default: .double(0.75), help: "BM25's b (similarity: bm25)"),
         ParamSpec("factors", .int, default: .int(64), help: "ALS factors"),
         ParamSpec("iterations", .int, default: .int(15), help: "ALS iterations"),
         ParamSpec("regularization", .double, default: .double(0.01), help: "ALS regularization"),
@@ -76,7 +80,7 @@ public struct Recommend: StageType {
         var k: Int
         var method: Recommender.Method
         var excludeSeen: Bool
-        var neighbours: Int
+        var neighbours: ItemNeighbours.Options
         var als: ALS
         var seed: UInt64
 
@@ -84,7 +88,10 @@ public struct Recommend: StageType {
             k = context.param("k")?.int ?? 10
             method = Recommender.Method(rawValue: context.param("method")?.string ?? "hybrid") ?? .hybrid
             excludeSeen = context.param("exclude_seen")?.bool ?? false
-            neighbours = context.param("neighbours")?.int ?? 50
+            neighbours = ItemNeighbours.Options(
+                count: context.param("neighbours")?.int ?? 50,
+                similarity: ItemNeighbours.Similarity(rawValue: context.param("similarity")?.string ?? "cosine") ?? .cosine,
+                k1: context.param("bm25_k1")?.double ?? 1.2, b: context.param("bm25_b")?.double ?? 0.75)
             seed = UInt64(bitPattern: Int64(context.param("seed")?.int ?? 0))
             als = ALS(factors: context.param("factors")?.int ?? 64, iterations: context.param("iterations")?.int ?? 15,
                       regularization: Float(context.param("regularization")?.double ?? 0.01),

@@ -39,12 +39,12 @@ struct RecommendationLists: Sendable {
     init(data: Interactions, weights: [Double]?, segments: KeyCodes?, options: Recommend.Options, labels: ItemLabels) throws {
         let k = options.k
         let largestBasket = (0..<data.userCount).map { data.itemsOf(user: $0).count }.max() ?? 0
-        let recommender = Recommender(data: data, segments: segments, neighbourCount: options.neighbours,
+        let recommender = Recommender(data: data, segments: segments, neighbours: options.neighbours,
                                       popularCount: options.excludeSeen ? k + largestBasket : k * 5)
         var blend: Recommender.Blend?, validationUsers = 0
         if options.method == .hybrid {
             (blend, validationUsers) = BlendSearch.choose(data, weights: weights, segments: segments, k: k, seed: options.seed,
-                                                          neighbourCount: options.neighbours)
+                                                          neighbours: options.neighbours)
         }
         let model = options.method == .als ? options.als.fit(data) : nil
         let chosen = blend

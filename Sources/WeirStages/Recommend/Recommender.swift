@@ -28,9 +28,9 @@ struct Recommender: Sendable {
         var popular: Float = 0
     }
 
-    init(data: Interactions, segments: KeyCodes?, neighbourCount: Int, popularCount: Int) {
+    init(data: Interactions, segments: KeyCodes?, neighbours options: ItemNeighbours.Options, popularCount: Int) {
         self.data = data
-        neighbours = ItemNeighbours(data, neighbours: neighbourCount)
+        neighbours = ItemNeighbours(data, options)
         // A user's first line decides their segment.
         var segmentOf = [Int](repeating: -1, count: data.userCount)
         if let segments {
