@@ -6,7 +6,7 @@
         every truth user counts, one without recommendations scores 0).
     python recommend.py als TRAIN.csv TEST.csv FACTORS ITERATIONS
         Fits implicit's AlternatingLeastSquares (CPU, float32, alpha 1, regularization 0.01) on
-        TRAIN (user,item lines, counts as weights) with seeds 0 and 1, recommends 10 unseen
+        TRAIN (user,item lines, counts as weights) with seeds 0 to 4, recommends 10 unseen
         items per user, and prints JSON: NDCG@10 against TEST per seed and each seed's lists.
     python recommend.py bm25 TRAIN.csv K K1 B
         implicit's BM25Recommender on TRAIN (counts as weights): each item's K most similar other
@@ -50,7 +50,7 @@ def als(train, test, factors, iterations):
     matrix.sum_duplicates()
     truth = test.groupby("user")["item"].apply(set).to_dict()
     result = {}
-    for seed in (0, 1):
+    for seed in range(5):
         model = AlternatingLeastSquares(factors=factors, iterations=iterations, regularization=0.01, alpha=1.0,
                                         random_state=seed, num_threads=1)
         model.fit(matrix, show_progress=False)
