@@ -33,6 +33,21 @@ public enum ContentHash {
         hex(SHA256.hash(data: Array(text.utf8)))
     }
 
+    /// The SHA-256 of a sequence of texts, each prefixed by its length so that no two different
+    /// sequences hash alike, without joining them into one string first.
+    public struct Fields {
+        private var hasher = SHA256()
+        public init() {}
+
+        public mutating func add(_ text: String) {
+            var text = text
+            hasher.update(data: Array("\(text.utf8.count):".utf8))
+            text.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+        }
+
+        public var hex: String { ContentHash.hex(hasher.finalize()) }
+    }
+
     /// Reads the file in 1 MiB blocks; it is never loaded whole.
     public static func sha256(file path: String) throws -> String {
         let fd = open(path, O_RDONLY | O_CLOEXEC)

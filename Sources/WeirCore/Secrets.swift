@@ -51,10 +51,12 @@ public enum Secrets {
         return text
     }
 
+    /// True while no secret has been read: nothing to redact.
+    public static var isEmpty: Bool { forms.withLock { $0.isEmpty } && shortForms.withLock { $0.isEmpty } }
+
     /// Redacts a file written by something Weir does not control (a command stage's output).
     public static func redactFile(_ path: String) {
-        guard forms.withLock({ !$0.isEmpty }) || shortForms.withLock({ !$0.isEmpty }),
-              let data = FileManager.default.contents(atPath: path) else { return }
+        guard !isEmpty, let data = FileManager.default.contents(atPath: path) else { return }
         let text = String(decoding: data, as: UTF8.self)
         let clean = redact(text)
         if clean != text { try? Data(clean.utf8).write(to: URL(fileURLWithPath: path), options: .atomic) }

@@ -27,10 +27,45 @@ public struct RunReport {
 
     static let colors = ["ran": "#2ca02c", "cached": "#9ecae1", "failed": "#d62728", "skipped": "#bbbbbb"]
 
+    /// The whole report as text.
     public func html() -> String {
+        switch body(DAG.order(pipeline)) {
+        case .text(let body): return head() + body + Self.tail
+        case .kept(let path): return head() + ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "") + Self.tail
+        }
+    }
+
+    /// Writes the report to `path` (via a temporary file, so a reader never sees half of it),
+    /// secrets redacted. A repeated run's body is copied from its kept file as bytes: that file
+    /// was redacted when kept, and is scanned again only when this run has secrets of its own.
+    public func write(to path: String) throws {
+        let temporary = path + ".tmp-\(getpid())"
+        defer { unlink(temporary) }
+        guard FileManager.default.createFile(atPath: temporary, contents: Data(Secrets.redact(head()).utf8)) else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: temporary])
+        }
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: temporary))
+        defer { try? handle.close() }
+        try handle.seekToEnd()
+        switch body(DAG.order(pipeline)) {
+        case .text(let body): try handle.write(contentsOf: Data(Secrets.redact(body).utf8))
+        case .kept(let kept) where Secrets.isEmpty:
+            try handle.write(contentsOf: try Data(contentsOf: URL(fileURLWithPath: kept), options: .alwaysMapped))
+        case .kept(let kept): try handle.write(contentsOf: Data(Secrets.redact(try String(contentsOfFile: kept, encoding: .utf8)).utf8))
+        }
+        try handle.write(contentsOf: Data(Self.tail.utf8))
+        try handle.close()
+        guard rename(temporary, path) == 0 else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+        }
+    }
+
+    static let tail = "</body></html>\n"
+
+    /// The document's head and the run's own line: the part no other run shares.
+    func head() -> String {
         let esc = SVGChart.escape
-        let order = DAG.order(pipeline)
-        let html = """
+        return """
             <!doctype html><html lang="en"><head><meta charset="utf-8"><title>Weir run \(esc(summary.runID)) · \(esc(pipeline.name))</title>
             <style>body{font:14px/1.4 -apple-system,"Segoe UI",sans-serif;margin:24px;color:#222;max-width:1100px}
             h1{font-size:20px}h2{font-size:16px;margin-top:28px;border-bottom:1px solid #ddd}h3{font-size:14px;margin:18px 0 6px}
@@ -40,46 +75,68 @@ public struct RunReport {
             <h1>\(esc(pipeline.name)) — run \(esc(summary.runID))</h1>
             <p>\(summary.status == "ok" ? "ok" : "failed") in \(FloatFormat.twoDecimals(summary.seconds)) s · \(summary.counts.filter { $0.value > 0 }.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))</p>
             """
-        return html + body(order) + "</body></html>\n"
+    }
+
+    /// A report body: drawn now, or a file kept from an earlier identical run.
+    enum Body {
+        case text(String)
+        case kept(path: String)
     }
 
     /// The DAG, the timeline and every stage's section. Everything in it is a function of the
     /// text that goes into it, so a run that repeats an earlier one (a fully cached run) reads
     /// it back whole from one kept file instead of a thousand sections.
-    func body(_ order: [StageSpec]) -> String {
-        let esc = SVGChart.escape
+    func body(_ order: [StageSpec]) -> Body {
         let outcomes = Dictionary(summary.outcomes.map { ($0.stage, $0) }, uniquingKeysWith: { a, _ in a })
+        let settled = order.compactMap { stage in outcomes[stage.id].map { (stage: stage, outcome: $0) } }
         let timeline = timeline()
-        var material = timeline
-        var headers: [(stage: StageSpec, html: String, outputs: [CacheOutput])] = []
-        for stage in order {
-            guard let outcome = outcomes[stage.id] else { continue }
-            let color = Self.colors[outcome.status.rawValue] ?? "#888"
-            var html = "<h3 id=\"stage-\(esc(stage.id))\">\(esc(stage.id)) <span class=\"status\" style=\"background:\(color)\">\(outcome.status.rawValue)</span> "
-                + "<span class=\"note\">\(esc(stage.typeName)) · \(FloatFormat.twoDecimals(outcome.seconds)) s"
-                + (outcome.rows.isEmpty ? "" : " · " + outcome.rows.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value) rows" }.joined(separator: ", "))
-                + "</span></h3>"
-            if let error = outcome.error { html += "<p class=\"error\">\(esc(error))</p>" }
-            for note in outcome.notes { html += "<p class=\"note\">\(esc(note))</p>" }
-            material += "\n\(stage.inputs.map(\.description).joined(separator: ","))\n\(html)\n\(sectionMaterial(stage, outcome.outputs))"
-            headers.append((stage, html, outcome.outputs))
-        }
         // Only a run where every stage was cached is kept whole: it is the one that repeats.
         let repeats = summary.outcomes.allSatisfy { $0.status == .cached }
-        let path = fragments.flatMap { repeats ? "\($0)/run-\(ContentHash.sha256(material)).html" : nil }
-        if let path, let kept = try? String(contentsOfFile: path, encoding: .utf8) { return kept }
+        let path = fragments.flatMap { repeats ? "\($0)/run-\(repeatDigest(settled, timeline: timeline)).html" : nil }
+        if let path, FileManager.default.fileExists(atPath: path) { return .kept(path: path) }
         var html = "<h2>Pipeline</h2>\(dag(order))<h2>Timeline</h2>\(timeline)<h2>Stages</h2>"
         var complete = true
-        for (stage, header, outputs) in headers {
-            html += header
-            if !outputs.isEmpty {
-                let section = outputSection(stage, outputs)
+        for (stage, outcome) in settled {
+            html += header(stage, outcome)
+            if !outcome.outputs.isEmpty {
+                let section = outputSection(stage, outcome.outputs)
                 html += section.html
                 complete = complete && section.complete
             }
         }
         if let path, complete { keep(html, at: path) }
+        return .text(html)
+    }
+
+    /// A stage's heading: status, type, time, rows, and its error and notes.
+    func header(_ stage: StageSpec, _ outcome: StageOutcome) -> String {
+        let esc = SVGChart.escape
+        let color = Self.colors[outcome.status.rawValue] ?? "#888"
+        var html = "<h3 id=\"stage-\(esc(stage.id))\">\(esc(stage.id)) <span class=\"status\" style=\"background:\(color)\">\(outcome.status.rawValue)</span> "
+            + "<span class=\"note\">\(esc(stage.typeName)) · \(FloatFormat.twoDecimals(outcome.seconds)) s"
+            + (outcome.rows.isEmpty ? "" : " · " + outcome.rows.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value) rows" }.joined(separator: ", "))
+            + "</span></h3>"
+        if let error = outcome.error { html += "<p class=\"error\">\(esc(error))</p>" }
+        for note in outcome.notes { html += "<p class=\"note\">\(esc(note))</p>" }
         return html
+    }
+
+    /// The digest of everything a body is drawn from (each field length-prefixed), without
+    /// drawing it: for a repeated run this is all the report costs before copying the kept body.
+    func repeatDigest(_ settled: [(stage: StageSpec, outcome: StageOutcome)], timeline: String) -> String {
+        var fields = ContentHash.Fields()
+        func add(_ text: String) { fields.add(text) }
+        add(timeline)
+        for (stage, outcome) in settled {
+            add(stage.inputs.map(\.description).joined(separator: ","))
+            add(outcome.status.rawValue)
+            add(FloatFormat.twoDecimals(outcome.seconds))
+            add(outcome.rows.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))
+            add(outcome.error ?? "")
+            add(outcome.notes.joined(separator: "\n"))
+            add(sectionMaterial(stage, outcome.outputs))
+        }
+        return fields.hex
     }
 
     private func keep(_ html: String, at path: String) {

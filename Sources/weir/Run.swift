@@ -179,7 +179,7 @@ struct Run: ParsableCommand {
         let path = workspace.runDirectory(runID) + "/report.html"
         do {
             try FileManager.default.createDirectory(atPath: workspace.runDirectory(runID), withIntermediateDirectories: true)
-            try Data(Secrets.redact(report.html()).utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+            try report.write(to: path)
             if !json { Output.line("report: \(path)") }
         } catch {
             FileHandle.standardError.write(Data("weir: warning: could not write the run report \(path): \(error)\n".utf8))
