@@ -119,5 +119,8 @@ public final class SQLEngine: @unchecked Sendable {
     }
 
     /// A SQL identifier, quoted.
+    /// A SQL string literal.
+    public static func literal(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "''") + "'" }
+
     public static func quote(_ identifier: String) -> String { "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
 }

@@ -120,6 +120,9 @@ struct Run: ParsableCommand {
         trace.mark("run stages")
         try workspace.ledger.finishRun(id: runID, status: summary.status, finishedAt: Date().timeIntervalSince1970, counts: summary.counts)
         writeReport(pipeline: pipeline, summary: summary, workspace: workspace, runID: runID)
+        for warning in ChartFiles.write(summary, runDirectory: workspace.runDirectory(runID), read: { try workspace.store.read($0) }) {
+            Terminal.error("weir: warning: \(warning)")
+        }
         trace.mark("write the report")
         notify(pipeline: pipeline, summary: summary, report: workspace.runDirectory(runID) + "/report.html")
         if let retention = pipeline.retention {
