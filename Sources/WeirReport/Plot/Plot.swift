@@ -6,6 +6,9 @@ import WeirCore
 /// the plot area so it never covers data. Long labels are shortened with the whole text as a
 /// tooltip; every mark's tooltip lists its row.
 public enum Plot {
+    /// Changes whenever a drawing could change: part of the `chart` stage's cache key.
+    public static let version = "2"
+
     public static func svg(_ spec: PlotSpec, _ rows: [PlotRow]) -> String {
         var legend = Legend()
         let series = seriesNames(rows)

@@ -10,7 +10,7 @@ import WeirTable
 /// run folder receives as `<stage>.svg` (and `.png` with `format: png`) and `load.svg` writes.
 public struct ChartStage: StageType {
     public let name = "chart"
-    public let version = "1"
+    public var version: String { "1-plot" + Plot.version }
     public let summary = "Draw a bar, line, area, point, histogram, heatmap or pie chart of a table (SVG, PNG with rsvg-convert)."
     public let inputs = InputArity.many
     public let outputs = ["chart", "data"]
