@@ -225,11 +225,24 @@ public struct RunReport {
         guard let start = ran.compactMap(\.startedAt).min(), let end = ran.compactMap(\.finishedAt).max(), end > start else {
             return "<p class=\"note\">nothing ran: every stage was cached or skipped</p>"
         }
-        let rowH = 16.0, labelW = 170.0, plotW = 860.0
-        var svg = "<svg viewBox=\"0 0 \(Int(labelW + plotW + 60)) \(Int(Double(ran.count) * rowH + 24))\" width=\"\(Int(labelW + plotW + 60))\" height=\"\(Int(Double(ran.count) * rowH + 24))\">"
+        let rowH = 16.0, labelW = 170.0, plotW = 860.0, axisH = 28.0
+        let height = Double(ran.count) * rowH + 8 + axisH
+        var svg = "<svg viewBox=\"0 0 \(Int(labelW + plotW + 60)) \(Int(height))\" width=\"\(Int(labelW + plotW + 60))\" height=\"\(Int(height))\">"
+        // A time axis: seconds since the first stage started, at round steps.
+        let axis = ContinuousScale(values: [0, end - start], start: labelW, end: labelW + plotW, tickCount: 8) { value, step in
+            NumberText.tick(value, step: step) + " s"
+        }
+        let axisY = Double(ran.count) * rowH + 8
+        svg += "<line x1=\"\(labelW)\" y1=\"\(axisY)\" x2=\"\(labelW + plotW)\" y2=\"\(axisY)\" stroke=\"#999\"/>"
+        for tick in axis.ticks {
+            let x = SVGWriter.number(axis.position(tick.value))
+            svg += "<line x1=\"\(x)\" y1=\"0\" x2=\"\(x)\" y2=\"\(axisY + 4)\" stroke=\"#eee\"/>"
+                + "<text x=\"\(x)\" y=\"\(axisY + 17)\" font-size=\"10\" text-anchor=\"middle\" font-family=\"sans-serif\">\(tick.label)</text>"
+        }
+        let scale = plotW / (axis.high - axis.low)
         for (i, outcome) in ran.sorted(by: { $0.startedAt! < $1.startedAt! }).enumerated() {
-            let x0 = labelW + plotW * (outcome.startedAt! - start) / (end - start)
-            let w = Swift.max(1.5, plotW * (outcome.finishedAt! - outcome.startedAt!) / (end - start))
+            let x0 = labelW + scale * (outcome.startedAt! - start)
+            let w = Swift.max(1.5, scale * (outcome.finishedAt! - outcome.startedAt!))
             let y = Double(i) * rowH + 4
             svg += "<text x=\"\(labelW - 6)\" y=\"\(y + 11)\" font-size=\"10\" text-anchor=\"end\" font-family=\"sans-serif\">\(SVGChart.escape(outcome.stage))</text>"
                 + "<rect x=\"\(x0)\" y=\"\(y)\" width=\"\(w)\" height=\"\(rowH - 4)\" fill=\"\(Self.colors[outcome.status.rawValue] ?? "#888")\"/>"

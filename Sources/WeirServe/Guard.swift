@@ -23,7 +23,10 @@ struct Guard: RouterMiddleware {
         response.headers[HTTPField.Name("Server-Timing")!] = "app;dur=\(String(format: "%.3f", milliseconds))"
         response.headers[.xContentTypeOptions] = "nosniff"
         response.headers[HTTPField.Name("X-Frame-Options")!] = "DENY"
-        response.headers[.contentSecurityPolicy] = "default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'"
+        // A response may bring a stricter policy of its own (a chart's SVG: no scripts at all).
+        if response.headers[.contentSecurityPolicy] == nil {
+            response.headers[.contentSecurityPolicy] = "default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'"
+        }
         response.headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
         return response
     }

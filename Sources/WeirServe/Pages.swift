@@ -129,7 +129,24 @@ struct Pages: Sendable {
         if offset + limit < (sort == nil ? view.total : min(view.total, Explorer.sortedDepth)) && filters.isEmpty {
             pager += "<a rel=\"next\" href=\"\(Self.link(base, keep + [("offset", String(offset + limit))]))\">next</a>"
         }
-        return Self.document(title, pager + "</p><table id=\"rows\"><tr>\(header.joined())</tr>\(body.joined())</table>")
+        // A chart stage's picture, as an image: an <img> never runs what an SVG holds.
+        let picture = Self.isChart(table.schema.names) && view.total == 1
+            ? "<p><img class=\"chart\" alt=\"\(Self.escape(stage)) chart\" src=\"\(base)/svg\"></p>" : ""
+        return Self.document(title, picture + pager + "</p><table id=\"rows\"><tr>\(header.joined())</tr>\(body.joined())</table>")
+    }
+
+    /// The columns of a chart stage's `chart` port.
+    static func isChart(_ names: [String]) -> Bool { names == ["title", "format", "width", "height", "svg"] }
+
+    /// A chart port's SVG.
+    func chartSVG(pipeline: String, name: String) throws(ServeError) -> String {
+        let (stage, port) = API.split(name)
+        let output = try catalog.output(pipeline: pipeline, stage: stage, port: port)
+        let view = try catalog.view(output, offset: 0, limit: 1, sort: nil, descending: false, filter: nil)
+        guard Self.isChart(view.table.schema.names), let row = view.rows.first, let svg = view.table.column("svg") else {
+            throw ServeError.notFound("\(stage).\(output.port) is not a chart")
+        }
+        return svg[row].description
     }
 
     /// Per-column statistics of an output.

@@ -97,6 +97,14 @@ public struct WeirServer: Sendable {
             } catch { return Reply.failure(Reply.serveError(error), json: false) }
         }
         router.get("/runs/:id/report") { _, context in Reply.html { try Download(catalog: catalog).report(context.parameters.get("id") ?? "") } }
+        router.get("/outputs/:pipeline/:name/svg") { _, context in
+            do {
+                var response = Reply.text(try pages.chartSVG(pipeline: context.parameters.get("pipeline") ?? "", name: context.parameters.get("name") ?? ""),
+                                          type: "image/svg+xml", status: .ok)
+                response.headers[.contentSecurityPolicy] = "default-src 'none'; style-src 'unsafe-inline'"
+                return response
+            } catch { return Reply.failure(Reply.serveError(error), json: false) }
+        }
         router.get("/outputs/:pipeline/:name/stats") { _, context in
             Reply.html { try pages.stats(pipeline: context.parameters.get("pipeline") ?? "", name: context.parameters.get("name") ?? "") }
         }

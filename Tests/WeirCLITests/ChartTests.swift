@@ -129,6 +129,19 @@ import WeirTestSupport
         }
     }
 
+    /// `weir serve` shows a chart port as an image whose SVG is served with a no-script policy.
+    @Test func serveShowsTheChartAsAnImage() throws {
+        let weir = try Self.project()
+        #expect(try weir.run("run", "p.yaml").status == 0)
+        let server = try ServeProcess(weir)
+        let page = try server.request("/outputs/charts/pie")
+        #expect(page.status == 200 && page.body.contains("<img class=\"chart\" alt=\"pie chart\" src=\"/outputs/charts/pie/svg\">"), "\(page.body.prefix(600))")
+        let svg = try server.request("/outputs/charts/pie/svg")
+        #expect(svg.status == 200 && svg.body.hasPrefix("<svg") && svg.headers["content-type"] == "image/svg+xml")
+        #expect(svg.headers["content-security-policy"] == "default-src 'none'; style-src 'unsafe-inline'")
+        #expect(try server.request("/outputs/charts/rows/svg").status == 404)
+    }
+
     @Test func badChartsSayWhatIsWrong() throws {
         let weir = try WeirProcess()
         try weir.write("t.csv", "name,amount,day\na,1.5,2024-01-01\nb,-2,2024-01-02\n")
