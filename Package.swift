@@ -98,6 +98,7 @@ let package = Package(
         .testTarget(name: "WeirTableTests", dependencies: ["WeirTable", "WeirTestSupport"]),
         .testTarget(name: "WeirCoreTests", dependencies: ["WeirCore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "WeirRemoteTests", dependencies: ["WeirRemote", "WeirTestSupport"]),
+        .testTarget(name: "WeirReportTests", dependencies: ["WeirReport", "WeirTable"]),
         .testTarget(name: "WeirStagesTests", dependencies: ["WeirStages", "WeirCore", "WeirTable", "WeirTestSupport"],
                     swiftSettings: duckdbHeaders),
         .testTarget(name: "WeirCLITests", dependencies: ["weir", "WeirTable", "WeirTestSupport"], swiftSettings: duckdbHeaders),

@@ -7,7 +7,7 @@ import WeirCore
 /// tooltip; every mark's tooltip lists its row.
 public enum Plot {
     /// Changes whenever a drawing could change: part of the `chart` stage's cache key.
-    public static let version = "2"
+    public static let version = "3"
 
     public static func svg(_ spec: PlotSpec, _ rows: [PlotRow]) -> String {
         var legend = Legend()

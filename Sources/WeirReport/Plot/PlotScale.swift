@@ -33,7 +33,8 @@ struct ContinuousScale {
             hi = Swift.max(hi.rounded(.up), lo + 1)
             low = lo
             high = hi
-            ticks = stride(from: lo, through: hi, by: Swift.max(1, ((hi - lo) / Double(tickCount)).rounded(.up)))
+            // Every decade up to ten of them, then every second, third, ...
+            ticks = stride(from: lo, through: hi, by: Swift.max(1, ((hi - lo) / 10).rounded(.up)))
                 .map { PlotTick(value: pow(10, $0), label: format(pow(10, $0), pow(10, $0))) }
             return
         }
