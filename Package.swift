@@ -14,6 +14,9 @@ let duckdbLoader: [CSetting] = [
     .define("WEIR_DUCKDB_LIBRARY", to: "\"\(duckdbPrefix)/lib/libduckdb.so\""),
 ]
 
+// libpq's headers (Debian: libpq-dev); the library itself is opened when a postgres stage needs it.
+let libpqHeaders = "/usr/include/postgresql"
+
 let package = Package(
     name: "Weir",
     platforms: [.macOS(.v15)],
@@ -38,6 +41,9 @@ let package = Package(
         .systemLibrary(name: "CWeirSystem", path: "Sources/CWeirSystem"),
         .target(name: "CDuckDB", cSettings: duckdbLoader, linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "WeirTable", dependencies: ["CWeirSystem"]),
+        .target(name: "CLibPQ", cSettings: [.unsafeFlags(["-I\(libpqHeaders)"])], linkerSettings: [.linkedLibrary("dl")]),
+        // PostgreSQL: connections, binary COPY in and out.
+        .target(name: "WeirPostgres", dependencies: ["CLibPQ", "WeirTable"], swiftSettings: [.unsafeFlags(["-Xcc", "-I\(libpqHeaders)"])]),
         .target(name: "WeirSQL", dependencies: ["CDuckDB", "WeirTable"], swiftSettings: duckdbHeaders),
         .target(name: "WeirRemote", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(
@@ -73,6 +79,7 @@ let package = Package(
                 "WeirReport",
                 "WeirRemote",
                 "WeirSQL",
+                "WeirPostgres",
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
             swiftSettings: duckdbHeaders

@@ -7,7 +7,7 @@ public enum BuiltinStages {
     public static let all: [any StageType] = [
         ExtractCSV(), ExtractLogs(), LogTransactions(), Overdraft(), LogGaps(), SQLStage(), SelectColumns(), TopRows(), LoadCSV(), LoadArrow(), LoadSQLite(),
         Apriori(), RFM(), Pivot(), PCAKMeans(), Affinity(), Cohort(), Recommend(), Evaluate(), Split(),
-        CostSpikes(), CostTrend(), CostTotals(), Quality(), Slack(), ChartStage(), LoadSVG(), LoadPNG(),
+        CostSpikes(), CostTrend(), CostTotals(), Quality(), Slack(), ChartStage(), LoadSVG(), LoadPNG(), ExtractPostgres(), LoadPostgres(),
     ]
 
     public static var registry: StageRegistry { StageRegistry(all) }

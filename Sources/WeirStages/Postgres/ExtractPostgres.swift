@@ -1,0 +1,122 @@
+import Foundation
+import WeirCore
+import WeirPostgres
+import WeirTable
+
+/// `extract.postgres`: a query's rows (or a whole table) streamed with binary COPY, typed from
+/// PostgreSQL's own column types. The DSN is usually `${env.DATABASE_URL}` (a secret: only its
+/// host, port and database are ever shown). Cached by the query text and parameters plus what
+/// the user says identifies the data: a `version:`, or a `freshness:` query whose answer
+/// changes when the data does; with neither it reads again every run.
+public struct ExtractPostgres: StageType {
+    public let name = "extract.postgres"
+    public let version = "1"
+    public let summary = "Read a PostgreSQL query or table (binary COPY), typed from PostgreSQL's column types."
+    public let inputs = InputArity.none
+    public let params: [ParamSpec] = [
+        ParamSpec("dsn", .string, required: true, help: "libpq connection string or URI, e.g. ${env.DATABASE_URL}; sslmode=require for TLS"),
+        ParamSpec("query", .string, help: "one SELECT (or give table)"),
+        ParamSpec("table", .string, help: "a table (schema.table) to read whole"),
+        ParamSpec("numeric", .choice(["float64", "text"]), default: .string("float64"), help: "numeric columns as float64 or as exact text"),
+        ParamSpec("version", .string, help: "part of the cache key: change it when the data changes"),
+        ParamSpec("freshness", .string, help: "a cheap query whose answer changes with the data, e.g. SELECT max(updated_at) FROM orders"),
+    ]
+
+    public init() {}
+
+    struct Settings {
+        var dsn: String
+        var select: String
+        var numericAsText: Bool
+    }
+
+    func settings(_ stage: StageSpec) throws -> Settings {
+        guard let dsn = stage.param("dsn")?.string else { throw StageError("`dsn` is required", param: "dsn") }
+        let query = stage.param("query")?.string, table = stage.param("table")?.string
+        var select: String
+        switch (query, table) {
+        case (let query?, nil):
+            select = query.trimmingCharacters(in: .whitespacesAndNewlines)
+            while select.hasSuffix(";") { select = String(select.dropLast()).trimmingCharacters(in: .whitespacesAndNewlines) }
+        case (nil, let table?): select = "SELECT * FROM " + table.split(separator: ".").map { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }.joined(separator: ".")
+        case (nil, nil): throw StageError("give `query:` (a SELECT) or `table:`", param: nil)
+        default: throw StageError("give `query:` or `table:`, not both", param: "table")
+        }
+        return Settings(dsn: dsn, select: select, numericAsText: stage.param("numeric")?.string == "text")
+    }
+
+    /// The columns of the query, asked of the server without running it (once per process).
+    func describe(_ stage: StageSpec, memo: StageMemo) throws -> (columns: [(name: String, oid: UInt32)], schema: Schema) {
+        let settings = try settings(stage)
+        let key = "extract.postgres:" + ContentHash.sha256(settings.dsn + "\u{0}" + settings.select + "\u{0}\(settings.numericAsText)")
+        if let known = memo.value(key, as: DescribedQuery.self) { return (known.columns, known.schema) }
+        let described: [(name: String, type: UInt32, modifier: Int32)]
+        do {
+            described = try PGConnection(dsn: settings.dsn).describe(query: settings.select)
+        } catch {
+            throw StageError("postgres \(error.server): \(error.message)", param: error.code == nil || error.code == "28P01" ? "dsn" : "query")
+        }
+        var fields: [Field] = []
+        for column in described {
+            guard let type = PGType.dataType(column.type, numericAsText: settings.numericAsText) else {
+                throw StageError("column '\(column.name)' is \(PGType.describe(column.type)), which Weir cannot hold",
+                                 param: stage.param("query") == nil ? "table" : "query", hint: "cast it in the query, e.g. \(column.name)::text")
+            }
+            fields.append(Field(column.name, type))
+        }
+        let result = DescribedQuery(columns: described.map { ($0.name, $0.type) }, schema: Schema(fields))
+        memo.set(key, result)
+        return (result.columns, result.schema)
+    }
+
+    struct DescribedQuery: Sendable {
+        var columns: [(name: String, oid: UInt32)]
+        var schema: Schema
+    }
+
+    public func outputSchemas(_ context: inout PlanContext) -> [String: Schema] {
+        do {
+            return ["out": try describe(context.stage, memo: context.memo).schema]
+        } catch {
+            context.report(error)
+            return [:]
+        }
+    }
+
+    /// The server (never the password) and what identifies the data: the version, the
+    /// freshness probe's answer, or, with neither, this moment (so it reads every run).
+    public func sources(_ context: SourceContext) throws -> [SourceInput] {
+        let settings = try settings(context.stage)
+        let server = "postgres://" + PGConnection.describe(settings.dsn)
+        if let version = context.param("version")?.string { return [SourceInput(name: server, digest: "version:" + version)] }
+        guard let probe = context.param("freshness")?.string else {
+            return [SourceInput(name: server, digest: "read-every-run:" + UUID().uuidString)]
+        }
+        do {
+            let answer = try PGConnection(dsn: settings.dsn).rows(probe)
+            let text = answer.map { $0.map { $0 ?? "\u{0}NULL" }.joined(separator: "\u{1f}") }.joined(separator: "\u{1e}")
+            return [SourceInput(name: server, digest: "freshness:" + ContentHash.sha256(text))]
+        } catch {
+            throw StageError("postgres \(error.server): freshness: \(error.message)", param: "freshness")
+        }
+    }
+
+    public func run(_ context: RunContext) throws -> [String: Table] {
+        let settings = try settings(context.stage)
+        let (columns, schema) = try describe(context.stage, memo: context.memo)
+        var reader = PGBinaryReader(columns: columns, schema: schema, numericAsText: settings.numericAsText)
+        let connection: PGConnection
+        do { connection = try PGConnection(dsn: settings.dsn) } catch {
+            throw StageError("postgres \(error.server): \(error.message)", param: "dsn")
+        }
+        do {
+            try connection.copyOut("COPY (\(settings.select)) TO STDOUT (FORMAT binary)") { try reader.consume($0) }
+        } catch let error as PGError {
+            throw StageError("postgres \(error.server): \(error.message)", param: context.param("query") == nil ? "table" : "query")
+        } catch {
+            throw StageError("postgres \(connection.server): \(error)")
+        }
+        context.log.info("read \(Wording.count(reader.rows, "row")) from \(connection.server)\(connection.usesTLS ? " over TLS" : "")")
+        return ["out": try reader.finish(schema: schema)]
+    }
+}

@@ -1,0 +1,164 @@
+import Foundation
+import WeirCore
+import WeirPostgres
+import WeirTable
+
+/// `load.postgres`: the input into a PostgreSQL table in one transaction with binary COPY.
+/// `replace` loads a new table and swaps names in the same transaction (a reader sees the old
+/// table or the new one, never half of either); `append` adds rows; `upsert` merges on `key`.
+/// A missing table is created with mapped types (a primary key on `key` for upsert). Any
+/// failure rolls back: the target is untouched. Done only while the table holds what was
+/// written: its row count and a checksum (PostgreSQL's hash of every row's text) are kept and
+/// compared on plan.
+public struct LoadPostgres: StageType {
+    public let name = "load.postgres"
+    public let version = "1"
+    public let summary = "Write the input into a PostgreSQL table (binary COPY, one transaction): replace, append or upsert."
+    public let inputs = InputArity.one
+    public let outputs: [String] = []
+    public let params: [ParamSpec] = [
+        ParamSpec("dsn", .string, required: true, help: "libpq connection string or URI, e.g. ${env.DATABASE_URL}"),
+        ParamSpec("table", .string, required: true, help: "the table (schema.table) to write"),
+        ParamSpec("mode", .choice(["replace", "append", "upsert"]), default: .string("replace"), help: "how the rows go in"),
+        ParamSpec("key", .columns(types: []), help: "the columns that identify a row (upsert)"),
+    ]
+
+    public init() {}
+
+    public func outputSchemas(_ context: inout PlanContext) -> [String: Schema] {
+        let mode = context.param("mode")?.string ?? "replace"
+        let keys = context.param("key")?.strings ?? []
+        if mode == "upsert" && keys.isEmpty { context.error("key", "\(context.stage.id): mode upsert needs `key:` (the columns that identify a row)") }
+        for key in keys { context.column(named: key, param: "key") }
+        return [:]
+    }
+
+    struct Target {
+        let connection: PGConnection
+        let table: String
+        let quoted: String
+
+        /// `schema.table` quoted part by part; a new name beside it (same schema).
+        func sibling(_ suffix: String) -> String {
+            var parts = table.split(separator: ".").map(String.init)
+            parts[parts.count - 1] += suffix
+            return parts.map(connection.quote).joined(separator: ".")
+        }
+
+        var bareName: String { String(table.split(separator: ".").last ?? "") }
+
+        func exists() throws -> Bool { try connection.rows("SELECT to_regclass($1) IS NOT NULL", [quoted])[0][0] == "t" }
+
+        /// (rows, checksum) of the table as it is now.
+        func receipt() throws -> (rows: String, checksum: String) {
+            let row = try connection.rows("SELECT count(*)::text, coalesce(sum(hashtextextended(t::text, 0)), 0)::text FROM \(quoted) AS t")[0]
+            return (row[0] ?? "0", row[1] ?? "0")
+        }
+
+        func columns() throws -> [(name: String, type: String)] {
+            try connection.rows("SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = $1::regclass "
+                                + "AND attnum > 0 AND NOT attisdropped ORDER BY attnum", [quoted]).map { ($0[0] ?? "", $0[1] ?? "") }
+        }
+    }
+
+    func target(_ stage: StageSpec) throws -> Target {
+        guard let dsn = stage.param("dsn")?.string else { throw StageError("`dsn` is required", param: "dsn") }
+        guard let table = stage.param("table")?.string, !table.isEmpty else { throw StageError("`table` is required", param: "table") }
+        do {
+            let connection = try PGConnection(dsn: dsn)
+            return Target(connection: connection, table: table, quoted: table.split(separator: ".").map { connection.quote(String($0)) }.joined(separator: "."))
+        } catch {
+            throw StageError("postgres \(error.server): \(error.message)", param: "dsn")
+        }
+    }
+
+    public func sideEffectsIntact(_ context: SourceContext, written: [WrittenFile]) -> Bool {
+        guard let target = try? target(context.stage), (try? target.exists()) == true else { return false }
+        if context.param("mode")?.string == "append" { return true }
+        guard let receipt = written.first, let now = try? target.receipt() else { return false }
+        return receipt.sha256 == now.checksum && receipt.content == now.rows
+    }
+
+    public func run(_ context: RunContext) throws -> [String: Table] {
+        let input = context.inputs[0]
+        let target = try target(context.stage)
+        let mode = context.param("mode")?.string ?? "replace"
+        let server = target.connection.server
+        do {
+            try target.connection.execute("BEGIN")
+            switch mode {
+            case "append": try append(input, target)
+            case "upsert": try upsert(input, target, keys: context.param("key")?.strings ?? [])
+            default: try replace(input, target)
+            }
+            let receipt = try target.receipt()
+            try target.connection.execute("COMMIT")
+            context.log.wrote(WrittenFile(path: "postgres://\(server)/\(target.table)", sha256: receipt.checksum, content: receipt.rows))
+            context.log.info("\(mode == "replace" ? "wrote" : mode == "append" ? "appended" : "upserted") \(Wording.count(input.rowCount, "row")) "
+                             + "into \(target.table) on \(server)\(target.connection.usesTLS ? " over TLS" : ""); it holds \(receipt.rows)")
+            return [:]
+        } catch let error as PGError {
+            try? target.connection.execute("ROLLBACK")
+            throw StageError("postgres \(error.server): \(error.message) (table \(target.table) is untouched)", param: "table")
+        } catch {
+            try? target.connection.execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    func definition(_ schema: Schema, _ connection: PGConnection, key: [String] = []) -> String {
+        let columns = schema.fields.map { "\(connection.quote($0.name)) \(PGType.sqlName($0.type))" }
+        let primary = key.isEmpty ? [] : ["PRIMARY KEY (\(key.map(connection.quote).joined(separator: ", ")))"]
+        return "(" + (columns + primary).joined(separator: ", ") + ")"
+    }
+
+    func copy(_ table: Table, into name: String, _ connection: PGConnection) throws {
+        let columns = table.schema.names.map(connection.quote).joined(separator: ", ")
+        try connection.copyIn("COPY \(name) (\(columns)) FROM STDIN (FORMAT binary)") { send in try PGBinaryWriter.write(table, send) }
+    }
+
+    /// Loads a new table and puts it in the old one's place in the same transaction.
+    func replace(_ input: Table, _ target: Target) throws {
+        let fresh = target.sibling("__weir_new")
+        try target.connection.execute("DROP TABLE IF EXISTS \(fresh)")
+        try target.connection.execute("CREATE TABLE \(fresh) \(definition(input.schema, target.connection))")
+        try copy(input, into: fresh, target.connection)
+        try target.connection.execute("DROP TABLE IF EXISTS \(target.quoted)")
+        try target.connection.execute("ALTER TABLE \(fresh) RENAME TO \(target.connection.quote(target.bareName))")
+    }
+
+    /// The input's columns must be the table's, by name (in any order), with types that convert.
+    func checkColumns(_ input: Table, _ target: Target) throws {
+        let existing = try target.columns()
+        let names = Set(existing.map(\.name))
+        let missing = input.schema.names.filter { !names.contains($0) }
+        if !missing.isEmpty {
+            throw StageError("table \(target.table) has no column \(missing.map { "'\($0)'" }.joined(separator: ", ")) "
+                             + "(it has: \(existing.map { "\($0.name) \($0.type)" }.joined(separator: ", "))); the table is untouched",
+                             param: "table", hint: "select the table's columns first, or use mode: replace")
+        }
+    }
+
+    func append(_ input: Table, _ target: Target) throws {
+        if try target.exists() { try checkColumns(input, target) } else {
+            try target.connection.execute("CREATE TABLE \(target.quoted) \(definition(input.schema, target.connection))")
+        }
+        try copy(input, into: target.quoted, target.connection)
+    }
+
+    /// Rows go to a temporary table, then INSERT ... ON CONFLICT (key) DO UPDATE.
+    func upsert(_ input: Table, _ target: Target, keys: [String]) throws {
+        let connection = target.connection
+        if try target.exists() { try checkColumns(input, target) } else {
+            try connection.execute("CREATE TABLE \(target.quoted) \(definition(input.schema, connection, key: keys))")
+        }
+        let staging = connection.quote("weir_upsert_\(getpid())")
+        try connection.execute("CREATE TEMP TABLE \(staging) \(definition(input.schema, connection)) ON COMMIT DROP")
+        try copy(input, into: staging, connection)
+        let columns = input.schema.names.map(connection.quote)
+        let updates = input.schema.names.filter { !keys.contains($0) }.map { "\(connection.quote($0)) = EXCLUDED.\(connection.quote($0))" }
+        try connection.execute("INSERT INTO \(target.quoted) (\(columns.joined(separator: ", "))) SELECT \(columns.joined(separator: ", ")) FROM \(staging) "
+                               + "ON CONFLICT (\(keys.map(connection.quote).joined(separator: ", "))) "
+                               + (updates.isEmpty ? "DO NOTHING" : "DO UPDATE SET " + updates.joined(separator: ", ")))
+    }
+}
