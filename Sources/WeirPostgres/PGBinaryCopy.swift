@@ -57,6 +57,8 @@ public struct PGBinaryReader {
     let builders: [ColumnBuilder]
     let numericAsText: Bool
     private var headerSeen = false
+    /// A numeric value's digits, reused from value to value.
+    private var scratch: [UInt8] = []
     private var ended = false
     public private(set) var rows = 0
 
@@ -99,7 +101,7 @@ public struct PGBinaryReader {
         }
     }
 
-    private func decode(_ value: UnsafeRawBufferPointer, _ column: Int) throws {
+    private mutating func decode(_ value: UnsafeRawBufferPointer, _ column: Int) throws {
         let builder = builders[column]
         var cursor = ByteCursor(bytes: value)
         switch columns[column].oid {
@@ -121,13 +123,14 @@ public struct PGBinaryReader {
             builder.append(shifted)
         case PGType.uuid: builder.append(Self.uuid(try cursor.take(16)))
         case PGType.numeric:
-            let text = try Self.numeric(value)
+            scratch.removeAll(keepingCapacity: true)
+            try Self.numericDigits(value, into: &scratch)
             if numericAsText {
-                builder.append(text)
-            } else if let number = Double(text) {
-                builder.append(number)
+                scratch.withUnsafeBytes { builder.append(utf8: $0) }
             } else {
-                throw Failure(description: "column '\(columns[column].name)' holds numeric \(text), which is not a number Weir can hold as float64 (use numeric: text)")
+                scratch.append(0)
+                let number = scratch.withUnsafeBufferPointer { strtod(UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), nil) }
+                builder.append(number)
             }
         default: builder.append(utf8: value)
         }
@@ -147,34 +150,59 @@ public struct PGBinaryReader {
 
     /// A binary numeric as decimal text: base-10000 digits, a weight, a sign and a display scale.
     static func numeric(_ value: UnsafeRawBufferPointer) throws -> String {
+        var bytes: [UInt8] = []
+        try numericDigits(value, into: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// The decimal text of a binary numeric as ASCII bytes (no Foundation formatting: this runs
+    /// once per value of a numeric column).
+    static func numericDigits(_ value: UnsafeRawBufferPointer, into out: inout [UInt8]) throws {
         var cursor = ByteCursor(bytes: value)
         let count = Int(try cursor.int16()), weight = Int(try cursor.int16())
         let sign = UInt16(bitPattern: try cursor.int16()), scale = Int(try cursor.int16())
         switch sign {
-        case 0xC000: return "NaN"
-        case 0xD000: return "Infinity"
-        case 0xF000: return "-Infinity"
+        case 0xC000: out += Array("NaN".utf8); return
+        case 0xD000: out += Array("Infinity".utf8); return
+        case 0xF000: out += Array("-Infinity".utf8); return
         default: break
         }
-        var digits: [Int] = []
-        for _ in 0..<count { digits.append(Int(try cursor.int16())) }
-        var integer = ""
-        if weight < 0 { integer = "0" }
-        for i in 0...max(0, weight) where weight >= 0 {
-            let d = i < digits.count ? digits[i] : 0
-            integer += i == 0 ? String(d) : String(format: "%04d", d)
+        guard count >= 0, count <= 1000, weight > -1000, weight < 1000 else { throw Failure(description: "a numeric value out of range") }
+        func digit(_ i: Int) throws -> Int {
+            guard i >= 0 && i < count else { return 0 }
+            let b = UnsafeRawBufferPointer(rebasing: value[(8 + 2 * i)..<(10 + 2 * i)])
+            return Int(UInt16(b[0]) << 8 | UInt16(b[1]))
         }
-        var fraction = ""
+        func four(_ d: Int, pad: Bool) {
+            var started = pad
+            var divisor = 1000
+            while divisor > 0 {
+                let x = d / divisor % 10
+                if x != 0 { started = true }
+                if started { out.append(UInt8(48 + x)) }
+                divisor /= 10
+            }
+            if !started { out.append(48) }
+        }
+        guard value.count >= 8 + 2 * count else { throw Failure(description: "a COPY message ends early") }
+        if sign == 0x4000 { out.append(UInt8(ascii: "-")) }
+        if weight < 0 { out.append(48) } else {
+            for i in 0...weight { four(try digit(i), pad: i > 0) }
+        }
         if scale > 0 {
-            var i = weight + 1
-            while fraction.count < scale {
-                let d = i >= 0 && i < digits.count ? digits[i] : 0
-                fraction += String(format: "%04d", d)
+            out.append(UInt8(ascii: "."))
+            var written = 0, i = weight + 1
+            while written < scale {
+                let d = try digit(i)
+                var divisor = 1000
+                while divisor > 0 && written < scale {
+                    out.append(UInt8(48 + d / divisor % 10))
+                    written += 1
+                    divisor /= 10
+                }
                 i += 1
             }
-            fraction = String(fraction.prefix(scale))
         }
-        return (sign == 0x4000 ? "-" : "") + integer + (fraction.isEmpty ? "" : "." + fraction)
     }
 }
 
@@ -207,29 +235,47 @@ struct ByteCursor {
     }
 }
 
-/// Writes a table as COPY ... FROM STDIN (FORMAT binary), in blocks of about 1 MiB.
+/// Writes a table as COPY ... FROM STDIN (FORMAT binary), in blocks of about 1 MiB, straight
+/// from the columns' buffers.
 public enum PGBinaryWriter {
+    /// A column's values, viewed once rather than per row.
+    enum Values {
+        case int64(FixedWidthView<Int64>), float64(FixedWidthView<Double>), bool(Column), date(FixedWidthView<Int32>)
+        case timestamp(FixedWidthView<Int64>), string(StringView)
+
+        init(_ column: Column) {
+            switch column.type {
+            case .int64: self = .int64(column.int64s)
+            case .float64: self = .float64(column.float64s)
+            case .bool: self = .bool(column)
+            case .date: self = .date(column.dates)
+            case .timestamp: self = .timestamp(column.int64s)
+            case .string: self = .string(column.strings)
+            }
+        }
+    }
+
     public static func write(_ table: Table, _ send: (UnsafeRawBufferPointer) throws -> Void) throws {
         var out = [UInt8]()
         out.reserveCapacity(1 << 20 + 4096)
         out += Array("PGCOPY\n".utf8) + [0xFF, 0x0D, 0x0A, 0x00, 0, 0, 0, 0, 0, 0, 0, 0]
         let columns = table.columns
+        let values = columns.map(Values.init)
         func be<T: FixedWidthInteger>(_ v: T) { withUnsafeBytes(of: v.bigEndian) { out.append(contentsOf: $0) } }
         for row in 0..<table.rowCount {
             be(Int16(columns.count))
-            for column in columns {
+            for (column, value) in zip(columns, values) {
                 guard column.isValid(row) else { be(Int32(-1)); continue }
-                switch column.type {
-                case .int64: be(Int32(8)); be(column.int64s[row])
-                case .float64: be(Int32(8)); be(column.float64s[row].bitPattern)
-                case .bool: be(Int32(1)); out.append(column.bool(at: row) ? 1 : 0)
-                case .date: be(Int32(4)); be(Int32(truncatingIfNeeded: Int64(column.dates[row]) - PGType.epochDays))
-                case .timestamp: be(Int32(8)); be(column.int64s[row] &- PGType.epochMicros)
-                case .string:
-                    let text = column.strings[row]
-                    let utf8 = text.utf8
-                    be(Int32(utf8.count))
-                    out.append(contentsOf: utf8)
+                switch value {
+                case .int64(let v): be(Int32(8)); be(v[row])
+                case .float64(let v): be(Int32(8)); be(v[row].bitPattern)
+                case .bool(let c): be(Int32(1)); out.append(c.bool(at: row) ? 1 : 0)
+                case .date(let v): be(Int32(4)); be(Int32(truncatingIfNeeded: Int64(v[row]) - PGType.epochDays))
+                case .timestamp(let v): be(Int32(8)); be(v[row] &- PGType.epochMicros)
+                case .string(let v):
+                    let bytes = v.utf8(row)
+                    be(Int32(bytes.count))
+                    out.append(contentsOf: bytes)
                 }
             }
             if out.count >= 1 << 20 {

@@ -8,8 +8,8 @@ import WeirTable
 /// table or the new one, never half of either); `append` adds rows; `upsert` merges on `key`.
 /// A missing table is created with mapped types (a primary key on `key` for upsert). Any
 /// failure rolls back: the target is untouched. Done only while the table holds what was
-/// written: its row count and a checksum (PostgreSQL's hash of every row's text) are kept and
-/// compared on plan.
+/// written: the count of rows the load's transaction wrote, and that transaction's id (the
+/// stamp PostgreSQL puts on every row version it writes) are kept and compared on plan.
 public struct LoadPostgres: StageType {
     public let name = "load.postgres"
     public let version = "1"
@@ -49,9 +49,13 @@ public struct LoadPostgres: StageType {
 
         func exists() throws -> Bool { try connection.rows("SELECT to_regclass($1) IS NOT NULL", [quoted])[0][0] == "t" }
 
-        /// (rows, checksum) of the table as it is now.
-        func receipt() throws -> (rows: String, checksum: String) {
-            let row = try connection.rows("SELECT count(*)::text, coalesce(sum(hashtextextended(t::text, 0)), 0)::text FROM \(quoted) AS t")[0]
+        /// The rows the transaction `xid` wrote and the rows anything else wrote, as the table is
+        /// now. PostgreSQL stamps each row version with the transaction that wrote it, so a later
+        /// UPDATE, INSERT, DELETE or TRUNCATE changes one count or the other (a scan without
+        /// turning rows into text: about 0.2 s for 5 million rows).
+        func receipt(xid: String) throws -> (ours: String, others: String) {
+            let row = try connection.rows("SELECT count(*) FILTER (WHERE xmin = $1::xid)::text, count(*) FILTER (WHERE xmin <> $1::xid)::text "
+                                          + "FROM \(quoted)", [xid])[0]
             return (row[0] ?? "0", row[1] ?? "0")
         }
 
@@ -72,11 +76,16 @@ public struct LoadPostgres: StageType {
         }
     }
 
+    /// Append is done while the table exists; replace while it holds exactly the rows it wrote
+    /// and no other; upsert while the rows it wrote are all still as it wrote them.
     public func sideEffectsIntact(_ context: SourceContext, written: [WrittenFile]) -> Bool {
         guard let target = try? target(context.stage), (try? target.exists()) == true else { return false }
-        if context.param("mode")?.string == "append" { return true }
-        guard let receipt = written.first, let now = try? target.receipt() else { return false }
-        return receipt.sha256 == now.checksum && receipt.content == now.rows
+        let mode = context.param("mode")?.string ?? "replace"
+        if mode == "append" { return true }
+        guard let receipt = written.first, receipt.sha256.hasPrefix("xid:"), let now = try? target.receipt(xid: String(receipt.sha256.dropFirst(4))) else {
+            return false
+        }
+        return now.ours == receipt.content && (mode == "upsert" || now.others == "0")
     }
 
     public func run(_ context: RunContext) throws -> [String: Table] {
@@ -91,11 +100,12 @@ public struct LoadPostgres: StageType {
             case "upsert": try upsert(input, target, keys: context.param("key")?.strings ?? [])
             default: try replace(input, target)
             }
-            let receipt = try target.receipt()
+            let xid = try target.connection.rows("SELECT pg_current_xact_id()::xid::text")[0][0] ?? ""
+            let receipt = try target.receipt(xid: xid)
             try target.connection.execute("COMMIT")
-            context.log.wrote(WrittenFile(path: "postgres://\(server)/\(target.table)", sha256: receipt.checksum, content: receipt.rows))
+            context.log.wrote(WrittenFile(path: "postgres://\(server)/\(target.table)", sha256: "xid:" + xid, content: receipt.ours))
             context.log.info("\(mode == "replace" ? "wrote" : mode == "append" ? "appended" : "upserted") \(Wording.count(input.rowCount, "row")) "
-                             + "into \(target.table) on \(server)\(target.connection.usesTLS ? " over TLS" : ""); it holds \(receipt.rows)")
+                             + "into \(target.table) on \(server)\(target.connection.usesTLS ? " over TLS" : "")")
             return [:]
         } catch let error as PGError {
             try? target.connection.execute("ROLLBACK")
