@@ -4,7 +4,14 @@ import WeirCore
 import WeirTable
 
 struct Weir: ParsableCommand {
-    static let version = "0.1.0"
+    static let release = "0.1.0"
+
+    /// The version and the commit the binary was built from: scripts/package writes the commit
+    /// into this stamp in the packaged binary (same length, so nothing else moves).
+    static let version: String = {
+        let stamp = BuildStamp.commit()
+        return release + (stamp.map { " (commit \($0))" } ?? " (development build)")
+    }()
 
     static let configuration = CommandConfiguration(
         commandName: "weir",
