@@ -27,6 +27,8 @@ struct SlurmExecutorTests {
         try server.bucket("weir-shared")
         var weir = try WeirProcess()
         weir.environment = server.environment.merging(cluster.environment) { a, _ in a }
+        // The node runs the packaged binary when there is one (CI): what a cluster would install.
+        if let packaged = PackagedWeir.binary { weir.environment["WEIR_EXECUTABLE"] = packaged }
         try Self.copyExample(into: weir)
         let pipeline = "pipelines/orders-summary.yaml"
         let stages: Set = ["orders", "lines", "basket_sizes", "users", "hours", "users_csv", "hours_arrow"]
