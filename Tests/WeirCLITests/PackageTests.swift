@@ -28,7 +28,7 @@ import WeirTestSupport
         let (_, libraries) = try Self.run("/usr/bin/ldd", [weir], in: folder, environment: ["PATH": "/usr/bin:/bin"])
         #expect(!libraries.contains("swift") && !libraries.contains("not found") && libraries.contains("libc.so.6"), "\(libraries)")
         for file in ["lib/weir/libduckdb.so", "share/bash-completion/completions/weir", "share/zsh/site-functions/_weir",
-                     "share/fish/vendor_completions.d/weir.fish", "share/doc/weir/licenses/swift-argument-parser.txt"] {
+                     "share/fish/vendor_completions.d/weir.fish", "share/doc/weir/licenses/swift-argument-parser.txt", "share/weir/pipeline.schema.json"] {
             #expect(FileManager.default.fileExists(atPath: "\(folder)/\(file)"), "\(file) is not in the tarball")
         }
 
