@@ -41,10 +41,15 @@ public enum ChartFiles {
     public static func write(_ summary: RunSummary, runDirectory: String, read: (String) throws -> Table) -> [String] {
         var warnings: [String] = []
         for outcome in summary.outcomes where outcome.type == "chart" && (outcome.status == .ran || outcome.status == .cached) {
-            guard let port = outcome.outputs.first(where: { $0.port == "chart" }),
-                  let table = try? read(port.digest), table.rowCount == 1,
-                  let svg = table.column("svg")?[0].description, let format = table.column("format")?[0].description else { continue }
+            guard let port = outcome.outputs.first(where: { $0.port == "chart" }) else { continue }
             do {
+                let table = try read(port.digest)
+                guard table.rowCount == 1, let picture = table.column("svg")?[0].description, let format = table.column("format")?[0].description else {
+                    warnings.append("chart '\(outcome.stage)': its chart output is not one picture")
+                    continue
+                }
+                // The run folder is Weir's own record: nothing secret goes in it.
+                let svg = Secrets.redact(picture)
                 try FileManager.default.createDirectory(atPath: runDirectory, withIntermediateDirectories: true)
                 try Data(svg.utf8).write(to: URL(fileURLWithPath: "\(runDirectory)/\(outcome.stage).svg"), options: .atomic)
                 if format == "png" {
