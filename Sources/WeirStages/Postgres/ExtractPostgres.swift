@@ -32,6 +32,7 @@ public struct ExtractPostgres: StageType {
 
     func settings(_ stage: StageSpec) throws -> Settings {
         guard let dsn = stage.param("dsn")?.string else { throw StageError("`dsn` is required", param: "dsn") }
+        guard !dsn.isEmpty else { throw StageError("`dsn` is empty", param: "dsn", hint: "set it, e.g. dsn: ${env.DATABASE_URL}") }
         let query = stage.param("query")?.string, table = stage.param("table")?.string
         var select: String
         switch (query, table) {
@@ -86,7 +87,8 @@ public struct ExtractPostgres: StageType {
     /// The server (never the password) and what identifies the data: the version, the
     /// freshness probe's answer, or, with neither, this moment (so it reads every run).
     public func sources(_ context: SourceContext) throws -> [SourceInput] {
-        let settings = try settings(context.stage)
+        // Without a DSN planning has already said so; there is no server to ask.
+        guard let settings = try? settings(context.stage) else { return [SourceInput(name: "postgres", digest: "no-dsn")] }
         let server = "postgres://" + PGConnection.describe(settings.dsn)
         if let version = context.param("version")?.string { return [SourceInput(name: server, digest: "version:" + version)] }
         guard let probe = context.param("freshness")?.string else {
