@@ -27,14 +27,6 @@ public struct RunReport {
 
     static let colors = ["ran": "#2ca02c", "cached": "#9ecae1", "failed": "#d62728", "skipped": "#bbbbbb"]
 
-    /// The whole report as text.
-    public func html() -> String {
-        switch body(DAG.order(pipeline)) {
-        case .text(let body): return head() + body + Self.tail
-        case .kept(let path): return head() + ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "") + Self.tail
-        }
-    }
-
     /// Writes the report to `path` (via a temporary file, so a reader never sees half of it),
     /// secrets redacted. A repeated run's body is copied from its kept file as bytes: that file
     /// was redacted when kept, and is scanned again only when this run has secrets of its own.

@@ -79,24 +79,7 @@ enum CartesianPlot {
 
     static func drawBars(_ rows: [PlotRow], series: [String], band: BandScale, y: ContinuousScale, _ frame: PlotFrame,
                          _ svg: inout SVGWriter) {
-        let index = Dictionary(band.categories.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
-        let groups = Swift.max(1, series.count)
-        let inner = band.bandwidth * 0.8 / Double(groups)
-        let base = y.log ? frame.bottom : y.position(0)
-        for row in rows {
-            guard let i = index[row.x.label] else { continue }
-            let g = Double(row.series.flatMap { series.firstIndex(of: $0) } ?? 0)
-            let x0 = band.position(i) + band.bandwidth * 0.1 + inner * g
-            guard let value = row.value else {
-                svg.rect(x: x0, y: base - 8, width: inner, height: 8, fill: "url(#weir-missing)", class: "mark missing",
-                         extra: [("stroke", PlotPalette.missing)], tooltip: row.tooltip + " (no value)")
-                continue
-            }
-            let top = y.position(value)
-            let fill = row.highlighted ? PlotPalette.highlight : Plot.color(series: row.series, in: series)
-            svg.rect(x: x0, y: Swift.min(top, base), width: Swift.max(1, inner), height: Swift.max(0.5, abs(base - top)), fill: fill,
-                     class: "mark", tooltip: row.tooltip)
-        }
+        Bars(band: band, values: y, base: y.log ? frame.bottom : y.position(0), vertical: true).draw(rows, series: series, &svg)
     }
 
     static func drawHistogram(_ rows: [PlotRow], x: ContinuousScale, y: ContinuousScale, _ frame: PlotFrame, _ svg: inout SVGWriter) {
@@ -161,7 +144,6 @@ enum HorizontalBars {
                                 log: spec.logScale, tickCount: Swift.max(2, Int(frame.plotWidth / 90)))
         Axes.x(x, frame, title: spec.yTitle, &svg)
         let band = BandScale(categories: categories, start: frame.top, end: frame.bottom)
-        let index = Dictionary(categories.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
         let every = Swift.max(1, Int((13 / Swift.max(band.bandwidth, 0.01)).rounded(.up)))
         for (i, category) in categories.enumerated() where i % every == 0 {
             svg.label(PlotText.truncated(category, labelLimit), x: frame.left - 6, y: band.position(i) + band.bandwidth / 2 + 4,
@@ -171,22 +153,44 @@ enum HorizontalBars {
             let px = x.position(rule.value)
             svg.line(x1: px, y1: frame.top, x2: px, y2: frame.bottom, stroke: "#444", class: "rule", dash: "4 3", width: 1.5)
         }
-        let groups = Swift.max(1, series.count)
-        let inner = band.bandwidth * 0.8 / Double(groups)
-        let base = x.log ? frame.left : x.position(0)
+        Bars(band: band, values: x, base: x.log ? frame.left : x.position(0), vertical: false).draw(rows, series: series, &svg)
+    }
+}
+
+/// Bars on a category band, one per row, side by side per series; upright or lying along the
+/// value axis. A missing value is a short hatched bar from the base.
+struct Bars {
+    let band: BandScale
+    let values: ContinuousScale
+    let base: Double
+    let vertical: Bool
+
+    func draw(_ rows: [PlotRow], series: [String], _ svg: inout SVGWriter) {
+        let index = Dictionary(band.categories.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+        let inner = band.bandwidth * 0.8 / Double(Swift.max(1, series.count))
         for row in rows {
             guard let i = index[row.x.label] else { continue }
             let g = Double(row.series.flatMap { series.firstIndex(of: $0) } ?? 0)
-            let y0 = band.position(i) + band.bandwidth * 0.1 + inner * g
+            let across = band.position(i) + band.bandwidth * 0.1 + inner * g
             guard let value = row.value else {
-                svg.rect(x: base, y: y0, width: 8, height: inner, fill: "url(#weir-missing)", class: "mark missing",
-                         extra: [("stroke", PlotPalette.missing)], tooltip: row.tooltip + " (no value)")
+                rect(across: across, width: inner, along: vertical ? base - 8 : base, length: 8, fill: "url(#weir-missing)", class: "mark missing",
+                     extra: [("stroke", PlotPalette.missing)], tooltip: row.tooltip + " (no value)", &svg)
                 continue
             }
-            let end = x.position(value)
+            let end = values.position(value)
             let fill = row.highlighted ? PlotPalette.highlight : Plot.color(series: row.series, in: series)
-            svg.rect(x: Swift.min(base, end), y: y0, width: Swift.max(0.5, abs(end - base)), height: Swift.max(1, inner), fill: fill,
-                     class: "mark", tooltip: row.tooltip)
+            rect(across: across, width: Swift.max(1, inner), along: Swift.min(end, base), length: Swift.max(0.5, abs(base - end)), fill: fill,
+                 class: "mark", extra: [], tooltip: row.tooltip, &svg)
+        }
+    }
+
+    /// A rectangle `width` across the band and `length` along the value axis.
+    private func rect(across: Double, width: Double, along: Double, length: Double, fill: String, class name: String,
+                      extra: [(String, String)], tooltip: String, _ svg: inout SVGWriter) {
+        if vertical {
+            svg.rect(x: across, y: along, width: width, height: length, fill: fill, class: name, extra: extra, tooltip: tooltip)
+        } else {
+            svg.rect(x: along, y: across, width: length, height: width, fill: fill, class: name, extra: extra, tooltip: tooltip)
         }
     }
 }
