@@ -97,12 +97,12 @@ public final class ChildProcess: Sendable {
     /// Process group ids of the children running now, with the stage each works for.
     public static let running = Mutex<[pid_t: String]>([:])
 
-    /// Ends the groups of every running child (of stage `owner` only, when given): SIGTERM at
-    /// once to all, SIGKILL to the groups still alive after the grace period. Returns how many
-    /// groups were signalled.
+    /// Ends the groups of every running child (of the stages `owners` only, when given):
+    /// SIGTERM at once to all, SIGKILL to the groups still alive after the grace period.
+    /// Returns how many groups were signalled.
     @discardableResult
-    public static func terminateAll(owner: String? = nil) -> Int {
-        let groups = running.withLock { $0.filter { owner == nil || $0.value == owner }.map(\.key) }
+    public static func terminateAll(owners: Set<String>? = nil) -> Int {
+        let groups = running.withLock { $0.filter { owners?.contains($0.value) ?? true }.map(\.key) }
         guard !groups.isEmpty else { return 0 }
         for group in groups { kill(-group, SIGTERM) }
         let deadline = Date().addingTimeInterval(grace)

@@ -32,9 +32,9 @@ extension StagePlan {
 
 extension InputRef {
     /// The output this reference reads among its producer's outputs: the port it names, else
-    /// the producer's first.
-    func output(producer: StagePlan?, among outputs: [CacheOutput]?) -> CacheOutput? {
-        let port = self.port ?? producer?.type.outputs.first ?? "out"
+    /// the producer's first (`ports`, as its type declares them).
+    func output(ports: [String], among outputs: [CacheOutput]?) -> CacheOutput? {
+        let port = self.port ?? ports.first ?? "out"
         return outputs?.first { $0.port == port }
     }
 }

@@ -15,9 +15,9 @@ public enum StageCancellation {
 
     public static func unregister(_ token: Int) { _ = handlers.withLock { $0.removeValue(forKey: token) } }
 
-    /// Calls every registered cancel (of stage `owner` only, when given).
-    public static func cancelAll(owner: String? = nil) {
-        let matching = handlers.withLock { $0.values.filter { owner == nil || $0.owner == owner }.map(\.cancel) }
+    /// Calls every registered cancel (of the stages `owners` only, when given).
+    public static func cancelAll(owners: Set<String>? = nil) {
+        let matching = handlers.withLock { $0.values.filter { owners?.contains($0.owner) ?? true }.map(\.cancel) }
         for cancel in matching { cancel() }
     }
 }

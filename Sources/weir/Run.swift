@@ -106,17 +106,18 @@ struct Run: ParsableCommand {
                                                 startedAt: Date().timeIntervalSince1970, pid: Int(getpid()), command: command))
         let reporter: any RunReporter = json ? JSONReporter() : TextReporter(live: Terminal.isInteractive)
         let runOptions = RunOptions(jobs: jobs ?? Parallel.coreCount, failFast: failFast, forced: selection.force ? selected : [])
-        let summary: RunSummary
+        let runDirectory = workspace.runDirectory(runID)
+        let stageExecutor: any StageExecutor
         switch executor {
         case .local:
-            summary = Scheduler(plan: plan, selected: selected, options: runOptions, cache: cache, store: workspace.store,
-                                ledger: workspace.ledger, runID: runID, runDirectory: workspace.runDirectory(runID), memo: memo,
-                                reporter: reporter).run()
+            stageExecutor = ThreadExecutor(jobs: runOptions.jobs, cache: cache, forced: runOptions.forced, store: workspace.store,
+                                           pipelineDirectory: pipeline.directory, runDirectory: runDirectory, memo: memo)
         case .slurm:
-            summary = SlurmExecutor(plan: plan, selected: selected, options: runOptions, cache: cache, ledger: workspace.ledger,
-                                    runID: runID, runDirectory: workspace.runDirectory(runID), reporter: reporter,
-                                    command: try jobCommand(runID: runID, workspace: workspace, remote: cache.remote?.url)).run()
+            stageExecutor = SlurmExecutor(pipeline: pipeline, forced: runOptions.forced, runID: runID, runDirectory: runDirectory,
+                                          command: try jobCommand(runID: runID, workspace: workspace, remote: cache.remote?.url))
         }
+        let summary = Scheduler(plan: plan, selected: selected, options: runOptions, cache: cache, ledger: workspace.ledger, runID: runID,
+                                runDirectory: runDirectory, reporter: reporter, executor: stageExecutor).run()
         trace.mark("run stages")
         try workspace.ledger.finishRun(id: runID, status: summary.status, finishedAt: Date().timeIntervalSince1970, counts: summary.counts)
         writeReport(pipeline: pipeline, summary: summary, workspace: workspace, runID: runID)

@@ -73,10 +73,12 @@ struct RunStage: ParsableCommand {
         // A job on another node reads inputs it did not see written: hash them in full.
         var store = workspace.store
         store.readCheck = .full
-        let scheduler = Scheduler(plan: plan, selected: [stage],
-                                  options: RunOptions(jobs: 1, forced: force ? [stage] : [], recordsStageRuns: standalone),
-                                  cache: cache, store: store, ledger: workspace.ledger, runID: runID,
-                                  runDirectory: workspace.runDirectory(runID), memo: memo, reporter: reporter)
+        let runOptions = RunOptions(jobs: 1, forced: force ? [stage] : [], recordsStageRuns: standalone)
+        let runDirectory = workspace.runDirectory(runID)
+        let executor = ThreadExecutor(jobs: 1, cache: cache, forced: runOptions.forced, store: store,
+                                      pipelineDirectory: plan.pipeline.directory, runDirectory: runDirectory, memo: memo)
+        let scheduler = Scheduler(plan: plan, selected: [stage], options: runOptions, cache: cache, ledger: workspace.ledger, runID: runID,
+                                  runDirectory: runDirectory, reporter: reporter, executor: executor)
         let summary = scheduler.run()
         if standalone {
             try workspace.ledger.finishRun(id: runID, status: summary.status, finishedAt: Date().timeIntervalSince1970, counts: summary.counts)
