@@ -4,7 +4,8 @@ import PackageDescription
 
 // DuckDB's C library, built once per machine by scripts/duckdb.sh (WEIR_DUCKDB overrides).
 let duckdbVersion = "1.5.6"
-let duckdbPrefix = ProcessInfo.processInfo.environment["WEIR_DUCKDB"]
+let duckdbPrefix =
+    ProcessInfo.processInfo.environment["WEIR_DUCKDB"]
     ?? "\(ProcessInfo.processInfo.environment["XDG_CACHE_HOME"] ?? NSHomeDirectory() + "/.cache")/weir/duckdb-\(duckdbVersion)"
 // Every Swift module that sees WeirSQL's interface loads the CDuckDB module, so each needs the header path.
 let duckdbHeaders: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-I\(duckdbPrefix)/include"])]
@@ -41,9 +42,12 @@ let package = Package(
         .systemLibrary(name: "CWeirSystem", path: "Sources/CWeirSystem"),
         .target(name: "CDuckDB", cSettings: duckdbLoader, linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "WeirTable", dependencies: ["CWeirSystem"]),
-        .target(name: "CLibPQ", cSettings: [.unsafeFlags(["-I\(libpqHeaders)"])], linkerSettings: [.linkedLibrary("dl")]),
+        .target(
+            name: "CLibPQ", cSettings: [.unsafeFlags(["-I\(libpqHeaders)"])], linkerSettings: [.linkedLibrary("dl")]),
         // PostgreSQL: connections, binary COPY in and out.
-        .target(name: "WeirPostgres", dependencies: ["CLibPQ", "WeirTable"], swiftSettings: [.unsafeFlags(["-Xcc", "-I\(libpqHeaders)"])]),
+        .target(
+            name: "WeirPostgres", dependencies: ["CLibPQ", "WeirTable"],
+            swiftSettings: [.unsafeFlags(["-Xcc", "-I\(libpqHeaders)"])]),
         .target(name: "WeirSQL", dependencies: ["CDuckDB", "WeirTable"], swiftSettings: duckdbHeaders),
         .target(name: "WeirRemote", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(
@@ -99,16 +103,19 @@ let package = Package(
         ),
         // Fuzz targets over the readers of user input: scripts/fuzz builds it with libFuzzer;
         // built plainly it replays a corpus.
-        .executableTarget(name: "weir-fuzz", dependencies: ["WeirTable", "WeirCore", "WeirStages"], path: "Sources/WeirFuzz",
-                          swiftSettings: duckdbHeaders),
+        .executableTarget(
+            name: "weir-fuzz", dependencies: ["WeirTable", "WeirCore", "WeirStages"], path: "Sources/WeirFuzz",
+            swiftSettings: duckdbHeaders),
         .target(name: "WeirTestSupport", path: "Tests/WeirTestSupport"),
         .testTarget(name: "WeirTableTests", dependencies: ["WeirTable", "WeirTestSupport"]),
         .testTarget(name: "WeirCoreTests", dependencies: ["WeirCore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "WeirRemoteTests", dependencies: ["WeirRemote", "WeirTestSupport"]),
         .testTarget(name: "WeirReportTests", dependencies: ["WeirReport", "WeirTable"]),
-        .testTarget(name: "WeirStagesTests", dependencies: ["WeirStages", "WeirCore", "WeirTable", "WeirTestSupport"],
-                    swiftSettings: duckdbHeaders),
-        .testTarget(name: "WeirCLITests", dependencies: ["weir", "WeirTable", "WeirTestSupport"], swiftSettings: duckdbHeaders),
+        .testTarget(
+            name: "WeirStagesTests", dependencies: ["WeirStages", "WeirCore", "WeirTable", "WeirTestSupport"],
+            swiftSettings: duckdbHeaders),
+        .testTarget(
+            name: "WeirCLITests", dependencies: ["weir", "WeirTable", "WeirTestSupport"], swiftSettings: duckdbHeaders),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -59,7 +59,9 @@ public struct KeyMaterial: Sendable, Hashable, Codable {
         out += "},\"secrets\":{"
         for (i, name) in secrets.keys.sorted().enumerated() {
             if i > 0 { out += "," }
-            out += CanonicalJSON.string(name) + ":[" + (secrets[name] ?? []).map(CanonicalJSON.string).joined(separator: ",") + "]"
+            out +=
+                CanonicalJSON.string(name) + ":["
+                + (secrets[name] ?? []).map(CanonicalJSON.string).joined(separator: ",") + "]"
         }
         out += "},\"sources\":["
         list(sources)
@@ -77,11 +79,14 @@ public struct KeyMaterial: Sendable, Hashable, Codable {
     public func changes(since old: KeyMaterial) -> [String] {
         var reasons: [String] = []
         if type != old.type || version != old.version {
-            reasons.append(type != old.type ? "stage type changed: \(old.type) -> \(type)"
-                                            : "code version changed: \(type) \(old.version) -> \(version)")
+            reasons.append(
+                type != old.type
+                    ? "stage type changed: \(old.type) -> \(type)"
+                    : "code version changed: \(type) \(old.version) -> \(version)")
         }
         let paramNames = Set(params.keys).union(old.params.keys).union(secrets.keys).union(old.secrets.keys)
-        let changedParams = paramNames.filter { params[$0] != old.params[$0] || secrets[$0] != old.secrets[$0] }.sorted()
+        let changedParams = paramNames.filter { params[$0] != old.params[$0] || secrets[$0] != old.secrets[$0] }
+            .sorted()
         if !changedParams.isEmpty { reasons.append("params changed: " + changedParams.joined(separator: ", ")) }
         let oldInputs = Dictionary(old.inputs.map { ($0.name, $0.digest) }, uniquingKeysWith: { a, _ in a })
         let changedInputs = inputs.filter { oldInputs[$0.name] != $0.digest }.map(\.name)
@@ -127,7 +132,8 @@ public enum CanonicalJSON {
         case .bool(let b): b ? "true" : "false"
         case .null: "null"
         case .list(let items): "[" + items.map(encode).joined(separator: ",") + "]"
-        case .map(let map): "{" + map.keys.sorted().map { string($0) + ":" + encode(map[$0]!) }.joined(separator: ",") + "}"
+        case .map(let map):
+            "{" + map.keys.sorted().map { string($0) + ":" + encode(map[$0]!) }.joined(separator: ",") + "}"
         }
     }
 

@@ -1,8 +1,9 @@
+import CWeirSystem
 import Foundation
 import Synchronization
-import CWeirSystem
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A child process that leads its own process group, so that it and everything it starts
@@ -30,7 +31,9 @@ public final class ChildProcess: Sendable {
     /// `output` (a file it opens for appending), with signal dispositions reset to their
     /// defaults (Weir ignores SIGINT and SIGTERM while it handles them; children must not).
     /// `owner` names the stage the child works for, so a stage's timeout reaches its children.
-    public init(shell command: String, environment: [String: String], directory: String, output: String, owner: String) throws {
+    public init(shell command: String, environment: [String: String], directory: String, output: String, owner: String)
+        throws
+    {
         var actions = posix_spawn_file_actions_t()
         var attributes = posix_spawnattr_t()
         posix_spawn_file_actions_init(&actions)
@@ -51,9 +54,10 @@ public final class ChildProcess: Sendable {
         posix_spawnattr_setsigdefault(&attributes, &defaults)
         posix_spawnattr_setsigmask(&attributes, &unblocked)
         posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        posix_spawnattr_setflags(
+            &attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
 
-        let argv: [UnsafeMutablePointer<CChar>?] = ([String]([ "/bin/sh", "-c", command ])).map { strdup($0) } + [nil]
+        let argv: [UnsafeMutablePointer<CChar>?] = ([String](["/bin/sh", "-c", command])).map { strdup($0) } + [nil]
         let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {
             for pointer in argv { free(pointer) }
@@ -106,7 +110,9 @@ public final class ChildProcess: Sendable {
         guard !groups.isEmpty else { return 0 }
         for group in groups { kill(-group, SIGTERM) }
         let deadline = Date().addingTimeInterval(grace)
-        while Date() < deadline && running.withLock({ running in groups.contains { running[$0] != nil } }) { usleep(20_000) }
+        while Date() < deadline && running.withLock({ running in groups.contains { running[$0] != nil } }) {
+            usleep(20_000)
+        }
         for group in groups { kill(-group, SIGKILL) }
         return groups.count
     }

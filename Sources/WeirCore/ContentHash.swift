@@ -1,9 +1,10 @@
-import Foundation
 import Crypto
-#if canImport(Glibc)
-import Glibc
-#endif
+import Foundation
 import WeirTable
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// SHA-256 digests as lowercase hex, the form used in keys, the ledger and object names.
 public enum ContentHash {
@@ -51,7 +52,9 @@ public enum ContentHash {
     /// Reads the file in 1 MiB blocks; it is never loaded whole.
     public static func sha256(file path: String) throws -> String {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw TableError.io(path: path, message: "cannot open: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else {
+            throw TableError.io(path: path, message: "cannot open: \(String(cString: strerror(errno)))")
+        }
         defer { close(fd) }
         var hasher = SHA256()
         let block = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)

@@ -14,8 +14,9 @@ public enum DAG {
                 if state[ref.stage] == 1 {
                     let cycle = Array(path[path.firstIndex(of: ref.stage)!...]) + [ref.stage]
                     if reported.insert(Set(cycle)).inserted {
-                        diagnostics.error(ref.location, "cycle: " + cycle.reversed().joined(separator: " -> "),
-                                          hint: "a stage cannot depend, directly or through others, on its own output")
+                        diagnostics.error(
+                            ref.location, "cycle: " + cycle.reversed().joined(separator: " -> "),
+                            hint: "a stage cannot depend, directly or through others, on its own output")
                     }
                 } else if state[ref.stage] == nil {
                     visit(ref.stage)
@@ -109,7 +110,8 @@ struct MinHeap {
         items[0] = last
         var parent = 0
         while true {
-            let left = 2 * parent + 1, right = left + 1
+            let left = 2 * parent + 1
+            let right = left + 1
             var smallest = parent
             if left < items.count, items[left] < items[smallest] { smallest = left }
             if right < items.count, items[right] < items[smallest] { smallest = right }

@@ -73,7 +73,12 @@ public struct DiagnosticCollector: Sendable {
     /// Throws every diagnostic, in file order, when any is an error.
     public func throwIfErrors() throws {
         if hasErrors {
-            throw DiagnosticError(diagnostics.sorted { ($0.location?.line ?? 0, $0.location?.column ?? 0) < ($1.location?.line ?? 0, $1.location?.column ?? 0) })
+            throw DiagnosticError(
+                diagnostics.sorted {
+                    ($0.location?.line ?? 0, $0.location?.column ?? 0) < (
+                        $1.location?.line ?? 0, $1.location?.column ?? 0
+                    )
+                })
         }
     }
 }
@@ -81,7 +86,8 @@ public struct DiagnosticCollector: Sendable {
 /// "did you mean" suggestions by edit distance.
 public enum Suggest {
     public static func distance(_ a: String, _ b: String) -> Int {
-        let a = Array(a.lowercased()), b = Array(b.lowercased())
+        let a = Array(a.lowercased())
+        let b = Array(b.lowercased())
         if a.isEmpty { return b.count }
         if b.isEmpty { return a.count }
         var previous = Array(0...b.count)
@@ -118,8 +124,9 @@ extension DiagnosticCollector {
     /// did-you-mean, else the allowed keys.
     public mutating func unknownKeys(_ pairs: [YAMLPair], allowed: [String], in place: String) {
         for pair in pairs where !allowed.contains(pair.key) {
-            error(pair.keyLocation, "unknown key '\(pair.key)' in \(place)",
-                  hint: Suggest.didYouMean(pair.key, in: allowed) ?? "allowed: \(allowed.joined(separator: ", "))")
+            error(
+                pair.keyLocation, "unknown key '\(pair.key)' in \(place)",
+                hint: Suggest.didYouMean(pair.key, in: allowed) ?? "allowed: \(allowed.joined(separator: ", "))")
         }
     }
 }

@@ -3,7 +3,9 @@
 public enum HTMLText {
     public static func escape(_ text: String) -> String {
         // Most texts (ids, names, numbers) need nothing.
-        if !text.utf8.contains(where: { $0 == 0x26 || $0 == 0x3C || $0 == 0x3E || $0 == 0x22 || $0 == 0x27 }) { return text }
+        if !text.utf8.contains(where: { $0 == 0x26 || $0 == 0x3C || $0 == 0x3E || $0 == 0x22 || $0 == 0x27 }) {
+            return text
+        }
         var out = ""
         out.reserveCapacity(text.utf8.count)
         for c in text.unicodeScalars {

@@ -41,7 +41,8 @@ public final class Ledger: Sendable {
         var configuration = Configuration()
         configuration.readonly = true
         do {
-            let uri = "file:" + (path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? path) + "?immutable=1"
+            let uri =
+                "file:" + (path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? path) + "?immutable=1"
             pool = try DatabaseQueue(path: uri, configuration: configuration)
             _ = try pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM runs") }
         } catch {
@@ -89,7 +90,9 @@ public final class Ledger: Sendable {
 
     /// `delete` on filesystems shared between hosts; `WEIR_LEDGER_JOURNAL=wal|delete` decides instead.
     static func journal(directory: String) -> Journal {
-        if let chosen = ProcessInfo.processInfo.environment["WEIR_LEDGER_JOURNAL"].flatMap({ Journal(rawValue: $0.lowercased()) }) {
+        if let chosen = ProcessInfo.processInfo.environment["WEIR_LEDGER_JOURNAL"].flatMap({
+            Journal(rawValue: $0.lowercased())
+        }) {
             return chosen
         }
         return NetworkFilesystem.contains(directory) ? .delete : .wal
@@ -98,40 +101,42 @@ public final class Ledger: Sendable {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
-            try db.execute(sql: """
-                CREATE TABLE runs(
-                  id TEXT PRIMARY KEY, pipeline TEXT NOT NULL, pipeline_file TEXT NOT NULL,
-                  started_at REAL NOT NULL, finished_at REAL, status TEXT NOT NULL, pid INTEGER NOT NULL,
-                  command TEXT NOT NULL, ran INTEGER, cached INTEGER, failed INTEGER, skipped INTEGER);
-                CREATE INDEX runs_by_file ON runs(pipeline_file, started_at);
-                CREATE TABLE stage_runs(
-                  run_id TEXT NOT NULL, stage TEXT NOT NULL, type TEXT NOT NULL, status TEXT NOT NULL,
-                  reason TEXT, key TEXT, started_at REAL, finished_at REAL, seconds REAL,
-                  outputs TEXT, error TEXT, attempts INTEGER NOT NULL DEFAULT 0, notes TEXT,
-                  PRIMARY KEY(run_id, stage));
-                CREATE TABLE cache_entries(
-                  key TEXT PRIMARY KEY, type TEXT NOT NULL, material TEXT NOT NULL, created_at REAL NOT NULL);
-                CREATE TABLE cache_outputs(
-                  key TEXT NOT NULL, port TEXT NOT NULL, digest TEXT NOT NULL, rows INTEGER NOT NULL,
-                  schema TEXT NOT NULL, PRIMARY KEY(key, port));
-                CREATE INDEX cache_outputs_by_digest ON cache_outputs(digest);
-                CREATE TABLE stage_state(
-                  pipeline_file TEXT NOT NULL, stage TEXT NOT NULL, key TEXT NOT NULL, material TEXT NOT NULL,
-                  updated_at REAL NOT NULL, PRIMARY KEY(pipeline_file, stage));
-                CREATE TABLE file_stats(
-                  path TEXT PRIMARY KEY, device INTEGER NOT NULL, inode INTEGER NOT NULL, size INTEGER NOT NULL,
-                  mtime_ns INTEGER NOT NULL, sha256 TEXT NOT NULL);
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE runs(
+                      id TEXT PRIMARY KEY, pipeline TEXT NOT NULL, pipeline_file TEXT NOT NULL,
+                      started_at REAL NOT NULL, finished_at REAL, status TEXT NOT NULL, pid INTEGER NOT NULL,
+                      command TEXT NOT NULL, ran INTEGER, cached INTEGER, failed INTEGER, skipped INTEGER);
+                    CREATE INDEX runs_by_file ON runs(pipeline_file, started_at);
+                    CREATE TABLE stage_runs(
+                      run_id TEXT NOT NULL, stage TEXT NOT NULL, type TEXT NOT NULL, status TEXT NOT NULL,
+                      reason TEXT, key TEXT, started_at REAL, finished_at REAL, seconds REAL,
+                      outputs TEXT, error TEXT, attempts INTEGER NOT NULL DEFAULT 0, notes TEXT,
+                      PRIMARY KEY(run_id, stage));
+                    CREATE TABLE cache_entries(
+                      key TEXT PRIMARY KEY, type TEXT NOT NULL, material TEXT NOT NULL, created_at REAL NOT NULL);
+                    CREATE TABLE cache_outputs(
+                      key TEXT NOT NULL, port TEXT NOT NULL, digest TEXT NOT NULL, rows INTEGER NOT NULL,
+                      schema TEXT NOT NULL, PRIMARY KEY(key, port));
+                    CREATE INDEX cache_outputs_by_digest ON cache_outputs(digest);
+                    CREATE TABLE stage_state(
+                      pipeline_file TEXT NOT NULL, stage TEXT NOT NULL, key TEXT NOT NULL, material TEXT NOT NULL,
+                      updated_at REAL NOT NULL, PRIMARY KEY(pipeline_file, stage));
+                    CREATE TABLE file_stats(
+                      path TEXT PRIMARY KEY, device INTEGER NOT NULL, inode INTEGER NOT NULL, size INTEGER NOT NULL,
+                      mtime_ns INTEGER NOT NULL, sha256 TEXT NOT NULL);
+                    """)
         }
         // v2: the change time joins the stat a file's digest is remembered by (a write that
         // restores the mtime still moves the ctime), and loads record what they wrote.
         migrator.registerMigration("v2") { db in
-            try db.execute(sql: """
-                ALTER TABLE file_stats ADD COLUMN ctime_ns INTEGER NOT NULL DEFAULT -1;
-                CREATE TABLE written_files(
-                  key TEXT NOT NULL, path TEXT NOT NULL, sha256 TEXT NOT NULL, content TEXT,
-                  PRIMARY KEY(key, path));
-                """)
+            try db.execute(
+                sql: """
+                    ALTER TABLE file_stats ADD COLUMN ctime_ns INTEGER NOT NULL DEFAULT -1;
+                    CREATE TABLE written_files(
+                      key TEXT NOT NULL, path TEXT NOT NULL, sha256 TEXT NOT NULL, content TEXT,
+                      PRIMARY KEY(key, path));
+                    """)
         }
         scheduleMigration(&migrator)
         // v4: an entry keeps the notes its run made (rejects, quality warnings), so a cached
@@ -152,21 +157,27 @@ public final class Ledger: Sendable {
     }
 
     static func entry(_ key: String, _ db: Database) throws -> CacheEntry? {
-        let rows = try Row.fetchAll(db.cachedStatement(sql: "SELECT port, digest, rows, schema FROM cache_outputs WHERE key = ? ORDER BY port"),
-                                    arguments: [key])
+        let rows = try Row.fetchAll(
+            db.cachedStatement(sql: "SELECT port, digest, rows, schema FROM cache_outputs WHERE key = ? ORDER BY port"),
+            arguments: [key])
         if rows.isEmpty {
             // A stage with no outputs (a sink) still has an entry.
-            guard try Row.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM cache_entries WHERE key = ?"), arguments: [key]) != nil
+            guard
+                try Row.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM cache_entries WHERE key = ?"), arguments: [key])
+                    != nil
             else { return nil }
             return CacheEntry(key: key, outputs: [], notes: try notes(key, db))
         }
-        return CacheEntry(key: key, outputs: rows.map {
-            CacheOutput(port: $0["port"], digest: $0["digest"], rows: $0["rows"], schemaJSON: $0["schema"])
-        }, notes: try notes(key, db))
+        return CacheEntry(
+            key: key,
+            outputs: rows.map {
+                CacheOutput(port: $0["port"], digest: $0["digest"], rows: $0["rows"], schemaJSON: $0["schema"])
+            }, notes: try notes(key, db))
     }
 
     static func notes(_ key: String, _ db: Database) throws -> [String] {
-        let text = try String.fetchOne(db.cachedStatement(sql: "SELECT notes FROM cache_entries WHERE key = ?"), arguments: [key])
+        let text = try String.fetchOne(
+            db.cachedStatement(sql: "SELECT notes FROM cache_entries WHERE key = ?"), arguments: [key])
         return text.map { $0.split(separator: "\n").map(String.init) } ?? []
     }
 
@@ -174,24 +185,30 @@ public final class Ledger: Sendable {
     public func stageStates(pipelineFile: String) throws -> [String: StageState] {
         try pool.read { db in
             var states: [String: StageState] = [:]
-            let rows = try Row.fetchCursor(db, sql: "SELECT stage, key, material FROM stage_state WHERE pipeline_file = ?",
-                                           arguments: [pipelineFile])
+            let rows = try Row.fetchCursor(
+                db, sql: "SELECT stage, key, material FROM stage_state WHERE pipeline_file = ?",
+                arguments: [pipelineFile])
             while let row = try rows.next() {
                 states[row["stage"]] = StageState(key: row["key"], materialJSON: row["material"])
             }
             // Prefetch the entries of those keys in one query: in a cached run they are all hits.
-            let outputs = try Row.fetchCursor(db, sql: """
-                SELECT o.key, o.port, o.digest, o.rows, o.schema FROM cache_outputs o
-                JOIN stage_state s ON s.key = o.key WHERE s.pipeline_file = ? ORDER BY o.key, o.port
-                """, arguments: [pipelineFile])
+            let outputs = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT o.key, o.port, o.digest, o.rows, o.schema FROM cache_outputs o
+                    JOIN stage_state s ON s.key = o.key WHERE s.pipeline_file = ? ORDER BY o.key, o.port
+                    """, arguments: [pipelineFile])
             var byKey: [String: [CacheOutput]] = [:]
             while let row = try outputs.next() {
-                byKey[row["key"], default: []].append(CacheOutput(port: row["port"], digest: row["digest"], rows: row["rows"], schemaJSON: row["schema"]))
+                byKey[row["key"], default: []].append(
+                    CacheOutput(port: row["port"], digest: row["digest"], rows: row["rows"], schemaJSON: row["schema"]))
             }
             var entries: [String: [String]] = [:]
-            let entryRows = try Row.fetchCursor(db, sql: """
-                SELECT e.key, e.notes FROM cache_entries e JOIN stage_state s ON s.key = e.key WHERE s.pipeline_file = ?
-                """, arguments: [pipelineFile])
+            let entryRows = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT e.key, e.notes FROM cache_entries e JOIN stage_state s ON s.key = e.key WHERE s.pipeline_file = ?
+                    """, arguments: [pipelineFile])
             while let row = try entryRows.next() {
                 entries[row["key"]] = (row["notes"] as String?).map { $0.split(separator: "\n").map(String.init) } ?? []
             }
@@ -204,39 +221,52 @@ public final class Ledger: Sendable {
     }
 
     /// Records a completed stage: its cache entry and outputs, and the pipeline's state.
-    public func recordCompletion(pipelineFile: String, stage: String, material: KeyMaterial, key: String, outputs: [CacheOutput],
-                                 written: [WrittenFile] = [], notes: [String] = []) throws {
+    public func recordCompletion(
+        pipelineFile: String, stage: String, material: KeyMaterial, key: String, outputs: [CacheOutput],
+        written: [WrittenFile] = [], notes: [String] = []
+    ) throws {
         let materialJSON = String(decoding: try JSONEncoder.sorted.encode(material), as: UTF8.self)
         let now = Date().timeIntervalSince1970
         try write { db in
-            try Self.insertEntry(db, key: key, type: material.type, materialJSON: materialJSON, outputs: outputs, at: now)
+            try Self.insertEntry(
+                db, key: key, type: material.type, materialJSON: materialJSON, outputs: outputs, at: now)
             if !notes.isEmpty {
-                try db.execute(sql: "UPDATE cache_entries SET notes = ? WHERE key = ?",
-                               arguments: [Secrets.redact(notes.joined(separator: "\n")), key])
+                try db.execute(
+                    sql: "UPDATE cache_entries SET notes = ? WHERE key = ?",
+                    arguments: [Secrets.redact(notes.joined(separator: "\n")), key])
             }
             try Self.recordWritten(db, key: key, written)
-            try db.execute(sql: "INSERT OR REPLACE INTO stage_state(pipeline_file, stage, key, material, updated_at) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [pipelineFile, stage, key, materialJSON, now])
+            try db.execute(
+                sql:
+                    "INSERT OR REPLACE INTO stage_state(pipeline_file, stage, key, material, updated_at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [pipelineFile, stage, key, materialJSON, now])
         }
     }
 
     /// Records a cache entry found elsewhere (a remote cache), without touching any pipeline's state.
-    public func recordEntry(key: String, material: KeyMaterial, outputs: [CacheOutput], written: [WrittenFile] = []) throws {
+    public func recordEntry(key: String, material: KeyMaterial, outputs: [CacheOutput], written: [WrittenFile] = [])
+        throws
+    {
         let materialJSON = String(decoding: try JSONEncoder.sorted.encode(material), as: UTF8.self)
         try write { db in
-            try Self.insertEntry(db, key: key, type: material.type, materialJSON: materialJSON, outputs: outputs,
-                                 at: Date().timeIntervalSince1970)
+            try Self.insertEntry(
+                db, key: key, type: material.type, materialJSON: materialJSON, outputs: outputs,
+                at: Date().timeIntervalSince1970)
             try Self.recordWritten(db, key: key, written)
         }
     }
 
-    private static func insertEntry(_ db: Database, key: String, type: String, materialJSON: String, outputs: [CacheOutput], at time: Double) throws {
-        try db.execute(sql: "INSERT OR REPLACE INTO cache_entries(key, type, material, created_at) VALUES (?, ?, ?, ?)",
-                       arguments: [key, type, materialJSON, time])
+    private static func insertEntry(
+        _ db: Database, key: String, type: String, materialJSON: String, outputs: [CacheOutput], at time: Double
+    ) throws {
+        try db.execute(
+            sql: "INSERT OR REPLACE INTO cache_entries(key, type, material, created_at) VALUES (?, ?, ?, ?)",
+            arguments: [key, type, materialJSON, time])
         try db.execute(sql: "DELETE FROM cache_outputs WHERE key = ?", arguments: [key])
         for output in outputs {
-            try db.execute(sql: "INSERT INTO cache_outputs(key, port, digest, rows, schema) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [key, output.port, output.digest, output.rows, output.schemaJSON])
+            try db.execute(
+                sql: "INSERT INTO cache_outputs(key, port, digest, rows, schema) VALUES (?, ?, ?, ?, ?)",
+                arguments: [key, output.port, output.digest, output.rows, output.schemaJSON])
         }
     }
 
@@ -262,16 +292,22 @@ public final class Ledger: Sendable {
 
     public func fileStat(path: String) throws -> FileStat? {
         try pool.read { db in
-            guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT device, inode, size, mtime_ns, ctime_ns, sha256 FROM file_stats WHERE path = ?"),
-                                             arguments: [path]) else { return nil }
+            guard
+                let row = try Row.fetchOne(
+                    db.cachedStatement(
+                        sql: "SELECT device, inode, size, mtime_ns, ctime_ns, sha256 FROM file_stats WHERE path = ?"),
+                    arguments: [path])
+            else { return nil }
             return Self.fileStat(row)
         }
     }
 
     private static func fileStat(_ row: Row) -> FileStat {
-        FileStat(identity: FileIdentity(device: row["device"], inode: row["inode"], size: row["size"],
-                                        mtimeNanoseconds: row["mtime_ns"], ctimeNanoseconds: row["ctime_ns"]),
-                 sha256: row["sha256"])
+        FileStat(
+            identity: FileIdentity(
+                device: row["device"], inode: row["inode"], size: row["size"],
+                mtimeNanoseconds: row["mtime_ns"], ctimeNanoseconds: row["ctime_ns"]),
+            sha256: row["sha256"])
     }
 
     /// Every remembered file whose path starts with `prefix`, in one query.
@@ -279,8 +315,10 @@ public final class Ledger: Sendable {
         try pool.read { db in
             var found: [String: FileStat] = [:]
             // A range on the primary key: the prefix, up to the prefix with its last byte raised.
-            let rows = try Row.fetchCursor(db, sql: "SELECT path, device, inode, size, mtime_ns, ctime_ns, sha256 FROM file_stats "
-                                               + "WHERE path >= ? AND path < ?", arguments: [prefix, prefix + "\u{10FFFF}"])
+            let rows = try Row.fetchCursor(
+                db,
+                sql: "SELECT path, device, inode, size, mtime_ns, ctime_ns, sha256 FROM file_stats "
+                    + "WHERE path >= ? AND path < ?", arguments: [prefix, prefix + "\u{10FFFF}"])
             while let row = try rows.next() {
                 found[row["path"]] = Self.fileStat(row)
             }
@@ -295,10 +333,14 @@ public final class Ledger: Sendable {
     public func setFileStats(_ stats: [(path: String, stat: FileStat)]) throws {
         try write { db in
             let insert = try db.cachedStatement(
-                sql: "INSERT OR REPLACE INTO file_stats(path, device, inode, size, mtime_ns, ctime_ns, sha256) VALUES (?, ?, ?, ?, ?, ?, ?)")
+                sql:
+                    "INSERT OR REPLACE INTO file_stats(path, device, inode, size, mtime_ns, ctime_ns, sha256) VALUES (?, ?, ?, ?, ?, ?, ?)"
+            )
             for (path, stat) in stats {
                 let id = stat.identity
-                try insert.execute(arguments: [path, id.device, id.inode, id.size, id.mtimeNanoseconds, id.ctimeNanoseconds, stat.sha256])
+                try insert.execute(arguments: [
+                    path, id.device, id.inode, id.size, id.mtimeNanoseconds, id.ctimeNanoseconds, stat.sha256,
+                ])
             }
         }
     }
@@ -308,8 +350,10 @@ public final class Ledger: Sendable {
     /// What the run that made entry `key` wrote outside the store.
     public func writtenFiles(key: String) throws -> [WrittenFile] {
         try pool.read { db in
-            try Row.fetchAll(db.cachedStatement(sql: "SELECT path, sha256, content FROM written_files WHERE key = ? ORDER BY path"),
-                             arguments: [key]).map { WrittenFile(path: $0["path"], sha256: $0["sha256"], content: $0["content"]) }
+            try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT path, sha256, content FROM written_files WHERE key = ? ORDER BY path"),
+                arguments: [key]
+            ).map { WrittenFile(path: $0["path"], sha256: $0["sha256"], content: $0["content"]) }
         }
     }
 
@@ -317,8 +361,9 @@ public final class Ledger: Sendable {
         guard !files.isEmpty else { return }
         try db.execute(sql: "DELETE FROM written_files WHERE key = ?", arguments: [key])
         for file in files {
-            try db.execute(sql: "INSERT INTO written_files(key, path, sha256, content) VALUES (?, ?, ?, ?)",
-                           arguments: [key, file.path, file.sha256, file.content])
+            try db.execute(
+                sql: "INSERT INTO written_files(key, path, sha256, content) VALUES (?, ?, ?, ?)",
+                arguments: [key, file.path, file.sha256, file.content])
         }
     }
 
@@ -326,32 +371,43 @@ public final class Ledger: Sendable {
 
     public func startRun(_ run: RunRecord) throws {
         try write { db in
-            try db.execute(sql: """
-                INSERT INTO runs(id, pipeline, pipeline_file, started_at, status, pid, command) VALUES (?, ?, ?, ?, 'running', ?, ?)
-                """, arguments: [run.id, run.pipeline, run.pipelineFile, run.startedAt, run.pid, Secrets.redact(run.command)])
+            try db.execute(
+                sql: """
+                    INSERT INTO runs(id, pipeline, pipeline_file, started_at, status, pid, command) VALUES (?, ?, ?, ?, 'running', ?, ?)
+                    """,
+                arguments: [
+                    run.id, run.pipeline, run.pipelineFile, run.startedAt, run.pid, Secrets.redact(run.command),
+                ])
         }
     }
 
     public func finishRun(id: String, status: String, finishedAt: Double, counts: [String: Int]) throws {
         try write { db in
-            try db.execute(sql: "UPDATE runs SET status = ?, finished_at = ?, ran = ?, cached = ?, failed = ?, skipped = ? WHERE id = ?",
-                           arguments: [status, finishedAt, counts["ran"] ?? 0, counts["cached"] ?? 0, counts["failed"] ?? 0,
-                                       counts["skipped"] ?? 0, id])
+            try db.execute(
+                sql:
+                    "UPDATE runs SET status = ?, finished_at = ?, ran = ?, cached = ?, failed = ?, skipped = ? WHERE id = ?",
+                arguments: [
+                    status, finishedAt, counts["ran"] ?? 0, counts["cached"] ?? 0, counts["failed"] ?? 0,
+                    counts["skipped"] ?? 0, id,
+                ])
         }
     }
 
     public func recordStageRuns(_ records: [StageRunRecord]) throws {
         guard !records.isEmpty else { return }
         try write { db in
-            let statement = try db.cachedStatement(sql: """
-                INSERT OR REPLACE INTO stage_runs(run_id, stage, type, status, reason, key, started_at, finished_at, seconds,
-                  outputs, error, attempts, notes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
+            let statement = try db.cachedStatement(
+                sql: """
+                    INSERT OR REPLACE INTO stage_runs(run_id, stage, type, status, reason, key, started_at, finished_at, seconds,
+                      outputs, error, attempts, notes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
             // Text that may quote a failure is redacted here too: nothing reaches the file unread.
             for r in records {
-                try statement.execute(arguments: [r.runID, r.stage, r.type, r.status, r.reason.map(Secrets.redact), r.key, r.startedAt,
-                                                  r.finishedAt, r.seconds, r.outputsJSON, r.error.map(Secrets.redact), r.attempts,
-                                                  r.notes.isEmpty ? nil : Secrets.redact(r.notes.joined(separator: "\n"))])
+                try statement.execute(arguments: [
+                    r.runID, r.stage, r.type, r.status, r.reason.map(Secrets.redact), r.key, r.startedAt,
+                    r.finishedAt, r.seconds, r.outputsJSON, r.error.map(Secrets.redact), r.attempts,
+                    r.notes.isEmpty ? nil : Secrets.redact(r.notes.joined(separator: "\n")),
+                ])
             }
         }
     }
@@ -360,21 +416,27 @@ public final class Ledger: Sendable {
         try pool.read { db in
             let filter = pipelineFile == nil ? "" : "WHERE pipeline_file = ?"
             let arguments: StatementArguments = pipelineFile.map { [$0, limit] } ?? [limit]
-            return try Row.fetchAll(db, sql: "SELECT * FROM runs \(filter) ORDER BY started_at DESC LIMIT ?", arguments: arguments).map(RunRecord.init(row:))
+            return try Row.fetchAll(
+                db, sql: "SELECT * FROM runs \(filter) ORDER BY started_at DESC LIMIT ?", arguments: arguments
+            ).map(RunRecord.init(row:))
         }
     }
 
     public func run(id: String) throws -> RunRecord? {
         try pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ? OR id LIKE ? ORDER BY started_at DESC LIMIT 1",
-                             arguments: [id, id + "%"]).map(RunRecord.init(row:))
+            try Row.fetchOne(
+                db, sql: "SELECT * FROM runs WHERE id = ? OR id LIKE ? ORDER BY started_at DESC LIMIT 1",
+                arguments: [id, id + "%"]
+            ).map(RunRecord.init(row:))
         }
     }
 
     public func stageRuns(runID: String) throws -> [StageRunRecord] {
         try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT \(StageRunRecord.columns) FROM stage_runs WHERE run_id = ? ORDER BY started_at, rowid",
-                             arguments: [runID]).map(StageRunRecord.init(row:))
+            try Row.fetchAll(
+                db, sql: "SELECT \(StageRunRecord.columns) FROM stage_runs WHERE run_id = ? ORDER BY started_at, rowid",
+                arguments: [runID]
+            ).map(StageRunRecord.init(row:))
         }
     }
 }
@@ -437,7 +499,10 @@ public struct CacheOutput: Sendable, Hashable, Codable {
 
     /// Ports, digests and row counts as JSON, as the ledger, `plan --json` and `history --json` give them.
     public static func json(_ outputs: [CacheOutput]) -> String {
-        "[" + outputs.map { "{\"digest\":\"\($0.digest)\",\"port\":\(CanonicalJSON.string($0.port)),\"rows\":\($0.rows)}" }.joined(separator: ",") + "]"
+        "["
+            + outputs.map {
+                "{\"digest\":\"\($0.digest)\",\"port\":\(CanonicalJSON.string($0.port)),\"rows\":\($0.rows)}"
+            }.joined(separator: ",") + "]"
     }
 }
 
@@ -500,7 +565,10 @@ public struct RunRecord: Sendable {
         status = row["status"]
         pid = row["pid"]
         command = row["command"]
-        counts = ["ran": row["ran"] ?? 0, "cached": row["cached"] ?? 0, "failed": row["failed"] ?? 0, "skipped": row["skipped"] ?? 0]
+        counts = [
+            "ran": row["ran"] ?? 0, "cached": row["cached"] ?? 0, "failed": row["failed"] ?? 0,
+            "skipped": row["skipped"] ?? 0,
+        ]
     }
 }
 
@@ -519,8 +587,10 @@ public struct StageRunRecord: Sendable {
     public var attempts: Int
     public var notes: [String]
 
-    public init(runID: String, stage: String, type: String, status: String, reason: String?, key: String?, startedAt: Double?,
-                finishedAt: Double?, seconds: Double?, outputsJSON: String?, error: String?, attempts: Int, notes: [String]) {
+    public init(
+        runID: String, stage: String, type: String, status: String, reason: String?, key: String?, startedAt: Double?,
+        finishedAt: Double?, seconds: Double?, outputsJSON: String?, error: String?, attempts: Int, notes: [String]
+    ) {
         self.runID = runID
         self.stage = stage
         self.type = type
@@ -553,7 +623,8 @@ public struct StageRunRecord: Sendable {
     }
 
     /// The columns `init(row:)` reads, by position (a run of 2,000 stages is read faster so).
-    static let columns = "run_id, stage, type, status, reason, key, started_at, finished_at, seconds, outputs, error, attempts, notes"
+    static let columns =
+        "run_id, stage, type, status, reason, key, started_at, finished_at, seconds, outputs, error, attempts, notes"
 }
 
 extension JSONEncoder {
@@ -569,7 +640,9 @@ extension JSONEncoder {
 /// the rest of the lookup.
 enum SchemaJSON {
     static func encode(_ schema: Schema) -> String {
-        "[" + schema.fields.map { "{\"name\":\(CanonicalJSON.string($0.name)),\"type\":\"\($0.type.rawValue)\"}" }.joined(separator: ",") + "]"
+        "["
+            + schema.fields.map { "{\"name\":\(CanonicalJSON.string($0.name)),\"type\":\"\($0.type.rawValue)\"}" }
+            .joined(separator: ",") + "]"
     }
 
     static func decode(_ text: String) -> Schema? {
@@ -594,7 +667,10 @@ enum SchemaJSON {
                 let c = b[i]
                 i += 1
                 if c == UInt8(ascii: "\"") { return String(decoding: bytes, as: UTF8.self) }
-                if c != UInt8(ascii: "\\") { bytes.append(c); continue }
+                if c != UInt8(ascii: "\\") {
+                    bytes.append(c)
+                    continue
+                }
                 guard i < b.count else { return nil }
                 let e = b[i]
                 i += 1
@@ -613,7 +689,8 @@ enum SchemaJSON {
         if expect("]") { return i == b.count ? [] : nil }
         repeat {
             guard expect("{\"name\":"), let name = string(), expect(",\"type\":"), let type = string(),
-                  let dataType = DataType(rawValue: type), expect("}") else { return nil }
+                let dataType = DataType(rawValue: type), expect("}")
+            else { return nil }
             fields.append(Field(name, dataType))
         } while expect(",")
         return expect("]") && i == b.count ? fields : nil

@@ -1,8 +1,9 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 import WeirTable
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Content-addressed Arrow files under `.weir/objects/ab/cdef….arrow`. An object is written to
 /// a temporary file, fsynced and renamed into place, so a reader never sees half of one; once
@@ -43,7 +44,9 @@ public struct ObjectStore: Sendable {
         return access(manifest, F_OK) == 0 ? manifest : path(of: digest)
     }
 
-    public func contains(_ digest: String) -> Bool { access(path(of: digest), F_OK) == 0 || access(manifestPath(of: digest), F_OK) == 0 }
+    public func contains(_ digest: String) -> Bool {
+        access(path(of: digest), F_OK) == 0 || access(manifestPath(of: digest), F_OK) == 0
+    }
 
     /// Writes `table` and returns its digest (SHA-256 of the file's bytes).
     ///
@@ -71,19 +74,21 @@ public struct ObjectStore: Sendable {
     private func store(_ table: Table) throws -> (digest: String, seal: (path: String, identity: FileIdentity)?) {
         let temporary = temporaryPath()
         let file = try FileSink(path: temporary, startsWriteback: false)
-        let (hashed, written) = Parallel.both({
-            Result { () throws -> String in
-                var hashing = HashingSink()
-                try ArrowWriter().write(table, to: &hashing)
-                return hashing.digest()
-            }
-        }, {
-            Result { () throws in
-                var sink = file
-                try ArrowWriter().write(table, to: &sink)
-                try sink.flush()
-            }
-        })
+        let (hashed, written) = Parallel.both(
+            {
+                Result { () throws -> String in
+                    var hashing = HashingSink()
+                    try ArrowWriter().write(table, to: &hashing)
+                    return hashing.digest()
+                }
+            },
+            {
+                Result { () throws in
+                    var sink = file
+                    try ArrowWriter().write(table, to: &sink)
+                    try sink.flush()
+                }
+            })
         let digest: String
         do {
             try written.get()
@@ -133,7 +138,9 @@ public struct ObjectStore: Sendable {
             throw error
         }
         let target = try moveIntoStore(temporary, digest: digest, to: manifestPath(of: digest))
-        if let seals, let identity = FileIdentity.of(target) { seals.remember(path: target, identity: identity, sha256: digest) }
+        if let seals, let identity = FileIdentity.of(target) {
+            seals.remember(path: target, identity: identity, sha256: digest)
+        }
         return digest
     }
 
@@ -164,7 +171,8 @@ public struct ObjectStore: Sendable {
         let actual = try ContentHash.sha256(file: file)
         guard actual == digest else {
             unlink(file)
-            throw TableError.io(path: file, message: "fetched object should hash to \(digest) but hashes to \(actual); not stored")
+            throw TableError.io(
+                path: file, message: "fetched object should hash to \(digest) but hashes to \(actual); not stored")
         }
         let fd = open(file, O_RDONLY | O_CLOEXEC)
         let synced = fd >= 0 && fsync(fd) == 0
@@ -174,8 +182,12 @@ public struct ObjectStore: Sendable {
             unlink(file)
             throw TableError.io(path: file, message: "cannot sync the fetched object to disk: \(reason)")
         }
-        let target = try moveIntoStore(file, digest: digest, to: PartsManifest.isManifest(Self.prefix(of: file)) ? manifestPath(of: digest) : path(of: digest))
-        if let seals, let identity = FileIdentity.of(target) { seals.remember(path: target, identity: identity, sha256: digest) }
+        let target = try moveIntoStore(
+            file, digest: digest,
+            to: PartsManifest.isManifest(Self.prefix(of: file)) ? manifestPath(of: digest) : path(of: digest))
+        if let seals, let identity = FileIdentity.of(target) {
+            seals.remember(path: target, identity: identity, sha256: digest)
+        }
     }
 
     private static func prefix(of file: String) -> [UInt8] {
@@ -188,7 +200,8 @@ public struct ObjectStore: Sendable {
     /// identity after the rename is what later checks will see.
     private func moveIntoStore(_ file: String, digest: String, to target: String? = nil) throws -> String {
         let target = target ?? path(of: digest)
-        try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         guard rename(file, target) == 0 else {
             let reason = String(cString: strerror(errno))
             unlink(file)
@@ -203,8 +216,11 @@ public struct ObjectStore: Sendable {
         guard let manifest = try manifest(digest) else { return try ArrowFile.read(path: path(of: digest)) }
         let table = try Table.concatenate(manifest.parts.map { try ArrowFile.read(path: path(of: $0.digest)) })
         guard table.schema.fields == manifest.schema.fields, table.rowCount == manifest.rows else {
-            throw ObjectStoreError.unreadable(digest: digest, path: manifestPath(of: digest),
-                                              reason: "its parts hold \(table.rowCount) rows of \(table.schema), not \(manifest.rows) of \(manifest.schema)")
+            throw ObjectStoreError.unreadable(
+                digest: digest, path: manifestPath(of: digest),
+                reason:
+                    "its parts hold \(table.rowCount) rows of \(table.schema), not \(manifest.rows) of \(manifest.schema)"
+            )
         }
         return table
     }
@@ -220,10 +236,11 @@ public struct ObjectStore: Sendable {
             needed += 1
         }
         try verifyFile(manifestPath(of: digest), digest: digest, readCheck)
-        return try Table.concatenate(manifest.parts.prefix(Swift.max(needed, 1)).map { part in
-            try verifyFile(path(of: part.digest), digest: part.digest, readCheck)
-            return try ArrowFile.read(path: path(of: part.digest))
-        })
+        return try Table.concatenate(
+            manifest.parts.prefix(Swift.max(needed, 1)).map { part in
+                try verifyFile(path(of: part.digest), digest: part.digest, readCheck)
+                return try ArrowFile.read(path: path(of: part.digest))
+            })
     }
 
     /// Throws unless the object is present and hashes to its name (a table stored in parts:
@@ -235,7 +252,9 @@ public struct ObjectStore: Sendable {
             return try verifyFile(path(of: digest), digest: digest, check)
         } catch ObjectStoreError.missing where access(manifestFile, F_OK) == 0 {}
         try verifyFile(manifestFile, digest: digest, check)
-        for part in try manifest(digest)?.parts ?? [] { try verifyFile(path(of: part.digest), digest: part.digest, check) }
+        for part in try manifest(digest)?.parts ?? [] {
+            try verifyFile(path(of: part.digest), digest: part.digest, check)
+        }
     }
 
     private func verifyFile(_ file: String, digest: String, _ check: ObjectCheck) throws {
@@ -245,7 +264,9 @@ public struct ObjectStore: Sendable {
                 actual = try seals.digest(file: file)
             } else {
                 actual = try ContentHash.sha256(file: file)
-                if let seals, let identity = FileIdentity.of(file) { seals.remember(path: file, identity: identity, sha256: actual) }
+                if let seals, let identity = FileIdentity.of(file) {
+                    seals.remember(path: file, identity: identity, sha256: actual)
+                }
             }
         } catch {
             guard access(file, F_OK) == 0 else { throw ObjectStoreError.missing(digest: digest, path: file) }
@@ -277,8 +298,12 @@ public struct ObjectStore: Sendable {
             let spill = name.hasPrefix("sql-")
             guard let pid = Int32((spill ? name.dropFirst(4) : Substring(name)).prefix { $0 != "-" }) else { continue }
             if kill(pid, 0) != 0 && errno == ESRCH {
-                if spill ? (try? FileManager.default.removeItem(atPath: temporaryDirectory + "/" + name)) != nil
-                         : unlink(temporaryDirectory + "/" + name) == 0 { removed += 1 }
+                if spill
+                    ? (try? FileManager.default.removeItem(atPath: temporaryDirectory + "/" + name)) != nil
+                    : unlink(temporaryDirectory + "/" + name) == 0
+                {
+                    removed += 1
+                }
             }
         }
         return removed
@@ -323,12 +348,14 @@ public enum ObjectStoreError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .missing(let digest, let path):
-            return "object \(digest.prefix(12)) is missing from the store (\(path)); the stage that made it runs again on the next run"
+            return
+                "object \(digest.prefix(12)) is missing from the store (\(path)); the stage that made it runs again on the next run"
         case .unreadable(_, let path, let reason):
             return "cannot read object \(path): \(reason)"
         case .corrupt(let digest, let actual, let movedTo):
             let place = movedTo.map { "moved aside to \($0)" } ?? "left in place (the store is read-only)"
-            return "object \(digest.prefix(12)) is corrupt: its bytes hash to \(actual.prefix(12)), not to its name; \(place); "
+            return
+                "object \(digest.prefix(12)) is corrupt: its bytes hash to \(actual.prefix(12)), not to its name; \(place); "
                 + "the stage that made it runs again on the next run"
         }
     }

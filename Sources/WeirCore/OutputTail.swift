@@ -13,6 +13,8 @@ public enum OutputTail {
     /// `"; its last output:"` and the lines, each set off with `  | `; `otherwise` when there are none.
     public static func quoted(_ output: String, otherwise: String = "") -> String {
         guard !output.isEmpty else { return otherwise }
-        return "; its last output:\n" + output.split(separator: "\n", omittingEmptySubsequences: false).map { "  | " + $0 }.joined(separator: "\n")
+        return "; its last output:\n"
+            + output.split(separator: "\n", omittingEmptySubsequences: false).map { "  | " + $0 }.joined(
+                separator: "\n")
     }
 }

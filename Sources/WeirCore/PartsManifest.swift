@@ -32,7 +32,8 @@ public struct PartsManifest: Sendable, Equatable {
     static let header = "weir-parts 1"
 
     var text: String {
-        ([Self.header, "schema " + SchemaJSON.encode(schema), "rows \(rows)"] + parts.map { "part \($0.digest) \($0.rows)" })
+        ([Self.header, "schema " + SchemaJSON.encode(schema), "rows \(rows)"]
+            + parts.map { "part \($0.digest) \($0.rows)" })
             .joined(separator: "\n") + "\n"
     }
 
@@ -43,16 +44,18 @@ public struct PartsManifest: Sendable, Equatable {
     static func parse(_ text: String) -> PartsManifest? {
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         guard lines.count >= 4, lines.removeFirst() == Self.header, lines.removeLast().isEmpty,
-              let schemaLine = lines.first, schemaLine.hasPrefix("schema "),
-              let schema = SchemaJSON.decode(String(schemaLine.dropFirst(7))),
-              lines.count >= 2, lines[1].hasPrefix("rows "), let rows = Int(lines[1].dropFirst(5)) else { return nil }
+            let schemaLine = lines.first, schemaLine.hasPrefix("schema "),
+            let schema = SchemaJSON.decode(String(schemaLine.dropFirst(7))),
+            lines.count >= 2, lines[1].hasPrefix("rows "), let rows = Int(lines[1].dropFirst(5))
+        else { return nil }
         var parts: [Part] = []
         var total = 0
         for line in lines.dropFirst(2) {
             let fields = line.split(separator: " ", omittingEmptySubsequences: false)
             guard fields.count == 3, fields[0] == "part", fields[1].utf8.count == 64,
-                  fields[1].utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }),
-                  let count = Int(fields[2]), count >= 0 else { return nil }
+                fields[1].utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }),
+                let count = Int(fields[2]), count >= 0
+            else { return nil }
             parts.append(Part(digest: String(fields[1]), rows: count))
             let (sum, overflow) = total.addingReportingOverflow(count)
             guard !overflow else { return nil }

@@ -57,7 +57,8 @@ public struct InputRef: Sendable, Hashable, CustomStringConvertible {
     /// Splits `a.b` at the last dot only when the part before it names a stage.
     public static func parse(_ text: String, stages: Set<String>, at location: SourceLocation) -> InputRef {
         if !stages.contains(text), let dot = text.lastIndex(of: "."), stages.contains(String(text[..<dot])) {
-            return InputRef(stage: String(text[..<dot]), port: String(text[text.index(after: dot)...]), location: location)
+            return InputRef(
+                stage: String(text[..<dot]), port: String(text[text.index(after: dot)...]), location: location)
         }
         return InputRef(stage: text, port: nil, location: location)
     }

@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One run of a pipeline per state directory: an exclusive `flock` on a file under
@@ -26,7 +27,8 @@ public final class PipelineLock {
 
     /// Takes the lock; with `wait`, blocks until the holder finishes, else throws `Held`.
     public func acquire(pipeline: String, wait: Bool) throws {
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw LedgerError("cannot open lock file \(path): \(String(cString: strerror(errno)))") }
         while flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) != 0 {
@@ -34,7 +36,10 @@ public final class PipelineLock {
             if errno == EWOULDBLOCK {
                 var buffer = [UInt8](repeating: 0, count: 32)
                 let n = pread(fd, &buffer, buffer.count, 0)
-                let pid = n > 0 ? String(decoding: buffer[0..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : "unknown"
+                let pid =
+                    n > 0
+                    ? String(decoding: buffer[0..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                    : "unknown"
                 Glibc.close(fd)
                 fd = -1
                 throw Held(pipeline: pipeline, pid: pid.isEmpty ? "unknown" : pid, path: path)

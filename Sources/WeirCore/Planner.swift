@@ -66,7 +66,10 @@ public final class CacheView: Sendable {
         case peek
     }
 
-    public init(ledger: Ledger?, store: ObjectStore?, pipelineFile: String, remote: RemoteCache? = nil, remoteUse: RemoteUse = .pull) throws {
+    public init(
+        ledger: Ledger?, store: ObjectStore?, pipelineFile: String, remote: RemoteCache? = nil,
+        remoteUse: RemoteUse = .pull
+    ) throws {
         self.ledger = ledger
         self.store = store
         self.pipelineFile = pipelineFile
@@ -112,7 +115,8 @@ public final class CacheView: Sendable {
             try ledger.recordEntry(key: key, material: material, outputs: entry.outputs, written: written)
             return entry
         } catch {
-            FileHandle.standardError.write(Data("weir: warning: remote cache \(remote.url): \(error); computing instead\n".utf8))
+            FileHandle.standardError.write(
+                Data("weir: warning: remote cache \(remote.url): \(error); computing instead\n".utf8))
             return nil
         }
     }
@@ -123,14 +127,18 @@ public final class CacheView: Sendable {
     }
 
     /// Decides a stage whose key is known: its usable cached output, or why it must run.
-    public func lookup(_ material: KeyMaterial, key: String, type: any StageType, context: SourceContext, forced: Bool) -> Lookup {
+    public func lookup(_ material: KeyMaterial, key: String, type: any StageType, context: SourceContext, forced: Bool)
+        -> Lookup
+    {
         if forced { return .run(reason: "forced") }
         if let found = entry(for: key, stage: context.stage.id) {
             if type.outputs.isEmpty {
                 let written = (try? ledger?.writtenFiles(key: key)) ?? []
                 guard type.sideEffectsIntact(context, written: written) else {
-                    return .run(reason: written.isEmpty ? "not written by this state directory yet"
-                                                        : "what it wrote is gone or changed: \(written.map(\.path).joined(separator: ", "))")
+                    return .run(
+                        reason: written.isEmpty
+                            ? "not written by this state directory yet"
+                            : "what it wrote is gone or changed: \(written.map(\.path).joined(separator: ", "))")
                 }
             }
             return .hit(found)
@@ -139,7 +147,9 @@ public final class CacheView: Sendable {
         // Only a successful run records a state, so the same key without an entry means
         // its objects were removed.
         if state.key == key {
-            return .run(reason: storeProblems.withLock { $0[key] }.map { "output unusable: \($0)" } ?? "output missing from the store")
+            return .run(
+                reason: storeProblems.withLock { $0[key] }.map { "output unusable: \($0)" }
+                    ?? "output missing from the store")
         }
         guard let old = state.material else { return .run(reason: "never ran") }
         let changes = material.changes(since: old)
@@ -159,7 +169,10 @@ public struct Planner {
     /// Stages whose cache is ignored (`--force`).
     public var forced: Set<String>
 
-    public init(registry: StageRegistry, cache: CacheView, files: any FileDigester, memo: StageMemo = StageMemo(), forced: Set<String> = []) {
+    public init(
+        registry: StageRegistry, cache: CacheView, files: any FileDigester, memo: StageMemo = StageMemo(),
+        forced: Set<String> = []
+    ) {
         self.registry = registry
         self.cache = cache
         self.files = files
@@ -170,86 +183,93 @@ public struct Planner {
     public func plan(_ pipeline: Pipeline) throws -> Plan {
         var diagnostics = DiagnosticCollector()
         let parts = cache.sourceParts(forced: forced)
-        var plans: [String: StagePlan] = [:]
+        var position: [String: Int] = [:]
         var ordered: [StagePlan] = []
         for stage in pipeline.stages {
-            guard let type = registry[stage.typeName] else { continue }
-            // Inputs: schemas and, when their producers are cached, digests.
-            var inputSchemas: [Schema] = []
-            var inputDigests: [InputDigest] = []
-            var pending: [String] = []
-            var ready = true
-            for ref in stage.inputs {
-                guard let upstream = plans[ref.stage], let port = ref.port ?? upstream.type.outputs.first,
-                      let schema = upstream.schemas[port] else {
-                    ready = false
-                    continue
-                }
-                inputSchemas.append(schema)
-                if upstream.status == .cached, let output = upstream.entry?.output(port) {
-                    inputDigests.append(InputDigest(name: ref.description, digest: output.digest))
-                } else {
-                    pending.append(ref.description)
-                }
+            // Without its type or an input's schema, the problem is already reported.
+            guard let type = registry[stage.typeName], let inputs = Self.inputs(of: stage, among: ordered, at: position)
+            else { continue }
+            if let plan = planStage(stage, type: type, inputs: inputs, pipeline: pipeline, parts: parts, &diagnostics) {
+                position[stage.id] = ordered.count
+                ordered.append(plan)
             }
-            guard ready else { continue }  // an upstream problem is already reported
-
-            let sourceContext = SourceContext(stage: stage, pipelineDirectory: pipeline.directory, files: files, memo: memo,
-                                              stateDirectory: cache.store?.root)
-            var sources: [SourceInput] = []
-            do {
-                sources = try type.sources(sourceContext)
-            } catch {
-                var context = PlanContext(stage: stage, inputSchemas: inputSchemas, pipelineDirectory: pipeline.directory)
-                context.report(error)
-                diagnostics.append(contentsOf: context.diagnostics.diagnostics)
-                continue
-            }
-
-            var material: KeyMaterial?
-            var stageKey: String?
-            var entry: CacheEntry?
-            var reason = ""
-            if pending.isEmpty {
-                let current = KeyMaterial(stage: stage, version: type.version, inputs: inputDigests, sources: sources)
-                material = current
-                let key = current.key
-                stageKey = key
-                switch cache.lookup(current, key: key, type: type, context: sourceContext, forced: forced.contains(stage.id)) {
-                case .hit(let found): entry = found
-                case .run(let why): reason = why
-                }
-            } else {
-                reason = "upstream runs first: " + pending.joined(separator: ", ")
-            }
-
-            // A cached stage ran with these very inputs, parameters and code, so its contracts
-            // held then and its schemas are the stored ones: no need to plan it again (for a
-            // source, no need to read it).
-            var storedSchemas: [String: Schema]?
-            if let entry {
-                var schemas: [String: Schema] = [:]
-                for output in entry.outputs { schemas[output.port] = output.schema }
-                storedSchemas = Set(schemas.keys) == Set(type.outputs) ? schemas : nil
-            }
-            let schemas: [String: Schema]
-            if let storedSchemas {
-                schemas = storedSchemas
-            } else {
-                var context = PlanContext(stage: stage, inputSchemas: inputSchemas, pipelineDirectory: pipeline.directory, memo: memo,
-                                          stateDirectory: cache.store?.root, parts: parts)
-                schemas = type.outputSchemas(&context)
-                diagnostics.append(contentsOf: context.diagnostics.diagnostics)
-                guard !context.diagnostics.hasErrors else { continue }
-            }
-
-            let plan = StagePlan(stage: stage, type: type, schemas: schemas, material: material, key: stageKey, entry: entry,
-                                 status: entry == nil ? .run : .cached, reason: reason, sources: sources)
-            plans[stage.id] = plan
-            ordered.append(plan)
         }
         try diagnostics.throwIfErrors()
         return Plan(pipeline: pipeline, stages: ordered)
+    }
+
+    /// A stage's input schemas and, when their producers are cached, digests.
+    private struct Inputs {
+        var schemas: [Schema] = []
+        var digests: [InputDigest] = []
+        /// Inputs whose producers run first.
+        var pending: [String] = []
+    }
+
+    private static func inputs(of stage: StageSpec, among plans: [StagePlan], at position: [String: Int]) -> Inputs? {
+        var inputs = Inputs()
+        for ref in stage.inputs {
+            guard let index = position[ref.stage] else { return nil }
+            let upstream = plans[index]
+            guard let port = ref.port ?? upstream.type.outputs.first, let schema = upstream.schemas[port] else { return nil }
+            inputs.schemas.append(schema)
+            if upstream.status == .cached, let output = upstream.entry?.output(port) {
+                inputs.digests.append(InputDigest(name: ref.description, digest: output.digest))
+            } else {
+                inputs.pending.append(ref.description)
+            }
+        }
+        return inputs
+    }
+
+    private func planStage(
+        _ stage: StageSpec, type: any StageType, inputs: Inputs, pipeline: Pipeline, parts: SourceParts?,
+        _ diagnostics: inout DiagnosticCollector
+    ) -> StagePlan? {
+        let sourceContext = SourceContext(
+            stage: stage, pipelineDirectory: pipeline.directory, files: files, memo: memo, stateDirectory: cache.store?.root)
+        let sources: [SourceInput]
+        do {
+            sources = try type.sources(sourceContext)
+        } catch {
+            var context = PlanContext(stage: stage, inputSchemas: inputs.schemas, pipelineDirectory: pipeline.directory)
+            context.report(error)
+            diagnostics.append(contentsOf: context.diagnostics.diagnostics)
+            return nil
+        }
+        var plan = StagePlan(
+            stage: stage, type: type, schemas: [:], material: nil, key: nil, entry: nil, status: .run,
+            reason: "upstream runs first: " + inputs.pending.joined(separator: ", "), sources: sources)
+        if inputs.pending.isEmpty {
+            let material = KeyMaterial(stage: stage, version: type.version, inputs: inputs.digests, sources: sources)
+            let key = material.key
+            (plan.material, plan.key) = (material, key)
+            switch cache.lookup(material, key: key, type: type, context: sourceContext, forced: forced.contains(stage.id)) {
+            case .hit(let found): (plan.entry, plan.status, plan.reason) = (found, .cached, "")
+            case .run(let why): plan.reason = why
+            }
+        }
+        // A cached stage ran with these very inputs, parameters and code, so its contracts held
+        // then and its schemas are the stored ones: no need to plan it again (for a source, no
+        // need to read it).
+        if let stored = plan.entry.flatMap({ Self.storedSchemas($0, type: type) }) {
+            plan.schemas = stored
+        } else {
+            var context = PlanContext(
+                stage: stage, inputSchemas: inputs.schemas, pipelineDirectory: pipeline.directory, memo: memo,
+                stateDirectory: cache.store?.root, parts: parts)
+            plan.schemas = type.outputSchemas(&context)
+            diagnostics.append(contentsOf: context.diagnostics.diagnostics)
+            guard !context.diagnostics.hasErrors else { return nil }
+        }
+        return plan
+    }
+
+    /// The schemas a cache entry recorded, when it has every port the type declares.
+    private static func storedSchemas(_ entry: CacheEntry, type: any StageType) -> [String: Schema]? {
+        var schemas: [String: Schema] = [:]
+        for output in entry.outputs { schemas[output.port] = output.schema }
+        return Set(schemas.keys) == Set(type.outputs) ? schemas : nil
     }
 }
 

@@ -8,13 +8,17 @@ public enum QueryLocation {
     /// query's (a folded block, `${...}` substituted), the value's own location.
     public static func locate(_ offset: Int?, in query: String, at value: SourceLocation) -> SourceLocation {
         guard let offset, offset >= 0, offset <= query.utf8.count,
-              let text = try? String(contentsOfFile: value.file, encoding: .utf8) else { return value }
+            let text = try? String(contentsOfFile: value.file, encoding: .utf8)
+        else { return value }
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         guard value.line >= 1, value.line <= lines.count else { return value }
         let before = query.utf8.prefix(offset)
         let queryLine = before.filter { $0 == UInt8(ascii: "\n") }.count
-        let lineStart = before.lastIndex(of: UInt8(ascii: "\n")).map { query.utf8.index(after: $0) } ?? query.utf8.startIndex
-        let column = String(decoding: query.utf8[lineStart..<query.utf8.index(query.utf8.startIndex, offsetBy: offset)], as: UTF8.self).count
+        let lineStart =
+            before.lastIndex(of: UInt8(ascii: "\n")).map { query.utf8.index(after: $0) } ?? query.utf8.startIndex
+        let column = String(
+            decoding: query.utf8[lineStart..<query.utf8.index(query.utf8.startIndex, offsetBy: offset)], as: UTF8.self
+        ).count
         let queryLines = query.split(separator: "\n", omittingEmptySubsequences: false)
         let valueLine = lines[value.line - 1]
         let marker = valueLine.dropFirst(max(0, value.column - 1)).first
@@ -25,7 +29,9 @@ public enum QueryLocation {
             guard fileLine <= lines.count, value.line < lines.count, queryLine < queryLines.count else { return value }
             let indent = lines[value.line].prefix(while: { $0 == " " }).count
             let line = lines[fileLine - 1]
-            guard line.prefix(indent).allSatisfy({ $0 == " " }), line.dropFirst(indent) == queryLines[queryLine] else { return value }
+            guard line.prefix(indent).allSatisfy({ $0 == " " }), line.dropFirst(indent) == queryLines[queryLine] else {
+                return value
+            }
             return SourceLocation(file: value.file, line: fileLine, column: indent + column + 1)
         }
         guard queryLine == 0, marker != ">" else { return value }

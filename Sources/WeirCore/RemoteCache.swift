@@ -1,9 +1,10 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 import WeirRemote
 import WeirTable
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// A cache shared by several machines or state directories: `s3://bucket/prefix` holding
 /// `objects/ab/cdef….arrow` (named by the SHA-256 of their bytes, as in the local store) and
@@ -45,8 +46,10 @@ public struct RemoteCache: Sendable {
     /// Pushes a completed stage's objects (those the remote lacks), then its entry; returns
     /// how many objects were sent.
     @discardableResult
-    public func push(key: String, material: KeyMaterial, outputs: [CacheOutput], written: [WrittenFile] = [],
-                     store: ObjectStore) throws(RemoteError) -> Int {
+    public func push(
+        key: String, material: KeyMaterial, outputs: [CacheOutput], written: [WrittenFile] = [],
+        store: ObjectStore
+    ) throws(RemoteError) -> Int {
         var sent = 0
         for output in outputs {
             // Shared results must be whole: the object is hashed in full before it leaves.
@@ -57,10 +60,12 @@ public struct RemoteCache: Sendable {
             let parts = ((try? store.manifest(output.digest))?.parts ?? []).map(\.digest)
             for digest in parts + [output.digest] where try send(digest, store: store) { sent += 1 }
         }
-        let document = EntryDocument(key: key, material: material, outputs: outputs, written: written.isEmpty ? nil : written)
+        let document = EntryDocument(
+            key: key, material: material, outputs: outputs, written: written.isEmpty ? nil : written)
         let data: Data
-        do { data = try JSONEncoder.sorted.encode(document) }
-        catch { throw RemoteError(.io, "cannot encode the cache entry for \(key): \(error)") }
+        do { data = try JSONEncoder.sorted.encode(document) } catch {
+            throw RemoteError(.io, "cannot encode the cache entry for \(key): \(error)")
+        }
         // The first entry written for a key stays: every later one is an equally valid result.
         try client.put(entryLocation(key), data: data, ifAbsent: true)
         return sent
@@ -72,13 +77,13 @@ public struct RemoteCache: Sendable {
         do {
             _ = try client.head(location)
             return false  // content-addressed: already there means already right
-        } catch where error.kind == .notFound {}
+        } catch  where error.kind == .notFound {}
         return try client.put(location, file: store.file(of: digest), sha256: digest, ifAbsent: true)
     }
 
     /// Whether the remote holds an entry for `key` (one HEAD request).
     public func contains(key: String) throws(RemoteError) -> Bool {
-        do { _ = try client.head(entryLocation(key)) } catch where error.kind == .notFound { return false }
+        do { _ = try client.head(entryLocation(key)) } catch  where error.kind == .notFound { return false }
         return true
     }
 
@@ -89,8 +94,7 @@ public struct RemoteCache: Sendable {
 
     func document(_ key: String) throws(RemoteError) -> EntryDocument? {
         let data: Data
-        do { data = try client.data(entryLocation(key)) }
-        catch where error.kind == .notFound { return nil }
+        do { data = try client.data(entryLocation(key)) } catch  where error.kind == .notFound { return nil }
         guard let document = try? JSONDecoder().decode(EntryDocument.self, from: data), document.key == key else {
             throw RemoteError(.invalidResponse, "\(url): entry \(key) is not a Weir cache entry")
         }
@@ -98,12 +102,16 @@ public struct RemoteCache: Sendable {
     }
 
     /// The entry for `key` with its objects fetched into `store`; nil when the remote has none.
-    public func pull(key: String, store: ObjectStore) throws(RemoteError) -> (entry: CacheEntry, material: KeyMaterial, written: [WrittenFile])? {
+    public func pull(key: String, store: ObjectStore) throws(RemoteError) -> (
+        entry: CacheEntry, material: KeyMaterial, written: [WrittenFile]
+    )? {
         guard let document = try document(key) else { return nil }
         for output in document.outputs {
             guard try fetch(output.digest, store: store) else { return nil }
             let manifest: PartsManifest?
-            do { manifest = try store.manifest(output.digest) } catch { throw RemoteError(.invalidResponse, "\(url): \(error)") }
+            do { manifest = try store.manifest(output.digest) } catch {
+                throw RemoteError(.invalidResponse, "\(url): \(error)")
+            }
             for part in manifest?.parts ?? [] {
                 guard try fetch(part.digest, store: store) else { return nil }
             }

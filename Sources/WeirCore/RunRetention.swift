@@ -12,7 +12,8 @@ public struct RetentionSpec: Sendable {
 
     static func parse(_ node: YAMLNode, _ diagnostics: inout DiagnosticCollector) -> RetentionSpec? {
         guard let pairs = node.pairs else {
-            diagnostics.error(node.location, "`retention` must be a mapping such as { runs: 30d }, found \(node.kindName)")
+            diagnostics.error(
+                node.location, "`retention` must be a mapping such as { runs: 30d }, found \(node.kindName)")
             return nil
         }
         diagnostics.unknownKeys(pairs, allowed: ["runs"], in: "`retention`")
@@ -21,7 +22,10 @@ public struct RetentionSpec: Sendable {
             return nil
         }
         guard let text = value.scalar, let seconds = DurationText.seconds(text), seconds > 0 else {
-            diagnostics.error(value.location, "`retention.runs` must be a duration such as 30d, 12h or 90m, found '\(value.scalar ?? value.kindName)'")
+            diagnostics.error(
+                value.location,
+                "`retention.runs` must be a duration such as 30d, 12h or 90m, found '\(value.scalar ?? value.kindName)'"
+            )
             return nil
         }
         return RetentionSpec(runs: seconds)
@@ -36,11 +40,13 @@ extension Ledger {
             let filter = pipelineFile == nil ? "" : "AND r.pipeline_file = ?"
             var arguments: StatementArguments = [before.timeIntervalSince1970]
             if let pipelineFile { arguments += [pipelineFile] }
-            let ids = try String.fetchAll(db, sql: """
-                SELECT r.id FROM runs r
-                WHERE r.started_at < ? AND r.status <> 'running' \(filter)
-                  AND r.started_at < (SELECT max(n.started_at) FROM runs n WHERE n.pipeline_file = r.pipeline_file)
-                """, arguments: arguments)
+            let ids = try String.fetchAll(
+                db,
+                sql: """
+                    SELECT r.id FROM runs r
+                    WHERE r.started_at < ? AND r.status <> 'running' \(filter)
+                      AND r.started_at < (SELECT max(n.started_at) FROM runs n WHERE n.pipeline_file = r.pipeline_file)
+                    """, arguments: arguments)
             for id in ids {
                 try db.execute(sql: "DELETE FROM stage_runs WHERE run_id = ?", arguments: [id])
                 try db.execute(sql: "DELETE FROM runs WHERE id = ?", arguments: [id])

@@ -20,7 +20,9 @@ public enum Secrets {
         guard !value.isEmpty else { return }
         guard value.count >= 4 else {
             let pattern = "(?<![\\p{L}\\p{N}])" + NSRegularExpression.escapedPattern(for: value) + "(?![\\p{L}\\p{N}])"
-            if let expression = try? NSRegularExpression(pattern: pattern) { shortForms.withLock { $0.append(expression) } }
+            if let expression = try? NSRegularExpression(pattern: pattern) {
+                shortForms.withLock { $0.append(expression) }
+            }
             return
         }
         var variants: Set<String> = [value]
@@ -46,7 +48,8 @@ public enum Secrets {
             text = text.replacingOccurrences(of: form, with: mask)
         }
         for expression in short {
-            text = expression.stringByReplacingMatches(in: text, range: NSRange(text.startIndex..., in: text), withTemplate: mask)
+            text = expression.stringByReplacingMatches(
+                in: text, range: NSRange(text.startIndex..., in: text), withTemplate: mask)
         }
         return text
     }

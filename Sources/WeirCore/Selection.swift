@@ -9,7 +9,6 @@ public struct Selection: Sendable {
         self.exclude = exclude
     }
 
-
     /// The selected stage ids; unknown names are errors with a suggestion.
     public func resolve(in pipeline: Pipeline) throws -> Set<String> {
         let all = Set(pipeline.stageIDs)
@@ -22,8 +21,11 @@ public struct Selection: Sendable {
             if downstream { name = name.dropLast() }
             let id = String(name)
             guard all.contains(id) else {
-                problems.append(Diagnostic(at: nil, "\(flag) \(pattern): no stage '\(id)' in pipeline '\(pipeline.name)'",
-                                           hint: Suggest.didYouMean(id, in: pipeline.stageIDs) ?? "stages: \(pipeline.stageIDs.joined(separator: ", "))"))
+                problems.append(
+                    Diagnostic(
+                        at: nil, "\(flag) \(pattern): no stage '\(id)' in pipeline '\(pipeline.name)'",
+                        hint: Suggest.didYouMean(id, in: pipeline.stageIDs)
+                            ?? "stages: \(pipeline.stageIDs.joined(separator: ", "))"))
                 return []
             }
             var result: Set<String> = [id]
@@ -31,7 +33,8 @@ public struct Selection: Sendable {
             if downstream { result.formUnion(DAG.downstream(of: id, in: pipeline)) }
             return result
         }
-        var selected = include.isEmpty ? all : include.reduce(into: Set<String>()) { $0.formUnion(expand($1, flag: "--select")) }
+        var selected =
+            include.isEmpty ? all : include.reduce(into: Set<String>()) { $0.formUnion(expand($1, flag: "--select")) }
         for pattern in exclude { selected.subtract(expand(pattern, flag: "--exclude")) }
         if !problems.isEmpty { throw DiagnosticError(problems) }
         return selected

@@ -17,8 +17,12 @@ public struct SlurmClient: Sendable {
         public var exitCode: String?
 
         /// Slurm will not change it any more.
-        public var isFinal: Bool { !["PENDING", "CONFIGURING", "RUNNING", "COMPLETING", "SUSPENDED", "REQUEUED", "REQUEUE_HOLD",
-                                     "REQUEUE_FED", "RESIZING", "SIGNALING", "STAGE_OUT", "STOPPED", "RESV_DEL_HOLD"].contains(state) }
+        public var isFinal: Bool {
+            ![
+                "PENDING", "CONFIGURING", "RUNNING", "COMPLETING", "SUSPENDED", "REQUEUED", "REQUEUE_HOLD",
+                "REQUEUE_FED", "RESIZING", "SIGNALING", "STAGE_OUT", "STOPPED", "RESV_DEL_HOLD",
+            ].contains(state)
+        }
         public var isRunning: Bool { ["RUNNING", "COMPLETING", "SIGNALING", "STAGE_OUT"].contains(state) }
     }
 
@@ -32,7 +36,8 @@ public struct SlurmClient: Sendable {
         let output = try run("sbatch", ["--parsable"] + options + [script])
         // `--parsable` prints `id` or `id;cluster`.
         guard let id = output.split(separator: "\n").last?.split(separator: ";").first.map(String.init),
-              !id.isEmpty, id.allSatisfy(\.isNumber) else {
+            !id.isEmpty, id.allSatisfy(\.isNumber)
+        else {
             throw SlurmError("sbatch printed '\(output.trimmingCharacters(in: .whitespacesAndNewlines))', not a job id")
         }
         return id
@@ -46,7 +51,8 @@ public struct SlurmClient: Sendable {
         var states: [String: JobState] = [:]
         var output = ""
         do {
-            output = try run("squeue", ["--noheader", "--states=all", "--jobs=" + ids.joined(separator: ","), "--format=%i|%T|%r"])
+            output = try run(
+                "squeue", ["--noheader", "--states=all", "--jobs=" + ids.joined(separator: ","), "--format=%i|%T|%r"])
         } catch let error as SlurmError where error.description.contains("Invalid job id") {
             // Every job asked about is forgotten; only the accounting records know them.
         }
@@ -74,7 +80,9 @@ public struct SlurmClient: Sendable {
     /// A finished job from the accounting database, else from the job completion file.
     func accounted(_ id: String) -> JobState? {
         for extra in [[], ["-c"]] {
-            guard let output = try? run("sacct", extra + ["--noheader", "--parsable2", "--jobs=" + id, "--format=JobID,State,ExitCode"])
+            guard
+                let output = try? run(
+                    "sacct", extra + ["--noheader", "--parsable2", "--jobs=" + id, "--format=JobID,State,ExitCode"])
             else { continue }
             for line in output.split(separator: "\n") {
                 let fields = line.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
@@ -100,22 +108,27 @@ public struct SlurmClient: Sendable {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [tool] + arguments
         process.standardInput = FileHandle.nullDevice
-        let out = Pipe(), err = Pipe()
+        let out = Pipe()
+        let err = Pipe()
         process.standardOutput = out
         process.standardError = err
         let done = DispatchSemaphore(value: 0)
         process.terminationHandler = { _ in done.signal() }
         do { try process.run() } catch { throw SlurmError("cannot start \(tool): \(error.localizedDescription)") }
         // Both pipes are drained while the tool runs, so neither can fill and stall it.
-        let outputReader = PipeReader(out.fileHandleForReading), errorReader = PipeReader(err.fileHandleForReading)
+        let outputReader = PipeReader(out.fileHandleForReading)
+        let errorReader = PipeReader(err.fileHandleForReading)
         if done.wait(timeout: .now() + timeout) == .timedOut {
             process.terminate()
             throw SlurmError("\(tool) did not answer within \(Int(timeout)) s")
         }
         let output = outputReader.wait()
-        let errorText = String(decoding: errorReader.wait(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let errorText = String(decoding: errorReader.wait(), as: UTF8.self).trimmingCharacters(
+            in: .whitespacesAndNewlines)
         guard process.terminationStatus == 0 else {
-            if process.terminationStatus == 127 { throw SlurmError("\(tool) is not installed (no Slurm client on this machine's PATH)") }
+            if process.terminationStatus == 127 {
+                throw SlurmError("\(tool) is not installed (no Slurm client on this machine's PATH)")
+            }
             throw SlurmError(errorText.isEmpty ? "\(tool) exited with status \(process.terminationStatus)" : errorText)
         }
         return String(decoding: output, as: UTF8.self)

@@ -37,7 +37,9 @@ public struct SlurmResources: Sendable, Hashable {
         if let partition { arguments.append("--partition=\(partition)") }
         if let cpus { arguments.append("--cpus-per-task=\(cpus)") }
         if let mem { arguments.append("--mem=\(mem)") }
-        if let minutes = minutes ?? timeout.map({ Int(($0 / 60).rounded(.up)) + 1 }) { arguments.append("--time=\(minutes)") }
+        if let minutes = minutes ?? timeout.map({ Int(($0 / 60).rounded(.up)) + 1 }) {
+            arguments.append("--time=\(minutes)")
+        }
         if let account { arguments.append("--account=\(account)") }
         if let qos { arguments.append("--qos=\(qos)") }
         return arguments + options
@@ -47,7 +49,10 @@ public struct SlurmResources: Sendable, Hashable {
     public static func parse(_ node: YAMLNode, _ diagnostics: inout DiagnosticCollector) -> SlurmResources {
         var resources = SlurmResources()
         guard let pairs = node.pairs else {
-            diagnostics.error(node.location, "`slurm` must be a mapping such as { partition: batch, cpus: 4, mem: 8G, time: 2h }, found \(node.kindName)")
+            diagnostics.error(
+                node.location,
+                "`slurm` must be a mapping such as { partition: batch, cpus: 4, mem: 8G, time: 2h }, found \(node.kindName)"
+            )
             return resources
         }
         for pair in pairs {
@@ -62,19 +67,41 @@ public struct SlurmResources: Sendable, Hashable {
             case "account": resources.account = text()
             case "qos": resources.qos = text()
             case "cpus":
-                if let scalar = value.scalar, let cpus = Int(scalar), cpus >= 1 { resources.cpus = cpus }
-                else { diagnostics.error(value.location, "`slurm.cpus` must be a whole number ≥ 1, found '\(value.scalar ?? value.kindName)'") }
+                if let scalar = value.scalar, let cpus = Int(scalar), cpus >= 1 {
+                    resources.cpus = cpus
+                } else {
+                    diagnostics.error(
+                        value.location,
+                        "`slurm.cpus` must be a whole number ≥ 1, found '\(value.scalar ?? value.kindName)'")
+                }
             case "mem":
-                if let scalar = value.scalar, isMemory(scalar) { resources.mem = scalar.uppercased() }
-                else { diagnostics.error(value.location, "`slurm.mem` must be a size such as 512M, 8G or 1T, found '\(value.scalar ?? value.kindName)'") }
+                if let scalar = value.scalar, isMemory(scalar) {
+                    resources.mem = scalar.uppercased()
+                } else {
+                    diagnostics.error(
+                        value.location,
+                        "`slurm.mem` must be a size such as 512M, 8G or 1T, found '\(value.scalar ?? value.kindName)'")
+                }
             case "time":
-                if let scalar = value.scalar, let seconds = DurationText.seconds(scalar) { resources.minutes = Int((seconds / 60).rounded(.up)) }
-                else { diagnostics.error(value.location, "`slurm.time` must be a duration such as 90s, 30m, 2h or 1d, found '\(value.scalar ?? value.kindName)'") }
+                if let scalar = value.scalar, let seconds = DurationText.seconds(scalar) {
+                    resources.minutes = Int((seconds / 60).rounded(.up))
+                } else {
+                    diagnostics.error(
+                        value.location,
+                        "`slurm.time` must be a duration such as 90s, 30m, 2h or 1d, found '\(value.scalar ?? value.kindName)'"
+                    )
+                }
             case "options":
                 let items = value.items ?? [value]
                 for item in items {
-                    if let scalar = item.scalar, scalar.hasPrefix("--") { resources.options.append(scalar) }
-                    else { diagnostics.error(item.location, "`slurm.options` holds sbatch options such as --gres=gpu:1, found '\(item.scalar ?? item.kindName)'") }
+                    if let scalar = item.scalar, scalar.hasPrefix("--") {
+                        resources.options.append(scalar)
+                    } else {
+                        diagnostics.error(
+                            item.location,
+                            "`slurm.options` holds sbatch options such as --gres=gpu:1, found '\(item.scalar ?? item.kindName)'"
+                        )
+                    }
                 }
             default:
                 diagnostics.unknownKeys([pair], allowed: keys, in: "`slurm`")
@@ -86,7 +113,8 @@ public struct SlurmResources: Sendable, Hashable {
     static func isMemory(_ text: String) -> Bool {
         var digits = Substring(text)
         if let last = digits.last, "KkMmGgTt".contains(last) { digits = digits.dropLast() }
-        return !digits.isEmpty && digits.allSatisfy(\.isASCII) && digits.allSatisfy(\.isNumber) && Int(digits).map { $0 > 0 } == true
+        return !digits.isEmpty && digits.allSatisfy(\.isASCII) && digits.allSatisfy(\.isNumber)
+            && Int(digits).map { $0 > 0 } == true
     }
 }
 

@@ -30,7 +30,9 @@ public struct SourceParts: Sendable {
     public func stored(_ keys: [String], stage: String) -> [String: StoredPart] {
         guard !forced.contains(stage), !keys.isEmpty else { return [:] }
         // A part that cannot be used is parsed again; the store moved a corrupt one aside.
-        return ((try? ledger.storedParts(Set(keys))) ?? [:]).filter { (try? store.verify($0.value.digest, .stat)) != nil }
+        return ((try? ledger.storedParts(Set(keys))) ?? [:]).filter {
+            (try? store.verify($0.value.digest, .stat)) != nil
+        }
     }
 
     /// A stored part's table.
@@ -38,9 +40,13 @@ public struct SourceParts: Sendable {
 
     /// Stores the parts just parsed and records which parts the stage's output was made of, so
     /// `weir cache gc` keeps those; returns the new parts by key.
-    public func keep(_ parsed: [(key: String, table: Table)], used: [String], stage: String) throws -> [String: StoredPart] {
+    public func keep(_ parsed: [(key: String, table: Table)], used: [String], stage: String) throws -> [String:
+        StoredPart]
+    {
         let digests = try store.put(parsed.map(\.table))
-        let stored = zip(parsed, digests).map { (key: $0.key, part: StoredPart(digest: $1, rows: $0.table.rowCount, schema: $0.table.schema)) }
+        let stored = zip(parsed, digests).map {
+            (key: $0.key, part: StoredPart(digest: $1, rows: $0.table.rowCount, schema: $0.table.schema))
+        }
         try ledger.recordParts(stored, used: used, pipelineFile: pipelineFile, stage: stage)
         return Dictionary(stored.map { ($0.key, $0.part) }, uniquingKeysWith: { a, _ in a })
     }

@@ -18,8 +18,10 @@ public struct PlanContext: Sendable {
     public let parts: SourceParts?
     public var diagnostics = DiagnosticCollector()
 
-    public init(stage: StageSpec, inputSchemas: [Schema], pipelineDirectory: String, memo: StageMemo = StageMemo(),
-                stateDirectory: String? = nil, parts: SourceParts? = nil) {
+    public init(
+        stage: StageSpec, inputSchemas: [Schema], pipelineDirectory: String, memo: StageMemo = StageMemo(),
+        stateDirectory: String? = nil, parts: SourceParts? = nil
+    ) {
         self.stage = stage
         self.inputSchemas = inputSchemas
         self.pipelineDirectory = pipelineDirectory
@@ -58,19 +60,24 @@ public struct PlanContext: Sendable {
 
     /// Checks a column name given by (an item of) parameter `param`.
     @discardableResult
-    public mutating func column(named name: String, param: String, input: Int = 0, types: Set<DataType> = []) -> Field? {
+    public mutating func column(named name: String, param: String, input: Int = 0, types: Set<DataType> = []) -> Field?
+    {
         guard input < inputSchemas.count else { return nil }
         let schema = inputSchemas[input]
         let source = input < stage.inputs.count ? stage.inputs[input].description : "the input"
         guard let field = schema[name] else {
-            error(param, "\(stage.id).\(param) names column '\(name)' but \(source) produces no such column "
-                  + "(it has: \(schema.names.joined(separator: ", ")))",
-                  hint: Suggest.didYouMean(name, in: schema.names))
+            error(
+                param,
+                "\(stage.id).\(param) names column '\(name)' but \(source) produces no such column "
+                    + "(it has: \(schema.names.joined(separator: ", ")))",
+                hint: Suggest.didYouMean(name, in: schema.names))
             return nil
         }
         if !types.isEmpty && !types.contains(field.type) {
-            error(param, "\(stage.id).\(param) names column '\(name)' of \(source), which is \(field.type); "
-                  + "expected \(types.map(\.rawValue).sorted().joined(separator: " or "))")
+            error(
+                param,
+                "\(stage.id).\(param) names column '\(name)' of \(source), which is \(field.type); "
+                    + "expected \(types.map(\.rawValue).sorted().joined(separator: " or "))")
             return nil
         }
         return field
@@ -95,9 +102,11 @@ public struct RunContext: Sendable {
     /// Outputs the stage made of stored parts instead of returning their tables.
     public let composed = ComposedOutputs()
 
-    public init(stage: StageSpec, inputs: [Table], outputSchemas: [String: Schema] = [:], pipelineDirectory: String,
-                runDirectory: String, memo: StageMemo = StageMemo(), log: StageLog = StageLog(), stateDirectory: String? = nil,
-                parts: SourceParts? = nil) {
+    public init(
+        stage: StageSpec, inputs: [Table], outputSchemas: [String: Schema] = [:], pipelineDirectory: String,
+        runDirectory: String, memo: StageMemo = StageMemo(), log: StageLog = StageLog(), stateDirectory: String? = nil,
+        parts: SourceParts? = nil
+    ) {
         self.parts = parts
         self.stage = stage
         self.inputs = inputs
@@ -114,7 +123,8 @@ public struct RunContext: Sendable {
     /// The schema announced at planning for `port`, which the run builds its table with.
     public func announcedSchema(_ port: String) throws -> Schema {
         guard let schema = outputSchemas[port] else {
-            throw StageError("no schema was announced for output '\(port)' of \(stage.typeName); this is a bug in the stage type")
+            throw StageError(
+                "no schema was announced for output '\(port)' of \(stage.typeName); this is a bug in the stage type")
         }
         return schema
     }
@@ -139,8 +149,10 @@ public struct SourceContext: Sendable {
     public let stateDirectory: String?
     let files: any FileDigester
 
-    public init(stage: StageSpec, pipelineDirectory: String, files: any FileDigester, memo: StageMemo = StageMemo(),
-                stateDirectory: String? = nil) {
+    public init(
+        stage: StageSpec, pipelineDirectory: String, files: any FileDigester, memo: StageMemo = StageMemo(),
+        stateDirectory: String? = nil
+    ) {
         self.stage = stage
         self.pipelineDirectory = pipelineDirectory
         self.files = files
@@ -185,7 +197,9 @@ public struct StageError: Error, Sendable, CustomStringConvertible {
 public enum StagePaths {
     public static func resolve(_ path: String, in directory: String) -> String {
         if path.hasPrefix("/") || path.contains("://") { return path }
-        if path.hasPrefix("~/"), let home = ProcessInfo.processInfo.environment["HOME"] { return home + path.dropFirst() }
+        if path.hasPrefix("~/"), let home = ProcessInfo.processInfo.environment["HOME"] {
+            return home + path.dropFirst()
+        }
         return directory.isEmpty ? path : directory + "/" + path
     }
 }
@@ -220,7 +234,8 @@ public final class ComposedOutputs: Sendable {
 /// Lines a stage wants the user to see (rows skipped, files read), and counters the summary
 /// shows; written to the stage's log in the run folder.
 public final class StageLog: Sendable {
-    private let state = Mutex<(lines: [String], notes: [String], written: [WrittenFile], files: FileCounts?)>(([], [], [], nil))
+    private let state = Mutex<(lines: [String], notes: [String], written: [WrittenFile], files: FileCounts?)>(
+        ([], [], [], nil))
 
     public init() {}
 
@@ -228,7 +243,12 @@ public final class StageLog: Sendable {
     public func info(_ line: String) { state.withLock { $0.lines.append(line) } }
 
     /// A line for the log that is also shown in the run's output (e.g. skipped rows).
-    public func note(_ line: String) { state.withLock { $0.lines.append(line); $0.notes.append(line) } }
+    public func note(_ line: String) {
+        state.withLock {
+            $0.lines.append(line)
+            $0.notes.append(line)
+        }
+    }
 
     /// Records a file the stage wrote outside the store; kept with its cache entry, so a later
     /// run can tell whether the file still holds it (`StageType.sideEffectsIntact`).

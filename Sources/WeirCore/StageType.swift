@@ -34,7 +34,9 @@ public indirect enum ParamValue: Sendable, Hashable, Codable, CustomStringConver
         }
     }
     public var strings: [String]? {
-        if case .list(let items) = self { return items.compactMap(\.string).count == items.count ? items.compactMap(\.string) : nil }
+        if case .list(let items) = self {
+            return items.compactMap(\.string).count == items.count ? items.compactMap(\.string) : nil
+        }
         return nil
     }
 }
@@ -70,8 +72,11 @@ public enum ParamKind: Sendable, Hashable, CustomStringConvertible {
         case .stringList: "list of strings"
         case .query: "SQL ($name binds a pipeline param)"
         case .choice(let words): words.joined(separator: " | ")
-        case .column(let types): types.isEmpty ? "column" : "column (\(types.map(\.rawValue).sorted().joined(separator: "/")))"
-        case .columns(let types): types.isEmpty ? "list of columns" : "list of columns (\(types.map(\.rawValue).sorted().joined(separator: "/")))"
+        case .column(let types):
+            types.isEmpty ? "column" : "column (\(types.map(\.rawValue).sorted().joined(separator: "/")))"
+        case .columns(let types):
+            types.isEmpty
+                ? "list of columns" : "list of columns (\(types.map(\.rawValue).sorted().joined(separator: "/")))"
         case .columnTypes: "mapping of column: type"
         case .any: "any"
         }
@@ -85,7 +90,9 @@ public struct ParamSpec: Sendable, Hashable {
     public var required: Bool
     public var help: String
 
-    public init(_ name: String, _ kind: ParamKind, default defaultValue: ParamValue? = nil, required: Bool = false, help: String) {
+    public init(
+        _ name: String, _ kind: ParamKind, default defaultValue: ParamValue? = nil, required: Bool = false, help: String
+    ) {
         self.name = name
         self.kind = kind
         self.defaultValue = defaultValue
@@ -161,5 +168,46 @@ public struct StageRegistry: Sendable {
     /// The names of the user-defined stages (`type: command, stage: NAME`).
     public var commandNames: [String] {
         (names.filter { $0.hasPrefix("command:") }.map { String($0.dropFirst(8)) } + brokenCommands.keys).sorted()
+    }
+}
+
+extension StageRegistry {
+    /// The type a stage's `type:` names, with the name it is registered under. `command` is a
+    /// user-defined stage whose manifest `stages/NAME.yaml` (its `stage:` key) is the real type.
+    func resolve(_ typeNode: YAMLNode, stage: YAMLNode, _ diagnostics: inout DiagnosticCollector) -> (String, any StageType)? {
+        var typeName = typeNode.scalar ?? ""
+        if typeName == "command" {
+            guard let manifest = commandManifest(typeNode, stage: stage, &diagnostics) else { return nil }
+            typeName = "command:" + manifest
+        }
+        guard let type = self[typeName] else {
+            diagnostics.error(
+                typeNode.location, "unknown stage type '\(typeName)'",
+                hint: Suggest.didYouMean(typeName, in: names) ?? "stage types: \(names.joined(separator: ", "))")
+            return nil
+        }
+        return (typeName, type)
+    }
+
+    /// The manifest a command stage names, once it is known to load.
+    private func commandManifest(_ typeNode: YAMLNode, stage: YAMLNode, _ diagnostics: inout DiagnosticCollector) -> String? {
+        let listing = commandNames.isEmpty ? nil : "manifests: \(commandNames.joined(separator: ", "))"
+        guard let manifestNode = stage["stage"], let manifest = manifestNode.scalar else {
+            diagnostics.error(
+                typeNode.location, "a command stage needs `stage: NAME`, naming its manifest stages/NAME.yaml", hint: listing)
+            return nil
+        }
+        if let problems = brokenCommands[manifest] {
+            diagnostics.append(contentsOf: problems)
+            return nil
+        }
+        guard self["command:" + manifest] != nil else {
+            let folder = commandFolder ?? "a stages/ folder beside the pipeline file or above it"
+            diagnostics.error(
+                manifestNode.location, "no stage manifest '\(manifest)': looked for \(folder)/\(manifest).yaml",
+                hint: Suggest.didYouMean(manifest, in: commandNames) ?? listing)
+            return nil
+        }
+        return manifest
     }
 }

@@ -1,8 +1,9 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Synchronization
 import WeirTable
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// What `stat` says of a file that a write would change: a file whose identity is the one
 /// its digest was taken at still holds those bytes. The change time is in it because a write
@@ -26,9 +27,10 @@ public struct FileIdentity: Sendable, Hashable {
     public static func of(_ path: String) -> FileIdentity? {
         var info = stat()
         guard stat(path, &info) == 0 else { return nil }
-        return FileIdentity(device: Int64(info.st_dev), inode: Int64(info.st_ino), size: Int64(info.st_size),
-                            mtimeNanoseconds: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec),
-                            ctimeNanoseconds: Int64(info.st_ctim.tv_sec) * 1_000_000_000 + Int64(info.st_ctim.tv_nsec))
+        return FileIdentity(
+            device: Int64(info.st_dev), inode: Int64(info.st_ino), size: Int64(info.st_size),
+            mtimeNanoseconds: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec),
+            ctimeNanoseconds: Int64(info.st_ctim.tv_sec) * 1_000_000_000 + Int64(info.st_ctim.tv_nsec))
     }
 }
 

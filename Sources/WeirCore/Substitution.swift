@@ -25,7 +25,8 @@ public struct Substitution: Sendable {
         while let open = rest.range(of: "${") {
             output += rest[..<open.lowerBound]
             guard let close = rest[open.upperBound...].firstIndex(of: "}") else {
-                diagnostics.error(location, "unterminated '${' in \"\(text)\"", hint: "write ${params.name} or ${env.NAME}")
+                diagnostics.error(
+                    location, "unterminated '${' in \"\(text)\"", hint: "write ${params.name} or ${env.NAME}")
                 return Result(text: text, secret: secret, environment: names)
             }
             let reference = String(rest[open.upperBound..<close])
@@ -35,9 +36,10 @@ public struct Substitution: Sendable {
                 if let value = params[name] {
                     output += value.description
                 } else {
-                    diagnostics.error(location, "unknown pipeline parameter '\(name)' in ${\(reference)}",
-                                      hint: Suggest.didYouMean(name, in: Array(params.keys))
-                                          ?? "declare it under `params:` or pass --param \(name)=VALUE")
+                    diagnostics.error(
+                        location, "unknown pipeline parameter '\(name)' in ${\(reference)}",
+                        hint: Suggest.didYouMean(name, in: Array(params.keys))
+                            ?? "declare it under `params:` or pass --param \(name)=VALUE")
                 }
             } else if reference.hasPrefix("env.") {
                 var name = String(reference.dropFirst("env.".count))
@@ -54,11 +56,13 @@ public struct Substitution: Sendable {
                 } else if let fallback {
                     output += fallback
                 } else {
-                    diagnostics.error(location, "environment variable \(name) is not set",
-                                      hint: "export \(name)=..., or give a default: ${env.\(name):-default}")
+                    diagnostics.error(
+                        location, "environment variable \(name) is not set",
+                        hint: "export \(name)=..., or give a default: ${env.\(name):-default}")
                 }
             } else {
-                diagnostics.error(location, "unknown reference ${\(reference)}", hint: "write ${params.name} or ${env.NAME}")
+                diagnostics.error(
+                    location, "unknown reference ${\(reference)}", hint: "write ${params.name} or ${env.NAME}")
             }
         }
         output += rest

@@ -1,7 +1,8 @@
 import Foundation
 import WeirTable
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 private func access_(_ path: String, _ mode: Int32) -> Int32 { access(path, mode) }
@@ -29,22 +30,31 @@ public struct Workspace: Sendable {
     /// nearest folder at or above `folder` holding `.weir/`, else the root of the git work tree
     /// `folder` is in, else `folder` itself.
     public static func locate(explicit: String?, near folder: String) -> String {
-        if let chosen = explicit ?? ProcessInfo.processInfo.environment["WEIR_STATE_DIR"].flatMap({ $0.isEmpty ? nil : $0 }) {
+        if let chosen = explicit
+            ?? ProcessInfo.processInfo.environment["WEIR_STATE_DIR"].flatMap({ $0.isEmpty ? nil : $0 })
+        {
             return URL(fileURLWithPath: chosen).standardizedFileURL.path
         }
         let start = URL(fileURLWithPath: folder).standardizedFileURL
         func ancestors() -> [URL] {
             var folders: [URL] = [start]
-            while folders.last!.path != "/" { folders.append(folders.last!.deletingLastPathComponent().standardizedFileURL) }
+            while folders.last!.path != "/" {
+                folders.append(folders.last!.deletingLastPathComponent().standardizedFileURL)
+            }
             return folders
         }
         var isFolder: ObjCBool = false
         for candidate in ancestors() {
-            if FileManager.default.fileExists(atPath: candidate.appendingPathComponent(".weir").path, isDirectory: &isFolder),
-               isFolder.boolValue { return candidate.appendingPathComponent(".weir").path }
+            if FileManager.default.fileExists(
+                atPath: candidate.appendingPathComponent(".weir").path, isDirectory: &isFolder),
+                isFolder.boolValue
+            {
+                return candidate.appendingPathComponent(".weir").path
+            }
         }
         // `.git` is a folder in a work tree and a file in a linked worktree or submodule.
-        for candidate in ancestors() where FileManager.default.fileExists(atPath: candidate.appendingPathComponent(".git").path) {
+        for candidate in ancestors()
+        where FileManager.default.fileExists(atPath: candidate.appendingPathComponent(".git").path) {
             return candidate.appendingPathComponent(".weir").path
         }
         return start.appendingPathComponent(".weir").path
@@ -60,8 +70,9 @@ public struct Workspace: Sendable {
                 throw WorkspaceError("cannot create the state directory \(root): \(error.localizedDescription)")
             }
             if access_(root, W_OK) != 0 {
-                throw WorkspaceError("state directory \(root) is read-only: runs record their results there; "
-                                     + "use --state-dir (or WEIR_STATE_DIR) for a writable one")
+                throw WorkspaceError(
+                    "state directory \(root) is read-only: runs record their results there; "
+                        + "use --state-dir (or WEIR_STATE_DIR) for a writable one")
             }
             ledger = try Ledger(path: root + "/weir.sqlite")
         case .readOnly:
@@ -83,7 +94,7 @@ public struct Workspace: Sendable {
     public static func newRunID(at date: Date = Date()) -> String {
         // Temporal's formatter, not a DateFormatter: ICU's set-up cost a millisecond of every cached run.
         let seconds = Int64(date.timeIntervalSince1970.rounded(.down))
-        let stamp = Temporal.formatTimestamp(seconds * Temporal.microsPerSecond)   // 2026-12-03T23:22:55Z
+        let stamp = Temporal.formatTimestamp(seconds * Temporal.microsPerSecond)  // 2026-12-03T23:22:55Z
             .filter { $0.isNumber || $0 == "T" }.replacingOccurrences(of: "T", with: "-")
         let suffix = String(UInt16.random(in: 0...UInt16.max), radix: 16)
         return stamp + "-" + String(repeating: "0", count: 4 - suffix.count) + suffix

@@ -44,7 +44,9 @@ struct YAMLComposer {
 
     private mutating func run(_ buffer: UnsafeBufferPointer<UInt8>) throws(DiagnosticError) -> YAMLNode? {
         var parser = yaml_parser_t()
-        guard yaml_parser_initialize(&parser) == 1 else { throw failure(at: 1, 1, "YAML: libyaml could not start (out of memory)") }
+        guard yaml_parser_initialize(&parser) == 1 else {
+            throw failure(at: 1, 1, "YAML: libyaml could not start (out of memory)")
+        }
         defer { yaml_parser_delete(&parser) }
         yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING)
         yaml_parser_set_input_string(&parser, buffer.baseAddress, buffer.count)
@@ -53,14 +55,16 @@ struct YAMLComposer {
             var event = yaml_event_t()
             guard yaml_parser_parse(&parser, &event) == 1 else { throw parserError(parser, buffer) }
             defer { yaml_event_delete(&event) }
-            let location = SourceLocation(file: file, line: Int(event.start_mark.line) + 1, column: Int(event.start_mark.column) + 1)
+            let location = SourceLocation(
+                file: file, line: Int(event.start_mark.line) + 1, column: Int(event.start_mark.column) + 1)
             switch event.type {
             case YAML_STREAM_END_EVENT:
                 return root
             case YAML_DOCUMENT_START_EVENT:
                 documents += 1
                 if documents > 1 {
-                    throw failure(location, "YAML syntax: the file holds a second document (`---`); a pipeline file holds one")
+                    throw failure(
+                        location, "YAML syntax: the file holds a second document (`---`); a pipeline file holds one")
                 }
             case YAML_SCALAR_EVENT:
                 try scalar(event, at: location)
@@ -68,10 +72,12 @@ struct YAMLComposer {
                 try alias(string(event.data.alias.anchor) ?? "", at: location)
             case YAML_SEQUENCE_START_EVENT:
                 try charge(1, at: location)
-                open.append(Collection(location: location, anchor: string(event.data.sequence_start.anchor), isMapping: false))
+                open.append(
+                    Collection(location: location, anchor: string(event.data.sequence_start.anchor), isMapping: false))
             case YAML_MAPPING_START_EVENT:
                 try charge(1, at: location)
-                open.append(Collection(location: location, anchor: string(event.data.mapping_start.anchor), isMapping: true))
+                open.append(
+                    Collection(location: location, anchor: string(event.data.mapping_start.anchor), isMapping: true))
             case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
                 try close()
             default:
@@ -92,8 +98,9 @@ struct YAMLComposer {
 
     private mutating func alias(_ name: String, at location: SourceLocation) throws(DiagnosticError) {
         guard let named = anchors[name] else {
-            throw failure(location, "YAML: the alias *\(name) names no anchor defined before it",
-                          hint: "define `&\(name)` on a value above its first use")
+            throw failure(
+                location, "YAML: the alias *\(name) names no anchor defined before it",
+                hint: "define `&\(name)` on a value above its first use")
         }
         // The copy moves the node as it is: its locations stay where the anchor was written.
         try add(named.node, values: named.values, plain: false, at: location)
@@ -114,8 +121,10 @@ struct YAMLComposer {
     }
 
     /// Hands a finished value to the collection that holds it (or makes it the document).
-    private mutating func add(_ node: YAMLNode, values: Int, plain: Bool, at use: SourceLocation? = nil,
-                              counted: Bool = false) throws(DiagnosticError) {
+    private mutating func add(
+        _ node: YAMLNode, values: Int, plain: Bool, at use: SourceLocation? = nil,
+        counted: Bool = false
+    ) throws(DiagnosticError) {
         if !counted { try charge(values, at: use ?? node.location) }
         guard var parent = open.popLast() else {
             root = node
@@ -138,8 +147,10 @@ struct YAMLComposer {
         }
         for source in node.items ?? [node] {
             guard let more = source.pairs else {
-                throw failure(source.location, "`<<` merges a mapping (or a list of mappings) into this one, "
-                    + "but here it names \(source.kindName)")
+                throw failure(
+                    source.location,
+                    "`<<` merges a mapping (or a list of mappings) into this one, "
+                        + "but here it names \(source.kindName)")
             }
             parent.merged += more.filter { pair in !parent.merged.contains { $0.key == pair.key } }
         }
@@ -149,14 +160,18 @@ struct YAMLComposer {
     private mutating func charge(_ values: Int, at location: SourceLocation) throws(DiagnosticError) {
         budget -= values
         if budget < 0 {
-            throw failure(location, "the file expands to more than \(YAMLNode.Limits.values) values "
-                + "(each use of a YAML alias repeats what its anchor names); Weir refuses it",
+            throw failure(
+                location,
+                "the file expands to more than \(YAMLNode.Limits.values) values "
+                    + "(each use of a YAML alias repeats what its anchor names); Weir refuses it",
                 hint: "nested aliases multiply: an anchor used 9 times at 9 levels names 387 million values")
         }
     }
 
-    private func mappingKey(_ node: YAMLNode, plain: Bool,
-                            in parent: inout Collection) throws(DiagnosticError) -> (text: String, location: SourceLocation, merge: Bool) {
+    private func mappingKey(
+        _ node: YAMLNode, plain: Bool,
+        in parent: inout Collection
+    ) throws(DiagnosticError) -> (text: String, location: SourceLocation, merge: Bool) {
         let text: String
         switch node.kind {
         case .scalar(let value, _): text = value
@@ -166,8 +181,9 @@ struct YAMLComposer {
         }
         if plain && text == "<<" { return (text, node.location, true) }
         guard parent.keys.insert(text).inserted else {
-            throw failure(node.location, "duplicate key '\(text)' in a mapping",
-                          hint: "stage ids and keys must be unique; rename or remove one")
+            throw failure(
+                node.location, "duplicate key '\(text)' in a mapping",
+                hint: "stage ids and keys must be unique; rename or remove one")
         }
         return (text, node.location, false)
     }
@@ -197,14 +213,17 @@ struct YAMLComposer {
         let mark = parser.problem_mark
         let location = SourceLocation(file: file, line: Int(mark.line) + 1, column: Int(mark.column) + 1)
         if problem.contains("nesting level") {
-            return failure(location, "YAML nests deeper than \(YAMLNode.Limits.depth) levels, the most Weir's YAML parser (libyaml) reads",
-                           hint: "a pipeline file needs a few levels; this one is likely generated or hostile")
+            return failure(
+                location,
+                "YAML nests deeper than \(YAMLNode.Limits.depth) levels, the most Weir's YAML parser (libyaml) reads",
+                hint: "a pipeline file needs a few levels; this one is likely generated or hostile")
         }
         var context = ""
         if let text = parser.context.map({ String(cString: $0) }) {
             context = " (\(text) at line \(parser.context_mark.line + 1), column \(parser.context_mark.column + 1))"
         }
-        return failure(location, "YAML syntax: \(problem)\(context)",
-                       hint: "check indentation and that every `key: value` has a space after the colon")
+        return failure(
+            location, "YAML syntax: \(problem)\(context)",
+            hint: "check indentation and that every `key: value` has a space after the colon")
     }
 }

@@ -66,8 +66,13 @@ public struct YAMLNode: Sendable, Hashable {
     /// mapping's own keys winning.)
     public static func parse(_ text: String, file: String) -> Result<YAMLNode?, DiagnosticError> {
         guard text.utf8.count <= Limits.bytes else {
-            return .failure(DiagnosticError([Diagnostic(at: SourceLocation(file: file, line: 1, column: 1),
-                "the file holds \(text.utf8.count) bytes; a pipeline file may hold at most \(Limits.bytes >> 20) MiB")]))
+            return .failure(
+                DiagnosticError([
+                    Diagnostic(
+                        at: SourceLocation(file: file, line: 1, column: 1),
+                        "the file holds \(text.utf8.count) bytes; a pipeline file may hold at most \(Limits.bytes >> 20) MiB"
+                    )
+                ]))
         }
         return Result { () throws(DiagnosticError) in try YAMLComposer.compose(text, file: file) }
     }

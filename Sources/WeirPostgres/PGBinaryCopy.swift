@@ -4,8 +4,10 @@ import WeirTable
 /// PostgreSQL types Weir reads and writes, by OID (pg_type.h).
 public enum PGType {
     public static let bool: UInt32 = 16, int8: UInt32 = 20, int2: UInt32 = 21, int4: UInt32 = 23, text: UInt32 = 25
-    public static let name: UInt32 = 19, float4: UInt32 = 700, float8: UInt32 = 701, bpchar: UInt32 = 1042, varchar: UInt32 = 1043
-    public static let date: UInt32 = 1082, timestamp: UInt32 = 1114, timestamptz: UInt32 = 1184, numeric: UInt32 = 1700, uuid: UInt32 = 2950
+    public static let name: UInt32 = 19, float4: UInt32 = 700, float8: UInt32 = 701, bpchar: UInt32 = 1042,
+        varchar: UInt32 = 1043
+    public static let date: UInt32 = 1082, timestamp: UInt32 = 1114, timestamptz: UInt32 = 1184, numeric: UInt32 = 1700,
+        uuid: UInt32 = 2950
 
     /// The Weir type a column of PostgreSQL type `oid` becomes; nil when Weir cannot hold it.
     public static func dataType(_ oid: UInt32, numericAsText: Bool) -> DataType? {
@@ -35,10 +37,15 @@ public enum PGType {
 
     /// What a column's type is called in messages.
     public static func describe(_ oid: UInt32) -> String {
-        [bool: "boolean", int8: "bigint", int2: "smallint", int4: "integer", text: "text", float4: "real", float8: "double precision",
-         varchar: "varchar", bpchar: "char", date: "date", timestamp: "timestamp", timestamptz: "timestamptz", numeric: "numeric",
-         uuid: "uuid", name: "name", 114: "json", 3802: "jsonb", 17: "bytea", 1186: "interval", 1083: "time", 1266: "timetz",
-         2249: "record", 1009: "text[]", 1007: "integer[]", 1016: "bigint[]"][oid] ?? "type oid \(oid)"
+        [
+            bool: "boolean", int8: "bigint", int2: "smallint", int4: "integer", text: "text", float4: "real",
+            float8: "double precision",
+            varchar: "varchar", bpchar: "char", date: "date", timestamp: "timestamp", timestamptz: "timestamptz",
+            numeric: "numeric",
+            uuid: "uuid", name: "name", 114: "json", 3802: "jsonb", 17: "bytea", 1186: "interval", 1083: "time",
+            1266: "timetz",
+            2249: "record", 1009: "text[]", 1007: "integer[]", 1016: "bigint[]",
+        ][oid] ?? "type oid \(oid)"
     }
 
     /// 2000-01-01, PostgreSQL's epoch, in Weir's units.
@@ -77,7 +84,9 @@ public struct PGBinaryReader {
         var cursor = ByteCursor(bytes: bytes)
         if !headerSeen {
             let signature: [UInt8] = Array("PGCOPY\n".utf8) + [0xFF, 0x0D, 0x0A, 0x00]
-            guard bytes.count >= 19, Array(bytes.prefix(11)) == signature else { throw Failure(description: "not a binary COPY stream") }
+            guard bytes.count >= 19, Array(bytes.prefix(11)) == signature else {
+                throw Failure(description: "not a binary COPY stream")
+            }
             cursor.offset = 15
             let extension_ = Int(try cursor.int32())
             guard extension_ >= 0 else { throw Failure(description: "a COPY header with a negative extension length") }
@@ -86,13 +95,19 @@ public struct PGBinaryReader {
         }
         while cursor.offset < bytes.count {
             let fields = Int(try cursor.int16())
-            if fields == -1 { ended = true; return }
+            if fields == -1 {
+                ended = true
+                return
+            }
             guard !ended, fields == columns.count else {
                 throw Failure(description: "a COPY row of \(fields) fields where \(columns.count) were described")
             }
             for column in 0..<fields {
                 let length = Int(try cursor.int32())
-                if length == -1 { builders[column].appendNull(); continue }
+                if length == -1 {
+                    builders[column].appendNull()
+                    continue
+                }
                 guard length >= 0 else { throw Failure(description: "a negative field length") }
                 let value = try cursor.take(length)
                 try decode(value, column)
@@ -129,7 +144,9 @@ public struct PGBinaryReader {
                 scratch.withUnsafeBytes { builder.append(utf8: $0) }
             } else {
                 scratch.append(0)
-                let number = scratch.withUnsafeBufferPointer { strtod(UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), nil) }
+                let number = scratch.withUnsafeBufferPointer {
+                    strtod(UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), nil)
+                }
                 builder.append(number)
             }
         default: builder.append(utf8: value)
@@ -137,13 +154,20 @@ public struct PGBinaryReader {
     }
 
     private func infinite(_ column: Int, _ kind: String) -> Failure {
-        Failure(description: "column '\(columns[column].name)' holds an infinite or out-of-range \(kind), which Weir cannot store; filter or cast it in the query")
+        Failure(
+            description:
+                "column '\(columns[column].name)' holds an infinite or out-of-range \(kind), which Weir cannot store; filter or cast it in the query"
+        )
     }
 
     static func uuid(_ bytes: UnsafeRawBufferPointer) -> String {
         let hex = bytes.map { String(format: "%02x", $0) }.joined()
         let parts = [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { range in
-            String(hex[hex.index(hex.startIndex, offsetBy: range.lowerBound)..<hex.index(hex.startIndex, offsetBy: range.upperBound)])
+            String(
+                hex[
+                    hex.index(
+                        hex.startIndex, offsetBy: range.lowerBound)..<hex.index(
+                            hex.startIndex, offsetBy: range.upperBound)])
         }
         return parts.joined(separator: "-")
     }
@@ -159,15 +183,25 @@ public struct PGBinaryReader {
     /// once per value of a numeric column).
     static func numericDigits(_ value: UnsafeRawBufferPointer, into out: inout [UInt8]) throws {
         var cursor = ByteCursor(bytes: value)
-        let count = Int(try cursor.int16()), weight = Int(try cursor.int16())
-        let sign = UInt16(bitPattern: try cursor.int16()), scale = Int(try cursor.int16())
+        let count = Int(try cursor.int16())
+        let weight = Int(try cursor.int16())
+        let sign = UInt16(bitPattern: try cursor.int16())
+        let scale = Int(try cursor.int16())
         switch sign {
-        case 0xC000: out += Array("NaN".utf8); return
-        case 0xD000: out += Array("Infinity".utf8); return
-        case 0xF000: out += Array("-Infinity".utf8); return
+        case 0xC000:
+            out += Array("NaN".utf8)
+            return
+        case 0xD000:
+            out += Array("Infinity".utf8)
+            return
+        case 0xF000:
+            out += Array("-Infinity".utf8)
+            return
         default: break
         }
-        guard count >= 0, count <= 1000, weight > -1000, weight < 1000 else { throw Failure(description: "a numeric value out of range") }
+        guard count >= 0, count <= 1000, weight > -1000, weight < 1000 else {
+            throw Failure(description: "a numeric value out of range")
+        }
         func digit(_ i: Int) throws -> Int {
             guard i >= 0 && i < count else { return 0 }
             let b = UnsafeRawBufferPointer(rebasing: value[(8 + 2 * i)..<(10 + 2 * i)])
@@ -186,12 +220,15 @@ public struct PGBinaryReader {
         }
         guard value.count >= 8 + 2 * count else { throw Failure(description: "a COPY message ends early") }
         if sign == 0x4000 { out.append(UInt8(ascii: "-")) }
-        if weight < 0 { out.append(48) } else {
+        if weight < 0 {
+            out.append(48)
+        } else {
             for i in 0...weight { four(try digit(i), pad: i > 0) }
         }
         if scale > 0 {
             out.append(UInt8(ascii: "."))
-            var written = 0, i = weight + 1
+            var written = 0
+            var i = weight + 1
             while written < scale {
                 let d = try digit(i)
                 var divisor = 1000
@@ -212,7 +249,9 @@ struct ByteCursor {
     var offset = 0
 
     mutating func take(_ count: Int) throws -> UnsafeRawBufferPointer {
-        guard count >= 0, offset <= bytes.count - count else { throw PGBinaryReader.Failure(description: "a COPY message ends early") }
+        guard count >= 0, offset <= bytes.count - count else {
+            throw PGBinaryReader.Failure(description: "a COPY message ends early")
+        }
         defer { offset += count }
         return UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + count)])
     }
@@ -265,13 +304,26 @@ public enum PGBinaryWriter {
         for row in 0..<table.rowCount {
             be(Int16(columns.count))
             for (column, value) in zip(columns, values) {
-                guard column.isValid(row) else { be(Int32(-1)); continue }
+                guard column.isValid(row) else {
+                    be(Int32(-1))
+                    continue
+                }
                 switch value {
-                case .int64(let v): be(Int32(8)); be(v[row])
-                case .float64(let v): be(Int32(8)); be(v[row].bitPattern)
-                case .bool(let c): be(Int32(1)); out.append(c.bool(at: row) ? 1 : 0)
-                case .date(let v): be(Int32(4)); be(Int32(truncatingIfNeeded: Int64(v[row]) - PGType.epochDays))
-                case .timestamp(let v): be(Int32(8)); be(v[row] &- PGType.epochMicros)
+                case .int64(let v):
+                    be(Int32(8))
+                    be(v[row])
+                case .float64(let v):
+                    be(Int32(8))
+                    be(v[row].bitPattern)
+                case .bool(let c):
+                    be(Int32(1))
+                    out.append(c.bool(at: row) ? 1 : 0)
+                case .date(let v):
+                    be(Int32(4))
+                    be(Int32(truncatingIfNeeded: Int64(v[row]) - PGType.epochDays))
+                case .timestamp(let v):
+                    be(Int32(8))
+                    be(v[row] &- PGType.epochMicros)
                 case .string(let v):
                     let bytes = v.utf8(row)
                     be(Int32(bytes.count))

@@ -24,13 +24,17 @@ public final class PGConnection {
         let target = PGConnection.describe(dsn)
         var reason = [CChar](repeating: 0, count: 600)
         guard weir_libpq_load(&reason, reason.count) == 0 else {
-            throw PGError(message: String(decoding: reason.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self), server: target)
+            throw PGError(
+                message: String(decoding: reason.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self),
+                server: target)
         }
         guard let connection = PQconnectdb(dsn) else { throw PGError(message: "out of memory", server: target) }
         guard PQstatus(connection) == CONNECTION_OK else {
             let message = PGConnection.clean(PQerrorMessage(connection))
             PQfinish(connection)
-            throw PGError(message: message, server: target, code: message.contains("password authentication failed") ? "28P01" : nil)
+            throw PGError(
+                message: message, server: target,
+                code: message.contains("password authentication failed") ? "28P01" : nil)
         }
         handle = connection
         server = target
@@ -69,9 +73,11 @@ public final class PGConnection {
     }
 
     func failure(_ result: OpaquePointer?) -> PGError {
-        let message = result.map { PGConnection.clean(PQresultErrorMessage($0)) } ?? PGConnection.clean(PQerrorMessage(handle))
+        let message =
+            result.map { PGConnection.clean(PQresultErrorMessage($0)) } ?? PGConnection.clean(PQerrorMessage(handle))
         let code = result.flatMap { PQresultErrorField($0, Int32(UInt8(ascii: "C"))) }.map { String(cString: $0) }
-        return PGError(message: message.isEmpty ? PGConnection.clean(PQerrorMessage(handle)) : message, server: server, code: code)
+        return PGError(
+            message: message.isEmpty ? PGConnection.clean(PQerrorMessage(handle)) : message, server: server, code: code)
     }
 
     /// Runs statements that return no rows (or whose rows do not matter).
@@ -85,7 +91,7 @@ public final class PGConnection {
     /// Rows as text (for small answers: freshness probes, catalogue lookups); nil is NULL.
     public func rows(_ sql: String, _ parameters: [String] = []) throws(PGError) -> [[String?]] {
         let cParameters = parameters.map { strdup($0) }
-        defer { cParameters.forEach { free($0) } }
+        defer { for parameter in cParameters { free(parameter) } }
         let result = cParameters.withUnsafeBufferPointer { pointers in
             pointers.withMemoryRebound(to: UnsafePointer<CChar>?.self) { values in
                 PQexecParams(handle, sql, Int32(parameters.count), nil, values.baseAddress, nil, nil, 0)
@@ -149,7 +155,9 @@ public final class PGConnection {
         do {
             try produce { bytes in
                 guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
-                guard PQputCopyData(handle, base.assumingMemoryBound(to: CChar.self), Int32(bytes.count)) == 1 else { throw self.failure(nil) }
+                guard PQputCopyData(handle, base.assumingMemoryBound(to: CChar.self), Int32(bytes.count)) == 1 else {
+                    throw self.failure(nil)
+                }
             }
         } catch {
             _ = PQputCopyEnd(handle, "weir stopped the copy")
@@ -172,7 +180,9 @@ public final class PGConnection {
 
     /// An identifier quoted for SQL (`"Order Lines"`), by libpq.
     public func quote(_ identifier: String) -> String {
-        guard let quoted = PQescapeIdentifier(handle, identifier, identifier.utf8.count) else { return "\"" + identifier + "\"" }
+        guard let quoted = PQescapeIdentifier(handle, identifier, identifier.utf8.count) else {
+            return "\"" + identifier + "\""
+        }
         defer { PQfreemem(quoted) }
         return String(cString: quoted)
     }

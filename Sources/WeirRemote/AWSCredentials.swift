@@ -18,18 +18,26 @@ public struct AWSCredentials: Sendable, Hashable, CustomStringConvertible {
     /// `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`/`AWS_SESSION_TOKEN` first, as the AWS CLI
     /// does; otherwise profile `AWS_PROFILE` [default] of `AWS_SHARED_CREDENTIALS_FILE`
     /// [~/.aws/credentials].
-    public static func resolve(environment: [String: String] = ProcessInfo.processInfo.environment) throws(RemoteError) -> AWSCredentials {
+    public static func resolve(environment: [String: String] = ProcessInfo.processInfo.environment) throws(RemoteError)
+        -> AWSCredentials
+    {
         if let key = environment["AWS_ACCESS_KEY_ID"], !key.isEmpty {
             guard let secret = environment["AWS_SECRET_ACCESS_KEY"], !secret.isEmpty else {
                 throw RemoteError(.credentials, "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not")
             }
-            return AWSCredentials(accessKeyID: key, secretAccessKey: secret, sessionToken: environment["AWS_SESSION_TOKEN"].flatMap { $0.isEmpty ? nil : $0 })
+            return AWSCredentials(
+                accessKeyID: key, secretAccessKey: secret,
+                sessionToken: environment["AWS_SESSION_TOKEN"].flatMap { $0.isEmpty ? nil : $0 })
         }
         let profile = environment["AWS_PROFILE"].flatMap { $0.isEmpty ? nil : $0 } ?? "default"
-        let file = environment["AWS_SHARED_CREDENTIALS_FILE"]
+        let file =
+            environment["AWS_SHARED_CREDENTIALS_FILE"]
             ?? (environment["HOME"].map { $0 + "/.aws/credentials" } ?? "~/.aws/credentials")
         guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
-            throw RemoteError(.credentials, "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or write profile [\(profile)] in \(file)")
+            throw RemoteError(
+                .credentials,
+                "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or write profile [\(profile)] in \(file)"
+            )
         }
         return try Self.profile(named: profile, in: text, file: file)
     }
@@ -43,7 +51,9 @@ public struct AWSCredentials: Sendable, Hashable, CustomStringConvertible {
             let line = raw.trimmingCharacters(in: .whitespaces)
             if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
             if line.hasPrefix("[") {
-                guard line.hasSuffix("]") else { throw RemoteError(.credentials, "\(file):\(number + 1): expected ']' to close the section name") }
+                guard line.hasSuffix("]") else {
+                    throw RemoteError(.credentials, "\(file):\(number + 1): expected ']' to close the section name")
+                }
                 section = line.dropFirst().dropLast().trimmingCharacters(in: .whitespaces)
                 if section == name { found = true }
                 continue
@@ -52,11 +62,14 @@ public struct AWSCredentials: Sendable, Hashable, CustomStringConvertible {
             guard let equals = line.firstIndex(of: "=") else {
                 throw RemoteError(.credentials, "\(file):\(number + 1): expected 'name = value' in profile [\(name)]")
             }
-            values[line[..<equals].trimmingCharacters(in: .whitespaces).lowercased()] = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+            values[line[..<equals].trimmingCharacters(in: .whitespaces).lowercased()] = line[
+                line.index(after: equals)...
+            ].trimmingCharacters(in: .whitespaces)
         }
         guard found else { throw RemoteError(.credentials, "\(file) has no profile [\(name)] (AWS_PROFILE)") }
         guard let key = values["aws_access_key_id"], let secret = values["aws_secret_access_key"] else {
-            throw RemoteError(.credentials, "profile [\(name)] in \(file) needs aws_access_key_id and aws_secret_access_key")
+            throw RemoteError(
+                .credentials, "profile [\(name)] in \(file) needs aws_access_key_id and aws_secret_access_key")
         }
         return AWSCredentials(accessKeyID: key, secretAccessKey: secret, sessionToken: values["aws_session_token"])
     }

@@ -1,8 +1,9 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Synchronization
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 /// One HTTP response: status, headers with lowercased names, and the body (empty for a download,
 /// whose body went to a file).
@@ -42,8 +43,10 @@ public struct HTTPTransport: Sendable {
     /// fresh) until it gets a response that is not worth retrying, or attempts run out.
     /// `to` downloads the body to that file instead of memory. Bodies come as the server holds
     /// them (no content coding), so a `.gz` object stays compressed and sizes match listings.
-    public func send(_ build: (Int) throws(RemoteError) -> URLRequest, to file: String? = nil,
-                     what: String) throws(RemoteError) -> HTTPResponse {
+    public func send(
+        _ build: (Int) throws(RemoteError) -> URLRequest, to file: String? = nil,
+        what: String
+    ) throws(RemoteError) -> HTTPResponse {
         var attempt = 1
         while true {
             var request = try build(attempt)
@@ -60,7 +63,10 @@ public struct HTTPTransport: Sendable {
                 switch outcome {
                 case .success(let response): return response
                 case .failure(.timedOut):
-                    throw RemoteError(.network, "\(what): timed out after \(attempt) attempt\(attempt == 1 ? "" : "s") (\(Int(timeout)) s each)")
+                    throw RemoteError(
+                        .network,
+                        "\(what): timed out after \(attempt) attempt\(attempt == 1 ? "" : "s") (\(Int(timeout)) s each)"
+                    )
                 case .failure(.network(let reason)):
                     throw RemoteError(.network, "\(what): \(reason) after \(attempt) attempt\(attempt == 1 ? "" : "s")")
                 case .failure(.file(let reason)):
@@ -101,8 +107,9 @@ public struct HTTPTransport: Sendable {
             if case .success = result {
                 if let location {
                     unlink(path)
-                    do { try FileManager.default.moveItem(at: location, to: URL(fileURLWithPath: path)) }
-                    catch { result = .failure(.file("cannot write \(path): \(error.localizedDescription)")) }
+                    do { try FileManager.default.moveItem(at: location, to: URL(fileURLWithPath: path)) } catch {
+                        result = .failure(.file("cannot write \(path): \(error.localizedDescription)"))
+                    }
                 } else {
                     _ = FileManager.default.createFile(atPath: path, contents: Data())
                 }
@@ -117,7 +124,9 @@ public struct HTTPTransport: Sendable {
     static func outcome(_ response: URLResponse?, _ error: (any Error)?, body: Data) -> Result<HTTPResponse, Failure> {
         if let http = response as? HTTPURLResponse, error == nil {
             var headers: [String: String] = [:]
-            for (key, value) in http.allHeaderFields { headers[String(describing: key).lowercased()] = String(describing: value) }
+            for (key, value) in http.allHeaderFields {
+                headers[String(describing: key).lowercased()] = String(describing: value)
+            }
             return .success(HTTPResponse(status: http.statusCode, headers: headers, body: body))
         }
         // URLError descriptions can carry the URL with a presigned query: keep only the kind.
@@ -134,7 +143,9 @@ public struct HTTPTransport: Sendable {
     }
 
     /// Runs `body` for 0..<count on `width` threads of their own, stopping at the first error.
-    public static func forEach(_ count: Int, concurrently width: Int, _ body: @escaping @Sendable (Int) throws(RemoteError) -> Void) throws(RemoteError) {
+    public static func forEach(
+        _ count: Int, concurrently width: Int, _ body: @escaping @Sendable (Int) throws(RemoteError) -> Void
+    ) throws(RemoteError) {
         let next = Atomic<Int>(0)
         let failure = Mutex<RemoteError?>(nil)
         let group = DispatchGroup()

@@ -1,7 +1,8 @@
 import Crypto
 import Foundation
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// `s3://bucket/key`: a key, a prefix ending in `/`, or a glob over keys.
@@ -19,7 +20,8 @@ public struct S3Location: Sendable, Hashable, CustomStringConvertible {
         let rest = url.dropFirst(5)
         let bucket = rest.prefix { $0 != "/" }
         guard bucket.count >= 3 else {
-            throw RemoteError(.invalidURL, "'\(url)': expected s3://BUCKET/KEY with a bucket name of at least 3 characters")
+            throw RemoteError(
+                .invalidURL, "'\(url)': expected s3://BUCKET/KEY with a bucket name of at least 3 characters")
         }
         self.bucket = String(bucket)
         key = String(rest.dropFirst(bucket.count + 1))
@@ -56,7 +58,8 @@ public struct S3Client: Sendable {
     public var pathStyle: Bool
     public var transport = HTTPTransport()
 
-    public init(credentials: AWSCredentials, region: String = "us-east-1", endpoint: URL? = nil, pathStyle: Bool? = nil) {
+    public init(credentials: AWSCredentials, region: String = "us-east-1", endpoint: URL? = nil, pathStyle: Bool? = nil)
+    {
         self.credentials = credentials
         self.region = region
         self.endpoint = endpoint
@@ -65,19 +68,24 @@ public struct S3Client: Sendable {
 
     /// Region `AWS_REGION`/`AWS_DEFAULT_REGION` [us-east-1], endpoint `AWS_ENDPOINT_URL_S3` or
     /// `AWS_ENDPOINT_URL`, unless given.
-    public static func configured(region: String? = nil, endpoint: String? = nil, pathStyle: Bool? = nil,
-                                  environment: [String: String] = ProcessInfo.processInfo.environment) throws(RemoteError) -> S3Client {
+    public static func configured(
+        region: String? = nil, endpoint: String? = nil, pathStyle: Bool? = nil,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(RemoteError) -> S3Client {
         let region = region ?? environment["AWS_REGION"] ?? environment["AWS_DEFAULT_REGION"] ?? "us-east-1"
         let endpointText = endpoint ?? environment["AWS_ENDPOINT_URL_S3"] ?? environment["AWS_ENDPOINT_URL"]
         var endpointURL: URL?
         if let endpointText, !endpointText.isEmpty {
-            guard let url = URL(string: endpointText), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
+            guard let url = URL(string: endpointText), let scheme = url.scheme, ["http", "https"].contains(scheme),
+                url.host != nil
+            else {
                 throw RemoteError(.invalidURL, "endpoint '\(endpointText)' is not an http(s):// URL")
             }
             endpointURL = url
         }
-        return S3Client(credentials: try AWSCredentials.resolve(environment: environment), region: region,
-                        endpoint: endpointURL, pathStyle: pathStyle)
+        return S3Client(
+            credentials: try AWSCredentials.resolve(environment: environment), region: region,
+            endpoint: endpointURL, pathStyle: pathStyle)
     }
 
     // MARK: Calls
@@ -85,8 +93,9 @@ public struct S3Client: Sendable {
     public func head(_ location: S3Location) throws(RemoteError) -> S3Object {
         let response = try send("HEAD", location, query: [])
         guard response.status == 200 else { throw error(response, location) }
-        return S3Object(key: location.key, size: Int(response.header("content-length") ?? "") ?? 0,
-                        etag: Self.unquote(response.header("etag") ?? ""), lastModified: response.header("last-modified") ?? "")
+        return S3Object(
+            key: location.key, size: Int(response.header("content-length") ?? "") ?? 0,
+            etag: Self.unquote(response.header("etag") ?? ""), lastModified: response.header("last-modified") ?? "")
     }
 
     /// Every object whose key starts with `prefix`, following continuation tokens.
@@ -106,8 +115,10 @@ public struct S3Client: Sendable {
                 guard let key = entry["Key"], let size = entry["Size"].flatMap({ Int($0) }) else {
                     throw RemoteError(.invalidResponse, "listing \(location): an entry has no Key or Size")
                 }
-                objects.append(S3Object(key: key, size: size, etag: Self.unquote(entry["ETag"] ?? ""),
-                                        lastModified: entry["LastModified"] ?? ""))
+                objects.append(
+                    S3Object(
+                        key: key, size: size, etag: Self.unquote(entry["ETag"] ?? ""),
+                        lastModified: entry["LastModified"] ?? ""))
             }
             token = tree["IsTruncated"] == "true" ? tree["NextContinuationToken"] : nil
         } while token != nil
@@ -124,14 +135,17 @@ public struct S3Client: Sendable {
             let body = (try? Data(contentsOf: URL(fileURLWithPath: path))) ?? Data()
             unlink(path)
             if response.status == 412 {
-                throw RemoteError(.http(412), "\(location) changed while Weir was reading it (its ETag is no longer \(etag ?? "")); run again")
+                throw RemoteError(
+                    .http(412),
+                    "\(location) changed while Weir was reading it (its ETag is no longer \(etag ?? "")); run again")
             }
             throw error(HTTPResponse(status: response.status, headers: response.headers, body: body), location)
         }
         var info = stat()
         let size = stat(path, &info) == 0 ? Int(info.st_size) : 0
-        return S3Object(key: location.key, size: size, etag: Self.unquote(response.header("etag") ?? ""),
-                        lastModified: response.header("last-modified") ?? "")
+        return S3Object(
+            key: location.key, size: size, etag: Self.unquote(response.header("etag") ?? ""),
+            lastModified: response.header("last-modified") ?? "")
     }
 
     /// Uploads `file` as the object (PutObject, payload signed). Objects Weir pushes are
@@ -143,18 +157,24 @@ public struct S3Client: Sendable {
     /// wins and false says another got there first. A store that ignores the condition writes
     /// anyway, which for such keys is the same.
     @discardableResult
-    public func put(_ location: S3Location, file: String, sha256: String? = nil, ifAbsent: Bool = false) throws(RemoteError) -> Bool {
+    public func put(_ location: S3Location, file: String, sha256: String? = nil, ifAbsent: Bool = false)
+        throws(RemoteError) -> Bool
+    {
         let body: Data
-        do { body = try Data(contentsOf: URL(fileURLWithPath: file), options: .alwaysMapped) }
-        catch { throw RemoteError(.io, "cannot read \(file) to upload it to \(location): \(error.localizedDescription)") }
+        do { body = try Data(contentsOf: URL(fileURLWithPath: file), options: .alwaysMapped) } catch {
+            throw RemoteError(.io, "cannot read \(file) to upload it to \(location): \(error.localizedDescription)")
+        }
         return try put(location, data: body, sha256: sha256, ifAbsent: ifAbsent)
     }
 
     @discardableResult
-    public func put(_ location: S3Location, data body: Data, sha256: String? = nil, ifAbsent: Bool = false) throws(RemoteError) -> Bool {
+    public func put(_ location: S3Location, data body: Data, sha256: String? = nil, ifAbsent: Bool = false)
+        throws(RemoteError) -> Bool
+    {
         let hash = sha256 ?? SigV4.hex(SHA256.hash(data: body))
-        let response = try send("PUT", location, query: [], unsignedHeaders: ifAbsent ? ["If-None-Match": "*"] : [:], body: body,
-                                payloadHash: hash)
+        let response = try send(
+            "PUT", location, query: [], unsignedHeaders: ifAbsent ? ["If-None-Match": "*"] : [:], body: body,
+            payloadHash: hash)
         // 412: the key exists; 409: a conditional write of the same key is in flight.
         if ifAbsent && (response.status == 412 || response.status == 409) { return false }
         guard response.status == 200 else { throw error(response, location) }
@@ -176,41 +196,56 @@ public struct S3Client: Sendable {
         if let endpoint {
             let scheme = endpoint.scheme ?? "https"
             var host = endpoint.host ?? ""
-            if let port = endpoint.port, !(scheme == "http" && port == 80) && !(scheme == "https" && port == 443) { host += ":\(port)" }
+            if let port = endpoint.port, !(scheme == "http" && port == 80) && !(scheme == "https" && port == 443) {
+                host += ":\(port)"
+            }
             let root = endpoint.path.hasSuffix("/") ? String(endpoint.path.dropLast()) : endpoint.path
             if pathStyle { return ("\(scheme)://\(host)", host, root + "/" + location.bucket + keyPath) }
-            return ("\(scheme)://\(location.bucket).\(host)", "\(location.bucket).\(host)", root + (keyPath.isEmpty ? "/" : keyPath))
+            return (
+                "\(scheme)://\(location.bucket).\(host)", "\(location.bucket).\(host)",
+                root + (keyPath.isEmpty ? "/" : keyPath)
+            )
         }
         let host = region == "us-east-1" ? "s3.amazonaws.com" : "s3.\(region).amazonaws.com"
-        if pathStyle || location.bucket.contains(".") { return ("https://\(host)", host, "/" + location.bucket + keyPath) }
+        if pathStyle || location.bucket.contains(".") {
+            return ("https://\(host)", host, "/" + location.bucket + keyPath)
+        }
         return ("https://\(location.bucket).\(host)", "\(location.bucket).\(host)", keyPath.isEmpty ? "/" : keyPath)
     }
 
-    func send(_ method: String, _ location: S3Location, query: [(String, String)], unsignedHeaders: [String: String] = [:],
-              body: Data? = nil, payloadHash: String = SigV4.emptyPayloadHash, to file: String? = nil) throws(RemoteError) -> HTTPResponse {
+    func send(
+        _ method: String, _ location: S3Location, query: [(String, String)], unsignedHeaders: [String: String] = [:],
+        body: Data? = nil, payloadHash: String = SigV4.emptyPayloadHash, to file: String? = nil
+    ) throws(RemoteError) -> HTTPResponse {
         let (base, host, path) = address(location)
         let signer = SigV4(credentials: credentials, region: region)
         var text = base + SigV4.encodePath(path)
         if !query.isEmpty { text += "?" + SigV4.canonicalQuery(query) }
-        guard let url = URL(string: text) else { throw RemoteError(.invalidURL, "\(location): cannot form a request URL") }
-        let what = switch method {
-        case "GET": query.isEmpty ? "reading \(location)" : "listing \(location)"
-        case "HEAD": "looking up \(location)"
-        default: "writing \(location)"
+        guard let url = URL(string: text) else {
+            throw RemoteError(.invalidURL, "\(location): cannot form a request URL")
         }
-        return try transport.send({ _ throws(RemoteError) in
-            var request = URLRequest(url: url)
-            request.httpMethod = method
-            for (name, value) in signer.sign(method: method, host: host, path: path, query: query, payloadHash: payloadHash, date: Date()) {
-                request.setValue(value, forHTTPHeaderField: name)
+        let what =
+            switch method {
+            case "GET": query.isEmpty ? "reading \(location)" : "listing \(location)"
+            case "HEAD": "looking up \(location)"
+            default: "writing \(location)"
             }
-            if let body {
-                request.httpBody = body
-                request.setValue(String(body.count), forHTTPHeaderField: "Content-Length")
-            }
-            for (name, value) in unsignedHeaders { request.setValue(value, forHTTPHeaderField: name) }
-            return request
-        }, to: file, what: what)
+        return try transport.send(
+            { _ throws(RemoteError) in
+                var request = URLRequest(url: url)
+                request.httpMethod = method
+                for (name, value) in signer.sign(
+                    method: method, host: host, path: path, query: query, payloadHash: payloadHash, date: Date())
+                {
+                    request.setValue(value, forHTTPHeaderField: name)
+                }
+                if let body {
+                    request.httpBody = body
+                    request.setValue(String(body.count), forHTTPHeaderField: "Content-Length")
+                }
+                for (name, value) in unsignedHeaders { request.setValue(value, forHTTPHeaderField: name) }
+                return request
+            }, to: file, what: what)
     }
 
     /// The error for a reply that is not a success: S3's own code and message when it sent an
@@ -226,16 +261,21 @@ public struct S3Client: Sendable {
             switch code {
             case "SignatureDoesNotMatch": advice = "; the secret key for \(credentials.accessKeyID) is wrong"
             case "InvalidAccessKeyId": advice = "; access key \(credentials.accessKeyID) is not known to this store"
-            case "ExpiredToken", "InvalidToken": advice = "; the session token (AWS_SESSION_TOKEN) has expired or is invalid"
+            case "ExpiredToken", "InvalidToken":
+                advice = "; the session token (AWS_SESSION_TOKEN) has expired or is invalid"
             default: advice = "; check that \(credentials.accessKeyID) may read bucket '\(location.bucket)'"
             }
             return RemoteError(.accessDenied, "access denied to \(location)\(detail)\(advice)")
         case 404:
-            if code == "NoSuchBucket" { return RemoteError(.notFound, "bucket '\(location.bucket)' does not exist (reading \(location))") }
+            if code == "NoSuchBucket" {
+                return RemoteError(.notFound, "bucket '\(location.bucket)' does not exist (reading \(location))")
+            }
             return RemoteError(.notFound, "no such key '\(location.key)' in bucket '\(location.bucket)'\(detail)")
         case 301, 307:
-            let elsewhere = response.header("x-amz-bucket-region").map { "; it is in region \($0): set `region: \($0)`" } ?? ""
-            return RemoteError(.http(response.status), "bucket '\(location.bucket)' is not in region \(region)\(elsewhere)")
+            let elsewhere =
+                response.header("x-amz-bucket-region").map { "; it is in region \($0): set `region: \($0)`" } ?? ""
+            return RemoteError(
+                .http(response.status), "bucket '\(location.bucket)' is not in region \(region)\(elsewhere)")
         default:
             return RemoteError(.http(response.status), "\(location): HTTP \(response.status)\(detail)")
         }

@@ -21,9 +21,11 @@ public struct SigV4: Sendable {
     /// The headers to add to a request: `x-amz-date`, `x-amz-content-sha256`, the session token
     /// when there is one, and `Authorization`. `headers` are the request's own headers that are
     /// signed too (e.g. `range`); `host` includes a non-default port, as curl sends it.
-    public func sign(method: String, host: String, path: String, query: [(String, String)],
-                     headers: [String: String] = [:], payloadHash: String = SigV4.emptyPayloadHash,
-                     date: Date) -> [String: String] {
+    public func sign(
+        method: String, host: String, path: String, query: [(String, String)],
+        headers: [String: String] = [:], payloadHash: String = SigV4.emptyPayloadHash,
+        date: Date
+    ) -> [String: String] {
         let stamp = Self.timestamp(date)
         let day = String(stamp.prefix(8))
         var signed: [String: String] = [:]
@@ -46,12 +48,14 @@ public struct SigV4: Sendable {
         let scope = "\(day)/\(region)/\(service)/aws4_request"
         let stringToSign = ["AWS4-HMAC-SHA256", stamp, scope, Self.hex(SHA256.hash(data: Data(canonicalRequest.utf8)))]
             .joined(separator: "\n")
-        let signature = Self.hex(HMAC<SHA256>.authenticationCode(for: Data(stringToSign.utf8), using: signingKey(day: day)))
+        let signature = Self.hex(
+            HMAC<SHA256>.authenticationCode(for: Data(stringToSign.utf8), using: signingKey(day: day)))
 
         var out = signed
         out.removeValue(forKey: "host")  // curl sends it
         for name in headers.keys { out.removeValue(forKey: name.lowercased()) }
-        out["authorization"] = "AWS4-HMAC-SHA256 Credential=\(credentials.accessKeyID)/\(scope), "
+        out["authorization"] =
+            "AWS4-HMAC-SHA256 Credential=\(credentials.accessKeyID)/\(scope), "
             + "SignedHeaders=\(signedHeaders), Signature=\(signature)"
         return out
     }
@@ -68,8 +72,9 @@ public struct SigV4: Sendable {
         var time = time_t(date.timeIntervalSince1970.rounded(.down))
         var parts = tm()
         gmtime_r(&time, &parts)
-        return String(format: "%04d%02d%02dT%02d%02d%02dZ", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
-                      parts.tm_hour, parts.tm_min, parts.tm_sec)
+        return String(
+            format: "%04d%02d%02dT%02d%02d%02dZ", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
+            parts.tm_hour, parts.tm_min, parts.tm_sec)
     }
 
     /// RFC 3986 percent-encoding of everything but the unreserved characters (and `/` in a path).
@@ -77,8 +82,9 @@ public struct SigV4: Sendable {
         var out = ""
         for byte in text.utf8 {
             switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"),
+                UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
                 out.unicodeScalars.append(Unicode.Scalar(byte))
             case UInt8(ascii: "/") where keepSlash:
                 out.append("/")

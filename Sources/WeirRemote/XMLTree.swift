@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(FoundationXML)
-import FoundationXML
+    import FoundationXML
 #endif
 
 /// A parsed XML document as a small tree: enough for S3's ListBucketResult and Error replies.
@@ -32,8 +33,10 @@ public final class XMLTree: Sendable {
         var stack: [(name: String, text: String, children: [XMLTree])] = []
         var root: XMLTree?
 
-        func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
-                    attributes: [String: String] = [:]) {
+        func parser(
+            _ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
+            attributes: [String: String] = [:]
+        ) {
             stack.append((name, "", []))
         }
 

@@ -17,7 +17,10 @@ public struct RunReport {
     /// cached stage's section costs one small read rather than reading its output again.
     public var fragments: String?
 
-    public init(pipeline: Pipeline, summary: RunSummary, types: StageRegistry, fragments: String? = nil, read: @escaping (String, Int?) throws -> Table) {
+    public init(
+        pipeline: Pipeline, summary: RunSummary, types: StageRegistry, fragments: String? = nil,
+        read: @escaping (String, Int?) throws -> Table
+    ) {
         self.pipeline = pipeline
         self.summary = summary
         self.types = types
@@ -43,7 +46,8 @@ public struct RunReport {
         case .text(let body): try handle.write(contentsOf: Data(Secrets.redact(body).utf8))
         case .kept(let kept) where Secrets.isEmpty:
             try handle.write(contentsOf: try Data(contentsOf: URL(fileURLWithPath: kept), options: .alwaysMapped))
-        case .kept(let kept): try handle.write(contentsOf: Data(Secrets.redact(try String(contentsOfFile: kept, encoding: .utf8)).utf8))
+        case .kept(let kept):
+            try handle.write(contentsOf: Data(Secrets.redact(try String(contentsOfFile: kept, encoding: .utf8)).utf8))
         }
         try handle.write(contentsOf: Data(Self.tail.utf8))
         try handle.close()
@@ -104,9 +108,14 @@ public struct RunReport {
     func header(_ stage: StageSpec, _ outcome: StageOutcome) -> String {
         let esc = SVGChart.escape
         let color = Self.colors[outcome.status.rawValue] ?? "#888"
-        var html = "<h3 id=\"stage-\(esc(stage.id))\">\(esc(stage.id)) <span class=\"status\" style=\"background:\(color)\">\(outcome.status.rawValue)</span> "
+        var html =
+            "<h3 id=\"stage-\(esc(stage.id))\">\(esc(stage.id)) <span class=\"status\" style=\"background:\(color)\">\(outcome.status.rawValue)</span> "
             + "<span class=\"note\">\(esc(stage.typeName)) · \(FloatFormat.twoDecimals(outcome.seconds)) s"
-            + (outcome.rows.isEmpty ? "" : " · " + outcome.rows.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value) rows" }.joined(separator: ", "))
+            + (outcome.rows.isEmpty
+                ? ""
+                : " · "
+                    + outcome.rows.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value) rows" }.joined(
+                        separator: ", "))
             + "</span></h3>"
         if let error = outcome.error { html += "<p class=\"error\">\(esc(error))</p>" }
         for note in outcome.notes { html += "<p class=\"note\">\(esc(note))</p>" }
@@ -132,15 +141,19 @@ public struct RunReport {
     }
 
     private func keep(_ html: String, at path: String) {
-        try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try? FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         try? Data(Secrets.redact(html).utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
     }
 
     /// What a stage's output section is drawn from: its outputs and its parameters (secrets
     /// left out).
     func sectionMaterial(_ stage: StageSpec, _ outputs: [CacheOutput]) -> String {
-        var material = "\(stage.typeName)\n\(stage.id)\n" + outputs.map { "\($0.port)=\($0.digest)" }.joined(separator: ",")
-        for (name, param) in stage.params.sorted(by: { $0.key < $1.key }) where !param.secret { material += "\n\(name)=\(param.value.description)" }
+        var material =
+            "\(stage.typeName)\n\(stage.id)\n" + outputs.map { "\($0.port)=\($0.digest)" }.joined(separator: ",")
+        for (name, param) in stage.params.sorted(by: { $0.key < $1.key }) where !param.secret {
+            material += "\n\(name)=\(param.value.description)"
+        }
         return material
     }
 
@@ -161,7 +174,9 @@ public struct RunReport {
             html += preview(table, rows: first.rows, port: outputs.count > 1 ? first.port : nil)
         }
         if let source = types[stage.typeName] as? any ChartSource, !tables.isEmpty {
-            for chart in source.charts(tables, stage: stage) { html += "<figure>\(chart.svg)<figcaption class=\"note\">\(esc(chart.title))</figcaption></figure>" }
+            for chart in source.charts(tables, stage: stage) {
+                html += "<figure>\(chart.svg)<figcaption class=\"note\">\(esc(chart.title))</figcaption></figure>"
+            }
         }
         if let path, tables.count == outputs.count { keep(html, at: path) }
         return (html, tables.count == outputs.count)
@@ -177,7 +192,9 @@ public struct RunReport {
         var html = port.map { "<p class=\"note\">output \(esc($0)):</p>" } ?? ""
         html += "<table><tr>" + columns.map { "<th>\(esc($0.element.name))</th>" }.joined() + "</tr>"
         for row in 0..<shown {
-            html += "<tr>" + columns.map { "<td>\(esc(CellFormat.cell(table.columns[$0.offset][row])))</td>" }.joined() + "</tr>"
+            html +=
+                "<tr>" + columns.map { "<td>\(esc(CellFormat.cell(table.columns[$0.offset][row])))</td>" }.joined()
+                + "</tr>"
         }
         return html + "</table>" + (rows > shown ? "<p class=\"note\">… \(rows - shown) more rows</p>" : "")
     }
@@ -187,24 +204,34 @@ public struct RunReport {
         var depth: [String: Int] = [:]
         for stage in order { depth[stage.id] = (stage.inputs.compactMap { depth[$0.stage] }.max() ?? -1) + 1 }
         let columns = Dictionary(grouping: order, by: { depth[$0.id] ?? 0 })
-        let boxW = 150.0, boxH = 26.0, gapX = 40.0, gapY = 12.0
+        let boxW = 150.0
+        let boxH = 26.0
+        let gapX = 40.0
+        let gapY = 12.0
         var position: [String: (Double, Double)] = [:]
-        for (d, stages) in columns { for (i, stage) in stages.enumerated() { position[stage.id] = (10 + Double(d) * (boxW + gapX), 10 + Double(i) * (boxH + gapY)) } }
+        for (d, stages) in columns {
+            for (i, stage) in stages.enumerated() {
+                position[stage.id] = (10 + Double(d) * (boxW + gapX), 10 + Double(i) * (boxH + gapY))
+            }
+        }
         let width = 20 + Double((columns.keys.max() ?? 0) + 1) * (boxW + gapX)
         let height = 20 + Double(columns.values.map(\.count).max() ?? 1) * (boxH + gapY)
-        let status = Dictionary(summary.outcomes.map { ($0.stage, $0.status.rawValue) }, uniquingKeysWith: { a, _ in a })
+        let status = Dictionary(
+            summary.outcomes.map { ($0.stage, $0.status.rawValue) }, uniquingKeysWith: { a, _ in a })
         var svg = "<svg viewBox=\"0 0 \(Int(width)) \(Int(height))\" width=\"\(Int(width))\" height=\"\(Int(height))\">"
         for stage in order {
             guard let (x, y) = position[stage.id] else { continue }
             for input in stage.inputs {
                 guard let (ux, uy) = position[input.stage] else { continue }
-                svg += "<path d=\"M\(ux + boxW),\(uy + boxH / 2) C\(ux + boxW + gapX / 2),\(uy + boxH / 2) \(x - gapX / 2),\(y + boxH / 2) \(x),\(y + boxH / 2)\" fill=\"none\" stroke=\"#999\"/>"
+                svg +=
+                    "<path d=\"M\(ux + boxW),\(uy + boxH / 2) C\(ux + boxW + gapX / 2),\(uy + boxH / 2) \(x - gapX / 2),\(y + boxH / 2) \(x),\(y + boxH / 2)\" fill=\"none\" stroke=\"#999\"/>"
             }
         }
         for stage in order {
             guard let (x, y) = position[stage.id] else { continue }
             let fill = Self.colors[status[stage.id] ?? ""] ?? "#eeeeee"
-            svg += "<a href=\"#stage-\(SVGChart.escape(stage.id))\"><rect x=\"\(x)\" y=\"\(y)\" width=\"\(boxW)\" height=\"\(boxH)\" rx=\"4\" fill=\"\(fill)\" fill-opacity=\"0.35\" stroke=\"\(fill)\"/>"
+            svg +=
+                "<a href=\"#stage-\(SVGChart.escape(stage.id))\"><rect x=\"\(x)\" y=\"\(y)\" width=\"\(boxW)\" height=\"\(boxH)\" rx=\"4\" fill=\"\(fill)\" fill-opacity=\"0.35\" stroke=\"\(fill)\"/>"
                 + "<text x=\"\(x + 6)\" y=\"\(y + 17)\" font-size=\"11\" font-family=\"sans-serif\">\(SVGChart.escape(String(stage.id.prefix(22))))</text></a>"
         }
         return svg + "</svg>"
@@ -213,22 +240,31 @@ public struct RunReport {
     /// One bar per stage that ran, from its start to its end.
     /// Bars for the stages that ran or failed (a cached stage took no time).
     func timeline() -> String {
-        let ran = summary.outcomes.filter { ($0.status == .ran || $0.status == .failed) && $0.startedAt != nil && $0.finishedAt != nil }
-        guard let start = ran.compactMap(\.startedAt).min(), let end = ran.compactMap(\.finishedAt).max(), end > start else {
+        let ran = summary.outcomes.filter {
+            ($0.status == .ran || $0.status == .failed) && $0.startedAt != nil && $0.finishedAt != nil
+        }
+        guard let start = ran.compactMap(\.startedAt).min(), let end = ran.compactMap(\.finishedAt).max(), end > start
+        else {
             return "<p class=\"note\">nothing ran: every stage was cached or skipped</p>"
         }
-        let rowH = 16.0, labelW = 170.0, plotW = 860.0, axisH = 28.0
+        let rowH = 16.0
+        let labelW = 170.0
+        let plotW = 860.0
+        let axisH = 28.0
         let height = Double(ran.count) * rowH + 8 + axisH
-        var svg = "<svg viewBox=\"0 0 \(Int(labelW + plotW + 60)) \(Int(height))\" width=\"\(Int(labelW + plotW + 60))\" height=\"\(Int(height))\">"
+        var svg =
+            "<svg viewBox=\"0 0 \(Int(labelW + plotW + 60)) \(Int(height))\" width=\"\(Int(labelW + plotW + 60))\" height=\"\(Int(height))\">"
         // A time axis: seconds since the first stage started, at round steps.
-        let axis = ContinuousScale(values: [0, end - start], start: labelW, end: labelW + plotW, tickCount: 8) { value, step in
+        let axis = ContinuousScale(values: [0, end - start], start: labelW, end: labelW + plotW, tickCount: 8) {
+            value, step in
             NumberText.tick(value, step: step) + " s"
         }
         let axisY = Double(ran.count) * rowH + 8
         svg += "<line x1=\"\(labelW)\" y1=\"\(axisY)\" x2=\"\(labelW + plotW)\" y2=\"\(axisY)\" stroke=\"#999\"/>"
         for tick in axis.ticks {
             let x = SVGWriter.number(axis.position(tick.value))
-            svg += "<line x1=\"\(x)\" y1=\"0\" x2=\"\(x)\" y2=\"\(axisY + 4)\" stroke=\"#eee\"/>"
+            svg +=
+                "<line x1=\"\(x)\" y1=\"0\" x2=\"\(x)\" y2=\"\(axisY + 4)\" stroke=\"#eee\"/>"
                 + "<text x=\"\(x)\" y=\"\(axisY + 17)\" font-size=\"10\" text-anchor=\"middle\" font-family=\"sans-serif\">\(tick.label)</text>"
         }
         let scale = plotW / (axis.high - axis.low)
@@ -236,7 +272,8 @@ public struct RunReport {
             let x0 = labelW + scale * (outcome.startedAt! - start)
             let w = Swift.max(1.5, scale * (outcome.finishedAt! - outcome.startedAt!))
             let y = Double(i) * rowH + 4
-            svg += "<text x=\"\(labelW - 6)\" y=\"\(y + 11)\" font-size=\"10\" text-anchor=\"end\" font-family=\"sans-serif\">\(SVGChart.escape(outcome.stage))</text>"
+            svg +=
+                "<text x=\"\(labelW - 6)\" y=\"\(y + 11)\" font-size=\"10\" text-anchor=\"end\" font-family=\"sans-serif\">\(SVGChart.escape(outcome.stage))</text>"
                 + "<rect x=\"\(x0)\" y=\"\(y)\" width=\"\(w)\" height=\"\(rowH - 4)\" fill=\"\(Self.colors[outcome.status.rawValue] ?? "#888")\"/>"
                 + "<text x=\"\(x0 + w + 4)\" y=\"\(y + 11)\" font-size=\"10\" font-family=\"sans-serif\">\(FloatFormat.twoDecimals(outcome.seconds) + " s")</text>"
         }
@@ -250,11 +287,12 @@ public enum CellFormat {
     public static let limit = 120
 
     public static func cell(_ value: Value) -> String {
-        let text = switch value {
-        case .float64(let x) where x.isFinite: String(format: abs(x) >= 100 ? "%.2f" : "%.4g", x)
-        case .null: "–"
-        default: value.description
-        }
+        let text =
+            switch value {
+            case .float64(let x) where x.isFinite: String(format: abs(x) >= 100 ? "%.2f" : "%.4g", x)
+            case .null: "–"
+            default: value.description
+            }
         return text.count > limit ? String(text.prefix(limit)) + "… (\(text.count) characters)" : text
     }
 }

@@ -27,14 +27,20 @@ final class ResultColumn {
             return
         }
         for row in 0..<reader.count {
-            guard reader.isValid(row) else { builder.appendNull(); continue }
+            guard reader.isValid(row) else {
+                builder.appendNull()
+                continue
+            }
             try appendValue(reader, row)
         }
     }
 
     private func mismatch(_ row: Int, _ shown: String) -> SQLEngineError {
-        SQLEngineError(.result, "result column '\(name)' is \(target) but row \(rows + row + 1) holds \(shown)",
-                       hint: "DuckDB gives it \(source); declare another type with schema: { \(name): <type> } or CAST it in the query")
+        SQLEngineError(
+            .result, "result column '\(name)' is \(target) but row \(rows + row + 1) holds \(shown)",
+            hint:
+                "DuckDB gives it \(source); declare another type with schema: { \(name): <type> } or CAST it in the query"
+        )
     }
 
     private func appendValue(_ reader: VectorReader, _ row: Int) throws(SQLEngineError) {
@@ -45,15 +51,21 @@ final class ResultColumn {
         case .float64:
             builder.append(reader.double(row))
         case .bool:
-            if case .boolean = source { builder.append(reader.bool(row)); return }
-            guard let value = reader.integer(row), value == 0 || value == 1 else { throw mismatch(row, SQLText.value(reader, row)) }
+            if case .boolean = source {
+                builder.append(reader.bool(row))
+                return
+            }
+            guard let value = reader.integer(row), value == 0 || value == 1 else {
+                throw mismatch(row, SQLText.value(reader, row))
+            }
             builder.append(value == 1)
         case .string:
             if case .varchar = source {
                 let text = reader.text(row)
                 guard builder.textByteCount + text.count <= Self.textLimit else {
-                    throw SQLEngineError(.result, "result column '\(name)' holds more than 2 GiB of text",
-                                         hint: "select fewer rows, or split the query into stages")
+                    throw SQLEngineError(
+                        .result, "result column '\(name)' holds more than 2 GiB of text",
+                        hint: "select fewer rows, or split the query into stages")
                 }
                 builder.append(utf8: text)
             } else {
@@ -68,7 +80,9 @@ final class ResultColumn {
                 guard let days = reader.finiteDate(row) else { throw mismatch(row, "an infinite date") }
                 builder.append(date: days)
             default:
-                guard case .varchar = source, let days = Temporal.parseDate(reader.text(row)) else { throw mismatch(row, SQLText.value(reader, row)) }
+                guard case .varchar = source, let days = Temporal.parseDate(reader.text(row)) else {
+                    throw mismatch(row, SQLText.value(reader, row))
+                }
                 builder.append(date: days)
             }
         }

@@ -37,13 +37,15 @@ public enum SQLColumnType: Sendable, Equatable, CustomStringConvertible {
         case DUCKDB_TYPE_FLOAT: self = .float
         case DUCKDB_TYPE_DOUBLE: self = .double
         case DUCKDB_TYPE_DECIMAL:
-            let bits = switch duckdb_decimal_internal_type(logical) {
-            case DUCKDB_TYPE_SMALLINT: 16
-            case DUCKDB_TYPE_INTEGER: 32
-            case DUCKDB_TYPE_BIGINT: 64
-            default: 128
-            }
-            self = .decimal(width: Int(duckdb_decimal_width(logical)), scale: Int(duckdb_decimal_scale(logical)), bits: bits)
+            let bits =
+                switch duckdb_decimal_internal_type(logical) {
+                case DUCKDB_TYPE_SMALLINT: 16
+                case DUCKDB_TYPE_INTEGER: 32
+                case DUCKDB_TYPE_BIGINT: 64
+                default: 128
+                }
+            self = .decimal(
+                width: Int(duckdb_decimal_width(logical)), scale: Int(duckdb_decimal_scale(logical)), bits: bits)
         case DUCKDB_TYPE_VARCHAR: self = .varchar
         case DUCKDB_TYPE_DATE: self = .date
         case DUCKDB_TYPE_TIMESTAMP: self = .timestamp(digits: 6, zoned: false)
@@ -75,14 +77,19 @@ public enum SQLColumnType: Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .boolean: "BOOLEAN"
-        case .integer(let bits, let signed): (signed ? "" : "U") + ["8": "TINYINT", "16": "SMALLINT", "32": "INTEGER", "64": "BIGINT"]["\(bits)", default: "INTEGER"]
+        case .integer(let bits, let signed):
+            (signed ? "" : "U")
+                + ["8": "TINYINT", "16": "SMALLINT", "32": "INTEGER", "64": "BIGINT"]["\(bits)", default: "INTEGER"]
         case .hugeint(let signed): signed ? "HUGEINT" : "UHUGEINT"
         case .float: "FLOAT"
         case .double: "DOUBLE"
         case .decimal(let width, let scale, _): "DECIMAL(\(width),\(scale))"
         case .varchar: "VARCHAR"
         case .date: "DATE"
-        case .timestamp(let digits, let zoned): zoned ? "TIMESTAMPTZ" : ["0": "TIMESTAMP_S", "3": "TIMESTAMP_MS", "9": "TIMESTAMP_NS"]["\(digits)", default: "TIMESTAMP"]
+        case .timestamp(let digits, let zoned):
+            zoned
+                ? "TIMESTAMPTZ"
+                : ["0": "TIMESTAMP_S", "3": "TIMESTAMP_MS", "9": "TIMESTAMP_NS"]["\(digits)", default: "TIMESTAMP"]
         case .other(let name): name
         case .null: "NULL"
         }
@@ -113,7 +120,8 @@ public enum SQLColumnType: Sendable, Equatable, CustomStringConvertible {
         case (_, .string): true
         case (.boolean, .bool), (.integer, .bool): true
         case (.integer, .int64), (.hugeint, .int64), (.decimal, .int64), (.float, .int64), (.double, .int64): true
-        case (.integer, .float64), (.hugeint, .float64), (.decimal, .float64), (.float, .float64), (.double, .float64): true
+        case (.integer, .float64), (.hugeint, .float64), (.decimal, .float64), (.float, .float64), (.double, .float64):
+            true
         case (.timestamp, .timestamp), (.date, .timestamp), (.varchar, .timestamp): true
         case (.date, .date), (.varchar, .date): true
         default: false

@@ -15,7 +15,10 @@ public final class SQLEngine: @unchecked Sendable {
         /// Where operators that outgrow memory spill (created when needed); nil: DuckDB's default.
         public var spillDirectory: String?
 
-        public init(threads: Int = ProcessInfo.processInfo.activeProcessorCount, memoryLimit: String? = nil, spillDirectory: String? = nil) {
+        public init(
+            threads: Int = ProcessInfo.processInfo.activeProcessorCount, memoryLimit: String? = nil,
+            spillDirectory: String? = nil
+        ) {
             self.threads = threads
             self.memoryLimit = memoryLimit
             self.spillDirectory = spillDirectory
@@ -46,17 +49,25 @@ public final class SQLEngine: @unchecked Sendable {
 
     /// The engine every query is typed in at planning: one per process, one thread.
     public static let planning: Result<SQLEngine, SQLEngineError> = {
-        do throws(SQLEngineError) { return .success(try SQLEngine(Options(threads: 1, memoryLimit: "256MB"))) } catch { return .failure(error) }
+        do throws(SQLEngineError) { return .success(try SQLEngine(Options(threads: 1, memoryLimit: "256MB"))) } catch {
+            return .failure(error)
+        }
     }()
 
     public init(_ options: Options) throws(SQLEngineError) {
         var reason = [CChar](repeating: 0, count: 600)
         guard weir_duckdb_load(&reason, reason.count) == 0 else {
-            throw SQLEngineError(.setup, String(decoding: reason.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+            throw SQLEngineError(
+                .setup, String(decoding: reason.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
         }
         var config: duckdb_config?
-        guard duckdb_create_config(&config) == DuckDBSuccess, let config else { throw SQLEngineError(.setup, "cannot create a DuckDB configuration") }
-        defer { var owned: duckdb_config? = config; duckdb_destroy_config(&owned) }
+        guard duckdb_create_config(&config) == DuckDBSuccess, let config else {
+            throw SQLEngineError(.setup, "cannot create a DuckDB configuration")
+        }
+        defer {
+            var owned: duckdb_config? = config
+            duckdb_destroy_config(&owned)
+        }
         // Where to spill comes before closing external access, which freezes file settings.
         var settings: [(String, String)] = options.spillDirectory.map { [("temp_directory", $0)] } ?? []
         settings += [
@@ -78,7 +89,10 @@ public final class SQLEngine: @unchecked Sendable {
         }
         database = opened
         let setup = try connect()
-        defer { var owned: duckdb_connection? = setup; duckdb_disconnect(&owned) }
+        defer {
+            var owned: duckdb_connection? = setup
+            duckdb_disconnect(&owned)
+        }
         try TableScan.register(on: setup)
         try Self.closeExternalAccess(on: setup, except: options.spillDirectory)
     }
@@ -91,10 +105,13 @@ public final class SQLEngine: @unchecked Sendable {
     /// From here on no file outside the spill folder can be read or written, and a query
     /// cannot `SET` anything back. (Allowed folders can only be named once the database runs,
     /// and before external access closes.)
-    private static func closeExternalAccess(on connection: duckdb_connection, except spill: String?) throws(SQLEngineError) {
+    private static func closeExternalAccess(on connection: duckdb_connection, except spill: String?)
+        throws(SQLEngineError)
+    {
         if let spill {
             let folder = spill.hasSuffix("/") ? spill : spill + "/"
-            try Self.execute("SET allowed_directories = ['\(folder.replacingOccurrences(of: "'", with: "''"))']", on: connection)
+            try Self.execute(
+                "SET allowed_directories = ['\(folder.replacingOccurrences(of: "'", with: "''"))']", on: connection)
         }
         try Self.execute("SET enable_external_access = false", on: connection)
         try Self.execute("SET lock_configuration = true", on: connection)
@@ -122,5 +139,7 @@ public final class SQLEngine: @unchecked Sendable {
     /// A SQL string literal.
     public static func literal(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "''") + "'" }
 
-    public static func quote(_ identifier: String) -> String { "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+    public static func quote(_ identifier: String) -> String {
+        "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
 }

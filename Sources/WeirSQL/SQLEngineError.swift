@@ -38,8 +38,9 @@ public struct SQLEngineError: Error, Sendable, CustomStringConvertible {
         // Parser errors come as "Parser Error: {...}", others as the bare object.
         let json = text.firstRange(of: "{\"exception_type\"").map { String(text[$0.lowerBound...]) } ?? text
         guard json.hasPrefix("{"), let data = json.data(using: .utf8),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let message = object["exception_message"] as? String else {
+            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let message = object["exception_message"] as? String
+        else {
             return SQLEngineError(kind, text)
         }
         let type = object["exception_type"] as? String

@@ -15,7 +15,8 @@ public final class SQLSession: @unchecked Sendable {
         for (name, table) in tables {
             let key = TableScan.add(table)
             keys.append(key)
-            try SQLEngine.execute("CREATE TEMP VIEW \(SQLEngine.quote(name)) AS SELECT * FROM weir_scan('\(key)')", on: connection)
+            try SQLEngine.execute(
+                "CREATE TEMP VIEW \(SQLEngine.quote(name)) AS SELECT * FROM weir_scan('\(key)')", on: connection)
         }
     }
 
@@ -77,13 +78,14 @@ public final class SQLStatement {
         guard duckdb_bind_parameter_index(statement, &index, name) == DuckDBSuccess else {
             throw SQLEngineError(.compile, "the query has no parameter $\(name)")
         }
-        let status = switch value {
-        case .int(let v): duckdb_bind_int64(statement, index, v)
-        case .double(let v): duckdb_bind_double(statement, index, v)
-        case .bool(let v): duckdb_bind_boolean(statement, index, v)
-        case .text(let v): duckdb_bind_varchar(statement, index, v)
-        case .null: duckdb_bind_null(statement, index)
-        }
+        let status =
+            switch value {
+            case .int(let v): duckdb_bind_int64(statement, index, v)
+            case .double(let v): duckdb_bind_double(statement, index, v)
+            case .bool(let v): duckdb_bind_boolean(statement, index, v)
+            case .text(let v): duckdb_bind_varchar(statement, index, v)
+            case .null: duckdb_bind_null(statement, index)
+            }
         guard status == DuckDBSuccess else { throw SQLEngineError(.compile, "cannot bind $\(name)") }
     }
 
@@ -94,7 +96,10 @@ public final class SQLStatement {
             defer { duckdb_free(UnsafeMutableRawPointer(mutating: name)) }
             var logical: duckdb_logical_type? = duckdb_prepared_statement_column_logical_type(statement, index)
             defer { duckdb_destroy_logical_type(&logical) }
-            return (name.map { String(cString: $0) } ?? "column\(index)", logical.map(SQLColumnType.init) ?? .other("unknown"))
+            return (
+                name.map { String(cString: $0) } ?? "column\(index)",
+                logical.map(SQLColumnType.init) ?? .other("unknown")
+            )
         }
     }
 
@@ -113,15 +118,20 @@ public final class SQLStatement {
         let columns = (0..<count).map { index in
             var logical: duckdb_logical_type? = duckdb_column_logical_type(&result, idx_t(index))
             defer { duckdb_destroy_logical_type(&logical) }
-            return ResultColumn(name: schema.fields[index].name, source: logical.map(SQLColumnType.init) ?? .other("unknown"),
-                                target: schema.fields[index].type)
+            return ResultColumn(
+                name: schema.fields[index].name, source: logical.map(SQLColumnType.init) ?? .other("unknown"),
+                target: schema.fields[index].type)
         }
         while let chunk = duckdb_fetch_chunk(result) {
-            defer { var owned: duckdb_data_chunk? = chunk; duckdb_destroy_data_chunk(&owned) }
+            defer {
+                var owned: duckdb_data_chunk? = chunk
+                duckdb_destroy_data_chunk(&owned)
+            }
             let size = Int(duckdb_data_chunk_get_size(chunk))
             for (index, column) in columns.enumerated() {
                 guard let vector = duckdb_data_chunk_get_vector(chunk, idx_t(index)),
-                      let reader = VectorReader(vector, count: size, type: column.source) else { continue }
+                    let reader = VectorReader(vector, count: size, type: column.source)
+                else { continue }
                 try column.append(reader)
             }
         }

@@ -74,10 +74,14 @@ private let scanBind: duckdb_table_function_bind_t = { info in
     guard let info else { return }
     var parameter: duckdb_value? = duckdb_bind_get_parameter(info, 0)
     defer { duckdb_destroy_value(&parameter) }
-    guard let text = duckdb_get_varchar(parameter) else { return duckdb_bind_set_error(info, "weir_scan takes a table key") }
+    guard let text = duckdb_get_varchar(parameter) else {
+        return duckdb_bind_set_error(info, "weir_scan takes a table key")
+    }
     let key = String(cString: text)
     duckdb_free(text)
-    guard let table = TableScan.table(key) else { return duckdb_bind_set_error(info, "weir_scan: no table '\(key)' in this process") }
+    guard let table = TableScan.table(key) else {
+        return duckdb_bind_set_error(info, "weir_scan: no table '\(key)' in this process")
+    }
     for field in table.schema.fields {
         var type: duckdb_logical_type? = SQLColumnType.logicalType(for: field.type)
         duckdb_bind_add_result_column(info, field.name, type)
@@ -103,7 +107,9 @@ private let scanLocalInit: duckdb_table_function_init_t = { info in
 }
 
 private let scanNext: duckdb_table_function_t = { info, output in
-    guard let info, let output, let global = duckdb_function_get_init_data(info), let local = duckdb_function_get_local_init_data(info) else { return }
+    guard let info, let output, let global = duckdb_function_get_init_data(info),
+        let local = duckdb_function_get_local_init_data(info)
+    else { return }
     let state = Unmanaged<AnyObject>.fromOpaque(global).takeUnretainedValue() as! ScanState
     let cursor = Unmanaged<AnyObject>.fromOpaque(local).takeUnretainedValue() as! ScanCursor
     let rowCount = state.table.rowCount

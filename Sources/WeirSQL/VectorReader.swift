@@ -69,7 +69,9 @@ struct VectorReader {
         case .integer(64, false): return String(load(row, UInt64.self))
         case .hugeint(let signed):
             let value = hugeint(row)
-            return signed ? String(Int128(value.high) << 64 | Int128(value.low)) : String(UInt128(UInt64(bitPattern: value.high)) << 64 | UInt128(value.low))
+            return signed
+                ? String(Int128(value.high) << 64 | Int128(value.low))
+                : String(UInt128(UInt64(bitPattern: value.high)) << 64 | UInt128(value.low))
         default: return String(integer(row) ?? 0)
         }
     }
@@ -83,7 +85,10 @@ struct VectorReader {
 
     private func hugeint(_ row: Int) -> (low: UInt64, high: Int64) {
         precondition(row < count)
-        return (data.load(fromByteOffset: row * 16, as: UInt64.self), data.load(fromByteOffset: row * 16 + 8, as: Int64.self))
+        return (
+            data.load(fromByteOffset: row * 16, as: UInt64.self),
+            data.load(fromByteOffset: row * 16 + 8, as: Int64.self)
+        )
     }
 
     /// A numeric value as a double (decimals divided by their scale).
@@ -93,7 +98,8 @@ struct VectorReader {
         case .double: return load(row, Double.self)
         case .hugeint(let signed):
             let value = hugeint(row)
-            return (signed ? Double(value.high) : Double(UInt64(bitPattern: value.high))) * 18446744073709551616.0 + Double(value.low)
+            return (signed ? Double(value.high) : Double(UInt64(bitPattern: value.high))) * 18446744073709551616.0
+                + Double(value.low)
         case .decimal(_, let scale, let bits):
             let unscaled: Double
             if bits == 128 {

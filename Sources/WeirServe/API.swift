@@ -11,17 +11,29 @@ struct API: Sendable {
     func pipelines() throws(ServeError) -> String {
         let found: [Ledger.PipelineSummary]
         do { found = try catalog.workspace.ledger.pipelines() } catch { throw .internal("\(error)") }
-        return JSONText.object([("pipelines", JSONText.array(found.map {
-            JSONText.object([("name", JSONText.string($0.name)), ("file", JSONText.string($0.file)), ("runs", String($0.runs)),
-                             ("last_run_id", JSONText.string($0.lastRunID)), ("last_status", JSONText.string($0.lastStatus)),
-                             ("last_started_at", JSONText.number($0.lastStartedAt))])
-        }))])
+        return JSONText.object([
+            (
+                "pipelines",
+                JSONText.array(
+                    found.map {
+                        JSONText.object([
+                            ("name", JSONText.string($0.name)), ("file", JSONText.string($0.file)),
+                            ("runs", String($0.runs)),
+                            ("last_run_id", JSONText.string($0.lastRunID)),
+                            ("last_status", JSONText.string($0.lastStatus)),
+                            ("last_started_at", JSONText.number($0.lastStartedAt)),
+                        ])
+                    })
+            )
+        ])
     }
 
     func runs(_ query: Query) throws(ServeError) -> String {
         let page = try catalog.runs(query, limit: 50)
-        return JSONText.object([("runs", JSONText.array(page.runs.map(JSONText.run))), ("total", String(page.total)),
-                                ("limit", String(page.limit)), ("offset", String(page.offset))])
+        return JSONText.object([
+            ("runs", JSONText.array(page.runs.map(JSONText.run))), ("total", String(page.total)),
+            ("limit", String(page.limit)), ("offset", String(page.offset)),
+        ])
     }
 
     func run(_ id: String) throws(ServeError) -> String {
@@ -31,7 +43,9 @@ struct API: Sendable {
 
     func runRecord(_ id: String) throws(ServeError) -> (RunRecord, [StageRunRecord]) {
         do {
-            guard let run = try catalog.workspace.ledger.run(exactly: id) else { throw ServeError.notFound("no run '\(id)'") }
+            guard let run = try catalog.workspace.ledger.run(exactly: id) else {
+                throw ServeError.notFound("no run '\(id)'")
+            }
             return (run, try catalog.workspace.ledger.stageRuns(runID: run.id))
         } catch let error as ServeError { throw error } catch { throw .internal("\(error)") }
     }
@@ -47,10 +61,12 @@ struct API: Sendable {
         let output = try catalog.output(pipeline: pipeline, stage: stage, port: port)
         let limit = try query.int("limit", default: 100, in: 0...Self.maxPage)
         let offset = try query.int("offset", default: 0, in: 0...(1 << 40))
-        let view = try catalog.view(output, offset: offset, limit: limit, sort: query["sort"], descending: query["desc"] == "1", filter: nil)
+        let view = try catalog.view(
+            output, offset: offset, limit: limit, sort: query["sort"], descending: query["desc"] == "1", filter: nil)
         let columns = try Self.columns(query["columns"], in: view.table.schema)
-        return page(view.table, output: output, stage: stage, rows: view.rows, total: view.total, columns: columns,
-                    extra: [("offset", String(offset)), ("limit", String(limit))])
+        return page(
+            view.table, output: output, stage: stage, rows: view.rows, total: view.total, columns: columns,
+            extra: [("offset", String(offset)), ("limit", String(limit))])
     }
 
     func lookup(pipeline: String, name: String, _ query: Query) throws(ServeError) -> String {
@@ -63,16 +79,25 @@ struct API: Sendable {
         let found = try catalog.lookup(output, column: key.name, value: key.value)
         let limit = try query.int("limit", default: 100, in: 1...Self.maxPage)
         let columns = try Self.columns(query["columns"], in: found.table.schema)
-        return page(found.table, output: output, stage: stage, rows: Array(found.rows.prefix(limit)), total: found.table.rowCount, columns: columns,
-                    extra: [("matches", String(found.rows.count))])
+        return page(
+            found.table, output: output, stage: stage, rows: Array(found.rows.prefix(limit)),
+            total: found.table.rowCount, columns: columns,
+            extra: [("matches", String(found.rows.count))])
     }
 
-    private func page(_ table: Table, output: CacheOutput, stage: String, rows: [Int], total: Int, columns: [Int],
-                      extra: [(String, String)]) -> String {
-        JSONText.object([("stage", JSONText.string(stage)), ("port", JSONText.string(output.port)),
-                         ("digest", JSONText.string(output.digest)), ("rows_total", String(total))] + extra
-                        + [("columns", JSONText.schema(table.schema, columns: columns)),
-                           ("rows", JSONText.array(rows.map { JSONText.row(table, $0, columns: columns) }))])
+    private func page(
+        _ table: Table, output: CacheOutput, stage: String, rows: [Int], total: Int, columns: [Int],
+        extra: [(String, String)]
+    ) -> String {
+        JSONText.object(
+            [
+                ("stage", JSONText.string(stage)), ("port", JSONText.string(output.port)),
+                ("digest", JSONText.string(output.digest)), ("rows_total", String(total)),
+            ] + extra
+                + [
+                    ("columns", JSONText.schema(table.schema, columns: columns)),
+                    ("rows", JSONText.array(rows.map { JSONText.row(table, $0, columns: columns) })),
+                ])
     }
 
     /// Column indexes for `columns=a,b` (all when absent); an unknown name is an error.
@@ -108,7 +133,8 @@ struct Query: Sendable {
     func int(_ name: String, default value: Int, in range: ClosedRange<Int>) throws(ServeError) -> Int {
         guard let text = self[name] else { return value }
         guard let number = Int(text), range.contains(number) else {
-            throw .badRequest("'\(name)' must be a whole number from \(range.lowerBound) to \(range.upperBound), got '\(text)'")
+            throw .badRequest(
+                "'\(name)' must be a whole number from \(range.lowerBound) to \(range.upperBound), got '\(text)'")
         }
         return number
     }

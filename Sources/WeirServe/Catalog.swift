@@ -25,11 +25,15 @@ public final class Catalog: Sendable {
         guard !files.isEmpty else { throw .notFound("no pipeline named '\(pipeline)' has run here") }
         for file in files {
             let found: [CacheOutput]?
-            do { found = try workspace.ledger.currentOutputs(pipelineFile: file, stage: stage) } catch { throw .internal("\(error)") }
+            do { found = try workspace.ledger.currentOutputs(pipelineFile: file, stage: stage) } catch {
+                throw .internal("\(error)")
+            }
             guard let outputs = found else { continue }
             if let port {
                 guard let output = outputs.first(where: { $0.port == port }) else {
-                    throw .notFound("stage '\(stage)' has no output '\(port)' (it has: \(outputs.map(\.port).joined(separator: ", ")))")
+                    throw .notFound(
+                        "stage '\(stage)' has no output '\(port)' (it has: \(outputs.map(\.port).joined(separator: ", ")))"
+                    )
                 }
                 return output
             }
@@ -54,7 +58,9 @@ public final class Catalog: Sendable {
     public func table(_ output: CacheOutput) throws(ServeError) -> Table {
         if let kept = open.withLock({ tables in tables.first { $0.digest == output.digest }?.table }) { return kept }
         let table: Table
-        do { table = try workspace.store.read(output.digest) } catch { throw .gone("output \(output.digest.prefix(12)) cannot be read: \(error)") }
+        do { table = try workspace.store.read(output.digest) } catch {
+            throw .gone("output \(output.digest.prefix(12)) cannot be read: \(error)")
+        }
         open.withLock { tables in
             tables.removeAll { $0.digest == output.digest }
             tables.insert((output.digest, table), at: 0)
@@ -64,11 +70,14 @@ public final class Catalog: Sendable {
     }
 
     /// A page of runs as a request asks for it (`pipeline`, `status`, `limit`, `offset`).
-    func runs(_ query: Query, limit defaultLimit: Int) throws(ServeError) -> (runs: [RunRecord], total: Int, limit: Int, offset: Int) {
+    func runs(_ query: Query, limit defaultLimit: Int) throws(ServeError) -> (
+        runs: [RunRecord], total: Int, limit: Int, offset: Int
+    ) {
         let limit = try query.int("limit", default: defaultLimit, in: 1...API.maxPage)
         let offset = try query.int("offset", default: 0, in: 0...Int(Int32.max))
         do {
-            let page = try workspace.ledger.runs(pipeline: query["pipeline"], status: query["status"], limit: limit, offset: offset)
+            let page = try workspace.ledger.runs(
+                pipeline: query["pipeline"], status: query["status"], limit: limit, offset: offset)
             return (page.runs, page.total, limit, offset)
         } catch { throw .internal("\(error)") }
     }
@@ -83,17 +92,23 @@ public final class Catalog: Sendable {
     }
 
     /// A page of an output: filtered by a column's value, sorted by a column, or in order.
-    func view(_ output: CacheOutput, offset: Int, limit: Int, sort: String?, descending: Bool,
-              filter: (column: String, value: String)?) throws(ServeError) -> OutputView {
+    func view(
+        _ output: CacheOutput, offset: Int, limit: Int, sort: String?, descending: Bool,
+        filter: (column: String, value: String)?
+    ) throws(ServeError) -> OutputView {
         if let filter {
             let found = try lookup(output, column: filter.column, value: filter.value)
-            return OutputView(table: found.table, rows: Array(found.rows.dropFirst(offset).prefix(limit)), total: found.table.rowCount,
-                              matches: found.rows.count)
+            return OutputView(
+                table: found.table, rows: Array(found.rows.dropFirst(offset).prefix(limit)),
+                total: found.table.rowCount,
+                matches: found.rows.count)
         }
         if sort == nil, let window = try window(output, offset: offset, limit: limit) { return window }
         let table = try table(output)
-        return OutputView(table: table, rows: try rows(output, table: table, offset: offset, limit: limit, sort: sort, descending: descending),
-                          total: table.rowCount)
+        return OutputView(
+            table: table,
+            rows: try rows(output, table: table, offset: offset, limit: limit, sort: sort, descending: descending),
+            total: table.rowCount)
     }
 
     /// A page of a table stored in parts, from the parts that hold it alone (a glob of a
@@ -102,9 +117,12 @@ public final class Catalog: Sendable {
     private func window(_ output: CacheOutput, offset: Int, limit: Int) throws(ServeError) -> OutputView? {
         guard !open.withLock({ tables in tables.contains { $0.digest == output.digest } }) else { return nil }
         let manifest: PartsManifest?
-        do { manifest = try workspace.store.manifest(output.digest) } catch { throw .gone("output \(output.digest.prefix(12)): \(error)") }
+        do { manifest = try workspace.store.manifest(output.digest) } catch {
+            throw .gone("output \(output.digest.prefix(12)): \(error)")
+        }
         guard let manifest else { return nil }
-        var start = 0, first: Int?
+        var start = 0
+        var first: Int?
         var needed: [PartsManifest.Part] = []
         for part in manifest.parts {
             if start + part.rows > offset && start < offset + limit {
@@ -125,8 +143,12 @@ public final class Catalog: Sendable {
     }
 
     /// Rows `offset..<offset+limit` of the output, in file order or sorted by a column.
-    func rows(_ output: CacheOutput, table: Table, offset: Int, limit: Int, sort: String?, descending: Bool) throws(ServeError) -> [Int] {
-        guard let sort else { return offset < table.rowCount ? Array(offset..<min(table.rowCount, offset + limit)) : [] }
+    func rows(_ output: CacheOutput, table: Table, offset: Int, limit: Int, sort: String?, descending: Bool)
+        throws(ServeError) -> [Int]
+    {
+        guard let sort else {
+            return offset < table.rowCount ? Array(offset..<min(table.rowCount, offset + limit)) : []
+        }
         guard let index = table.schema.names.firstIndex(of: sort) else {
             throw .badRequest("sort: no column '\(sort)' (columns: \(table.schema.names.joined(separator: ", ")))")
         }
@@ -139,17 +161,21 @@ public final class Catalog: Sendable {
 
     /// The rows of `output` whose `column` holds `value` (compared as text), through an index
     /// built on first use.
-    public func lookup(_ output: CacheOutput, column: String, value: String) throws(ServeError) -> (table: Table, rows: [Int]) {
+    public func lookup(_ output: CacheOutput, column: String, value: String) throws(ServeError) -> (
+        table: Table, rows: [Int]
+    ) {
         let table = try table(output)
         guard let index = table.schema.names.firstIndex(of: column) else {
             throw .badRequest("no column '\(column)' (columns: \(table.schema.names.joined(separator: ", ")))")
         }
         let key = output.digest + "/" + column
-        let lookup = indexes.withLock { $0[key] } ?? {
-            let built = LookupIndex(table.columns[index])
-            indexes.withLock { $0[key] = built }
-            return built
-        }()
+        let lookup =
+            indexes.withLock { $0[key] }
+            ?? {
+                let built = LookupIndex(table.columns[index])
+                indexes.withLock { $0[key] = built }
+                return built
+            }()
         return (table, lookup.rows(value))
     }
 }
@@ -196,8 +222,10 @@ public enum ServeError: Error, Sendable {
 
     var message: String {
         switch self {
-        case .badRequest(let m), .unauthorized(let m), .forbidden(let m), .notFound(let m), .gone(let m), .tooLarge(let m),
-             .tooMany(let m), .internal(let m): Secrets.redact(m)
+        case .badRequest(let m), .unauthorized(let m), .forbidden(let m), .notFound(let m), .gone(let m),
+            .tooLarge(let m),
+            .tooMany(let m), .internal(let m):
+            Secrets.redact(m)
         }
     }
 }

@@ -30,12 +30,16 @@ final class Explorer: Sendable {
             if heap.count < depth {
                 heap.append(item)
                 var i = heap.count - 1
-                while i > 0, before(heap[(i - 1) / 2], heap[i]) { heap.swapAt(i, (i - 1) / 2); i = (i - 1) / 2 }
+                while i > 0, before(heap[(i - 1) / 2], heap[i]) {
+                    heap.swapAt(i, (i - 1) / 2)
+                    i = (i - 1) / 2
+                }
             } else if let root = heap.first, before(item, root) {
                 heap[0] = item
                 var i = 0
                 while true {
-                    let l = 2 * i + 1, r = l + 1
+                    let l = 2 * i + 1
+                    let r = l + 1
                     var largest = i
                     if l < heap.count, before(heap[largest], heap[l]) { largest = l }
                     if r < heap.count, before(heap[largest], heap[r]) { largest = r }
@@ -69,15 +73,23 @@ final class Explorer: Sendable {
         let result = table.schema.fields.enumerated().map { index, field in
             let column = table.columns[index]
             var stats = ColumnStats(name: field.name, type: field.type.rawValue, nulls: 0)
-            var sum = 0.0, numbers = 0
+            var sum = 0.0
+            var numbers = 0
             for row in 0..<column.count {
                 let value = column[row]
-                if value.isNull { stats.nulls += 1; continue }
+                if value.isNull {
+                    stats.nulls += 1
+                    continue
+                }
                 if stats.min.map({ Value.precedes(value, $0) }) ?? true { stats.min = value }
                 if stats.max.map({ Value.precedes($0, value) }) ?? true { stats.max = value }
                 switch value {
-                case .int64(let v): sum += Double(v); numbers += 1
-                case .float64(let v) where v.isFinite: sum += v; numbers += 1
+                case .int64(let v):
+                    sum += Double(v)
+                    numbers += 1
+                case .float64(let v) where v.isFinite:
+                    sum += v
+                    numbers += 1
                 default: break
                 }
             }

@@ -14,7 +14,9 @@ struct Guard: RouterMiddleware {
     let token: String?
     let limiter: RateLimiter
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
         let started = ContinuousClock.now
         var response = try await answer(request, context: context, next: next)
         // The time spent here, for clients and benchmarks (the Server-Timing header).
@@ -25,16 +27,21 @@ struct Guard: RouterMiddleware {
         response.headers[HTTPField.Name("X-Frame-Options")!] = "DENY"
         // A response may bring a stricter policy of its own (a chart's SVG: no scripts at all).
         if response.headers[.contentSecurityPolicy] == nil {
-            response.headers[.contentSecurityPolicy] = "default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'"
+            response.headers[.contentSecurityPolicy] =
+                "default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'"
         }
         response.headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
         return response
     }
 
-    private func answer(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    private func answer(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
+        async throws -> Response
+    {
         let json = request.uri.path.hasPrefix("/api/")
         let client = context.remoteAddress?.ipAddress ?? "-"
-        guard limiter.admit(client) else { return Reply.failure(.tooMany("more than \(limiter.perSecond) requests a second; slow down"), json: json) }
+        guard limiter.admit(client) else {
+            return Reply.failure(.tooMany("more than \(limiter.perSecond) requests a second; slow down"), json: json)
+        }
         let path = request.uri.path
         let decoded = path.removingPercentEncoding ?? path
         if decoded.split(separator: "/").contains("..") || decoded.contains("\0") || path.lowercased().contains("%2f") {
@@ -42,10 +49,12 @@ struct Guard: RouterMiddleware {
         }
         if request.method != .get && request.method != .head {
             guard let token, !token.isEmpty else {
-                return Reply.failure(.forbidden("writes are disabled: start weir serve with WEIR_SERVE_TOKEN set"), json: true)
+                return Reply.failure(
+                    .forbidden("writes are disabled: start weir serve with WEIR_SERVE_TOKEN set"), json: true)
             }
             guard let given = request.headers[.authorization], Self.same(given, "Bearer " + token) else {
-                return Reply.failure(.unauthorized("this needs the header Authorization: Bearer <WEIR_SERVE_TOKEN>"), json: true)
+                return Reply.failure(
+                    .unauthorized("this needs the header Authorization: Bearer <WEIR_SERVE_TOKEN>"), json: true)
             }
         }
         do {
@@ -59,7 +68,8 @@ struct Guard: RouterMiddleware {
 
     /// Compares in time independent of where the texts differ.
     static func same(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8), y = Array(b.utf8)
+        let x = Array(a.utf8)
+        let y = Array(b.utf8)
         guard x.count == y.count else { return false }
         return zip(x, y).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
     }

@@ -31,17 +31,23 @@ enum JSONText {
     }
 
     static func row(_ table: Table, _ row: Int, columns: [Int]) -> String {
-        "{" + columns.map { "\(string(table.schema.fields[$0].name)):\(value(table.columns[$0][row]))" }.joined(separator: ",") + "}"
+        "{"
+            + columns.map { "\(string(table.schema.fields[$0].name)):\(value(table.columns[$0][row]))" }.joined(
+                separator: ",") + "}"
     }
 
     static func schema(_ schema: Schema, columns: [Int]) -> String {
-        array(columns.map { object([("name", string(schema.fields[$0].name)), ("type", string(schema.fields[$0].type.rawValue))]) })
+        array(
+            columns.map {
+                object([("name", string(schema.fields[$0].name)), ("type", string(schema.fields[$0].type.rawValue))])
+            })
     }
 
     static func run(_ run: RunRecord) -> String {
         object([
             ("run_id", string(run.id)), ("pipeline", string(run.pipeline)), ("pipeline_file", string(run.pipelineFile)),
-            ("status", string(run.status)), ("started_at", number(run.startedAt)), ("finished_at", number(run.finishedAt)),
+            ("status", string(run.status)), ("started_at", number(run.startedAt)),
+            ("finished_at", number(run.finishedAt)),
             ("counts", object(["ran", "cached", "failed", "skipped"].map { ($0, String(run.counts[$0] ?? 0)) })),
         ])
     }

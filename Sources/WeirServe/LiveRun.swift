@@ -48,18 +48,26 @@ struct SchedulesPage: Sendable {
         var sections: [String] = []
         for summary in pipelines {
             guard let pipeline = try? load(summary.file), let schedule = pipeline.schedule else { continue }
-            let next = schedule.calendar.next(after: Date(), count: 5).map { "<li>\(Pages.time($0.timeIntervalSince1970))</li>" }.joined()
-            let ticks = ((try? catalog.workspace.ledger.ticks(pipelineFile: summary.file, limit: 10)) ?? []).map { tick in
+            let next = schedule.calendar.next(after: Date(), count: 5).map {
+                "<li>\(Pages.time($0.timeIntervalSince1970))</li>"
+            }.joined()
+            let ticks = ((try? catalog.workspace.ledger.ticks(pipelineFile: summary.file, limit: 10)) ?? []).map {
+                tick in
                 "<tr><td>\(Pages.time(tick.tick.timeIntervalSince1970))</td><td class=\"\(Pages.escape(tick.status))\">\(Pages.escape(tick.status))</td>"
                     + "<td>\(tick.runID.map { "<a href=\"/runs/\(Pages.segment($0))\">\(Pages.escape($0))</a>" } ?? "")</td>"
                     + "<td>\(Pages.escape(tick.detail ?? ""))</td></tr>"
             }.joined()
-            sections.append("<h2>\(Pages.escape(pipeline.name))</h2><p><code>\(Pages.escape(schedule.calendar.cron.description))</code> in "
-                            + "\(Pages.escape(schedule.calendar.timeZone.identifier)) · catchup \(schedule.catchup.rawValue) · overlap \(schedule.overlap.rawValue)</p>"
-                            + "<p>next:</p><ul class=\"next\">\(next)</ul>"
-                            + (ticks.isEmpty ? "<p class=\"note\">no ticks recorded yet</p>"
-                               : "<table class=\"ticks\"><tr><th>tick</th><th>status</th><th>run</th><th>detail</th></tr>\(ticks)</table>"))
+            sections.append(
+                "<h2>\(Pages.escape(pipeline.name))</h2><p><code>\(Pages.escape(schedule.calendar.cron.description))</code> in "
+                    + "\(Pages.escape(schedule.calendar.timeZone.identifier)) · catchup \(schedule.catchup.rawValue) · overlap \(schedule.overlap.rawValue)</p>"
+                    + "<p>next:</p><ul class=\"next\">\(next)</ul>"
+                    + (ticks.isEmpty
+                        ? "<p class=\"note\">no ticks recorded yet</p>"
+                        : "<table class=\"ticks\"><tr><th>tick</th><th>status</th><th>run</th><th>detail</th></tr>\(ticks)</table>")
+            )
         }
-        return Pages.document("Schedules", sections.isEmpty ? "<p class=\"note\">no pipeline that has run here says schedule:</p>" : sections.joined())
+        return Pages.document(
+            "Schedules",
+            sections.isEmpty ? "<p class=\"note\">no pipeline that has run here says schedule:</p>" : sections.joined())
     }
 }

@@ -10,7 +10,8 @@ struct Pages: Sendable {
     static let escape = HTMLText.escape
 
     static func link(_ path: String, _ items: [(String, String)]) -> String {
-        let query = items.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(separator: "&")
+        let query = items.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }
+            .joined(separator: "&")
         return escape(query.isEmpty ? path : path + "?" + query)
     }
 
@@ -20,8 +21,9 @@ struct Pages: Sendable {
         var out = ""
         for byte in text.utf8 {
             switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."):
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"),
+                UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."):
                 out.unicodeScalars.append(Unicode.Scalar(byte))
             default:
                 out += String(format: "%%%02X", byte)
@@ -50,7 +52,9 @@ struct Pages: Sendable {
                 + "<td>\($0.runs)</td><td><a href=\"/runs/\(Self.segment($0.lastRunID))\">\(Self.escape($0.lastRunID))</a></td>"
                 + "<td class=\"\(Self.escape($0.lastStatus))\">\(Self.escape($0.lastStatus))</td></tr>"
         }
-        let body = found.isEmpty ? "<p class=\"note\">no runs in \(Self.escape(catalog.workspace.root)) yet</p>"
+        let body =
+            found.isEmpty
+            ? "<p class=\"note\">no runs in \(Self.escape(catalog.workspace.root)) yet</p>"
             : "<table id=\"pipelines\"><tr><th>pipeline</th><th>file</th><th>runs</th><th>last run</th><th>status</th></tr>\(rows.joined())</table>"
         return Self.document("Pipelines", body)
     }
@@ -58,16 +62,26 @@ struct Pages: Sendable {
     func runs(_ query: Query) throws(ServeError) -> String {
         let page = try catalog.runs(query, limit: 50)
         let (limit, offset) = (page.limit, page.offset)
-        let filters = [("pipeline", query["pipeline"]), ("status", query["status"])].compactMap { name, value in value.map { (name, $0) } }
+        let filters = [("pipeline", query["pipeline"]), ("status", query["status"])].compactMap { name, value in
+            value.map { (name, $0) }
+        }
         let rows = page.runs.map { run in
             "<tr><td><a class=\"run\" href=\"/runs/\(Self.segment(run.id))\">\(Self.escape(run.id))</a></td><td>\(Self.escape(run.pipeline))</td>"
                 + "<td class=\"\(Self.escape(run.status))\">\(Self.escape(run.status))</td><td>\(Self.time(run.startedAt))</td>"
                 + "<td>\(["ran", "cached", "failed", "skipped"].map { "\(run.counts[$0] ?? 0) \($0)" }.joined(separator: ", "))</td></tr>"
         }
-        var pager = "<p class=\"note\">runs \(page.total == 0 ? 0 : offset + 1)–\(offset + page.runs.count) of \(page.total)</p><p>"
-        if offset > 0 { pager += "<a rel=\"prev\" href=\"\(Self.link("/runs", filters + [("offset", String(max(0, offset - limit)))]))\">newer</a> " }
-        if offset + limit < page.total { pager += "<a rel=\"next\" href=\"\(Self.link("/runs", filters + [("offset", String(offset + limit))]))\">older</a>" }
-        let table = "<table id=\"runs\"><tr><th>run</th><th>pipeline</th><th>status</th><th>started</th><th>stages</th></tr>\(rows.joined())</table>"
+        var pager =
+            "<p class=\"note\">runs \(page.total == 0 ? 0 : offset + 1)–\(offset + page.runs.count) of \(page.total)</p><p>"
+        if offset > 0 {
+            pager +=
+                "<a rel=\"prev\" href=\"\(Self.link("/runs", filters + [("offset", String(max(0, offset - limit)))]))\">newer</a> "
+        }
+        if offset + limit < page.total {
+            pager +=
+                "<a rel=\"next\" href=\"\(Self.link("/runs", filters + [("offset", String(offset + limit))]))\">older</a>"
+        }
+        let table =
+            "<table id=\"runs\"><tr><th>run</th><th>pipeline</th><th>status</th><th>started</th><th>stages</th></tr>\(rows.joined())</table>"
         return Self.document(query["pipeline"].map { "Runs of \($0)" } ?? "Runs", pager + "</p>" + table)
     }
 
@@ -79,18 +93,25 @@ struct Pages: Sendable {
                 "<a class=\"output\" href=\"/outputs/\(Self.segment(run.pipeline))/\(Self.segment(stage.stage + "." + output.port))\">"
                     + "\(Self.escape(output.port)) (\(output.rows) rows)</a>"
             }.joined(separator: " ")
-            let log = FileManager.default.fileExists(atPath: catalog.workspace.runDirectory(run.id) + "/" + stage.stage + ".log")
-                ? " <a class=\"log\" href=\"/runs/\(Self.segment(run.id))/logs/\(Self.segment(stage.stage))\">log</a>" : ""
-            return "<tr><td>\(Self.escape(stage.stage))\(log)</td><td>\(Self.escape(stage.type))</td><td class=\"\(Self.escape(stage.status))\">\(Self.escape(stage.status))</td>"
+            let log =
+                FileManager.default.fileExists(
+                    atPath: catalog.workspace.runDirectory(run.id) + "/" + stage.stage + ".log")
+                ? " <a class=\"log\" href=\"/runs/\(Self.segment(run.id))/logs/\(Self.segment(stage.stage))\">log</a>"
+                : ""
+            return
+                "<tr><td>\(Self.escape(stage.stage))\(log)</td><td>\(Self.escape(stage.type))</td><td class=\"\(Self.escape(stage.status))\">\(Self.escape(stage.status))</td>"
                 + "<td>\(Self.escape(stage.reason ?? ""))</td><td>\(stage.seconds.map { String(format: "%.2f", $0) } ?? "")</td><td>\(links)</td>"
                 + "<td class=\"error\">\(Self.escape(stage.error ?? ""))\(stage.notes.map { "<div class=\"note\">\(Self.escape($0))</div>" }.joined())</td></tr>"
         }
-        let body = "<p>pipeline <a href=\"\(Self.link("/runs", [("pipeline", run.pipeline)]))\">\(Self.escape(run.pipeline))</a> · "
+        let body =
+            "<p>pipeline <a href=\"\(Self.link("/runs", [("pipeline", run.pipeline)]))\">\(Self.escape(run.pipeline))</a> · "
             + "<span class=\"\(Self.escape(run.status))\">\(Self.escape(run.status))</span> · started \(Self.time(run.startedAt)) · "
             + "<a href=\"/runs/\(Self.segment(run.id))/report\">report</a></p>"
             + "<table id=\"stages\"><tr><th>stage</th><th>type</th><th>status</th><th>reason</th><th>seconds</th><th>outputs</th><th>error / notes</th></tr>"
             + rows.joined() + "</table>" + (run.status == "running" ? Self.liveScript(run.id) : "")
-            + (stages.count <= Self.inlineDrawings ? drawings(run.id) : "<p class=\"note\">the DAG and timeline of \(stages.count) stages are in the report</p>")
+            + (stages.count <= Self.inlineDrawings
+                ? drawings(run.id)
+                : "<p class=\"note\">the DAG and timeline of \(stages.count) stages are in the report</p>")
         return Self.document("Run \(run.id)", body)
     }
 
@@ -99,11 +120,13 @@ struct Pages: Sendable {
         let output = try catalog.output(pipeline: pipeline, stage: stage, port: port)
         let limit = try query.int("limit", default: 50, in: 1...API.maxPage)
         let offset = try query.int("offset", default: 0, in: 0...(1 << 40))
-        let sort = query["sort"], descending = query["desc"] == "1"
+        let sort = query["sort"]
+        let descending = query["desc"] == "1"
         let names = output.schema?.names ?? []
         let filters = query.items.filter { names.contains($0.name) }
-        let view = try catalog.view(output, offset: offset, limit: limit, sort: sort, descending: descending,
-                                    filter: filters.first.map { ($0.name, $0.value) })
+        let view = try catalog.view(
+            output, offset: offset, limit: limit, sort: sort, descending: descending,
+            filter: filters.first.map { ($0.name, $0.value) })
         let (table, rows) = (view.table, view.rows)
         var title = "\(pipeline) · \(stage).\(output.port)"
         if let filter = filters.first {
@@ -116,23 +139,34 @@ struct Pages: Sendable {
         let header = columns.map { index -> String in
             let field = table.schema.fields[index]
             let flip = sort == field.name && !descending
-            return "<th><a class=\"sort\" href=\"\(Self.link(base, [("sort", field.name)] + (flip ? [("desc", "1")] : [])))\">\(Self.escape(field.name))</a>"
+            return
+                "<th><a class=\"sort\" href=\"\(Self.link(base, [("sort", field.name)] + (flip ? [("desc", "1")] : [])))\">\(Self.escape(field.name))</a>"
                 + "<div class=\"note\">\(field.type.rawValue)</div></th>"
         }
-        let body = rows.map { row in "<tr>" + columns.map { "<td>\(Self.escape(Self.cell(table.columns[$0][row])))</td>" }.joined() + "</tr>" }
-        let keep = filters.prefix(1).map { ($0.name, $0.value) } + (filters.isEmpty ? (sort.map { [("sort", $0)] } ?? []) + (descending ? [("desc", "1")] : []) : [])
-        var pager = "<p class=\"note\">rows \(rows.isEmpty ? 0 : offset + 1)–\(offset + rows.count) of \(view.matches ?? view.total) · "
+        let body = rows.map { row in
+            "<tr>" + columns.map { "<td>\(Self.escape(Self.cell(table.columns[$0][row])))</td>" }.joined() + "</tr>"
+        }
+        let keep =
+            filters.prefix(1).map { ($0.name, $0.value) }
+            + (filters.isEmpty ? (sort.map { [("sort", $0)] } ?? []) + (descending ? [("desc", "1")] : []) : [])
+        var pager =
+            "<p class=\"note\">rows \(rows.isEmpty ? 0 : offset + 1)–\(offset + rows.count) of \(view.matches ?? view.total) · "
             + "<a href=\"/api/v1/outputs/\(Self.segment(pipeline))/\(Self.segment(name))?format=csv\">download CSV</a> · "
             + "<a href=\"/api/v1/outputs/\(Self.segment(pipeline))/\(Self.segment(name))?format=arrow\">download Arrow</a> · "
             + "<a href=\"\(Self.link(base + "/stats", []))\">column stats</a></p><p>"
-        if offset > 0 { pager += "<a rel=\"prev\" href=\"\(Self.link(base, keep + [("offset", String(max(0, offset - limit)))]))\">previous</a> " }
+        if offset > 0 {
+            pager +=
+                "<a rel=\"prev\" href=\"\(Self.link(base, keep + [("offset", String(max(0, offset - limit)))]))\">previous</a> "
+        }
         if offset + limit < (sort == nil ? view.total : min(view.total, Explorer.sortedDepth)) && filters.isEmpty {
             pager += "<a rel=\"next\" href=\"\(Self.link(base, keep + [("offset", String(offset + limit))]))\">next</a>"
         }
         // A chart stage's picture, as an image: an <img> never runs what an SVG holds.
-        let picture = Self.isChart(table.schema.names) && view.total == 1
+        let picture =
+            Self.isChart(table.schema.names) && view.total == 1
             ? "<p><img class=\"chart\" alt=\"\(Self.escape(stage)) chart\" src=\"\(base)/svg\"></p>" : ""
-        return Self.document(title, picture + pager + "</p><table id=\"rows\"><tr>\(header.joined())</tr>\(body.joined())</table>")
+        return Self.document(
+            title, picture + pager + "</p><table id=\"rows\"><tr>\(header.joined())</tr>\(body.joined())</table>")
     }
 
     /// The columns of a chart stage's `chart` port.
@@ -143,7 +177,8 @@ struct Pages: Sendable {
         let (stage, port) = API.split(name)
         let output = try catalog.output(pipeline: pipeline, stage: stage, port: port)
         let view = try catalog.view(output, offset: 0, limit: 1, sort: nil, descending: false, filter: nil)
-        guard Self.isChart(view.table.schema.names), let row = view.rows.first, let svg = view.table.column("svg") else {
+        guard Self.isChart(view.table.schema.names), let row = view.rows.first, let svg = view.table.column("svg")
+        else {
             throw ServeError.notFound("\(stage).\(output.port) is not a chart")
         }
         return svg[row].description
@@ -159,9 +194,10 @@ struct Pages: Sendable {
                 + "<td>\(Self.escape(s.min.map(Self.cell) ?? ""))</td><td>\(Self.escape(s.max.map(Self.cell) ?? ""))</td>"
                 + "<td>\(s.mean.map { String(format: "%.6g", $0) } ?? "")</td></tr>"
         }
-        return Self.document("\(pipeline) · \(stage).\(output.port): columns",
-                             "<p class=\"note\">\(table.rowCount) rows</p><table id=\"stats\"><tr><th>column</th><th>type</th><th>values</th><th>nulls</th>"
-                             + "<th>min</th><th>max</th><th>mean</th></tr>\(rows.joined())</table>")
+        return Self.document(
+            "\(pipeline) · \(stage).\(output.port): columns",
+            "<p class=\"note\">\(table.rowCount) rows</p><table id=\"stats\"><tr><th>column</th><th>type</th><th>values</th><th>nulls</th>"
+                + "<th>min</th><th>max</th><th>mean</th></tr>\(rows.joined())</table>")
     }
 
     /// An output as a stage run records it.
@@ -174,7 +210,9 @@ struct Pages: Sendable {
         static func list(_ json: String?) -> [OutputRef] {
             guard let json, json != "[]" else { return [] }
             if !json.contains("\\"), let plain = plain(json) { return plain }
-            guard let items = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]] else { return [] }
+            guard let items = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]] else {
+                return []
+            }
             return items.compactMap { item in
                 guard let port = item["port"] as? String, let rows = item["rows"] as? Int else { return nil }
                 return OutputRef(port: port, rows: rows)
@@ -184,7 +222,8 @@ struct Pages: Sendable {
         /// Scans the bytes for each `"port":"…"` and the `"rows":N` after it.
         private static func plain(_ json: String) -> [OutputRef]? {
             let bytes = Array(json.utf8)
-            let portKey = Array(#""port":""#.utf8), rowsKey = Array(#""rows":"#.utf8)
+            let portKey = Array(#""port":""#.utf8)
+            let rowsKey = Array(#""rows":"#.utf8)
             var found: [OutputRef] = []
             var i = 0
             func find(_ key: [UInt8], from start: Int) -> Int? {
@@ -196,7 +235,9 @@ struct Pages: Sendable {
                 return nil
             }
             while let portAt = find(portKey, from: i) {
-                guard let close = bytes[portAt...].firstIndex(of: UInt8(ascii: "\"")), let rowsAt = find(rowsKey, from: close) else { return nil }
+                guard let close = bytes[portAt...].firstIndex(of: UInt8(ascii: "\"")),
+                    let rowsAt = find(rowsKey, from: close)
+                else { return nil }
                 var end = rowsAt
                 while end < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[end]) { end += 1 }
                 guard let rows = Int(String(decoding: bytes[rowsAt..<end], as: UTF8.self)) else { return nil }
@@ -212,8 +253,11 @@ struct Pages: Sendable {
 
     /// The DAG and timeline drawn in the run's report (its Pipeline and Timeline sections).
     func drawings(_ id: String) -> String {
-        guard let report = try? String(contentsOfFile: catalog.workspace.runDirectory(id) + "/report.html", encoding: .utf8),
-              let start = report.range(of: "<h2>Pipeline</h2>"), let end = report.range(of: "<h2>Stages</h2>", range: start.upperBound..<report.endIndex)
+        guard
+            let report = try? String(
+                contentsOfFile: catalog.workspace.runDirectory(id) + "/report.html", encoding: .utf8),
+            let start = report.range(of: "<h2>Pipeline</h2>"),
+            let end = report.range(of: "<h2>Stages</h2>", range: start.upperBound..<report.endIndex)
         else { return "" }
         return "<div id=\"drawings\">" + report[start.lowerBound..<end.lowerBound] + "</div>"
     }

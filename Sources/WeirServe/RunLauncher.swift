@@ -19,12 +19,15 @@ struct RunLauncher: Sendable {
     func start(_ body: Data) throws(ServeError) -> String {
         let request: Request
         do { request = try JSONDecoder().decode(Request.self, from: body) } catch {
-            throw .badRequest("the body must be JSON {\"pipeline\": PATH, \"select\": [...], \"params\": {...}}: \(error)")
+            throw .badRequest(
+                "the body must be JSON {\"pipeline\": PATH, \"select\": [...], \"params\": {...}}: \(error)")
         }
         let file = try pipelineFile(request.pipeline)
         var arguments = ["run", file, "--state-dir", stateDirectory, "--json"]
         for stage in request.select ?? [] {
-            guard !stage.hasPrefix("-"), !stage.isEmpty else { throw .badRequest("select: '\(stage)' is not a stage pattern") }
+            guard !stage.hasPrefix("-"), !stage.isEmpty else {
+                throw .badRequest("select: '\(stage)' is not a stage pattern")
+            }
             arguments += ["--select", stage]
         }
         for (name, value) in (request.params ?? [:]).sorted(by: { $0.key < $1.key }) {
@@ -40,20 +43,28 @@ struct RunLauncher: Sendable {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         do { try process.run() } catch { throw .internal("cannot start weir run: \(error)") }
-        return JSONText.object([("started", "true"), ("pid", String(process.processIdentifier)), ("pipeline", JSONText.string(file))])
+        return JSONText.object([
+            ("started", "true"), ("pid", String(process.processIdentifier)), ("pipeline", JSONText.string(file)),
+        ])
     }
 
     /// The real path of a pipeline file inside the project; anything else is refused.
     func pipelineFile(_ path: String) throws(ServeError) -> String {
-        guard !path.isEmpty, !path.contains("\0") else { throw .badRequest("pipeline: a path to a .yaml file is required") }
+        guard !path.isEmpty, !path.contains("\0") else {
+            throw .badRequest("pipeline: a path to a .yaml file is required")
+        }
         let joined = path.hasPrefix("/") ? path : project + "/" + path
-        guard let resolved = realpath(joined, nil) else { throw .notFound("pipeline: no file '\(path)' in the project") }
+        guard let resolved = realpath(joined, nil) else {
+            throw .notFound("pipeline: no file '\(path)' in the project")
+        }
         defer { free(resolved) }
         let real = String(cString: resolved)
         guard real.hasPrefix(project.hasSuffix("/") ? project : project + "/") else {
             throw .forbidden("pipeline: '\(path)' is outside the served project")
         }
-        guard real.hasSuffix(".yaml") || real.hasSuffix(".yml") else { throw .badRequest("pipeline: '\(path)' is not a .yaml file") }
+        guard real.hasSuffix(".yaml") || real.hasSuffix(".yml") else {
+            throw .badRequest("pipeline: '\(path)' is not a .yaml file")
+        }
         return real
     }
 }

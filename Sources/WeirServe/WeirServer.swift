@@ -20,7 +20,9 @@ public struct WeirServer: Sendable {
         /// Requests per second one client may make (a burst of twice that is allowed).
         public var rateLimit = 200
 
-        public init(project: String, weir: String, token: String?, load: @escaping @Sendable (String) throws -> Pipeline) {
+        public init(
+            project: String, weir: String, token: String?, load: @escaping @Sendable (String) throws -> Pipeline
+        ) {
             self.project = project
             self.weir = weir
             self.token = token
@@ -48,10 +50,12 @@ public struct WeirServer: Sendable {
 
     func router() -> Router<ServeContext> {
         let router = Router(context: ServeContext.self)
-        router.add(middleware: Guard(token: configuration.token, limiter: RateLimiter(perSecond: configuration.rateLimit)))
+        router.add(
+            middleware: Guard(token: configuration.token, limiter: RateLimiter(perSecond: configuration.rateLimit)))
         let api = API(catalog: catalog)
         let pages = Pages(catalog: catalog, api: api)
-        let launcher = RunLauncher(project: configuration.project, weir: configuration.weir, stateDirectory: catalog.workspace.root)
+        let launcher = RunLauncher(
+            project: configuration.project, weir: configuration.weir, stateDirectory: catalog.workspace.root)
         router.get("/api/v1/openapi.json") { _, _ in Reply.json(OpenAPIDocument.text) }
         router.get("/api/v1/pipelines") { _, _ in Reply.json { try api.pipelines() } }
         router.get("/api/v1/runs") { request, _ in Reply.json { try api.runs(Query(request.uri.query)) } }
@@ -60,14 +64,20 @@ public struct WeirServer: Sendable {
             let (pipeline, name) = (context.parameters.get("pipeline") ?? "", context.parameters.get("name") ?? "")
             let query = Query(request.uri.query)
             switch query["format"] {
-            case "csv", "arrow": return Reply.download { try Download(catalog: catalog).file(pipeline: pipeline, name: name, format: query["format"]!) }
+            case "csv", "arrow":
+                return Reply.download {
+                    try Download(catalog: catalog).file(pipeline: pipeline, name: name, format: query["format"]!)
+                }
             case nil: return Reply.json { try api.outputs(pipeline: pipeline, name: name, query) }
             case let other?: return Reply.failure(.badRequest("format: csv or arrow, got '\(other)'"), json: true)
             }
         }
         router.get("/api/v1/lookup/:pipeline/:name") { request, context in
-            Reply.json { try api.lookup(pipeline: context.parameters.get("pipeline") ?? "", name: context.parameters.get("name") ?? "",
-                                        Query(request.uri.query)) }
+            Reply.json {
+                try api.lookup(
+                    pipeline: context.parameters.get("pipeline") ?? "", name: context.parameters.get("name") ?? "",
+                    Query(request.uri.query))
+            }
         }
         router.post("/api/v1/runs") { request, _ in
             let body: ByteBuffer
@@ -79,38 +89,53 @@ public struct WeirServer: Sendable {
         router.get("/") { _, _ in Reply.html { try pages.pipelines() } }
         router.get("/runs") { request, _ in Reply.html { try pages.runs(Query(request.uri.query)) } }
         router.get("/runs/:id") { _, context in Reply.html { try pages.run(context.parameters.get("id") ?? "") } }
-        router.get("/schedules") { _, _ in Reply.html { try SchedulesPage(catalog: catalog, load: configuration.load).html() } }
+        router.get("/schedules") { _, _ in
+            Reply.html { try SchedulesPage(catalog: catalog, load: configuration.load).html() }
+        }
         router.get("/runs/:id/events") { _, context in
             let live = LiveRun(catalog: catalog, id: context.parameters.get("id") ?? "")
             var headers = HTTPFields()
             headers[.contentType] = "text/event-stream"
             headers[.cacheControl] = "no-store"
-            return Response(status: .ok, headers: headers, body: ResponseBody { writer in
-                try await live.stream { try await writer.write(ByteBuffer(string: $0)) }
-                try await writer.finish(nil)
-            })
+            return Response(
+                status: .ok, headers: headers,
+                body: ResponseBody { writer in
+                    try await live.stream { try await writer.write(ByteBuffer(string: $0)) }
+                    try await writer.finish(nil)
+                })
         }
         router.get("/runs/:id/logs/:stage") { _, context in
             do {
-                let text = try Download(catalog: catalog).log(context.parameters.get("id") ?? "", stage: context.parameters.get("stage") ?? "")
+                let text = try Download(catalog: catalog).log(
+                    context.parameters.get("id") ?? "", stage: context.parameters.get("stage") ?? "")
                 return Reply.text(text, type: "text/plain; charset=utf-8", status: .ok)
             } catch { return Reply.failure(Reply.serveError(error), json: false) }
         }
-        router.get("/runs/:id/report") { _, context in Reply.html { try Download(catalog: catalog).report(context.parameters.get("id") ?? "") } }
+        router.get("/runs/:id/report") { _, context in
+            Reply.html { try Download(catalog: catalog).report(context.parameters.get("id") ?? "") }
+        }
         router.get("/outputs/:pipeline/:name/svg") { _, context in
             do {
-                var response = Reply.text(try pages.chartSVG(pipeline: context.parameters.get("pipeline") ?? "", name: context.parameters.get("name") ?? ""),
-                                          type: "image/svg+xml", status: .ok)
+                var response = Reply.text(
+                    try pages.chartSVG(
+                        pipeline: context.parameters.get("pipeline") ?? "", name: context.parameters.get("name") ?? ""),
+                    type: "image/svg+xml", status: .ok)
                 response.headers[.contentSecurityPolicy] = "default-src 'none'; style-src 'unsafe-inline'"
                 return response
             } catch { return Reply.failure(Reply.serveError(error), json: false) }
         }
         router.get("/outputs/:pipeline/:name/stats") { _, context in
-            Reply.html { try pages.stats(pipeline: context.parameters.get("pipeline") ?? "", name: context.parameters.get("name") ?? "") }
+            Reply.html {
+                try pages.stats(
+                    pipeline: context.parameters.get("pipeline") ?? "", name: context.parameters.get("name") ?? "")
+            }
         }
         router.get("/outputs/:pipeline/:name") { request, context in
-            Reply.html { try pages.output(pipeline: context.parameters.get("pipeline") ?? "", name: context.parameters.get("name") ?? "",
-                                          Query(request.uri.query)) }
+            Reply.html {
+                try pages.output(
+                    pipeline: context.parameters.get("pipeline") ?? "", name: context.parameters.get("name") ?? "",
+                    Query(request.uri.query))
+            }
         }
         return router
     }
@@ -119,7 +144,9 @@ public struct WeirServer: Sendable {
 /// Responses from the answers of `API` and `Pages`, errors included.
 enum Reply {
     static func json(status: HTTPResponse.Status = .ok, _ make: () throws -> String) -> Response {
-        do { return text(try make(), type: "application/json", status: status) } catch { return failure(serveError(error), json: true) }
+        do { return text(try make(), type: "application/json", status: status) } catch {
+            return failure(serveError(error), json: true)
+        }
     }
 
     static func serveError(_ error: any Error) -> ServeError { error as? ServeError ?? .internal("\(error)") }
@@ -127,7 +154,9 @@ enum Reply {
     static func json(_ text: String) -> Response { Reply.text(text, type: "application/json", status: .ok) }
 
     static func html(_ make: () throws -> String) -> Response {
-        do { return text(try make(), type: "text/html; charset=utf-8", status: .ok) } catch { return failure(serveError(error), json: false) }
+        do { return text(try make(), type: "text/html; charset=utf-8", status: .ok) } catch {
+            return failure(serveError(error), json: false)
+        }
     }
 
     static func download(_ make: () throws -> Download.File) -> Response {
@@ -143,8 +172,9 @@ enum Reply {
     static func failure(_ error: ServeError, json: Bool) -> Response {
         let status = HTTPResponse.Status(code: error.status)
         if json { return text(JSONText.error(error), type: "application/json", status: status) }
-        return text(Pages.document("Error \(error.status)", "<p class=\"error\">\(Pages.escape(error.message))</p>"),
-                    type: "text/html; charset=utf-8", status: status)
+        return text(
+            Pages.document("Error \(error.status)", "<p class=\"error\">\(Pages.escape(error.message))</p>"),
+            type: "text/html; charset=utf-8", status: status)
     }
 
     static func text(_ text: String, type: String, status: HTTPResponse.Status) -> Response {

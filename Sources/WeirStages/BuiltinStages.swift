@@ -5,9 +5,11 @@ import WeirCore
 /// Every stage type this build of Weir knows.
 public enum BuiltinStages {
     public static let all: [any StageType] = [
-        ExtractCSV(), ExtractLogs(), LogTransactions(), Overdraft(), LogGaps(), SQLStage(), SelectColumns(), TopRows(), LoadCSV(), LoadArrow(), LoadSQLite(),
+        ExtractCSV(), ExtractLogs(), LogTransactions(), Overdraft(), LogGaps(), SQLStage(), SelectColumns(), TopRows(),
+        LoadCSV(), LoadArrow(), LoadSQLite(),
         Apriori(), RFM(), Pivot(), PCAKMeans(), Affinity(), Cohort(), Recommend(), Evaluate(), Split(),
-        CostSpikes(), CostTrend(), CostTotals(), Quality(), Slack(), ChartStage(), LoadSVG(), LoadPNG(), ExtractPostgres(), LoadPostgres(),
+        CostSpikes(), CostTrend(), CostTotals(), Quality(), Slack(), ChartStage(), LoadSVG(), LoadPNG(),
+        ExtractPostgres(), LoadPostgres(),
     ]
 
     public static var registry: StageRegistry { StageRegistry(all) }
@@ -26,7 +28,8 @@ public enum BuiltinStages {
                 .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
             for file in manifests {
                 do {
-                    let manifest = try CommandManifest.load(path: displayPath(stages + "/" + file), projectDirectory: project)
+                    let manifest = try CommandManifest.load(
+                        path: displayPath(stages + "/" + file), projectDirectory: project)
                     registry.register(CommandStage(manifest: manifest))
                 } catch {
                     registry.brokenCommands[(file as NSString).deletingPathExtension] = error.diagnostics
@@ -44,8 +47,10 @@ public enum BuiltinStages {
         var current = URL(fileURLWithPath: folder)
         while true {
             var isFolder: ObjCBool = false
-            if FileManager.default.fileExists(atPath: current.appendingPathComponent("stages").path, isDirectory: &isFolder),
-               isFolder.boolValue {
+            if FileManager.default.fileExists(
+                atPath: current.appendingPathComponent("stages").path, isDirectory: &isFolder),
+                isFolder.boolValue
+            {
                 return current.path
             }
             let parent = current.deletingLastPathComponent()

@@ -22,8 +22,9 @@ public struct SelectColumns: StageType {
         }
         let renames = renames(context.param("rename"))
         for old in renames.keys where !names.contains(old) {
-            context.error("rename", "\(context.stage.id).rename names column '\(old)', which `columns` does not keep",
-                          hint: Suggest.didYouMean(old, in: names))
+            context.error(
+                "rename", "\(context.stage.id).rename names column '\(old)', which `columns` does not keep",
+                hint: Suggest.didYouMean(old, in: names))
         }
         fields = fields.map { Field(renames[$0.name] ?? $0.name, $0.type) }
         let finalNames = fields.map(\.name)
@@ -70,14 +71,21 @@ public struct TopRows: StageType {
 
     public func run(_ context: RunContext) throws -> [String: Table] {
         let table = context.inputs[0]
-        guard let by = context.param("by")?.string, let column = table.column(by) else { throw StageError("no column to rank by", param: "by") }
+        guard let by = context.param("by")?.string, let column = table.column(by) else {
+            throw StageError("no column to rank by", param: "by")
+        }
         let n = context.param("n")?.int ?? 10
         let ascending = context.param("ascending")?.bool ?? false
-        var rows = (0..<table.rowCount).filter { !column.isNull($0) && !(column.type == .float64 && column.float64s[$0].isNaN) }
+        var rows = (0..<table.rowCount).filter {
+            !column.isNull($0) && !(column.type == .float64 && column.float64s[$0].isNaN)
+        }
         var order = Array(rows.indices)
         // Stable: equal values keep input order. int64 compares as integers, exactly.
         func before<T: Comparable>(_ values: [T]) -> (Int, Int) -> Bool {
-            { a, b in ascending ? (values[a], a) < (values[b], b) : (values[a] > values[b] || (values[a] == values[b] && a < b)) }
+            { a, b in
+                ascending
+                    ? (values[a], a) < (values[b], b) : (values[a] > values[b] || (values[a] == values[b] && a < b))
+            }
         }
         if column.type == .int64 {
             order.sort(by: before(rows.map { column.int64s[$0] }))

@@ -10,20 +10,25 @@ public struct ExtractCSV: StageType {
     public let name = "extract.csv"
     // 2: leap seconds and over-long integers stay text, "-0" keeps its sign, invalid UTF-8 is an error.
     public let version = "2"
-    public let summary = "Read CSV files (a path or glob, .gz too) into a table, with type inference and per-column overrides."
+    public let summary =
+        "Read CSV files (a path or glob, .gz too) into a table, with type inference and per-column overrides."
     public let inputs = InputArity.none
-    public let params: [ParamSpec] = [
-        ParamSpec("path", .string, required: true, help: "file or glob, relative to the pipeline file (data/*.csv)"),
-        ParamSpec("schema", .columnTypes, help: "types for named columns instead of inferring them"),
-        ParamSpec("delimiter", .string, default: .string(","), help: "field delimiter, one byte"),
-        ParamSpec("encoding", .choice(CSVOptions.Encoding.allCases.map(\.rawValue)), default: .string("utf8"),
-                  help: "the files' text encoding; latin1 is converted to UTF-8, invalid UTF-8 is an error"),
-        ParamSpec("null_values", .stringList, default: .list([.string("")]), help: "field texts read as null"),
-        ParamSpec("bad_rows", .choice(["error", "skip"]), default: .string("error"),
-                  help: "malformed rows: stop with an error, or skip them into a rejects file"),
-        ParamSpec("timestamp_format", .string, help: "strptime-style pattern for timestamps that are not ISO 8601"),
-        ParamSpec("filename_column", .string, help: "add a column holding each row's source file"),
-    ] + RemoteSource.params
+    public let params: [ParamSpec] =
+        [
+            ParamSpec(
+                "path", .string, required: true, help: "file or glob, relative to the pipeline file (data/*.csv)"),
+            ParamSpec("schema", .columnTypes, help: "types for named columns instead of inferring them"),
+            ParamSpec("delimiter", .string, default: .string(","), help: "field delimiter, one byte"),
+            ParamSpec(
+                "encoding", .choice(CSVOptions.Encoding.allCases.map(\.rawValue)), default: .string("utf8"),
+                help: "the files' text encoding; latin1 is converted to UTF-8, invalid UTF-8 is an error"),
+            ParamSpec("null_values", .stringList, default: .list([.string("")]), help: "field texts read as null"),
+            ParamSpec(
+                "bad_rows", .choice(["error", "skip"]), default: .string("error"),
+                help: "malformed rows: stop with an error, or skip them into a rejects file"),
+            ParamSpec("timestamp_format", .string, help: "strptime-style pattern for timestamps that are not ISO 8601"),
+            ParamSpec("filename_column", .string, help: "add a column holding each row's source file"),
+        ] + RemoteSource.params
 
     public init() {}
 
@@ -56,7 +61,8 @@ public struct ExtractCSV: StageType {
         if !extracted.rejects.isEmpty {
             let path = try context.runFile("rejects.csv")
             try CSVReject.write(extracted.rejects, toFile: path)
-            context.log.note("skipped \(Wording.count(extracted.rejects.count, "malformed row")); written whole to \(path)")
+            context.log.note(
+                "skipped \(Wording.count(extracted.rejects.count, "malformed row")); written whole to \(path)")
         }
         return extracted.output.deliver("out", context).map { ["out": $0] } ?? [:]
     }
@@ -69,19 +75,24 @@ public struct ExtractCSV: StageType {
         guard delimiter.utf8.count == 1, let byte = delimiter.utf8.first else {
             throw StageError("`delimiter` must be one byte, got '\(delimiter)'", param: "delimiter")
         }
-        if let problem = CSVOptions.delimiterProblem(byte) { throw StageError("`delimiter`: \(problem)", param: "delimiter") }
+        if let problem = CSVOptions.delimiterProblem(byte) {
+            throw StageError("`delimiter`: \(problem)", param: "delimiter")
+        }
         options.delimiter = byte
         options.encoding = stage.param("encoding")?.string.flatMap(CSVOptions.Encoding.init) ?? .utf8
         options.nullValues = stage.param("null_values")?.strings ?? [""]
         options.badRows = stage.param("bad_rows")?.string == "skip" ? .skip : .error
         if case .map(let declared)? = stage.param("schema") {
             for (column, type) in declared {
-                if let name = type.string, let dataType = DataType(name: name) { options.columnTypes[column] = dataType }
+                if let name = type.string, let dataType = DataType(name: name) {
+                    options.columnTypes[column] = dataType
+                }
             }
         }
         if let pattern = stage.param("timestamp_format")?.string {
-            do { options.timestampFormat = try TimestampFormat(pattern) }
-            catch { throw StageError("`timestamp_format`: \(error)", param: "timestamp_format") }
+            do { options.timestampFormat = try TimestampFormat(pattern) } catch {
+                throw StageError("`timestamp_format`: \(error)", param: "timestamp_format")
+            }
         }
         return options
     }
@@ -98,7 +109,12 @@ public struct ExtractCSV: StageType {
         var rejects: [Int: [CSVReject]] = [:]
         /// The part keys and tables of the files at `indices` read with `options`.
         func tables(_ indices: [Int], _ options: CSVOptions) throws -> (keys: [String], tables: [PartReader.FilePart]) {
-            let keys = indices.map { reader.parts == nil ? "" : partKey(options, identity: identities[$0], filenameColumn: filenameColumn, name: listing.names[$0]) }
+            let keys = indices.map {
+                reader.parts == nil
+                    ? ""
+                    : partKey(
+                        options, identity: identities[$0], filenameColumn: filenameColumn, name: listing.names[$0])
+            }
             let tables = try reader.tables(indices, keys: keys, ports: 1) { missing in
                 try zip(missing, listing.files(missing)).map { index, file in
                     let result = try readFile(file, options, filenameColumn: filenameColumn, name: listing.names[index])
@@ -111,18 +127,22 @@ public struct ExtractCSV: StageType {
         var (keys, results) = try tables(Array(0..<listing.count), options)
         let first = results[0].schema
         for (name, result) in zip(listing.names, results).dropFirst() where result.schema.names != first.names {
-            throw StageError("\(name) has columns (\(result.schema.names.joined(separator: ", "))) but "
-                             + "\(listing.names[0]) has (\(first.names.joined(separator: ", "))); files of one glob must share a header",
-                             param: "path")
+            throw StageError(
+                "\(name) has columns (\(result.schema.names.joined(separator: ", "))) but "
+                    + "\(listing.names[0]) has (\(first.names.joined(separator: ", "))); files of one glob must share a header",
+                param: "path")
         }
         for column in options.columnTypes.keys where first[column] == nil || column == filenameColumn {
-            throw StageError("`schema` names column '\(column)' but \(listing.names[0]) has no such column (it has: \(first.names.joined(separator: ", ")))",
-                             param: "schema", hint: Suggest.didYouMean(column, in: first.names))
+            throw StageError(
+                "`schema` names column '\(column)' but \(listing.names[0]) has no such column (it has: \(first.names.joined(separator: ", ")))",
+                param: "schema", hint: Suggest.didYouMean(column, in: first.names))
         }
         // Unify types across files; re-read the files that disagree with the unified types declared.
         var unified = first.fields
         for result in results.dropFirst() {
-            for (i, field) in result.schema.fields.enumerated() { unified[i].type = Self.widen(unified[i].type, field.type) }
+            for (i, field) in result.schema.fields.enumerated() {
+                unified[i].type = Self.widen(unified[i].type, field.type)
+            }
         }
         let disagreeing = results.indices.filter { results[$0].schema.fields != unified }
         if !disagreeing.isEmpty {
@@ -135,16 +155,20 @@ public struct ExtractCSV: StageType {
             }
         }
         let report = reader.finish()
-        return Extracted(output: try reader.output(results, keys: keys, schema: Schema(unified)),
-                         rejects: rejects.keys.sorted().flatMap { rejects[$0]! }, parts: report)
+        return Extracted(
+            output: try reader.output(results, keys: keys, schema: Schema(unified)),
+            rejects: rejects.keys.sorted().flatMap { rejects[$0]! }, parts: report)
     }
 
     /// What decides one file's parsed table: this reader's version, every option that shapes
     /// the parse (the types declared, whether by `schema` or by unification), the file's name
     /// when a column holds it, and the content.
     private func partKey(_ options: CSVOptions, identity: String, filenameColumn: String?, name: String) -> String {
-        var material = [self.name, version, "part 1", String(options.delimiter), options.encoding.rawValue, options.badRows.rawValue,
-                        options.timestampFormat?.pattern ?? "-", String(options.nullValues.count)]
+        var material = [
+            self.name, version, "part 1", String(options.delimiter), options.encoding.rawValue,
+            options.badRows.rawValue,
+            options.timestampFormat?.pattern ?? "-", String(options.nullValues.count),
+        ]
         material += options.nullValues
         material += options.columnTypes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.rawValue)" }
         material += filenameColumn.map { ["filename_column", $0, name] } ?? []
@@ -152,7 +176,9 @@ public struct ExtractCSV: StageType {
     }
 
     /// One file's table, with the column of its name when `filenameColumn` asks for one.
-    private func readFile(_ file: SourceFiles.File, _ options: CSVOptions, filenameColumn: String?, name: String) throws -> CSVResult {
+    private func readFile(_ file: SourceFiles.File, _ options: CSVOptions, filenameColumn: String?, name: String) throws
+        -> CSVResult
+    {
         var result: CSVResult
         do {
             result = try CSVReader.read(path: file.path, options: options)
@@ -161,9 +187,11 @@ public struct ExtractCSV: StageType {
         }
         if let column = filenameColumn {
             guard result.table.schema[column] == nil else {
-                throw StageError("`filename_column` '\(column)' is already a column of \(name)", param: "filename_column")
+                throw StageError(
+                    "`filename_column` '\(column)' is already a column of \(name)", param: "filename_column")
             }
-            result.table = try result.table.with(column, Column(string: [String?](repeating: name, count: result.table.rowCount)))
+            result.table = try result.table.with(
+                column, Column(string: [String?](repeating: name, count: result.table.rowCount)))
         }
         return result
     }

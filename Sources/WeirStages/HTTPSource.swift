@@ -1,8 +1,9 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import WeirRemote
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 /// Plain `http(s)://` sources: HEAD for the validators, GET streamed to a file. Redirects are
 /// followed (URLSession does); errors give the status and the URL.
@@ -12,11 +13,12 @@ enum HTTPSource {
             throw RemoteError(.invalidURL, "'\(url)' is not a valid URL")
         }
         let verb = method == "HEAD" ? "looking up" : "reading"
-        return try HTTPTransport().send({ _ throws(RemoteError) in
-            var request = URLRequest(url: target)
-            request.httpMethod = method
-            return request
-        }, to: file, what: "\(verb) \(url)")
+        return try HTTPTransport().send(
+            { _ throws(RemoteError) in
+                var request = URLRequest(url: target)
+                request.httpMethod = method
+                return request
+            }, to: file, what: "\(verb) \(url)")
     }
 
     /// Downloads `object` to `path` and returns its size; the resource must still be the
@@ -29,18 +31,21 @@ enum HTTPSource {
         }
         if let planned = object.etag, let now = response.header("etag"), planned != now {
             unlink(path)
-            throw RemoteError(.invalidResponse, "\(object.url) changed while Weir was reading it (ETag \(planned), now \(now)); run again")
+            throw RemoteError(
+                .invalidResponse,
+                "\(object.url) changed while Weir was reading it (ETag \(planned), now \(now)); run again")
         }
         return RemoteSource.fileSize(path) ?? 0
     }
 
     static func error(_ response: HTTPResponse, _ url: String) -> RemoteError {
         let reason = HTTPURLResponse.localizedString(forStatusCode: response.status).capitalized
-        let kind: RemoteError.Kind = switch response.status {
-        case 401, 403: .accessDenied
-        case 404, 410: .notFound
-        default: .http(response.status)
-        }
+        let kind: RemoteError.Kind =
+            switch response.status {
+            case 401, 403: .accessDenied
+            case 404, 410: .notFound
+            default: .http(response.status)
+            }
         return RemoteError(kind, "\(url): HTTP \(response.status) \(reason)")
     }
 }

@@ -1,9 +1,10 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 import WeirCore
 import WeirTable
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Shared by the loads: a load is a side effect. It runs when its input's digest changes, or
 /// when the file it wrote last time is gone; the file is replaced atomically.
@@ -31,7 +32,9 @@ extension FileLoad {
         guard let path = context.param("path")?.string else { throw StageError("`path` is required", param: "path") }
         let target = context.resolvePath(path)
         let folder = (target as NSString).deletingLastPathComponent
-        if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+        if !folder.isEmpty {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        }
         LoadTemporaries.removeOrphans(beside: target)
         let temporary = LoadTemporaries.path(for: target)
         let digest: String
@@ -101,7 +104,7 @@ public struct LoadArrow: FileLoad {
     public let version = "1"
     public let summary = "Write the input table to an Arrow IPC (Feather v2) file."
     public let params: [ParamSpec] = [
-        ParamSpec("path", .string, required: true, help: "the file to write, relative to the pipeline file"),
+        ParamSpec("path", .string, required: true, help: "the file to write, relative to the pipeline file")
     ]
 
     public init() {}

@@ -1,9 +1,10 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 import WeirCore
 import WeirTable
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// `load.sqlite`: writes the input table into a table of a SQLite file that dashboards read.
 /// The whole load is one transaction with one prepared INSERT: a reader sees the old table or
@@ -11,14 +12,18 @@ import WeirTable
 public struct LoadSQLite: StageType {
     public let name = "load.sqlite"
     public let version = "1"
-    public let summary = "Write the input table into a table of a SQLite database file (replace or append), in one transaction."
+    public let summary =
+        "Write the input table into a table of a SQLite database file (replace or append), in one transaction."
     public let inputs = InputArity.one
     public let outputs: [String] = []
     public let params: [ParamSpec] = [
-        ParamSpec("path", .string, required: true, help: "the database file, relative to the pipeline file; created if missing"),
+        ParamSpec(
+            "path", .string, required: true,
+            help: "the database file, relative to the pipeline file; created if missing"),
         ParamSpec("table", .string, required: true, help: "the table to write"),
-        ParamSpec("mode", .choice(["replace", "append"]), default: .string("replace"),
-                  help: "replace the table, or append rows to it (its columns must match)"),
+        ParamSpec(
+            "mode", .choice(["replace", "append"]), default: .string("replace"),
+            help: "replace the table, or append rows to it (its columns must match)"),
     ]
 
     public init() {}
@@ -39,7 +44,9 @@ public struct LoadSQLite: StageType {
 
     public func outputSchemas(_ context: inout PlanContext) -> [String: Schema] {
         if let table = context.param("table")?.string, table.isEmpty || table.hasPrefix("sqlite_") {
-            context.error("table", "`table` must be a name that is not empty and does not start with 'sqlite_' (SQLite reserves those)")
+            context.error(
+                "table",
+                "`table` must be a name that is not empty and does not start with 'sqlite_' (SQLite reserves those)")
         }
         return [:]
     }
@@ -62,21 +69,28 @@ public struct LoadSQLite: StageType {
             throw StageError("`path` and `table` are required", param: "path")
         }
         let input = context.inputs[0]
-        guard input.columnCount > 0 else { throw StageError("the input has no columns; a SQLite table needs at least one") }
+        guard input.columnCount > 0 else {
+            throw StageError("the input has no columns; a SQLite table needs at least one")
+        }
         let file = context.resolvePath(path)
         let folder = (file as NSString).deletingLastPathComponent
-        if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+        if !folder.isEmpty {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        }
         let database = try SQLDatabase(path: file)
         let append = context.param("mode")?.string == "append"
         try database.execute("BEGIN IMMEDIATE")
         do {
             if append, let existing = try database.columns(of: table) {
                 let wanted = input.schema.fields.map { ($0.name, Self.columnType($0.type)) }
-                guard existing.map(\.name) == wanted.map(\.0), existing.map({ $0.type.uppercased() }) == wanted.map(\.1) else {
-                    throw StageError("cannot append to table '\(table)' in \(path): it has columns ("
-                                     + existing.map { "\($0.name) \($0.type)" }.joined(separator: ", ") + ") but the input has ("
-                                     + wanted.map { "\($0.0) \($0.1)" }.joined(separator: ", ") + "); use `mode: replace` or another table",
-                                     param: "table")
+                guard existing.map(\.name) == wanted.map(\.0), existing.map({ $0.type.uppercased() }) == wanted.map(\.1)
+                else {
+                    throw StageError(
+                        "cannot append to table '\(table)' in \(path): it has columns ("
+                            + existing.map { "\($0.name) \($0.type)" }.joined(separator: ", ") + ") but the input has ("
+                            + wanted.map { "\($0.0) \($0.1)" }.joined(separator: ", ")
+                            + "); use `mode: replace` or another table",
+                        param: "table")
                 }
             } else {
                 try database.execute("DROP TABLE IF EXISTS \(SQLDatabase.quote(table))")
@@ -90,7 +104,8 @@ public struct LoadSQLite: StageType {
         }
         let content = try database.contentDigest(of: table)
         context.log.wrote(WrittenFile(path: file, sha256: try ContentHash.sha256(file: file), content: content))
-        context.log.info("\(append ? "appended" : "wrote") \(Wording.count(input.rowCount, "row")) to table '\(table)' in \(file)")
+        context.log.info(
+            "\(append ? "appended" : "wrote") \(Wording.count(input.rowCount, "row")) to table '\(table)' in \(file)")
         return [:]
     }
 }

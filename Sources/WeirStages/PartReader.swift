@@ -49,18 +49,25 @@ struct PartReader {
     }
 
     /// The part keys of one file with `ports` tables.
-    static func portKeys(_ key: String, ports: Int) -> [String] { ports == 1 ? [key] : (0..<ports).map { "\(key)#\($0)" } }
+    static func portKeys(_ key: String, ports: Int) -> [String] {
+        ports == 1 ? [key] : (0..<ports).map { "\(key)#\($0)" }
+    }
 
     /// The tables of the files at `indices`, each file's part named by `keys` (parallel to
     /// `indices`) and holding `ports` tables; `parse` is called once, with the files missing.
-    mutating func tables(_ indices: [Int], keys: [String], ports: Int,
-                         parse: ([Int]) throws -> [Parsed]) throws -> [[FilePart]] {
+    mutating func tables(
+        _ indices: [Int], keys: [String], ports: Int,
+        parse: ([Int]) throws -> [Parsed]
+    ) throws -> [[FilePart]] {
         let stored = parts?.stored(keys.flatMap { Self.portKeys($0, ports: ports) }, stage: stage) ?? [:]
         var result = [[FilePart]?](repeating: nil, count: indices.count)
         var missing: [Int] = []
         for (position, key) in keys.enumerated() {
             let found = Self.portKeys(key, ports: ports).compactMap { stored[$0] }
-            guard found.count == ports else { missing.append(position); continue }
+            guard found.count == ports else {
+                missing.append(position)
+                continue
+            }
             result[position] = found.map { .stored($0) }
             for (portKey, part) in zip(Self.portKeys(key, ports: ports), found) { digests[portKey] = part.digest }
         }
@@ -71,7 +78,9 @@ struct PartReader {
             result[position] = file.tables.map { .parsed($0) }
             parsedFiles.insert(indices[position])
             kept[position] = file.keep
-            if file.keep { fresh += zip(Self.portKeys(keys[position], ports: ports), file.tables).map { (key: $0, table: $1) } }
+            if file.keep {
+                fresh += zip(Self.portKeys(keys[position], ports: ports), file.tables).map { (key: $0, table: $1) }
+            }
         }
         seenFiles.formUnion(indices)
         for (position, key) in keys.enumerated() where kept[position] { used += Self.portKeys(key, ports: ports) }
@@ -99,23 +108,30 @@ struct PartReader {
         } catch {
             note = "\(Wording.count(fresh.count, "parsed table")) not kept for the next read: \(error)"
         }
-        return Report(counts: FileCounts(parsed: parsedFiles.count, reused: seenFiles.subtracting(parsedFiles).count), note: note)
+        return Report(
+            counts: FileCounts(parsed: parsedFiles.count, reused: seenFiles.subtracting(parsedFiles).count), note: note)
     }
 
     /// The files' tables as one: a manifest of their parts once `finish` kept them all, else
     /// the concatenation (reading the stored parts it needs).
-    func output(_ files: [FilePart], keys: [String], port: Int = 0, ports: Int = 1, schema: Schema) throws -> SourceOutput {
+    func output(_ files: [FilePart], keys: [String], port: Int = 0, ports: Int = 1, schema: Schema) throws
+        -> SourceOutput
+    {
         if let manifest = manifest(keys, port: port, ports: ports, schema: schema, rows: files.map(\.rowCount)) {
             return .parts(manifest)
         }
-        return .table(try Table.concatenate(files.map { file in
-            switch file {
-            case .parsed(let table): return table
-            case .stored(let part):
-                guard let parts else { throw StageError("a stored part of \(stage) was found with no store; this is a bug") }
-                return try parts.table(part)
-            }
-        }))
+        return .table(
+            try Table.concatenate(
+                files.map { file in
+                    switch file {
+                    case .parsed(let table): return table
+                    case .stored(let part):
+                        guard let parts else {
+                            throw StageError("a stored part of \(stage) was found with no store; this is a bug")
+                        }
+                        return try parts.table(part)
+                    }
+                }))
     }
 
     /// The output made of the parts named by `keys` (one per file, in order; port `port` of

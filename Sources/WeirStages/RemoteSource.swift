@@ -1,13 +1,14 @@
 import Foundation
 import Synchronization
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
-#if canImport(Glibc)
-import Glibc
-#endif
 import WeirCore
 import WeirRemote
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// A source `path` that is a URL: `s3://bucket/key`, `s3://bucket/prefix/` (every object
 /// under it), `s3://bucket/prefix/*.csv` (a glob over keys, `**` across folders), or one
@@ -38,8 +39,11 @@ struct RemoteSource: Sendable {
     static let params: [ParamSpec] = [
         ParamSpec("endpoint", .string, help: "S3-compatible endpoint URL for s3:// paths [AWS_ENDPOINT_URL, else AWS]"),
         ParamSpec("region", .string, help: "AWS region of an s3:// bucket [AWS_REGION, else us-east-1]"),
-        ParamSpec("addressing", .choice(["auto", "path", "virtual"]), default: .string("auto"),
-                  help: "S3 addressing: bucket in the path or in the host name; auto is path-style for an endpoint, virtual for AWS"),
+        ParamSpec(
+            "addressing", .choice(["auto", "path", "virtual"]), default: .string("auto"),
+            help:
+                "S3 addressing: bucket in the path or in the host name; auto is path-style for an endpoint, virtual for AWS"
+        ),
     ]
 
     static func isRemote(_ path: String) -> Bool { path.contains("://") }
@@ -65,25 +69,34 @@ struct RemoteSource: Sendable {
 
     func s3Client() throws(RemoteError) -> S3Client {
         let addressing = stage.param("addressing")?.string
-        return try S3Client.configured(region: stage.param("region")?.string, endpoint: stage.param("endpoint")?.string,
-                                       pathStyle: addressing == "path" ? true : addressing == "virtual" ? false : nil)
+        return try S3Client.configured(
+            region: stage.param("region")?.string, endpoint: stage.param("endpoint")?.string,
+            pathStyle: addressing == "path" ? true : addressing == "virtual" ? false : nil)
     }
 
     private func listS3() throws(RemoteError) -> [Object] {
         let location = try S3Location(pattern)
         let client = try s3Client()
         func object(_ found: S3Object) -> Object {
-            Object(url: "s3://\(location.bucket)/\(found.key)", size: found.size, etag: found.etag, lastModified: found.lastModified)
+            Object(
+                url: "s3://\(location.bucket)/\(found.key)", size: found.size, etag: found.etag,
+                lastModified: found.lastModified)
         }
         if let wildcard = location.key.firstIndex(where: { "*?[".contains($0) }) {
             let matched = try client.list(bucket: location.bucket, prefix: String(location.key[..<wildcard]))
                 .filter { SourceFiles.matches(location.key, $0.key) }
-            guard !matched.isEmpty else { throw RemoteError(.notFound, "'\(pattern)' matches no object in bucket '\(location.bucket)'") }
+            guard !matched.isEmpty else {
+                throw RemoteError(.notFound, "'\(pattern)' matches no object in bucket '\(location.bucket)'")
+            }
             return matched.sorted { $0.key < $1.key }.map(object)
         }
         if location.key.isEmpty || location.key.hasSuffix("/") {
-            let listed = try client.list(bucket: location.bucket, prefix: location.key).filter { !$0.key.hasSuffix("/") }
-            guard !listed.isEmpty else { throw RemoteError(.notFound, "no objects under '\(pattern)' in bucket '\(location.bucket)'") }
+            let listed = try client.list(bucket: location.bucket, prefix: location.key).filter {
+                !$0.key.hasSuffix("/")
+            }
+            guard !listed.isEmpty else {
+                throw RemoteError(.notFound, "no objects under '\(pattern)' in bucket '\(location.bucket)'")
+            }
             return listed.sorted { $0.key < $1.key }.map(object)
         }
         return [object(try client.head(location))]
@@ -96,20 +109,25 @@ struct RemoteSource: Sendable {
             return Object(url: pattern, contentDigest: nil)
         }
         guard (200..<300).contains(response.status) else { throw HTTPSource.error(response, pattern) }
-        let etag = response.header("etag"), modified = response.header("last-modified")
-        return Object(url: pattern, size: response.header("content-length").flatMap { Int($0) }, etag: etag, lastModified: modified)
+        let etag = response.header("etag")
+        let modified = response.header("last-modified")
+        return Object(
+            url: pattern, size: response.header("content-length").flatMap { Int($0) }, etag: etag,
+            lastModified: modified)
     }
 
     /// The source inputs for the cache key. An HTTP resource with neither ETag nor
     /// Last-Modified is downloaded now and keyed by its content.
     func inputs(stateDirectory: String?) throws -> [SourceInput] {
         var listed = try objects()
-        for (i, object) in listed.enumerated() where object.etag == nil && object.lastModified == nil && object.contentDigest == nil {
+        for (i, object) in listed.enumerated()
+        where object.etag == nil && object.lastModified == nil && object.contentDigest == nil {
             let file = try fetch([object], stateDirectory: stateDirectory, log: nil)[0]
             listed[i].contentDigest = try ContentHash.sha256(file: file.path)
             // File the copy under its content, so the run reads it instead of fetching again.
             let keep = Self.cachePath(root: Self.downloads(stateDirectory), listed[i])
-            try? FileManager.default.createDirectory(atPath: (keep as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try? FileManager.default.createDirectory(
+                atPath: (keep as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             rename(file.path, keep)
             memo.set(memoKey, listed)
         }
@@ -123,16 +141,18 @@ struct RemoteSource: Sendable {
         let root = Self.downloads(stateDirectory)
         let client = pattern.hasPrefix("s3://") ? try withLocation { () throws(RemoteError) in try s3Client() } : nil
         let targets = objects.map { Self.cachePath(root: root, $0) }
-        let fetched = Atomic<Int>(0), bytes = Atomic<Int>(0)
+        let fetched = Atomic<Int>(0)
+        let bytes = Atomic<Int>(0)
         try withLocation { () throws(RemoteError) in
             try HTTPTransport.forEach(objects.count, concurrently: 8) { i throws(RemoteError) in
-                let object = objects[i], target = targets[i]
+                let object = objects[i]
+                let target = targets[i]
                 // The path names this version; with no validator at all it names nothing, so fetch.
                 let versioned = object.etag != nil || object.lastModified != nil || object.contentDigest != nil
                 if versioned, let have = Self.fileSize(target), object.size == nil || have == object.size { return }
                 let folder = (target as NSString).deletingLastPathComponent
-                do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
-                catch { throw RemoteError(.io, "cannot create \(folder): \(error.localizedDescription)") }
+                do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch
+                { throw RemoteError(.io, "cannot create \(folder): \(error.localizedDescription)") }
                 let temporary = "\(folder)/.partial-\(getpid())-\(i)"
                 defer { unlink(temporary) }
                 let got: Int
@@ -142,10 +162,12 @@ struct RemoteSource: Sendable {
                     got = try HTTPSource.download(object, to: temporary)
                 }
                 if let size = object.size, got != size {
-                    throw RemoteError(.invalidResponse, "\(object.url): got \(got) bytes but expected \(size); run again")
+                    throw RemoteError(
+                        .invalidResponse, "\(object.url): got \(got) bytes but expected \(size); run again")
                 }
                 // Older versions of this URL go; the new one appears whole or not at all.
-                for old in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] where !old.hasPrefix(".") {
+                for old in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+                where !old.hasPrefix(".") {
                     unlink(folder + "/" + old)
                 }
                 guard rename(temporary, target) == 0 else {
@@ -156,8 +178,9 @@ struct RemoteSource: Sendable {
             }
         }
         let count = fetched.load(ordering: .relaxed)
-        log?.info("downloaded \(count) of \(objects.count) remote objects (\(bytes.load(ordering: .relaxed)) bytes); "
-                  + "\(objects.count - count) were already in \(root)")
+        log?.info(
+            "downloaded \(count) of \(objects.count) remote objects (\(bytes.load(ordering: .relaxed)) bytes); "
+                + "\(objects.count - count) were already in \(root)")
         return zip(objects, targets).map { SourceFiles.File(path: $1, display: $0.url) }
     }
 

@@ -37,8 +37,10 @@ final class SQLDatabase {
     init(path: String = ":memory:") throws {
         guard sqlite3_open_v2(path, &handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nil) == SQLITE_OK else {
             let reason = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
-            throw StageError(path == ":memory:" ? "cannot open an in-memory SQLite database" : "cannot open SQLite database \(path): \(reason)",
-                             param: "path")
+            throw StageError(
+                path == ":memory:"
+                    ? "cannot open an in-memory SQLite database" : "cannot open SQLite database \(path): \(reason)",
+                param: "path")
         }
         // Another process (a dashboard) may hold a read lock for a moment.
         sqlite3_busy_timeout(handle, 10_000)
@@ -57,11 +59,13 @@ final class SQLDatabase {
         let pointer = UnsafeMutablePointer<Int>.allocate(capacity: 1)
         pointer.initialize(to: units)
         budget = pointer
-        sqlite3_progress_handler(handle, 1000, { context in
-            guard let remaining = context?.assumingMemoryBound(to: Int.self) else { return 0 }
-            remaining.pointee -= 1
-            return remaining.pointee < 0 ? 1 : 0
-        }, pointer)
+        sqlite3_progress_handler(
+            handle, 1000,
+            { context in
+                guard let remaining = context?.assumingMemoryBound(to: Int.self) else { return 0 }
+                remaining.pointee -= 1
+                return remaining.pointee < 0 ? 1 : 0
+            }, pointer)
     }
 
     var errorMessage: String { String(cString: sqlite3_errmsg(handle)) }
@@ -75,7 +79,9 @@ final class SQLDatabase {
         }
     }
 
-    func createTable(_ name: String, schema: Schema, typeName: (DataType) -> String = declaredType, ifNotExists: Bool = false) throws {
+    func createTable(
+        _ name: String, schema: Schema, typeName: (DataType) -> String = declaredType, ifNotExists: Bool = false
+    ) throws {
         let columns = schema.fields.map { "\(Self.quote($0.name)) \(typeName($0.type))" }.joined(separator: ", ")
         try execute("CREATE TABLE \(ifNotExists ? "IF NOT EXISTS " : "")\(Self.quote(name)) (\(columns))")
     }
@@ -88,7 +94,11 @@ final class SQLDatabase {
         sqlite3_bind_text(statement.pointer, 1, table, -1, transient)
         var found: [(name: String, type: String)] = []
         while sqlite3_step(statement.pointer) == SQLITE_ROW {
-            found.append((String(cString: sqlite3_column_text(statement.pointer, 0)), String(cString: sqlite3_column_text(statement.pointer, 1))))
+            found.append(
+                (
+                    String(cString: sqlite3_column_text(statement.pointer, 0)),
+                    String(cString: sqlite3_column_text(statement.pointer, 1))
+                ))
         }
         return found.isEmpty ? nil : found
     }
@@ -124,7 +134,9 @@ final class SQLDatabase {
         return hasher.digest()
     }
 
-    static func quote(_ identifier: String) -> String { "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+    static func quote(_ identifier: String) -> String {
+        "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
 
     /// Inserts every row of `table`, binding values from the column buffers.
     func insert(_ table: Table, into name: String) throws {
@@ -137,7 +149,10 @@ final class SQLDatabase {
         for row in 0..<table.rowCount {
             for (c, column) in columns.enumerated() {
                 let index = Int32(c + 1)
-                if column.isNull(row) { sqlite3_bind_null(statement.pointer, index); continue }
+                if column.isNull(row) {
+                    sqlite3_bind_null(statement.pointer, index)
+                    continue
+                }
                 switch column.type {
                 case .int64: sqlite3_bind_int64(statement.pointer, index, column.int64s[row])
                 case .float64: sqlite3_bind_double(statement.pointer, index, column.float64s[row])
@@ -158,7 +173,9 @@ final class SQLDatabase {
                     sqlite3_bind_text(statement.pointer, index, Temporal.formatDate(column.dates[row]), -1, transient)
                 }
             }
-            guard sqlite3_step(statement.pointer) == SQLITE_DONE else { throw StageError("loading table '\(name)': \(errorMessage)") }
+            guard sqlite3_step(statement.pointer) == SQLITE_DONE else {
+                throw StageError("loading table '\(name)': \(errorMessage)")
+            }
             sqlite3_reset(statement.pointer)
         }
     }

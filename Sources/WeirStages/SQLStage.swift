@@ -14,13 +14,18 @@ import WeirTable
 public struct SQLStage: StageType {
     public let name = "sql"
     public let version = "2"
-    public let summary = "Run a SQL query (DuckDB) over the input tables, each registered under its stage id or `as:` alias."
+    public let summary =
+        "Run a SQL query (DuckDB) over the input tables, each registered under its stage id or `as:` alias."
     public let inputs = InputArity.many
     public let params: [ParamSpec] = [
-        ParamSpec("query", .query, required: true, help: "one SELECT statement (DuckDB's dialect); $name is the pipeline param name, bound as a typed value"),
+        ParamSpec(
+            "query", .query, required: true,
+            help: "one SELECT statement (DuckDB's dialect); $name is the pipeline param name, bound as a typed value"),
         ParamSpec("as", .stringList, help: "table names for the inputs, in order (default: the input stage ids)"),
         ParamSpec("schema", .columnTypes, help: "types for result columns, where the query computes them"),
-        ParamSpec("memory_limit", .string, help: "most memory the query may use, e.g. 2GB (default: 80% of RAM); beyond it, operators spill to disk"),
+        ParamSpec(
+            "memory_limit", .string,
+            help: "most memory the query may use, e.g. 2GB (default: 80% of RAM); beyond it, operators spill to disk"),
     ]
 
     public init() {}
@@ -54,11 +59,16 @@ public struct SQLStage: StageType {
 
     private func typedSchemas(_ query: String, _ context: inout PlanContext) -> [String: Schema] {
         let names: [String]
-        do { names = try tableNames(context.stage) } catch { context.report(error); return [:] }
+        do { names = try tableNames(context.stage) } catch {
+            context.report(error)
+            return [:]
+        }
         for (ref, schema) in zip(context.inputNames, context.inputSchemas) where schema.dataColumns != nil {
-            context.error("inputs", "\(context.stage.id) cannot type its query: the columns of '\(ref)' after "
-                          + "\(schema.names.joined(separator: ", ")) are decided by the data",
-                          hint: "give '\(ref)' a `columns:` list so its columns are known before it runs")
+            context.error(
+                "inputs",
+                "\(context.stage.id) cannot type its query: the columns of '\(ref)' after "
+                    + "\(schema.names.joined(separator: ", ")) are decided by the data",
+                hint: "give '\(ref)' a `columns:` list so its columns are known before it runs")
             return [:]
         }
         let statement: SQLStatement
@@ -67,11 +77,14 @@ public struct SQLStage: StageType {
             let tables = zip(names, context.inputSchemas).map { (name: $0, table: Table(empty: $1)) }
             statement = try prepare(query, in: SQLSession(engine: engine, tables: tables), stage: context.stage)
         } catch let error as SQLEngineError {
-            let tables = zip(names, context.inputSchemas).map { "\($0)(\($1.names.joined(separator: ", ")))" }.joined(separator: "; ")
+            let tables = zip(names, context.inputSchemas).map { "\($0)(\($1.names.joined(separator: ", ")))" }.joined(
+                separator: "; ")
             let location = context.stage.params["query"].flatMap { param in
                 param.location.map { QueryLocation.locate(error.position, in: query, at: $0) }
             }
-            context.diagnostics.error(location ?? context.stage.location, "\(context.stage.id).query: \(error.message)", hint: "tables: \(tables)")
+            context.diagnostics.error(
+                location ?? context.stage.location, "\(context.stage.id).query: \(error.message)",
+                hint: "tables: \(tables)")
             return [:]
         } catch {
             context.report(error)
@@ -81,11 +94,14 @@ public struct SQLStage: StageType {
     }
 
     /// The Weir schema of DuckDB's result columns: declared types first, then each type's natural one.
-    private func resultSchema(_ columns: [(name: String, type: SQLColumnType)], _ context: inout PlanContext) -> Schema? {
+    private func resultSchema(_ columns: [(name: String, type: SQLColumnType)], _ context: inout PlanContext) -> Schema?
+    {
         let id = context.stage.id
         var declared: [String: DataType] = [:]
         if case .map(let map)? = context.param("schema") {
-            for (column, type) in map { if let text = type.string, let dataType = DataType(name: text) { declared[column] = dataType } }
+            for (column, type) in map {
+                if let text = type.string, let dataType = DataType(name: text) { declared[column] = dataType }
+            }
         }
         var fields: [Field] = []
         for (name, type) in columns {
@@ -95,24 +111,30 @@ public struct SQLStage: StageType {
             }
             if let wanted = declared[name] {
                 guard type.converts(to: wanted) else {
-                    context.error("schema", "\(id).schema declares '\(name)' \(wanted), but the query gives it \(type), which does not convert",
-                                  hint: "CAST it in the query, or declare a type it converts to")
+                    context.error(
+                        "schema",
+                        "\(id).schema declares '\(name)' \(wanted), but the query gives it \(type), which does not convert",
+                        hint: "CAST it in the query, or declare a type it converts to")
                     return nil
                 }
                 fields.append(Field(name, wanted))
             } else if let natural = type.naturalType {
                 fields.append(Field(name, natural))
             } else {
-                context.error("query", "\(id): result column '\(name)' is \(type), which Weir does not store",
-                              hint: type == .null ? "declare it: schema: { \(name): string } (or int64, float64, bool, timestamp, date)"
-                                  : "CAST it in the query (to VARCHAR, BIGINT, DOUBLE, TIMESTAMP, ...)")
+                context.error(
+                    "query", "\(id): result column '\(name)' is \(type), which Weir does not store",
+                    hint: type == .null
+                        ? "declare it: schema: { \(name): string } (or int64, float64, bool, timestamp, date)"
+                        : "CAST it in the query (to VARCHAR, BIGINT, DOUBLE, TIMESTAMP, ...)")
                 return nil
             }
         }
         for column in declared.keys where !fields.contains(where: { $0.name == column }) {
-            context.error("schema", "\(id).schema names column '\(column)' but the query returns no such column "
-                          + "(it returns: \(fields.map(\.name).joined(separator: ", ")))",
-                          hint: Suggest.didYouMean(column, in: fields.map(\.name)))
+            context.error(
+                "schema",
+                "\(id).schema names column '\(column)' but the query returns no such column "
+                    + "(it returns: \(fields.map(\.name).joined(separator: ", ")))",
+                hint: Suggest.didYouMean(column, in: fields.map(\.name)))
         }
         return context.diagnostics.hasErrors ? nil : Schema(fields)
     }
@@ -121,14 +143,17 @@ public struct SQLStage: StageType {
         let names: [String]
         if let aliases = stage.param("as")?.strings {
             guard aliases.count == stage.inputs.count else {
-                throw StageError("`as` gives \(aliases.count) names for \(stage.inputs.count) inputs; give one per input, in order", param: "as")
+                throw StageError(
+                    "`as` gives \(aliases.count) names for \(stage.inputs.count) inputs; give one per input, in order",
+                    param: "as")
             }
             names = aliases
         } else {
             names = stage.inputs.map { ref in ref.port.map { "\(ref.stage)_\($0)" } ?? ref.stage }
         }
         if let duplicate = names.first(where: { name in names.filter { $0 == name }.count > 1 }) {
-            throw StageError("two inputs would both be table '\(duplicate)'; name them apart with `as: [...]`", param: "as")
+            throw StageError(
+                "two inputs would both be table '\(duplicate)'; name them apart with `as: [...]`", param: "as")
         }
         return names
     }
@@ -138,10 +163,12 @@ public struct SQLStage: StageType {
         let statement: SQLStatement
         do {
             statement = try session.prepare(query)
-        } catch where error.message.contains("multiple statements") {
+        } catch  where error.message.contains("multiple statements") {
             throw SQLEngineError(.compile, "holds more than one statement; a sql stage runs one SELECT")
         }
-        guard statement.isSelect else { throw SQLEngineError(.compile, "is not a SELECT; a sql stage runs one query and returns its rows") }
+        guard statement.isSelect else {
+            throw SQLEngineError(.compile, "is not a SELECT; a sql stage runs one query and returns its rows")
+        }
         try Self.bind(statement, stage: stage)
         return statement
     }
@@ -154,12 +181,16 @@ public struct SQLStage: StageType {
         let memoryLimit = context.param("memory_limit")?.string
         // A stage with its own memory limit gets its own engine (and spill folder, removed after);
         // the others share this process's.
-        let spill = SpillDirectory(stateDirectory: context.stateDirectory, stage: memoryLimit == nil ? nil : context.stage.id)
+        let spill = SpillDirectory(
+            stateDirectory: context.stateDirectory, stage: memoryLimit == nil ? nil : context.stage.id)
         defer { if memoryLimit != nil { spill.remove() } }
         do {
-            let engine = try memoryLimit == nil ? SQLEngine.shared(spillDirectory: spill.path)
+            let engine =
+                try memoryLimit == nil
+                ? SQLEngine.shared(spillDirectory: spill.path)
                 : SQLEngine(SQLEngine.Options(memoryLimit: memoryLimit, spillDirectory: spill.path))
-            let session = try SQLSession(engine: engine, tables: Array(zip(names, context.inputs)).map { (name: $0, table: $1) })
+            let session = try SQLSession(
+                engine: engine, tables: Array(zip(names, context.inputs)).map { (name: $0, table: $1) })
             let statement = try prepare(query, in: session, stage: context.stage)
             // A timeout or Ctrl-C stops the query rather than leaving it to run on every core.
             let token = StageCancellation.register(owner: context.stage.id) { session.interrupt() }
@@ -168,11 +199,14 @@ public struct SQLStage: StageType {
         } catch let error as SQLEngineError {
             switch error.kind {
             case .memory:
-                throw StageError("DuckDB: \(error.message)", param: "query",
-                                 hint: memoryLimit.map { "memory_limit is \($0); raise it" } ?? "set memory_limit: (e.g. 8GB) or select fewer rows")
+                throw StageError(
+                    "DuckDB: \(error.message)", param: "query",
+                    hint: memoryLimit.map { "memory_limit is \($0); raise it" }
+                        ?? "set memory_limit: (e.g. 8GB) or select fewer rows")
             case .setup where memoryLimit != nil && error.message.contains("memory_limit"):
-                throw StageError("memory_limit '\(memoryLimit!)': \(error.message)", param: "memory_limit",
-                                 hint: "write a size DuckDB reads, e.g. 512MB or 4GB")
+                throw StageError(
+                    "memory_limit '\(memoryLimit!)': \(error.message)", param: "memory_limit",
+                    hint: "write a size DuckDB reads, e.g. 512MB or 4GB")
             case .result:
                 throw StageError(error.message, param: "query", hint: error.hint)
             default:
@@ -187,7 +221,8 @@ public struct SQLStage: StageType {
     static func bind(_ statement: SQLStatement, stage: StageSpec) throws {
         for name in statement.parameterNames {
             guard name.first.map({ !$0.isNumber }) ?? false else {
-                throw SQLEngineError(.compile, "has a `?` or `$1` placeholder; write $name to bind the pipeline param name")
+                throw SQLEngineError(
+                    .compile, "has a `?` or `$1` placeholder; write $name to bind the pipeline param name")
             }
             guard let value = stage.params["$" + name]?.value else {
                 throw SQLEngineError(.compile, "binds $\(name), but the pipeline has no param '\(name)'")
@@ -199,7 +234,8 @@ public struct SQLStage: StageType {
             case .string(let v): try statement.bind(name, .text(v))
             case .null: try statement.bind(name, .null)
             case .list, .map:
-                throw SQLEngineError(.compile, "binds $\(name), which is \(value.description); only a number, text or boolean binds")
+                throw SQLEngineError(
+                    .compile, "binds $\(name), which is \(value.description); only a number, text or boolean binds")
             }
         }
     }

@@ -1,9 +1,10 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 import WeirCore
 import WeirTable
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The local files a source stage's `path` names: one file, a glob (`data/*.csv`), or a glob
 /// through folders (`logs/**/*.gz`, where `**` stands for any number of folders). Matches come
@@ -25,17 +26,23 @@ enum SourceFiles {
         var parts: SourceParts?
 
         init(_ context: PlanContext) {
-            self.init(stage: context.stage, directory: context.pipelineDirectory, memo: context.memo, stateDirectory: context.stateDirectory,
-                      parts: context.parts)
+            self.init(
+                stage: context.stage, directory: context.pipelineDirectory, memo: context.memo,
+                stateDirectory: context.stateDirectory,
+                parts: context.parts)
         }
 
         init(_ context: RunContext) {
-            self.init(stage: context.stage, directory: context.pipelineDirectory, memo: context.memo,
-                      stateDirectory: context.stateDirectory, log: context.log, parts: context.parts)
+            self.init(
+                stage: context.stage, directory: context.pipelineDirectory, memo: context.memo,
+                stateDirectory: context.stateDirectory, log: context.log, parts: context.parts)
         }
 
-        init(stage: StageSpec, directory: String, memo: StageMemo = StageMemo(), stateDirectory: String? = nil, log: StageLog? = nil,
-             parts: SourceParts? = nil) {
+        init(
+            stage: StageSpec, directory: String, memo: StageMemo = StageMemo(), stateDirectory: String? = nil,
+            log: StageLog? = nil,
+            parts: SourceParts? = nil
+        ) {
             self.stage = stage
             self.directory = directory
             self.memo = memo
@@ -67,7 +74,9 @@ enum SourceFiles {
                 remote = (source, objects)
                 local = []
                 names = objects.map(\.url)
-                multiFile = pattern.hasPrefix("s3://") && (pattern.hasSuffix("/") || pattern.contains(where: { "*?[".contains($0) }))
+                multiFile =
+                    pattern.hasPrefix("s3://")
+                    && (pattern.hasSuffix("/") || pattern.contains(where: { "*?[".contains($0) }))
             } else {
                 local = try match(pattern, directory: scope.directory, kind: kind, extensionHint: extensionHint)
                 names = local.map(\.display)
@@ -89,7 +98,8 @@ enum SourceFiles {
         /// download cache holds this very version.
         func files(_ indices: [Int]) throws -> [File] {
             guard let remote else { return indices.map { local[$0] } }
-            return try remote.source.fetch(indices.map { remote.objects[$0] }, stateDirectory: scope.stateDirectory, log: scope.log)
+            return try remote.source.fetch(
+                indices.map { remote.objects[$0] }, stateDirectory: scope.stateDirectory, log: scope.log)
         }
 
         var count: Int { names.count }
@@ -103,23 +113,30 @@ enum SourceFiles {
     static func inputs(_ context: SourceContext, kind: String, extensionHint: String = "csv") throws -> [SourceInput] {
         let pattern = context.param("path")?.string ?? ""
         if try remote(pattern) {
-            return try RemoteSource(pattern: pattern, stage: context.stage, memo: context.memo).inputs(stateDirectory: context.stateDirectory)
+            return try RemoteSource(pattern: pattern, stage: context.stage, memo: context.memo).inputs(
+                stateDirectory: context.stateDirectory)
         }
         let files = try match(pattern, directory: context.pipelineDirectory, kind: kind, extensionHint: extensionHint)
         let found = try inputs(files, context)
-        context.memo.set(digestsKey(context.stage), Dictionary(zip(files.map(\.path), found.map(\.digest)), uniquingKeysWith: { a, _ in a }))
+        context.memo.set(
+            digestsKey(context.stage),
+            Dictionary(zip(files.map(\.path), found.map(\.digest)), uniquingKeysWith: { a, _ in a }))
         return found
     }
 
     fileprivate static func remote(_ pattern: String) throws -> Bool {
         guard RemoteSource.isRemote(pattern) else { return false }
         guard ["s3://", "http://", "https://"].contains(where: { pattern.hasPrefix($0) }) else {
-            throw StageError("'\(pattern)': a path may be a local file or glob, s3://BUCKET/KEY, or an http(s):// URL", param: "path")
+            throw StageError(
+                "'\(pattern)': a path may be a local file or glob, s3://BUCKET/KEY, or an http(s):// URL", param: "path"
+            )
         }
         return true
     }
 
-    static func match(_ pattern: String, directory: String, kind: String, extensionHint: String = "csv") throws -> [File] {
+    static func match(_ pattern: String, directory: String, kind: String, extensionHint: String = "csv") throws
+        -> [File]
+    {
         let resolved = StagePaths.resolve(pattern, in: directory)
         let prefix = directory.isEmpty ? "" : directory + "/"
         func display(_ path: String) -> String { path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : path }
@@ -129,12 +146,16 @@ enum SourceFiles {
                 throw StageError("no such file '\(pattern)' (looked for \(resolved))", param: "path")
             }
             guard (info.st_mode & S_IFMT) == S_IFREG else {
-                throw StageError("'\(pattern)' is not a file; to read every \(kind) file in a folder write '\(pattern)/*.\(extensionHint)'", param: "path")
+                throw StageError(
+                    "'\(pattern)' is not a file; to read every \(kind) file in a folder write '\(pattern)/*.\(extensionHint)'",
+                    param: "path")
             }
             return [File(path: resolved, display: pattern)]
         }
         let paths = resolved.contains("**") ? walk(resolved) : glob(resolved)
-        guard !paths.isEmpty else { throw StageError("'\(pattern)' matches no file (looked for \(resolved))", param: "path") }
+        guard !paths.isEmpty else {
+            throw StageError("'\(pattern)' matches no file (looked for \(resolved))", param: "path")
+        }
         return paths.sorted().map { File(path: $0, display: display($0)) }
     }
 

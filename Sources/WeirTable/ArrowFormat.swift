@@ -13,10 +13,10 @@ enum ArrowFormat {
     /// Type union ids.
     enum TypeID: UInt8 {
         case null = 1, int = 2, floatingPoint = 3, binary = 4, utf8 = 5, bool = 6, decimal = 7,
-             date = 8, time = 9, timestamp = 10, interval = 11, list = 12, struct_ = 13, union = 14,
-             fixedSizeBinary = 15, fixedSizeList = 16, map = 17, duration = 18, largeBinary = 19,
-             largeUtf8 = 20, largeList = 21, runEndEncoded = 22, binaryView = 23, utf8View = 24,
-             listView = 25, largeListView = 26
+            date = 8, time = 9, timestamp = 10, interval = 11, list = 12, struct_ = 13, union = 14,
+            fixedSizeBinary = 15, fixedSizeList = 16, map = 17, duration = 18, largeBinary = 19,
+            largeUtf8 = 20, largeList = 21, runEndEncoded = 22, binaryView = 23, utf8View = 24,
+            listView = 25, largeListView = 26
 
         var name: String {
             switch self {

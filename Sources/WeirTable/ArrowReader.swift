@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Reads Arrow IPC files by mapping them: columns of Weir's own types point into the mapping
@@ -40,9 +41,11 @@ public struct ArrowFile: Sendable {
         let bytes = file.bytes
         let magic = ArrowFormat.magic
         guard bytes.count >= 8 + 10, Array(bytes[0..<6]) == magic, Array(bytes[(bytes.count - 6)...]) == magic else {
-            throw TableError.arrow(path: path, field: nil, message: "not an Arrow IPC file (no ARROW1 magic at start and end)")
+            throw TableError.arrow(
+                path: path, field: nil, message: "not an Arrow IPC file (no ARROW1 magic at start and end)")
         }
-        let footerLength = Int(Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: bytes.count - 10, as: Int32.self)))
+        let footerLength = Int(
+            Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: bytes.count - 10, as: Int32.self)))
         let footerStart = bytes.count - 10 - footerLength
         guard footerLength > 0, footerStart >= 8 else {
             throw TableError.arrow(path: path, field: nil, message: "corrupt footer length \(footerLength)")
@@ -54,8 +57,10 @@ public struct ArrowFile: Sendable {
             }
             // Weir maps values as they lie; a big-endian file would be read byte-swapped.
             guard try schemaTable.scalar(ArrowFormat.SchemaField.endianness, default: Int16(0)) == 0 else {
-                throw TableError.arrow(path: path, field: nil, message: "the file is big-endian; Weir reads little-endian Arrow files only "
-                                       + "(pyarrow writes little-endian on every common machine)")
+                throw TableError.arrow(
+                    path: path, field: nil,
+                    message: "the file is big-endian; Weir reads little-endian Arrow files only "
+                        + "(pyarrow writes little-endian on every common machine)")
             }
             let parsed = try Self.parseSchema(schemaTable, path: path)
             fields = parsed
@@ -82,17 +87,21 @@ public struct ArrowFile: Sendable {
     public func batch(_ index: Int) throws -> Table {
         do {
             let body = try Self.message(batches[index], file: file, path: path, expecting: .recordBatch)
-            let columns = try Self.decodeBatch(body.header, bodyStart: body.bodyStart, bodyLength: body.bodyLength,
-                                               fields: fields, file: file, path: path, dictionaries: dictionaries)
+            let columns = try Self.decodeBatch(
+                body.header, bodyStart: body.bodyStart, bodyLength: body.bodyLength,
+                fields: fields, file: file, path: path, dictionaries: dictionaries)
             let length = Int(try body.header.scalar(ArrowFormat.RecordBatchField.length, default: Int64(0)))
             // As for field nodes: rows take at least a bit of the body each, so a batch of no
             // columns cannot claim a billion rows.
             guard length >= 0, length / 8 <= body.bodyLength else {
-                throw TableError.arrow(path: path, field: nil, message: "record batch \(index) claims \(length) rows for a body of \(body.bodyLength) bytes")
+                throw TableError.arrow(
+                    path: path, field: nil,
+                    message: "record batch \(index) claims \(length) rows for a body of \(body.bodyLength) bytes")
             }
             if let column = columns.first(where: { $0.count != length }) {
-                throw TableError.arrow(path: path, field: nil,
-                                       message: "record batch \(index) says \(length) rows but a field node holds \(column.count)")
+                throw TableError.arrow(
+                    path: path, field: nil,
+                    message: "record batch \(index) says \(length) rows but a field node holds \(column.count)")
             }
             return try Table(schema: schema, columns: columns, rowCount: length)
         } catch let error as FlatBufferError {
@@ -129,16 +138,20 @@ public struct ArrowFile: Sendable {
             var dictionary: (Int64, Int, Bool)?
             if let encoding = try field.table(ArrowFormat.FieldField.dictionary) {
                 guard type == .string else {
-                    throw TableError.arrow(path: path, field: name, message: "dictionary-encoded \(type) is not supported (only dictionary strings)")
+                    throw TableError.arrow(
+                        path: path, field: name,
+                        message: "dictionary-encoded \(type) is not supported (only dictionary strings)")
                 }
                 let id = try encoding.scalar(ArrowFormat.DictionaryEncodingField.id, default: Int64(0))
-                var bits = 32, signed = true
+                var bits = 32
+                var signed = true
                 if let index = try encoding.table(ArrowFormat.DictionaryEncodingField.indexType) {
                     bits = Int(try index.scalar(0, default: Int32(32)))
                     signed = try index.bool(1, default: false)
                 }
                 guard [8, 16, 32, 64].contains(bits) else {
-                    throw TableError.arrow(path: path, field: name, message: "dictionary index of \(bits) bits (expected 8, 16, 32 or 64)")
+                    throw TableError.arrow(
+                        path: path, field: name, message: "dictionary index of \(bits) bits (expected 8, 16, 32 or 64)")
                 }
                 dictionary = (id, bits, signed)
             }
@@ -146,13 +159,17 @@ public struct ArrowFile: Sendable {
         }
     }
 
-    private static func physicalType(_ id: UInt8, _ table: FlatTable?, field: String, path: String) throws -> (Physical, DataType) {
+    private static func physicalType(_ id: UInt8, _ table: FlatTable?, field: String, path: String) throws -> (
+        Physical, DataType
+    ) {
         guard let typeID = ArrowFormat.TypeID(rawValue: id) else {
             throw TableError.arrow(path: path, field: field, message: "unknown Arrow type id \(id)")
         }
         func unsupported(_ detail: String? = nil) -> TableError {
-            .arrow(path: path, field: field, message: "Arrow type \(detail ?? typeID.name) is not supported "
-                   + "(Weir reads int, float, bool, utf8, timestamp and date columns)")
+            .arrow(
+                path: path, field: field,
+                message: "Arrow type \(detail ?? typeID.name) is not supported "
+                    + "(Weir reads int, float, bool, utf8, timestamp and date columns)")
         }
         switch typeID {
         case .int:
@@ -182,26 +199,33 @@ public struct ArrowFile: Sendable {
 
     // MARK: Messages
 
-    struct Block { var offset: Int; var metadataLength: Int; var bodyLength: Int }
+    struct Block {
+        var offset: Int
+        var metadataLength: Int
+        var bodyLength: Int
+    }
 
     private static func blocks(_ footer: FlatTable, _ id: Int) throws -> [Block] {
         guard let (start, count) = try footer.vector(id, elementSize: ArrowFormat.blockSize) else { return [] }
         let reader = footer.reader
         return try (0..<count).map { i in
             let at = start + i * ArrowFormat.blockSize
-            return Block(offset: Int(try reader.read(at, as: Int64.self)),
-                         metadataLength: Int(try reader.read(at + 8, as: Int32.self)),
-                         bodyLength: Int(try reader.read(at + 16, as: Int64.self)))
+            return Block(
+                offset: Int(try reader.read(at, as: Int64.self)),
+                metadataLength: Int(try reader.read(at + 8, as: Int32.self)),
+                bodyLength: Int(try reader.read(at + 16, as: Int64.self)))
         }
     }
 
     private static func message(_ block: Block, file: MappedFile, path: String, expecting: ArrowFormat.MessageHeader)
-        throws -> (header: FlatTable, bodyStart: Int, bodyLength: Int) {
+        throws -> (header: FlatTable, bodyStart: Int, bodyLength: Int)
+    {
         let bytes = file.bytes
         // Compared by subtraction: the three lengths come from the file and may be anything.
         guard block.offset >= 8, block.metadataLength >= 8, block.bodyLength >= 0, block.offset <= bytes.count,
-              block.metadataLength <= bytes.count - block.offset,
-              block.bodyLength <= bytes.count - block.offset - block.metadataLength else {
+            block.metadataLength <= bytes.count - block.offset,
+            block.bodyLength <= bytes.count - block.offset - block.metadataLength
+        else {
             throw TableError.arrow(path: path, field: nil, message: "block at \(block.offset) lies outside the file")
         }
         var metaStart = block.offset + 4
@@ -211,7 +235,8 @@ public struct ArrowFile: Sendable {
             metaStart += 4
         }
         guard metaLength > 0, metaStart + metaLength <= block.offset + block.metadataLength else {
-            throw TableError.arrow(path: path, field: nil, message: "message at \(block.offset) has a bad metadata length")
+            throw TableError.arrow(
+                path: path, field: nil, message: "message at \(block.offset) has a bad metadata length")
         }
         let message = try FlatBufferReader(base: file.base + metaStart, count: metaLength).root()
         let headerType = try message.scalar(ArrowFormat.MessageField.headerType, default: UInt8(0))
@@ -221,18 +246,22 @@ public struct ArrowFile: Sendable {
         return (header, block.offset + block.metadataLength, block.bodyLength)
     }
 
-    private static func readDictionary(_ block: Block, file: MappedFile, path: String, fields: [FieldLayout],
-                                       into dictionaries: inout [Int64: Column]) throws {
+    private static func readDictionary(
+        _ block: Block, file: MappedFile, path: String, fields: [FieldLayout],
+        into dictionaries: inout [Int64: Column]
+    ) throws {
         let body = try message(block, file: file, path: path, expecting: .dictionaryBatch)
         let id = try body.header.scalar(ArrowFormat.DictionaryBatchField.id, default: Int64(0))
         let isDelta = try body.header.bool(ArrowFormat.DictionaryBatchField.isDelta, default: false)
         guard let data = try body.header.table(ArrowFormat.DictionaryBatchField.data),
-              var field = fields.first(where: { $0.dictionary?.id == id }) else {
+            var field = fields.first(where: { $0.dictionary?.id == id })
+        else {
             throw TableError.arrow(path: path, field: nil, message: "dictionary \(id) belongs to no field")
         }
         field.dictionary = nil
-        let column = try decodeBatch(data, bodyStart: body.bodyStart, bodyLength: body.bodyLength, fields: [field],
-                                     file: file, path: path, dictionaries: [:])[0]
+        let column = try decodeBatch(
+            data, bodyStart: body.bodyStart, bodyLength: body.bodyLength, fields: [field],
+            file: file, path: path, dictionaries: [:])[0]
         if isDelta, let existing = dictionaries[id] {
             dictionaries[id] = try Column.concatenate([existing, column])
         } else {
@@ -242,33 +271,45 @@ public struct ArrowFile: Sendable {
 
     // MARK: Columns
 
-    private static func decodeBatch(_ batch: FlatTable, bodyStart: Int, bodyLength: Int, fields: [FieldLayout],
-                                    file: MappedFile, path: String, dictionaries: [Int64: Column]) throws -> [Column] {
+    private static func decodeBatch(
+        _ batch: FlatTable, bodyStart: Int, bodyLength: Int, fields: [FieldLayout],
+        file: MappedFile, path: String, dictionaries: [Int64: Column]
+    ) throws -> [Column] {
         if let compression = try batch.table(ArrowFormat.RecordBatchField.compression) {
             let codec = try compression.scalar(0, default: UInt8(0)) == 0 ? "LZ4_FRAME" : "ZSTD"
-            throw TableError.arrow(path: path, field: nil, message: "record batches are compressed with \(codec); Weir reads "
-                + "uncompressed files only (pyarrow: feather.write_feather(df, path, compression='uncompressed'))")
+            throw TableError.arrow(
+                path: path, field: nil,
+                message: "record batches are compressed with \(codec); Weir reads "
+                    + "uncompressed files only (pyarrow: feather.write_feather(df, path, compression='uncompressed'))")
         }
         let reader = batch.reader
         guard let (nodeStart, nodeCount) = try batch.vector(ArrowFormat.RecordBatchField.nodes, elementSize: 16),
-              let (bufferStart, bufferCount) = try batch.vector(ArrowFormat.RecordBatchField.buffers, elementSize: 16) else {
+            let (bufferStart, bufferCount) = try batch.vector(ArrowFormat.RecordBatchField.buffers, elementSize: 16)
+        else {
             throw TableError.arrow(path: path, field: nil, message: "record batch without nodes or buffers")
         }
-        var nextNode = 0, nextBuffer = 0
+        var nextNode = 0
+        var nextBuffer = 0
         func node(_ field: String) throws -> (length: Int, nulls: Int) {
-            guard nextNode < nodeCount else { throw TableError.arrow(path: path, field: field, message: "missing field node") }
+            guard nextNode < nodeCount else {
+                throw TableError.arrow(path: path, field: field, message: "missing field node")
+            }
             defer { nextNode += 1 }
             let at = nodeStart + nextNode * 16
             return (Int(try reader.read(at, as: Int64.self)), Int(try reader.read(at + 8, as: Int64.self)))
         }
         func buffer(_ field: String) throws -> ByteBuffer? {
-            guard nextBuffer < bufferCount else { throw TableError.arrow(path: path, field: field, message: "missing buffer") }
+            guard nextBuffer < bufferCount else {
+                throw TableError.arrow(path: path, field: field, message: "missing buffer")
+            }
             defer { nextBuffer += 1 }
             let at = bufferStart + nextBuffer * 16
             let offset = Int(try reader.read(at, as: Int64.self))
             let length = Int(try reader.read(at + 8, as: Int64.self))
             guard offset >= 0, length >= 0, offset <= bodyLength, length <= bodyLength - offset else {
-                throw TableError.arrow(path: path, field: field, message: "buffer (\(offset), \(length)) lies outside its record batch body")
+                throw TableError.arrow(
+                    path: path, field: field,
+                    message: "buffer (\(offset), \(length)) lies outside its record batch body")
             }
             return length == 0 ? nil : ByteBuffer(mapping: file, offset: bodyStart + offset, count: length)
         }
@@ -280,31 +321,41 @@ public struct ArrowFile: Sendable {
             // Every supported type spends at least a bit per row in the body, so this bound keeps
             // the sizes computed from `length` far from overflow.
             guard length >= 0, nulls >= 0, nulls <= length, length / 8 <= bodyLength else {
-                throw TableError.arrow(path: path, field: field.name,
-                                       message: "bad field node (\(length) rows, \(nulls) nulls) for a body of \(bodyLength) bytes")
+                throw TableError.arrow(
+                    path: path, field: field.name,
+                    message: "bad field node (\(length) rows, \(nulls) nulls) for a body of \(bodyLength) bytes")
             }
             if nulls > 0 {
                 guard let validity, validity.count >= Bitmap.byteCount(bits: length) else {
-                    throw TableError.arrow(path: path, field: field.name, message: "validity bitmap missing or too short")
+                    throw TableError.arrow(
+                        path: path, field: field.name, message: "validity bitmap missing or too short")
                 }
             }
-            let decoder = ColumnDecoder(path: path, field: field.name, length: length, nulls: nulls,
-                                        validity: nulls > 0 ? validity : nil)
+            let decoder = ColumnDecoder(
+                path: path, field: field.name, length: length, nulls: nulls,
+                validity: nulls > 0 ? validity : nil)
             if let dictionary = field.dictionary {
                 guard let values = dictionaries[dictionary.id] else {
-                    throw TableError.arrow(path: path, field: field.name, message: "dictionary \(dictionary.id) not found")
+                    throw TableError.arrow(
+                        path: path, field: field.name, message: "dictionary \(dictionary.id) not found")
                 }
                 let indices = try buffer(field.name)
-                columns.append(try decoder.dictionary(indices: indices, bits: dictionary.indexBits,
-                                                      signed: dictionary.indexSigned, values: values))
+                columns.append(
+                    try decoder.dictionary(
+                        indices: indices, bits: dictionary.indexBits,
+                        signed: dictionary.indexSigned, values: values))
                 continue
             }
             switch field.physical {
             case .utf8, .largeUtf8:
                 let offsets = try buffer(field.name)
                 let data = try buffer(field.name)
-                columns.append(try decoder.strings(offsets: offsets, data: data, large: {
-                    if case .largeUtf8 = field.physical { return true } else { return false } }()))
+                columns.append(
+                    try decoder.strings(
+                        offsets: offsets, data: data,
+                        large: {
+                            if case .largeUtf8 = field.physical { return true } else { return false }
+                        }()))
             default:
                 columns.append(try decoder.fixed(field.physical, data: try buffer(field.name)))
             }
@@ -343,7 +394,9 @@ private struct ColumnDecoder {
     }
 
     /// Builds a new 8-byte column by converting each of `length` values.
-    func converted<T: BitwiseCopyable>(_ data: ByteBuffer, _ type: DataType, _ transform: (Int) throws -> T) rethrows -> Column {
+    func converted<T: BitwiseCopyable>(_ data: ByteBuffer, _ type: DataType, _ transform: (Int) throws -> T) rethrows
+        -> Column
+    {
         var out = GrowableBuffer(capacity: length * MemoryLayout<T>.stride)
         for i in 0..<length { out.append(try transform(i)) }
         return column(type, ByteBuffer(out.finish()))
@@ -354,7 +407,11 @@ private struct ColumnDecoder {
     func micros(_ data: ByteBuffer, _ row: Int, times factor: Int64) throws -> Int64 {
         if let validity, !Bitmap.get(validity.base, row) { return 0 }
         let (value, overflow) = data.load(row, as: Int64.self).multipliedReportingOverflow(by: factor)
-        if overflow { throw fail("timestamp \(data.load(row, as: Int64.self)) in row \(row) is out of the range of microsecond timestamps") }
+        if overflow {
+            throw fail(
+                "timestamp \(data.load(row, as: Int64.self)) in row \(row) is out of the range of microsecond timestamps"
+            )
+        }
         return value
     }
 
@@ -399,7 +456,10 @@ private struct ColumnDecoder {
             for i in 0..<length {
                 let day = Temporal.floorDiv(data.load(i, as: Int64.self), 86_400_000)
                 guard let narrow = Int32(exactly: day) else {
-                    if let validity, !Bitmap.get(validity.base, i) { out.append(Int32(0)); continue }
+                    if let validity, !Bitmap.get(validity.base, i) {
+                        out.append(Int32(0))
+                        continue
+                    }
                     throw fail("date64 value \(data.load(i, as: Int64.self)) in row \(i) is out of the range of dates")
                 }
                 out.append(narrow)
@@ -412,7 +472,8 @@ private struct ColumnDecoder {
 
     func strings(offsets: ByteBuffer?, data: ByteBuffer?, large: Bool) throws -> Column {
         let width = large ? 8 : 4
-        let offsets = try need(offsets, length == 0 ? 0 : (length + 1) * width, large ? "large utf8 offsets" : "utf8 offsets")
+        let offsets = try need(
+            offsets, length == 0 ? 0 : (length + 1) * width, large ? "large utf8 offsets" : "utf8 offsets")
         let data = data ?? .empty
         if length == 0 { return column(.string, .empty, offsets: .zeroOffset) }
         func offset(_ i: Int) -> Int {
@@ -444,7 +505,10 @@ private struct ColumnDecoder {
         let builder = ColumnBuilder(.string, capacity: length)
         let view = values.strings
         for i in 0..<length {
-            if let validity, !Bitmap.get(validity.base, i) { builder.appendNull(); continue }
+            if let validity, !Bitmap.get(validity.base, i) {
+                builder.appendNull()
+                continue
+            }
             let index: Int
             switch (bits, signed) {
             case (8, true): index = Int(indices.load(i, as: Int8.self))
@@ -458,9 +522,12 @@ private struct ColumnDecoder {
             guard index >= 0, index < values.count else {
                 throw fail("dictionary index \(index) in row \(i) is outside the dictionary of \(values.count) values")
             }
-            if values.isNull(index) { builder.appendNull() } else { builder.append(utf8: UnsafeRawBufferPointer(view.utf8(index))) }
+            if values.isNull(index) {
+                builder.appendNull()
+            } else {
+                builder.append(utf8: UnsafeRawBufferPointer(view.utf8(index)))
+            }
         }
         return builder.finish()
     }
 }
-

@@ -112,8 +112,10 @@ public struct ArrowWriter {
     }
 
     /// An encapsulated message: continuation marker, padded metadata length, flatbuffer, padding.
-    private static func message(header: ArrowFormat.MessageHeader, bodyLength: Int,
-                                _ buildHeader: (inout FlatBufferBuilder) -> FlatBufferBuilder.Ref) -> [UInt8] {
+    private static func message(
+        header: ArrowFormat.MessageHeader, bodyLength: Int,
+        _ buildHeader: (inout FlatBufferBuilder) -> FlatBufferBuilder.Ref
+    ) -> [UInt8] {
         var builder = FlatBufferBuilder()
         let headerRef = buildHeader(&builder)
         builder.startTable()
@@ -149,7 +151,8 @@ public struct ArrowWriter {
     }
 
     private static func arrowType(_ type: DataType, in builder: inout FlatBufferBuilder)
-        -> (ArrowFormat.TypeID, FlatBufferBuilder.Ref) {
+        -> (ArrowFormat.TypeID, FlatBufferBuilder.Ref)
+    {
         switch type {
         case .int64:
             builder.startTable()
@@ -242,8 +245,10 @@ private struct BatchLayout {
             let view = column.strings
             let first = Int(view.offsetsBase[0])
             if first == 0 && !column.hasNulls {
-                return [Piece(bytes: column.offsets!, range: column.offset * 4..<(column.offset + column.count + 1) * 4),
-                        Piece(bytes: column.data, range: 0..<view.byteCount, trailing: true)]
+                return [
+                    Piece(bytes: column.offsets!, range: column.offset * 4..<(column.offset + column.count + 1) * 4),
+                    Piece(bytes: column.data, range: 0..<view.byteCount, trailing: true),
+                ]
             }
             var offsets = GrowableBuffer(capacity: (column.count + 1) * 4)
             var data = GrowableBuffer(capacity: view.byteCount)
@@ -254,8 +259,10 @@ private struct BatchLayout {
             }
             let offsetBuffer = ByteBuffer(offsets.finish())
             let dataBuffer = ByteBuffer(data.finish())
-            return [Piece(bytes: offsetBuffer, range: 0..<offsetBuffer.count),
-                    Piece(bytes: dataBuffer, range: 0..<dataBuffer.count, trailing: true)]
+            return [
+                Piece(bytes: offsetBuffer, range: 0..<offsetBuffer.count),
+                Piece(bytes: dataBuffer, range: 0..<dataBuffer.count, trailing: true),
+            ]
         default:
             let width = column.type.fixedWidth!
             let range = column.offset * width..<(column.offset + column.count) * width

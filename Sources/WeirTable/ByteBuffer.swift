@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// An immutable, reference-counted region of bytes: heap memory Weir allocated, or a slice of a
@@ -63,8 +63,9 @@ public final class ByteBuffer: @unchecked Sendable {
             free(finished.pointer)
             self.init(base: ByteBuffer.empty.base, count: 0, owner: .none)
         } else {
-            self.init(base: UnsafeRawPointer(finished.pointer), count: finished.count,
-                      owner: .heap(finished.pointer))
+            self.init(
+                base: UnsafeRawPointer(finished.pointer), count: finished.count,
+                owner: .heap(finished.pointer))
         }
     }
 

@@ -1,8 +1,9 @@
 import CWeirSystem
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Where writers put bytes: a file, memory, or a wrapper that also hashes what passes.
@@ -51,7 +52,9 @@ public final class FileSink: ByteSink {
         self.path = path
         self.startsWriteback = startsWriteback
         fd = open(path, O_WRONLY | O_CREAT | (truncating ? O_TRUNC : 0) | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw TableError.io(path: path, message: "cannot create file: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else {
+            throw TableError.io(path: path, message: "cannot create file: \(String(cString: strerror(errno)))")
+        }
         buffer.reserveCapacity(bufferLimit)
     }
 
@@ -108,7 +111,10 @@ public final class FileSink: ByteSink {
         if sync && fsync(fd) != 0 {
             throw TableError.writing(path, "fsync failed")
         }
-        if Glibc.close(fd) != 0 { fd = -1; throw TableError.io(path: path, message: "close failed: \(String(cString: strerror(errno)))") }
+        if Glibc.close(fd) != 0 {
+            fd = -1
+            throw TableError.io(path: path, message: "close failed: \(String(cString: strerror(errno)))")
+        }
         fd = -1
     }
 }

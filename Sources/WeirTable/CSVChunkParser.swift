@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The type a CSV column has so far. Inference only widens: empty (nulls only) → any;
@@ -256,14 +256,17 @@ struct CSVChunkParser {
     var failure: CSVProblem?
     private var scratch: [UInt8] = []
 
-    init(config: CSVParseConfig, base: UnsafePointer<UInt8>, start: Int, end: Int,
-         kinds: [InferredKind], active: [Bool]? = nil, windows: [UnsafeMutableRawPointer] = [], windowBytes: Int = 0) {
+    init(
+        config: CSVParseConfig, base: UnsafePointer<UInt8>, start: Int, end: Int,
+        kinds: [InferredKind], active: [Bool]? = nil, windows: [UnsafeMutableRawPointer] = [], windowBytes: Int = 0
+    ) {
         self.config = config
         self.base = base
         self.start = start
         self.end = end
-        storage = ChunkColumns(kinds: kinds, declared: config.declared,
-                               active: active ?? [Bool](repeating: true, count: config.columnCount))
+        storage = ChunkColumns(
+            kinds: kinds, declared: config.declared,
+            active: active ?? [Bool](repeating: true, count: config.columnCount))
         columns = storage.pointer
         for (c, window) in windows.enumerated() {
             columns[c].fixed = GrowableBuffer(window: window, capacity: windowBytes)
@@ -307,28 +310,41 @@ struct CSVChunkParser {
                 }
             }
             if rowPath != .general,
-               let next = rowPath == .numeric ? appendNumericRow(at: p) : appendSimpleRow(at: p) {
+                let next = rowPath == .numeric ? appendNumericRow(at: p) : appendSimpleRow(at: p)
+            {
                 p = next
                 continue
             }
             defer { if fastRows { rowPath = currentRowPath() } }
             let rowStart = p
             // Blank lines are not rows.
-            if base[p] == 0x0A { p += 1; continue }
-            if base[p] == 0x0D && p + 1 < end && base[p + 1] == 0x0A { p += 2; continue }
+            if base[p] == 0x0A {
+                p += 1
+                continue
+            }
+            if base[p] == 0x0D && p + 1 < end && base[p + 1] == 0x0A {
+                p += 2
+                continue
+            }
             var field = 0
             var rowEnded = false
             while !rowEnded {
-                var fs: Int, fe: Int
+                var fs: Int
+                var fe: Int
                 var escaped = false
                 if p < end && base[p] == quote {
                     fs = p + 1
                     var q = fs
                     while true {
                         guard q < end, let hit = memchr(base + q, Int32(quote), end - q) else {
-                            if !report(CSVProblem(position: p, rowStart: rowStart, rowEnd: end, field: field,
-                                                  message: "unterminated quoted field: no closing quote before the end of the file",
-                                                  quoting: true)) { return }
+                            if !report(
+                                CSVProblem(
+                                    position: p, rowStart: rowStart, rowEnd: end, field: field,
+                                    message: "unterminated quoted field: no closing quote before the end of the file",
+                                    quoting: true))
+                            {
+                                return
+                            }
                             p = end
                             continue rowLoop
                         }
@@ -344,9 +360,15 @@ struct CSVChunkParser {
                     p = q + 1
                     if p < end && base[p] == 0x0D && p + 1 < end && base[p + 1] == 0x0A { p += 1 }
                     if p < end && base[p] != delimiter && base[p] != 0x0A {
-                        if !report(CSVProblem(position: p, rowStart: rowStart, rowEnd: skipLine(p), field: field,
-                                              message: "unexpected character after a closing quote; expected the delimiter or the end of the line",
-                                              quoting: true)) { return }
+                        if !report(
+                            CSVProblem(
+                                position: p, rowStart: rowStart, rowEnd: skipLine(p), field: field,
+                                message:
+                                    "unexpected character after a closing quote; expected the delimiter or the end of the line",
+                                quoting: true))
+                        {
+                            return
+                        }
                         p = skipLine(p)
                         continue rowLoop
                     }
@@ -354,9 +376,15 @@ struct CSVChunkParser {
                     fs = p
                     while p < end && !special[Int(base[p])] { p += 1 }
                     if p < end && base[p] == quote {
-                        if !report(CSVProblem(position: p, rowStart: rowStart, rowEnd: skipLine(p), field: field,
-                                              message: "quote character inside an unquoted field; quote the whole field and double the quotes inside it",
-                                              quoting: true)) { return }
+                        if !report(
+                            CSVProblem(
+                                position: p, rowStart: rowStart, rowEnd: skipLine(p), field: field,
+                                message:
+                                    "quote character inside an unquoted field; quote the whole field and double the quotes inside it",
+                                quoting: true))
+                        {
+                            return
+                        }
                         p = skipLine(p)
                         continue rowLoop
                     }
@@ -376,8 +404,13 @@ struct CSVChunkParser {
             }
             if field != columnCount {
                 let names = field < columnCount ? "found only \(field)" : "found \(field)"
-                if !report(CSVProblem(position: rowStart, rowStart: rowStart, rowEnd: min(p, end), field: nil,
-                                      message: "expected \(columnCount) fields, \(names)")) { return }
+                if !report(
+                    CSVProblem(
+                        position: rowStart, rowStart: rowStart, rowEnd: min(p, end), field: nil,
+                        message: "expected \(columnCount) fields, \(names)"))
+                {
+                    return
+                }
                 continue
             }
             if !convertRow(rowStart: rowStart, rowEnd: min(p, end)) { return }
@@ -406,8 +439,10 @@ struct CSVChunkParser {
         let last = columnCount - 1
         for c in 0...last {
             let column = columns + c
-            guard let (bits, length) = ValueParsing.leadingPlainNumber(base + p, limit: end - p,
-                                                                       fraction: column.pointee.kind == .float)
+            guard
+                let (bits, length) = ValueParsing.leadingPlainNumber(
+                    base + p, limit: end - p,
+                    fraction: column.pointee.kind == .float)
             else { return abandonRow() }
             let fieldEnd = p + length
             guard let next = nextField(after: fieldEnd, last: c == last) else { return abandonRow() }
@@ -448,13 +483,16 @@ struct CSVChunkParser {
                 fieldEnd = textEnd + 1
                 if fieldEnd < end && base[fieldEnd] == quote { return abandonRow() }
             } else if kind == .int || kind == .float,
-                      let (value, length) = ValueParsing.leadingPlainNumber(base + p, limit: end - p, fraction: kind == .float),
-                      mayEndField(at: p + length) {
+                let (value, length) = ValueParsing.leadingPlainNumber(
+                    base + p, limit: end - p, fraction: kind == .float),
+                mayEndField(at: p + length)
+            {
                 converted = value
                 fieldEnd = p + length
                 textEnd = fieldEnd
             } else if kind == .timestamp && config.plainTimestamps && p &+ 19 <= end && mayEndField(at: p &+ 19),
-                      let value = Temporal.plainTimestamp(UnsafeRawBufferPointer(start: base + p, count: 19)) {
+                let value = Temporal.plainTimestamp(UnsafeRawBufferPointer(start: base + p, count: 19))
+            {
                 converted = UInt64(bitPattern: value)
                 fieldEnd = p &+ 19
                 textEnd = fieldEnd
@@ -481,7 +519,8 @@ struct CSVChunkParser {
                 } else {
                     if !column.pointee.needsReparse {
                         column.pointee.bytes.reserve(max(n, 16))
-                        copyText(from: textStart, count: n, to: column.pointee.bytes.pointer + column.pointee.bytes.count)
+                        copyText(
+                            from: textStart, count: n, to: column.pointee.bytes.pointer + column.pointee.bytes.count)
                         column.pointee.bytes.appendUninitialized(n)
                         column.pointee.offsets.append(Int32(truncatingIfNeeded: column.pointee.bytes.count))
                     }
@@ -495,13 +534,18 @@ struct CSVChunkParser {
             }
             switch kind {
             case .int:
-                guard let value = converted.map({ Int64(bitPattern: $0) }) ?? ValueParsing.int64(text, n) else { return abandonRow() }
+                guard let value = converted.map({ Int64(bitPattern: $0) }) ?? ValueParsing.int64(text, n) else {
+                    return abandonRow()
+                }
                 column.pointee.fixed.append(value)
             case .float:
-                guard let value = converted.map({ Double(bitPattern: $0) }) ?? ValueParsing.double(text, n) else { return abandonRow() }
+                guard let value = converted.map({ Double(bitPattern: $0) }) ?? ValueParsing.double(text, n) else {
+                    return abandonRow()
+                }
                 column.pointee.fixed.append(value)
             case .timestamp:
-                guard let value = converted.map({ Int64(bitPattern: $0) }) ?? Self.parseTimestamp(text, n, config) else { return abandonRow() }
+                guard let value = converted.map({ Int64(bitPattern: $0) }) ?? Self.parseTimestamp(text, n, config)
+                else { return abandonRow() }
                 column.pointee.fixed.append(value)
             case .date:
                 guard let value = ValueParsing.date(text, n) else { return abandonRow() }
@@ -580,15 +624,18 @@ struct CSVChunkParser {
                     i += p[i] == config.quote ? 2 : 1
                 }
                 let config = self.config
-                ok = scratch.withUnsafeBufferPointer { Self.append($0.baseAddress ?? p, $0.count, to: columns + c, config) }
+                ok = scratch.withUnsafeBufferPointer {
+                    Self.append($0.baseAddress ?? p, $0.count, to: columns + c, config)
+                }
             } else {
                 ok = Self.append(p, length, to: columns + c, config)
             }
             if !ok {
                 let kind = columns[c].kind
                 let text = String(decoding: UnsafeBufferPointer(start: p, count: min(length, 60)), as: UTF8.self)
-                let problem = CSVProblem(position: fieldStart[c], rowStart: rowStart, rowEnd: rowEnd, field: c,
-                                         message: "expected \(kind.dataType) (declared in schema), found \"\(text)\"")
+                let problem = CSVProblem(
+                    position: fieldStart[c], rowStart: rowStart, rowEnd: rowEnd, field: c,
+                    message: "expected \(kind.dataType) (declared in schema), found \"\(text)\"")
                 dropPartialRow()
                 return report(problem)
             }
@@ -608,8 +655,10 @@ struct CSVChunkParser {
 
     /// Appends one field; returns false when a declared column cannot hold it.
     @inline(__always)
-    private static func append(_ p: UnsafePointer<UInt8>, _ n: Int, to column: UnsafeMutablePointer<ColumnChunk>,
-                               _ config: CSVParseConfig) -> Bool {
+    private static func append(
+        _ p: UnsafePointer<UInt8>, _ n: Int, to column: UnsafeMutablePointer<ColumnChunk>,
+        _ config: CSVParseConfig
+    ) -> Bool {
         if isNull(p, n, config) {
             column.pointee.appendNull()
             return true
@@ -617,12 +666,18 @@ struct CSVChunkParser {
         while true {
             switch column.pointee.kind {
             case .int:
-                if let v = ValueParsing.int64(p, n) { column.pointee.fixed.append(v); break }
+                if let v = ValueParsing.int64(p, n) {
+                    column.pointee.fixed.append(v)
+                    break
+                }
                 if column.pointee.declared { return false }
                 column.pointee.widen(to: notInt64(p, n) ?? .string)
                 continue
             case .float:
-                if let v = ValueParsing.double(p, n) { column.pointee.fixed.append(v); break }
+                if let v = ValueParsing.double(p, n) {
+                    column.pointee.fixed.append(v)
+                    break
+                }
                 if column.pointee.declared { return false }
                 column.pointee.widen(to: .string)
                 continue
@@ -632,17 +687,26 @@ struct CSVChunkParser {
                     column.pointee.offsets.append(Int32(truncatingIfNeeded: column.pointee.bytes.count))
                 }
             case .timestamp:
-                if let v = parseTimestamp(p, n, config) { column.pointee.fixed.append(v); break }
+                if let v = parseTimestamp(p, n, config) {
+                    column.pointee.fixed.append(v)
+                    break
+                }
                 if column.pointee.declared { return false }
                 column.pointee.widen(to: .string)
                 continue
             case .date:
-                if let v = ValueParsing.date(p, n) { column.pointee.fixed.append(v); break }
+                if let v = ValueParsing.date(p, n) {
+                    column.pointee.fixed.append(v)
+                    break
+                }
                 if column.pointee.declared { return false }
                 column.pointee.widen(to: parseTimestamp(p, n, config) != nil ? .timestamp : .string)
                 continue
             case .bool:
-                if let v = ValueParsing.bool(p, n) { column.pointee.fixed.append(UInt8(v ? 1 : 0)); break }
+                if let v = ValueParsing.bool(p, n) {
+                    column.pointee.fixed.append(UInt8(v ? 1 : 0))
+                    break
+                }
                 if column.pointee.declared { return false }
                 column.pointee.widen(to: .string)
                 continue
@@ -659,7 +723,9 @@ struct CSVChunkParser {
     /// long for int64, which keeps its digits rather than lose them in a float. Nil: no number.
     private static func notInt64(_ p: UnsafePointer<UInt8>, _ n: Int) -> InferredKind? {
         guard ValueParsing.double(p, n) != nil else { return nil }
-        let digitsOnly = (0..<n).allSatisfy { ValueParsing.isDigit(p[$0]) || (($0 == 0) && (p[0] == 0x2D || p[0] == 0x2B)) }
+        let digitsOnly = (0..<n).allSatisfy {
+            ValueParsing.isDigit(p[$0]) || (($0 == 0) && (p[0] == 0x2D || p[0] == 0x2B))
+        }
         return digitsOnly ? .string : .float
     }
 

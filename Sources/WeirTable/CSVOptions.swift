@@ -43,8 +43,10 @@ public struct CSVOptions: Sendable {
         }
     }
 
-    public init(delimiter: UInt8 = UInt8(ascii: ","), nullValues: [String] = [""], columnTypes: [String: DataType] = [:],
-                badRows: BadRows = .error, timestampFormat: TimestampFormat? = nil) {
+    public init(
+        delimiter: UInt8 = UInt8(ascii: ","), nullValues: [String] = [""], columnTypes: [String: DataType] = [:],
+        badRows: BadRows = .error, timestampFormat: TimestampFormat? = nil
+    ) {
         self.delimiter = delimiter
         self.nullValues = nullValues
         self.columnTypes = columnTypes

@@ -56,23 +56,29 @@ extension CSVChunkParser {
                 }
                 column.pointee.bytes.reserve(end - start + 16)
                 room = min(room, (column.pointee.offsets.capacity - column.pointee.offsets.count) / 4)
-                let bytes = column.pointee.bytes.pointer, textCount = column.pointee.bytes.count
-                lanes[c] = PlainLane(op: op, values: column.pointee.offsets.pointer + column.pointee.offsets.count,
-                                     text: bytes, textCount: textCount)
+                let bytes = column.pointee.bytes.pointer
+                let textCount = column.pointee.bytes.count
+                lanes[c] = PlainLane(
+                    op: op, values: column.pointee.offsets.pointer + column.pointee.offsets.count,
+                    text: bytes, textCount: textCount)
             } else {
                 // A window into a shared slab keeps the room it was given: growing would move
                 // the column out of its place.
                 let width = column.pointee.kind.width
-                if !column.pointee.fixed.isWindow && column.pointee.fixed.capacity - column.pointee.fixed.count < width * 1024 {
+                if !column.pointee.fixed.isWindow
+                    && column.pointee.fixed.capacity - column.pointee.fixed.count < width * 1024
+                {
                     column.pointee.fixed.reserve(width * 64 * 1024)
                 }
                 room = min(room, (column.pointee.fixed.capacity - column.pointee.fixed.count) / width)
-                lanes[c] = PlainLane(op: op, values: column.pointee.fixed.pointer + column.pointee.fixed.count,
-                                     text: column.pointee.fixed.pointer, textCount: 0)
+                lanes[c] = PlainLane(
+                    op: op, values: column.pointee.fixed.pointer + column.pointee.fixed.count,
+                    text: column.pointee.fixed.pointer, textCount: 0)
             }
         }
         let last = count - 1
-        let base = self.base, end = self.end
+        let base = self.base
+        let end = self.end
         var p = start
         var row = 0
         /// A null was stored for the row under way.
@@ -93,13 +99,17 @@ extension CSVChunkParser {
                     // inside `leadingPlainNumber` itself, for every caller, this loop ran 5-15%
                     // slower on order_products.csv.)
                     if p &+ 8 <= end,
-                       let (bits, length) = ValueParsing.numberInWord(
-                           UInt64(littleEndian: UnsafeRawPointer(base + p).loadUnaligned(as: UInt64.self)), fraction: float),
-                       mayEndField(at: p &+ length) {
+                        let (bits, length) = ValueParsing.numberInWord(
+                            UInt64(littleEndian: UnsafeRawPointer(base + p).loadUnaligned(as: UInt64.self)),
+                            fraction: float),
+                        mayEndField(at: p &+ length)
+                    {
                         q = p &+ length
                         lane.pointee.values.storeBytes(of: bits, toByteOffset: row &* 8, as: UInt64.self)
-                    } else if let (bits, length) = ValueParsing.leadingPlainNumber(base + p, limit: end &- p, fraction: float),
-                       mayEndField(at: p &+ length) {
+                    } else if let (bits, length) = ValueParsing.leadingPlainNumber(
+                        base + p, limit: end &- p, fraction: float),
+                        mayEndField(at: p &+ length)
+                    {
                         q = p &+ length
                         lane.pointee.values.storeBytes(of: bits, toByteOffset: row &* 8, as: UInt64.self)
                     } else {
@@ -122,7 +132,8 @@ extension CSVChunkParser {
                     let timestamp = lane.pointee.op == .timestamp
                     let width = timestamp ? 19 : 10
                     let text = UnsafeRawBufferPointer(start: base + p, count: width)
-                    if p &+ width <= end, let value = timestamp ? Temporal.plainTimestamp(text) : Temporal.dateAt(text) {
+                    if p &+ width <= end, let value = timestamp ? Temporal.plainTimestamp(text) : Temporal.dateAt(text)
+                    {
                         q = p &+ width
                         lane.pointee.values.storeBytes(of: value, toByteOffset: row &* 8, as: Int64.self)
                     } else {
@@ -149,12 +160,16 @@ extension CSVChunkParser {
                         copyText(from: p, count: n, to: lane.pointee.text + lane.pointee.textCount)
                         lane.pointee.textCount &+= n
                     }
-                    lane.pointee.values.storeBytes(of: Int32(truncatingIfNeeded: lane.pointee.textCount),
-                                                   toByteOffset: row &* 4, as: Int32.self)
+                    lane.pointee.values.storeBytes(
+                        of: Int32(truncatingIfNeeded: lane.pointee.textCount),
+                        toByteOffset: row &* 4, as: Int32.self)
                 }
                 if null {
                     // Only an empty field is null here; other text is the slower paths' to read.
-                    if !mayEndField(at: q) { p = rowStart; break rowLoop }
+                    if !mayEndField(at: q) {
+                        p = rowStart
+                        break rowLoop
+                    }
                     switch lane.pointee.op {
                     case .string: break
                     case .bool: lane.pointee.values.storeBytes(of: 0, toByteOffset: row, as: UInt8.self)
@@ -191,7 +206,8 @@ extension CSVChunkParser {
             column.pointee.rows &+= row
             if rowHasNull {
                 while column.pointee.nulls.count >= 4
-                        && Int(column.pointee.nulls.load(at: column.pointee.nulls.count - 4, as: Int32.self)) >= rows + row {
+                    && Int(column.pointee.nulls.load(at: column.pointee.nulls.count - 4, as: Int32.self)) >= rows + row
+                {
                     column.pointee.nulls.truncate(to: column.pointee.nulls.count - 4)
                 }
             }
@@ -208,7 +224,8 @@ extension CSVChunkParser {
         if n <= 16 && start &+ 16 <= end {
             let source = UnsafeRawPointer(base + start)
             target.storeBytes(of: source.loadUnaligned(as: UInt64.self), as: UInt64.self)
-            target.storeBytes(of: source.loadUnaligned(fromByteOffset: 8, as: UInt64.self), toByteOffset: 8, as: UInt64.self)
+            target.storeBytes(
+                of: source.loadUnaligned(fromByteOffset: 8, as: UInt64.self), toByteOffset: 8, as: UInt64.self)
         } else {
             target.copyMemory(from: base + start, byteCount: n)
         }

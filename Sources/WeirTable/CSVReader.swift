@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Reads RFC 4180 CSV into a table: quoted fields with doubled quotes and embedded newlines,
@@ -13,11 +13,15 @@ import Glibc
 public enum CSVReader {
     /// `output`, when given, is the Arrow file the table is for: fixed-width values are parsed
     /// into their place in it where that can be foreseen (see `InPlaceArrowFile`).
-    public static func read(path: String, options: CSVOptions = CSVOptions(), output: InPlaceArrowFile? = nil) throws -> CSVResult {
+    public static func read(path: String, options: CSVOptions = CSVOptions(), output: InPlaceArrowFile? = nil) throws
+        -> CSVResult
+    {
         let file = try MappedFile(path: path)
         if Gzip.isGzip(file.bytes) {
             let text = try Gzip.decompress(file.bytes, path: path)
-            return try withExtendedLifetime(text) { try parse(text.bytes, name: path, options: options, output: output) }
+            return try withExtendedLifetime(text) {
+                try parse(text.bytes, name: path, options: options, output: output)
+            }
         }
         file.adviseSequential()
         // Parsed parts of the file are let go as they are done: the text would otherwise stay
@@ -28,7 +32,9 @@ public enum CSVReader {
     }
 
     /// Parses CSV text held in memory; `name` is used in error messages.
-    public static func read(text: String, name: String = "<text>", options: CSVOptions = CSVOptions()) throws -> CSVResult {
+    public static func read(text: String, name: String = "<text>", options: CSVOptions = CSVOptions()) throws
+        -> CSVResult
+    {
         var text = text
         return try text.withUTF8 { try parse(UnsafeRawBufferPointer($0), name: name, options: options) }
     }
@@ -45,10 +51,13 @@ public enum CSVReader {
 
     /// `release` is told of each byte range that has been read through, so memory mapped for
     /// it may be let go.
-    static func parse(_ bytes: UnsafeRawBufferPointer, name: String, options: CSVOptions, output: InPlaceArrowFile? = nil,
-                      release: @Sendable (Range<Int>) -> Void = { _ in }) throws -> CSVResult {
+    static func parse(
+        _ bytes: UnsafeRawBufferPointer, name: String, options: CSVOptions, output: InPlaceArrowFile? = nil,
+        release: @Sendable (Range<Int>) -> Void = { _ in }
+    ) throws -> CSVResult {
         guard let raw = bytes.baseAddress, bytes.count > 0 else {
-            throw TableError.csv(TextLocation(path: name, line: 1), field: nil, message: "the file is empty; a header row is required")
+            throw TableError.csv(
+                TextLocation(path: name, line: 1), field: nil, message: "the file is empty; a header row is required")
         }
         if let problem = CSVOptions.delimiterProblem(options.delimiter) {
             throw TableError.csv(TextLocation(path: name, line: 1), field: nil, message: problem)
@@ -72,16 +81,18 @@ public enum CSVReader {
         let header = try Header.parse(base: base, from: start, end: count, options: options, lines: lines)
         let names = header.names
         for (column, _) in options.columnTypes where !names.contains(column) {
-            throw TableError.csv(TextLocation(path: name, line: 1), field: nil,
-                                 message: "the schema names column '\(column)', which the header does not have "
-                                     + "(columns: \(names.joined(separator: ", ")))")
+            throw TableError.csv(
+                TextLocation(path: name, line: 1), field: nil,
+                message: "the schema names column '\(column)', which the header does not have "
+                    + "(columns: \(names.joined(separator: ", ")))")
         }
         let declared = names.map { options.columnTypes[$0].map(InferredKind.init) }
         let config = CSVParseConfig(options: options, columnCount: names.count, declared: declared)
         let initialKinds = declared.map { $0 ?? .empty }
 
         let dataStart = header.end
-        let chunkSize = options.chunkSize ?? max(1 << 20, min(32 << 20, (count - dataStart) / (Parallel.coreCount * 8) + 1))
+        let chunkSize =
+            options.chunkSize ?? max(1 << 20, min(32 << 20, (count - dataStart) / (Parallel.coreCount * 8) + 1))
         var trace = Trace("csv")
         let pieces = chunkRanges(base: base, from: dataStart, to: count, chunkSize: chunkSize, quote: config.quote)
         let ranges = pieces.map(\.bytes)
@@ -91,7 +102,9 @@ public enum CSVReader {
         var slots = [0]
         for piece in pieces { slots.append(slots.last! + piece.maxRows) }
         var placed = [FixedSlab?](repeating: nil, count: names.count)
-        if let output, let guess = sample(base: base, range: ranges[0], names: names, config: config, kinds: initialKinds) {
+        if let output,
+            let guess = sample(base: base, range: ranges[0], names: names, config: config, kinds: initialKinds)
+        {
             let places = output.place(schema: guess.schema, rowCount: slots.last!, mayHaveNulls: guess.mayHaveNulls)
             placed = places.map { place in place.map { FixedSlab(placedAt: $0, keeper: output) } }
         }
@@ -99,8 +112,9 @@ public enum CSVReader {
         trace.mark("guess the schema and place columns")
         let chunks = Parallel.map(ranges.count) { i in
             let windows = slabs.map { $0.pointer + slots[i] * 8 }
-            var parser = CSVChunkParser(config: config, base: base, start: ranges[i].lowerBound, end: ranges[i].upperBound,
-                                        kinds: initialKinds, windows: windows, windowBytes: pieces[i].maxRows * 8)
+            var parser = CSVChunkParser(
+                config: config, base: base, start: ranges[i].lowerBound, end: ranges[i].upperBound,
+                kinds: initialKinds, windows: windows, windowBytes: pieces[i].maxRows * 8)
             parser.parse()
             release(ranges[i])
             return parser.finish()
@@ -128,14 +142,16 @@ public enum CSVReader {
             for c in 0..<names.count {
                 let kind = chunk.columns[c].kind
                 // Integers are read again as floats rather than converted: "-0" keeps its sign.
-                reread[c] = chunk.columns[c].needsReparse || (kinds[c] == .string && kind != .string && kind != .empty)
+                reread[c] =
+                    chunk.columns[c].needsReparse || (kinds[c] == .string && kind != .string && kind != .empty)
                     || (kinds[c] == .float && kind == .int)
             }
             guard reread.contains(true) else { continue }
             let active = (0..<names.count).map { reread[$0] || declared[$0] != nil }
             let rereadKinds = (0..<names.count).map { reread[$0] ? kinds[$0] : initialKinds[$0] }
-            var parser = CSVChunkParser(config: config, base: base, start: ranges[i].lowerBound, end: ranges[i].upperBound,
-                                        kinds: rereadKinds, active: active)
+            var parser = CSVChunkParser(
+                config: config, base: base, start: ranges[i].lowerBound, end: ranges[i].upperBound,
+                kinds: rereadKinds, active: active)
             parser.parse()
             let again = parser.finish()
             for c in 0..<names.count where reread[c] {
@@ -149,14 +165,16 @@ public enum CSVReader {
         for c in 0..<names.count where types[c] == .string {
             let text = chunks.reduce(0) { $0 + ($1.columns[c].kind == .string ? $1.columns[c].bytes.count : 0) }
             guard text <= options.textLimit else {
-                throw TableError.csv(TextLocation(path: name, line: 1), field: lines.fieldRef(c, names),
-                                     message: "the column holds \(text) bytes of text, more than the \(options.textLimit) "
-                                         + "one column can (Arrow's 32-bit offsets); split the file into smaller ones")
+                throw TableError.csv(
+                    TextLocation(path: name, line: 1), field: lines.fieldRef(c, names),
+                    message: "the column holds \(text) bytes of text, more than the \(options.textLimit) "
+                        + "one column can (Arrow's 32-bit offsets); split the file into smaller ones")
             }
         }
         let columns = Parallel.map(names.count) { c in
-            ColumnAssembler.assemble(chunks.map { $0.columns + c }, kind: types[c], rows: chunks.map(\.rows),
-                                     slab: slabs[c], slots: slots)
+            ColumnAssembler.assemble(
+                chunks.map { $0.columns + c }, kind: types[c], rows: chunks.map(\.rows),
+                slab: slabs[c], slots: slots)
         }
         trace.mark("assemble")
         let rowCount = chunks.reduce(0) { $0 + $1.rows }
@@ -170,23 +188,30 @@ public enum CSVReader {
 
     /// A utf8 column must hold UTF-8. Its text is checked as a whole (ASCII eight bytes at a
     /// time); only when a column fails is the file searched for the offending byte's place.
-    static func checkUTF8(_ columns: [Column], names: [String], bytes: UnsafeRawBufferPointer, from start: Int,
-                          lines: LineLocator) throws {
+    static func checkUTF8(
+        _ columns: [Column], names: [String], bytes: UnsafeRawBufferPointer, from start: Int,
+        lines: LineLocator
+    ) throws {
         let invalid = Parallel.map(columns.count) { c in
             columns[c].type == .string && TextChecks.firstInvalidUTF8(columns[c].data.bytes) != nil
         }
         guard let column = invalid.firstIndex(of: true) else { return }
-        let offset = TextChecks.firstInvalidUTF8(UnsafeRawBufferPointer(rebasing: bytes[start...])).map { start + $0 } ?? start
-        throw TableError.csv(lines.location(offset), field: lines.fieldRef(column, names),
-                             message: "text is not valid UTF-8 (byte 0x\(String(bytes[offset], radix: 16, uppercase: true))); save the file "
-                                 + "as UTF-8 or declare its encoding (extract.csv `encoding: latin1`, weir convert --encoding latin1)")
+        let offset =
+            TextChecks.firstInvalidUTF8(UnsafeRawBufferPointer(rebasing: bytes[start...])).map { start + $0 } ?? start
+        throw TableError.csv(
+            lines.location(offset), field: lines.fieldRef(column, names),
+            message:
+                "text is not valid UTF-8 (byte 0x\(String(bytes[offset], radix: 16, uppercase: true))); save the file "
+                + "as UTF-8 or declare its encoding (extract.csv `encoding: latin1`, weir convert --encoding latin1)")
     }
 
     /// The schema the first rows of `range` suggest, and which columns held nulls there (or no
     /// value to tell their type by): a guess at the table, to lay out its file before parsing.
     /// Nil when those rows are not plain (quoting problems, bad rows).
-    static func sample(base: UnsafePointer<UInt8>, range: Range<Int>, names: [String], config: CSVParseConfig,
-                       kinds: [InferredKind]) -> (schema: Schema, mayHaveNulls: [Bool])? {
+    static func sample(
+        base: UnsafePointer<UInt8>, range: Range<Int>, names: [String], config: CSVParseConfig,
+        kinds: [InferredKind]
+    ) -> (schema: Schema, mayHaveNulls: [Bool])? {
         var end = min(range.upperBound, range.lowerBound + (64 << 10))
         // The range ends at a row's end; a cut inside it goes back to the last newline.
         if end < range.upperBound {
@@ -211,7 +236,9 @@ public enum CSVReader {
 
     /// Splits [from, to) into ranges that each start at the beginning of a row, counting their
     /// newlines in the same pass that finds the quotes.
-    static func chunkRanges(base: UnsafePointer<UInt8>, from: Int, to: Int, chunkSize: Int, quote: UInt8) -> [ChunkRange] {
+    static func chunkRanges(base: UnsafePointer<UInt8>, from: Int, to: Int, chunkSize: Int, quote: UInt8)
+        -> [ChunkRange]
+    {
         let length = to - from
         let nominal = length > chunkSize ? (length - 1) / chunkSize + 1 : 1
         let counts = Parallel.map(nominal) { k in
@@ -219,8 +246,10 @@ public enum CSVReader {
             return ByteCount.two(base, lo, lo + min(chunkSize, to - lo), quote, 0x0A)
         }
         // Newlines in [from, start) for each start, so every range's count is a difference.
-        var starts = [from], newlinesBefore = [0]
-        var quotesBefore = 0, nominalNewlines = 0
+        var starts = [from]
+        var newlinesBefore = [0]
+        var quotesBefore = 0
+        var nominalNewlines = 0
         for k in 1..<nominal {
             quotesBefore += counts[k - 1].first
             nominalNewlines += counts[k - 1].second
@@ -247,23 +276,30 @@ public enum CSVReader {
         newlinesBefore.append(counts.reduce(0) { $0 + $1.second })
         let unterminated = to > from && base[to - 1] != 0x0A ? 1 : 0
         return (0..<starts.count - 1).map { i in
-            ChunkRange(bytes: starts[i]..<starts[i + 1],
-                       maxRows: newlinesBefore[i + 1] - newlinesBefore[i] + (i == starts.count - 2 ? unterminated : 0))
+            ChunkRange(
+                bytes: starts[i]..<starts[i + 1],
+                maxRows: newlinesBefore[i + 1] - newlinesBefore[i] + (i == starts.count - 2 ? unterminated : 0))
         }
     }
 }
 
 /// Counts of two byte values, 32 bytes at a time.
 enum ByteCount {
-    static func two(_ base: UnsafePointer<UInt8>, _ lo: Int, _ hi: Int, _ a: UInt8, _ b: UInt8) -> (first: Int, second: Int) {
+    static func two(_ base: UnsafePointer<UInt8>, _ lo: Int, _ hi: Int, _ a: UInt8, _ b: UInt8) -> (
+        first: Int, second: Int
+    ) {
         let raw = UnsafeRawPointer(base)
-        let patternA = SIMD32<UInt8>(repeating: a), patternB = SIMD32<UInt8>(repeating: b)
-        var na = 0, nb = 0, i = lo
+        let patternA = SIMD32<UInt8>(repeating: a)
+        let patternB = SIMD32<UInt8>(repeating: b)
+        var na = 0
+        var nb = 0
+        var i = lo
         while i &+ 32 <= hi {
             // Byte lanes count to at most 255 before they are added up. A true mask lane is all
             // ones (-1), so subtracting the mask counts; `replacing(with:where:)` says the same
             // but compiles to a per-lane loop a hundred times slower.
-            var lanesA = SIMD32<UInt8>(), lanesB = SIMD32<UInt8>()
+            var lanesA = SIMD32<UInt8>()
+            var lanesB = SIMD32<UInt8>()
             var k = 0
             while k < 255 && i &+ 32 <= hi {
                 let x = raw.loadUnaligned(fromByteOffset: i, as: SIMD32<UInt8>.self)
@@ -318,7 +354,9 @@ private struct Header {
     var names: [String]
     var end: Int
 
-    static func parse(base: UnsafePointer<UInt8>, from: Int, end: Int, options: CSVOptions, lines: LineLocator) throws -> Header {
+    static func parse(base: UnsafePointer<UInt8>, from: Int, end: Int, options: CSVOptions, lines: LineLocator) throws
+        -> Header
+    {
         var p = from
         var names: [String] = []
         var field: [UInt8] = []
@@ -339,7 +377,11 @@ private struct Header {
                 while true {
                     guard p < end else { throw fail(open, "unterminated quoted column name") }
                     if base[p] == quote {
-                        if p + 1 < end && base[p + 1] == quote { field.append(quote); p += 2; continue }
+                        if p + 1 < end && base[p + 1] == quote {
+                            field.append(quote)
+                            p += 2
+                            continue
+                        }
                         p += 1
                         break
                     }
@@ -354,16 +396,22 @@ private struct Header {
                 while p < end && base[p] != options.delimiter && base[p] != 0x0A {
                     // As in a data row: a quote may only enclose a whole field.
                     if base[p] == quote {
-                        throw fail(p, "quote character inside an unquoted column name; quote the whole name and double the quotes inside it")
+                        throw fail(
+                            p,
+                            "quote character inside an unquoted column name; quote the whole name and double the quotes inside it"
+                        )
                     }
                     p += 1
                     field.append(base[p - 1])
                 }
-                if (p >= end || base[p] == 0x0A), field.last == 0x0D { field.removeLast() }
+                if p >= end || base[p] == 0x0A, field.last == 0x0D { field.removeLast() }
             }
             if let bad = field.withUnsafeBytes(TextChecks.firstInvalidUTF8) {
-                throw fail(p - field.count + bad, "column name is not valid UTF-8 (byte 0x\(String(field[bad], radix: 16, uppercase: true))); "
-                           + "save the file as UTF-8 or declare its encoding (extract.csv `encoding: latin1`, weir convert --encoding latin1)")
+                throw fail(
+                    p - field.count + bad,
+                    "column name is not valid UTF-8 (byte 0x\(String(field[bad], radix: 16, uppercase: true))); "
+                        + "save the file as UTF-8 or declare its encoding (extract.csv `encoding: latin1`, weir convert --encoding latin1)"
+                )
             }
             var name = String(decoding: field, as: UTF8.self)
             if name.isEmpty { name = "Unnamed: \(names.count)" }
@@ -391,11 +439,16 @@ struct LineLocator {
     func locations(_ positions: [Int]) -> [TextLocation] {
         let order = positions.indices.sorted { positions[$0] < positions[$1] }
         var result = [TextLocation](repeating: TextLocation(path: path, line: 1), count: positions.count)
-        var line = 1, lineStart = 0, p = 0
+        var line = 1
+        var lineStart = 0
+        var p = 0
         for index in order {
             let target = min(positions[index], count)
             while p < target {
-                guard let hit = memchr(base + p, 0x0A, target - p) else { p = target; break }
+                guard let hit = memchr(base + p, 0x0A, target - p) else {
+                    p = target
+                    break
+                }
                 p = UnsafePointer<UInt8>(hit.assumingMemoryBound(to: UInt8.self)) - base + 1
                 line += 1
                 lineStart = p
@@ -422,7 +475,9 @@ struct LineLocator {
             var end = problem.rowEnd
             if end > problem.rowStart && base[end - 1] == 0x0A { end -= 1 }
             if end > problem.rowStart && base[end - 1] == 0x0D { end -= 1 }
-            let text = String(decoding: UnsafeBufferPointer(start: base + problem.rowStart, count: end - problem.rowStart), as: UTF8.self)
+            let text = String(
+                decoding: UnsafeBufferPointer(start: base + problem.rowStart, count: end - problem.rowStart),
+                as: UTF8.self)
             let field = fieldRef(problem.field, names).map { "\($0): " } ?? ""
             return CSVReject(location: location, message: field + problem.message, text: text)
         }
@@ -433,8 +488,10 @@ struct LineLocator {
 enum ColumnAssembler {
     /// Fixed-width values were parsed into `slab`, chunk `i` from row `slots[i]`; they are
     /// packed down in place (a no-op when no row was dropped) and the slab becomes the column.
-    static func assemble(_ parts: [UnsafeMutablePointer<ColumnChunk>], kind: InferredKind, rows: [Int],
-                         slab: FixedSlab, slots: [Int]) -> Column {
+    static func assemble(
+        _ parts: [UnsafeMutablePointer<ColumnChunk>], kind: InferredKind, rows: [Int],
+        slab: FixedSlab, slots: [Int]
+    ) -> Column {
         let total = rows.reduce(0, +)
         var nullCount = 0
         for part in parts { nullCount += part.pointee.nullCount }
@@ -463,14 +520,16 @@ enum ColumnAssembler {
                     if n > 0 {
                         for r in 1...n { offsets.append(part.pointee.offsets.load(at: r * 4, as: Int32.self) &+ base) }
                     }
-                    bytes.append(UnsafeRawBufferPointer(start: part.pointee.bytes.pointer, count: part.pointee.bytes.count))
+                    bytes.append(
+                        UnsafeRawBufferPointer(start: part.pointee.bytes.pointer, count: part.pointee.bytes.count))
                 } else {
                     for _ in 0..<n { offsets.append(Int32(bytes.count)) }
                 }
                 part.pointee = ColumnChunk(kind: .empty, declared: false)
             }
-            return Column(type: .string, count: total, validity: validity, data: ByteBuffer(bytes.finish()),
-                          offsets: ByteBuffer(offsets.finish()), nullCount: nullCount)
+            return Column(
+                type: .string, count: total, validity: validity, data: ByteBuffer(bytes.finish()),
+                offsets: ByteBuffer(offsets.finish()), nullCount: nullCount)
         case .bool:
             var bits = GrowableBuffer(capacity: Bitmap.byteCount(bits: total))
             bits.appendZeros(Bitmap.byteCount(bits: total))
@@ -484,7 +543,8 @@ enum ColumnAssembler {
                 row += n
                 part.pointee = ColumnChunk(kind: .empty, declared: false)
             }
-            return Column(type: .bool, count: total, validity: validity, data: ByteBuffer(bits.finish()), nullCount: nullCount)
+            return Column(
+                type: .bool, count: total, validity: validity, data: ByteBuffer(bits.finish()), nullCount: nullCount)
         case .date, .int, .float, .timestamp:
             let width = kind == .date ? 4 : 8
             var packed = 0
@@ -498,18 +558,32 @@ enum ColumnAssembler {
                 case (let chunk, _) where chunk == kind && kind != .date:
                     if !inPlace || packed != slots[i] { out.copyMemory(from: fixed, byteCount: n * 8) }
                 case (.int, .float):
-                    for r in 0..<n { out.storeBytes(of: Double(fixed.load(fromByteOffset: r * 8, as: Int64.self)), toByteOffset: r * 8, as: Double.self) }
+                    for r in 0..<n {
+                        out.storeBytes(
+                            of: Double(fixed.load(fromByteOffset: r * 8, as: Int64.self)), toByteOffset: r * 8,
+                            as: Double.self)
+                    }
                 case (.date, .timestamp):
-                    for r in 0..<n { out.storeBytes(of: fixed.load(fromByteOffset: r * 8, as: Int64.self) &* Temporal.microsPerDay, toByteOffset: r * 8, as: Int64.self) }
+                    for r in 0..<n {
+                        out.storeBytes(
+                            of: fixed.load(fromByteOffset: r * 8, as: Int64.self) &* Temporal.microsPerDay,
+                            toByteOffset: r * 8, as: Int64.self)
+                    }
                 case (.date, .date):
-                    for r in 0..<n { out.storeBytes(of: Int32(truncatingIfNeeded: fixed.load(fromByteOffset: r * 8, as: Int64.self)), toByteOffset: r * 4, as: Int32.self) }
+                    for r in 0..<n {
+                        out.storeBytes(
+                            of: Int32(truncatingIfNeeded: fixed.load(fromByteOffset: r * 8, as: Int64.self)),
+                            toByteOffset: r * 4, as: Int32.self)
+                    }
                 default:
                     out.initializeMemory(as: UInt8.self, repeating: 0, count: n * width)
                 }
                 packed += n
                 part.pointee = ColumnChunk(kind: .empty, declared: false)
             }
-            return Column(type: type, count: total, validity: validity, data: slab.handOver(count: total * width), nullCount: nullCount)
+            return Column(
+                type: type, count: total, validity: validity, data: slab.handOver(count: total * width),
+                nullCount: nullCount)
         }
     }
 }

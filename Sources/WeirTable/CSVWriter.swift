@@ -64,7 +64,10 @@ public struct CSVWriter {
 
     private func appendQuoted<C: Collection>(_ bytes: C, to line: inout [UInt8]) where C.Element == UInt8 {
         let needsQuotes = bytes.contains { $0 == delimiter || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }
-        guard needsQuotes else { line.append(contentsOf: bytes); return }
+        guard needsQuotes else {
+            line.append(contentsOf: bytes)
+            return
+        }
         line.append(0x22)
         for b in bytes {
             if b == 0x22 { line.append(0x22) }

@@ -16,8 +16,10 @@ public struct Column: Sendable {
     let data: ByteBuffer
     let offsets: ByteBuffer?
 
-    init(type: DataType, count: Int, offset: Int = 0, validity: ByteBuffer?, data: ByteBuffer,
-         offsets: ByteBuffer? = nil, nullCount: Int? = nil) {
+    init(
+        type: DataType, count: Int, offset: Int = 0, validity: ByteBuffer?, data: ByteBuffer,
+        offsets: ByteBuffer? = nil, nullCount: Int? = nil
+    ) {
         self.type = type
         self.count = count
         self.offset = offset
@@ -111,8 +113,9 @@ public struct Column: Sendable {
     /// Rows `range` of this column, sharing its buffers.
     public func slice(_ range: Range<Int>) -> Column {
         precondition(range.lowerBound >= 0 && range.upperBound <= count, "slice \(range) out of 0..<\(count)")
-        return Column(type: type, count: range.count, offset: offset + range.lowerBound,
-                      validity: validity, data: data, offsets: offsets)
+        return Column(
+            type: type, count: range.count, offset: offset + range.lowerBound,
+            validity: validity, data: data, offsets: offsets)
     }
 }
 
@@ -222,7 +225,8 @@ public struct UnownedValues: @unchecked Sendable {
     /// Value `index` of a string column.
     @inlinable @inline(__always)
     public func utf8(_ index: Int) -> UnsafeRawBufferPointer {
-        let start = Int(offsets![offset &+ index]), end = Int(offsets![offset &+ index &+ 1])
+        let start = Int(offsets![offset &+ index])
+        let end = Int(offsets![offset &+ index &+ 1])
         return UnsafeRawBufferPointer(start: data + start, count: end &- start)
     }
 
@@ -235,7 +239,8 @@ extension Column {
     /// The values as bare pointers (see `UnownedValues`); for string, int64 and timestamp columns.
     public var unownedValues: UnownedValues {
         precondition(type == .string || type == .int64 || type == .timestamp, "unowned values of a \(type) column")
-        return UnownedValues(validity: validity.map { $0.base.assumingMemoryBound(to: UInt8.self) }, offset: offset, data: data.base,
-                             offsets: type == .string ? offsets!.base.assumingMemoryBound(to: Int32.self) : nil)
+        return UnownedValues(
+            validity: validity.map { $0.base.assumingMemoryBound(to: UInt8.self) }, offset: offset, data: data.base,
+            offsets: type == .string ? offsets!.base.assumingMemoryBound(to: Int32.self) : nil)
     }
 }

@@ -130,7 +130,10 @@ public final class ColumnBuilder {
     /// Appends value `index` of `column`, which must have this builder's type.
     public func append(from column: Column, at index: Int) {
         precondition(column.type == type, "appending a \(column.type) value to a \(type) column")
-        if column.isNull(index) { appendNull(); return }
+        if column.isNull(index) {
+            appendNull()
+            return
+        }
         switch type {
         case .int64, .timestamp: append(column.int64s[index])
         case .float64: append(column.float64s[index])
@@ -147,8 +150,9 @@ public final class ColumnBuilder {
         let finishedOffsets = type == .string ? ByteBuffer(swapOut(&offsets).finish()) : nil
         let bitmap: ByteBuffer? = hasValidity ? ByteBuffer(swapOut(&validity).finish()) : nil
         hasValidity = false
-        let column = Column(type: type, count: count, validity: bitmap, data: ByteBuffer(finishedData.finish()),
-                            offsets: finishedOffsets, nullCount: nullCount)
+        let column = Column(
+            type: type, count: count, validity: bitmap, data: ByteBuffer(finishedData.finish()),
+            offsets: finishedOffsets, nullCount: nullCount)
         offsets = GrowableBuffer(capacity: 0)
         if type == .string { offsets.append(Int32(0)) }
         count = 0
@@ -222,7 +226,11 @@ extension Column {
             // Straight from the bytes: the per-value path looks up the string view each time.
             let view = strings
             for row in rows {
-                if isNull(row) { builder.appendNull() } else { builder.append(utf8: UnsafeRawBufferPointer(view.utf8(row))) }
+                if isNull(row) {
+                    builder.appendNull()
+                } else {
+                    builder.append(utf8: UnsafeRawBufferPointer(view.utf8(row)))
+                }
             }
             return builder.finish()
         }

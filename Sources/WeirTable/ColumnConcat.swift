@@ -31,7 +31,8 @@ extension Column {
                 for i in 0..<part.count where part.bool(at: i) { Bitmap.set(bits.pointer, row + i, true) }
                 row += part.count
             }
-            return Column(type: .bool, count: total, validity: validity, data: ByteBuffer(bits.finish()), nullCount: nulls)
+            return Column(
+                type: .bool, count: total, validity: validity, data: ByteBuffer(bits.finish()), nullCount: nulls)
         case .string:
             let bytes = parts.reduce(0) { $0 + $1.strings.byteCount }
             guard bytes <= Int(Int32.max) else {
@@ -45,17 +46,21 @@ extension Column {
                 let base = Int32(data.count) - view.offsetsBase[0]
                 guard part.count > 0 else { continue }
                 for i in 1...part.count { offsets.append(view.offsetsBase[i] + base) }
-                data.append(UnsafeRawBufferPointer(start: view.dataBase + Int(view.offsetsBase[0]), count: view.byteCount))
+                data.append(
+                    UnsafeRawBufferPointer(start: view.dataBase + Int(view.offsetsBase[0]), count: view.byteCount))
             }
-            return Column(type: .string, count: total, validity: validity, data: ByteBuffer(data.finish()),
-                          offsets: ByteBuffer(offsets.finish()), nullCount: nulls)
+            return Column(
+                type: .string, count: total, validity: validity, data: ByteBuffer(data.finish()),
+                offsets: ByteBuffer(offsets.finish()), nullCount: nulls)
         default:
             let width = first.type.fixedWidth!
             var data = GrowableBuffer(capacity: total * width)
             for part in parts {
-                data.append(UnsafeRawBufferPointer(start: part.data.base + part.offset * width, count: part.count * width))
+                data.append(
+                    UnsafeRawBufferPointer(start: part.data.base + part.offset * width, count: part.count * width))
             }
-            return Column(type: first.type, count: total, validity: validity, data: ByteBuffer(data.finish()), nullCount: nulls)
+            return Column(
+                type: first.type, count: total, validity: validity, data: ByteBuffer(data.finish()), nullCount: nulls)
         }
     }
 }

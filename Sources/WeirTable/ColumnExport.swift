@@ -7,7 +7,8 @@ extension Column {
         guard let width = type.fixedWidth else { preconditionFailure("copyFixedWidth on a \(type) column") }
         precondition(range.lowerBound >= 0 && range.upperBound <= count, "rows \(range) out of 0..<\(count)")
         withExtendedLifetime(data) {
-            destination.copyMemory(from: data.base + (offset + range.lowerBound) * width, byteCount: range.count * width)
+            destination.copyMemory(
+                from: data.base + (offset + range.lowerBound) * width, byteCount: range.count * width)
         }
     }
 }

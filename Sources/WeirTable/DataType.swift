@@ -75,6 +75,7 @@ public struct Schema: Sendable, Hashable, Codable, CustomStringConvertible {
     public subscript(name: String) -> Field? { index(of: name).map { fields[$0] } }
 
     public var description: String {
-        "(" + fields.map(\.description).joined(separator: ", ") + (dataColumns.map { ", ...: \($0) per value" } ?? "") + ")"
+        "(" + fields.map(\.description).joined(separator: ", ") + (dataColumns.map { ", ...: \($0) per value" } ?? "")
+            + ")"
     }
 }

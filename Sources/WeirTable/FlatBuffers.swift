@@ -87,7 +87,7 @@ struct FlatBufferBuilder {
 
     mutating func endTable() -> Ref {
         align(4)
-        prepend(Int32(0)) // soffset to the vtable, patched below
+        prepend(Int32(0))  // soffset to the vtable, patched below
         let table = size
         let fieldCount = (tableFields.map(\.id).max() ?? -1) + 1
         var slots = [UInt16](repeating: 0, count: fieldCount)
@@ -124,7 +124,8 @@ struct FlatBufferReader {
 
     func check(_ position: Int, _ size: Int) throws {
         guard position >= 0, size >= 0, position <= count - size else {
-            throw FlatBufferError(description: "metadata offset \(position) (+\(size)) is outside its \(count)-byte buffer")
+            throw FlatBufferError(
+                description: "metadata offset \(position) (+\(size)) is outside its \(count)-byte buffer")
         }
     }
 

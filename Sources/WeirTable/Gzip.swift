@@ -17,7 +17,8 @@ public enum Gzip {
         defer { inflateEnd(&stream) }
         var consumed = 0
         while consumed < input.count {
-            stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress!.assumingMemoryBound(to: UInt8.self) + consumed)
+            stream.next_in = UnsafeMutablePointer(
+                mutating: input.baseAddress!.assumingMemoryBound(to: UInt8.self) + consumed)
             let available = min(input.count - consumed, Int(UInt32.max))
             stream.avail_in = UInt32(available)
             var status: Int32 = Z_OK

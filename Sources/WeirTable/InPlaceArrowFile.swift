@@ -1,8 +1,9 @@
 import CWeirSystem
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// An Arrow file whose fixed-width columns are parsed straight into their place in it.
@@ -40,7 +41,8 @@ public final class InPlaceArrowFile: @unchecked Sendable {
         partialPath = "\(path).weir-\(getpid()).tmp"
         fd = open(partialPath, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
-            throw TableError.io(path: path, message: "cannot create \(partialPath): \(String(cString: strerror(errno)))")
+            throw TableError.io(
+                path: path, message: "cannot create \(partialPath): \(String(cString: strerror(errno)))")
         }
     }
 
@@ -64,7 +66,8 @@ public final class InPlaceArrowFile: @unchecked Sendable {
         // Blocks are reserved before any page is written: running out of disk while writing
         // through a mapping is a SIGBUS, not an error. Where they cannot be, nothing is placed.
         guard weir_reserve(fd, end) == 0,
-              let memory = mmap(nil, end, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), memory != MAP_FAILED else {
+            let memory = mmap(nil, end, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), memory != MAP_FAILED
+        else {
             return places
         }
         region = memory
@@ -78,8 +81,9 @@ public final class InPlaceArrowFile: @unchecked Sendable {
     /// written again.
     public func write(_ table: Table) throws {
         if inPlace(table) {
-            var sink = try InPlaceSink(file: FileSink(path: partialPath, startsWriteback: false, truncating: false),
-                                       region: region.map { UnsafeRawBufferPointer(start: $0, count: regionBytes) })
+            var sink = try InPlaceSink(
+                file: FileSink(path: partialPath, startsWriteback: false, truncating: false),
+                region: region.map { UnsafeRawBufferPointer(start: $0, count: regionBytes) })
             try writer.write(table, to: &sink)
             try sink.file.close()
             wroteInPlace = !placed.isEmpty
@@ -90,7 +94,8 @@ public final class InPlaceArrowFile: @unchecked Sendable {
             try writer.write(table, toFile: partialPath)
         }
         guard rename(partialPath, path) == 0 else {
-            throw TableError.io(path: path, message: "cannot rename \(partialPath) into place: \(String(cString: strerror(errno)))")
+            throw TableError.io(
+                path: path, message: "cannot rename \(partialPath) into place: \(String(cString: strerror(errno)))")
         }
         renamed = true
     }
@@ -100,8 +105,9 @@ public final class InPlaceArrowFile: @unchecked Sendable {
     private func inPlace(_ table: Table) -> Bool {
         guard let region else { return true }
         guard placed.allSatisfy({ $0.column < table.columnCount }) else { return false }
-        let offsets = writer.plannedValueOffsets(schema: table.schema, rowCount: table.rowCount,
-                                                 mayHaveNulls: table.columns.map { $0.validity != nil })
+        let offsets = writer.plannedValueOffsets(
+            schema: table.schema, rowCount: table.rowCount,
+            mayHaveNulls: table.columns.map { $0.validity != nil })
         return placed.allSatisfy { c, offset in
             let column = table.columns[c]
             return offsets[c] == offset && column.offset == 0 && column.data.base == UnsafeRawPointer(region + offset)
@@ -124,13 +130,15 @@ private struct InPlaceSink: ByteSink {
     mutating func write(_ bytes: UnsafeRawBufferPointer) throws {
         defer { position += bytes.count }
         guard let region, let start = bytes.baseAddress, let regionStart = region.baseAddress,
-              start >= regionStart && start < regionStart + region.count else {
+            start >= regionStart && start < regionStart + region.count
+        else {
             return try file.write(bytes)
         }
         // Bytes from the mapping written anywhere else would overwrite placed values that are
         // still to be written; `inPlace` rules that out before writing begins.
         guard start == regionStart + position else {
-            throw TableError.io(path: file.path, message: "internal error: a placed column is not where the file needs it")
+            throw TableError.io(
+                path: file.path, message: "internal error: a placed column is not where the file needs it")
         }
         try file.skip(bytes.count)
     }

@@ -1,6 +1,7 @@
 import Dispatch
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// CPU-bound loops over all cores. Only for kernels: blocking work (I/O, subprocesses) belongs
@@ -24,7 +25,8 @@ public enum Parallel {
 
     /// Two different jobs at once, on two cores when there are two; their results in order.
     public static func both<A, B>(_ first: () -> A, _ second: () -> B) -> (A, B) {
-        var a: A?, b: B?
+        var a: A?
+        var b: B?
         forEach(2) { job in
             if job == 0 { a = first() } else { b = second() }
         }
@@ -33,7 +35,10 @@ public enum Parallel {
 
     /// `body(i)` for every i in 0..<count, on all cores.
     public static func forEach(_ count: Int, _ body: (Int) -> Void) {
-        if count == 1 { body(0); return }
+        if count == 1 {
+            body(0)
+            return
+        }
         withoutActuallyEscaping(body) { body in
             let work = UncheckedSendable(body)
             DispatchQueue.concurrentPerform(iterations: count) { work.value($0) }

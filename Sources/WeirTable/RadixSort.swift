@@ -14,9 +14,16 @@ public enum RadixSort {
             }
         }
         // Keys and order move between two pairs of buffers, one pass to the next.
-        let keysA = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: n), keysB = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: n)
-        let orderA = UnsafeMutableBufferPointer<Int32>.allocate(capacity: n), orderB = UnsafeMutableBufferPointer<Int32>.allocate(capacity: n)
-        defer { keysA.deallocate(); keysB.deallocate(); orderA.deallocate(); orderB.deallocate() }
+        let keysA = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: n)
+        let keysB = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: n)
+        let orderA = UnsafeMutableBufferPointer<Int32>.allocate(capacity: n)
+        let orderB = UnsafeMutableBufferPointer<Int32>.allocate(capacity: n)
+        defer {
+            keysA.deallocate()
+            keysB.deallocate()
+            orderA.deallocate()
+            orderB.deallocate()
+        }
         _ = keysA.initialize(from: keys)
         for i in 0..<n { orderA[i] = Int32(truncatingIfNeeded: i) }
         var (keysIn, keysOut, orderIn, orderOut) = (keysA, keysB, orderA, orderB)

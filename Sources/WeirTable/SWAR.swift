@@ -14,7 +14,8 @@ enum SWAR {
     static func leadingDigits(_ word: UInt64) -> Int {
         // A digit is 0x30...0x39: its high nibble is 3, before and after adding 6. Only a lane
         // past a non-digit can be disturbed by a carry, and only the first non-digit counts.
-        let high: UInt64 = 0xF0F0_F0F0_F0F0_F0F0, threes: UInt64 = 0x3030_3030_3030_3030
+        let high: UInt64 = 0xF0F0_F0F0_F0F0_F0F0
+        let threes: UInt64 = 0x3030_3030_3030_3030
         let notDigit = ((word & high) ^ threes) | (((word &+ 0x0606_0606_0606_0606) & high) ^ threes)
         return notDigit.trailingZeroBitCount &>> 3
     }

@@ -43,7 +43,9 @@ public final class StringColumnFill: @unchecked Sendable {
 
         public mutating func write(_ part: UnsafeRawBufferPointer) {
             precondition(cursor + part.count <= limit, "string column fill past its announced size")
-            if let base = part.baseAddress, part.count > 0 { (data + cursor).copyMemory(from: base, byteCount: part.count) }
+            if let base = part.baseAddress, part.count > 0 {
+                (data + cursor).copyMemory(from: base, byteCount: part.count)
+            }
             cursor += part.count
         }
 
@@ -61,7 +63,10 @@ public final class StringColumnFill: @unchecked Sendable {
     }
 
     public func finish() -> Column {
-        precondition(rows == 0 || Int(offsets[rows]) == bytes, "string column fill ended at \(offsets[rows]) of \(bytes) bytes")
-        return Column(type: .string, count: rows, validity: nil, data: bytes == 0 ? ByteBuffer.empty : dataBuffer, offsets: offsetsBuffer)
+        precondition(
+            rows == 0 || Int(offsets[rows]) == bytes, "string column fill ended at \(offsets[rows]) of \(bytes) bytes")
+        return Column(
+            type: .string, count: rows, validity: nil, data: bytes == 0 ? ByteBuffer.empty : dataBuffer,
+            offsets: offsetsBuffer)
     }
 }

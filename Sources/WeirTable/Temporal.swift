@@ -1,7 +1,7 @@
 /// Calendar arithmetic, ISO 8601 parsing and formatting for date and timestamp columns.
 /// Proleptic Gregorian calendar, UTC; the day algorithms are Howard Hinnant's.
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 public enum Temporal {
@@ -75,7 +75,8 @@ public enum Temporal {
         let rest = micros &- day &* microsPerDay
         let seconds = Int(rest / microsPerSecond)
         let fraction = Int(rest % microsPerSecond)
-        var text = formatDate(Int32(truncatingIfNeeded: day)) + "T" + pad(seconds / 3600, 2) + ":"
+        var text =
+            formatDate(Int32(truncatingIfNeeded: day)) + "T" + pad(seconds / 3600, 2) + ":"
             + pad(seconds / 60 % 60, 2) + ":" + pad(seconds % 60, 2)
         if fraction != 0 {
             text += fraction % 1000 == 0 ? "." + pad(fraction / 1000, 3) : "." + pad(fraction, 6)
@@ -128,8 +129,9 @@ public enum Temporal {
     @inline(__always)
     static func dateAt(_ p: UnsafeRawBufferPointer) -> Int64? {
         guard p.count >= 10, p[4] == 0x2D, p[7] == 0x2D,
-              let y = digits(p, 0, 4), let m = digits(p, 5, 2), let d = digits(p, 8, 2),
-              m >= 1, m <= 12, isDay(d, ofMonth: m, year: y) else { return nil }
+            let y = digits(p, 0, 4), let m = digits(p, 5, 2), let d = digits(p, 8, 2),
+            m >= 1, m <= 12, isDay(d, ofMonth: m, year: y)
+        else { return nil }
         return days(year: y, month: m, day: d)
     }
 
@@ -148,7 +150,8 @@ public enum Temporal {
             micros = day * microsPerDay
             if n == 10 { return micros }
             guard n >= 16, p[10] == 0x54 || p[10] == 0x20 || p[10] == 0x74, p[13] == 0x3A,
-                  let hh = digits(p, 11, 2), let mm = digits(p, 14, 2), hh <= 23, mm <= 59 else { return nil }
+                let hh = digits(p, 11, 2), let mm = digits(p, 14, 2), hh <= 23, mm <= 59
+            else { return nil }
             seconds = hh * 3600 + mm * 60
             i = 16
             guard i < n && p[i] == 0x3A else { return zoned(micros + Int64(seconds) * microsPerSecond, p, at: i) }
@@ -194,8 +197,8 @@ public enum Temporal {
         }
         // "YYYY-MM-", "DDTHH:MM" and "HH:MM:SS", little-endian.
         guard let date = lanes(at: 0, layout: 0x2D30_302D_3030_3030, limit: 0x7F76_767F_7676_7676),
-              let dayT = lanes(at: 8, layout: 0x3030_3A30_3054_3030, limit: 0x7676_7F76_767F_7676),
-              let time = lanes(at: 11, layout: 0x3030_3A30_303A_3030, limit: 0x7676_7F76_767F_7676)
+            let dayT = lanes(at: 8, layout: 0x3030_3A30_3054_3030, limit: 0x7676_7F76_767F_7676),
+            let time = lanes(at: 11, layout: 0x3030_3A30_303A_3030, limit: 0x7676_7F76_767F_7676)
         else { return nil }
         func lane(_ word: UInt64, _ k: Int) -> Int { Int(truncatingIfNeeded: (word >> UInt64(8 * k)) & 0xFF) }
         let year = lane(date, 0) * 1000 + lane(date, 1) * 100 + lane(date, 2) * 10 + lane(date, 3)
@@ -205,7 +208,8 @@ public enum Temporal {
         let mm = lane(time, 3) * 10 + lane(time, 4)
         let ss = lane(time, 6) * 10 + lane(time, 7)
         guard month >= 1, month <= 12, isDay(day, ofMonth: month, year: year),
-              hh <= 23, mm <= 59, ss <= 59 else { return nil }
+            hh <= 23, mm <= 59, ss <= 59
+        else { return nil }
         return (days(year: year, month: month, day: day), hh * 3600 + mm * 60 + ss)
     }
 
@@ -217,9 +221,9 @@ public enum Temporal {
         let n = p.count
         if i == n { return micros }
         switch p[i] {
-        case 0x5A, 0x7A: // Z
+        case 0x5A, 0x7A:  // Z
             return i + 1 == n ? micros : nil
-        case 0x2B, 0x2D: // + -
+        case 0x2B, 0x2D:  // + -
             let sign: Int64 = p[i] == 0x2B ? 1 : -1
             i += 1
             guard i + 2 <= n, let oh = digits(p, i, 2) else { return nil }

@@ -13,7 +13,10 @@ public enum TextChecks {
                 continue
             }
             let lead = base.load(fromByteOffset: i, as: UInt8.self)
-            if lead < 0x80 { i += 1; continue }
+            if lead < 0x80 {
+                i += 1
+                continue
+            }
             guard let length = sequenceLength(base, at: i, count: count) else { return i }
             i += length
         }
@@ -24,7 +27,9 @@ public enum TextChecks {
     /// sequences in the Unicode standard (no overlongs, surrogates or values past U+10FFFF).
     private static func sequenceLength(_ base: UnsafeRawPointer, at i: Int, count: Int) -> Int? {
         func byte(_ k: Int) -> UInt8? { i + k < count ? base.load(fromByteOffset: i + k, as: UInt8.self) : nil }
-        func continuation(_ k: Int, _ range: ClosedRange<UInt8> = 0x80...0xBF) -> Bool { byte(k).map(range.contains) ?? false }
+        func continuation(_ k: Int, _ range: ClosedRange<UInt8> = 0x80...0xBF) -> Bool {
+            byte(k).map(range.contains) ?? false
+        }
         let lead = base.load(fromByteOffset: i, as: UInt8.self)
         switch lead {
         case 0xC2...0xDF: return continuation(1) ? 2 : nil

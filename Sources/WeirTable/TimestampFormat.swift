@@ -15,8 +15,13 @@ public struct TimestampFormat: Sendable, Hashable {
         var pieces: [Piece] = []
         var bytes = Array(pattern.utf8).makeIterator()
         while let b = bytes.next() {
-            guard b == 0x25 else { pieces.append(.literal(b)); continue }
-            guard let code = bytes.next() else { throw TableError.invalid("timestamp_format '\(pattern)' ends with a lone %") }
+            guard b == 0x25 else {
+                pieces.append(.literal(b))
+                continue
+            }
+            guard let code = bytes.next() else {
+                throw TableError.invalid("timestamp_format '\(pattern)' ends with a lone %")
+            }
             switch code {
             case UInt8(ascii: "Y"): pieces.append(.year)
             case UInt8(ascii: "m"): pieces.append(.month)
@@ -29,8 +34,9 @@ public struct TimestampFormat: Sendable, Hashable {
             case UInt8(ascii: "b"): pieces.append(.monthName)
             case UInt8(ascii: "%"): pieces.append(.literal(0x25))
             default:
-                throw TableError.invalid("timestamp_format '\(pattern)': unsupported directive %\(Character(UnicodeScalar(code))) "
-                    + "(supported: %Y %m %d %H %M %S %f %z %b %%)")
+                throw TableError.invalid(
+                    "timestamp_format '\(pattern)': unsupported directive %\(Character(UnicodeScalar(code))) "
+                        + "(supported: %Y %m %d %H %M %S %f %z %b %%)")
             }
         }
         self.pieces = pieces
@@ -41,9 +47,17 @@ public struct TimestampFormat: Sendable, Hashable {
     /// Microseconds since the epoch, UTC; nil when the text does not match.
     func parse(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int64? {
         var i = 0
-        var year = 1970, month = 1, day = 1, hour = 0, minute = 0, second = 0, micros = 0, offset = 0
+        var year = 1970
+        var month = 1
+        var day = 1
+        var hour = 0
+        var minute = 0
+        var second = 0
+        var micros = 0
+        var offset = 0
         func number(_ maxDigits: Int) -> Int? {
-            var value = 0, count = 0
+            var value = 0
+            var count = 0
             while i < n, count < maxDigits, ValueParsing.isDigit(p[i]) {
                 value = value * 10 + Int(p[i] - 48)
                 i += 1
@@ -56,12 +70,24 @@ public struct TimestampFormat: Sendable, Hashable {
             case .literal(let b):
                 guard i < n, p[i] == b else { return nil }
                 i += 1
-            case .year: guard let v = number(4) else { return nil }; year = v
-            case .month: guard let v = number(2), (1...12).contains(v) else { return nil }; month = v
-            case .day: guard let v = number(2), v >= 1 else { return nil }; day = v
-            case .hour: guard let v = number(2), v <= 23 else { return nil }; hour = v
-            case .minute: guard let v = number(2), v <= 59 else { return nil }; minute = v
-            case .second: guard let v = number(2), v <= 59 else { return nil }; second = v
+            case .year:
+                guard let v = number(4) else { return nil }
+                year = v
+            case .month:
+                guard let v = number(2), (1...12).contains(v) else { return nil }
+                month = v
+            case .day:
+                guard let v = number(2), v >= 1 else { return nil }
+                day = v
+            case .hour:
+                guard let v = number(2), v <= 23 else { return nil }
+                hour = v
+            case .minute:
+                guard let v = number(2), v <= 59 else { return nil }
+                minute = v
+            case .second:
+                guard let v = number(2), v <= 59 else { return nil }
+                second = v
             case .fraction:
                 let start = i
                 guard let v = number(9) else { return nil }
@@ -71,7 +97,10 @@ public struct TimestampFormat: Sendable, Hashable {
                 micros = scaled
             case .zone:
                 guard i < n else { return nil }
-                if p[i] == UInt8(ascii: "Z") { i += 1; continue }
+                if p[i] == UInt8(ascii: "Z") {
+                    i += 1
+                    continue
+                }
                 guard p[i] == 0x2B || p[i] == 0x2D else { return nil }
                 let sign = p[i] == 0x2B ? 1 : -1
                 i += 1

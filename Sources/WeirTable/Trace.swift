@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Phase timings on standard error when WEIR_TRACE is set; free otherwise.

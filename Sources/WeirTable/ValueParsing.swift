@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Parsers for CSV field text, on raw bytes: no String is made for a number.
@@ -13,7 +13,12 @@ public enum ValueParsing {
         guard n > 0 else { return nil }
         var i = 0
         var negative = false
-        if p[0] == 0x2D { negative = true; i = 1 } else if p[0] == 0x2B { i = 1 }
+        if p[0] == 0x2D {
+            negative = true
+            i = 1
+        } else if p[0] == 0x2B {
+            i = 1
+        }
         let digits = n &- i
         guard digits > 0, digits <= 19 else { return nil }
         var value: UInt64 = 0
@@ -55,8 +60,10 @@ public enum ValueParsing {
     }
 
     /// Exact doubles, written out for the reason `SWAR.powersOf10` is.
-    private static let powersOf10: [Double] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14,
-                                               1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22]
+    private static let powersOf10: [Double] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14,
+        1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    ]
 
     /// A plain number at the start of `p[0..<limit]`, for a CSV parser that converts while it
     /// scans: an optional `-`, digits, and (with `fraction`) a `.` and more digits. Returns the
@@ -65,7 +72,8 @@ public enum ValueParsing {
     /// double or 18 for an integer); the caller then checks what follows and falls back to
     /// the full parsers.
     @inline(__always)
-    static func leadingPlainNumber(_ p: UnsafePointer<UInt8>, limit: Int, fraction: Bool) -> (bits: UInt64, count: Int)? {
+    static func leadingPlainNumber(_ p: UnsafePointer<UInt8>, limit: Int, fraction: Bool) -> (bits: UInt64, count: Int)?
+    {
         var i = 0
         let negative = limit > 0 && p[0] == 0x2D
         if negative { i = 1 }
@@ -121,7 +129,12 @@ public enum ValueParsing {
         guard n > 0 else { return nil }
         var i = 0
         var negative = false
-        if p[0] == 0x2D { negative = true; i = 1 } else if p[0] == 0x2B { i = 1 }
+        if p[0] == 0x2D {
+            negative = true
+            i = 1
+        } else if p[0] == 0x2B {
+            i = 1
+        }
         guard i < n else { return nil }
         if !isDigit(p[i]) && p[i] != 0x2E { return special(p + i, n - i, negative: negative) }
         var mantissa: UInt64 = 0
@@ -160,7 +173,10 @@ public enum ValueParsing {
         if i < n && (p[i] == 0x65 || p[i] == 0x45) {
             i += 1
             var expNegative = false
-            if i < n && (p[i] == 0x2D || p[i] == 0x2B) { expNegative = p[i] == 0x2D; i += 1 }
+            if i < n && (p[i] == 0x2D || p[i] == 0x2B) {
+                expNegative = p[i] == 0x2D
+                i += 1
+            }
             guard i < n, isDigit(p[i]) else { return nil }
             var e = 0
             while i < n, isDigit(p[i]) {
@@ -201,9 +217,14 @@ public enum ValueParsing {
     /// `true` / `false` in any case.
     @inline(__always)
     public static func bool(_ p: UnsafePointer<UInt8>, _ n: Int) -> Bool? {
-        if n == 4 && p[0] | 0x20 == 0x74 && p[1] | 0x20 == 0x72 && p[2] | 0x20 == 0x75 && p[3] | 0x20 == 0x65 { return true }
+        if n == 4 && p[0] | 0x20 == 0x74 && p[1] | 0x20 == 0x72 && p[2] | 0x20 == 0x75 && p[3] | 0x20 == 0x65 {
+            return true
+        }
         if n == 5 && p[0] | 0x20 == 0x66 && p[1] | 0x20 == 0x61 && p[2] | 0x20 == 0x6C && p[3] | 0x20 == 0x73
-            && p[4] | 0x20 == 0x65 { return false }
+            && p[4] | 0x20 == 0x65
+        {
+            return false
+        }
         return nil
     }
 

@@ -7,7 +7,8 @@ struct Convert: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "convert",
         abstract: "Convert between CSV and Arrow IPC files.",
-        discussion: "The output format follows the output's extension: .arrow/.feather/.ipc write Arrow, .csv writes CSV."
+        discussion:
+            "The output format follows the output's extension: .arrow/.feather/.ipc write Arrow, .csv writes CSV."
     )
 
     @Argument(help: "Input file: CSV (optionally gzipped) or Arrow IPC.")
@@ -16,7 +17,9 @@ struct Convert: ParsableCommand {
     @Argument(help: "Output file.")
     var output: String
 
-    @Option(name: .customLong("type"), help: "Declare a column's type, as column=type (int64, float64, bool, string, timestamp, date). Repeatable.")
+    @Option(
+        name: .customLong("type"),
+        help: "Declare a column's type, as column=type (int64, float64, bool, string, timestamp, date). Repeatable.")
     var types: [String] = []
 
     @Option(help: "Field delimiter (one byte).")
@@ -51,7 +54,9 @@ struct Convert: ParsableCommand {
             guard let delimiterByte = delimiter.utf8.first, delimiter.utf8.count == 1 else {
                 throw ValidationError("--delimiter must be one byte, got '\(delimiter)'")
             }
-            if let problem = CSVOptions.delimiterProblem(delimiterByte) { throw ValidationError("--delimiter: \(problem)") }
+            if let problem = CSVOptions.delimiterProblem(delimiterByte) {
+                throw ValidationError("--delimiter: \(problem)")
+            }
             options.delimiter = delimiterByte
             guard let encoding = CSVOptions.Encoding(rawValue: encoding) else {
                 throw ValidationError("--encoding must be utf8 or latin1, got '\(encoding)'")
@@ -64,7 +69,9 @@ struct Convert: ParsableCommand {
             for spec in types {
                 let parts = spec.split(separator: "=", maxSplits: 1).map(String.init)
                 guard parts.count == 2, let type = DataType(name: parts[1]) else {
-                    throw ValidationError("--type expects column=type with type one of int64, float64, bool, string, timestamp, date; got '\(spec)'")
+                    throw ValidationError(
+                        "--type expects column=type with type one of int64, float64, bool, string, timestamp, date; got '\(spec)'"
+                    )
                 }
                 options.columnTypes[parts[0]] = type
             }
@@ -75,7 +82,8 @@ struct Convert: ParsableCommand {
             if !result.rejects.isEmpty {
                 let path = rejects ?? output + ".rejects.csv"
                 try CSVReject.write(result.rejects, toFile: path)
-                FileHandle.standardError.write(Data("weir: skipped \(result.rejects.count) malformed rows; written to \(path)\n".utf8))
+                FileHandle.standardError.write(
+                    Data("weir: skipped \(result.rejects.count) malformed rows; written to \(path)\n".utf8))
             }
         }
         var trace = Trace("convert")
@@ -89,7 +97,8 @@ struct Convert: ParsableCommand {
         trace.mark(inPlace?.wroteInPlace == true ? "write around values parsed in place" : "write")
         if stats {
             let seconds = Date().timeIntervalSince(started)
-            let line = "rows=\(table.rowCount) columns=\(table.columnCount) bytes=\(bytes) seconds=\(String(format: "%.3f", seconds))\n"
+            let line =
+                "rows=\(table.rowCount) columns=\(table.columnCount) bytes=\(bytes) seconds=\(String(format: "%.3f", seconds))\n"
             FileHandle.standardError.write(Data(line.utf8))
         }
     }

@@ -23,18 +23,27 @@ struct History: ParsableCommand {
     var json = false
 
     func run() throws {
-        let workspace = try pipeline.map { try state.workspace(.readOnly, near: URL(fileURLWithPath: $0).deletingLastPathComponent().path) }
+        let workspace =
+            try pipeline.map {
+                try state.workspace(.readOnly, near: URL(fileURLWithPath: $0).deletingLastPathComponent().path)
+            }
             ?? state.workspace(.readOnly)
         if let id = runID {
-            guard let record = try workspace.ledger.run(id: id) else { throw UsageError("no run '\(id)' in \(workspace.root)") }
+            guard let record = try workspace.ledger.run(id: id) else {
+                throw UsageError("no run '\(id)' in \(workspace.root)")
+            }
             let stages = try workspace.ledger.stageRuns(runID: record.id)
             if json {
                 for stage in stages {
-                    var fields = ["\"run_id\":\"\(record.id)\"", "\"stage\":\(CanonicalJSON.string(stage.stage))",
-                                  "\"type\":\(CanonicalJSON.string(stage.type))", "\"status\":\"\(stage.status)\"",
-                                  "\"attempts\":\(stage.attempts)"]
+                    var fields = [
+                        "\"run_id\":\"\(record.id)\"", "\"stage\":\(CanonicalJSON.string(stage.stage))",
+                        "\"type\":\(CanonicalJSON.string(stage.type))", "\"status\":\"\(stage.status)\"",
+                        "\"attempts\":\(stage.attempts)",
+                    ]
                     if let value = stage.startedAt { fields.append("\"started_at\":\(String(format: "%.6f", value))") }
-                    if let value = stage.finishedAt { fields.append("\"finished_at\":\(String(format: "%.6f", value))") }
+                    if let value = stage.finishedAt {
+                        fields.append("\"finished_at\":\(String(format: "%.6f", value))")
+                    }
                     if let value = stage.seconds { fields.append("\"seconds\":\(value.json)") }
                     if let value = stage.key { fields.append("\"key\":\"\(value)\"") }
                     if let value = stage.outputsJSON { fields.append("\"outputs\":\(value)") }
@@ -46,7 +55,9 @@ struct History: ParsableCommand {
             }
             Output.line("run \(record.id) of '\(record.pipeline)' (\(record.pipelineFile)): \(status(record))")
             Output.line("  \(record.command)\n")
-            let rows = stages.map { [$0.stage, $0.status, $0.seconds.map(Terminal.seconds) ?? "", $0.reason ?? "", $0.error ?? ""] }
+            let rows = stages.map {
+                [$0.stage, $0.status, $0.seconds.map(Terminal.seconds) ?? "", $0.reason ?? "", $0.error ?? ""]
+            }
             Output.line(Terminal.table(["STAGE", "STATUS", "TIME", "WHY", "ERROR"], rows))
             return
         }
@@ -54,19 +65,24 @@ struct History: ParsableCommand {
         let runs = try workspace.ledger.runs(pipelineFile: identity, limit: limit)
         if json {
             for record in runs {
-                Output.line("{\"run_id\":\"\(record.id)\",\"pipeline\":\(CanonicalJSON.string(record.pipeline)),\"status\":\"\(status(record))\","
-                            + "\"started_at\":\(String(format: "%.3f", record.startedAt)),\"seconds\":\((record.finishedAt.map { $0 - record.startedAt } ?? .nan).json),\"counts\":\(JSONReporter.counts(record.counts))}")
+                Output.line(
+                    "{\"run_id\":\"\(record.id)\",\"pipeline\":\(CanonicalJSON.string(record.pipeline)),\"status\":\"\(status(record))\","
+                        + "\"started_at\":\(String(format: "%.3f", record.startedAt)),\"seconds\":\((record.finishedAt.map { $0 - record.startedAt } ?? .nan).json),\"counts\":\(JSONReporter.counts(record.counts))}"
+                )
             }
             return
         }
         let formatter = DateFormatter()
         formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
         let rows = runs.map { record -> [String] in
-            [record.id, record.pipeline, formatter.string(from: Date(timeIntervalSince1970: record.startedAt)),
-             record.finishedAt.map { Terminal.seconds($0 - record.startedAt) } ?? "", status(record),
-             "\(record.counts["ran"] ?? 0)/\(record.counts["cached"] ?? 0)/\(record.counts["failed"] ?? 0)/\(record.counts["skipped"] ?? 0)"]
+            [
+                record.id, record.pipeline, formatter.string(from: Date(timeIntervalSince1970: record.startedAt)),
+                record.finishedAt.map { Terminal.seconds($0 - record.startedAt) } ?? "", status(record),
+                "\(record.counts["ran"] ?? 0)/\(record.counts["cached"] ?? 0)/\(record.counts["failed"] ?? 0)/\(record.counts["skipped"] ?? 0)",
+            ]
         }
-        Output.line(Terminal.table(["RUN", "PIPELINE", "STARTED", "TIME", "STATUS", "RAN/CACHED/FAILED/SKIPPED"], rows))
+        Output.line(
+            Terminal.table(["RUN", "PIPELINE", "STARTED", "TIME", "STATUS", "RAN/CACHED/FAILED/SKIPPED"], rows))
     }
 
     /// A run still marked running whose process is gone was interrupted (killed or crashed).
@@ -89,7 +105,9 @@ struct Stages: ParsableCommand {
         let names = type.map { [$0] } ?? registry.names
         for name in names {
             guard let stageType = registry[name] else {
-                throw UsageError("unknown stage type '\(name)'" + (Suggest.didYouMean(name, in: registry.names).map { "; \($0)" } ?? ""))
+                throw UsageError(
+                    "unknown stage type '\(name)'"
+                        + (Suggest.didYouMean(name, in: registry.names).map { "; \($0)" } ?? ""))
             }
             let inputs: String
             switch stageType.inputs {
@@ -98,9 +116,14 @@ struct Stages: ParsableCommand {
             case .many: inputs = "one or more (`inputs: [stage, ...]`)"
             }
             Output.line("\(stageType.name)  (version \(stageType.version))\n  \(stageType.summary)")
-            Output.line("  inputs: \(inputs)    outputs: \(stageType.outputs.isEmpty ? "none (writes outside the store)" : stageType.outputs.joined(separator: ", "))")
+            Output.line(
+                "  inputs: \(inputs)    outputs: \(stageType.outputs.isEmpty ? "none (writes outside the store)" : stageType.outputs.joined(separator: ", "))"
+            )
             let rows = stageType.params.map { spec in
-                ["    " + spec.name, spec.kind.description, spec.required ? "required" : (spec.defaultValue.map { "default \($0)" } ?? "optional"), spec.help]
+                [
+                    "    " + spec.name, spec.kind.description,
+                    spec.required ? "required" : (spec.defaultValue.map { "default \($0)" } ?? "optional"), spec.help,
+                ]
             }
             if !rows.isEmpty { Output.line(Terminal.table(["    PARAM", "TYPE", "DEFAULT", "MEANING"], rows)) }
             Output.line("")

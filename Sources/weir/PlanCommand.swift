@@ -9,7 +9,8 @@ struct Plan_: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plan",
         abstract: "Show, for every stage, whether its output is cached and otherwise why it would run.",
-        discussion: "Reasons: never ran; params changed (which); input changed (which); source changed (which files); code version changed; forced; upstream runs first."
+        discussion:
+            "Reasons: never ran; params changed (which); input changed (which); source changed (which files); code version changed; forced; upstream runs first."
     )
 
     @OptionGroup var options: PipelineOptions
@@ -20,9 +21,11 @@ struct Plan_: ParsableCommand {
 
     func run() throws {
         let workspace = try options.workspace(.readOnly)
-        let force = selection.force, patterns = selection.selection
-        let (pipeline, plan, _) = try loadAndPlan(options, workspace: workspace,
-                                                  forced: { force ? try patterns.resolve(in: $0) : [] })
+        let force = selection.force
+        let patterns = selection.selection
+        let (pipeline, plan, _) = try loadAndPlan(
+            options, workspace: workspace,
+            forced: { force ? try patterns.resolve(in: $0) : [] })
         let selected = try patterns.resolve(in: pipeline)
         let shown = plan.stages.filter { selected.contains($0.stage.id) }
         if json {
@@ -35,15 +38,20 @@ struct Plan_: ParsableCommand {
         Output.line("\n\(running) of \(Wording.count(shown.count, "stage")) would run")
         let missing = Scheduler.missingUpstream(plan: plan, selected: selected)
         for item in missing {
-            Output.line("note: '\(item.stage)' reads '\(item.upstream)', which is not selected and not cached; a run would stop with exit 2")
+            Output.line(
+                "note: '\(item.stage)' reads '\(item.upstream)', which is not selected and not cached; a run would stop with exit 2"
+            )
         }
     }
 
     static func json(plan: Plan, stages: [StagePlan]) -> String {
         let items = stages.map { stage -> String in
-            var fields = ["\"stage\":\(CanonicalJSON.string(stage.stage.id))", "\"type\":\(CanonicalJSON.string(stage.stage.typeName))",
-                          "\"version\":\(CanonicalJSON.string(stage.type.version))",
-                          "\"status\":\"\(stage.status.rawValue)\"", "\"reason\":\(CanonicalJSON.string(stage.reason))"]
+            var fields = [
+                "\"stage\":\(CanonicalJSON.string(stage.stage.id))",
+                "\"type\":\(CanonicalJSON.string(stage.stage.typeName))",
+                "\"version\":\(CanonicalJSON.string(stage.type.version))",
+                "\"status\":\"\(stage.status.rawValue)\"", "\"reason\":\(CanonicalJSON.string(stage.reason))",
+            ]
             fields.append("\"key\":" + (stage.key.map { "\"\($0)\"" } ?? "null"))
             if let material = stage.material {
                 fields.append("\"material\":" + material.canonical)
@@ -55,7 +63,8 @@ struct Plan_: ParsableCommand {
             }
             return "{" + fields.joined(separator: ",") + "}"
         }
-        return "{\"pipeline\":\(CanonicalJSON.string(plan.pipeline.name)),\"stages\":[" + items.joined(separator: ",") + "]}"
+        return "{\"pipeline\":\(CanonicalJSON.string(plan.pipeline.name)),\"stages\":[" + items.joined(separator: ",")
+            + "]}"
     }
 }
 
@@ -64,7 +73,8 @@ struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "validate",
         abstract: "Check a pipeline: YAML, keys, types, inputs, cycles, environment and column contracts.",
-        discussion: "Sources are read (or their cached schema used) to learn their columns; nothing else runs. Exit 0 when valid, 2 otherwise."
+        discussion:
+            "Sources are read (or their cached schema used) to learn their columns; nothing else runs. Exit 0 when valid, 2 otherwise."
     )
 
     @OptionGroup var options: PipelineOptions
@@ -98,7 +108,9 @@ struct Graph: ParsableCommand {
             lines.append("  rankdir=LR;")
             lines.append("  node [shape=box, style=rounded];")
             for stage in pipeline.stages {
-                lines.append("  \(CanonicalJSON.string(stage.id)) [label=\(CanonicalJSON.string("\(stage.id)\n\(stage.typeName)"))];")
+                lines.append(
+                    "  \(CanonicalJSON.string(stage.id)) [label=\(CanonicalJSON.string("\(stage.id)\n\(stage.typeName)"))];"
+                )
             }
             for stage in pipeline.stages {
                 for ref in stage.inputs {

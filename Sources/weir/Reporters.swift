@@ -10,7 +10,10 @@ enum Output {
         var done = 0
         while done < bytes.count {
             let n = Glibc.write(STDOUT_FILENO, bytes.baseAddress! + done, bytes.count - done)
-            if n <= 0 { if errno == EINTR { continue }; return false }
+            if n <= 0 {
+                if errno == EINTR { continue }
+                return false
+            }
             done += n
         }
         return true
@@ -27,33 +30,50 @@ enum Output {
 /// `--json`: one JSON object per event, a stable interface for schedulers and monitors.
 final class JSONReporter: RunReporter {
     func runStarted(runID: String, pipeline: String, stages: Int) {
-        Output.line("{\"event\":\"run_started\",\"run_id\":\(CanonicalJSON.string(runID)),\"pipeline\":\(CanonicalJSON.string(pipeline)),\"stages\":\(stages)}")
+        Output.line(
+            "{\"event\":\"run_started\",\"run_id\":\(CanonicalJSON.string(runID)),\"pipeline\":\(CanonicalJSON.string(pipeline)),\"stages\":\(stages)}"
+        )
     }
 
     func stageStarted(_ stage: String, reason: String) {
-        Output.line("{\"event\":\"stage_started\",\"stage\":\(CanonicalJSON.string(stage)),\"reason\":\(CanonicalJSON.string(reason))}")
+        Output.line(
+            "{\"event\":\"stage_started\",\"stage\":\(CanonicalJSON.string(stage)),\"reason\":\(CanonicalJSON.string(reason))}"
+        )
     }
 
     func stageRetrying(_ stage: String, attempt: Int, error: String, delay: Double) {
-        Output.line("{\"event\":\"stage_retrying\",\"stage\":\(CanonicalJSON.string(stage)),\"attempt\":\(attempt),\"error\":\(CanonicalJSON.string(error)),\"delay\":\(delay.json)}")
+        Output.line(
+            "{\"event\":\"stage_retrying\",\"stage\":\(CanonicalJSON.string(stage)),\"attempt\":\(attempt),\"error\":\(CanonicalJSON.string(error)),\"delay\":\(delay.json)}"
+        )
     }
 
     func stageFinished(_ outcome: StageOutcome) {
-        var fields = ["\"event\":\"stage_finished\"", "\"stage\":\(CanonicalJSON.string(outcome.stage))",
-                      "\"status\":\"\(outcome.status.rawValue)\"", "\"seconds\":\(outcome.seconds.json)"]
+        var fields = [
+            "\"event\":\"stage_finished\"", "\"stage\":\(CanonicalJSON.string(outcome.stage))",
+            "\"status\":\"\(outcome.status.rawValue)\"", "\"seconds\":\(outcome.seconds.json)",
+        ]
         if !outcome.outputs.isEmpty {
-            fields.append("\"rows\":{" + outcome.outputs.map { "\(CanonicalJSON.string($0.port)):\($0.rows)" }.joined(separator: ",") + "}")
+            fields.append(
+                "\"rows\":{"
+                    + outcome.outputs.map { "\(CanonicalJSON.string($0.port)):\($0.rows)" }.joined(separator: ",") + "}"
+            )
         }
         if let digest = outcome.digest { fields.append("\"digest\":\"\(digest)\"") }
         if let reason = outcome.reason, !reason.isEmpty { fields.append("\"reason\":\(CanonicalJSON.string(reason))") }
         if let error = outcome.error { fields.append("\"error\":\(CanonicalJSON.string(error))") }
-        if let files = outcome.files { fields.append("\"files\":{\"parsed\":\(files.parsed),\"reused\":\(files.reused)}") }
-        if !outcome.notes.isEmpty { fields.append("\"notes\":[" + outcome.notes.map(CanonicalJSON.string).joined(separator: ",") + "]") }
+        if let files = outcome.files {
+            fields.append("\"files\":{\"parsed\":\(files.parsed),\"reused\":\(files.reused)}")
+        }
+        if !outcome.notes.isEmpty {
+            fields.append("\"notes\":[" + outcome.notes.map(CanonicalJSON.string).joined(separator: ",") + "]")
+        }
         Output.line("{" + fields.joined(separator: ",") + "}")
     }
 
     func runFinished(_ summary: RunSummary) {
-        Output.line("{\"event\":\"run_finished\",\"run_id\":\(CanonicalJSON.string(summary.runID)),\"status\":\"\(summary.status)\",\"seconds\":\(summary.seconds.json),\"counts\":\(Self.counts(summary.counts))}")
+        Output.line(
+            "{\"event\":\"run_finished\",\"run_id\":\(CanonicalJSON.string(summary.runID)),\"status\":\"\(summary.status)\",\"seconds\":\(summary.seconds.json),\"counts\":\(Self.counts(summary.counts))}"
+        )
     }
 
     /// `{"ran":…,"cached":…,"failed":…,"skipped":…}` in that order.
@@ -91,7 +111,8 @@ final class TextReporter: RunReporter {
     }
 
     func stageFinished(_ outcome: StageOutcome) {
-        var line = "  " + outcome.status.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0) + " " + outcome.stage
+        var line =
+            "  " + outcome.status.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0) + " " + outcome.stage
         switch outcome.status {
         case .ran:
             line += "  \(Terminal.seconds(outcome.seconds))"
@@ -115,14 +136,18 @@ final class TextReporter: RunReporter {
 
     func runFinished(_ summary: RunSummary) {
         let rows = summary.outcomes.map { outcome in
-            [outcome.stage, outcome.status.rawValue, outcome.status == .ran || outcome.status == .failed ? Terminal.seconds(outcome.seconds) : "",
-             outcome.outputs.isEmpty ? "" : self.rows(outcome), outcome.digest.map { String($0.prefix(12)) } ?? ""]
+            [
+                outcome.stage, outcome.status.rawValue,
+                outcome.status == .ran || outcome.status == .failed ? Terminal.seconds(outcome.seconds) : "",
+                outcome.outputs.isEmpty ? "" : self.rows(outcome), outcome.digest.map { String($0.prefix(12)) } ?? "",
+            ]
         }
         emit("")
         emit(Terminal.table(["STAGE", "STATUS", "TIME", "ROWS", "DIGEST"], rows, rightAligned: [2, 3]))
         let counts = summary.counts
-        emit("\nrun \(summary.status) in \(Terminal.seconds(summary.seconds)): \(counts["ran"] ?? 0) ran, \(counts["cached"] ?? 0) cached, "
-             + "\(counts["failed"] ?? 0) failed, \(counts["skipped"] ?? 0) skipped")
+        emit(
+            "\nrun \(summary.status) in \(Terminal.seconds(summary.seconds)): \(counts["ran"] ?? 0) ran, \(counts["cached"] ?? 0) cached, "
+                + "\(counts["failed"] ?? 0) failed, \(counts["skipped"] ?? 0) skipped")
     }
 
     private func rows(_ outcome: StageOutcome) -> String {

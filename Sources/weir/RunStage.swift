@@ -39,25 +39,31 @@ struct RunStage: ParsableCommand {
         let workspace = try options.workspace()
         let pipeline = try options.load()
         guard pipeline.stage(stage) != nil else {
-            throw UsageError("no stage '\(stage)' in pipeline '\(pipeline.name)'\n  hint: "
-                             + (Suggest.didYouMean(stage, in: pipeline.stageIDs) ?? "stages: \(pipeline.stageIDs.joined(separator: ", "))"))
+            throw UsageError(
+                "no stage '\(stage)' in pipeline '\(pipeline.name)'\n  hint: "
+                    + (Suggest.didYouMean(stage, in: pipeline.stageIDs)
+                        ?? "stages: \(pipeline.stageIDs.joined(separator: ", "))"))
         }
         // Only the stage and its upstream are planned: other branches are none of this job's business.
         let needed = DAG.upstream(of: stage, in: pipeline).union([stage])
         var upstream = pipeline
         upstream.stages = pipeline.stages.filter { needed.contains($0.id) }
         let memo = StageMemo()
-        let (plan, cache) = try makePlan(upstream, identity: options.pipelineIdentity, workspace: workspace,
-                                         forced: force ? [stage] : [], memo: memo)
+        let (plan, cache) = try makePlan(
+            upstream, identity: options.pipelineIdentity, workspace: workspace,
+            forced: force ? [stage] : [], memo: memo)
         guard let stagePlan = plan[stage] else { throw UsageError("stage '\(stage)' could not be planned") }
 
         if let missing = Scheduler.missingUpstream(plan: plan, selected: [stage]).first {
-            let place = cache.remote.map { "the state directory \(workspace.root) or the remote cache \($0.url)" }
+            let place =
+                cache.remote.map { "the state directory \(workspace.root) or the remote cache \($0.url)" }
                 ?? "the state directory \(workspace.root)"
-            let message = "input '\(missing.upstream)' has no cached output for its current key in \(place); "
+            let message =
+                "input '\(missing.upstream)' has no cached output for its current key in \(place); "
                 + "run it first (weir run-stage \(options.pipeline) \(missing.upstream))"
             if let result {
-                try StageResultFile.write(StageOutcome.settled(stagePlan, .failed, reason: stagePlan.reason, error: message), to: result)
+                try StageResultFile.write(
+                    StageOutcome.settled(stagePlan, .failed, reason: stagePlan.reason, error: message), to: result)
             }
             throw RuntimeError("stage '\(stage)': " + message)
         }
@@ -66,8 +72,10 @@ struct RunStage: ParsableCommand {
         let standalone = self.runID == nil
         if standalone {
             let command = (["weir"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
-            try workspace.ledger.startRun(RunRecord(id: runID, pipeline: pipeline.name, pipelineFile: options.pipelineIdentity,
-                                                    startedAt: Date().timeIntervalSince1970, pid: Int(getpid()), command: command))
+            try workspace.ledger.startRun(
+                RunRecord(
+                    id: runID, pipeline: pipeline.name, pipelineFile: options.pipelineIdentity,
+                    startedAt: Date().timeIntervalSince1970, pid: Int(getpid()), command: command))
         }
         let reporter: any RunReporter = json ? JSONReporter() : TextReporter(live: false)
         // A job on another node reads inputs it did not see written: hash them in full.
@@ -75,13 +83,16 @@ struct RunStage: ParsableCommand {
         store.readCheck = .full
         let runOptions = RunOptions(jobs: 1, forced: force ? [stage] : [], recordsStageRuns: standalone)
         let runDirectory = workspace.runDirectory(runID)
-        let executor = ThreadExecutor(jobs: 1, cache: cache, forced: runOptions.forced, store: store,
-                                      pipelineDirectory: plan.pipeline.directory, runDirectory: runDirectory, memo: memo)
-        let scheduler = Scheduler(plan: plan, selected: [stage], options: runOptions, cache: cache, ledger: workspace.ledger, runID: runID,
-                                  runDirectory: runDirectory, reporter: reporter, executor: executor)
+        let executor = ThreadExecutor(
+            jobs: 1, cache: cache, forced: runOptions.forced, store: store,
+            pipelineDirectory: plan.pipeline.directory, runDirectory: runDirectory, memo: memo)
+        let scheduler = Scheduler(
+            plan: plan, selected: [stage], options: runOptions, cache: cache, ledger: workspace.ledger, runID: runID,
+            runDirectory: runDirectory, reporter: reporter, executor: executor)
         let summary = scheduler.run()
         if standalone {
-            try workspace.ledger.finishRun(id: runID, status: summary.status, finishedAt: Date().timeIntervalSince1970, counts: summary.counts)
+            try workspace.ledger.finishRun(
+                id: runID, status: summary.status, finishedAt: Date().timeIntervalSince1970, counts: summary.counts)
         }
         if let result, let outcome = summary.outcomes.first { try StageResultFile.write(outcome, to: result) }
         if summary.failed { throw ExitCode(summary.exitStatus) }

@@ -22,7 +22,10 @@ struct Schedule: ParsableCommand {
     @Flag(help: "Run the ticks due now (or at --now) and exit.")
     var once = false
 
-    @Option(help: ArgumentHelp("The instant to act at, ISO 8601 (2026-01-01T06:00:00Z), with --once or --list; jitter is not waited.", valueName: "time"))
+    @Option(
+        help: ArgumentHelp(
+            "The instant to act at, ISO 8601 (2026-01-01T06:00:00Z), with --once or --list; jitter is not waited.",
+            valueName: "time"))
     var now: String?
 
     @Flag(help: "Print the next fire times of each pipeline and exit.")
@@ -45,7 +48,9 @@ struct Schedule: ParsableCommand {
         if list { return printList(targets, after: instant) }
         if once {
             let outcomes = try fire(targets, at: instant, sleepJitter: now == nil)
-            if outcomes.isEmpty { Output.line("weir schedule: nothing due at \(ISO8601DateFormatter().string(from: instant))") }
+            if outcomes.isEmpty {
+                Output.line("weir schedule: nothing due at \(ISO8601DateFormatter().string(from: instant))")
+            }
             if outcomes.contains(where: { $0.status == "failed" }) { throw ExitCode(1) }
             return
         }
@@ -65,12 +70,14 @@ struct Schedule: ParsableCommand {
     private func target(_ path: String) throws -> TickFirer.Target {
         let pipeline = try PipelineLoader(registry: BuiltinStages.registry(forPipeline: path)).load(path: path)
         guard let schedule = pipeline.schedule else {
-            throw UsageError("\(path): the pipeline has no `schedule:` (e.g. schedule: { cron: \"0 */6 * * *\", timezone: UTC })")
+            throw UsageError(
+                "\(path): the pipeline has no `schedule:` (e.g. schedule: { cron: \"0 */6 * * *\", timezone: UTC })")
         }
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
         let workspace = try state.workspace(.readWrite, near: folder)
-        return TickFirer.Target(pipelinePath: URL(fileURLWithPath: path).standardizedFileURL.path, pipelineName: pipeline.name,
-                                identity: PipelineOptions.identity(of: path), stateDirectory: workspace.root, schedule: schedule)
+        return TickFirer.Target(
+            pipelinePath: URL(fileURLWithPath: path).standardizedFileURL.path, pipelineName: pipeline.name,
+            identity: PipelineOptions.identity(of: path), stateDirectory: workspace.root, schedule: schedule)
     }
 
     private func printList(_ targets: [TickFirer.Target], after instant: Date) {
@@ -79,20 +86,24 @@ struct Schedule: ParsableCommand {
             let zone = target.schedule.calendar.timeZone
             let local = ISO8601DateFormatter()
             local.timeZone = zone
-            Output.line("\(target.pipelineName) (\(target.pipelinePath)): cron \"\(target.schedule.calendar.cron)\" in \(zone.identifier), "
-                        + "catchup \(target.schedule.catchup.rawValue), overlap \(target.schedule.overlap.rawValue)")
+            Output.line(
+                "\(target.pipelineName) (\(target.pipelinePath)): cron \"\(target.schedule.calendar.cron)\" in \(zone.identifier), "
+                    + "catchup \(target.schedule.catchup.rawValue), overlap \(target.schedule.overlap.rawValue)")
             for time in target.schedule.calendar.next(after: instant, count: count) {
                 Output.line("  \(local.string(from: time))   \(utc.string(from: time))")
             }
         }
     }
 
-    private func fire(_ targets: [TickFirer.Target], at instant: Date, sleepJitter: Bool) throws -> [TickFirer.Outcome] {
-        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    private func fire(_ targets: [TickFirer.Target], at instant: Date, sleepJitter: Bool) throws -> [TickFirer.Outcome]
+    {
+        let executable =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         var outcomes: [TickFirer.Outcome] = []
         for target in targets {
             let workspace = try Workspace(root: target.stateDirectory, access: .readWrite)
-            let firer = TickFirer(target: target, ledger: workspace.ledger, executable: executable, sleepJitter: sleepJitter)
+            let firer = TickFirer(
+                target: target, ledger: workspace.ledger, executable: executable, sleepJitter: sleepJitter)
             outcomes += try firer.fire(now: instant) { Output.line("weir schedule: " + $0) }
         }
         return outcomes
@@ -107,8 +118,11 @@ struct Schedule: ParsableCommand {
             let thread = Thread {
                 while interruption.signal == nil {
                     let now = Date()
-                    do { _ = try fire([target], at: now, sleepJitter: true) } catch { Terminal.error("weir schedule: \(error)") }
-                    let next = target.schedule.calendar.next(after: Date(), count: 1).first ?? now.addingTimeInterval(3600)
+                    do { _ = try fire([target], at: now, sleepJitter: true) } catch {
+                        Terminal.error("weir schedule: \(error)")
+                    }
+                    let next =
+                        target.schedule.calendar.next(after: Date(), count: 1).first ?? now.addingTimeInterval(3600)
                     _ = interruption.wait(seconds: max(0.5, min(60, next.timeIntervalSinceNow + 0.05)))
                 }
             }

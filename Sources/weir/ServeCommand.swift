@@ -37,9 +37,12 @@ struct Serve: ParsableCommand {
         guard let real = realpath(folder, nil) else { throw ValidationError("--project: no folder '\(folder)'") }
         let projectPath = String(cString: real)
         free(real)
-        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        var configuration = WeirServer.Configuration(project: projectPath, weir: executable,
-                                                     token: ProcessInfo.processInfo.environment["WEIR_SERVE_TOKEN"]) { path in
+        let executable =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var configuration = WeirServer.Configuration(
+            project: projectPath, weir: executable,
+            token: ProcessInfo.processInfo.environment["WEIR_SERVE_TOKEN"]
+        ) { path in
             try PipelineLoader(registry: BuiltinStages.registry(forPipeline: path)).load(path: path)
         }
         configuration.host = host

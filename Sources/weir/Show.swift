@@ -31,22 +31,28 @@ struct Show: ParsableCommand {
     func run() throws {
         let pipeline = try options.load()
         let workspace = try options.workspace(.readOnly)
-        let ref = InputRef.parse(stage, stages: Set(pipeline.stageIDs), at: SourceLocation(file: "<argument>", line: 1, column: 1))
+        let ref = InputRef.parse(
+            stage, stages: Set(pipeline.stageIDs), at: SourceLocation(file: "<argument>", line: 1, column: 1))
         guard pipeline.stage(ref.stage) != nil else {
-            throw UsageError("no stage '\(ref.stage)' in pipeline '\(pipeline.name)'"
-                             + (Suggest.didYouMean(ref.stage, in: pipeline.stageIDs).map { "; \($0)" } ?? ""))
+            throw UsageError(
+                "no stage '\(ref.stage)' in pipeline '\(pipeline.name)'"
+                    + (Suggest.didYouMean(ref.stage, in: pipeline.stageIDs).map { "; \($0)" } ?? ""))
         }
         let (plan, cache) = try makePlan(pipeline, identity: options.pipelineIdentity, workspace: workspace)
         guard let stagePlan = plan[ref.stage] else { throw UsageError("stage '\(ref.stage)' could not be planned") }
         let port = ref.port ?? stagePlan.type.outputs.first
         guard let port else { throw UsageError("stage '\(ref.stage)' (\(stagePlan.type.name)) has no output to show") }
         var entry = stagePlan.entry
-        if entry == nil, let last = cache.lastKey(stage: ref.stage), let found = cache.entry(for: last, stage: ref.stage) {
-            Terminal.error("note: '\(ref.stage)' would run again (\(stagePlan.reason)); showing the output of its last run")
+        if entry == nil, let last = cache.lastKey(stage: ref.stage),
+            let found = cache.entry(for: last, stage: ref.stage)
+        {
+            Terminal.error(
+                "note: '\(ref.stage)' would run again (\(stagePlan.reason)); showing the output of its last run")
             entry = found
         }
         guard let output = entry?.output(port) else {
-            throw RuntimeError("stage '\(ref.stage)' has no output yet; run it: weir run \(options.pipeline) --select +\(ref.stage)")
+            throw RuntimeError(
+                "stage '\(ref.stage)' has no output yet; run it: weir run \(options.pipeline) --select +\(ref.stage)")
         }
         // What is shown is hashed in full first: a corrupt object is moved aside, never printed.
         var store = workspace.store
@@ -99,7 +105,9 @@ struct Show: ParsableCommand {
     static func stats(_ table: Table) -> String {
         let rows = table.schema.fields.enumerated().map { i, field -> [String] in
             let column = table.columns[i]
-            var minimum = "", maximum = "", mean = ""
+            var minimum = ""
+            var maximum = ""
+            var mean = ""
             var values: [Double] = []
             if field.type.isNumeric || field.type == .timestamp || field.type == .date {
                 for row in 0..<column.count where !column.isNull(row) {
@@ -109,7 +117,9 @@ struct Show: ParsableCommand {
                     default: values.append(Double(column.dates[row]))
                     }
                 }
-                if let low = values.indices.min(by: { values[$0] < values[$1] }), let high = values.indices.max(by: { values[$0] < values[$1] }) {
+                if let low = values.indices.min(by: { values[$0] < values[$1] }),
+                    let high = values.indices.max(by: { values[$0] < values[$1] })
+                {
                     let nonNull = (0..<column.count).filter { !column.isNull($0) }
                     minimum = text(column, nonNull[low])
                     maximum = text(column, nonNull[high])
@@ -119,7 +129,10 @@ struct Show: ParsableCommand {
                 let distinct = Set((0..<column.count).filter { !column.isNull($0) }.map { column.strings[$0] })
                 mean = "\(Terminal.count(distinct.count)) distinct"
             }
-            return [field.name, field.type.rawValue, Terminal.count(column.count - column.nullCount), Terminal.count(column.nullCount), minimum, maximum, mean]
+            return [
+                field.name, field.type.rawValue, Terminal.count(column.count - column.nullCount),
+                Terminal.count(column.nullCount), minimum, maximum, mean,
+            ]
         }
         return Terminal.table(["COLUMN", "TYPE", "COUNT", "NULLS", "MIN", "MAX", "MEAN"], rows, rightAligned: [2, 3])
     }

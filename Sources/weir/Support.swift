@@ -10,7 +10,9 @@ struct PipelineOptions: ParsableArguments {
     @Argument(help: "The pipeline file (YAML).")
     var pipeline: String
 
-    @Option(name: .customLong("param"), help: ArgumentHelp("Override a pipeline parameter, as name=value. Repeatable.", valueName: "name=value"))
+    @Option(
+        name: .customLong("param"),
+        help: ArgumentHelp("Override a pipeline parameter, as name=value. Repeatable.", valueName: "name=value"))
     var params: [String] = []
 
     @OptionGroup var state: StateOptions
@@ -31,7 +33,8 @@ struct PipelineOptions: ParsableArguments {
             }
             overrides[String(item[..<eq])] = String(item[item.index(after: eq)...])
         }
-        return try PipelineLoader(registry: BuiltinStages.registry(forPipeline: pipeline), overrides: overrides).loadCollecting(path: pipeline)
+        return try PipelineLoader(registry: BuiltinStages.registry(forPipeline: pipeline), overrides: overrides)
+            .loadCollecting(path: pipeline)
     }
 
     var pipelineIdentity: String { Self.identity(of: pipeline) }
@@ -49,24 +52,37 @@ struct PipelineOptions: ParsableArguments {
 
 /// `--state-dir`, for every command that reads or writes the state directory.
 struct StateOptions: ParsableArguments {
-    @Option(help: "The state directory (cache, ledger, runs). Default: $WEIR_STATE_DIR, else the nearest .weir at or above the pipeline's folder, else .weir at the root of its git work tree, else beside the pipeline")
+    @Option(
+        help:
+            "The state directory (cache, ledger, runs). Default: $WEIR_STATE_DIR, else the nearest .weir at or above the pipeline's folder, else .weir at the root of its git work tree, else beside the pipeline"
+    )
     var stateDir: String?
 
-    @Option(help: ArgumentHelp("A cache shared with other machines, s3://bucket/prefix: pulled on a miss, sent every result. Default: $WEIR_CACHE_REMOTE, else the pipeline's cache.remote", valueName: "url"))
+    @Option(
+        help: ArgumentHelp(
+            "A cache shared with other machines, s3://bucket/prefix: pulled on a miss, sent every result. Default: $WEIR_CACHE_REMOTE, else the pipeline's cache.remote",
+            valueName: "url"))
     var cacheRemote: String?
 
     /// The state directory for a pipeline in `folder`; commands with no pipeline look from the
     /// working folder.
-    func workspace(_ access: Workspace.Access = .readWrite, near folder: String = FileManager.default.currentDirectoryPath) throws -> Workspace {
+    func workspace(
+        _ access: Workspace.Access = .readWrite, near folder: String = FileManager.default.currentDirectoryPath
+    ) throws -> Workspace {
         var workspace = try Workspace(root: Workspace.locate(explicit: stateDir, near: folder), access: access)
-        workspace.cacheRemote = cacheRemote ?? ProcessInfo.processInfo.environment["WEIR_CACHE_REMOTE"].flatMap { $0.isEmpty ? nil : $0 }
+        workspace.cacheRemote =
+            cacheRemote ?? ProcessInfo.processInfo.environment["WEIR_CACHE_REMOTE"].flatMap { $0.isEmpty ? nil : $0 }
         return workspace
     }
 }
 
 /// Selection flags shared by `run` and `plan`.
 struct SelectionOptions: ParsableArguments {
-    @Option(name: [.customShort("s"), .long], help: ArgumentHelp("Stages to act on: name, +name (with its upstream), name+ (with its downstream). Repeatable.", valueName: "stage"))
+    @Option(
+        name: [.customShort("s"), .long],
+        help: ArgumentHelp(
+            "Stages to act on: name, +name (with its upstream), name+ (with its downstream). Repeatable.",
+            valueName: "stage"))
     var select: [String] = []
 
     @Option(help: ArgumentHelp("Stages to leave out, in the same forms as --select. Repeatable.", valueName: "stage"))
@@ -79,7 +95,9 @@ struct SelectionOptions: ParsableArguments {
 }
 
 enum Terminal {
-    static var isInteractive: Bool { isatty(STDOUT_FILENO) != 0 && ProcessInfo.processInfo.environment["TERM"] != "dumb" }
+    static var isInteractive: Bool {
+        isatty(STDOUT_FILENO) != 0 && ProcessInfo.processInfo.environment["TERM"] != "dumb"
+    }
 
     static func error(_ text: String) {
         let text = Secrets.redact(text)
@@ -101,7 +119,9 @@ enum Terminal {
     }
 
     static func seconds(_ value: Double) -> String {
-        value < 10 ? String(format: "%.2fs", value) : value < 600 ? String(format: "%.1fs", value) : String(format: "%.0fm", value / 60)
+        value < 10
+            ? String(format: "%.2fs", value)
+            : value < 600 ? String(format: "%.1fs", value) : String(format: "%.0fm", value / 60)
     }
 
     static func count(_ value: Int) -> String {
@@ -122,13 +142,16 @@ struct UsageError: Error, CustomStringConvertible {
 }
 
 /// Loads and plans, reporting load problems and column-contract problems together.
-func loadAndPlan(_ options: PipelineOptions, workspace: Workspace, forced: (Pipeline) throws -> Set<String> = { _ in [] },
-                 memo: StageMemo = StageMemo()) throws -> (Pipeline, Plan, CacheView) {
+func loadAndPlan(
+    _ options: PipelineOptions, workspace: Workspace, forced: (Pipeline) throws -> Set<String> = { _ in [] },
+    memo: StageMemo = StageMemo()
+) throws -> (Pipeline, Plan, CacheView) {
     let (pipeline, problems) = try options.loadCollecting()
     let errors = problems.filter { $0.severity == .error }
     do {
-        let (plan, cache) = try makePlan(pipeline, identity: options.pipelineIdentity, workspace: workspace,
-                                         forced: errors.isEmpty ? try forced(pipeline) : [], memo: memo)
+        let (plan, cache) = try makePlan(
+            pipeline, identity: options.pipelineIdentity, workspace: workspace,
+            forced: errors.isEmpty ? try forced(pipeline) : [], memo: memo)
         if !errors.isEmpty { throw DiagnosticError(problems) }
         return (pipeline, plan, cache)
     } catch let error as DiagnosticError where !errors.isEmpty && error.diagnostics != problems {
@@ -139,18 +162,23 @@ func loadAndPlan(_ options: PipelineOptions, workspace: Workspace, forced: (Pipe
 /// The remote cache the workspace or the pipeline names, if any.
 func remoteCache(_ pipeline: Pipeline, workspace: Workspace) throws -> RemoteCache? {
     guard let url = workspace.cacheRemote ?? pipeline.cacheRemote else { return nil }
-    do { return try RemoteCache(url: url) }
-    catch { throw UsageError("cache remote \(url): \(error)") }
+    do { return try RemoteCache(url: url) } catch { throw UsageError("cache remote \(url): \(error)") }
 }
 
 /// Builds the plan of a loaded pipeline against the workspace's cache; `remoteUse` nil leaves
 /// the remote cache out.
-func makePlan(_ pipeline: Pipeline, identity: String, workspace: Workspace, forced: Set<String> = [], memo: StageMemo = StageMemo(),
-              remoteUse: CacheView.RemoteUse? = .pull) throws -> (Plan, CacheView) {
+func makePlan(
+    _ pipeline: Pipeline, identity: String, workspace: Workspace, forced: Set<String> = [],
+    memo: StageMemo = StageMemo(),
+    remoteUse: CacheView.RemoteUse? = .pull
+) throws -> (Plan, CacheView) {
     let remote = remoteUse == nil ? nil : try remoteCache(pipeline, workspace: workspace)
-    let cache = try CacheView(ledger: workspace.ledger, store: workspace.store, pipelineFile: identity, remote: remote,
-                              remoteUse: remoteUse ?? .pull)
-    let planner = Planner(registry: BuiltinStages.registry(forPipeline: pipeline.file), cache: cache, files: StatCache(ledger: workspace.ledger), memo: memo, forced: forced)
+    let cache = try CacheView(
+        ledger: workspace.ledger, store: workspace.store, pipelineFile: identity, remote: remote,
+        remoteUse: remoteUse ?? .pull)
+    let planner = Planner(
+        registry: BuiltinStages.registry(forPipeline: pipeline.file), cache: cache,
+        files: StatCache(ledger: workspace.ledger), memo: memo, forced: forced)
     return (try planner.plan(pipeline), cache)
 }
 

@@ -18,7 +18,10 @@ struct Weir: ParsableCommand {
         abstract: "A data-pipeline DAG runner with typed stages and a content-hashed cache.",
         discussion: "Exit status: 0 success, 1 a stage failed, 2 the pipeline or the command line is invalid.",
         version: version,
-        subcommands: [Validate.self, Plan_.self, Run.self, RunStage.self, Schedule.self, Show.self, Graph.self, History.self, Runs.self, Stages.self, Cache.self, Convert.self, Serve.self, Schema_.self, Init.self, LSP.self]
+        subcommands: [
+            Validate.self, Plan_.self, Run.self, RunStage.self, Schedule.self, Show.self, Graph.self, History.self,
+            Runs.self, Stages.self, Cache.self, Convert.self, Serve.self, Schema_.self, Init.self, LSP.self,
+        ]
     )
 }
 

@@ -50,7 +50,8 @@ struct WeirProcess {
 
     func write(_ name: String, _ text: String) throws {
         let path = directory + "/" + name
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         try text.write(toFile: path, atomically: false, encoding: .utf8)
     }
 
@@ -82,7 +83,8 @@ struct WeirProcess {
     @discardableResult
     func run(_ arguments: [String], in folder: String? = nil, timeout: Double? = nil) throws -> Result {
         let id = UUID().uuidString
-        let out = "\(directory)/.out-\(id)", err = "\(directory)/.err-\(id)"
+        let out = "\(directory)/.out-\(id)"
+        let err = "\(directory)/.err-\(id)"
         let process = try process(arguments, stdout: out, stderr: err, in: folder)
         try process.run()
         if let timeout {
@@ -91,14 +93,19 @@ struct WeirProcess {
             if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         }
         process.waitUntilExit()
-        defer { try? FileManager.default.removeItem(atPath: out); try? FileManager.default.removeItem(atPath: err) }
-        return Result(status: process.terminationStatus, stdout: try String(contentsOfFile: out, encoding: .utf8),
-                      stderr: try String(contentsOfFile: err, encoding: .utf8))
+        defer {
+            try? FileManager.default.removeItem(atPath: out)
+            try? FileManager.default.removeItem(atPath: err)
+        }
+        return Result(
+            status: process.terminationStatus, stdout: try String(contentsOfFile: out, encoding: .utf8),
+            stderr: try String(contentsOfFile: err, encoding: .utf8))
     }
 
     /// Starts `weir` in the background; its stdout goes to `output` (relative to the folder).
     func start(_ arguments: [String], output: String) throws -> Process {
-        let process = try process(arguments, stdout: directory + "/" + output, stderr: directory + "/" + output + ".err")
+        let process = try process(
+            arguments, stdout: directory + "/" + output, stderr: directory + "/" + output + ".err")
         try process.run()
         return process
     }
@@ -123,9 +130,12 @@ func slowQuery(_ table: String, _ count: Int = 3_000_000) -> String {
 /// The sqlite3 shell's answer to `sql` on `database`, fields separated by `|`: how a user (or
 /// another program) sees what a load wrote.
 func sqliteShell(_ database: String, _ sql: String) throws -> String {
-    let shell = ["/usr/bin/sqlite3", "/usr/local/bin/sqlite3"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    let shell = ["/usr/bin/sqlite3", "/usr/local/bin/sqlite3"].first {
+        FileManager.default.isExecutableFile(atPath: $0)
+    }
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: try #require(shell, "install the sqlite3 shell (apt-get install sqlite3)"))
+    process.executableURL = URL(
+        fileURLWithPath: try #require(shell, "install the sqlite3 shell (apt-get install sqlite3)"))
     process.arguments = ["-separator", "|", database, sql]
     let out = Pipe()
     process.standardOutput = out
@@ -137,10 +147,13 @@ func sqliteShell(_ database: String, _ sql: String) throws -> String {
 
 /// The stand-in webhook (scripts/reference/webhook_server.py) on 127.0.0.1, answering
 /// `statuses` first (then 200), recording requests in `directory`; its port, and how to stop it.
-func startWebhookServer(in directory: String, answering statuses: [Int], echoPath: Bool = false) throws -> (port: String, stop: () -> Void) {
+func startWebhookServer(in directory: String, answering statuses: [Int], echoPath: Bool = false) throws -> (
+    port: String, stop: () -> Void
+) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: try #require(ReferencePython.path))
-    process.arguments = [ReferencePython.packageRoot.appendingPathComponent("scripts/reference/webhook_server.py").path, directory]
+    process.arguments =
+        [ReferencePython.packageRoot.appendingPathComponent("scripts/reference/webhook_server.py").path, directory]
         + statuses.map(String.init)
     if echoPath { process.environment = ProcessInfo.processInfo.environment.merging(["WEBHOOK_ECHO_PATH": "1"]) { $1 } }
     try process.run()
@@ -148,5 +161,11 @@ func startWebhookServer(in directory: String, answering statuses: [Int], echoPat
     let deadline = Date().addingTimeInterval(10)
     while !FileManager.default.fileExists(atPath: portFile) && Date() < deadline { usleep(20_000) }
     let port = try String(contentsOfFile: portFile, encoding: .utf8)
-    return (port, { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() })
+    return (
+        port,
+        {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    )
 }

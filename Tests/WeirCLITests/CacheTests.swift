@@ -40,7 +40,10 @@ import Testing
         // A parameter change re-runs that stage and its downstream only.
         let param = try weir.run("run", "p.yaml", "--json", "--param", "factor=3")
         #expect(param.stages("ran") == ["doubled", "report", "out"])
-        let reasons = Dictionary(uniqueKeysWithValues: param.events.filter { $0["event"] as? String == "stage_finished" && $0["status"] as? String == "ran" }
+        let reasons = Dictionary(
+            uniqueKeysWithValues: param.events.filter {
+                $0["event"] as? String == "stage_finished" && $0["status"] as? String == "ran"
+            }
             .map { ($0["stage"] as! String, $0["reason"] as? String ?? "") })
         #expect(reasons["doubled"] == "params changed: query")
         #expect(reasons["report"] == "input changed: doubled")
@@ -65,7 +68,9 @@ import Testing
 
     @Test func earlyCutoffStopsTheRerun() throws {
         let weir = try WeirProcess()
-        try weir.write("p.yaml", """
+        try weir.write(
+            "p.yaml",
+            """
             pipeline: cutoff
             stages:
               a: { type: extract.csv, path: a.csv }
@@ -98,8 +103,10 @@ import Testing
         #expect((material["inputs"] as! [[String: Any]]).first?["name"] as? String == "a")
         #expect((stages[0]["key"] as? String)?.count == 64)
         let all = try weir.run("plan", "p.yaml", "--json")
-        let byStage = Dictionary(uniqueKeysWithValues: ((try JSONSerialization.jsonObject(with: Data(all.stdout.utf8)) as! [String: Any])["stages"] as! [[String: Any]])
-            .map { ($0["stage"] as! String, $0) })
+        let byStage = Dictionary(
+            uniqueKeysWithValues: ((try JSONSerialization.jsonObject(with: Data(all.stdout.utf8)) as! [String: Any])[
+                "stages"] as! [[String: Any]])
+                .map { ($0["stage"] as! String, $0) })
         #expect(byStage["b"]?["reason"] as? String == "source changed: b.csv")
         let sources = (byStage["b"]?["material"] as? [String: Any])?["sources"] as? [[String: Any]]
         // The source digest is the file's SHA-256, as sha256sum gives it.
@@ -119,7 +126,9 @@ import Testing
         try weir.write("b.csv", "w\n1\n")
         let missing = try weir.run("run", "p.yaml", "--select", "b_sum")
         #expect(missing.status == 2)
-        #expect(missing.stderr.contains("stage 'b_sum' reads 'b', which is not selected and has no cached output for its current key"))
+        #expect(
+            missing.stderr.contains(
+                "stage 'b_sum' reads 'b', which is not selected and has no cached output for its current key"))
         let withUpstream = try weir.run("run", "p.yaml", "--json", "--select", "+b_sum")
         #expect(withUpstream.stages("ran") == ["b", "b_sum"])
         #expect(withUpstream.statuses.count == 2)
@@ -132,7 +141,8 @@ import Testing
         let weir = try setUp()
         #expect(try weir.run("run", "p.yaml").status == 0)
         let stray = weir.directory + "/.weir/objects/00/" + String(repeating: "0", count: 62) + ".arrow"
-        try FileManager.default.createDirectory(atPath: (stray as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: (stray as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         try Data([1, 2, 3]).write(to: URL(fileURLWithPath: stray))
         let gc = try weir.run("cache", "gc")
         #expect(gc.status == 0)

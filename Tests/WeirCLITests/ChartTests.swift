@@ -1,9 +1,10 @@
 import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
 import Testing
 import WeirTestSupport
+
+#if canImport(FoundationXML)
+    import FoundationXML
+#endif
 
 /// The `chart` stage: its data tables against pandas and numpy, its SVG as XML and in a real
 /// browser, its files, and its errors.
@@ -12,7 +13,10 @@ import WeirTestSupport
     static func sample() -> String {
         var lines = ["cat,series,value,amount,hour,label"]
         var state: UInt64 = 42
-        func next(_ n: UInt64) -> UInt64 { state = state &* 6364136223846793005 &+ 1442695040888963407; return (state >> 33) % n }
+        func next(_ n: UInt64) -> UInt64 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return (state >> 33) % n
+        }
         for i in 0..<600 {
             let cat = next(13) == 0 ? "" : "c\(next(6))"
             let series = next(17) == 0 ? "" : ["north", "south", "east"][Int(next(3))]
@@ -79,7 +83,8 @@ import WeirTestSupport
         let weir = try Self.project()
         let run = try weir.run("run", "p.yaml", "--json")
         #expect(run.status == 0, "\(run.stderr)")
-        let said = try ReferencePython.script("chart.py", ["aggregates", weir.directory + "/sample.csv", weir.directory + "/out"])
+        let said = try ReferencePython.script(
+            "chart.py", ["aggregates", weir.directory + "/sample.csv", weir.directory + "/out"])
         #expect(said.hasPrefix("ok"), "\(said)")
     }
 
@@ -88,11 +93,14 @@ import WeirTestSupport
         let weir = try Self.project()
         let run = try weir.run("run", "p.yaml", "--json")
         #expect(run.status == 0, "\(run.stderr)")
-        let folder = try #require(try FileManager.default.contentsOfDirectory(atPath: weir.directory + "/.weir/runs").first)
+        let folder = try #require(
+            try FileManager.default.contentsOfDirectory(atPath: weir.directory + "/.weir/runs").first)
         for chart in ["count", "histogram", "pie", "heatmap", "points", "lines", "area", "labels"] {
             let svg = try weir.read(".weir/runs/\(folder)/\(chart).svg")
             let census = try SVGCensus(svg)
-            let rows = try weir.run("show", "p.yaml", "\(chart).data", "--format", "csv").stdout.split(separator: "\n").count - 1
+            let rows =
+                try weir.run("show", "p.yaml", "\(chart).data", "--format", "csv").stdout.split(separator: "\n").count
+                - 1
             #expect(census.marks == rows, "\(chart): \(census.marks) marks for \(rows) rows")
             if chart != "pie" { #expect(census.ticks >= 3, "\(chart): \(census.ticks) tick labels") }
             #expect(census.root == "svg")
@@ -103,10 +111,12 @@ import WeirTestSupport
     }
 
     /// Headless Chromium draws every chart; legends, titles and tick labels never overlap a mark.
-    @Test(.enabled(if: ReferencePython.available && ServeTests.browser)) func chromiumDrawsThemWithoutOverlaps() throws {
+    @Test(.enabled(if: ReferencePython.available && ServeTests.browser)) func chromiumDrawsThemWithoutOverlaps() throws
+    {
         let weir = try Self.project()
         #expect(try weir.run("run", "p.yaml").status == 0)
-        let folder = try #require(try FileManager.default.contentsOfDirectory(atPath: weir.directory + "/.weir/runs").first)
+        let folder = try #require(
+            try FileManager.default.contentsOfDirectory(atPath: weir.directory + "/.weir/runs").first)
         let shots = ReferencePython.packageRoot.appendingPathComponent(".build/test-output/charts").path
         let said = try ReferencePython.script("chart.py", ["browser", weir.directory + "/.weir/runs/\(folder)", shots])
         #expect(said.hasPrefix("ok 13"), "\(said)")
@@ -135,7 +145,10 @@ import WeirTestSupport
         #expect(try weir.run("run", "p.yaml").status == 0)
         let server = try ServeProcess(weir)
         let page = try server.request("/outputs/charts/pie")
-        #expect(page.status == 200 && page.body.contains("<img class=\"chart\" alt=\"pie chart\" src=\"/outputs/charts/pie/svg\">"), "\(page.body.prefix(600))")
+        #expect(
+            page.status == 200
+                && page.body.contains("<img class=\"chart\" alt=\"pie chart\" src=\"/outputs/charts/pie/svg\">"),
+            "\(page.body.prefix(600))")
         let svg = try server.request("/outputs/charts/pie/svg")
         #expect(svg.status == 200 && svg.body.hasPrefix("<svg") && svg.headers["content-type"] == "image/svg+xml")
         #expect(svg.headers["content-security-policy"] == "default-src 'none'; style-src 'unsafe-inline'")
@@ -146,11 +159,16 @@ import WeirTestSupport
         let weir = try WeirProcess()
         try weir.write("t.csv", "name,amount,day\na,1.5,2024-01-01\nb,-2,2024-01-02\n")
         func plan(_ chart: String) throws -> WeirProcess.Result {
-            try weir.write("p.yaml", "pipeline: bad\nstages:\n  t: { type: extract.csv, path: t.csv }\n  c: { type: chart, input: t, \(chart) }\n")
+            try weir.write(
+                "p.yaml",
+                "pipeline: bad\nstages:\n  t: { type: extract.csv, path: t.csv }\n  c: { type: chart, input: t, \(chart) }\n"
+            )
             return try weir.run("run", "p.yaml")
         }
         let wrongType = try plan("mark: bar, x: day, y: name, aggregate: mean")
-        #expect(wrongType.status != 0 && wrongType.stderr.contains("p.yaml:4:") && wrongType.stderr.contains("c.y names column 'name'")
+        #expect(
+            wrongType.status != 0 && wrongType.stderr.contains("p.yaml:4:")
+                && wrongType.stderr.contains("c.y names column 'name'")
                 && wrongType.stderr.contains("expected float64 or int64"), "\(wrongType.stderr)")
         let histogramOfText = try plan("mark: histogram, x: name")
         #expect(histogramOfText.stderr.contains("c.x names column 'name'"), "\(histogramOfText.stderr)")
@@ -159,19 +177,24 @@ import WeirTestSupport
         let badPredicate = try plan("mark: line, x: day, y: amount, highlight: amount >>> 2")
         #expect(badPredicate.stderr.contains("c.highlight"), "\(badPredicate.stderr)")
         let negativePie = try plan("mark: pie, x: name, y: amount")
-        #expect(negativePie.status != 0 && negativePie.stdout.contains("negative slice: 'b' is -2"), "\(negativePie.stdout)")
+        #expect(
+            negativePie.status != 0 && negativePie.stdout.contains("negative slice: 'b' is -2"), "\(negativePie.stdout)"
+        )
         let logOfNegative = try plan("mark: bar, x: name, y: amount, log_scale: true")
         #expect(logOfNegative.stdout.contains("log_scale: 1 values are zero or negative"), "\(logOfNegative.stdout)")
 
         var many = "k,v\n"
         for i in 0..<100_000 { many += "k\(i),\(i % 7)\n" }
         try weir.write("many.csv", many)
-        try weir.write("p.yaml", "pipeline: bad\nstages:\n  t: { type: extract.csv, path: many.csv }\n  c: { type: chart, input: t, mark: bar, x: k, y: v }\n"
-                       + "  top: { type: chart, input: t, mark: pie, x: k, y: v, top: 5 }\n"
-                       + "  none: { type: sql, input: t, query: SELECT * FROM t WHERE v > 100 }\n"
-                       + "  empty: { type: chart, input: none, mark: bar, x: k, y: v }\n")
+        try weir.write(
+            "p.yaml",
+            "pipeline: bad\nstages:\n  t: { type: extract.csv, path: many.csv }\n  c: { type: chart, input: t, mark: bar, x: k, y: v }\n"
+                + "  top: { type: chart, input: t, mark: pie, x: k, y: v, top: 5 }\n"
+                + "  none: { type: sql, input: t, query: SELECT * FROM t WHERE v > 100 }\n"
+                + "  empty: { type: chart, input: none, mark: bar, x: k, y: v }\n")
         let tooMany = try weir.run("run", "p.yaml", "--json")
-        #expect(tooMany.statuses["c"] == "failed" && tooMany.stdout.contains("100000 marks are too many for a bar chart")
+        #expect(
+            tooMany.statuses["c"] == "failed" && tooMany.stdout.contains("100000 marks are too many for a bar chart")
                 && tooMany.stdout.contains("set top: 20"), "\(tooMany.stdout.suffix(2000))")
         #expect(tooMany.statuses["top"] == "ran" && tooMany.statuses["empty"] == "ran")
         let pie = try weir.run("show", "p.yaml", "top.data", "--format", "csv").stdout
@@ -201,8 +224,10 @@ struct SVGCensus {
     final class Delegate: NSObject, XMLParserDelegate {
         var marks = 0, ticks = 0
         var root: String?
-        func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
-                    attributes: [String: String] = [:]) {
+        func parser(
+            _ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
+            attributes: [String: String] = [:]
+        ) {
             if root == nil { root = name }
             let classes = (attributes["class"] ?? "").split(separator: " ")
             if classes.contains("mark") { marks += 1 }

@@ -20,7 +20,9 @@ import WeirTestSupport
 
     @Test func theReviewSentimentExampleScoresText() throws {
         let weir = try project()
-        try weir.write("reviews.csv", """
+        try weir.write(
+            "reviews.csv",
+            """
             review_id,review_text
             r1,"Great quality, love it!"
             r2,Terrible. Broke after a week
@@ -31,7 +33,9 @@ import WeirTestSupport
             r7,"Very good, but arrived late"
 
             """)
-        try weir.write("pipelines/p.yaml", """
+        try weir.write(
+            "pipelines/p.yaml",
+            """
             pipeline: sentiment
             stages:
               reviews: { type: extract.csv, path: ../reviews.csv }
@@ -43,22 +47,25 @@ import WeirTestSupport
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         // Scores by the lexicon's rule: +1/-1 per word ("great", "quality", "love" are all
         // positive), negation flips, "very" doubles: r7 is (2 - 1) / 3.
-        #expect(try weir.read("out.csv") == """
-            review_id,score,label,positive_words,negative_words
-            r1,1.0,positive,3,0
-            r2,-1.0,negative,0,2
-            r3,-1.0,negative,0,1
-            r4,1.0,positive,1,0
-            r5,0.0,neutral,0,0
-            r6,,empty,0,0
-            r7,0.3333333333333333,positive,1,1
+        #expect(
+            try weir.read("out.csv") == """
+                review_id,score,label,positive_words,negative_words
+                r1,1.0,positive,3,0
+                r2,-1.0,negative,0,2
+                r3,-1.0,negative,0,1
+                r4,1.0,positive,1,0
+                r5,0.0,neutral,0,0
+                r6,,empty,0,0
+                r7,0.3333333333333333,positive,1,1
 
-            """)
+                """)
 
         // Cached while nothing changes; editing the script re-runs the stage, and says why.
         #expect(try weir.run("run", "pipelines/p.yaml", "--json").stages("cached").count == 3)
         let script = try weir.read("stages/review_sentiment.py")
-        try weir.write("stages/review_sentiment.py", script.replacingOccurrences(of: "\"great\",", with: "\"great\",") + "\n# edited\n")
+        try weir.write(
+            "stages/review_sentiment.py",
+            script.replacingOccurrences(of: "\"great\",", with: "\"great\",") + "\n# edited\n")
         let plan = try weir.run("plan", "pipelines/p.yaml")
         #expect(plan.stdout.contains("code version changed"), "\(plan.stdout)")
         #expect(try weir.run("run", "pipelines/p.yaml", "--json").stages("ran").contains("sentiment"))
@@ -66,7 +73,9 @@ import WeirTestSupport
 
     func failing(_ name: String, run: String, script: String? = nil) throws -> (WeirProcess, WeirProcess.Result) {
         let weir = try project()
-        try weir.write("stages/\(name).yaml", """
+        try weir.write(
+            "stages/\(name).yaml",
+            """
             run: \(run)
             inputs:
               rows: { columns: { id: int64 } }
@@ -76,7 +85,9 @@ import WeirTestSupport
             """)
         if let script { try weir.write("stages/\(name).py", script) }
         try weir.write("rows.csv", "id\n1\n2\n")
-        try weir.write("p.yaml", """
+        try weir.write(
+            "p.yaml",
+            """
             pipeline: failing
             stages:
               rows: { type: extract.csv, path: rows.csv }
@@ -89,7 +100,8 @@ import WeirTestSupport
     }
 
     func error(_ result: WeirProcess.Result, _ stage: String) -> String {
-        result.events.first { $0["event"] as? String == "stage_finished" && $0["stage"] as? String == stage }?["error"] as? String ?? ""
+        result.events.first { $0["event"] as? String == "stage_finished" && $0["stage"] as? String == stage }?["error"]
+            as? String ?? ""
     }
 
     @Test func aNonZeroExitFailsTheStageNamingTheManifest() throws {
@@ -97,42 +109,54 @@ import WeirTestSupport
         #expect(result.status == 1)
         #expect(result.statuses["user"] == "failed" && result.statuses["after"] == "skipped")
         let message = error(result, "user")
-        #expect(message.hasPrefix("stages/exits.yaml: `sh -c 'echo reading rows; echo boom - no such column >&2; exit 3'` exited with status 3"), "\(message)")
+        #expect(
+            message.hasPrefix(
+                "stages/exits.yaml: `sh -c 'echo reading rows; echo boom - no such column >&2; exit 3'` exited with status 3"
+            ), "\(message)")
         #expect(message.contains("| boom - no such column"))
     }
 
     @Test func theWrongSchemaFailsTheStageNamingTheColumns() throws {
-        let (_, result) = try failing("wrong_schema", run: "python3 stages/wrong_schema.py", script: """
-            import os, pyarrow as pa, pyarrow.ipc as ipc
-            rows = ipc.open_file(os.environ["WEIR_INPUT_ROWS"]).read_all()
-            table = pa.table({"id": rows.column("id"), "doubled": pa.array(["x", "y"]), "extra": pa.array([1, 2])})
-            with ipc.new_file(os.environ["WEIR_OUTPUT_OUT"], table.schema) as w:
-                w.write_table(table)
+        let (_, result) = try failing(
+            "wrong_schema", run: "python3 stages/wrong_schema.py",
+            script: """
+                import os, pyarrow as pa, pyarrow.ipc as ipc
+                rows = ipc.open_file(os.environ["WEIR_INPUT_ROWS"]).read_all()
+                table = pa.table({"id": rows.column("id"), "doubled": pa.array(["x", "y"]), "extra": pa.array([1, 2])})
+                with ipc.new_file(os.environ["WEIR_OUTPUT_OUT"], table.schema) as w:
+                    w.write_table(table)
 
-            """)
+                """)
         #expect(result.status == 1)
         let message = error(result, "user")
-        #expect(message.hasPrefix("stages/wrong_schema.yaml: output 'out' does not match its declared schema: "
-                                  + "column 'doubled' is string, declared float64; column 'extra' is not declared"), "\(message)")
+        #expect(
+            message.hasPrefix(
+                "stages/wrong_schema.yaml: output 'out' does not match its declared schema: "
+                    + "column 'doubled' is string, declared float64; column 'extra' is not declared"), "\(message)")
     }
 
     @Test func writingNothingFailsTheStage() throws {
         let (_, result) = try failing("silent", run: "true")
         #expect(result.status == 1)
-        #expect(error(result, "user") == "stages/silent.yaml: the command wrote nothing to output 'out'; it should write an Arrow IPC file to $WEIR_OUTPUT_OUT")
+        #expect(
+            error(result, "user")
+                == "stages/silent.yaml: the command wrote nothing to output 'out'; it should write an Arrow IPC file to $WEIR_OUTPUT_OUT"
+        )
     }
 
     @Test func aGoodScriptSeesItsEnvironmentAndItsColumnsComeInDeclaredOrder() throws {
-        let (weir, result) = try failing("good", run: "python3 stages/good.py", script: """
-            import json, os, pyarrow as pa, pyarrow.compute as pc, pyarrow.ipc as ipc
-            assert json.loads(os.environ["WEIR_PARAMS"]) == {}, os.environ["WEIR_PARAMS"]
-            assert os.environ["WEIR_STAGE"] == "user"
-            rows = ipc.open_file(json.loads(os.environ["WEIR_INPUTS"])["rows"]).read_all()
-            table = pa.table({"doubled": pc.multiply(rows.column("id").cast(pa.float64()), 2), "id": rows.column("id")})
-            with ipc.new_file(os.environ["WEIR_OUTPUT_OUT"], table.schema) as w:
-                w.write_table(table)
+        let (weir, result) = try failing(
+            "good", run: "python3 stages/good.py",
+            script: """
+                import json, os, pyarrow as pa, pyarrow.compute as pc, pyarrow.ipc as ipc
+                assert json.loads(os.environ["WEIR_PARAMS"]) == {}, os.environ["WEIR_PARAMS"]
+                assert os.environ["WEIR_STAGE"] == "user"
+                rows = ipc.open_file(json.loads(os.environ["WEIR_INPUTS"])["rows"]).read_all()
+                table = pa.table({"doubled": pc.multiply(rows.column("id").cast(pa.float64()), 2), "id": rows.column("id")})
+                with ipc.new_file(os.environ["WEIR_OUTPUT_OUT"], table.schema) as w:
+                    w.write_table(table)
 
-            """)
+                """)
         #expect(result.status == 0, "\(error(result, "user"))")
         let shown = try weir.run("show", "p.yaml", "user", "--format", "csv")
         #expect(shown.stdout == "id,doubled\n1,2.0\n2,4.0\n")  // in the declared order
@@ -142,7 +166,9 @@ import WeirTestSupport
         let weir = try project()
         try weir.write("stages/broken.yaml", "run: x\noutputs:\n  out: { columns: { a: decimal } }\n")
         try weir.write("r.csv", "review_id,body\nr1,fine\n")
-        try weir.write("p.yaml", """
+        try weir.write(
+            "p.yaml",
+            """
             pipeline: problems
             stages:
               r: { type: extract.csv, path: r.csv }
@@ -153,9 +179,16 @@ import WeirTestSupport
             """)
         let result = try weir.run("plan", "p.yaml")
         #expect(result.status == 2)
-        #expect(result.stderr.contains("stages/broken.yaml:3:24: error: column 'a' of output 'out' needs a type"), "\(result.stderr)")
-        #expect(result.stderr.contains("no stage manifest 'review_sentment'") && result.stderr.contains("review_sentiment"), "\(result.stderr)")
-        #expect(result.stderr.contains("stages/review_sentiment.yaml needs column 'review_text' (string) in input 'reviews', but r has no such column"),
-                "\(result.stderr)")
+        #expect(
+            result.stderr.contains("stages/broken.yaml:3:24: error: column 'a' of output 'out' needs a type"),
+            "\(result.stderr)")
+        #expect(
+            result.stderr.contains("no stage manifest 'review_sentment'") && result.stderr.contains("review_sentiment"),
+            "\(result.stderr)")
+        #expect(
+            result.stderr.contains(
+                "stages/review_sentiment.yaml needs column 'review_text' (string) in input 'reviews', but r has no such column"
+            ),
+            "\(result.stderr)")
     }
 }

@@ -6,7 +6,9 @@ import Testing
     @Test func everyKindAtOnceWithPositions() throws {
         let weir = try WeirProcess()
         try weir.write("a.csv", "id,amount,name\n1,2.5,a\n")
-        try weir.write("p.yaml", """
+        try weir.write(
+            "p.yaml",
+            """
             pipeline: bad
             stages:
               a: { type: extract.csv, path: a.csv, delimter: ";" }
@@ -24,17 +26,18 @@ import Testing
         let result = try weir.run("validate", "p.yaml")
         #expect(result.status == 2)
         let errors = result.stderr.split(separator: "\n").filter { $0.contains(": error: ") }.map(String.init)
-        #expect(errors == [
-            "p.yaml:3:40: error: unknown key 'delimter' for stage type extract.csv",
-            "p.yaml:4:14: error: unknown stage type 'extract.cvs'",
-            "p.yaml:5:44: error: `n` of stage 'c' must be an integer, found a string 'many'",
-            "p.yaml:6:28: error: stage 'd' reads from 'aa', which is not a stage of this pipeline",
-            "p.yaml:8:28: error: cycle: e -> f -> e",
-            "p.yaml:9:40: error: environment variable WEIR_TEST_UNSET_DIR is not set",
-            "p.yaml:10:33: error: h.by names column 'amount_usd' but a produces no such column (it has: id, amount, name)",
-            "p.yaml:11:33: error: i.by names column 'name' of a, which is string; expected float64 or int64",
-            "p.yaml:12:44: error: j.query: Binder Error: Referenced column \"idd\" not found in FROM clause!",
-        ])
+        #expect(
+            errors == [
+                "p.yaml:3:40: error: unknown key 'delimter' for stage type extract.csv",
+                "p.yaml:4:14: error: unknown stage type 'extract.cvs'",
+                "p.yaml:5:44: error: `n` of stage 'c' must be an integer, found a string 'many'",
+                "p.yaml:6:28: error: stage 'd' reads from 'aa', which is not a stage of this pipeline",
+                "p.yaml:8:28: error: cycle: e -> f -> e",
+                "p.yaml:9:40: error: environment variable WEIR_TEST_UNSET_DIR is not set",
+                "p.yaml:10:33: error: h.by names column 'amount_usd' but a produces no such column (it has: id, amount, name)",
+                "p.yaml:11:33: error: i.by names column 'name' of a, which is string; expected float64 or int64",
+                "p.yaml:12:44: error: j.query: Binder Error: Referenced column \"idd\" not found in FROM clause!",
+            ])
         #expect(result.stderr.contains("hint: did you mean 'delimiter'?"))
         #expect(result.stderr.contains("hint: did you mean 'extract.csv'"))
         #expect(result.stderr.contains("hint: did you mean 'amount'?"))
@@ -54,7 +57,8 @@ import Testing
         #expect(syntax.stderr.hasPrefix("syntax.yaml:3:"))
         #expect(syntax.stderr.contains("error: YAML syntax"))
 
-        try weir.write("dup.yaml", "stages:\n  a: { type: extract.csv, path: x.csv }\n  a: { type: extract.csv, path: y.csv }\n")
+        try weir.write(
+            "dup.yaml", "stages:\n  a: { type: extract.csv, path: x.csv }\n  a: { type: extract.csv, path: y.csv }\n")
         let duplicate = try weir.run("validate", "dup.yaml")
         #expect(duplicate.status == 2)
         #expect(duplicate.stderr.hasPrefix("dup.yaml:3:3: error: duplicate key 'a'"))

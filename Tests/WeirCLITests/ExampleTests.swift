@@ -9,7 +9,9 @@ import Testing
     func run(_ pipeline: String, _ stage: String, in weir: WeirProcess) throws -> WeirProcess.Result {
         let path = Self.repository + "/pipelines/" + pipeline
         // Only the stage and its upstream: the load stages would write into the repository's out/.
-        let result = try weir.run(["run", path, "--state-dir", weir.directory + "/state", "--select", "+" + stage.split(separator: ".")[0]])
+        let result = try weir.run([
+            "run", path, "--state-dir", weir.directory + "/state", "--select", "+" + stage.split(separator: ".")[0],
+        ])
         #expect(result.status == 0, "\(result.stderr)")
         return try weir.run(["show", path, stage, "--state-dir", weir.directory + "/state", "--format", "csv"])
     }
@@ -22,8 +24,10 @@ import Testing
             return [String(fields[0]), String(fields[1])]
         }
         // The generator plants these four (scripts/gen/instacart.py, PLANTED).
-        let planted: [Set<String>] = [["Limes", "Large Lemon"], ["Organic Yellow Onion", "Organic Garlic"],
-                                      ["Organic Cilantro", "Jalapeno Peppers"], ["Organic Raspberries", "Organic Blueberries"]]
+        let planted: [Set<String>] = [
+            ["Limes", "Large Lemon"], ["Organic Yellow Onion", "Organic Garlic"],
+            ["Organic Cilantro", "Jalapeno Peppers"], ["Organic Raspberries", "Organic Blueberries"],
+        ]
         #expect(Set(pairs) == Set(planted), "top pairs by lift: \(pairs)")
     }
 
@@ -40,13 +44,16 @@ import Testing
             let overdraft_users: [String: String]
             let overdraft_rows: Int
         }
-        let truth = try JSONDecoder().decode(Truth.self, from: Data(contentsOf: URL(fileURLWithPath: Self.repository + "/data/balance-logs/truth.json")))
+        let truth = try JSONDecoder().decode(
+            Truth.self, from: Data(contentsOf: URL(fileURLWithPath: Self.repository + "/data/balance-logs/truth.json")))
         let gaps = try run("balance-logs.yaml", "gaps.anomalies", in: weir).stdout.split(separator: "\n").dropFirst()
         #expect(gaps.map { $0.split(separator: ",").prefix(2).map(String.init) } == truth.gaps)
-        let summary = try run("balance-logs.yaml", "overdraft.summary", in: weir).stdout.split(separator: "\n")[1].split(separator: ",")
+        let summary = try run("balance-logs.yaml", "overdraft.summary", in: weir).stdout.split(separator: "\n")[1]
+            .split(separator: ",")
         #expect(Int(summary[0]) == truth.overdraft_rows)
         #expect(Int(summary[3]) == truth.overdraft_users.count)
-        let currencies = try run("balance-logs.yaml", "overdrafts_per_currency", in: weir).stdout.split(separator: "\n").dropFirst()
+        let currencies = try run("balance-logs.yaml", "overdrafts_per_currency", in: weir).stdout.split(separator: "\n")
+            .dropFirst()
         #expect(currencies.compactMap { Int($0.split(separator: ",")[1]) }.reduce(0, +) == truth.overdraft_rows)
     }
 
@@ -55,14 +62,19 @@ import Testing
     @Test func recommendExampleBeatsItsBaselines() throws {
         let weir = try WeirProcess()
         let path = Self.repository + "/pipelines/instacart-recommend.yaml"
-        let run = try weir.run("run", path, "--state-dir", weir.directory + "/state", "--select", "+evaluation", "--select", "+repeat_evaluation", "--select", "+als_evaluation")
+        let run = try weir.run(
+            "run", path, "--state-dir", weir.directory + "/state", "--select", "+evaluation", "--select",
+            "+repeat_evaluation", "--select", "+als_evaluation")
         #expect(run.status == 0, "\(run.stderr)")
         func ndcg(_ stage: String) throws -> Double {
-            let csv = try weir.run("show", path, stage, "--state-dir", weir.directory + "/state", "--format", "csv").stdout
+            let csv = try weir.run("show", path, stage, "--state-dir", weir.directory + "/state", "--format", "csv")
+                .stdout
             let line = try #require(csv.split(separator: "\n").first { $0.hasPrefix("all,ndcg@10,") })
             return try #require(Double(line.split(separator: ",")[2]))
         }
-        let (hybrid, repeated, als) = (try ndcg("evaluation"), try ndcg("repeat_evaluation"), try ndcg("als_evaluation"))
+        let (hybrid, repeated, als) = (
+            try ndcg("evaluation"), try ndcg("repeat_evaluation"), try ndcg("als_evaluation")
+        )
         #expect(hybrid >= repeated && hybrid >= als, "hybrid \(hybrid), repeat \(repeated), ALS \(als)")
     }
 
@@ -80,16 +92,23 @@ import Testing
     @Test func aRunWritesASelfContainedReportWithCharts() throws {
         let weir = try WeirProcess()
         let pipeline = ExamplePipelineTests.repository + "/pipelines/aws-cost-alerts.yaml"
-        let result = try weir.run(["run", pipeline, "--state-dir", weir.directory + "/state", "--select", "+spikes", "--select", "+trend", "--select", "+totals"])
+        let result = try weir.run([
+            "run", pipeline, "--state-dir", weir.directory + "/state", "--select", "+spikes", "--select", "+trend",
+            "--select", "+totals",
+        ])
         #expect(result.status == 0, "\(result.stderr)")
         let line = try #require(result.stdout.split(separator: "\n").first { $0.hasPrefix("report: ") })
         let html = try String(contentsOfFile: String(line.dropFirst("report: ".count)), encoding: .utf8)
         #expect(html.hasPrefix("<!doctype html>"))
-        for section in ["<h2>Pipeline</h2>", "<h2>Timeline</h2>", "id=\"stage-spikes\"", "id=\"stage-trend\""] { #expect(html.contains(section)) }
+        for section in ["<h2>Pipeline</h2>", "<h2>Timeline</h2>", "id=\"stage-spikes\"", "id=\"stage-trend\""] {
+            #expect(html.contains(section))
+        }
         #expect(html.components(separatedBy: "<svg").count > 6, "DAG, timeline and the stages' charts")
         #expect(html.contains("MACD") && html.contains("Month to date"))
         // Nothing to fetch: no URLs, no external scripts, styles or images.
-        for external in ["http://", "https://", "src=", "<link", "<script"] { #expect(!html.contains(external), "\(external)") }
+        for external in ["http://", "https://", "src=", "<link", "<script"] {
+            #expect(!html.contains(external), "\(external)")
+        }
         // A fully cached run still draws every chart.
         let cached = try weir.run(["run", pipeline, "--state-dir", weir.directory + "/state", "--select", "+spikes"])
         let again = try #require(cached.stdout.split(separator: "\n").first { $0.hasPrefix("report: ") })

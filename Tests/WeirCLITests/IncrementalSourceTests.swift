@@ -8,19 +8,24 @@ import WeirTestSupport
 @Suite(.serialized) struct IncrementalSourceTests {
     /// `files` of a source's `stage_finished` event.
     static func files(_ result: WeirProcess.Result, _ stage: String) -> [String: Int]? {
-        result.events.first { $0["event"] as? String == "stage_finished" && $0["stage"] as? String == stage }?["files"] as? [String: Int]
+        result.events.first { $0["event"] as? String == "stage_finished" && $0["stage"] as? String == stage }?["files"]
+            as? [String: Int]
     }
 
     /// port -> digest of `stage`'s current outputs in a state directory's ledger.
     static func outputs(_ weir: WeirProcess, state: String, stage: String) throws -> String {
-        try sqliteShell(weir.directory + "/" + state + "/weir.sqlite", """
+        try sqliteShell(
+            weir.directory + "/" + state + "/weir.sqlite",
+            """
             SELECT o.port, o.digest FROM stage_state s JOIN cache_outputs o ON o.key = s.key WHERE s.stage = '\(stage)' ORDER BY o.port
             """)
     }
 
     /// Runs incrementally in `.weir`, then from scratch in a new state directory; both must
     /// agree on every output of `stage`. Returns the incremental run.
-    static func runAndCompare(_ weir: WeirProcess, stage: String, round: Int, extra: [String] = []) throws -> WeirProcess.Result {
+    static func runAndCompare(_ weir: WeirProcess, stage: String, round: Int, extra: [String] = []) throws
+        -> WeirProcess.Result
+    {
         let result = try weir.run(["run", "p.yaml", "--json"] + extra)
         #expect(result.status == 0, "\(result.stderr)")
         let fresh = try weir.run(["run", "p.yaml", "--json", "--state-dir", "fresh-\(round)"] + extra)
@@ -33,8 +38,12 @@ import WeirTestSupport
 
     @Test func csvGlobParsesOnlyNewAndEditedFilesAndDropsDeletedOnes() throws {
         let weir = try WeirProcess()
-        for day in 1...5 { try weir.write("data/day-\(day).csv", "day,amount,note\n\(day),\(day).5,a\n\(day),\(day * 10),b\n") }
-        try weir.write("p.yaml", """
+        for day in 1...5 {
+            try weir.write("data/day-\(day).csv", "day,amount,note\n\(day),\(day).5,a\n\(day),\(day * 10),b\n")
+        }
+        try weir.write(
+            "p.yaml",
+            """
             pipeline: daily
             stages:
               days: { type: extract.csv, path: "data/*.csv", filename_column: file }
@@ -54,7 +63,8 @@ import WeirTestSupport
         try FileManager.default.removeItem(atPath: weir.directory + "/data/day-4.csv")
         let third = try Self.runAndCompare(weir, stage: "days", round: 3)
         #expect(Self.files(third, "days") == ["parsed": 1, "reused": 4])
-        #expect(try weir.run("show", "p.yaml", "days", "--format", "csv").stdout.contains("2,99.25,edited,data/day-2.csv"))
+        #expect(
+            try weir.run("show", "p.yaml", "days", "--format", "csv").stdout.contains("2,99.25,edited,data/day-2.csv"))
 
         // Nothing changed: the stage is cached, no file is even looked at.
         let fourth = try weir.run("run", "p.yaml", "--json")
@@ -76,7 +86,9 @@ import WeirTestSupport
         let weir = try WeirProcess()
         try weir.write("data/a.csv", "id,x\n1,2\n")
         try weir.write("data/b.csv", "id,x\n2,3\n3,4,extra\n")
-        try weir.write("p.yaml", """
+        try weir.write(
+            "p.yaml",
+            """
             stages:
               rows: { type: extract.csv, path: "data/*.csv", bad_rows: skip }
 
@@ -86,7 +98,9 @@ import WeirTestSupport
         try weir.write("data/c.csv", "id,x\n4,5\n")
         let second = try Self.runAndCompare(weir, stage: "rows", round: 2)
         #expect(Self.files(second, "rows") == ["parsed": 2, "reused": 1])
-        let notes = second.events.first { $0["stage"] as? String == "rows" && $0["event"] as? String == "stage_finished" }?["notes"]
+        let notes = second.events.first {
+            $0["stage"] as? String == "rows" && $0["event"] as? String == "stage_finished"
+        }?["notes"]
         #expect("\(notes ?? "")".contains("skipped 1 malformed row"))
     }
 
@@ -104,7 +118,8 @@ import WeirTestSupport
 
         // A part damaged on disk makes the stored output (a manifest of the parts) unusable:
         // the stage runs again, parses the damaged files alone, and the output is still right.
-        let digests = try sqliteShell(weir.directory + "/.weir/weir.sqlite", "SELECT digest FROM source_parts ORDER BY key LIMIT 2")
+        let digests = try sqliteShell(
+            weir.directory + "/.weir/weir.sqlite", "SELECT digest FROM source_parts ORDER BY key LIMIT 2")
         for digest in digests.split(separator: "\n") {
             let path = "\(weir.directory)/.weir/objects/\(digest.prefix(2))/\(digest.dropFirst(2)).arrow"
             var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
@@ -119,14 +134,18 @@ import WeirTestSupport
 
     @Test func logGlobParsesOnlyTheNewExport() throws {
         let sample = ReferencePython.packageRoot.appendingPathComponent("data/balance-logs").path
-        let names = try FileManager.default.contentsOfDirectory(atPath: sample).filter { $0.hasSuffix(".gz") }.sorted().prefix(7)
+        let names = try FileManager.default.contentsOfDirectory(atPath: sample).filter { $0.hasSuffix(".gz") }.sorted()
+            .prefix(7)
         let weir = try WeirProcess()
         try FileManager.default.createDirectory(atPath: weir.directory + "/logs", withIntermediateDirectories: true)
-        for name in names.dropLast() { try FileManager.default.copyItem(atPath: sample + "/" + name, toPath: weir.directory + "/logs/" + name) }
+        for name in names.dropLast() {
+            try FileManager.default.copyItem(atPath: sample + "/" + name, toPath: weir.directory + "/logs/" + name)
+        }
         try weir.write("p.yaml", "stages:\n  logs: { type: extract.logs, path: \"logs/*.gz\" }\n")
         let first = try Self.runAndCompare(weir, stage: "logs", round: 1)
         #expect(Self.files(first, "logs") == ["parsed": 6, "reused": 0])
-        try FileManager.default.copyItem(atPath: sample + "/" + names.last!, toPath: weir.directory + "/logs/" + names.last!)
+        try FileManager.default.copyItem(
+            atPath: sample + "/" + names.last!, toPath: weir.directory + "/logs/" + names.last!)
         let second = try Self.runAndCompare(weir, stage: "logs", round: 2)
         #expect(Self.files(second, "logs") == ["parsed": 1, "reused": 6])
         #expect(try Self.outputs(weir, state: ".weir", stage: "logs").split(separator: "\n").count == 2)

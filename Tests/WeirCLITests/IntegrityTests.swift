@@ -25,7 +25,9 @@ import WeirTestSupport
         return weir
     }
 
-    func sqlite(_ weir: WeirProcess, _ query: String) throws -> String { try sqliteShell(weir.directory + "/out/kept.db", query) }
+    func sqlite(_ weir: WeirProcess, _ query: String) throws -> String {
+        try sqliteShell(weir.directory + "/out/kept.db", query)
+    }
 
     @Test func loadsRewriteWhatAnotherRunOrAHandOverwrote() throws {
         let weir = try setUp()
@@ -69,7 +71,9 @@ import WeirTestSupport
         let weir = try setUp()
         let first = try weir.run("run", "p.yaml", "--json")
         #expect(first.status == 0, "\(first.stderr)")
-        let digest = try #require(first.events.first { $0["stage"] as? String == "kept" && $0["event"] as? String == "stage_finished" }?["digest"] as? String)
+        let digest = try #require(
+            first.events.first { $0["stage"] as? String == "kept" && $0["event"] as? String == "stage_finished" }?[
+                "digest"] as? String)
         let path = objectPath(weir, digest: digest)
         var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
         let original = bytes
@@ -112,7 +116,9 @@ import WeirTestSupport
     @Test func aForcedRunRewritesACorruptObject() throws {
         let weir = try setUp()
         let first = try weir.run("run", "p.yaml", "--json")
-        let digest = try #require(first.events.first { $0["stage"] as? String == "total" && $0["event"] as? String == "stage_finished" }?["digest"] as? String)
+        let digest = try #require(
+            first.events.first { $0["stage"] as? String == "total" && $0["event"] as? String == "stage_finished" }?[
+                "digest"] as? String)
         let path = objectPath(weir, digest: digest)
         let original = try Data(contentsOf: URL(fileURLWithPath: path))
         try Data(original.prefix(original.count - 8)).write(to: URL(fileURLWithPath: path))
@@ -132,7 +138,9 @@ import WeirTestSupport
         try weir.write("out/kept.arrow.weir-\(dead).tmp", "half a file")
         try weir.write("out/kept.csv.weir-\(dead).tmp", "half a file")
         #expect(try weir.run("run", "p.yaml").status == 0)
-        let left = try FileManager.default.contentsOfDirectory(atPath: weir.directory + "/out").filter { $0.hasSuffix(".tmp") }
+        let left = try FileManager.default.contentsOfDirectory(atPath: weir.directory + "/out").filter {
+            $0.hasSuffix(".tmp")
+        }
         #expect(left.isEmpty, "\(left)")
     }
 }

@@ -66,7 +66,9 @@ final class LSPClient {
     /// The next diagnostics published for `uri`.
     func diagnostics(_ uri: String) throws -> [[String: Any]] {
         while true {
-            if let index = notifications.firstIndex(where: { ($0["params"] as? [String: Any])?["uri"] as? String == uri }) {
+            if let index = notifications.firstIndex(where: {
+                ($0["params"] as? [String: Any])?["uri"] as? String == uri
+            }) {
                 let found = notifications.remove(at: index)
                 return (found["params"] as? [String: Any])?["diagnostics"] as? [[String: Any]] ?? []
             }
@@ -102,41 +104,71 @@ final class LSPClient {
         try weir.write("orders.csv", "order_id,customer,amount,at\n1,ann,10.5,2024-01-01\n2,bob,3,2024-01-02\n")
         let uri = URL(fileURLWithPath: weir.directory + "/p.yaml").absoluteString
         let client = try LSPClient(directory: weir.directory)
-        let initialized = try #require(client.request("initialize", ["processId": NSNull(), "rootUri": NSNull(), "capabilities": [:]]) as? [String: Any])
+        let initialized = try #require(
+            client.request("initialize", ["processId": NSNull(), "rootUri": NSNull(), "capabilities": [:]])
+                as? [String: Any])
         let capabilities = try #require(initialized["capabilities"] as? [String: Any])
         #expect(capabilities["hoverProvider"] as? Bool == true && capabilities["definitionProvider"] as? Bool == true)
         try client.notify("initialized", [:])
 
         // A misspelt column: the diagnostic of weir validate, over the word, on its line.
-        try client.notify("textDocument/didOpen", ["textDocument": ["uri": uri, "languageId": "yaml", "version": 1,
-                                                                   "text": Self.pipeline.replacingOccurrences(of: "by: spent", with: "by: spnt")]])
+        try client.notify(
+            "textDocument/didOpen",
+            [
+                "textDocument": [
+                    "uri": uri, "languageId": "yaml", "version": 1,
+                    "text": Self.pipeline.replacingOccurrences(of: "by: spent", with: "by: spnt"),
+                ]
+            ])
         let broken = try client.diagnostics(uri)
         let first = try #require(broken.first)
-        #expect(broken.count == 1 && (first["message"] as? String ?? "").contains("best.by names column 'spnt'"), "\(broken)")
+        #expect(
+            broken.count == 1 && (first["message"] as? String ?? "").contains("best.by names column 'spnt'"),
+            "\(broken)")
         let range = first["range"] as? [String: [String: Int]]
-        #expect(range?["start"]?["line"] == 12 && range?["start"]?["character"] == 8 && range?["end"]?["character"] == 12, "\(String(describing: range))")
+        #expect(
+            range?["start"]?["line"] == 12 && range?["start"]?["character"] == 8 && range?["end"]?["character"] == 12,
+            "\(String(describing: range))")
 
-        try client.notify("textDocument/didChange", ["textDocument": ["uri": uri, "version": 2], "contentChanges": [["text": Self.pipeline]]])
+        try client.notify(
+            "textDocument/didChange",
+            ["textDocument": ["uri": uri, "version": 2], "contentChanges": [["text": Self.pipeline]]])
         #expect(try client.diagnostics(uri).isEmpty)
 
         func complete(_ line: Int, _ character: Int) throws -> [String] {
-            labels(try client.request("textDocument/completion", ["textDocument": ["uri": uri], "position": ["line": line, "character": character]]))
+            labels(
+                try client.request(
+                    "textDocument/completion",
+                    ["textDocument": ["uri": uri], "position": ["line": line, "character": character]]))
         }
         // Stage types after `type: `, keys of the stage's type, upstream stages, upstream columns.
         let types = try complete(6, 10)
         #expect(types.contains("sql") && types.contains("extract.postgres"), "\(types)")
         let keys = try complete(14, 4)
-        #expect(keys.contains("ascending") && keys.contains("retries") && !keys.contains("by") && !keys.contains("type"), "\(keys)")
+        #expect(
+            keys.contains("ascending") && keys.contains("retries") && !keys.contains("by") && !keys.contains("type"),
+            "\(keys)")
         #expect(try complete(11, 11) == ["orders", "totals"])
         #expect(try complete(12, 8) == ["spent"], "by: takes a number column of totals")
-        let hover = try client.request("textDocument/hover", ["textDocument": ["uri": uri], "position": ["line": 11, "character": 13]]) as? [String: Any]
+        let hover =
+            try client.request(
+                "textDocument/hover", ["textDocument": ["uri": uri], "position": ["line": 11, "character": 13]])
+            as? [String: Any]
         let shown = (hover?["contents"] as? [String: Any])?["value"] as? String ?? ""
         #expect(shown.contains("**totals** (`sql`)") && shown.contains("customer string, spent float64"), "\(shown)")
-        let help = try client.request("textDocument/hover", ["textDocument": ["uri": uri], "position": ["line": 13, "character": 4]]) as? [String: Any]
+        let help =
+            try client.request(
+                "textDocument/hover", ["textDocument": ["uri": uri], "position": ["line": 13, "character": 4]])
+            as? [String: Any]
         let helpText = (help?["contents"] as? [String: Any])?["value"] as? String
         #expect(helpText?.contains("**n**") == true, "\(String(describing: helpText))")
-        let target = try client.request("textDocument/definition", ["textDocument": ["uri": uri], "position": ["line": 11, "character": 12]]) as? [String: Any]
-        #expect((target?["range"] as? [String: [String: Int]])?["start"] == ["line": 5, "character": 2], "\(String(describing: target))")
+        let target =
+            try client.request(
+                "textDocument/definition", ["textDocument": ["uri": uri], "position": ["line": 11, "character": 12]])
+            as? [String: Any]
+        #expect(
+            (target?["range"] as? [String: [String: Int]])?["start"] == ["line": 5, "character": 2],
+            "\(String(describing: target))")
         #expect(try client.request("shutdown", [:]) is NSNull)
         try client.notify("exit", [:])
     }
@@ -146,15 +178,20 @@ final class LSPClient {
         let weir = try WeirProcess()
         try weir.write("src.csv", "x\n1\n")
         var text = "pipeline: big\nstages:\n  s0: { type: extract.csv, path: src.csv }\n"
-        for i in 1..<1000 { text += "  s\(i): { type: sql, input: s\(i - 1), query: \"SELECT x + 1 AS x FROM s\(i - 1)\" }\n" }
+        for i in 1..<1000 {
+            text += "  s\(i): { type: sql, input: s\(i - 1), query: \"SELECT x + 1 AS x FROM s\(i - 1)\" }\n"
+        }
         let uri = URL(fileURLWithPath: weir.directory + "/big.yaml").absoluteString
         let client = try LSPClient(directory: weir.directory)
         _ = try client.request("initialize", ["processId": NSNull(), "capabilities": [:]])
-        try client.notify("textDocument/didOpen", ["textDocument": ["uri": uri, "languageId": "yaml", "version": 1, "text": text]])
+        try client.notify(
+            "textDocument/didOpen", ["textDocument": ["uri": uri, "languageId": "yaml", "version": 1, "text": text]])
         #expect(try client.diagnostics(uri).isEmpty)
         for version in 2...4 {
             let changed = text.replacingOccurrences(of: "FROM s998", with: version == 3 ? "FROM s99" : "FROM s998")
-            try client.notify("textDocument/didChange", ["textDocument": ["uri": uri, "version": version], "contentChanges": [["text": changed]]])
+            try client.notify(
+                "textDocument/didChange",
+                ["textDocument": ["uri": uri, "version": version], "contentChanges": [["text": changed]]])
             let found = try client.diagnostics(uri)
             #expect(found.isEmpty == (version != 3), "\(found)")
         }

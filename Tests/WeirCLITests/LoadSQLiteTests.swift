@@ -7,14 +7,18 @@ import Testing
 
     @Test func replaceAndAppendAsTheShellSeesThem() throws {
         let weir = try WeirProcess()
-        try weir.write("orders.csv", """
+        try weir.write(
+            "orders.csv",
+            """
             id,amount,customer,paid,at,day
             1,10.5,ann,true,2024-02-13T21:01:05.050Z,2024-02-13
             2,,"bob, jr",false,2024-02-14T00:00:00Z,2024-02-14
             3,0.1,,true,,
 
             """)
-        try weir.write("p.yaml", """
+        try weir.write(
+            "p.yaml",
+            """
             pipeline: sqlite-load
             stages:
               orders: { type: extract.csv, path: orders.csv }
@@ -25,9 +29,13 @@ import Testing
         let first = try weir.run("run", "p.yaml")
         #expect(first.status == 0, "\(first.stderr)")
         let db = weir.directory + "/out/shop.db"
-        #expect(try sqlite(db, "SELECT name, type FROM pragma_table_info('orders')")
+        #expect(
+            try sqlite(db, "SELECT name, type FROM pragma_table_info('orders')")
                 == "id|INTEGER\namount|REAL\ncustomer|TEXT\npaid|BOOLEAN\nat|TIMESTAMP\nday|DATE\n")
-        #expect(try sqlite(db, "SELECT id, amount, customer, paid, at, day, typeof(amount), typeof(customer) FROM orders ORDER BY id")
+        #expect(
+            try sqlite(
+                db,
+                "SELECT id, amount, customer, paid, at, day, typeof(amount), typeof(customer) FROM orders ORDER BY id")
                 == "1|10.5|ann|1|2024-02-13 21:01:05.050|2024-02-13|real|text\n"
                 + "2||bob, jr|0|2024-02-14 00:00:00|2024-02-14|null|text\n"
                 + "3|0.1||1|||real|null\n")
@@ -49,7 +57,9 @@ import Testing
     @Test func appendingOtherColumnsIsAnErrorNamingTheTable() throws {
         let weir = try WeirProcess()
         try weir.write("a.csv", "id,name\n1,x\n")
-        try weir.write("p.yaml", """
+        try weir.write(
+            "p.yaml",
+            """
             pipeline: sqlite-mismatch
             stages:
               a: { type: extract.csv, path: a.csv }
@@ -60,8 +70,11 @@ import Testing
         try weir.write("a.csv", "id,label\n2,y\n")
         let result = try weir.run("run", "p.yaml")
         #expect(result.status == 1)
-        #expect((result.stdout + result.stderr).contains("cannot append to table 'things' in shop.db: it has columns (id INTEGER, name TEXT) but the input has (id INTEGER, label TEXT)"),
-                "\(result.stdout)")
+        #expect(
+            (result.stdout + result.stderr).contains(
+                "cannot append to table 'things' in shop.db: it has columns (id INTEGER, name TEXT) but the input has (id INTEGER, label TEXT)"
+            ),
+            "\(result.stdout)")
         #expect(try sqlite(weir.directory + "/shop.db", "SELECT count(*) FROM things") == "1\n")
     }
 }

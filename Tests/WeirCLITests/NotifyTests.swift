@@ -11,13 +11,17 @@ import WeirTestSupport
 
     func accepted(_ directory: String) throws -> [[String: Any]] {
         let text = (try? String(contentsOfFile: directory + "/accepted.jsonl", encoding: .utf8)) ?? ""
-        return try text.split(separator: "\n").map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+        return try text.split(separator: "\n").map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
     }
 
     func pipeline(_ weir: WeirProcess, failing: Bool, format: String = "json", event: String = "on_failure") throws {
         try weir.write("a.csv", "id\n1\n")
         let query = failing ? "SELECT abs(-9223372036854775807 - 1) AS v FROM a" : "SELECT id FROM a"
-        try weir.write("p.yaml", """
+        try weir.write(
+            "p.yaml",
+            """
             pipeline: nightly
             notify: { \(event): { webhook: "${env.ALERT_URL}", format: \(format), retries: 2 } }
             stages:
@@ -75,14 +79,18 @@ import WeirTestSupport
         try pipeline(weir, failing: false, event: "on_success")
         let result = try weir.run("run", "p.yaml")
         #expect(result.status == 0)
-        #expect(result.stderr.contains("warning: notify: posting to the on_success webhook failed after 3 attempts"), "\(result.stderr)")
+        #expect(
+            result.stderr.contains("warning: notify: posting to the on_success webhook failed after 3 attempts"),
+            "\(result.stderr)")
         #expect(!result.stderr.contains("alert-token"))
         #expect(try weir.run("history").stdout.contains("ok"))
     }
 
     @Test func badNotifyKeysAreLocated() throws {
         let weir = try WeirProcess()
-        try weir.write("p.yaml", """
+        try weir.write(
+            "p.yaml",
+            """
             notify: { on_falure: { webhook: "http://x" }, on_success: { webhook: "ftp://x", format: xml } }
             stages:
               a: { type: extract.csv, path: a.csv }

@@ -9,7 +9,9 @@ import WeirTestSupport
     /// after `seconds`, unless they are killed first.
     func project(timeout: String? = nil, seconds: Int = 3) throws -> WeirProcess {
         let weir = try WeirProcess()
-        try weir.write("stages/slow.yaml", """
+        try weir.write(
+            "stages/slow.yaml",
+            """
             run: "sh -c 'sleep \(seconds); touch mark-child' & sleep \(seconds); touch mark-leader"
             inputs:
               rows: { columns: { id: int64 } }
@@ -18,7 +20,9 @@ import WeirTestSupport
 
             """)
         try weir.write("rows.csv", "id\n1\n")
-        try weir.write("p.yaml", """
+        try weir.write(
+            "p.yaml",
+            """
             stages:
               rows: { type: extract.csv, path: rows.csv }
               slow: { type: command, stage: slow, input: rows\(timeout.map { ", timeout: \($0)" } ?? "") }
@@ -60,7 +64,8 @@ import WeirTestSupport
             rest, _ = p.communicate(timeout=30)
             print(json.dumps({"status": p.returncode, "output": "".join(lines) + rest.decode()}))
             """
-        let out = try ReferencePython.run(code, [WeirProcess.binary, weir.directory, signal, group ? "group" : "process"])
+        let out = try ReferencePython.run(
+            code, [WeirProcess.binary, weir.directory, signal, group ? "group" : "process"])
         let object = try #require(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])
         return (object["status"] as? Int ?? -1, object["output"] as? String ?? "")
     }

@@ -6,7 +6,9 @@ import WeirTestSupport
 /// reads back exactly or is refused with a located error and exit status 1 or 2.
 @Suite struct ReaderIntegrityTests {
     /// `weir convert NAME.csv NAME.arrow`, then the Arrow file back to CSV text.
-    func roundTrip(_ weir: WeirProcess, _ name: String, _ bytes: [UInt8], _ extra: [String] = []) throws -> (WeirProcess.Result, String?) {
+    func roundTrip(_ weir: WeirProcess, _ name: String, _ bytes: [UInt8], _ extra: [String] = []) throws -> (
+        WeirProcess.Result, String?
+    ) {
         try Data(bytes).write(to: URL(fileURLWithPath: "\(weir.directory)/\(name).csv"))
         let result = try weir.run(["convert", "\(name).csv", "\(name).arrow"] + extra)
         guard result.status == 0 else { return (result, nil) }
@@ -18,7 +20,9 @@ import WeirTestSupport
     @Test func valuesKeepWhatTheTextSaid() throws {
         let weir = try WeirProcess()
         // An integer past int64 after int64 rows keeps its digits, as text.
-        #expect(try roundTrip(weir, "big", Array("a\n1\n2\n12345678901234567891\n".utf8)).1 == "a\n1\n2\n12345678901234567891\n")
+        #expect(
+            try roundTrip(weir, "big", Array("a\n1\n2\n12345678901234567891\n".utf8)).1
+                == "a\n1\n2\n12345678901234567891\n")
         // -0 widened to float keeps its sign.
         #expect(try roundTrip(weir, "zero", Array("a\n1\n-0\n2.5\n".utf8)).1 == "a\n1.0\n-0.0\n2.5\n")
         // A leap second is not a timestamp Weir can hold: the column stays text.
@@ -28,20 +32,28 @@ import WeirTestSupport
         // A leading blank line is skipped, as blank lines are everywhere else.
         #expect(try roundTrip(weir, "blank", Array("\n\na,b\n1,2\n".utf8)).1 == "a,b\n1,2\n")
         // Latin-1, declared, is converted to UTF-8.
-        #expect(try roundTrip(weir, "latin", [0x61, 0x0A] + Array("caf".utf8) + [0xE9, 0x0A], ["--encoding", "latin1"]).1 == "a\ncafé\n")
+        #expect(
+            try roundTrip(weir, "latin", [0x61, 0x0A] + Array("caf".utf8) + [0xE9, 0x0A], ["--encoding", "latin1"]).1
+                == "a\ncafé\n")
     }
 
     @Test func badTextIsALocatedError() throws {
         let weir = try WeirProcess()
         let utf8 = try roundTrip(weir, "utf8", Array("a,b\n1,ok\n2,x".utf8) + [0xFF, 0x0A])
         #expect(utf8.0.status == 1)
-        #expect(utf8.0.stderr.contains("utf8.csv:3:4: column 'b' (field 2): text is not valid UTF-8 (byte 0xFF)"), "\(utf8.0.stderr)")
+        #expect(
+            utf8.0.stderr.contains("utf8.csv:3:4: column 'b' (field 2): text is not valid UTF-8 (byte 0xFF)"),
+            "\(utf8.0.stderr)")
         let header = try roundTrip(weir, "header", Array("a,".utf8) + [0xC3, 0x28] + Array("\n1,2\n".utf8))
         #expect(header.0.status == 1)
-        #expect(header.0.stderr.contains("header.csv:1:3: header row: column name is not valid UTF-8"), "\(header.0.stderr)")
+        #expect(
+            header.0.stderr.contains("header.csv:1:3: header row: column name is not valid UTF-8"), "\(header.0.stderr)"
+        )
         let quote = try roundTrip(weir, "quote", Array("a\"x,b\n1,2\n".utf8))
         #expect(quote.0.status == 1)
-        #expect(quote.0.stderr.contains("quote.csv:1:2: header row: quote character inside an unquoted column name"), "\(quote.0.stderr)")
+        #expect(
+            quote.0.stderr.contains("quote.csv:1:2: header row: quote character inside an unquoted column name"),
+            "\(quote.0.stderr)")
         let newline = try roundTrip(weir, "delimiter", Array("a,b\n1,2\n".utf8), ["--delimiter", "\n"])
         #expect(newline.0.status == 2 || newline.0.status == 1)
         #expect(newline.0.stderr.contains("the delimiter cannot be a line end"), "\(newline.0.stderr)")
@@ -65,8 +77,9 @@ import WeirTestSupport
     func mutate(_ source: String, _ target: String, _ arguments: [String]) throws {
         guard ReferencePython.available else { return }
         let script = ReferencePython.packageRoot.appendingPathComponent("scripts/testing/arrow_mutate.py").path
-        try ReferencePython.run("import runpy, sys; sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')",
-                                [script, source, target] + arguments)
+        try ReferencePython.run(
+            "import runpy, sys; sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')",
+            [script, source, target] + arguments)
     }
 
     @Test(.enabled(if: ReferencePython.available)) func brokenArrowLengthsAreErrorsNotTraps() throws {
@@ -89,7 +102,8 @@ import WeirTestSupport
 
     @Test(.enabled(if: ReferencePython.available)) func mutantsOfAPyarrowFileNeverTrap() throws {
         let weir = try WeirProcess()
-        try ReferencePython.run("""
+        try ReferencePython.run(
+            """
             import sys, pyarrow as pa, pyarrow.feather as f
             t = pa.table({'i': pa.array([1, None, 3] * 5, pa.int64()), 'f': pa.array([0.5, 2.0, None] * 5),
                           's': pa.array(['a', None, 'ccc'] * 5), 'd': pa.array(['x', 'y', 'x'] * 5).dictionary_encode(),
@@ -122,8 +136,11 @@ import WeirTestSupport
         for kind in ["csv", "arrow"] {
             for name in try FileManager.default.contentsOfDirectory(atPath: "\(root)/\(kind)").sorted() {
                 let format = kind == "csv" ? "arrow" : "csv"
-                let result = try weir.run(["convert", "\(root)/\(kind)/\(name)", "/dev/null", "--format", format], timeout: 20)
-                #expect(result.status == 0 || result.status == 1, "\(kind)/\(name): status \(result.status) (9: killed after 20 s): \(result.stderr)")
+                let result = try weir.run(
+                    ["convert", "\(root)/\(kind)/\(name)", "/dev/null", "--format", format], timeout: 20)
+                #expect(
+                    result.status == 0 || result.status == 1,
+                    "\(kind)/\(name): status \(result.status) (9: killed after 20 s): \(result.stderr)")
             }
         }
     }

@@ -23,7 +23,9 @@ import WeirTestSupport
         let server = try Self.server.get()
         try server.bucket("weir-e2e")
         var objects: [String: String] = [:]
-        for i in 0..<1001 { objects[String(format: "parts/part-%04d.csv", i)] = "order_id,amount\n\(i),\(Double(i) / 4)\n" }
+        for i in 0..<1001 {
+            objects[String(format: "parts/part-%04d.csv", i)] = "order_id,amount\n\(i),\(Double(i) / 4)\n"
+        }
         try server.put("weir-e2e", objects: objects)
         let weir = try WeirProcess()
         try weir.write("orders.csv", "order_id,qty\n1,3\n2,4\n3,5\n")
@@ -70,15 +72,20 @@ import WeirTestSupport
         let server = try Self.server.get()
         try server.bucket("weir-logs")
         let sample = ReferencePython.packageRoot.appendingPathComponent("data/balance-logs").path
-        let files = try FileManager.default.contentsOfDirectory(atPath: sample).filter { $0.hasSuffix(".gz") }.sorted().prefix(20)
+        let files = try FileManager.default.contentsOfDirectory(atPath: sample).filter { $0.hasSuffix(".gz") }.sorted()
+            .prefix(20)
         let weir = try WeirProcess()
         for (i, file) in files.enumerated() {
-            try FileManager.default.createDirectory(atPath: weir.directory + "/local/\(i % 3)", withIntermediateDirectories: true)
-            try FileManager.default.copyItem(atPath: sample + "/" + file, toPath: weir.directory + "/local/\(i % 3)/" + file)
+            try FileManager.default.createDirectory(
+                atPath: weir.directory + "/local/\(i % 3)", withIntermediateDirectories: true)
+            try FileManager.default.copyItem(
+                atPath: sample + "/" + file, toPath: weir.directory + "/local/\(i % 3)/" + file)
             try server.put("weir-logs", "exports/\(i % 3)/\(file)", file: sample + "/" + file)
         }
         try server.put("weir-logs", "exports/notes.txt", text: "skipped by the glob")
-        try weir.write("p.yaml", """
+        try weir.write(
+            "p.yaml",
+            """
             pipeline: s3-logs
             stages:
               remote: { type: extract.logs, path: "s3://weir-logs/exports/**/*.gz" }
@@ -142,7 +149,9 @@ import WeirTestSupport
         try weir.write("served/orders.csv", "order_id,qty\n1,3\n2,4\n")
         try gzip(weir, "served/orders.csv", to: "served/orders.csv.gz")
         try serving(weir) { endpoint in
-            try weir.write("p.yaml", """
+            try weir.write(
+                "p.yaml",
+                """
                 pipeline: http-orders
                 stages:
                   orders: { type: extract.csv, path: "\(endpoint)/moved/orders.csv.gz" }
@@ -179,7 +188,8 @@ import WeirTestSupport
             try writeSourcePipeline(weir, "x", path: "\(endpoint)/flaky/99/x.csv")
             let failed = try weir.run("run", "p.yaml")
             #expect(failed.status == 2)
-            #expect(failed.stderr.contains("\(endpoint)/flaky/99/x.csv: HTTP 503 Service Unavailable"), "\(failed.stderr)")
+            #expect(
+                failed.stderr.contains("\(endpoint)/flaky/99/x.csv: HTTP 503 Service Unavailable"), "\(failed.stderr)")
         }
     }
 
@@ -208,7 +218,9 @@ func gzip(_ weir: WeirProcess, _ source: String, to target: String) throws {
 
 /// Writes p.yaml: one extract.csv stage `id` reading `path`.
 func writeSourcePipeline(_ weir: WeirProcess, _ id: String, path: String) throws {
-    try weir.write("p.yaml", """
+    try weir.write(
+        "p.yaml",
+        """
         pipeline: remote-source
         stages:
           \(id): { type: extract.csv, path: "\(path)" }

@@ -4,7 +4,9 @@ import Testing
 /// `retention:` and `weir runs prune`: old runs go (ledger rows and folders), the newest stays.
 @Suite struct RetentionTests {
     func runIDs(_ weir: WeirProcess) throws -> [String] {
-        try sqliteShell(weir.directory + "/.weir/weir.sqlite", "SELECT id FROM runs ORDER BY started_at").split(separator: "\n").map(String.init)
+        try sqliteShell(weir.directory + "/.weir/weir.sqlite", "SELECT id FROM runs ORDER BY started_at").split(
+            separator: "\n"
+        ).map(String.init)
     }
 
     @Test func oldRunsArePrunedAfterARunAndOnRequest() throws {
@@ -15,17 +17,23 @@ import Testing
         let ids = try runIDs(weir)
         #expect(ids.count == 3)
         // Age every run by 40 days: all are past a 30-day retention, yet the newest stays.
-        _ = try sqliteShell(weir.directory + "/.weir/weir.sqlite", "UPDATE runs SET started_at = started_at - 40 * 86400")
+        _ = try sqliteShell(
+            weir.directory + "/.weir/weir.sqlite", "UPDATE runs SET started_at = started_at - 40 * 86400")
         let pruned = try weir.run("runs", "prune", "p.yaml", "--older-than", "30d")
         #expect(pruned.stdout.contains("pruned 2 runs older than 30d"), "\(pruned.stdout)\(pruned.stderr)")
         #expect(try runIDs(weir) == [ids[2]])
         #expect(!FileManager.default.fileExists(atPath: weir.directory + "/.weir/runs/" + ids[0]))
         #expect(FileManager.default.fileExists(atPath: weir.directory + "/.weir/runs/" + ids[2]))
-        #expect(try sqliteShell(weir.directory + "/.weir/weir.sqlite", "SELECT count(*) FROM stage_runs WHERE run_id = '\(ids[0])'").trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+        #expect(
+            try sqliteShell(
+                weir.directory + "/.weir/weir.sqlite", "SELECT count(*) FROM stage_runs WHERE run_id = '\(ids[0])'"
+            ).trimmingCharacters(in: .whitespacesAndNewlines) == "0")
 
         // With `retention:`, each run prunes what is past it.
-        try weir.write("p.yaml", "pipeline: kept\nretention: { runs: 30d }\nstages:\n  a: { type: extract.csv, path: a.csv }\n")
-        _ = try sqliteShell(weir.directory + "/.weir/weir.sqlite", "UPDATE runs SET started_at = started_at - 40 * 86400")
+        try weir.write(
+            "p.yaml", "pipeline: kept\nretention: { runs: 30d }\nstages:\n  a: { type: extract.csv, path: a.csv }\n")
+        _ = try sqliteShell(
+            weir.directory + "/.weir/weir.sqlite", "UPDATE runs SET started_at = started_at - 40 * 86400")
         #expect(try weir.run("run", "p.yaml").status == 0)
         #expect(try runIDs(weir).count == 1)
         #expect(try weir.run("runs", "prune", "p.yaml").stdout.contains("pruned 0 runs older than 30d"))
@@ -48,8 +56,12 @@ import Testing
         #expect(second.stdout.contains("0 ran, 1 cached"))
         #expect(second.stdout.contains("r: (when it ran) skipped 1 malformed row"), "\(second.stdout)")
         // Run ids of one second sort by their random part: the ledger knows which came last.
-        let newest = { try sqliteShell(weir.directory + "/.weir/weir.sqlite", "SELECT id FROM runs ORDER BY started_at DESC LIMIT 1")
-            .trimmingCharacters(in: .whitespacesAndNewlines) }
+        let newest = {
+            try sqliteShell(
+                weir.directory + "/.weir/weir.sqlite", "SELECT id FROM runs ORDER BY started_at DESC LIMIT 1"
+            )
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        }
         let report = try weir.read(".weir/runs/\(try newest())/report.html")
         #expect(report.contains("xxxxxxxxxx… (5000 characters)"))
         #expect(!report.contains(String(repeating: "x", count: 200)))

@@ -3,9 +3,13 @@ import Testing
 
 /// Scheduling, failure, interruption and locking, through the built binary.
 @Suite struct RunTests {
-    func slowPipeline(_ weir: WeirProcess, name: String = "slow", file: String = "p.yaml", count: Int = 3_000_000) throws {
+    func slowPipeline(_ weir: WeirProcess, name: String = "slow", file: String = "p.yaml", count: Int = 3_000_000)
+        throws
+    {
         try weir.write("a.csv", "id\n1\n2\n")
-        try weir.write(file, """
+        try weir.write(
+            file,
+            """
             pipeline: \(name)
             stages:
               a: { type: extract.csv, path: a.csv }
@@ -44,7 +48,9 @@ import Testing
     @Test func failureSkipsDownstreamAndIndependentBranchRuns() throws {
         let weir = try WeirProcess()
         try weir.write("a.csv", "id\n1\n")
-        try weir.write("p.yaml", """
+        try weir.write(
+            "p.yaml",
+            """
             pipeline: failing
             stages:
               a: { type: extract.csv, path: a.csv }
@@ -56,7 +62,9 @@ import Testing
         let result = try weir.run("run", "p.yaml", "--json")
         #expect(result.status == 1)
         #expect(result.statuses == ["a": "ran", "bad": "failed", "after_bad": "skipped", "good": "ran"])
-        let failure = result.events.first { $0["stage"] as? String == "bad" && $0["event"] as? String == "stage_finished" }
+        let failure = result.events.first {
+            $0["stage"] as? String == "bad" && $0["event"] as? String == "stage_finished"
+        }
         #expect((failure?["error"] as? String)?.contains("Overflow on abs(-9223372036854775808)") == true)
         let finished = result.events.last
         #expect(finished?["event"] as? String == "run_finished")
@@ -79,7 +87,9 @@ import Testing
     @Test func failFastStartsNothingAfterAFailure() throws {
         let weir = try WeirProcess()
         try weir.write("a.csv", "id\n1\n")
-        try weir.write("p.yaml", """
+        try weir.write(
+            "p.yaml",
+            """
             pipeline: fail-fast
             stages:
               a: { type: extract.csv, path: a.csv }
@@ -99,7 +109,9 @@ import Testing
     @Test func retriesAndTimeouts() throws {
         let weir = try WeirProcess()
         try weir.write("a.csv", "id\n1\n")
-        try weir.write("p.yaml", """
+        try weir.write(
+            "p.yaml",
+            """
             pipeline: retrying
             stages:
               a: { type: extract.csv, path: a.csv }
@@ -112,7 +124,9 @@ import Testing
         #expect(result.status == 1)
         let retries = result.events.filter { $0["event"] as? String == "stage_retrying" }
         #expect(retries.map { $0["attempt"] as? Int } == [1, 2])
-        let slow = result.events.first { $0["stage"] as? String == "slow" && $0["event"] as? String == "stage_finished" }
+        let slow = result.events.first {
+            $0["stage"] as? String == "slow" && $0["event"] as? String == "stage_finished"
+        }
         #expect(slow?["status"] as? String == "failed")
         #expect(slow?["error"] as? String == "timed out after 0.3 s")
         // The run did not wait for the abandoned attempt.
@@ -123,7 +137,9 @@ import Testing
         let weir = try WeirProcess()
         try slowPipeline(weir, count: 20_000_000)
         let process = try weir.start(["run", "p.yaml", "--json", "--jobs", "1"], output: "first.jsonl")
-        #expect(try weir.waitFor("\"stage\":\"slow2\"", in: "first.jsonl") || weir.waitFor("\"stage_started\",\"stage\":\"slow1\"", in: "first.jsonl"))
+        #expect(
+            try weir.waitFor("\"stage\":\"slow2\"", in: "first.jsonl")
+                || weir.waitFor("\"stage_started\",\"stage\":\"slow1\"", in: "first.jsonl"))
         // Wait for the first slow stage to finish so one finished stage is recorded, then kill mid-stage.
         #expect(try weir.waitFor("\"stage_finished\",\"stage\":\"slow1\"", in: "first.jsonl"))
         kill(process.processIdentifier, SIGKILL)
@@ -172,7 +188,9 @@ import Testing
         let secret = "hunter2-super-secret-token"
         weir.environment["WEIR_TEST_TOKEN"] = secret
         try weir.write("a.csv", "id\n1\n")
-        try weir.write("p.yaml", """
+        try weir.write(
+            "p.yaml",
+            """
             pipeline: secrets
             stages:
               a: { type: extract.csv, path: a.csv }

@@ -7,10 +7,22 @@ import WeirTestSupport
 /// windows and bound parameters; errors are located and clear; queries see only their inputs.
 @Suite(.enabled(if: ReferencePython.available)) struct SQLEngineTests {
     static let queries: [(String, String)] = [
-        ("grouped", "SELECT g, count(*) AS n, sum(id) AS s, avg(x) AS m, min(ts) AS first, max(d) AS last, count_if(flag) AS flagged FROM t GROUP BY g"),
-        ("self_join", "SELECT a.g, count(*) AS pairs, sum(b.x) AS total FROM t a JOIN t b ON a.id = b.id + 1 GROUP BY a.g"),
-        ("top3", "SELECT g, id, x, row_number() OVER (PARTITION BY g ORDER BY x DESC NULLS LAST, id) AS r FROM t QUALIFY r <= 3"),
-        ("months", "SELECT date_trunc('month', ts) AS month, datediff('day', min(d), max(d)) AS span, count(*) AS n FROM t GROUP BY ALL"),
+        (
+            "grouped",
+            "SELECT g, count(*) AS n, sum(id) AS s, avg(x) AS m, min(ts) AS first, max(d) AS last, count_if(flag) AS flagged FROM t GROUP BY g"
+        ),
+        (
+            "self_join",
+            "SELECT a.g, count(*) AS pairs, sum(b.x) AS total FROM t a JOIN t b ON a.id = b.id + 1 GROUP BY a.g"
+        ),
+        (
+            "top3",
+            "SELECT g, id, x, row_number() OVER (PARTITION BY g ORDER BY x DESC NULLS LAST, id) AS r FROM t QUALIFY r <= 3"
+        ),
+        (
+            "months",
+            "SELECT date_trunc('month', ts) AS month, datediff('day', min(d), max(d)) AS span, count(*) AS n FROM t GROUP BY ALL"
+        ),
         ("bound", "SELECT count(*) AS n, sum(x) AS s FROM t WHERE x > $threshold AND g <> $group"),
         ("everything", "SELECT * FROM t"),
     ]
@@ -69,12 +81,15 @@ import WeirTestSupport
     @Test func resultsEqualDuckDBsOwn() throws {
         let weir = try WeirProcess()
         try ReferencePython.run(Self.generator, [weir.directory + "/t.csv"])
-        var stages = ["  t: { type: extract.csv, path: t.csv }", "  t_file: { type: load.arrow, input: t, path: out/t.arrow }"]
+        var stages = [
+            "  t: { type: extract.csv, path: t.csv }", "  t_file: { type: load.arrow, input: t, path: out/t.arrow }",
+        ]
         for (name, query) in Self.queries {
             stages.append("  \(name): { type: sql, input: t, query: \"\(query)\" }")
             stages.append("  \(name)_file: { type: load.arrow, input: \(name), path: out/\(name).arrow }")
         }
-        try weir.write("p.yaml", "params: { threshold: 0.5, group: east }\nstages:\n" + stages.joined(separator: "\n") + "\n")
+        try weir.write(
+            "p.yaml", "params: { threshold: 0.5, group: east }\nstages:\n" + stages.joined(separator: "\n") + "\n")
         let run = try weir.run("run", "p.yaml", "--json")
         #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
         let pairs = Self.queries.map { [$0.0, $0.1] }
@@ -91,7 +106,9 @@ import WeirTestSupport
     @Test func compileErrorsPointIntoTheQuery() throws {
         let weir = try WeirProcess()
         try weir.write("a.csv", "id,name\n1,x\n")
-        try weir.write("p.yaml", """
+        try weir.write(
+            "p.yaml",
+            """
             stages:
               a: { type: extract.csv, path: a.csv }
               q:
@@ -105,29 +122,43 @@ import WeirTestSupport
             """)
         let result = try weir.run("validate", "p.yaml")
         #expect(result.status != 0)
-        #expect(result.stderr.contains("p.yaml:8:14: error: q.query: Binder Error: Referenced column \"nmae\" not found"), "\(result.stderr)")
-        try weir.write("p.yaml", "stages:\n  a: { type: extract.csv, path: a.csv }\n  q: { type: sql, input: a, query: \"SELECT id FORM a\" }\n")
+        #expect(
+            result.stderr.contains("p.yaml:8:14: error: q.query: Binder Error: Referenced column \"nmae\" not found"),
+            "\(result.stderr)")
+        try weir.write(
+            "p.yaml",
+            "stages:\n  a: { type: extract.csv, path: a.csv }\n  q: { type: sql, input: a, query: \"SELECT id FORM a\" }\n"
+        )
         let parse = try weir.run("validate", "p.yaml")
-        #expect(parse.stderr.contains("p.yaml:3:52: error: q.query: Parser Error: syntax error at or near \"a\""), "\(parse.stderr)")
+        #expect(
+            parse.stderr.contains("p.yaml:3:52: error: q.query: Parser Error: syntax error at or near \"a\""),
+            "\(parse.stderr)")
     }
 
     @Test func queriesSeeOnlyTheirInputs() throws {
         let weir = try WeirProcess()
         try weir.write("a.csv", "id\n1\n")
         for query in ["SELECT * FROM read_csv('a.csv')", "SELECT * FROM 'a.csv'"] {
-            try weir.write("p.yaml", "stages:\n  a: { type: extract.csv, path: a.csv }\n  q: { type: sql, input: a, query: \"\(query)\" }\n")
+            try weir.write(
+                "p.yaml",
+                "stages:\n  a: { type: extract.csv, path: a.csv }\n  q: { type: sql, input: a, query: \"\(query)\" }\n")
             let result = try weir.run("validate", "p.yaml")
             #expect(result.status != 0, "\(query)")
             #expect(result.stderr.contains("q.query:"), "\(result.stderr)")
         }
-        try weir.write("p.yaml", "stages:\n  a: { type: extract.csv, path: a.csv }\n  q: { type: sql, input: a, query: \"SET threads = 1\" }\n")
+        try weir.write(
+            "p.yaml",
+            "stages:\n  a: { type: extract.csv, path: a.csv }\n  q: { type: sql, input: a, query: \"SET threads = 1\" }\n"
+        )
         #expect(try weir.run("validate", "p.yaml").stderr.contains("is not a SELECT"))
     }
 
     @Test func valuesThatDoNotFitFailLoudly() throws {
         let weir = try WeirProcess()
         try weir.write("a.csv", "v\n9223372036854775807\n9223372036854775807\n")
-        try weir.write("p.yaml", """
+        try weir.write(
+            "p.yaml",
+            """
             stages:
               a: { type: extract.csv, path: a.csv }
               total: { type: sql, input: a, query: "SELECT sum(v) AS s FROM a" }
@@ -135,20 +166,32 @@ import WeirTestSupport
             """)
         let result = try weir.run("run", "p.yaml", "--json")
         #expect(result.status == 1)
-        let failed = result.events.first { $0["stage"] as? String == "total" && $0["event"] as? String == "stage_finished" }
-        #expect((failed?["error"] as? String)?.contains("result column 's' is int64 but row 1 holds 18446744073709551614") == true,
-                "\(String(describing: failed))")
+        let failed = result.events.first {
+            $0["stage"] as? String == "total" && $0["event"] as? String == "stage_finished"
+        }
+        #expect(
+            (failed?["error"] as? String)?.contains("result column 's' is int64 but row 1 holds 18446744073709551614")
+                == true,
+            "\(String(describing: failed))")
     }
 
     @Test func infiniteTimestampsAndDatesAreErrorsNotExtremeValues() throws {
         let weir = try WeirProcess()
         try weir.write("a.csv", "id\n1\n")
-        for (column, query) in [("t", "SELECT 'infinity'::TIMESTAMP AS t FROM a"), ("d", "SELECT '-infinity'::DATE AS d FROM a")] {
-            try weir.write("p.yaml", "stages:\n  a: { type: extract.csv, path: a.csv }\n  q: { type: sql, input: a, query: \"\(query)\" }\n")
+        for (column, query) in [
+            ("t", "SELECT 'infinity'::TIMESTAMP AS t FROM a"), ("d", "SELECT '-infinity'::DATE AS d FROM a"),
+        ] {
+            try weir.write(
+                "p.yaml",
+                "stages:\n  a: { type: extract.csv, path: a.csv }\n  q: { type: sql, input: a, query: \"\(query)\" }\n")
             let result = try weir.run("run", "p.yaml", "--json")
             #expect(result.status == 1)
-            let failed = result.events.first { $0["stage"] as? String == "q" && $0["event"] as? String == "stage_finished" }
-            #expect((failed?["error"] as? String)?.contains("result column '\(column)'") == true, "\(String(describing: failed))")
+            let failed = result.events.first {
+                $0["stage"] as? String == "q" && $0["event"] as? String == "stage_finished"
+            }
+            #expect(
+                (failed?["error"] as? String)?.contains("result column '\(column)'") == true,
+                "\(String(describing: failed))")
             #expect((failed?["error"] as? String)?.contains("infinite") == true, "\(String(describing: failed))")
         }
     }
@@ -156,7 +199,9 @@ import WeirTestSupport
     @Test func aMemoryLimitIsNamedWhenAQueryOutgrowsIt() throws {
         let weir = try WeirProcess()
         try weir.write("a.csv", "id\n1\n")
-        try weir.write("p.yaml", """
+        try weir.write(
+            "p.yaml",
+            """
             stages:
               a: { type: extract.csv, path: a.csv }
               big: { type: sql, input: a, memory_limit: 20MB, query: "SELECT length(string_agg(x::VARCHAR, ',')) AS n FROM range(20000000) t(x)" }
@@ -164,16 +209,22 @@ import WeirTestSupport
             """)
         let result = try weir.run("run", "p.yaml", "--json")
         #expect(result.status == 1)
-        let failed = result.events.first { $0["stage"] as? String == "big" && $0["event"] as? String == "stage_finished" }
+        let failed = result.events.first {
+            $0["stage"] as? String == "big" && $0["event"] as? String == "stage_finished"
+        }
         let error = failed?["error"] as? String ?? ""
         #expect(error.contains("Out of Memory"), "\(error)")
-        #expect(result.stdout.contains("memory_limit is 20MB") || result.stderr.contains("memory_limit is 20MB"), "\(result.stdout)")
+        #expect(
+            result.stdout.contains("memory_limit is 20MB") || result.stderr.contains("memory_limit is 20MB"),
+            "\(result.stdout)")
     }
 
     @Test func aGroupByLargerThanItsMemoryLimitSpillsIntoTheStateDirectory() throws {
         let weir = try WeirProcess()
         try weir.write("a.csv", "id\n1\n")
-        try weir.write("p.yaml", """
+        try weir.write(
+            "p.yaml",
+            """
             stages:
               a: { type: extract.csv, path: a.csv }
               wide: { type: sql, input: a, memory_limit: 100MB, query: "SELECT count(*) AS groups, sum(c) AS n FROM (SELECT x, count(*) AS c FROM range(20000000) t(x) GROUP BY x)" }

@@ -4,9 +4,13 @@ import Testing
 /// `weir schedule` with `--now`: which ticks run, once each, under every catch-up rule, across a
 /// daylight-saving change, and when the previous run still holds the pipeline.
 @Suite struct ScheduleTests {
-    func pipeline(_ weir: WeirProcess, schedule: String, name: String = "p.yaml", query: String = "SELECT count(*) AS n FROM a") throws {
+    func pipeline(
+        _ weir: WeirProcess, schedule: String, name: String = "p.yaml", query: String = "SELECT count(*) AS n FROM a"
+    ) throws {
         try weir.write("a.csv", "id\n1\n2\n")
-        try weir.write(name, """
+        try weir.write(
+            name,
+            """
             pipeline: scheduled
             schedule: \(schedule)
             stages:
@@ -47,9 +51,11 @@ import Testing
     }
 
     @Test func catchupLatestAllAndNone() throws {
-        for (rule, expected) in [("latest", ["2026-01-02 00:00 ok"]),
-                                 ("all", ["2026-01-01 12:00 ok", "2026-01-01 18:00 ok", "2026-01-02 00:00 ok"]),
-                                 ("none", [])] {
+        for (rule, expected) in [
+            ("latest", ["2026-01-02 00:00 ok"]),
+            ("all", ["2026-01-01 12:00 ok", "2026-01-01 18:00 ok", "2026-01-02 00:00 ok"]),
+            ("none", []),
+        ] {
             let weir = try WeirProcess()
             try pipeline(weir, schedule: "{ cron: \"0 */6 * * *\", catchup: \(rule) }")
             _ = try weir.run("schedule", "p.yaml", "--once", "--now", "2026-01-01T06:00:00Z")
@@ -59,14 +65,18 @@ import Testing
             if rule == "latest" { #expect(late.stdout.contains("2 earlier missed ticks not run (catchup: latest)")) }
             if rule == "none" {
                 // On time (within a minute) it runs.
-                #expect(fired(try weir.run("schedule", "p.yaml", "--once", "--now", "2026-01-02T06:00:30Z")) == ["2026-01-02 06:00 ok"])
+                #expect(
+                    fired(try weir.run("schedule", "p.yaml", "--once", "--now", "2026-01-02T06:00:30Z")) == [
+                        "2026-01-02 06:00 ok"
+                    ])
             }
         }
         // `all` stops at max_catchup, keeping the newest.
         let weir = try WeirProcess()
         try pipeline(weir, schedule: "{ cron: \"0 * * * *\", catchup: all, max_catchup: 2 }")
         _ = try weir.run("schedule", "p.yaml", "--once", "--now", "2026-01-01T00:00:00Z")
-        #expect(fired(try weir.run("schedule", "p.yaml", "--once", "--now", "2026-01-01T05:10:00Z"))
+        #expect(
+            fired(try weir.run("schedule", "p.yaml", "--once", "--now", "2026-01-01T05:10:00Z"))
                 == ["2026-01-01 04:00 ok", "2026-01-01 05:00 ok"])
     }
 
@@ -78,7 +88,10 @@ import Testing
         let day = try weir.run("schedule", "p.yaml", "--once", "--now", "2026-03-08T07:00:30Z")
         #expect(fired(day) == ["2026-03-08 07:00 ok"])
         #expect(fired(try weir.run("schedule", "p.yaml", "--once", "--now", "2026-03-08T08:00:00Z")).isEmpty)
-        #expect(fired(try weir.run("schedule", "p.yaml", "--once", "--now", "2026-03-09T06:30:00Z")) == ["2026-03-09 06:30 ok"])
+        #expect(
+            fired(try weir.run("schedule", "p.yaml", "--once", "--now", "2026-03-09T06:30:00Z")) == [
+                "2026-03-09 06:30 ok"
+            ])
     }
 
     @Test func overlapSkipRecordsATickThatFindsTheLastRunGoing() throws {
@@ -95,7 +108,8 @@ import Testing
 
     @Test func aFailedRunIsAFailedTickAndExitOne() throws {
         let weir = try WeirProcess()
-        try pipeline(weir, schedule: "{ cron: \"0 6 * * *\" }", query: "SELECT abs(-9223372036854775807 - 1) AS v FROM a")
+        try pipeline(
+            weir, schedule: "{ cron: \"0 6 * * *\" }", query: "SELECT abs(-9223372036854775807 - 1) AS v FROM a")
         let result = try weir.run("schedule", "p.yaml", "--once", "--now", "2026-01-01T06:00:00Z")
         #expect(result.status == 1)
         #expect(fired(result) == ["2026-01-01 06:00 failed"])

@@ -13,7 +13,8 @@ import WeirTestSupport
             let path = folder + "/" + name
             var isFolder: ObjCBool = false
             if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), !isFolder.boolValue,
-               let data = FileManager.default.contents(atPath: path) {
+                let data = FileManager.default.contents(atPath: path)
+            {
                 found.append((path, data))
             }
         }
@@ -26,13 +27,16 @@ import WeirTestSupport
         let secret = "hunter2-T0KEN+x/yz"
         let encoded = "hunter2-T0KEN%2Bx%2Fyz"
         // The webhook answers 500 and quotes the request path, which holds the secret.
-        let (port, stop) = try startWebhookServer(in: weir.directory, answering: Array(repeating: 500, count: 8), echoPath: true)
+        let (port, stop) = try startWebhookServer(
+            in: weir.directory, answering: Array(repeating: 500, count: 8), echoPath: true)
         defer { stop() }
         weir.environment["HOOK_SECRET"] = secret
         weir.environment["AWS_ACCESS_KEY_ID"] = "AKIDEXAMPLE"
         weir.environment["AWS_SECRET_ACCESS_KEY"] = "not-a-real-key"
         try weir.write("alerts.csv", "service,cost\nEC2,3494.11\n")
-        try weir.write("p.yaml", """
+        try weir.write(
+            "p.yaml",
+            """
             stages:
               alerts: { type: extract.csv, path: alerts.csv }
               notify: { type: slack, input: alerts, webhook: "http://127.0.0.1:\(port)/hook/${env.HOOK_SECRET}", retries: 1 }
@@ -44,12 +48,16 @@ import WeirTestSupport
         let runID = try #require(run.events.first?["run_id"] as? String)
         let history = try weir.run("history", runID)
         let plain = try weir.run("run", "p.yaml")
-        for (what, text) in [("run --json", run.stdout + run.stderr), ("history", history.stdout + history.stderr),
-                             ("run", plain.stdout + plain.stderr)] {
+        for (what, text) in [
+            ("run --json", run.stdout + run.stderr), ("history", history.stdout + history.stderr),
+            ("run", plain.stdout + plain.stderr),
+        ] {
             #expect(!text.contains(secret) && !text.contains(encoded) && !text.contains("hunter2"), "\(what): \(text)")
         }
         // A secret in a source path, at a store that cannot be reached: the error names the path.
-        try weir.write("s3.yaml", """
+        try weir.write(
+            "s3.yaml",
+            """
             stages:
               orders: { type: extract.csv, path: "s3://bucket/${env.HOOK_SECRET}/k.csv", endpoint: "http://127.0.0.1:9" }
 
@@ -68,7 +76,9 @@ import WeirTestSupport
         let weir = try WeirProcess()
         try weir.write("project/.git/HEAD", "ref: refs/heads/main\n")
         try weir.write("project/pipelines/a.csv", "x\n1\n2\n")
-        try weir.write("project/pipelines/p.yaml", """
+        try weir.write(
+            "project/pipelines/p.yaml",
+            """
             stages:
               a: { type: extract.csv, path: a.csv }
               n: { type: sql, input: a, query: "SELECT count(*) AS n FROM a" }
@@ -88,7 +98,8 @@ import WeirTestSupport
         #expect(FileManager.default.fileExists(atPath: weir.directory + "/project/.weir/weir.sqlite"))
         #expect(!FileManager.default.fileExists(atPath: weir.directory + "/.weir"))
         // ...and a plan from another folder finds it: everything cached.
-        let plan = try weir.run(["plan", weir.directory + "/project/pipelines/p.yaml"], in: weir.directory + "/elsewhere")
+        let plan = try weir.run(
+            ["plan", weir.directory + "/project/pipelines/p.yaml"], in: weir.directory + "/elsewhere")
         #expect(plan.stdout.contains("0 of 2 stages would run"), "\(plan.stdout)")
         #expect(!FileManager.default.fileExists(atPath: weir.directory + "/elsewhere/.weir"))
         // --state-dir still decides when given.
@@ -111,7 +122,9 @@ import WeirTestSupport
     @Test(.enabled(if: getuid() == 0)) func aReadOnlyStateDirectoryIsReadAndRunsSayWhy() throws {
         let weir = try WeirProcess()
         try weir.write("a.csv", "x\n1\n2\n")
-        try weir.write("p.yaml", """
+        try weir.write(
+            "p.yaml",
+            """
             stages:
               a: { type: extract.csv, path: a.csv }
               n: { type: sql, input: a, query: "SELECT count(*) AS n FROM a" }
@@ -157,18 +170,23 @@ import WeirTestSupport
         var lines = ["x-a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
         var previous = "a"
         for name in ["b", "c", "d", "e", "f", "g", "h", "i"] {
-            lines.append("x-\(name): &\(name) [" + Array(repeating: "*\(previous)", count: 9).joined(separator: ", ") + "]")
+            lines.append(
+                "x-\(name): &\(name) [" + Array(repeating: "*\(previous)", count: 9).joined(separator: ", ") + "]")
             previous = name
         }
-        try weir.write("bomb.yaml", lines.joined(separator: "\n") + "\nstages:\n  a: { type: extract.csv, path: a.csv }\n")
+        try weir.write(
+            "bomb.yaml", lines.joined(separator: "\n") + "\nstages:\n  a: { type: extract.csv, path: a.csv }\n")
         let started = Date()
         let bomb = try weir.run("validate", "bomb.yaml")
         #expect(bomb.status == 2)
         // The position is the alias whose use passes the bound (x-f names 9^5 values).
-        #expect(bomb.stderr.contains("bomb.yaml:6:") && bomb.stderr.contains("expands to more than 250000 values"), "\(bomb.stderr)")
+        #expect(
+            bomb.stderr.contains("bomb.yaml:6:") && bomb.stderr.contains("expands to more than 250000 values"),
+            "\(bomb.stderr)")
         #expect(Date().timeIntervalSince(started) < 20)
 
-        try weir.write("deep.yaml", "stages: " + String(repeating: "[", count: 5000) + String(repeating: "]", count: 5000) + "\n")
+        try weir.write(
+            "deep.yaml", "stages: " + String(repeating: "[", count: 5000) + String(repeating: "]", count: 5000) + "\n")
         let deep = try weir.run("validate", "deep.yaml")
         #expect(deep.status == 2)
         #expect(deep.stderr.contains("YAML nests deeper than 1000 levels"), "\(deep.stderr)")
@@ -177,7 +195,9 @@ import WeirTestSupport
     @Test func mergeKeysAndAnchorsWork() throws {
         let weir = try WeirProcess()
         try weir.write("a.csv", "x;y\n1;2\n")
-        try weir.write("p.yaml", """
+        try weir.write(
+            "p.yaml",
+            """
             x-csv: &csv { type: extract.csv, delimiter: ";" }
             stages:
               a: { <<: *csv, path: a.csv }
@@ -195,7 +215,9 @@ import WeirTestSupport
     @Test func dollarNameInSQLIsBoundNotSpliced() throws {
         let weir = try WeirProcess()
         try weir.write("c.csv", "id,city\n1,sp\n2,rj\n3,x' OR 1=1 --\n")
-        try weir.write("p.yaml", """
+        try weir.write(
+            "p.yaml",
+            """
             params: { city: sp, min: 1 }
             stages:
               a: { type: extract.csv, path: c.csv }
@@ -209,14 +231,20 @@ import WeirTestSupport
         let quoted = ["--param", "city=x' OR 1=1 --"]
         let run = try weir.run(["run", "p.yaml", "--json"] + quoted)
         #expect(run.status == 0, "\(run.stderr)")
-        #expect(run.events.first { $0["stage"] as? String == "q" && $0["event"] as? String == "stage_finished" }?["reason"] as? String
+        #expect(
+            run.events.first { $0["stage"] as? String == "q" && $0["event"] as? String == "stage_finished" }?["reason"]
+                as? String
                 == "params changed: $city")
         #expect(try weir.run(["show", "p.yaml", "q", "--format", "csv"] + quoted).stdout == "id\n3\n")
         // A typed value: the integer param compares as a number.
         #expect(try weir.run("run", "p.yaml", "--param", "min=2", "--param", "city=rj").status == 0)
-        #expect(try weir.run("show", "p.yaml", "q", "--format", "csv", "--param", "min=2", "--param", "city=rj").stdout == "id\n2\n")
+        #expect(
+            try weir.run("show", "p.yaml", "q", "--format", "csv", "--param", "min=2", "--param", "city=rj").stdout
+                == "id\n2\n")
         // A $name that is no pipeline param is a located error.
-        try weir.write("bad.yaml", """
+        try weir.write(
+            "bad.yaml",
+            """
             params: { min: 1 }
             stages:
               a: { type: extract.csv, path: c.csv }
@@ -225,7 +253,9 @@ import WeirTestSupport
             """)
         let bad = try weir.run("validate", "bad.yaml")
         #expect(bad.status == 2)
-        #expect(bad.stderr.contains("bad.yaml:4:") && bad.stderr.contains("q.query binds $mni, but the pipeline has no param 'mni'"), "\(bad.stderr)")
+        #expect(
+            bad.stderr.contains("bad.yaml:4:")
+                && bad.stderr.contains("q.query binds $mni, but the pipeline has no param 'mni'"), "\(bad.stderr)")
         #expect(bad.stderr.contains("did you mean 'min'"))
     }
 

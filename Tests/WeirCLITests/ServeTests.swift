@@ -1,9 +1,10 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Testing
 import WeirTestSupport
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 /// A `weir serve` process on a free port of 127.0.0.1, over a scratch project's state.
 final class ServeProcess {
@@ -20,7 +21,9 @@ final class ServeProcess {
             throw ServeTestError("weir serve did not start: \((try? weir.read(log + ".err")) ?? "")")
         }
         let text = try weir.read(log)
-        let found = text.range(of: #"127\.0\.0\.1:(\d+)"#, options: .regularExpression).map { String(text[$0].split(separator: ":")[1]) }
+        let found = text.range(of: #"127\.0\.0\.1:(\d+)"#, options: .regularExpression).map {
+            String(text[$0].split(separator: ":")[1])
+        }
         guard let found, let port = Int(found) else { throw ServeTestError("no port in: \(text)") }
         self.port = port
     }
@@ -38,7 +41,9 @@ final class ServeProcess {
     }
 
     /// One request, answered or failed within ten seconds.
-    func request(_ path: String, method: String = "GET", body: String? = nil, headers: [String: String] = [:]) throws -> Answer {
+    func request(_ path: String, method: String = "GET", body: String? = nil, headers: [String: String] = [:]) throws
+        -> Answer
+    {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!, timeoutInterval: 10)
         request.httpMethod = method
         request.httpBody = body.map { Data($0.utf8) }
@@ -48,8 +53,11 @@ final class ServeProcess {
         nonisolated(unsafe) var failure: (any Error)?
         URLSession.shared.dataTask(with: request) { data, response, error in
             if let http = response as? HTTPURLResponse {
-                let fields = Dictionary(http.allHeaderFields.map { ("\($0.key)".lowercased(), "\($0.value)") }, uniquingKeysWith: { a, _ in a })
-                answer = Answer(status: http.statusCode, body: String(decoding: data ?? Data(), as: UTF8.self), headers: fields)
+                let fields = Dictionary(
+                    http.allHeaderFields.map { ("\($0.key)".lowercased(), "\($0.value)") },
+                    uniquingKeysWith: { a, _ in a })
+                answer = Answer(
+                    status: http.statusCode, body: String(decoding: data ?? Data(), as: UTF8.self), headers: fields)
             }
             failure = error
             done.signal()
@@ -73,7 +81,9 @@ struct ServeTestError: Error, CustomStringConvertible {
         var rows = "user_id,segment,score\n"
         for i in 0..<2000 { rows += "u\(i),\(["a", "b", "c"][i % 3]),\(i)\n" }
         try weir.write("users.csv", rows)
-        try weir.write("p.yaml", """
+        try weir.write(
+            "p.yaml",
+            """
             pipeline: shop
             params:
               token: ${env.SERVE_SECRET}
@@ -109,7 +119,11 @@ struct ServeTestError: Error, CustomStringConvertible {
         let runPage = try server.request("/runs/\(id)").body
         #expect(runPage.contains("href=\"/runs/\(id)/logs/check\""))
         #expect(runPage.contains("<div id=\"drawings\"><h2>Pipeline</h2><svg") && runPage.contains("<h2>Timeline</h2>"))
-        #expect(stages.contains { $0["stage"] as? String == "check" && $0["status"] as? String == "failed" && ($0["error"] as? String)?.contains("too many users") == true })
+        #expect(
+            stages.contains {
+                $0["stage"] as? String == "check" && $0["status"] as? String == "failed"
+                    && ($0["error"] as? String)?.contains("too many users") == true
+            })
 
         let rows = try server.request("/api/v1/outputs/shop/users?offset=1998&limit=5&columns=user_id,score").json
         #expect(rows["rows_total"] as? Int == 2000)
@@ -118,7 +132,8 @@ struct ServeTestError: Error, CustomStringConvertible {
         #expect((rows["rows"] as? [[String: Any]])?.first?["segment"] == nil)
 
         let found = try server.request("/api/v1/lookup/shop/users?user_id=u1234").json
-        #expect(found["matches"] as? Int == 1 && (found["rows"] as? [[String: Any]])?.first?["segment"] as? String == "b")
+        #expect(
+            found["matches"] as? Int == 1 && (found["rows"] as? [[String: Any]])?.first?["segment"] as? String == "b")
         let bySegment = try server.request("/api/v1/lookup/shop/top.out?segment=c").json
         #expect((bySegment["rows"] as? [[String: Any]])?.first?["n"] as? Int == 666)
 
@@ -130,7 +145,9 @@ struct ServeTestError: Error, CustomStringConvertible {
         #expect((past["rows"] as? [Any])?.isEmpty == true && past["rows_total"] as? Int == 2000)
         #expect(try server.request("/api/v1/outputs/shop/users?sort=nope").status == 400)
         let stats = try server.request("/outputs/shop/users/stats").body
-        #expect(stats.contains("<td>score</td><td>int64</td><td>2000</td><td>0</td><td>0</td><td>1999</td><td>999.5</td>"), "\(stats)")
+        #expect(
+            stats.contains("<td>score</td><td>int64</td><td>2000</td><td>0</td><td>0</td><td>1999</td><td>999.5</td>"),
+            "\(stats)")
 
         let csv = try server.request("/api/v1/outputs/shop/top?format=csv")
         #expect(csv.status == 200 && csv.body == "segment,n,best\na,667,1998\nb,667,1999\nc,666,1997\n")
@@ -172,16 +189,25 @@ struct ServeTestError: Error, CustomStringConvertible {
         let server = try ServeProcess(weir, environment: ["WEIR_SERVE_TOKEN": token])
         let auth = ["Authorization": "Bearer \(token)", "Content-Type": "application/json"]
         #expect(try server.request("/api/v1/runs", method: "POST", body: #"{"pipeline": "p.yaml"}"#).status == 401)
-        #expect(try server.request("/api/v1/runs", method: "POST", body: #"{"pipeline": "p.yaml"}"#,
-                                   headers: ["Authorization": "Bearer wrong"]).status == 401)
-        let outside = try server.request("/api/v1/runs", method: "POST", body: #"{"pipeline": "/etc/passwd"}"#, headers: auth)
+        #expect(
+            try server.request(
+                "/api/v1/runs", method: "POST", body: #"{"pipeline": "p.yaml"}"#,
+                headers: ["Authorization": "Bearer wrong"]
+            ).status == 401)
+        let outside = try server.request(
+            "/api/v1/runs", method: "POST", body: #"{"pipeline": "/etc/passwd"}"#, headers: auth)
         #expect(outside.status == 403, "\(outside.body)")
-        let climbing = try server.request("/api/v1/runs", method: "POST", body: #"{"pipeline": "../../etc/hosts"}"#, headers: auth)
+        let climbing = try server.request(
+            "/api/v1/runs", method: "POST", body: #"{"pipeline": "../../etc/hosts"}"#, headers: auth)
         #expect(climbing.status == 403 || climbing.status == 404, "\(climbing.body)")
         #expect(try server.request("/api/v1/runs", method: "POST", body: "not json", headers: auth).status == 400)
-        #expect(try server.request("/api/v1/runs", method: "POST", body: String(repeating: "x", count: 100_000), headers: auth).status == 413)
+        #expect(
+            try server.request(
+                "/api/v1/runs", method: "POST", body: String(repeating: "x", count: 100_000), headers: auth
+            ).status == 413)
 
-        let started = try server.request("/api/v1/runs", method: "POST", body: #"{"pipeline": "p.yaml", "select": ["top+"]}"#, headers: auth)
+        let started = try server.request(
+            "/api/v1/runs", method: "POST", body: #"{"pipeline": "p.yaml", "select": ["top+"]}"#, headers: auth)
         #expect(started.status == 202, "\(started.body)")
         var total = 3
         for _ in 0..<100 where total == 3 {
@@ -198,35 +224,48 @@ struct ServeTestError: Error, CustomStringConvertible {
         try FileManager.default.setAttributes([.posixPermissions: 0o555], ofItemAtPath: state)
         defer { try? FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: state) }
         let server = try ServeProcess(weir)
-        let id = try #require((try server.request("/api/v1/runs?limit=1&status=ok").json["runs"] as? [[String: Any]])?.first?["run_id"] as? String)
-        for path in ["/", "/runs", "/runs/\(id)", "/runs/\(id)/report", "/api/v1/runs/\(id)", "/outputs/shop/users", "/api/v1/runs"] {
+        let id = try #require(
+            (try server.request("/api/v1/runs?limit=1&status=ok").json["runs"] as? [[String: Any]])?.first?["run_id"]
+                as? String)
+        for path in [
+            "/", "/runs", "/runs/\(id)", "/runs/\(id)/report", "/api/v1/runs/\(id)", "/outputs/shop/users",
+            "/api/v1/runs",
+        ] {
             let answer = try server.request(path)
             #expect(answer.status == 200, "\(path): \(answer.status) \(answer.body.prefix(300))")
             #expect(!answer.body.contains("s3cr3t-value-123"), "\(path) shows the secret")
         }
         let explorer = try server.request("/outputs/shop/users?offset=50").body
-        #expect(explorer.contains("rows 51–100 of 2000") && explorer.contains("u99") && explorer.contains("rel=\"next\""))
+        #expect(
+            explorer.contains("rows 51–100 of 2000") && explorer.contains("u99") && explorer.contains("rel=\"next\""))
     }
 
     /// The program of the test venv named `name` (schemathesis), beside its Python.
     static func venvTool(_ name: String) throws -> String {
-        let python = try #require(ReferencePython.path, "no reference Python: run scripts/venv.sh scripts/requirements/test.txt")
+        let python = try #require(
+            ReferencePython.path, "no reference Python: run scripts/venv.sh scripts/requirements/test.txt")
         return URL(fileURLWithPath: python).deletingLastPathComponent().appendingPathComponent(name).path
     }
 
     static var browser: Bool {
-        FileManager.default.isExecutableFile(atPath: "/usr/bin/chromedriver") || ProcessInfo.processInfo.environment["WEIR_REQUIRE_BROWSER"] != nil
+        FileManager.default.isExecutableFile(atPath: "/usr/bin/chromedriver")
+            || ProcessInfo.processInfo.environment["WEIR_REQUIRE_BROWSER"] != nil
     }
 
     /// A real browser clicks from the runs page to a run, to a stage's output, and pages it;
     /// screenshots go to .build/test-output/serve/.
-    @Test(.enabled(if: ReferencePython.available && ServeTests.browser)) func aBrowserClicksFromRunsToAPagedOutput() throws {
+    @Test(.enabled(if: ReferencePython.available && ServeTests.browser)) func aBrowserClicksFromRunsToAPagedOutput()
+        throws
+    {
         let weir = try Self.project()
         let server = try ServeProcess(weir)
         let shots = ReferencePython.packageRoot.appendingPathComponent(".build/test-output/serve").path
-        let said = try ReferencePython.run("import runpy, sys; sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')",
-                                           [ReferencePython.packageRoot.appendingPathComponent("scripts/testing/serve_browser.py").path,
-                                            "http://127.0.0.1:\(server.port)", shots])
+        let said = try ReferencePython.run(
+            "import runpy, sys; sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')",
+            [
+                ReferencePython.packageRoot.appendingPathComponent("scripts/testing/serve_browser.py").path,
+                "http://127.0.0.1:\(server.port)", shots,
+            ])
         #expect(said.contains("ok"))
         for page in ["pipelines", "runs", "run", "output", "output-page-2"] {
             #expect(FileManager.default.fileExists(atPath: "\(shots)/\(page).png"), "no screenshot of \(page)")
@@ -240,9 +279,14 @@ struct ServeTestError: Error, CustomStringConvertible {
         let server = try ServeProcess(weir)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try Self.venvTool("schemathesis"))
-        process.arguments = ["run", "http://127.0.0.1:\(server.port)/api/v1/openapi.json", "--checks", "not_a_server_error,status_code_conformance",
-                             "--max-examples", "40", "--seed", "1"]
-        process.environment = ProcessInfo.processInfo.environment.merging(["SCHEMATHESIS_HOOKS": "", "NO_COLOR": "1"]) { _, new in new }
+        process.arguments = [
+            "run", "http://127.0.0.1:\(server.port)/api/v1/openapi.json", "--checks",
+            "not_a_server_error,status_code_conformance",
+            "--max-examples", "40", "--seed", "1",
+        ]
+        process.environment = ProcessInfo.processInfo.environment.merging(["SCHEMATHESIS_HOOKS": "", "NO_COLOR": "1"]) {
+            _, new in new
+        }
         // schemathesis keeps a cache folder where it runs: the scratch folder, not the repository.
         process.currentDirectoryURL = URL(fileURLWithPath: weir.directory)
         let out = Pipe()
@@ -258,7 +302,9 @@ struct ServeTestError: Error, CustomStringConvertible {
     /// a scheduled pipeline's next fire times.
     @Test func liveEventsAndSchedules() throws {
         let weir = try Self.project()
-        try weir.write("slow.yaml", """
+        try weir.write(
+            "slow.yaml",
+            """
             pipeline: slow
             schedule: { cron: "15 */6 * * *", timezone: Europe/Paris }
             stages:
@@ -271,7 +317,9 @@ struct ServeTestError: Error, CustomStringConvertible {
         defer { runner.waitUntilExit() }
         var id: String?
         for _ in 0..<200 where id == nil {
-            id = (try server.request("/api/v1/runs?pipeline=slow&status=running").json["runs"] as? [[String: Any]])?.first?["run_id"] as? String
+            id =
+                (try server.request("/api/v1/runs?pipeline=slow&status=running").json["runs"] as? [[String: Any]])?
+                .first?["run_id"] as? String
             if id == nil { Thread.sleep(forTimeInterval: 0.05) }
         }
         let running = try #require(id, "the run never showed as running")
@@ -284,7 +332,9 @@ struct ServeTestError: Error, CustomStringConvertible {
         #expect(events.body.contains("\"status\":\"ok\""))
 
         let schedules = try server.request("/schedules")
-        #expect(schedules.status == 200 && schedules.body.contains("15 */6 * * *") && schedules.body.contains("Europe/Paris"), "\(schedules.body)")
+        #expect(
+            schedules.status == 200 && schedules.body.contains("15 */6 * * *")
+                && schedules.body.contains("Europe/Paris"), "\(schedules.body)")
         #expect(schedules.body.components(separatedBy: "<li>").count == 6)
     }
 
@@ -306,6 +356,9 @@ struct ServeTestError: Error, CustomStringConvertible {
         let past = try server.request("/api/v1/outputs/days/days?offset=400").json
         #expect((past["rows"] as? [Any])?.isEmpty == true && past["rows_total"] as? Int == 150)
         #expect(try server.request("/outputs/days/days?offset=50").body.contains("rows 51–100 of 150"))
-        #expect(try server.request("/api/v1/outputs/days/days?sort=id&desc=1&limit=1").json["rows"] as? [[String: Int]] == [["id": 149, "day": 4]])
+        #expect(
+            try server.request("/api/v1/outputs/days/days?sort=id&desc=1&limit=1").json["rows"] as? [[String: Int]] == [
+                ["id": 149, "day": 4]
+            ])
     }
 }

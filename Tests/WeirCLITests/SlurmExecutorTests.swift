@@ -42,27 +42,32 @@ struct SlurmExecutorTests {
 
         // On the cluster, every stage is one job; the results are those of the local run.
         let jobsBefore = try cluster.jobCount()
-        let first = try weir.run("run", pipeline, "--json", "--executor", "slurm", "--state-dir", "node-a",
-                                 "--cache-remote", "s3://weir-shared/cache")
+        let first = try weir.run(
+            "run", pipeline, "--json", "--executor", "slurm", "--state-dir", "node-a",
+            "--cache-remote", "s3://weir-shared/cache")
         #expect(first.status == 0, "\(first.stdout)\n\(first.stderr)")
         #expect(first.stages("ran") == stages, "\(first.stdout)")
         #expect(first.digests == local.digests)
         #expect(try cluster.jobCount() - jobsBefore == 7)
         #expect(try weir.read("out/users.csv") == localCSV)
         #expect(!FileManager.default.fileExists(atPath: weir.directory + "/node-a/weir.sqlite-wal"))
-        let started = first.events.filter { $0["event"] as? String == "stage_started" }.compactMap { $0["reason"] as? String }
+        let started = first.events.filter { $0["event"] as? String == "stage_started" }.compactMap {
+            $0["reason"] as? String
+        }
         #expect(started.count == 7 && started.allSatisfy { $0.contains("Slurm job") }, "\(started)")
 
         // Nothing changed: no job at all.
-        let second = try weir.run("run", pipeline, "--json", "--executor", "slurm", "--state-dir", "node-a",
-                                  "--cache-remote", "s3://weir-shared/cache")
+        let second = try weir.run(
+            "run", pipeline, "--json", "--executor", "slurm", "--state-dir", "node-a",
+            "--cache-remote", "s3://weir-shared/cache")
         #expect(second.status == 0, "\(second.stderr)")
         #expect(second.stages("cached") == stages)
         #expect(try cluster.jobCount() - jobsBefore == 7)
 
         // Another machine's state directory, the same remote cache: pulled, not recomputed.
-        let other = try weir.run("run", pipeline, "--json", "--executor", "slurm", "--state-dir", "node-b",
-                                 "--cache-remote", "s3://weir-shared/cache")
+        let other = try weir.run(
+            "run", pipeline, "--json", "--executor", "slurm", "--state-dir", "node-b",
+            "--cache-remote", "s3://weir-shared/cache")
         #expect(other.status == 0, "\(other.stderr)")
         #expect(other.stages("cached") == stages, "\(other.stdout)")
         #expect(other.digests == local.digests)
@@ -71,15 +76,18 @@ struct SlurmExecutorTests {
         #expect(shown.status == 0 && shown.stdout.split(separator: "\n").count == 25, "\(shown.stderr)")
 
         // One changed parameter: only what depends on it is submitted.
-        let changed = try weir.run("run", pipeline, "--json", "--executor", "slurm", "--state-dir", "node-a",
-                                   "--cache-remote", "s3://weir-shared/cache", "--param", "min_orders=3")
+        let changed = try weir.run(
+            "run", pipeline, "--json", "--executor", "slurm", "--state-dir", "node-a",
+            "--cache-remote", "s3://weir-shared/cache", "--param", "min_orders=3")
         #expect(changed.status == 0, "\(changed.stderr)")
         #expect(changed.stages("ran") == ["users", "users_csv"], "\(changed.stdout)")
         #expect(try cluster.jobCount() - jobsBefore == 9)
 
         // A failing stage: its dependents never run and are reported skipped; other branches run.
         try weir.write("fail/a.csv", "id,name\n1,abc\n2,def\n")
-        try weir.write("fail/p.yaml", """
+        try weir.write(
+            "fail/p.yaml",
+            """
             pipeline: failing
             slurm: { mem: 200M }
             stages:
@@ -95,11 +103,17 @@ struct SlurmExecutorTests {
         #expect(failing.stages("ran") == ["a", "fine"])
         #expect(failing.stages("failed") == ["bad"])
         #expect(failing.stages("skipped") == ["after", "last"])
-        let badEvent = failing.events.first { $0["stage"] as? String == "bad" && $0["event"] as? String == "stage_finished" }
-        #expect((badEvent?["error"] as? String)?.lowercased().contains("malformed json") == true, "\(String(describing: badEvent))")
+        let badEvent = failing.events.first {
+            $0["stage"] as? String == "bad" && $0["event"] as? String == "stage_finished"
+        }
+        #expect(
+            (badEvent?["error"] as? String)?.lowercased().contains("malformed json") == true,
+            "\(String(describing: badEvent))")
         // The pipeline's and the stage's `slurm:` options reach sbatch.
         func job(_ stage: String) -> String {
-            let reason = failing.events.first { $0["stage"] as? String == stage && $0["event"] as? String == "stage_started" }?["reason"] as? String
+            let reason =
+                failing.events.first { $0["stage"] as? String == stage && $0["event"] as? String == "stage_started" }?[
+                    "reason"] as? String
             return String(reason?.split(separator: " ").last ?? "")
         }
         #expect(try cluster.show("%m|%l", of: job("fine")) == "300M|7:00")
@@ -111,7 +125,9 @@ struct SlurmExecutorTests {
         }
 
         // --fail-fast: jobs still waiting for a CPU when `bad` fails are cancelled, not run.
-        try weir.write("fail/fast.yaml", """
+        try weir.write(
+            "fail/fast.yaml",
+            """
             pipeline: fast
             stages:
               a: { type: extract.csv, path: a.csv }
@@ -121,12 +137,15 @@ struct SlurmExecutorTests {
               s3: { type: sql, input: a, query: "\(slowQuery("a", 30_000_002))", schema: { n: int64, s: int64 } }
 
             """)
-        let fast = try weir.run("run", "fail/fast.yaml", "--json", "--executor", "slurm", "--fail-fast", "--state-dir", "node-a")
+        let fast = try weir.run(
+            "run", "fail/fast.yaml", "--json", "--executor", "slurm", "--fail-fast", "--state-dir", "node-a")
         #expect(fast.status == 1, "\(fast.stdout)\n\(fast.stderr)")
         #expect(fast.stages("failed") == ["bad"])
         #expect(fast.stages("skipped").contains("s3"), "\(fast.stdout)")
-        let skippedReasons = fast.events.filter { $0["event"] as? String == "stage_finished" && $0["status"] as? String == "skipped" }
-            .compactMap { $0["reason"] as? String }
+        let skippedReasons = fast.events.filter {
+            $0["event"] as? String == "stage_finished" && $0["status"] as? String == "skipped"
+        }
+        .compactMap { $0["reason"] as? String }
         #expect(skippedReasons.allSatisfy { $0 == "not started: --fail-fast after a failure" }, "\(skippedReasons)")
     }
 
@@ -136,7 +155,9 @@ struct SlurmExecutorTests {
         var env = try WeirProcess()
         env.environment = cluster.environment
         try env.write("a.csv", "id\n1\n")
-        try env.write("p.yaml", """
+        try env.write(
+            "p.yaml",
+            """
             pipeline: slow
             stages:
               a: { type: extract.csv, path: a.csv }
@@ -144,16 +165,20 @@ struct SlurmExecutorTests {
               after: { type: sql, input: slow, query: "SELECT n FROM slow" }
 
             """)
-        let process = try env.start(["run", "p.yaml", "--json", "--executor", "slurm", "--state-dir", "s"], output: "events.jsonl")
+        let process = try env.start(
+            ["run", "p.yaml", "--json", "--executor", "slurm", "--state-dir", "s"], output: "events.jsonl")
         #expect(try env.waitFor("\"stage_started\",\"stage\":\"slow\"", in: "events.jsonl"))
         kill(process.processIdentifier, SIGINT)
         process.waitUntilExit()
         // 128 + SIGINT, as for every executor: the run was interrupted, not failed.
         #expect(process.terminationStatus == 130)
-        let result = WeirProcess.Result(status: process.terminationStatus, stdout: try env.read("events.jsonl"), stderr: "")
+        let result = WeirProcess.Result(
+            status: process.terminationStatus, stdout: try env.read("events.jsonl"), stderr: "")
         #expect(result.stages("failed") == ["slow"], "\(result.stdout)")
         #expect(result.stages("skipped") == ["after"], "\(result.stdout)")
-        let slowJob = try #require(result.events.first { $0["stage"] as? String == "slow" && $0["event"] as? String == "stage_started" }?["reason"] as? String)
+        let slowJob = try #require(
+            result.events.first { $0["stage"] as? String == "slow" && $0["event"] as? String == "stage_started" }?[
+                "reason"] as? String)
         let id = String(slowJob.split(separator: " ").last ?? "")
         let deadline = Date().addingTimeInterval(20)
         var state = ""
@@ -175,7 +200,8 @@ struct SlurmExecutorTests {
         try weir.write("p.yaml", "executor: slurm\nstages:\n  a: { type: extract.csv, path: a.csv }\n")
         let result = try weir.run("run", "p.yaml")
         #expect(result.status == 2)
-        #expect(result.stderr == "weir: executor slurm: sbatch is not installed (no Slurm client on this machine's PATH)\n")
+        #expect(
+            result.stderr == "weir: executor slurm: sbatch is not installed (no Slurm client on this machine's PATH)\n")
         // Nothing was recorded: the run never started.
         let history = try weir.run("history")
         #expect(history.stdout.split(separator: "\n").count == 1, "only the header: \(history.stdout)")

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+
 @testable import WeirCore
 
 @Suite struct LedgerJournalTests {
@@ -24,7 +25,8 @@ import Testing
         let path = directory + "/weir.sqlite"
         let ledger = try Ledger(path: path, journal: .delete)
         #expect(try ledger.pool.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "delete")
-        try ledger.startRun(RunRecord(id: "r1", pipeline: "p", pipelineFile: "/p.yaml", startedAt: 1, pid: 1, command: "weir run"))
+        try ledger.startRun(
+            RunRecord(id: "r1", pipeline: "p", pipelineFile: "/p.yaml", startedAt: 1, pid: 1, command: "weir run"))
         #expect(try Ledger(path: path, journal: .delete).run(id: "r1")?.pipeline == "p")
         #expect(!FileManager.default.fileExists(atPath: path + "-wal"))
         #expect(!FileManager.default.fileExists(atPath: path + "-shm"))

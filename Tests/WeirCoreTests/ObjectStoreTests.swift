@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import WeirTable
+
 @testable import WeirCore
 
 @Suite struct ObjectStoreTests {
@@ -11,8 +12,9 @@ import WeirTable
             numbers.append(Int64(i) &* 2_654_435_761 &+ salt)
             if i % 7 == 0 { words.appendNull() } else { words.append("row \(i) of \(rows)") }
         }
-        return try Table(schema: Schema([Field("n", .int64), Field("w", .string)]),
-                         columns: [numbers.finish(), words.finish()])
+        return try Table(
+            schema: Schema([Field("n", .int64), Field("w", .string)]),
+            columns: [numbers.finish(), words.finish()])
     }
 
     func temporaries(_ store: ObjectStore) -> [String] {

@@ -1,5 +1,6 @@
 import Testing
 import WeirTable
+
 @testable import WeirCore
 
 /// A source whose schema is its `columns` parameter (all int64).
@@ -8,8 +9,10 @@ struct ToySource: StageType {
     let version = "1"
     let summary = "test source"
     let inputs = InputArity.none
-    let params = [ParamSpec("columns", .stringList, required: true, help: "column names"),
-                  ParamSpec("path", .string, help: "a path")]
+    let params = [
+        ParamSpec("columns", .stringList, required: true, help: "column names"),
+        ParamSpec("path", .string, help: "a path"),
+    ]
     func outputSchemas(_ context: inout PlanContext) -> [String: Schema] {
         ["out": Schema((context.param("columns")?.strings ?? []).map { Field($0, .int64) })]
     }
@@ -22,10 +25,12 @@ struct ToySum: StageType {
     let version = "1"
     let summary = "test sum"
     let inputs = InputArity.one
-    let params = [ParamSpec("value", .column(types: [.int64, .float64]), default: .string("amount"), help: "numbers"),
-                  ParamSpec("by", .column(types: []), required: true, help: "key"),
-                  ParamSpec("k", .int, default: .int(4), help: "a number"),
-                  ParamSpec("mode", .choice(["sum", "mean"]), default: .string("sum"), help: "aggregate")]
+    let params = [
+        ParamSpec("value", .column(types: [.int64, .float64]), default: .string("amount"), help: "numbers"),
+        ParamSpec("by", .column(types: []), required: true, help: "key"),
+        ParamSpec("k", .int, default: .int(4), help: "a number"),
+        ParamSpec("mode", .choice(["sum", "mean"]), default: .string("sum"), help: "aggregate"),
+    ]
     func outputSchemas(_ context: inout PlanContext) -> [String: Schema] {
         let by = context.column("by")
         context.column("value", types: [.int64, .float64])
@@ -38,7 +43,8 @@ let toyRegistry = StageRegistry([ToySource(), ToySum()])
 
 func diagnostics(_ yaml: String, env: [String: String] = [:], overrides: [String: String] = [:]) -> [String] {
     do {
-        let pipeline = try PipelineLoader(registry: toyRegistry, environment: env, overrides: overrides).load(text: yaml, file: "p.yaml")
+        let pipeline = try PipelineLoader(registry: toyRegistry, environment: env, overrides: overrides).load(
+            text: yaml, file: "p.yaml")
         _ = try SchemaPlanner.plan(pipeline, registry: toyRegistry)
         return []
     } catch let error as DiagnosticError {
@@ -89,18 +95,30 @@ func diagnostics(_ yaml: String, env: [String: String] = [:], overrides: [String
         #expect(m["a"]?.location.line == 1)
         #expect(m.location == SourceLocation(file: "y.yaml", line: 2, column: 4))
         let q = try #require(root["q"]?.items)
-        #expect(q.map(\.kind) == [.scalar("null", quoted: true), .null, .scalar("", quoted: true), .scalar("~", quoted: true), .null])
+        #expect(
+            q.map(\.kind) == [
+                .scalar("null", quoted: true), .null, .scalar("", quoted: true), .scalar("~", quoted: true), .null,
+            ])
     }
 
     @Test func yamlStructureErrorsPointAtTheirPosition() {
-        #expect(diagnostics("stages: {}\n---\nx: 1\n").first?.hasPrefix("p.yaml:2:1: error: YAML syntax: the file holds a second document") == true)
-        #expect(diagnostics("stages:\n  a: *nope\n").first?.hasPrefix("p.yaml:2:6: error: YAML: the alias *nope names no anchor") == true)
-        #expect(diagnostics("stages:\n  ? [a, b]\n  : 1\n").first?.hasPrefix("p.yaml:2:5: error: YAML: a key here is a list") == true)
-        #expect(diagnostics("stages:\n  a: { x: 1, x: 2 }\n").first?.hasPrefix("p.yaml:2:14: error: duplicate key 'x'") == true)
+        #expect(
+            diagnostics("stages: {}\n---\nx: 1\n").first?.hasPrefix(
+                "p.yaml:2:1: error: YAML syntax: the file holds a second document") == true)
+        #expect(
+            diagnostics("stages:\n  a: *nope\n").first?.hasPrefix(
+                "p.yaml:2:6: error: YAML: the alias *nope names no anchor") == true)
+        #expect(
+            diagnostics("stages:\n  ? [a, b]\n  : 1\n").first?.hasPrefix(
+                "p.yaml:2:5: error: YAML: a key here is a list") == true)
+        #expect(
+            diagnostics("stages:\n  a: { x: 1, x: 2 }\n").first?.hasPrefix("p.yaml:2:14: error: duplicate key 'x'")
+                == true)
     }
 
     @Test func duplicateStageIds() {
-        let found = diagnostics("stages:\n  a: { type: toy.source, columns: [x] }\n  a: { type: toy.source, columns: [y] }\n")
+        let found = diagnostics(
+            "stages:\n  a: { type: toy.source, columns: [x] }\n  a: { type: toy.source, columns: [y] }\n")
         #expect(found.first?.hasPrefix("p.yaml:3:3: error: duplicate key 'a'") == true)
     }
 
@@ -117,15 +135,16 @@ func diagnostics(_ yaml: String, env: [String: String] = [:], overrides: [String
               sum4: { type: toy.sum, input: src, by: customer, k: many, mode: median }
             """
         let found = diagnostics(yaml)
-        #expect(found == [
-            "p.yaml:2:1: error: unknown key 'stage' at the top of the pipeline\n  hint: did you mean 'stages'?",
-            "p.yaml:6:17: error: unknown stage type 'toy.summ'\n  hint: did you mean 'toy.sum'?",
-            "p.yaml:7:3: error: toy.sum takes exactly one input (`input: stage`), got 0",
-            "p.yaml:7:26: error: unknown key 'inptus' for stage type toy.sum\n  hint: did you mean 'input' or 'inputs'?",
-            "p.yaml:8:33: error: stage 'sum3' reads from 'scr', which is not a stage of this pipeline\n  hint: did you mean 'src'?",
-            "p.yaml:9:55: error: `k` of stage 'sum4' must be an integer, found a string 'many'",
-            "p.yaml:9:67: error: `mode` of stage 'sum4' must be one of sum, mean, found 'median'\n  hint: did you mean 'mean'?",
-        ])
+        #expect(
+            found == [
+                "p.yaml:2:1: error: unknown key 'stage' at the top of the pipeline\n  hint: did you mean 'stages'?",
+                "p.yaml:6:17: error: unknown stage type 'toy.summ'\n  hint: did you mean 'toy.sum'?",
+                "p.yaml:7:3: error: toy.sum takes exactly one input (`input: stage`), got 0",
+                "p.yaml:7:26: error: unknown key 'inptus' for stage type toy.sum\n  hint: did you mean 'input' or 'inputs'?",
+                "p.yaml:8:33: error: stage 'sum3' reads from 'scr', which is not a stage of this pipeline\n  hint: did you mean 'src'?",
+                "p.yaml:9:55: error: `k` of stage 'sum4' must be an integer, found a string 'many'",
+                "p.yaml:9:67: error: `mode` of stage 'sum4' must be one of sum, mean, found 'median'\n  hint: did you mean 'mean'?",
+            ])
     }
 
     @Test func cyclesPrintTheirPath() {
@@ -135,7 +154,10 @@ func diagnostics(_ yaml: String, env: [String: String] = [:], overrides: [String
               b: { type: toy.sum, input: a, by: x }
               c: { type: toy.sum, input: b, by: x }
             """
-        #expect(diagnostics(yaml) == ["p.yaml:3:30: error: cycle: a -> b -> c -> a\n  hint: a stage cannot depend, directly or through others, on its own output"])
+        #expect(
+            diagnostics(yaml) == [
+                "p.yaml:3:30: error: cycle: a -> b -> c -> a\n  hint: a stage cannot depend, directly or through others, on its own output"
+            ])
     }
 
     @Test func environmentVariablesAndParams() throws {
@@ -145,10 +167,11 @@ func diagnostics(_ yaml: String, env: [String: String] = [:], overrides: [String
               src: { type: toy.source, columns: [x], path: "${env.SOURCE_PATH}" }
               other: { type: toy.source, columns: ["${params.whom}"], path: "${env.MISSING:-fallback}" }
             """
-        #expect(diagnostics(yaml) == [
-            "p.yaml:3:48: error: environment variable SOURCE_PATH is not set\n  hint: export SOURCE_PATH=..., or give a default: ${env.SOURCE_PATH:-default}",
-            "p.yaml:4:40: error: unknown pipeline parameter 'whom' in ${params.whom}\n  hint: did you mean 'who'?",
-        ])
+        #expect(
+            diagnostics(yaml) == [
+                "p.yaml:3:48: error: environment variable SOURCE_PATH is not set\n  hint: export SOURCE_PATH=..., or give a default: ${env.SOURCE_PATH:-default}",
+                "p.yaml:4:40: error: unknown pipeline parameter 'whom' in ${params.whom}\n  hint: did you mean 'who'?",
+            ])
         let pipeline = try PipelineLoader(registry: toyRegistry, environment: ["SOURCE_PATH": "s3://secret/x"])
             .load(text: yaml.replacingOccurrences(of: "whom", with: "who"), file: "p.yaml")
         let path = pipeline.stage("src")!.params["path"]!
@@ -158,10 +181,15 @@ func diagnostics(_ yaml: String, env: [String: String] = [:], overrides: [String
     }
 
     @Test func paramOverrides() throws {
-        let yaml = "params: { k: 3 }\nstages:\n  src: { type: toy.source, columns: [x] }\n  s: { type: toy.sum, input: src, by: x, value: x, k: \"${params.k}\" }\n"
-        let pipeline = try PipelineLoader(registry: toyRegistry, environment: [:], overrides: ["k": "9"]).load(text: yaml, file: "p.yaml")
+        let yaml =
+            "params: { k: 3 }\nstages:\n  src: { type: toy.source, columns: [x] }\n  s: { type: toy.sum, input: src, by: x, value: x, k: \"${params.k}\" }\n"
+        let pipeline = try PipelineLoader(registry: toyRegistry, environment: [:], overrides: ["k": "9"]).load(
+            text: yaml, file: "p.yaml")
         #expect(pipeline.stage("s")?.param("k") == .int(9))
-        #expect(diagnostics(yaml, overrides: ["kk": "1"]) == ["error: --param kk: the pipeline declares no parameter 'kk'\n  hint: did you mean 'k'?"])
+        #expect(
+            diagnostics(yaml, overrides: ["kk": "1"]) == [
+                "error: --param kk: the pipeline declares no parameter 'kk'\n  hint: did you mean 'k'?"
+            ])
     }
 
     @Test func columnContractsNameTheColumnsThatExist() {
@@ -170,9 +198,10 @@ func diagnostics(_ yaml: String, env: [String: String] = [:], overrides: [String
               src: { type: toy.source, columns: [customer, payment_value] }
               sum: { type: toy.sum, input: src, by: customer, value: amount }
             """
-        #expect(diagnostics(yaml) == [
-            "p.yaml:3:58: error: sum.value names column 'amount' but src produces no such column (it has: customer, payment_value)"
-        ])
+        #expect(
+            diagnostics(yaml) == [
+                "p.yaml:3:58: error: sum.value names column 'amount' but src produces no such column (it has: customer, payment_value)"
+            ])
     }
 
     @Test func missingRequiredParamAndSourceWithInput() {
@@ -181,9 +210,10 @@ func diagnostics(_ yaml: String, env: [String: String] = [:], overrides: [String
               src: { type: toy.source, input: other }
               other: { type: toy.source, columns: [a] }
             """
-        #expect(diagnostics(yaml) == [
-            "p.yaml:2:3: error: stage 'src' (toy.source) needs `columns`: column names",
-            "p.yaml:2:35: error: toy.source is a source and takes no input",
-        ])
+        #expect(
+            diagnostics(yaml) == [
+                "p.yaml:2:3: error: stage 'src' (toy.source) needs `columns`: column names",
+                "p.yaml:2:35: error: toy.source is a source and takes no input",
+            ])
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import WeirTable
+
 @testable import WeirCore
 
 /// Reads any number of inputs; its output is one int64 column.
@@ -47,7 +48,8 @@ final class FakeExecutor: StageExecutor {
         mostAtOnce = max(mostAtOnce, live.count)
         switch behaviour(stage, attempt.number) {
         case .succeed:
-            let output = CacheOutput(port: "out", digest: "digest-of-\(stage)", rows: 1, schemaJSON: #"[{"name":"n","type":"int64"}]"#)
+            let output = CacheOutput(
+                port: "out", digest: "digest-of-\(stage)", rows: 1, schemaJSON: #"[{"name":"n","type":"int64"}]"#)
             pending.append(.produced(token: attempt.token, outputs: [output]))
         case .fail: pending.append(.failed(token: attempt.token, message: "\(stage) broke"))
         case .hang: break
@@ -103,8 +105,11 @@ final class Events: RunReporter {
         func outcome(_ stage: String) -> StageOutcome? { summary.outcomes.first { $0.stage == stage } }
     }
 
-    private func run(_ yaml: String = pipeline, traits: ExecutorTraits = ExecutorTraits(slots: 2), options: RunOptions = RunOptions(),
-                     during: (@Sendable () -> Void)? = nil, behaviour: @escaping (String, Int) -> FakeExecutor.Behaviour) throws -> Ran {
+    private func run(
+        _ yaml: String = pipeline, traits: ExecutorTraits = ExecutorTraits(slots: 2),
+        options: RunOptions = RunOptions(),
+        during: (@Sendable () -> Void)? = nil, behaviour: @escaping (String, Int) -> FakeExecutor.Behaviour
+    ) throws -> Ran {
         let folder = NSTemporaryDirectory() + "weir-scheduler-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let workspace = try Workspace(root: folder)
@@ -114,8 +119,9 @@ final class Events: RunReporter {
         let plan = try Planner(registry: registry, cache: cache, files: DirectFileDigester()).plan(loaded)
         let executor = FakeExecutor(traits, behaviour: behaviour)
         let events = Events()
-        let scheduler = Scheduler(plan: plan, selected: Set(loaded.stageIDs), options: options, cache: cache, ledger: workspace.ledger,
-                                  runID: "r1", runDirectory: folder + "/runs/r1", reporter: events, executor: executor)
+        let scheduler = Scheduler(
+            plan: plan, selected: Set(loaded.stageIDs), options: options, cache: cache, ledger: workspace.ledger,
+            runID: "r1", runDirectory: folder + "/runs/r1", reporter: events, executor: executor)
         if let during { DispatchQueue.global().asyncAfter(deadline: .now() + 0.2, execute: during) }
         return Ran(summary: scheduler.run(), executor: executor, events: events)
     }
@@ -143,18 +149,24 @@ final class Events: RunReporter {
     }
 
     @Test func failFastStartsNothingMore() throws {
-        let ran = try run(traits: ExecutorTraits(slots: 1), options: RunOptions(failFast: true)) { stage, _ in stage == "a" ? .fail : .succeed }
+        let ran = try run(traits: ExecutorTraits(slots: 1), options: RunOptions(failFast: true)) { stage, _ in
+            stage == "a" ? .fail : .succeed
+        }
         #expect(ran.status("a") == .failed)
         #expect(ran.executor.launched.map(\.stage) == ["a"])
         let skipped = ran.summary.outcomes.filter { $0.status == .skipped }
         #expect(skipped.map(\.stage) == ["b", "c", "d", "e"])
-        #expect(skipped.allSatisfy { $0.reason == "not started: --fail-fast after a failure" }, "\(skipped.map(\.reason))")
+        #expect(
+            skipped.allSatisfy { $0.reason == "not started: --fail-fast after a failure" }, "\(skipped.map(\.reason))")
     }
 
     @Test func retriesWithBackoffUntilAnAttemptSucceeds() throws {
-        let yaml = Self.pipeline.replacingOccurrences(of: "b: { type: toy.step, input: a }", with: "b: { type: toy.step, input: a, retries: 3 }")
+        let yaml = Self.pipeline.replacingOccurrences(
+            of: "b: { type: toy.step, input: a }", with: "b: { type: toy.step, input: a, retries: 3 }")
         let began = Date()
-        let ran = try run(yaml, options: RunOptions(retryBackoff: 0.1)) { stage, attempt in stage == "b" && attempt < 3 ? .fail : .succeed }
+        let ran = try run(yaml, options: RunOptions(retryBackoff: 0.1)) { stage, attempt in
+            stage == "b" && attempt < 3 ? .fail : .succeed
+        }
         #expect(ran.status("b") == .ran && ran.outcome("b")?.attempts == 3)
         #expect(ran.events.retried.map(\.attempt) == [1, 2])
         #expect(ran.executor.launched.filter { $0.stage == "b" }.map(\.number) == [1, 2, 3])
@@ -164,14 +176,16 @@ final class Events: RunReporter {
     }
 
     @Test func retriesRunOutIntoAFailure() throws {
-        let yaml = Self.pipeline.replacingOccurrences(of: "b: { type: toy.step, input: a }", with: "b: { type: toy.step, input: a, retries: 1 }")
+        let yaml = Self.pipeline.replacingOccurrences(
+            of: "b: { type: toy.step, input: a }", with: "b: { type: toy.step, input: a, retries: 1 }")
         let ran = try run(yaml, options: RunOptions(retryBackoff: 0.01)) { stage, _ in stage == "b" ? .fail : .succeed }
         #expect(ran.status("b") == .failed && ran.outcome("b")?.attempts == 2)
         #expect(ran.status("c") == .skipped)
     }
 
     @Test func anAttemptPastItsTimeoutIsCancelledAndFails() throws {
-        let yaml = Self.pipeline.replacingOccurrences(of: "d: { type: toy.step, input: a }", with: "d: { type: toy.step, input: a, timeout: 0.3 }")
+        let yaml = Self.pipeline.replacingOccurrences(
+            of: "d: { type: toy.step, input: a }", with: "d: { type: toy.step, input: a, timeout: 0.3 }")
         let ran = try run(yaml) { stage, _ in stage == "d" ? .hang : .succeed }
         #expect(ran.status("d") == .failed && ran.outcome("d")?.error == "timed out after 0.3 s")
         #expect(ran.executor.cancelled == ["d"])
@@ -179,16 +193,21 @@ final class Events: RunReporter {
     }
 
     @Test func aSignalEndsRunningAttemptsAndSkipsTheRest() throws {
-        let ran = try run(traits: ExecutorTraits(slots: 1), during: { kill(getpid(), SIGINT) }) { stage, _ in stage == "a" ? .hang : .succeed }
+        let ran = try run(
+            traits: ExecutorTraits(slots: 1), during: { kill(getpid(), SIGINT) },
+            behaviour: { stage, _ in stage == "a" ? .hang : .succeed })
         #expect(ran.summary.interrupted == SIGINT && ran.summary.exitStatus == 130)
         #expect(ran.status("a") == .failed && ran.outcome("a")?.error == "interrupted by SIGINT")
         #expect(ran.executor.cancelled == ["a"])
-        for stage in ["b", "c", "d", "e"] { #expect(ran.outcome(stage)?.reason == "not started: interrupted by SIGINT", "\(stage)") }
+        for stage in ["b", "c", "d", "e"] {
+            #expect(ran.outcome(stage)?.reason == "not started: interrupted by SIGINT", "\(stage)")
+        }
         #expect(ran.executor.launched.map(\.stage) == ["a"])
     }
 
     @Test func anExecutorThatLaunchesAheadGetsEveryStageAtOnceAndLosesTheDownstreamOfAFailure() throws {
-        let traits = ExecutorTraits(slots: .max, launchesAhead: true, attemptsManageThemselves: true, startsAtLaunch: false)
+        let traits = ExecutorTraits(
+            slots: .max, launchesAhead: true, attemptsManageThemselves: true, startsAtLaunch: false)
         let ran = try run(traits: traits) { stage, _ in stage == "a" ? .fail : stage == "e" ? .succeed : .hang }
         let launched = ran.executor.launched
         #expect(Set(launched.map(\.stage)) == ["a", "b", "c", "d", "e"], "\(launched)")

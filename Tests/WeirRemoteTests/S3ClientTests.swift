@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import WeirTestSupport
+
 @testable import WeirRemote
 
 /// The client against moto's S3 server, which verifies every signature.
@@ -9,8 +10,9 @@ import WeirTestSupport
 
     func client(secret: String? = nil) throws -> S3Client {
         let server = try Self.server.get()
-        return S3Client(credentials: AWSCredentials(accessKeyID: server.accessKey, secretAccessKey: secret ?? server.secretKey),
-                        endpoint: URL(string: server.endpoint))
+        return S3Client(
+            credentials: AWSCredentials(accessKeyID: server.accessKey, secretAccessKey: secret ?? server.secretKey),
+            endpoint: URL(string: server.endpoint))
     }
 
     @Test func listsPagesHeadsAndDownloads() throws {

@@ -1,18 +1,23 @@
 import Foundation
 import Testing
+
 @testable import WeirRemote
 
 @Suite struct SigV4Tests {
-    let example = AWSCredentials(accessKeyID: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+    let example = AWSCredentials(
+        accessKeyID: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
 
     /// AWS's documented example "GET Object" (sig-v4-header-based-auth), signed on 2013-05-24.
     @Test func reproducesTheDocumentedGetObjectSignature() {
         let date = Date(timeIntervalSince1970: 1_369_353_600)  // 2013-05-24T00:00:00Z
         let headers = SigV4(credentials: example, region: "us-east-1")
-            .sign(method: "GET", host: "examplebucket.s3.amazonaws.com", path: "/test.txt", query: [],
-                  headers: ["Range": "bytes=0-9"], date: date)
+            .sign(
+                method: "GET", host: "examplebucket.s3.amazonaws.com", path: "/test.txt", query: [],
+                headers: ["Range": "bytes=0-9"], date: date)
         #expect(headers["x-amz-date"] == "20130524T000000Z")
-        #expect(headers["authorization"] == "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, "
+        #expect(
+            headers["authorization"]
+                == "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, "
                 + "SignedHeaders=host;range;x-amz-content-sha256;x-amz-date, "
                 + "Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41")
         #expect(headers["range"] == nil && headers["host"] == nil)
@@ -22,8 +27,12 @@ import Testing
     @Test func reproducesTheDocumentedListObjectsSignature() {
         let date = Date(timeIntervalSince1970: 1_369_353_600)
         let headers = SigV4(credentials: example, region: "us-east-1")
-            .sign(method: "GET", host: "examplebucket.s3.amazonaws.com", path: "/", query: [("prefix", "J"), ("max-keys", "2")], date: date)
-        #expect(headers["authorization"]?.hasSuffix("Signature=34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7") == true)
+            .sign(
+                method: "GET", host: "examplebucket.s3.amazonaws.com", path: "/",
+                query: [("prefix", "J"), ("max-keys", "2")], date: date)
+        #expect(
+            headers["authorization"]?.hasSuffix(
+                "Signature=34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7") == true)
     }
 
     @Test func encodesKeysAsS3Expects() {
@@ -37,19 +46,24 @@ import Testing
         let headers = SigV4(credentials: credentials, region: "eu-west-1")
             .sign(method: "HEAD", host: "b.s3.eu-west-1.amazonaws.com", path: "/k", query: [], date: Date())
         #expect(headers["x-amz-security-token"] == "token/with+chars")
-        #expect(headers["authorization"]?.contains("SignedHeaders=host;x-amz-content-sha256;x-amz-date;x-amz-security-token") == true)
+        #expect(
+            headers["authorization"]?.contains(
+                "SignedHeaders=host;x-amz-content-sha256;x-amz-date;x-amz-security-token") == true)
         #expect(!"\(credentials)".contains(credentials.secretAccessKey) && !"\(credentials)".contains("token"))
     }
 }
 
 @Suite struct CredentialsTests {
     @Test func environmentComesFirst() throws {
-        let found = try AWSCredentials.resolve(environment: ["AWS_ACCESS_KEY_ID": "AK", "AWS_SECRET_ACCESS_KEY": "SK", "AWS_SESSION_TOKEN": "T"])
+        let found = try AWSCredentials.resolve(environment: [
+            "AWS_ACCESS_KEY_ID": "AK", "AWS_SECRET_ACCESS_KEY": "SK", "AWS_SESSION_TOKEN": "T",
+        ])
         #expect(found == AWSCredentials(accessKeyID: "AK", secretAccessKey: "SK", sessionToken: "T"))
     }
 
     @Test func readsTheNamedProfile() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("weir-cred-\(UUID().uuidString)").path
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("weir-cred-\(UUID().uuidString)")
+            .path
         try FileManager.default.createDirectory(atPath: folder + "/.aws", withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
         try """
@@ -65,8 +79,11 @@ import Testing
         """.write(toFile: folder + "/.aws/credentials", atomically: true, encoding: .utf8)
         #expect(try AWSCredentials.resolve(environment: ["HOME": folder]).accessKeyID == "DEFAULTKEY")
         let team = try AWSCredentials.resolve(environment: ["HOME": folder, "AWS_PROFILE": "analytics"])
-        #expect(team == AWSCredentials(accessKeyID: "TEAMKEY", secretAccessKey: "teamsecret", sessionToken: "teamtoken"))
-        #expect(throws: RemoteError.self) { try AWSCredentials.resolve(environment: ["HOME": folder, "AWS_PROFILE": "nope"]) }
+        #expect(
+            team == AWSCredentials(accessKeyID: "TEAMKEY", secretAccessKey: "teamsecret", sessionToken: "teamtoken"))
+        #expect(throws: RemoteError.self) {
+            try AWSCredentials.resolve(environment: ["HOME": folder, "AWS_PROFILE": "nope"])
+        }
         do {
             _ = try AWSCredentials.resolve(environment: ["HOME": folder, "AWS_PROFILE": "nope"])
         } catch {
@@ -79,7 +96,8 @@ import Testing
             _ = try AWSCredentials.resolve(environment: ["HOME": "/nonexistent"])
             Issue.record("expected an error")
         } catch {
-            #expect(error.message.contains("AWS_ACCESS_KEY_ID") && error.message.contains("/nonexistent/.aws/credentials"))
+            #expect(
+                error.message.contains("AWS_ACCESS_KEY_ID") && error.message.contains("/nonexistent/.aws/credentials"))
         }
     }
 }
@@ -89,10 +107,17 @@ import Testing
 
     @Test func awsUsesVirtualHostsAndEndpointsUsePaths() {
         let aws = S3Client(credentials: credentials, region: "eu-west-1")
-        #expect(aws.address(S3Location(bucket: "logs", key: "a/b.csv")) == ("https://logs.s3.eu-west-1.amazonaws.com", "logs.s3.eu-west-1.amazonaws.com", "/a/b.csv"))
+        #expect(
+            aws.address(S3Location(bucket: "logs", key: "a/b.csv")) == (
+                "https://logs.s3.eu-west-1.amazonaws.com", "logs.s3.eu-west-1.amazonaws.com", "/a/b.csv"
+            ))
         let local = S3Client(credentials: credentials, endpoint: URL(string: "http://127.0.0.1:9000"))
-        #expect(local.address(S3Location(bucket: "logs", key: "a/b.csv")) == ("http://127.0.0.1:9000", "127.0.0.1:9000", "/logs/a/b.csv"))
-        let virtual = S3Client(credentials: credentials, endpoint: URL(string: "https://store.example.com"), pathStyle: false)
+        #expect(
+            local.address(S3Location(bucket: "logs", key: "a/b.csv")) == (
+                "http://127.0.0.1:9000", "127.0.0.1:9000", "/logs/a/b.csv"
+            ))
+        let virtual = S3Client(
+            credentials: credentials, endpoint: URL(string: "https://store.example.com"), pathStyle: false)
         #expect(virtual.address(S3Location(bucket: "logs", key: "")).host == "logs.store.example.com")
     }
 

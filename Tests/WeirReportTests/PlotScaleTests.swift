@@ -1,5 +1,6 @@
 import Testing
 import WeirTable
+
 @testable import WeirReport
 
 /// Axis ticks and numbers as a reader expects them.
@@ -18,12 +19,24 @@ import WeirTable
 
     @Test func timeTicksFollowTheSpan() {
         let day = { (y: Int, m: Int, d: Int) in Double(Temporal.days(year: y, month: m, day: d)) }
-        #expect(TimeTicks.ticks(lowDay: day(2024, 4, 1), highDay: day(2024, 4, 5)).map(\.label) == ["Apr 1", "Apr 2", "Apr 3", "Apr 4", "Apr 5"])
+        #expect(
+            TimeTicks.ticks(lowDay: day(2024, 4, 1), highDay: day(2024, 4, 5)).map(\.label) == [
+                "Apr 1", "Apr 2", "Apr 3", "Apr 4", "Apr 5",
+            ])
         // 2024-04-01 was a Monday: weekly ticks fall on Mondays.
-        #expect(TimeTicks.ticks(lowDay: day(2024, 3, 28), highDay: day(2024, 5, 1)).map(\.label) == ["Apr 1", "Apr 8", "Apr 15", "Apr 22", "Apr 29"])
-        #expect(TimeTicks.ticks(lowDay: day(2023, 12, 3), highDay: day(2024, 4, 30)).map(\.label) == ["Jan 2024", "Feb", "Mar", "Apr"])
-        #expect(TimeTicks.ticks(lowDay: day(2015, 6, 1), highDay: day(2024, 2, 1)).map(\.label) == (2016...2024).map(String.init))
-        #expect(TimeTicks.ticks(lowDay: day(2024, 4, 1), highDay: day(2024, 4, 1) + 0.25).map(\.label)
+        #expect(
+            TimeTicks.ticks(lowDay: day(2024, 3, 28), highDay: day(2024, 5, 1)).map(\.label) == [
+                "Apr 1", "Apr 8", "Apr 15", "Apr 22", "Apr 29",
+            ])
+        #expect(
+            TimeTicks.ticks(lowDay: day(2023, 12, 3), highDay: day(2024, 4, 30)).map(\.label) == [
+                "Jan 2024", "Feb", "Mar", "Apr",
+            ])
+        #expect(
+            TimeTicks.ticks(lowDay: day(2015, 6, 1), highDay: day(2024, 2, 1)).map(\.label)
+                == (2016...2024).map(String.init))
+        #expect(
+            TimeTicks.ticks(lowDay: day(2024, 4, 1), highDay: day(2024, 4, 1) + 0.25).map(\.label)
                 == ["Apr 1", "01:00", "02:00", "03:00", "04:00", "05:00", "06:00"])
     }
 
@@ -37,7 +50,10 @@ import WeirTable
 
     /// One element of class `mark` per row, a missing value marked as such, labels escaped.
     @Test func marksEscapingAndMissingValues() {
-        let rows = [PlotRow(x: .text("<b>&"), value: 3, tooltip: "x: <b>&"), PlotRow(x: .text(nil), value: nil, tooltip: "x: (null)")]
+        let rows = [
+            PlotRow(x: .text("<b>&"), value: 3, tooltip: "x: <b>&"),
+            PlotRow(x: .text(nil), value: nil, tooltip: "x: (null)"),
+        ]
         for mark in [PlotMark.bar, .line, .point, .pie] {
             let svg = Plot.svg(PlotSpec(mark: mark, title: "t", xTitle: "x", yTitle: "y"), rows)
             #expect(svg.components(separatedBy: "class=\"mark").count - 1 == 2, "\(mark)")

@@ -1,5 +1,6 @@
 import Testing
 import WeirTable
+
 @testable import WeirStages
 
 /// The grouping kernels under the analytics stages, against plain Swift on the same values.
@@ -74,8 +75,9 @@ import WeirTable
             }
         }
         let amounts = (0..<lines).map { _ in Double(rng.int(10_000)) / 100 }
-        let totals = CustomerTotals(customers: customers, groups: groups, micros: Column(int64Values: micros).int64s,
-                                    orders: Column(int64Values: orders).int64s, amounts: Column(float64Values: amounts).float64s, mean: false)
+        let totals = CustomerTotals(
+            customers: customers, groups: groups, micros: Column(int64Values: micros).int64s,
+            orders: Column(int64Values: orders).int64s, amounts: Column(float64Values: amounts).float64s, mean: false)
         var last = [Int64](repeating: .min, count: groups)
         var seen = [Set<Int64>](repeating: [], count: groups)
         var sum = [Double](repeating: 0, count: groups)

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import WeirTestSupport
+
 @testable import WeirTable
 
 @Suite struct ArrowRoundTrip {
@@ -23,14 +24,18 @@ import WeirTestSupport
         // A slice of a bigger table and the same rows built fresh give identical files.
         let wide = try Table.concatenate([table, table])
         #expect(try ArrowWriter().bytes(wide.slice(5..<10)) == first)
-        #expect(try ArrowWriter().bytes(wide.slice(3..<8)) == ArrowWriter().bytes(Table.concatenate([table.slice(3..<5), table.slice(0..<3)])))
+        #expect(
+            try ArrowWriter().bytes(wide.slice(3..<8))
+                == ArrowWriter().bytes(Table.concatenate([table.slice(3..<5), table.slice(0..<3)])))
     }
 
     @Test func bufferLayoutIsEightByteAligned() throws {
         let bytes = try ArrowWriter().bytes(try sampleTable())
         #expect(Array(bytes[0..<6]) == Array("ARROW1".utf8))
         #expect(Array(bytes[(bytes.count - 6)...]) == Array("ARROW1".utf8))
-        let footerLength = bytes[(bytes.count - 10)..<(bytes.count - 6)].withUnsafeBytes { Int($0.loadUnaligned(as: Int32.self)) }
+        let footerLength = bytes[(bytes.count - 10)..<(bytes.count - 6)].withUnsafeBytes {
+            Int($0.loadUnaligned(as: Int32.self))
+        }
         #expect((bytes.count - 10 - footerLength) % 8 == 0)
     }
 
@@ -109,7 +114,8 @@ struct ArrowInterop {
         let dir = try temporaryDirectory()
         let table = try sampleTable()
         try ArrowWriter(maxRowsPerBatch: 2).write(table, toFile: dir + "/w.arrow")
-        let out = try ReferencePython.run("""
+        let out = try ReferencePython.run(
+            """
             import sys, json, pyarrow.ipc as ipc, datetime
             r = ipc.open_file(sys.argv[1])
             t = r.read_all()
@@ -123,7 +129,8 @@ struct ArrowInterop {
             """, [dir + "/w.arrow"])
         let json = try JSONSerialization.jsonObject(with: Data(out.utf8)) as! [String: Any]
         #expect(json["batches"] as? Int == 3)
-        #expect(json["types"] as? [String] == ["int64", "double", "string", "bool", "timestamp[us, tz=UTC]", "date32[day]"])
+        #expect(
+            json["types"] as? [String] == ["int64", "double", "string", "bool", "timestamp[us, tz=UTC]", "date32[day]"])
         let rows = json["rows"] as! [[Any]]
         #expect(rows.count == 5)
         #expect(rows[0][0] as? Int == 1)
@@ -141,7 +148,8 @@ struct ArrowInterop {
 
     @Test func weirReadsWhatPyarrowWrites() throws {
         let dir = try temporaryDirectory()
-        try ReferencePython.run("""
+        try ReferencePython.run(
+            """
             import sys, datetime, pyarrow as pa, pyarrow.ipc as ipc, pyarrow.feather as feather
             n = 2500
             t = pa.table({
@@ -166,8 +174,11 @@ struct ArrowInterop {
         #expect(file.batchCount == 3)
         let t = try file.readAll()
         #expect(t.rowCount == 2500)
-        #expect(t.schema.fields.map(\.type) == [.int64, .int64, .int64, .float64, .float64, .string, .string, .bool,
-                                                .timestamp, .timestamp, .date, .string])
+        #expect(
+            t.schema.fields.map(\.type) == [
+                .int64, .int64, .int64, .float64, .float64, .string, .string, .bool,
+                .timestamp, .timestamp, .date, .string,
+            ])
         for k in [0, 1, 5, 999, 1000, 1001, 2499] {
             let row = t.row(k)
             #expect(row[0] == (k % 11 == 0 ? .null : .int64(Int64(k * 3))))
@@ -192,7 +203,8 @@ struct ArrowInterop {
 
     @Test func unsupportedTypesNameFileFieldAndType() throws {
         let dir = try temporaryDirectory()
-        try ReferencePython.run("""
+        try ReferencePython.run(
+            """
             import sys, pyarrow as pa, pyarrow.ipc as ipc
             t = pa.table({"ok": [1, 2], "tags": pa.array([[1], [2, 3]])})
             with ipc.new_file(sys.argv[1] + "/list.arrow", t.schema) as w:
@@ -201,7 +213,8 @@ struct ArrowInterop {
         #expect {
             try ArrowFile.read(path: dir + "/list.arrow")
         } throws: { error in
-            "\(error)" == "\(dir)/list.arrow: field 'tags': Arrow type list is not supported (Weir reads int, float, bool, utf8, timestamp and date columns)"
+            "\(error)"
+                == "\(dir)/list.arrow: field 'tags': Arrow type list is not supported (Weir reads int, float, bool, utf8, timestamp and date columns)"
         }
     }
 }

@@ -1,13 +1,19 @@
 import Foundation
 import Testing
 import WeirTestSupport
+
 @testable import WeirTable
 
 @Suite struct CSVInference {
     @Test func infersEachType() throws {
-        let t = try csv("i,f,s,b,d,ts\n1,1.5,x,true,2024-02-13,2024-02-13T21:01:05.050Z\n-2,2,y,FALSE,2020-02-29,2024-02-13 21:01:05+03:00\n")
+        let t = try csv(
+            "i,f,s,b,d,ts\n1,1.5,x,true,2024-02-13,2024-02-13T21:01:05.050Z\n-2,2,y,FALSE,2020-02-29,2024-02-13 21:01:05+03:00\n"
+        )
         #expect(t.schema.fields.map(\.type) == [.int64, .float64, .string, .bool, .date, .timestamp])
-        #expect(t.row(0) == [.int64(1), .float64(1.5), .string("x"), .bool(true), .date(19_766), .timestamp(1_707_858_065_050_000)])
+        #expect(
+            t.row(0) == [
+                .int64(1), .float64(1.5), .string("x"), .bool(true), .date(19_766), .timestamp(1_707_858_065_050_000),
+            ])
         #expect(t.row(1)[5] == .timestamp(1_707_858_065_000_000 - 3 * 3_600_000_000))
         #expect(t.row(1)[3] == .bool(false))
     }
@@ -21,7 +27,10 @@ import WeirTestSupport
         #expect(t.schema.fields.map(\.type) == [.float64, .string, .int64, .timestamp])
         #expect(t.rowCount == 201)
         #expect(t.row(0) == [.float64(1), .string("1"), .int64(1), .timestamp(Temporal.parseTimestamp("2024-01-02")!)])
-        #expect(t.row(200) == [.float64(3.5), .string("abc"), .int64(7), .timestamp(Temporal.parseTimestamp("2024-01-01T10:00:00Z")!)])
+        #expect(
+            t.row(200) == [
+                .float64(3.5), .string("abc"), .int64(7), .timestamp(Temporal.parseTimestamp("2024-01-01T10:00:00Z")!),
+            ])
         // The same file in one chunk gives the same table.
         let single = try csv(text)
         for r in 0..<t.rowCount { #expect(single.row(r) == t.row(r)) }
@@ -42,7 +51,11 @@ import WeirTestSupport
 
     @Test func floatsParseExactly() throws {
         var rng = SystemRandomNumberGenerator()
-        let values = (0..<2000).map { _ in Double(bitPattern: rng.next() & 0x7FEF_FFFF_FFFF_FFFF) } + [0.1, Double.leastNonzeroMagnitude, Double.leastNormalMagnitude, Double.greatestFiniteMagnitude, 123456789012345680]
+        let values =
+            (0..<2000).map { _ in Double(bitPattern: rng.next() & 0x7FEF_FFFF_FFFF_FFFF) } + [
+                0.1, Double.leastNonzeroMagnitude, Double.leastNormalMagnitude, Double.greatestFiniteMagnitude,
+                123_456_789_012_345_680,
+            ]
         let text = "x\n" + values.map { "\($0)" }.joined(separator: "\n") + "\n"
         let t = try csv(text)
         for (i, v) in values.enumerated() { #expect(t.columns[0].float64s[i].bitPattern == v.bitPattern, "\(v)") }
@@ -135,7 +148,9 @@ import WeirTestSupport
         // A truncated gzip file is an error naming the file.
         let bytes = try Data(contentsOf: URL(fileURLWithPath: dir + "/t.csv.gz"))
         try bytes.prefix(bytes.count - 12).write(to: URL(fileURLWithPath: dir + "/cut.csv.gz"))
-        #expect { try CSVReader.read(path: dir + "/cut.csv.gz") } throws: { "\($0)".contains("cut.csv.gz: gzip data is truncated") }
+        #expect { try CSVReader.read(path: dir + "/cut.csv.gz") } throws: {
+            "\($0)".contains("cut.csv.gz: gzip data is truncated")
+        }
     }
 
     @Test func headerOnlyAndUnnamedColumns() throws {
@@ -165,8 +180,9 @@ import WeirTestSupport
         let fits = "n,s\n" + (0..<9).map { "\($0),\(String(repeating: "x", count: 111))\n" }.joined() + "9,y\n"
         #expect(message(fits, options) == "no error")
         let over = "n,s\n" + (0..<10).map { "\($0),\(String(repeating: "x", count: 100))\n" }.joined() + "10,z\n"
-        #expect(message(over, options) == "test.csv:1: column 's' (field 2): the column holds 1001 bytes of text, "
-                    + "more than the 1000 one column can (Arrow's 32-bit offsets); split the file into smaller ones")
+        #expect(
+            message(over, options) == "test.csv:1: column 's' (field 2): the column holds 1001 bytes of text, "
+                + "more than the 1000 one column can (Arrow's 32-bit offsets); split the file into smaller ones")
         let late = "s\n" + (0..<30).map { "\($0 * 1000)\n" }.joined() + "x\n"
         options.textLimit = 100
         #expect(message(late, options).contains("the column holds 138 bytes of text"))
@@ -178,18 +194,29 @@ import WeirTestSupport
     }
 
     @Test func unterminatedQuote() {
-        #expect(message("a,b\n1,\"open\n2,3\n") == "test.csv:2:3: column 'b' (field 2): unterminated quoted field: no closing quote before the end of the file")
+        #expect(
+            message("a,b\n1,\"open\n2,3\n")
+                == "test.csv:2:3: column 'b' (field 2): unterminated quoted field: no closing quote before the end of the file"
+        )
     }
 
     @Test func strayQuotes() {
-        #expect(message("a,b\n1,ab\"c\n") == "test.csv:2:5: column 'b' (field 2): quote character inside an unquoted field; quote the whole field and double the quotes inside it")
-        #expect(message("a,b\n\"x\"y,1\n") == "test.csv:2:4: column 'a' (field 1): unexpected character after a closing quote; expected the delimiter or the end of the line")
+        #expect(
+            message("a,b\n1,ab\"c\n")
+                == "test.csv:2:5: column 'b' (field 2): quote character inside an unquoted field; quote the whole field and double the quotes inside it"
+        )
+        #expect(
+            message("a,b\n\"x\"y,1\n")
+                == "test.csv:2:4: column 'a' (field 1): unexpected character after a closing quote; expected the delimiter or the end of the line"
+        )
     }
 
     @Test func declaredTypeMismatchNamesLineColumnAndField() {
-        #expect(message("id,amount\n1,2.5\n2,abc\n", CSVOptions(columnTypes: ["amount": .float64]))
+        #expect(
+            message("id,amount\n1,2.5\n2,abc\n", CSVOptions(columnTypes: ["amount": .float64]))
                 == "test.csv:3:3: column 'amount' (field 2): expected float64 (declared in schema), found \"abc\"")
-        #expect(message("id,amount\nx,1\n", CSVOptions(columnTypes: ["amount": .int64, "id": .int64]))
+        #expect(
+            message("id,amount\nx,1\n", CSVOptions(columnTypes: ["amount": .int64, "id": .int64]))
                 == "test.csv:2:1: column 'id' (field 1): expected int64 (declared in schema), found \"x\"")
     }
 
@@ -197,9 +224,13 @@ import WeirTestSupport
         #expect(message("") == "test.csv:1: the file is empty; a header row is required")
         // Leading blank lines are skipped like any other; a file of nothing else has no header.
         #expect(message("\n1,2\n") == "no error")
-        #expect(message("\n\r\n\n") == "test.csv:1:1: header row: the file holds only blank lines; a header row naming the columns is required")
+        #expect(
+            message("\n\r\n\n")
+                == "test.csv:1:1: header row: the file holds only blank lines; a header row naming the columns is required"
+        )
         #expect(message("a,b,a\n1,2,3\n") == "test.csv:1:1: header row: duplicate column name 'a' (fields 1 and 3)")
-        #expect(message("a,b\n1,2\n", CSVOptions(columnTypes: ["c": .int64]))
+        #expect(
+            message("a,b\n1,2\n", CSVOptions(columnTypes: ["c": .int64]))
                 == "test.csv:1: the schema names column 'c', which the header does not have (columns: a, b)")
     }
 
@@ -262,7 +293,9 @@ import WeirTestSupport
             ("s", Column(string: ["a,b", "say \"hi\"", "two\nlines", "plain", nil])),
             ("f", Column(float64: [0.1, 1e-7, 1e21, -0.0, .nan])),
         ])
-        #expect(try CSVWriter().string(table) == "s,f\n\"a,b\",0.1\n\"say \"\"hi\"\"\",1e-07\n\"two\nlines\",1e+21\nplain,-0.0\n,NaN\n")
+        #expect(
+            try CSVWriter().string(table)
+                == "s,f\n\"a,b\",0.1\n\"say \"\"hi\"\"\",1e-07\n\"two\nlines\",1e+21\nplain,-0.0\n,NaN\n")
     }
 }
 

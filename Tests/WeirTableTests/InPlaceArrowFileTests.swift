@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import WeirTestSupport
+
 @testable import WeirTable
 
 /// CSV parsed straight into its Arrow file must give the very bytes of reading it and then
@@ -34,44 +35,59 @@ import WeirTestSupport
         var skip = small
         skip.badRows = .skip
         return [
-            Case(name: "integers", text: "a,b,c,d\n" + rows(5000) { "\($0),\($0 * 31 % 977),\($0 % 7),\($0 & 1)" },
-                 options: small, inPlace: true, placed: 4),
+            Case(
+                name: "integers", text: "a,b,c,d\n" + rows(5000) { "\($0),\($0 * 31 % 977),\($0 % 7),\($0 & 1)" },
+                options: small, inPlace: true, placed: 4),
             // The text goes after every other buffer, so the columns after it have places too.
-            Case(name: "columns after a string column",
-                 text: "id,user,kind,x,ts\n" + rows(3000) { "\($0),\($0 * 3),k\($0 % 3),\(Double($0) / 4),2024-01-0\($0 % 9 + 1)T10:00:0\($0 % 10)" },
-                 options: small, inPlace: true, placed: 4),
-            Case(name: "a date and a float before integers",
-                 text: "day,f,n\n" + rows(3000) { "2024-02-\(10 + $0 % 19),\($0).25,\($0)" },
-                 options: small, inPlace: true, placed: 2),
-            Case(name: "a null in a later chunk",
-                 text: "a,b,c\n" + rows(4000) { "\($0),\($0 == 3500 ? "" : "\($0)"),\($0)" },
-                 options: small, inPlace: false, placed: 3),
+            Case(
+                name: "columns after a string column",
+                text: "id,user,kind,x,ts\n"
+                    + rows(3000) {
+                        "\($0),\($0 * 3),k\($0 % 3),\(Double($0) / 4),2024-01-0\($0 % 9 + 1)T10:00:0\($0 % 10)"
+                    },
+                options: small, inPlace: true, placed: 4),
+            Case(
+                name: "a date and a float before integers",
+                text: "day,f,n\n" + rows(3000) { "2024-02-\(10 + $0 % 19),\($0).25,\($0)" },
+                options: small, inPlace: true, placed: 2),
+            Case(
+                name: "a null in a later chunk",
+                text: "a,b,c\n" + rows(4000) { "\($0),\($0 == 3500 ? "" : "\($0)"),\($0)" },
+                options: small, inPlace: false, placed: 3),
             // Widened where they were parsed; the metadata is as long for either type.
-            Case(name: "integers widen to floats in a later chunk",
-                 text: "a,b\n" + rows(4000) { "\($0 == 3900 ? "0.5" : "\($0)"),\($0)" },
-                 options: small, inPlace: true, placed: 2),
-            Case(name: "a column turns to text in a later chunk",
-                 text: "a,b,c\n" + rows(4000) { "\($0),\($0 == 3999 ? "x" : "\($0)"),\($0)" },
-                 options: small, inPlace: false, placed: 3),
-            Case(name: "blank lines make fewer rows than lines",
-                 text: "a,b\n" + rows(4000) { $0 % 1000 == 999 ? "" : "\($0),\($0 * 2)" },
-                 options: small, inPlace: false, placed: 2),
-            Case(name: "skipped bad rows",
-                 text: "a,b\n" + rows(4000) { $0 == 2500 ? "1,2,3" : "\($0),\($0 * 2)" },
-                 options: skip, inPlace: false, placed: 2),
-            Case(name: "declared types",
-                 text: "a,b,c\n" + rows(3000) { "\($0),\($0 % 2 == 0 ? "t" : "f"),\($0)" },
-                 options: declared, inPlace: true, placed: 2),
+            Case(
+                name: "integers widen to floats in a later chunk",
+                text: "a,b\n" + rows(4000) { "\($0 == 3900 ? "0.5" : "\($0)"),\($0)" },
+                options: small, inPlace: true, placed: 2),
+            Case(
+                name: "a column turns to text in a later chunk",
+                text: "a,b,c\n" + rows(4000) { "\($0),\($0 == 3999 ? "x" : "\($0)"),\($0)" },
+                options: small, inPlace: false, placed: 3),
+            Case(
+                name: "blank lines make fewer rows than lines",
+                text: "a,b\n" + rows(4000) { $0 % 1000 == 999 ? "" : "\($0),\($0 * 2)" },
+                options: small, inPlace: false, placed: 2),
+            Case(
+                name: "skipped bad rows",
+                text: "a,b\n" + rows(4000) { $0 == 2500 ? "1,2,3" : "\($0),\($0 * 2)" },
+                options: skip, inPlace: false, placed: 2),
+            Case(
+                name: "declared types",
+                text: "a,b,c\n" + rows(3000) { "\($0),\($0 % 2 == 0 ? "t" : "f"),\($0)" },
+                options: declared, inPlace: true, placed: 2),
             // Guessed as text, so the schema's metadata, and every place, moves when it is not.
-            Case(name: "a column empty in the first rows",
-                 text: "a,b,c\n" + rows(4000) { "\($0),\($0 < 2000 ? "" : "\($0)"),\($0)" },
-                 options: small, inPlace: false, placed: 1),
-            Case(name: "a text column empty in the first rows",
-                 text: "a,b,c\n" + rows(4000) { "\($0),\($0 < 2000 ? "" : "x\($0)"),\($0)" },
-                 options: small, inPlace: true, placed: 1),
-            Case(name: "bad quoting re-reads the file in one piece",
-                 text: "a,b,c\n" + rows(4000) { $0 == 3000 ? "\($0),\"x\"y,\($0)" : "\($0),\($0),\($0)" },
-                 options: skip, inPlace: false, placed: 3),
+            Case(
+                name: "a column empty in the first rows",
+                text: "a,b,c\n" + rows(4000) { "\($0),\($0 < 2000 ? "" : "\($0)"),\($0)" },
+                options: small, inPlace: false, placed: 1),
+            Case(
+                name: "a text column empty in the first rows",
+                text: "a,b,c\n" + rows(4000) { "\($0),\($0 < 2000 ? "" : "x\($0)"),\($0)" },
+                options: small, inPlace: true, placed: 1),
+            Case(
+                name: "bad quoting re-reads the file in one piece",
+                text: "a,b,c\n" + rows(4000) { $0 == 3000 ? "\($0),\"x\"y,\($0)" : "\($0),\($0),\($0)" },
+                options: skip, inPlace: false, placed: 3),
             Case(name: "header only", text: "a,b\n", inPlace: false, placed: 0),
             Case(name: "one row without a newline", text: "a,b\n1,2", inPlace: true, placed: 2),
         ]
@@ -139,17 +155,21 @@ import WeirTestSupport
                 ("t", Column(.timestamp, (0..<rows).map { .timestamp(Int64($0) * 17) })),
             ])
             let bytes = try ArrowWriter().bytes(table)
-            let offsets = ArrowWriter().plannedValueOffsets(schema: table.schema, rowCount: rows,
-                                                            mayHaveNulls: [Bool](repeating: false, count: 7))
+            let offsets = ArrowWriter().plannedValueOffsets(
+                schema: table.schema, rowCount: rows,
+                mayHaveNulls: [Bool](repeating: false, count: 7))
             #expect(offsets[2] == nil && offsets[5] == nil)
             for c in [0, 1, 3, 4, 6] {
                 let column = table.columns[c]
                 let count = column.type == .bool ? Bitmap.byteCount(bits: rows) : rows * column.type.fixedWidth!
                 let offset = try #require(offsets[c])
-                #expect(Array(bytes[offset..<offset + count]) == Array(column.data.bytes.prefix(count)), "column \(c), \(rows) rows")
+                #expect(
+                    Array(bytes[offset..<offset + count]) == Array(column.data.bytes.prefix(count)),
+                    "column \(c), \(rows) rows")
             }
-            let afterNulls = ArrowWriter().plannedValueOffsets(schema: table.schema, rowCount: rows,
-                                                               mayHaveNulls: [false, false, false, true, false, false, false])
+            let afterNulls = ArrowWriter().plannedValueOffsets(
+                schema: table.schema, rowCount: rows,
+                mayHaveNulls: [false, false, false, true, false, false, false])
             #expect(afterNulls.map { $0 != nil } == [true, true, false, false, false, false, false])
         }
     }

@@ -1,11 +1,14 @@
 import Testing
+
 @testable import WeirTable
 
 /// The word-at-a-time helpers against the byte loops they replace, on words made of the bytes
 /// where their lane arithmetic could go wrong: the neighbours of '0' and '9', bytes that
 /// carry when six is added, zero, and the special bytes of a CSV field.
 @Suite struct SWARTests {
-    static let bytes: [UInt8] = [0x30, 0x31, 0x35, 0x39, 0x2F, 0x3A, 0x00, 0xFF, 0xFA, 0xF9, 0xB0, 0xC0, 0x2C, 0x0A, 0x22, 0x7F, 0x01, 0x80]
+    static let bytes: [UInt8] = [
+        0x30, 0x31, 0x35, 0x39, 0x2F, 0x3A, 0x00, 0xFF, 0xFA, 0xF9, 0xB0, 0xC0, 0x2C, 0x0A, 0x22, 0x7F, 0x01, 0x80,
+    ]
 
     static func words(seed: UInt64, count: Int) -> [[UInt8]] {
         var rng = RandomStream(seed: seed)
@@ -13,12 +16,15 @@ import Testing
             // Mostly digits, so runs of every length from 0 to 8 come up.
             let digits = k % 9
             return (0..<8).map { i in
-                i < digits && rng.next() % 8 != 0 ? 0x30 + UInt8(rng.next() % 10) : bytes[Int(rng.next() % UInt64(bytes.count))]
+                i < digits && rng.next() % 8 != 0
+                    ? 0x30 + UInt8(rng.next() % 10) : bytes[Int(rng.next() % UInt64(bytes.count))]
             }
         }
     }
 
-    static func word(_ bytes: [UInt8]) -> UInt64 { bytes.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) } }
+    static func word(_ bytes: [UInt8]) -> UInt64 {
+        bytes.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+    }
 
     @Test func leadingDigitsAndTheirValue() {
         var lengths = Set<Int>()

@@ -3,7 +3,9 @@ import Foundation
 /// The tarball scripts/package made, when $WEIR_PACKAGE names one (CI makes it before the
 /// tests): unpacked once per test process into an empty folder.
 public enum PackagedWeir {
-    public static var tarball: String? { ProcessInfo.processInfo.environment["WEIR_PACKAGE"].flatMap { $0.isEmpty ? nil : $0 } }
+    public static var tarball: String? {
+        ProcessInfo.processInfo.environment["WEIR_PACKAGE"].flatMap { $0.isEmpty ? nil : $0 }
+    }
 
     /// The unpacked folder (bin/weir, lib/weir/libduckdb.so, share/...), or nil without a tarball.
     public static let folder: Result<String, ReferencePython.Failure>? = {
@@ -15,7 +17,9 @@ public enum PackagedWeir {
             tar.arguments = ["-xzf", tarball, "-C", into, "--strip-components=1"]
             try tar.run()
             tar.waitUntilExit()
-            guard tar.terminationStatus == 0 else { return .failure(ReferencePython.Failure(description: "tar could not unpack \(tarball)")) }
+            guard tar.terminationStatus == 0 else {
+                return .failure(ReferencePython.Failure(description: "tar could not unpack \(tarball)"))
+            }
             return .success(into)
         } catch {
             return .failure(ReferencePython.Failure(description: "unpacking \(tarball): \(error)"))

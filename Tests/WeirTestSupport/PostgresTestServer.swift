@@ -12,11 +12,15 @@ public final class PostgresTestServer: Sendable {
             && (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql"))?.isEmpty == false
     }
 
-    public static var enabled: Bool { ReferencePython.available && (installed || ProcessInfo.processInfo.environment["WEIR_REQUIRE_POSTGRES"] != nil) }
+    public static var enabled: Bool {
+        ReferencePython.available && (installed || ProcessInfo.processInfo.environment["WEIR_REQUIRE_POSTGRES"] != nil)
+    }
 
     /// One per process, started on first use.
     public static let shared: Result<PostgresTestServer, ReferencePython.Failure> = {
-        do { return .success(try PostgresTestServer()) } catch let error as ReferencePython.Failure { return .failure(error) } catch {
+        do { return .success(try PostgresTestServer()) } catch let error as ReferencePython.Failure {
+            return .failure(error)
+        } catch {
             return .failure(ReferencePython.Failure(description: "\(error)"))
         }
     }()
@@ -24,7 +28,8 @@ public final class PostgresTestServer: Sendable {
     init() throws {
         server = try ScriptServer("postgres_server.py")
         guard let url = server.hello["url"] as? String else {
-            throw ReferencePython.Failure(description: "the PostgreSQL test server did not start: \(server.hello["error"] ?? server.hello)")
+            throw ReferencePython.Failure(
+                description: "the PostgreSQL test server did not start: \(server.hello["error"] ?? server.hello)")
         }
         self.url = url
     }
@@ -33,7 +38,9 @@ public final class PostgresTestServer: Sendable {
     @discardableResult
     public func sql(_ text: String) throws -> String {
         let answer = try server.send(["op": "sql", "sql": text])
-        guard answer["ok"] as? Bool == true else { throw ReferencePython.Failure(description: "psql: \(answer["error"] ?? answer)") }
+        guard answer["ok"] as? Bool == true else {
+            throw ReferencePython.Failure(description: "psql: \(answer["error"] ?? answer)")
+        }
         return answer["out"] as? String ?? ""
     }
 }

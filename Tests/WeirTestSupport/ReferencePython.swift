@@ -38,12 +38,15 @@ public enum ReferencePython {
 
     private static func execute(_ arguments: [String]) throws -> String {
         guard let path else {
-            throw Failure(description: "no reference Python: run scripts/venv.sh scripts/requirements/test.txt or set WEIR_PYTHON")
+            throw Failure(
+                description: "no reference Python: run scripts/venv.sh scripts/requirements/test.txt or set WEIR_PYTHON"
+            )
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
-        let out = Pipe(), err = Pipe()
+        let out = Pipe()
+        let err = Pipe()
         process.standardOutput = out
         process.standardError = err
         try process.run()
@@ -55,7 +58,9 @@ public enum ReferencePython {
         process.waitUntilExit()
         while !reader.isFinished { usleep(1000) }
         if process.terminationStatus != 0 {
-            throw Failure(description: "python failed (\(process.terminationStatus)): \(String(decoding: errors.data, as: UTF8.self))")
+            throw Failure(
+                description:
+                    "python failed (\(process.terminationStatus)): \(String(decoding: errors.data, as: UTF8.self))")
         }
         return String(decoding: output, as: UTF8.self)
     }

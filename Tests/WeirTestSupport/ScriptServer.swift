@@ -12,12 +12,15 @@ public final class ScriptServer: @unchecked Sendable {
 
     public init(_ script: String, _ arguments: [String] = []) throws {
         guard let python = ReferencePython.path else {
-            throw ReferencePython.Failure(description: "no reference Python for \(script) (scripts/venv.sh scripts/requirements/test.txt)")
+            throw ReferencePython.Failure(
+                description: "no reference Python for \(script) (scripts/venv.sh scripts/requirements/test.txt)")
         }
         process = Process()
         process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [ReferencePython.packageRoot.appendingPathComponent("scripts/testing/\(script)").path] + arguments
-        let stdin = Pipe(), stdout = Pipe()
+        process.arguments =
+            [ReferencePython.packageRoot.appendingPathComponent("scripts/testing/\(script)").path] + arguments
+        let stdin = Pipe()
+        let stdout = Pipe()
         process.standardInput = stdin
         process.standardOutput = stdout
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
@@ -49,7 +52,9 @@ public final class ScriptServer: @unchecked Sendable {
             }
             // availableData returns as soon as anything arrives; read(upToCount:) waits for all of it.
             let chunk = output.availableData
-            guard !chunk.isEmpty else { throw ReferencePython.Failure(description: "test server \(process.arguments?.first ?? "") stopped") }
+            guard !chunk.isEmpty else {
+                throw ReferencePython.Failure(description: "test server \(process.arguments?.first ?? "") stopped")
+            }
             buffer.append(chunk)
         }
     }

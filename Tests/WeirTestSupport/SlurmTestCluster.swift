@@ -12,7 +12,8 @@ public final class SlurmTestCluster {
     static let script = ReferencePython.packageRoot.appendingPathComponent("scripts/testing/slurm-cluster.sh").path
 
     public static var installed: Bool {
-        ["/usr/sbin/slurmctld", "/usr/sbin/slurmd", "/usr/sbin/munged", "/usr/bin/sbatch"].allSatisfy(FileManager.default.isExecutableFile)
+        ["/usr/sbin/slurmctld", "/usr/sbin/slurmd", "/usr/sbin/munged", "/usr/bin/sbatch"].allSatisfy(
+            FileManager.default.isExecutableFile)
             && getuid() == 0
     }
 
@@ -21,7 +22,8 @@ public final class SlurmTestCluster {
 
     public init() throws {
         guard Self.installed else {
-            throw ReferencePython.Failure(description: "no Slurm here: run `scripts/testing/slurm-cluster.sh install` as root")
+            throw ReferencePython.Failure(
+                description: "no Slurm here: run `scripts/testing/slurm-cluster.sh install` as root")
         }
         directory = NSTemporaryDirectory() + "weir-slurm-" + UUID().uuidString.prefix(8)
         try Self.shell(["start", directory])
@@ -31,7 +33,8 @@ public final class SlurmTestCluster {
 
     /// How many jobs the controller has seen (it keeps finished ones for an hour).
     public func jobCount() throws -> Int {
-        let output = try Self.run("/usr/bin/squeue", ["--noheader", "--states=all", "--format=%i"], environment: environment)
+        let output = try Self.run(
+            "/usr/bin/squeue", ["--noheader", "--states=all", "--format=%i"], environment: environment)
         return output.split(separator: "\n").count
     }
 
@@ -40,8 +43,11 @@ public final class SlurmTestCluster {
 
     /// `squeue --format` of job `id`: `%m` its memory, `%l` its time limit, `%T` its state.
     public func show(_ format: String, of id: String) throws -> String {
-        try Self.run("/usr/bin/squeue", ["--noheader", "--states=all", "--jobs=\(id)", "--format=\(format)"], environment: environment)
-            .trimmingCharacters(in: .whitespacesAndNewlines)
+        try Self.run(
+            "/usr/bin/squeue", ["--noheader", "--states=all", "--jobs=\(id)", "--format=\(format)"],
+            environment: environment
+        )
+        .trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     static func shell(_ arguments: [String]) throws {
@@ -66,7 +72,9 @@ public final class SlurmTestCluster {
         try? handle?.close()
         let text = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
         guard process.terminationStatus == 0 else {
-            throw ReferencePython.Failure(description: "\(executable) \(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(text)")
+            throw ReferencePython.Failure(
+                description:
+                    "\(executable) \(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(text)")
         }
         return text
     }

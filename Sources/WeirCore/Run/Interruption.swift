@@ -1,7 +1,8 @@
 import Foundation
 import Synchronization
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// SIGINT, SIGTERM and SIGHUP while a run is under way: noticed by the executor's loop, which

@@ -24,11 +24,15 @@ final class RunRecorder {
         outcome.error = outcome.error.map(Secrets.redact)
         outcome.notes = outcome.notes.map(Secrets.redact)
         if ledger != nil {
-            pending.append(StageRunRecord(
-                runID: runID, stage: outcome.stage, type: outcome.type, status: outcome.status.rawValue, reason: outcome.reason,
-                key: outcome.key, startedAt: outcome.startedAt, finishedAt: outcome.finishedAt, seconds: outcome.seconds,
-                outputsJSON: outcome.outputs.isEmpty ? nil : CacheOutput.json(outcome.outputs), error: outcome.error,
-                attempts: outcome.attempts, notes: outcome.notes))
+            pending.append(
+                StageRunRecord(
+                    runID: runID, stage: outcome.stage, type: outcome.type, status: outcome.status.rawValue,
+                    reason: outcome.reason,
+                    key: outcome.key, startedAt: outcome.startedAt, finishedAt: outcome.finishedAt,
+                    seconds: outcome.seconds,
+                    outputsJSON: outcome.outputs.isEmpty ? nil : CacheOutput.json(outcome.outputs),
+                    error: outcome.error,
+                    attempts: outcome.attempts, notes: outcome.notes))
         }
         reporter.stageFinished(outcome)
         return outcome
@@ -36,22 +40,29 @@ final class RunRecorder {
 
     func flush() {
         guard let ledger, !pending.isEmpty else { return }
-        do { try ledger.recordStageRuns(pending) } catch { FileHandle.standardError.write(Data("weir: ledger: \(error)\n".utf8)) }
+        do { try ledger.recordStageRuns(pending) } catch {
+            FileHandle.standardError.write(Data("weir: ledger: \(error)\n".utf8))
+        }
         pending.removeAll()
     }
 }
 
 extension StageOutcome {
     /// An outcome of `stagePlan` ending now; `started` nil for a stage decided without running.
-    public static func settled(_ stagePlan: StagePlan, _ status: StageStatus, reason: String? = nil, error: String? = nil, key: String? = nil,
-                        outputs: [CacheOutput] = [], attempts: Int = 0, started: Date? = nil, notes: [String] = []) -> StageOutcome {
+    public static func settled(
+        _ stagePlan: StagePlan, _ status: StageStatus, reason: String? = nil, error: String? = nil, key: String? = nil,
+        outputs: [CacheOutput] = [], attempts: Int = 0, started: Date? = nil, notes: [String] = []
+    ) -> StageOutcome {
         let now = Date()
         // Ports in the order the stage type declares them, whether they were made or read back.
         let ports = stagePlan.type.outputs
-        let ordered = outputs.sorted { (ports.firstIndex(of: $0.port) ?? .max, $0.port) < (ports.firstIndex(of: $1.port) ?? .max, $1.port) }
-        return StageOutcome(stage: stagePlan.stage.id, type: stagePlan.type.name, status: status,
-                            seconds: started.map { now.timeIntervalSince($0) } ?? 0, outputs: ordered, reason: reason, error: error,
-                            notes: notes, attempts: attempts, key: key, startedAt: (started ?? now).timeIntervalSince1970,
-                            finishedAt: now.timeIntervalSince1970)
+        let ordered = outputs.sorted {
+            (ports.firstIndex(of: $0.port) ?? .max, $0.port) < (ports.firstIndex(of: $1.port) ?? .max, $1.port)
+        }
+        return StageOutcome(
+            stage: stagePlan.stage.id, type: stagePlan.type.name, status: status,
+            seconds: started.map { now.timeIntervalSince($0) } ?? 0, outputs: ordered, reason: reason, error: error,
+            notes: notes, attempts: attempts, key: key, startedAt: (started ?? now).timeIntervalSince1970,
+            finishedAt: now.timeIntervalSince1970)
     }
 }

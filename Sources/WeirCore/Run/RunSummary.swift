@@ -78,8 +78,10 @@ public struct RunOptions: Sendable {
     /// cluster executor).
     public var recordsStageRuns: Bool
 
-    public init(jobs: Int = Parallel.coreCount, failFast: Bool = false, retryBackoff: Double = 0.5, forced: Set<String> = [],
-                recordsStageRuns: Bool = true) {
+    public init(
+        jobs: Int = Parallel.coreCount, failFast: Bool = false, retryBackoff: Double = 0.5, forced: Set<String> = [],
+        recordsStageRuns: Bool = true
+    ) {
         self.jobs = max(1, jobs)
         self.failFast = failFast
         self.retryBackoff = retryBackoff

@@ -68,8 +68,10 @@ public final class Scheduler {
         var label: String?
     }
 
-    public init(plan: Plan, selected: Set<String>, options: RunOptions, cache: CacheView, ledger: Ledger, runID: String,
-                runDirectory: String, reporter: any RunReporter, executor: any StageExecutor) {
+    public init(
+        plan: Plan, selected: Set<String>, options: RunOptions, cache: CacheView, ledger: Ledger, runID: String,
+        runDirectory: String, reporter: any RunReporter, executor: any StageExecutor
+    ) {
         self.plan = plan
         self.options = options
         self.cache = cache
@@ -78,10 +80,13 @@ public final class Scheduler {
         self.reporter = reporter
         self.executor = executor
         traits = executor.traits
-        precondition(!traits.launchesAhead || traits.attemptsManageThemselves, "an attempt launched ahead decides its own cache and retries")
+        precondition(
+            !traits.launchesAhead || traits.attemptsManageThemselves,
+            "an attempt launched ahead decides its own cache and retries")
         recorder = RunRecorder(runID: runID, ledger: options.recordsStageRuns ? ledger : nil, reporter: reporter)
         let count = plan.stages.count
-        let position = Dictionary(plan.stages.indices.map { (plan.stages[$0].stage.id, $0) }, uniquingKeysWith: { a, _ in a })
+        let position = Dictionary(
+            plan.stages.indices.map { (plan.stages[$0].stage.id, $0) }, uniquingKeysWith: { a, _ in a })
         let isSelected = plan.stages.map { selected.contains($0.stage.id) }
         order = plan.stages.indices.filter { isSelected[$0] }
         producers = plan.stages.map { stagePlan in stagePlan.stage.inputs.map { position[$0.stage] ?? -1 } }
@@ -89,7 +94,8 @@ public final class Scheduler {
         var unsettled = [Int](repeating: 0, count: count)
         for index in order {
             // A stage reading two ports of one producer counts it once.
-            for producer in producers[index] where producer >= 0 && isSelected[producer] && dependents[producer].last != index {
+            for producer in producers[index]
+            where producer >= 0 && isSelected[producer] && dependents[producer].last != index {
                 dependents[producer].append(index)
                 unsettled[index] += 1
             }
@@ -133,8 +139,10 @@ public final class Scheduler {
             checkClocks()
         }
         recorder.flush()
-        let summary = RunSummary(runID: recorder.runID, seconds: Date().timeIntervalSince(begun), outcomes: order.compactMap { outcomes[$0] },
-                                 interrupted: interrupted)
+        let summary = RunSummary(
+            runID: recorder.runID, seconds: Date().timeIntervalSince(begun),
+            outcomes: order.compactMap { outcomes[$0] },
+            interrupted: interrupted)
         reporter.runFinished(summary)
         return summary
     }
@@ -180,12 +188,19 @@ public final class Scheduler {
         if planned != nil {
             decision = stagePlan.entry.map { .hit($0) } ?? .run(reason: stagePlan.reason)
         } else {
-            let context = SourceContext(stage: stagePlan.stage, pipelineDirectory: plan.pipeline.directory, files: DirectFileDigester())
-            decision = cache.lookup(material, key: key, type: stagePlan.type, context: context, forced: options.forced.contains(stagePlan.stage.id))
+            let context = SourceContext(
+                stage: stagePlan.stage, pipelineDirectory: plan.pipeline.directory, files: DirectFileDigester())
+            decision = cache.lookup(
+                material, key: key, type: stagePlan.type, context: context,
+                forced: options.forced.contains(stagePlan.stage.id))
         }
         switch decision {
         case .hit(let entry):
-            finish(index, .settled(stagePlan, .cached, key: key, outputs: entry.outputs, notes: entry.notes.map { "(when it ran) " + $0 }))
+            finish(
+                index,
+                .settled(
+                    stagePlan, .cached, key: key, outputs: entry.outputs,
+                    notes: entry.notes.map { "(when it ran) " + $0 }))
         case .run(let reason):
             enqueue(index, number: 1, reason: reason, material: material)
         }
@@ -195,13 +210,16 @@ public final class Scheduler {
     private func input(_ slot: Int, of index: Int) -> CacheOutput? {
         let producer = producers[index][slot]
         guard producer >= 0 else { return nil }
-        return plan.stages[index].stage.inputs[slot].output(ports: plan.stages[producer].type.outputs, among: outputs[producer])
+        return plan.stages[index].stage.inputs[slot].output(
+            ports: plan.stages[producer].type.outputs, among: outputs[producer])
     }
 
     /// The first input of stage `index` whose producer failed or was skipped.
     private func unsuccessfulProducer(of index: Int) -> String? {
         for producer in producers[index] where producer >= 0 {
-            if let status = outcomes[producer]?.status, status == .failed || status == .skipped { return plan.stages[producer].stage.id }
+            if let status = outcomes[producer]?.status, status == .failed || status == .skipped {
+                return plan.stages[producer].stage.id
+            }
         }
         return nil
     }
@@ -223,14 +241,17 @@ public final class Scheduler {
         while queueHead < queue.count {
             let index = queue[queueHead]
             queueHead += 1
-            if case .queued = phases[index] { finish(index, .settled(plan.stages[index], .skipped, reason: SkipReason.notStarted(stopReason).text)) }
+            if case .queued = phases[index] {
+                finish(index, .settled(plan.stages[index], .skipped, reason: SkipReason.notStarted(stopReason).text))
+            }
         }
     }
 
     private func launch(_ index: Int, number: Int, reason: String, material: KeyMaterial?) {
         nextToken += 1
         let now = Date()
-        var attempt = Running(token: nextToken, number: number, launched: now, reason: reason, material: material, log: StageLog())
+        var attempt = Running(
+            token: nextToken, number: number, launched: now, reason: reason, material: material, log: StageLog())
         if traits.startsAtLaunch {
             attempt.started = now
             attempt.deadline = deadline(of: index, from: now)
@@ -246,8 +267,10 @@ public final class Scheduler {
         running += 1
         if number == 1 && traits.startsAtLaunch { reporter.stageStarted(plan.stages[index].stage.id, reason: reason) }
         do {
-            attempt.label = try executor.launch(Attempt(token: attempt.token, stage: plan.stages[index], number: number, material: material,
-                                                        inputs: inputs, after: after, log: attempt.log))
+            attempt.label = try executor.launch(
+                Attempt(
+                    token: attempt.token, stage: plan.stages[index], number: number, material: material,
+                    inputs: inputs, after: after, log: attempt.log))
             phases[index] = .running(attempt)
             releaseLaunched(index)
         } catch {
@@ -286,7 +309,9 @@ public final class Scheduler {
                 executor.cancel([ahead.token])
                 let attempt = endAttempt(dependent)
                 let why = attempt.started == nil ? stopReason.map(SkipReason.notStarted) : nil
-                finish(dependent, .settled(plan.stages[dependent], .skipped, reason: (why ?? .upstream(outcome.stage)).text))
+                finish(
+                    dependent,
+                    .settled(plan.stages[dependent], .skipped, reason: (why ?? .upstream(outcome.stage)).text))
             } else if unsettled[dependent] == 0 {
                 ready.append(dependent)
             }
@@ -296,14 +321,18 @@ public final class Scheduler {
     /// Takes a running attempt off the books; its stage is then retried or settled.
     @discardableResult
     private func endAttempt(_ index: Int) -> Running {
-        guard case .running(let attempt) = phases[index] else { preconditionFailure("stage \(index) has no attempt running") }
+        guard case .running(let attempt) = phases[index] else {
+            preconditionFailure("stage \(index) has no attempt running")
+        }
         running -= 1
         stageOfToken[attempt.token] = nil
         return attempt
     }
 
     private func handle(_ event: AttemptEvent) {
-        guard let index = stageOfToken[event.token], case .running(var attempt) = phases[index], attempt.token == event.token else {
+        guard let index = stageOfToken[event.token], case .running(var attempt) = phases[index],
+            attempt.token == event.token
+        else {
             return  // an attempt already settled (timed out, cancelled) reporting late
         }
         let id = plan.stages[index].stage.id
@@ -332,16 +361,26 @@ public final class Scheduler {
             announce(index, attempt)
             failed(index, attempt, message: message, notes: notes)
         case .upstreamFailed:
-            let blocker = producers[index].first { $0 >= 0 && outcomes[$0]?.status != .ran && outcomes[$0]?.status != .cached }
-            finish(index, .settled(plan.stages[index], .skipped, reason: SkipReason.upstream(blocker.map { plan.stages[$0].stage.id } ?? "?").text))
+            let blocker = producers[index].first {
+                $0 >= 0 && outcomes[$0]?.status != .ran && outcomes[$0]?.status != .cached
+            }
+            finish(
+                index,
+                .settled(
+                    plan.stages[index], .skipped,
+                    reason: SkipReason.upstream(blocker.map { plan.stages[$0].stage.id } ?? "?").text))
         }
     }
 
-    private func labelled(_ attempt: Running) -> String { attempt.label.map { "\(attempt.reason); \($0)" } ?? attempt.reason }
+    private func labelled(_ attempt: Running) -> String {
+        attempt.label.map { "\(attempt.reason); \($0)" } ?? attempt.reason
+    }
 
     /// Reports the start of an attempt that ended before the executor saw it running.
     private func announce(_ index: Int, _ attempt: Running) {
-        if attempt.started == nil && attempt.number == 1 { reporter.stageStarted(plan.stages[index].stage.id, reason: labelled(attempt)) }
+        if attempt.started == nil && attempt.number == 1 {
+            reporter.stageStarted(plan.stages[index].stage.id, reason: labelled(attempt))
+        }
     }
 
     /// Records outputs an attempt made in this state directory, and settles the stage as ran.
@@ -353,20 +392,24 @@ public final class Scheduler {
         }
         do {
             let written = attempt.log.written
-            try ledger.recordCompletion(pipelineFile: cache.pipelineFile, stage: id, material: material, key: material.key,
-                                        outputs: stageOutputs, written: written, notes: attempt.log.notes)
+            try ledger.recordCompletion(
+                pipelineFile: cache.pipelineFile, stage: id, material: material, key: material.key,
+                outputs: stageOutputs, written: written, notes: attempt.log.notes)
             // What a load wrote is known whole: the next plan checks it with a stat.
             let seals = StatCache(ledger: ledger)
             for file in written {
-                if let identity = FileIdentity.of(file.path) { seals.remember(path: file.path, identity: identity, sha256: file.sha256) }
+                if let identity = FileIdentity.of(file.path) {
+                    seals.remember(path: file.path, identity: identity, sha256: file.sha256)
+                }
             }
         } catch {
             failed(index, attempt, message: "cannot record in the ledger: \(error)")
             return
         }
         writeLog(id, log: attempt.log, error: nil)
-        var outcome = StageOutcome.settled(plan.stages[index], .ran, reason: attempt.reason, key: material.key, outputs: stageOutputs,
-                                           attempts: attempt.number, started: attempt.started, notes: attempt.log.notes)
+        var outcome = StageOutcome.settled(
+            plan.stages[index], .ran, reason: attempt.reason, key: material.key, outputs: stageOutputs,
+            attempts: attempt.number, started: attempt.started, notes: attempt.log.notes)
         outcome.files = attempt.log.fileCounts
         finish(index, outcome)
         recorder.flush()
@@ -377,13 +420,18 @@ public final class Scheduler {
         let stagePlan = plan.stages[index]
         let started = attempt.started ?? attempt.launched
         let inputs = stagePlan.stage.inputs.indices.compactMap { slot in
-            input(slot, of: index).map { InputDigest(name: stagePlan.stage.inputs[slot].description, digest: $0.digest) }
+            input(slot, of: index).map {
+                InputDigest(name: stagePlan.stage.inputs[slot].description, digest: $0.digest)
+            }
         }
         if inputs.count == stagePlan.stage.inputs.count {
             let material = attempt.material ?? stagePlan.material(inputs: inputs)
             if let entry = cache.entry(for: material.key, stage: stagePlan.stage.id) {
-                finish(index, .settled(stagePlan, .ran, reason: attempt.reason, key: material.key, outputs: entry.outputs,
-                                       attempts: attempt.number, started: started))
+                finish(
+                    index,
+                    .settled(
+                        stagePlan, .ran, reason: attempt.reason, key: material.key, outputs: entry.outputs,
+                        attempts: attempt.number, started: started))
                 return
             }
         }
@@ -395,15 +443,21 @@ public final class Scheduler {
         let stagePlan = plan.stages[index]
         if !traits.attemptsManageThemselves, attempt.number <= stagePlan.stage.retries, stopReason == nil {
             let delay = options.retryBackoff * pow(2, Double(attempt.number - 1))
-            reporter.stageRetrying(stagePlan.stage.id, attempt: attempt.number, error: Secrets.redact(message), delay: delay)
-            phases[index] = .retrying(at: Date().addingTimeInterval(delay), number: attempt.number + 1, reason: attempt.reason,
-                                      material: attempt.material)
+            reporter.stageRetrying(
+                stagePlan.stage.id, attempt: attempt.number, error: Secrets.redact(message), delay: delay)
+            phases[index] = .retrying(
+                at: Date().addingTimeInterval(delay), number: attempt.number + 1, reason: attempt.reason,
+                material: attempt.material)
             active.insert(index)
             return
         }
         writeLog(stagePlan.stage.id, log: attempt.log, error: message)
-        finish(index, .settled(stagePlan, .failed, reason: attempt.reason, error: message, key: attempt.material?.key, attempts: attempt.number,
-                               started: attempt.started ?? attempt.launched, notes: attempt.log.notes + notes))
+        finish(
+            index,
+            .settled(
+                stagePlan, .failed, reason: attempt.reason, error: message, key: attempt.material?.key,
+                attempts: attempt.number,
+                started: attempt.started ?? attempt.launched, notes: attempt.log.notes + notes))
         failedFast()
     }
 
@@ -448,8 +502,11 @@ public final class Scheduler {
                 finish(index, .settled(plan.stages[index], .skipped, reason: SkipReason.notStarted(error).text))
             } else {
                 writeLog(plan.stages[index].stage.id, log: attempt.log, error: error)
-                finish(index, .settled(plan.stages[index], .failed, reason: attempt.reason, error: error, key: attempt.material?.key,
-                                       attempts: attempt.number, started: attempt.started, notes: attempt.log.notes))
+                finish(
+                    index,
+                    .settled(
+                        plan.stages[index], .failed, reason: attempt.reason, error: error, key: attempt.material?.key,
+                        attempts: attempt.number, started: attempt.started, notes: attempt.log.notes))
             }
         }
         stop(because: why)
@@ -483,7 +540,9 @@ public final class Scheduler {
                 let limit = plan.stages[index].stage.timeout ?? 0
                 failed(index, attempt, message: "timed out after \(FloatFormat.shortest(limit)) s")
             case .running(let attempt):
-                if let started = attempt.started { ticking.append((plan.stages[index].stage.id, now.timeIntervalSince(started))) }
+                if let started = attempt.started {
+                    ticking.append((plan.stages[index].stage.id, now.timeIntervalSince(started)))
+                }
             case .retrying(let at, let number, let reason, let material) where at <= now:
                 active.remove(index)
                 enqueue(index, number: number, reason: reason, material: material)

@@ -14,13 +14,17 @@ public final class SlurmExecutor: StageExecutor {
         /// The folder jobs start in.
         public var directory: String
 
-        public init(directory: String, arguments: @escaping @Sendable (_ stage: String, _ forced: Bool, _ result: String) -> [String]) {
+        public init(
+            directory: String,
+            arguments: @escaping @Sendable (_ stage: String, _ forced: Bool, _ result: String) -> [String]
+        ) {
             self.directory = directory
             self.arguments = arguments
         }
     }
 
-    public let traits = ExecutorTraits(slots: .max, launchesAhead: true, attemptsManageThemselves: true, startsAtLaunch: false)
+    public let traits = ExecutorTraits(
+        slots: .max, launchesAhead: true, attemptsManageThemselves: true, startsAtLaunch: false)
     let pipeline: Pipeline
     let forced: Set<String>
     let runID: String
@@ -39,8 +43,11 @@ public final class SlurmExecutor: StageExecutor {
     private var nextPoll = Date()
     private var unreachableSince: Date?
 
-    public init(pipeline: Pipeline, forced: Set<String>, runID: String, runDirectory: String, client: SlurmClient = SlurmClient(),
-                command: JobCommand) {
+    public init(
+        pipeline: Pipeline, forced: Set<String>, runID: String, runDirectory: String,
+        client: SlurmClient = SlurmClient(),
+        command: JobCommand
+    ) {
         self.pipeline = pipeline
         self.forced = forced
         self.runID = runID
@@ -52,7 +59,9 @@ public final class SlurmExecutor: StageExecutor {
     public func launch(_ attempt: Attempt) throws -> String? {
         let upstream = Set(attempt.after.compactMap { jobs[$0]?.id }).sorted { (Int($0) ?? 0) < (Int($1) ?? 0) }
         let id: String
-        do { id = try submit(attempt.stage.stage, after: upstream) } catch { throw SlurmError("could not submit to Slurm: \(error)") }
+        do { id = try submit(attempt.stage.stage, after: upstream) } catch {
+            throw SlurmError("could not submit to Slurm: \(error)")
+        }
         jobs[attempt.token] = Job(id: id, stage: attempt.stage.stage.id)
         return "Slurm job \(id)"
     }
@@ -64,7 +73,11 @@ public final class SlurmExecutor: StageExecutor {
     /// Sleeps until the next poll (sooner after a change, up to 2 s when nothing moves), then
     /// asks Slurm for the jobs' states.
     public func wait(until deadline: Date, interruption: Interruption) -> [AttemptEvent] {
-        if interruption.wait(seconds: max(0, min(deadline, nextPoll).timeIntervalSinceNow)) || Date() < nextPoll || jobs.isEmpty { return [] }
+        if interruption.wait(seconds: max(0, min(deadline, nextPoll).timeIntervalSinceNow)) || Date() < nextPoll
+            || jobs.isEmpty
+        {
+            return []
+        }
         let states: [String: SlurmClient.JobState]
         do {
             states = try client.states(jobs.values.map(\.id))
@@ -102,13 +115,18 @@ public final class SlurmExecutor: StageExecutor {
         interval = 5
         nextPoll = Date().addingTimeInterval(interval)
         guard Date().timeIntervalSince(since) > 600 else { return [] }
-        let lost = jobs.keys.sorted().map { AttemptEvent.failed(token: $0, message: "lost contact with Slurm for 10 minutes: \(error)") }
+        let lost = jobs.keys.sorted().map {
+            AttemptEvent.failed(token: $0, message: "lost contact with Slurm for 10 minutes: \(error)")
+        }
         jobs.removeAll()
         return lost
     }
 
     func paths(_ stage: String) -> (script: String, result: String, log: String) {
-        ("\(runDirectory)/slurm/\(stage).sh", "\(runDirectory)/slurm/\(stage).result.json", "\(runDirectory)/\(stage).slurm.log")
+        (
+            "\(runDirectory)/slurm/\(stage).sh", "\(runDirectory)/slurm/\(stage).result.json",
+            "\(runDirectory)/\(stage).slurm.log"
+        )
     }
 
     /// Writes the stage's job script and submits it; returns the job id.
@@ -121,13 +139,18 @@ public final class SlurmExecutor: StageExecutor {
         // The job writes its own log: the run folder may not exist yet on the node (a state
         // directory that is not shared), and Slurm would not create it.
         let logFolder = Self.shellQuoted((log as NSString).deletingLastPathComponent)
-        let text = "#!/bin/sh\n# weir: stage '\(stage.id)' of pipeline '\(pipeline.name)', run \(runID)\n"
+        let text =
+            "#!/bin/sh\n# weir: stage '\(stage.id)' of pipeline '\(pipeline.name)', run \(runID)\n"
             + "mkdir -p \(logFolder) && exec >>\(Self.shellQuoted(log)) 2>&1\n"
             + "exec " + arguments.map(Self.shellQuoted).joined(separator: " ") + "\n"
         try Data(text.utf8).write(to: URL(fileURLWithPath: script), options: .atomic)
-        var sbatch = ["--job-name=weir:\(pipeline.name):\(stage.id)", "--output=/dev/null", "--chdir=\(command.directory)"]
+        var sbatch = [
+            "--job-name=weir:\(pipeline.name):\(stage.id)", "--output=/dev/null", "--chdir=\(command.directory)",
+        ]
         sbatch += pipeline.slurm.overridden(by: stage.slurm).sbatchArguments(timeout: stage.timeout)
-        if !upstream.isEmpty { sbatch += ["--dependency=afterok:" + upstream.joined(separator: ":"), "--kill-on-invalid-dep=yes"] }
+        if !upstream.isEmpty {
+            sbatch += ["--dependency=afterok:" + upstream.joined(separator: ":"), "--kill-on-invalid-dep=yes"]
+        }
         return try client.submit(script: script, options: sbatch)
     }
 
@@ -137,7 +160,8 @@ public final class SlurmExecutor: StageExecutor {
         let (_, resultPath, log) = paths(job.stage)
         let note = "Slurm job \(job.id); its output: \(log)"
         if var result = StageResultFile.read(resultPath), result.stage == job.stage,
-           state.state == "COMPLETED" ? result.status != .failed : result.status == .failed {
+            state.state == "COMPLETED" ? result.status != .failed : result.status == .failed
+        {
             if result.status == .failed { result.notes.append(note) }
             return .settled(token: token, outcome: result)
         }
@@ -145,8 +169,10 @@ public final class SlurmExecutor: StageExecutor {
         case "CANCELLED" where state.reason.hasPrefix("Dependency"):
             return .upstreamFailed(token: token)
         case "COMPLETED":
-            return .recorded(token: token, otherwise: "Slurm job \(job.id) completed, but its result is in neither this state directory "
-                + "nor a remote cache; share the state directory with the nodes or set cache.remote")
+            return .recorded(
+                token: token,
+                otherwise: "Slurm job \(job.id) completed, but its result is in neither this state directory "
+                    + "nor a remote cache; share the state directory with the nodes or set cache.remote")
         default:
             let exit = state.exitCode ?? client.exitCode(job.id)
             let what: String
@@ -157,12 +183,15 @@ public final class SlurmExecutor: StageExecutor {
             case "CANCELLED": what = "job \(job.id) was cancelled outside Weir"
             default: what = "job \(job.id) ended \(state.state)" + (exit.map { " with exit code \($0)" } ?? "")
             }
-            return .failed(token: token, message: what + OutputTail.quoted(OutputTail.read(log, lines: 8)), notes: [note])
+            return .failed(
+                token: token, message: what + OutputTail.quoted(OutputTail.read(log, lines: 8)), notes: [note])
         }
     }
 
     static func shellQuoted(_ text: String) -> String {
-        if !text.isEmpty, text.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "/._-=:,+@%".contains($0)) }) { return text }
+        if !text.isEmpty, text.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "/._-=:,+@%".contains($0)) }) {
+            return text
+        }
         return "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 }

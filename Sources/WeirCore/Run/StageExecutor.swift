@@ -30,7 +30,9 @@ public struct ExecutorTraits: Sendable {
     /// An attempt runs from its launch; otherwise it waits in a queue until `.started`.
     public var startsAtLaunch: Bool
 
-    public init(slots: Int, launchesAhead: Bool = false, attemptsManageThemselves: Bool = false, startsAtLaunch: Bool = true) {
+    public init(
+        slots: Int, launchesAhead: Bool = false, attemptsManageThemselves: Bool = false, startsAtLaunch: Bool = true
+    ) {
         self.slots = max(1, slots)
         self.launchesAhead = launchesAhead
         self.attemptsManageThemselves = attemptsManageThemselves
@@ -73,8 +75,9 @@ public enum AttemptEvent: Sendable {
 
     var token: Int {
         switch self {
-        case .started(let token), .produced(let token, _), .settled(let token, _), .recorded(let token, _), .failed(let token, _, _),
-             .upstreamFailed(let token):
+        case .started(let token), .produced(let token, _), .settled(let token, _), .recorded(let token, _),
+            .failed(let token, _, _),
+            .upstreamFailed(let token):
             token
         }
     }

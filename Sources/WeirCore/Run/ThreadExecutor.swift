@@ -1,6 +1,6 @@
 import Foundation
-import WeirTable
 import Synchronization
+import WeirTable
 
 /// Runs each attempt on a thread of this process, up to `jobs` at once: stages block on I/O
 /// and subprocesses, and Dispatch does not widen its pool for blocking work.
@@ -17,8 +17,11 @@ public final class ThreadExecutor: StageExecutor {
     /// The stage of each attempt running, whose processes a cancel ends.
     private var owners: [Int: String] = [:]
 
-    public init(jobs: Int, cache: CacheView, forced: Set<String>, store: ObjectStore, pipelineDirectory: String, runDirectory: String,
-                memo: StageMemo) {
+    public init(
+        jobs: Int, cache: CacheView, forced: Set<String>, store: ObjectStore, pipelineDirectory: String,
+        runDirectory: String,
+        memo: StageMemo
+    ) {
         traits = ExecutorTraits(slots: jobs)
         self.store = store
         self.pipelineDirectory = pipelineDirectory
@@ -30,11 +33,13 @@ public final class ThreadExecutor: StageExecutor {
 
     public func launch(_ attempt: Attempt) throws -> String? {
         // The input tables are read on the stage's own thread.
-        let context = RunContext(stage: attempt.stage.stage, inputs: [], outputSchemas: attempt.stage.schemas,
-                                 pipelineDirectory: pipelineDirectory, runDirectory: runDirectory, memo: memo, log: attempt.log,
-                                 stateDirectory: store.root, parts: parts)
+        let context = RunContext(
+            stage: attempt.stage.stage, inputs: [], outputSchemas: attempt.stage.schemas,
+            pipelineDirectory: pipelineDirectory, runDirectory: runDirectory, memo: memo, log: attempt.log,
+            stateDirectory: store.root, parts: parts)
         let share = attempt.material.flatMap { material in remote.map { ($0, material) } }
-        let work = StageWork(type: attempt.stage.type, context: context, inputs: attempt.inputs, store: store, share: share)
+        let work = StageWork(
+            type: attempt.stage.type, context: context, inputs: attempt.inputs, store: store, share: share)
         let (mailbox, token) = (mailbox, attempt.token)
         owners[token] = attempt.stage.stage.id
         let thread = Thread {
@@ -71,7 +76,12 @@ public final class ThreadExecutor: StageExecutor {
             items.withLock { $0.append(event) }
             signal.signal()
         }
-        func drain() -> [AttemptEvent] { items.withLock { items in defer { items.removeAll() }; return items } }
+        func drain() -> [AttemptEvent] {
+            items.withLock { items in
+                defer { items.removeAll() }
+                return items
+            }
+        }
     }
 }
 
@@ -108,18 +118,25 @@ struct StageWork: Sendable {
                     throw StageError("\(type.name) returned no table for output '\(port)'")
                 }
                 if let announced = context.outputSchemas[port], !announced.admits(schema) {
-                    throw StageError("\(type.name) produced \(schema) on '\(port)' but announced \(announced); this is a bug in the stage type")
+                    throw StageError(
+                        "\(type.name) produced \(schema) on '\(port)' but announced \(announced); this is a bug in the stage type"
+                    )
                 }
                 if let manifest {
-                    results.append(CacheOutput(port: port, digest: try store.put(manifest), rows: manifest.rows, schema: schema))
+                    results.append(
+                        CacheOutput(port: port, digest: try store.put(manifest), rows: manifest.rows, schema: schema))
                 } else if let table = produced[port] {
-                    results.append(CacheOutput(port: port, digest: try store.put(table), rows: table.rowCount, schema: schema))
+                    results.append(
+                        CacheOutput(port: port, digest: try store.put(table), rows: table.rowCount, schema: schema))
                 }
             }
             trace.mark("store outputs")
             if let (remote, material) = share {
-                do { try remote.push(key: material.key, material: material, outputs: results, written: context.log.written, store: store) }
-                catch { context.log.note("not shared with the remote cache \(remote.url): \(error)") }
+                do {
+                    try remote.push(
+                        key: material.key, material: material, outputs: results, written: context.log.written,
+                        store: store)
+                } catch { context.log.note("not shared with the remote cache \(remote.url): \(error)") }
                 trace.mark("push to the remote cache")
             }
             return .success(results)

@@ -58,11 +58,14 @@ public struct CronCalendar: Sendable {
     func fires(on day: Date) -> [Date] {
         let parts = calendar.dateComponents([.year, .month, .day, .weekday], from: day)
         guard let year = parts.year, let month = parts.month, let dayOfMonth = parts.day, let weekday = parts.weekday,
-              cron.matchesDay(month: month, day: dayOfMonth, weekday: weekday - 1) else { return [] }
+            cron.matchesDay(month: month, day: dayOfMonth, weekday: weekday - 1)
+        else { return [] }
         var times = Set<Date>()
         for hour in cron.hours {
             for minute in cron.minutes {
-                if let time = instant(year: year, month: month, day: dayOfMonth, hour: hour, minute: minute) { times.insert(time) }
+                if let time = instant(year: year, month: month, day: dayOfMonth, hour: hour, minute: minute) {
+                    times.insert(time)
+                }
             }
         }
         return times.sorted()

@@ -16,17 +16,23 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
         public let description: String
     }
 
-    private static let monthNames = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+    private static let monthNames = [
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ]
     private static let dayNames = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"]
-    private static let shortcuts = ["@hourly": "0 * * * *", "@daily": "0 0 * * *", "@midnight": "0 0 * * *",
-                                    "@weekly": "0 0 * * 0", "@monthly": "0 0 1 * *", "@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *"]
+    private static let shortcuts = [
+        "@hourly": "0 * * * *", "@daily": "0 0 * * *", "@midnight": "0 0 * * *",
+        "@weekly": "0 0 * * 0", "@monthly": "0 0 1 * *", "@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *",
+    ]
 
     public init(_ text: String) throws(ParseError) {
         self.text = text
         let expanded = Self.shortcuts[text.lowercased()] ?? text
         let fields = expanded.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
         guard fields.count == 5 else {
-            throw ParseError(description: "cron '\(text)' has \(fields.count) fields; expected 5: minute hour day-of-month month day-of-week")
+            throw ParseError(
+                description:
+                    "cron '\(text)' has \(fields.count) fields; expected 5: minute hour day-of-month month day-of-week")
         }
         minutes = try Self.field(fields[0], "minute", 0...59, names: [])
         hours = try Self.field(fields[1], "hour", 0...23, names: [])
@@ -50,14 +56,20 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    private static func field(_ text: String, _ name: String, _ range: ClosedRange<Int>, names: [String], nameBase: Int = 0) throws(ParseError) -> Set<Int> {
+    private static func field(
+        _ text: String, _ name: String, _ range: ClosedRange<Int>, names: [String], nameBase: Int = 0
+    ) throws(ParseError) -> Set<Int> {
         var values = Set<Int>()
         for item in text.lowercased().split(separator: ",", omittingEmptySubsequences: false) {
             let parts = item.split(separator: "/", omittingEmptySubsequences: false)
-            guard parts.count <= 2 else { throw ParseError(description: "cron \(name) '\(item)' has more than one '/'") }
+            guard parts.count <= 2 else {
+                throw ParseError(description: "cron \(name) '\(item)' has more than one '/'")
+            }
             var step = 1
             if parts.count == 2 {
-                guard let n = Int(parts[1]), n > 0 else { throw ParseError(description: "cron \(name) step '\(parts[1])' must be a positive number") }
+                guard let n = Int(parts[1]), n > 0 else {
+                    throw ParseError(description: "cron \(name) step '\(parts[1])' must be a positive number")
+                }
                 step = n
             }
             let span: ClosedRange<Int>
@@ -66,7 +78,9 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
             } else if let dash = parts[0].firstIndex(of: "-") {
                 let low = try value(parts[0][..<dash], name, range, names, nameBase)
                 let high = try value(parts[0][parts[0].index(after: dash)...], name, range, names, nameBase)
-                guard low <= high else { throw ParseError(description: "cron \(name) range '\(parts[0])' runs backwards") }
+                guard low <= high else {
+                    throw ParseError(description: "cron \(name) range '\(parts[0])' runs backwards")
+                }
                 span = low...high
             } else {
                 let single = try value(parts[0], name, range, names, nameBase)
@@ -77,11 +91,15 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
         return values
     }
 
-    private static func value(_ text: Substring, _ name: String, _ range: ClosedRange<Int>, _ names: [String], _ nameBase: Int) throws(ParseError) -> Int {
+    private static func value(
+        _ text: Substring, _ name: String, _ range: ClosedRange<Int>, _ names: [String], _ nameBase: Int
+    ) throws(ParseError) -> Int {
         if let index = names.firstIndex(of: String(text)) { return index + nameBase }
         guard let number = Int(text), range.contains(number) else {
             let allowed = names.isEmpty ? "" : " or a name (\(names.prefix(3).joined(separator: ", ")), ...)"
-            throw ParseError(description: "cron \(name) '\(text)' is not a number in \(range.lowerBound)-\(range.upperBound)\(allowed)")
+            throw ParseError(
+                description:
+                    "cron \(name) '\(text)' is not a number in \(range.lowerBound)-\(range.upperBound)\(allowed)")
         }
         return number
     }

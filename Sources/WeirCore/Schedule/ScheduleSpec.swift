@@ -34,7 +34,9 @@ public struct ScheduleSpec: Sendable {
 
     static func parse(_ node: YAMLNode, _ diagnostics: inout DiagnosticCollector) -> ScheduleSpec? {
         guard let pairs = node.pairs else {
-            diagnostics.error(node.location, "`schedule` must be a mapping such as { cron: \"0 */6 * * *\", timezone: UTC }, found \(node.kindName)")
+            diagnostics.error(
+                node.location,
+                "`schedule` must be a mapping such as { cron: \"0 */6 * * *\", timezone: UTC }, found \(node.kindName)")
             return nil
         }
         diagnostics.unknownKeys(pairs, allowed: keys, in: "`schedule`")
@@ -49,28 +51,49 @@ public struct ScheduleSpec: Sendable {
         }
         var zone = TimeZone(identifier: "UTC")!
         if let zoneNode = node["timezone"] {
-            if let name = zoneNode.scalar, let found = TimeZone(identifier: name) { zone = found }
-            else { diagnostics.error(zoneNode.location, "`schedule.timezone` must be an IANA zone such as UTC or Europe/Paris, found '\(zoneNode.scalar ?? zoneNode.kindName)'") }
+            if let name = zoneNode.scalar, let found = TimeZone(identifier: name) {
+                zone = found
+            } else {
+                diagnostics.error(
+                    zoneNode.location,
+                    "`schedule.timezone` must be an IANA zone such as UTC or Europe/Paris, found '\(zoneNode.scalar ?? zoneNode.kindName)'"
+                )
+            }
         }
         var spec = ScheduleSpec(calendar: CronCalendar(cron, timeZone: zone), location: node.location)
         spec.catchup = choice(node["catchup"], "catchup", default: .latest, &diagnostics)
         spec.overlap = choice(node["overlap"], "overlap", default: .skip, &diagnostics)
         if let value = node["max_catchup"] {
-            if let text = value.scalar, let count = Int(text), count >= 1 { spec.maxCatchup = count }
-            else { diagnostics.error(value.location, "`schedule.max_catchup` must be a whole number ≥ 1, found '\(value.scalar ?? value.kindName)'") }
+            if let text = value.scalar, let count = Int(text), count >= 1 {
+                spec.maxCatchup = count
+            } else {
+                diagnostics.error(
+                    value.location,
+                    "`schedule.max_catchup` must be a whole number ≥ 1, found '\(value.scalar ?? value.kindName)'")
+            }
         }
         if let value = node["jitter"] {
-            if let text = value.scalar, let seconds = DurationText.seconds(text) { spec.jitter = seconds }
-            else { diagnostics.error(value.location, "`schedule.jitter` must be a duration such as 30s or 5m, found '\(value.scalar ?? value.kindName)'") }
+            if let text = value.scalar, let seconds = DurationText.seconds(text) {
+                spec.jitter = seconds
+            } else {
+                diagnostics.error(
+                    value.location,
+                    "`schedule.jitter` must be a duration such as 30s or 5m, found '\(value.scalar ?? value.kindName)'")
+            }
         }
         return spec
     }
 
-    private static func choice<T: RawRepresentable & CaseIterable>(_ node: YAMLNode?, _ key: String, default value: T,
-                                                                    _ diagnostics: inout DiagnosticCollector) -> T where T.RawValue == String {
+    private static func choice<T: RawRepresentable & CaseIterable>(
+        _ node: YAMLNode?, _ key: String, default value: T,
+        _ diagnostics: inout DiagnosticCollector
+    ) -> T where T.RawValue == String {
         guard let node else { return value }
         if let text = node.scalar, let found = T(rawValue: text) { return found }
-        diagnostics.error(node.location, "`schedule.\(key)` must be one of \(T.allCases.map(\.rawValue).joined(separator: ", ")), found '\(node.scalar ?? node.kindName)'")
+        diagnostics.error(
+            node.location,
+            "`schedule.\(key)` must be one of \(T.allCases.map(\.rawValue).joined(separator: ", ")), found '\(node.scalar ?? node.kindName)'"
+        )
         return value
     }
 

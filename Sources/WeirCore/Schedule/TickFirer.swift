@@ -12,7 +12,9 @@ public struct TickFirer: Sendable {
         public var stateDirectory: String
         public var schedule: ScheduleSpec
 
-        public init(pipelinePath: String, pipelineName: String, identity: String, stateDirectory: String, schedule: ScheduleSpec) {
+        public init(
+            pipelinePath: String, pipelineName: String, identity: String, stateDirectory: String, schedule: ScheduleSpec
+        ) {
             self.pipelinePath = pipelinePath
             self.pipelineName = pipelineName
             self.identity = identity
@@ -56,10 +58,15 @@ public struct TickFirer: Sendable {
             guard try ledger.claimTick(pipelineFile: target.identity, tick: tick) else { continue }
             var outcome = runTick(tick, log: log)
             if missed > 0 && tick == due.last {
-                outcome.detail += "; \(missed) earlier missed tick\(missed == 1 ? "" : "s") not run (catchup: \(target.schedule.catchup.rawValue))"
+                outcome.detail +=
+                    "; \(missed) earlier missed tick\(missed == 1 ? "" : "s") not run (catchup: \(target.schedule.catchup.rawValue))"
             }
-            try ledger.finishTick(pipelineFile: target.identity, tick: tick, status: outcome.status, runID: outcome.runID, detail: outcome.detail)
-            log("\(target.pipelineName) tick \(ISO8601DateFormatter().string(from: tick)): \(outcome.status) (\(outcome.detail))")
+            try ledger.finishTick(
+                pipelineFile: target.identity, tick: tick, status: outcome.status, runID: outcome.runID,
+                detail: outcome.detail)
+            log(
+                "\(target.pipelineName) tick \(ISO8601DateFormatter().string(from: tick)): \(outcome.status) (\(outcome.detail))"
+            )
             outcomes.append(outcome)
         }
         return outcomes
@@ -69,12 +76,15 @@ public struct TickFirer: Sendable {
         let delay = target.schedule.delay(for: target.identity, tick: tick)
         if sleepJitter && delay > 0 { Thread.sleep(forTimeInterval: delay) }
         if target.schedule.overlap == .skip {
-            let lock = PipelineLock(stateDirectory: target.stateDirectory, pipelineName: target.pipelineName, pipelineFile: target.identity)
+            let lock = PipelineLock(
+                stateDirectory: target.stateDirectory, pipelineName: target.pipelineName, pipelineFile: target.identity)
             do {
                 try lock.acquire(pipeline: target.pipelineName, wait: false)
                 lock.release()
             } catch let held as PipelineLock.Held {
-                return Outcome(tick: tick, status: "skipped", runID: nil, detail: "overlap: skip; the previous run is still going (pid \(held.pid))")
+                return Outcome(
+                    tick: tick, status: "skipped", runID: nil,
+                    detail: "overlap: skip; the previous run is still going (pid \(held.pid))")
             } catch {
                 return Outcome(tick: tick, status: "failed", runID: nil, detail: "\(error)")
             }
@@ -95,20 +105,27 @@ public struct TickFirer: Sendable {
         environment["WEIR_SCHEDULED_TICK"] = ISO8601DateFormatter().string(from: tick)
         let child: ChildProcess
         do {
-            child = try ChildProcess(shell: command, environment: environment, directory: FileManager.default.currentDirectoryPath,
-                                     output: output, owner: "schedule:\(target.identity)")
+            child = try ChildProcess(
+                shell: command, environment: environment, directory: FileManager.default.currentDirectoryPath,
+                output: output, owner: "schedule:\(target.identity)")
         } catch {
             return Outcome(tick: tick, status: "failed", runID: nil, detail: "\(error)")
         }
         let termination = child.wait(timeout: nil)
         let run = (try? ledger.runs(pipelineFile: target.identity, limit: 1))?.first { $0.startedAt >= started - 1 }
         switch termination {
-        case .exited(0)?: return Outcome(tick: tick, status: "ok", runID: run?.id, detail: "run \(run?.id ?? "?") ok; log \(output)")
+        case .exited(0)?:
+            return Outcome(tick: tick, status: "ok", runID: run?.id, detail: "run \(run?.id ?? "?") ok; log \(output)")
         case .exited(let code)?:
-            return Outcome(tick: tick, status: "failed", runID: run?.id, detail: "weir run exited \(code); log \(output)")
+            return Outcome(
+                tick: tick, status: "failed", runID: run?.id, detail: "weir run exited \(code); log \(output)")
         case .signalled(let signal)?:
-            return Outcome(tick: tick, status: "failed", runID: run?.id, detail: "weir run ended by \(Interruption.name(signal)); log \(output)")
-        case nil: return Outcome(tick: tick, status: "failed", runID: run?.id, detail: "lost track of weir run; log \(output)")
+            return Outcome(
+                tick: tick, status: "failed", runID: run?.id,
+                detail: "weir run ended by \(Interruption.name(signal)); log \(output)")
+        case nil:
+            return Outcome(
+                tick: tick, status: "failed", runID: run?.id, detail: "lost track of weir run; log \(output)")
         }
     }
 
@@ -116,10 +133,13 @@ public struct TickFirer: Sendable {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC")!
         let c = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
-        return String(format: "%04d%02d%02dT%02d%02dZ", c.year ?? 0, c.month ?? 0, c.day ?? 0, c.hour ?? 0, c.minute ?? 0)
+        return String(
+            format: "%04d%02d%02dT%02d%02dZ", c.year ?? 0, c.month ?? 0, c.day ?? 0, c.hour ?? 0, c.minute ?? 0)
     }
 
-    static func safe(_ name: String) -> String { String(name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" }) }
+    static func safe(_ name: String) -> String {
+        String(name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" })
+    }
 
     static func shellQuoted(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'" }
 }

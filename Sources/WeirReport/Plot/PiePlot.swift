@@ -21,7 +21,8 @@ enum PiePlot {
     static func draw(_ spec: PlotSpec, _ rows: [PlotRow], _ frame: PlotFrame, _ svg: inout SVGWriter) {
         let sum = total(rows)
         let r = Swift.max(10, Swift.min(frame.plotWidth, frame.plotHeight) / 2 - 4)
-        let cx = frame.left + frame.plotWidth / 2, cy = frame.top + frame.plotHeight / 2
+        let cx = frame.left + frame.plotWidth / 2
+        let cy = frame.top + frame.plotHeight / 2
         var angle = -Double.pi / 2
         for (i, row) in rows.enumerated() {
             guard let value = row.value, sum > 0 else {
@@ -31,13 +32,17 @@ enum PiePlot {
             let sweep = 2 * Double.pi * value / sum
             let d: String
             if sweep >= 2 * Double.pi - 1e-9 {
-                d = "M\(SVGWriter.number(cx)),\(SVGWriter.number(cy - r))A\(r),\(r) 0 1,1 \(SVGWriter.number(cx - 0.01)),\(SVGWriter.number(cy - r))Z"
+                d =
+                    "M\(SVGWriter.number(cx)),\(SVGWriter.number(cy - r))A\(r),\(r) 0 1,1 \(SVGWriter.number(cx - 0.01)),\(SVGWriter.number(cy - r))Z"
             } else if sweep <= 0 {
                 d = ""
             } else {
-                let x0 = cx + r * cos(angle), y0 = cy + r * sin(angle)
-                let x1 = cx + r * cos(angle + sweep), y1 = cy + r * sin(angle + sweep)
-                d = "M\(SVGWriter.number(cx)),\(SVGWriter.number(cy))L\(SVGWriter.number(x0)),\(SVGWriter.number(y0))"
+                let x0 = cx + r * cos(angle)
+                let y0 = cy + r * sin(angle)
+                let x1 = cx + r * cos(angle + sweep)
+                let y1 = cy + r * sin(angle + sweep)
+                d =
+                    "M\(SVGWriter.number(cx)),\(SVGWriter.number(cy))L\(SVGWriter.number(x0)),\(SVGWriter.number(y0))"
                     + "A\(SVGWriter.number(r)),\(SVGWriter.number(r)) 0 \(sweep > Double.pi ? 1 : 0),1 \(SVGWriter.number(x1)),\(SVGWriter.number(y1))Z"
             }
             let share = NumberText.grouped(value / sum * 100, decimals: 1)

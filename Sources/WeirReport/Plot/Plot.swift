@@ -16,7 +16,9 @@ public enum Plot {
         case .pie: PiePlot.legend(rows, &legend)
         case .heatmap: HeatmapPlot.legend(rows, &legend)
         default:
-            for (i, name) in series.enumerated() { legend.swatch(PlotPalette.categorical[i % PlotPalette.categorical.count], name) }
+            for (i, name) in series.enumerated() {
+                legend.swatch(PlotPalette.categorical[i % PlotPalette.categorical.count], name)
+            }
         }
         if let highlight = spec.highlightLabel, rows.contains(where: \.highlighted) {
             legend.swatch(PlotPalette.highlight, "highlighted: " + highlight)
@@ -31,10 +33,13 @@ public enum Plot {
         case .heatmap: HeatmapPlot.draw(spec, rows, &frame, &svg)
         default: CartesianPlot.draw(spec, rows, series: series, &frame, &svg)
         }
-        let legendTitle = spec.mark == .pie ? spec.xTitle : spec.mark == .heatmap ? spec.seriesTitle ?? spec.yTitle : spec.seriesTitle
+        let legendTitle =
+            spec.mark == .pie ? spec.xTitle : spec.mark == .heatmap ? spec.seriesTitle ?? spec.yTitle : spec.seriesTitle
         if rows.isEmpty {
-            svg.label("no rows to draw", x: (frame.left + frame.right) / 2, y: (frame.top + frame.bottom) / 2, anchor: "middle",
-                      class: "empty", fill: "#888")
+            svg.label(
+                "no rows to draw", x: (frame.left + frame.right) / 2, y: (frame.top + frame.bottom) / 2,
+                anchor: "middle",
+                class: "empty", fill: "#888")
         }
         legend.draw(at: frame.right + 16, top: frame.top, title: legendTitle, &svg)
         return frame.open(spec) + svg.text + "</svg>"
@@ -42,7 +47,8 @@ public enum Plot {
 
     /// Series in the order they first appear.
     static func seriesNames(_ rows: [PlotRow]) -> [String] {
-        var seen = Set<String>(), names: [String] = []
+        var seen = Set<String>()
+        var names: [String] = []
         for row in rows { if let s = row.series, seen.insert(s).inserted { names.append(s) } }
         return names
     }
@@ -82,13 +88,19 @@ struct PlotFrame {
     func open(_ spec: PlotSpec) -> String {
         var head = SVGWriter()
         head.rect(x: 0, y: 0, width: width, height: height, fill: "#fff")
-        head.label(PlotText.truncated(spec.title, Int(width / 8.5)), x: 12, y: 22, size: 15, class: "title", fill: "#222", bold: true,
-                   full: spec.title)
+        head.label(
+            PlotText.truncated(spec.title, Int(width / 8.5)), x: 12, y: 22, size: 15, class: "title", fill: "#222",
+            bold: true,
+            full: spec.title)
         if let subtitle = spec.subtitle {
-            head.label(PlotText.truncated(subtitle, Int(width / 7)), x: 12, y: 40, size: 11, class: "subtitle", fill: "#666", full: subtitle)
+            head.label(
+                PlotText.truncated(subtitle, Int(width / 7)), x: 12, y: 40, size: 11, class: "subtitle", fill: "#666",
+                full: subtitle)
         }
-        let w = SVGWriter.number(width), h = SVGWriter.number(height)
-        return "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"weir-chart\" viewBox=\"0 0 \(w) \(h)\" width=\"\(w)\" height=\"\(h)\" role=\"img\">"
+        let w = SVGWriter.number(width)
+        let h = SVGWriter.number(height)
+        return
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"weir-chart\" viewBox=\"0 0 \(w) \(h)\" width=\"\(w)\" height=\"\(h)\" role=\"img\">"
             + "<title>\(HTMLText.escape(spec.title))</title>" + head.text
     }
 }
@@ -105,23 +117,30 @@ struct Legend {
     mutating func text(_ label: String) { entries.append((.text, label)) }
 
     var width: Double {
-        entries.isEmpty ? 0 : Swift.min(Double(Self.limit), Double(entries.map(\.label.count).max() ?? 0)) * PlotText.charWidth + 22
+        entries.isEmpty
+            ? 0 : Swift.min(Double(Self.limit), Double(entries.map(\.label.count).max() ?? 0)) * PlotText.charWidth + 22
     }
 
     func draw(at x: Double, top: Double, title: String?, _ svg: inout SVGWriter) {
         guard !entries.isEmpty else { return }
         var y = top + 4
         if let title {
-            svg.label(PlotText.truncated(title, Self.limit), x: x, y: y + 9, class: "legend", fill: "#222", bold: true, full: title)
+            svg.label(
+                PlotText.truncated(title, Self.limit), x: x, y: y + 9, class: "legend", fill: "#222", bold: true,
+                full: title)
             y += 18
         }
         for (kind, label) in entries {
             switch kind {
             case .swatch(let color): svg.rect(x: x, y: y, width: 12, height: 12, fill: color, class: "legend-key")
-            case .rule: svg.line(x1: x, y1: y + 6, x2: x + 12, y2: y + 6, stroke: "#444", class: "legend-key", dash: "4 3", width: 1.5)
+            case .rule:
+                svg.line(
+                    x1: x, y1: y + 6, x2: x + 12, y2: y + 6, stroke: "#444", class: "legend-key", dash: "4 3",
+                    width: 1.5)
             case .missing:
-                svg.rect(x: x, y: y, width: 12, height: 12, fill: "url(#weir-missing)", class: "legend-key",
-                         extra: [("stroke", PlotPalette.missing)])
+                svg.rect(
+                    x: x, y: y, width: 12, height: 12, fill: "url(#weir-missing)", class: "legend-key",
+                    extra: [("stroke", PlotPalette.missing)])
             case .text: break
             }
             svg.label(PlotText.truncated(label, Self.limit), x: x + 18, y: y + 10, class: "legend", full: label)

@@ -16,9 +16,11 @@ public struct PlotSpec: Sendable {
     /// The legend's text for highlighted marks (the predicate).
     public var highlightLabel: String?
 
-    public init(mark: PlotMark, title: String, subtitle: String? = nil, width: Double = 720, height: Double = 360,
-                xTitle: String, yTitle: String, seriesTitle: String? = nil, logScale: Bool = false,
-                rules: [PlotRule] = [], highlightLabel: String? = nil) {
+    public init(
+        mark: PlotMark, title: String, subtitle: String? = nil, width: Double = 720, height: Double = 360,
+        xTitle: String, yTitle: String, seriesTitle: String? = nil, logScale: Bool = false,
+        rules: [PlotRule] = [], highlightLabel: String? = nil
+    ) {
         self.mark = mark
         self.title = title
         self.subtitle = subtitle
@@ -88,8 +90,10 @@ public struct PlotRow: Sendable {
     /// What hovering over the mark shows: the row's values.
     public var tooltip: String
 
-    public init(x: PlotValue, xEnd: Double? = nil, category: PlotValue? = nil, value: Double?, series: String? = nil,
-                highlighted: Bool = false, tooltip: String) {
+    public init(
+        x: PlotValue, xEnd: Double? = nil, category: PlotValue? = nil, value: Double?, series: String? = nil,
+        highlighted: Bool = false, tooltip: String
+    ) {
         self.x = x
         self.xEnd = xEnd
         self.category = category
@@ -116,12 +120,16 @@ enum PlotText {
 
 /// Colours told apart with the common forms of colour blindness (Okabe and Ito, 2008).
 public enum PlotPalette {
-    public static let categorical = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+    public static let categorical = [
+        "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000",
+    ]
     static let highlight = "#D55E00"
     static let plain = "#0072B2"
     static let missing = "#999999"
     /// Viridis at nine stops: light to dark is low to high, readable in grey too.
-    static let sequential = ["#fde725", "#a0da39", "#4ac16d", "#1fa187", "#277f8e", "#365c8d", "#46327e", "#440154", "#2d0140"]
+    static let sequential = [
+        "#fde725", "#a0da39", "#4ac16d", "#1fa187", "#277f8e", "#365c8d", "#46327e", "#440154", "#2d0140",
+    ]
 
     static func sequential(_ t: Double) -> String {
         let t = Swift.min(1, Swift.max(0, t.isFinite ? t : 0))

@@ -19,13 +19,16 @@ struct ContinuousScale {
     var ticks: [PlotTick]
 
     /// A scale over `values` (and `include`, e.g. zero for bars) onto pixels `start...end`.
-    init(values: [Double], include: [Double] = [], start: Double, end: Double, log: Bool = false, tickCount: Int = 6,
-         format: (Double, Double) -> String = NumberText.tick) {
+    init(
+        values: [Double], include: [Double] = [], start: Double, end: Double, log: Bool = false, tickCount: Int = 6,
+        format: (Double, Double) -> String = NumberText.tick
+    ) {
         self.start = start
         self.end = end
         self.log = log
         let all = (values + include).filter(\.isFinite)
-        var lo = all.min() ?? 0, hi = all.max() ?? 1
+        var lo = all.min() ?? 0
+        var hi = all.max() ?? 1
         if log {
             lo = Foundation.log10(Swift.max(lo, Double.leastNormalMagnitude))
             hi = Foundation.log10(Swift.max(hi, Double.leastNormalMagnitude))
@@ -49,7 +52,8 @@ struct ContinuousScale {
         var k = (low / step).rounded()
         while k * step <= high + step * 1e-9 {
             let v = k * step
-            ticks.append(PlotTick(value: abs(v) < step * 1e-9 ? 0 : v, label: format(abs(v) < step * 1e-9 ? 0 : v, step)))
+            ticks.append(
+                PlotTick(value: abs(v) < step * 1e-9 ? 0 : v, label: format(abs(v) < step * 1e-9 ? 0 : v, step)))
             k += 1
         }
         self.ticks = ticks
@@ -91,7 +95,8 @@ enum TimeTicks {
     static func ticks(lowDay low: Double, highDay high: Double) -> [PlotTick] {
         let span = high - low
         if span <= 2 { return hourly(low, high) }
-        let first = Int64(low.rounded(.up)), last = Int64(high.rounded(.down))
+        let first = Int64(low.rounded(.up))
+        let last = Int64(high.rounded(.down))
         guard first <= last else { return [] }
         if span <= 16 { return (first...last).map { day($0) } }
         if span <= 120 {
@@ -104,17 +109,32 @@ enum TimeTicks {
         let years = span / 365.25
         let monthStep = years <= 1 ? 1 : years <= 2 ? 2 : years <= 4 ? 3 : years <= 8 ? 6 : 12
         let (y0, m0, d0) = Temporal.civil(days: first)
-        var year = y0, month = m0 + (d0 == 1 ? 0 : 1)
-        if month > 12 { month = 1; year += 1 }
-        while (month - 1) % monthStep != 0 { month += 1; if month > 12 { month = 1; year += 1 } }
+        var year = y0
+        var month = m0 + (d0 == 1 ? 0 : 1)
+        if month > 12 {
+            month = 1
+            year += 1
+        }
+        while (month - 1) % monthStep != 0 {
+            month += 1
+            if month > 12 {
+                month = 1
+                year += 1
+            }
+        }
         var ticks: [PlotTick] = []
         while true {
             let d = Temporal.days(year: year, month: month, day: 1)
             if d > last { break }
-            let label = monthStep == 12 || month == 1 ? (monthStep == 12 ? "\(year)" : "\(months[month - 1]) \(year)") : months[month - 1]
+            let label =
+                monthStep == 12 || month == 1
+                ? (monthStep == 12 ? "\(year)" : "\(months[month - 1]) \(year)") : months[month - 1]
             ticks.append(PlotTick(value: Double(d), label: label))
             month += monthStep
-            while month > 12 { month -= 12; year += 1 }
+            while month > 12 {
+                month -= 12
+                year += 1
+            }
         }
         return ticks
     }
@@ -140,7 +160,8 @@ enum TimeTicks {
         var ticks: [PlotTick] = []
         while h <= high * 24 + 1e-9 {
             let hourOfDay = Int(h.truncatingRemainder(dividingBy: 24) + 24) % 24
-            let label = hourOfDay == 0 ? day(Int64((h / 24).rounded(.down))).label : String(format: "%02d:00", hourOfDay)
+            let label =
+                hourOfDay == 0 ? day(Int64((h / 24).rounded(.down))).label : String(format: "%02d:00", hourOfDay)
             ticks.append(PlotTick(value: h / 24, label: label))
             h += step
         }
@@ -170,7 +191,10 @@ public enum NumberText {
     static func tick(_ value: Double, step: Double) -> String {
         var decimals = 0
         var s = step
-        while decimals < 10 && abs(s - s.rounded()) > 1e-9 * Swift.max(1, abs(s)) { s *= 10; decimals += 1 }
+        while decimals < 10 && abs(s - s.rounded()) > 1e-9 * Swift.max(1, abs(s)) {
+            s *= 10
+            decimals += 1
+        }
         return grouped(value, decimals: decimals)
     }
 

@@ -11,37 +11,47 @@ public struct CostSpikes: StageType {
     public let summary = "Daily z-scores against the trailing window; flags spikes, alerts on the latest day."
     public let inputs = InputArity.one
     public let outputs = ["scores", "alerts"]
-    public let params: [ParamSpec] = DailySeries.params + [
-        ParamSpec("window", .int, default: .int(365), help: "days of history each day is compared with"),
-        ParamSpec("min_history", .int, default: .int(14), help: "fewest days of history for a z-score"),
-        ParamSpec("threshold", .double, default: .double(1.0), help: "flag days whose z-score is above this"),
-    ]
+    public let params: [ParamSpec] =
+        DailySeries.params + [
+            ParamSpec("window", .int, default: .int(365), help: "days of history each day is compared with"),
+            ParamSpec("min_history", .int, default: .int(14), help: "fewest days of history for a z-score"),
+            ParamSpec("threshold", .double, default: .double(1.0), help: "flag days whose z-score is above this"),
+        ]
 
     public init() {}
 
     public func outputSchemas(_ context: inout PlanContext) -> [String: Schema] {
         let fields = DailySeries.plan(&context)
-        let window = context.param("window")?.int ?? 365, history = context.param("min_history")?.int ?? 14
+        let window = context.param("window")?.int ?? 365
+        let history = context.param("min_history")?.int ?? 14
         if window < 2 { context.error("window", "\(context.stage.id).window must be at least 2 days, got \(window)") }
         if history < 2 || history > window {
-            context.error("min_history", "\(context.stage.id).min_history must be between 2 and window (\(window)), got \(history)")
+            context.error(
+                "min_history",
+                "\(context.stage.id).min_history must be between 2 and window (\(window)), got \(history)")
         }
-        let schema = Schema([fields.date, fields.group, fields.value, Field("mean", .float64), Field("std", .float64),
-                             Field("z", .float64), Field("flagged", .bool)])
+        let schema = Schema([
+            fields.date, fields.group, fields.value, Field("mean", .float64), Field("std", .float64),
+            Field("z", .float64), Field("flagged", .bool),
+        ])
         return ["scores": schema, "alerts": schema]
     }
 
     public func run(_ context: RunContext) throws -> [String: Table] {
         let series = try DailySeries(context)
-        let window = context.param("window")?.int ?? 365, history = context.param("min_history")?.int ?? 14
+        let window = context.param("window")?.int ?? 365
+        let history = context.param("min_history")?.int ?? 14
         let threshold = context.param("threshold")?.double ?? 1.0
         var rows = DailyRows(extraColumns: 3)
         var flagged: [Bool] = []
         for g in 0..<series.groups.count {
             let x = series.values[g]
             for t in 0..<series.dayCount {
-                let from = Swift.max(0, t - window), n = t - from
-                var mean: Double?, std: Double?, z: Double?
+                let from = Swift.max(0, t - window)
+                let n = t - from
+                var mean: Double?
+                var std: Double?
+                var z: Double?
                 if n >= history {
                     var sum = 0.0
                     for i in from..<t { sum += x[i] }
@@ -59,10 +69,13 @@ public struct CostSpikes: StageType {
         }
         let order = rows.order
         let schema = try context.announcedSchema("scores")
-        let scores = try Table(schema: schema, columns: rows.columns(series, rows: order) + [Column(bool: order.map { flagged[$0] })])
+        let scores = try Table(
+            schema: schema, columns: rows.columns(series, rows: order) + [Column(bool: order.map { flagged[$0] })])
         let lastDay = series.dayCount > 0 ? series.day(series.dayCount - 1) : 0
         let alertRows = order.filter { rows.day[$0] == lastDay && flagged[$0] }
-        let alerts = try Table(schema: schema, columns: rows.columns(series, rows: alertRows) + [Column(bool: alertRows.map { _ in true })])
+        let alerts = try Table(
+            schema: schema, columns: rows.columns(series, rows: alertRows) + [Column(bool: alertRows.map { _ in true })]
+        )
         if !alertRows.isEmpty { context.log.note("\(alertRows.count) group(s) spiked on the latest day") }
         return ["scores": scores, "alerts": alerts]
     }

@@ -11,25 +11,32 @@ public struct CostTrend: StageType {
     public let summary = "MACD of each group's daily value; crossovers mark trend reversals."
     public let inputs = InputArity.one
     public let outputs = ["series", "crossovers", "alerts"]
-    public let params: [ParamSpec] = DailySeries.params + [
-        ParamSpec("fast", .int, default: .int(12), help: "span of the fast EMA, in days"),
-        ParamSpec("slow", .int, default: .int(26), help: "span of the slow EMA, in days"),
-        ParamSpec("signal", .int, default: .int(9), help: "span of the signal line's EMA of macd"),
-    ]
+    public let params: [ParamSpec] =
+        DailySeries.params + [
+            ParamSpec("fast", .int, default: .int(12), help: "span of the fast EMA, in days"),
+            ParamSpec("slow", .int, default: .int(26), help: "span of the slow EMA, in days"),
+            ParamSpec("signal", .int, default: .int(9), help: "span of the signal line's EMA of macd"),
+        ]
 
     public init() {}
 
     public func outputSchemas(_ context: inout PlanContext) -> [String: Schema] {
         let fields = DailySeries.plan(&context)
         for param in ["fast", "slow", "signal"] {
-            if let span = context.param(param)?.int, span < 1 { context.error(param, "\(context.stage.id).\(param) must be at least 1, got \(span)") }
+            if let span = context.param(param)?.int, span < 1 {
+                context.error(param, "\(context.stage.id).\(param) must be at least 1, got \(span)")
+            }
         }
         if let fast = context.param("fast")?.int, let slow = context.param("slow")?.int, fast >= slow {
             context.error("fast", "\(context.stage.id).fast (\(fast)) must be shorter than slow (\(slow))")
         }
         let crossings = Schema([fields.date, fields.group, Field("direction", .string)])
-        return ["series": Schema([fields.date, fields.group, fields.value] + ["ema_fast", "ema_slow", "macd", "signal"].map { Field($0, .float64) }),
-                "crossovers": crossings, "alerts": crossings]
+        return [
+            "series": Schema(
+                [fields.date, fields.group, fields.value]
+                    + ["ema_fast", "ema_slow", "macd", "signal"].map { Field($0, .float64) }),
+            "crossovers": crossings, "alerts": crossings,
+        ]
     }
 
     /// pandas' exponentially weighted mean with adjust=False, step for step (aggregations.pyx
@@ -56,12 +63,17 @@ public struct CostTrend: StageType {
 
     public func run(_ context: RunContext) throws -> [String: Table] {
         let series = try DailySeries(context)
-        let fast = context.param("fast")?.int ?? 12, slow = context.param("slow")?.int ?? 26, signalSpan = context.param("signal")?.int ?? 9
+        let fast = context.param("fast")?.int ?? 12
+        let slow = context.param("slow")?.int ?? 26
+        let signalSpan = context.param("signal")?.int ?? 9
         var rows = DailyRows(extraColumns: 4)
-        var crossDay: [Int32] = [], crossGroup: [Int] = [], direction: [String] = []
+        var crossDay: [Int32] = []
+        var crossGroup: [Int] = []
+        var direction: [String] = []
         for g in 0..<series.groups.count {
             let x = series.values[g]
-            let emaFast = Self.ema(x, span: fast), emaSlow = Self.ema(x, span: slow)
+            let emaFast = Self.ema(x, span: fast)
+            let emaSlow = Self.ema(x, span: slow)
             let macd = zip(emaFast, emaSlow).map { $0 - $1 }
             let signal = Self.ema(macd, span: signalSpan)
             var previous: Int?
@@ -78,18 +90,24 @@ public struct CostTrend: StageType {
             }
         }
         let order = rows.order
-        let crossOrder = crossDay.indices.sorted { crossDay[$0] != crossDay[$1] ? crossDay[$0] < crossDay[$1] : crossGroup[$0] < crossGroup[$1] }
+        let crossOrder = crossDay.indices.sorted {
+            crossDay[$0] != crossDay[$1] ? crossDay[$0] < crossDay[$1] : crossGroup[$0] < crossGroup[$1]
+        }
         func crossTable(_ picks: [Int]) throws -> Table {
-            try Table(schema: context.announcedSchema("crossovers"), columns: [
-                Column(dateValues: picks.map { crossDay[$0] }), series.groupColumn(picks.map { crossGroup[$0] }),
-                Column(string: picks.map { direction[$0] }),
-            ])
+            try Table(
+                schema: context.announcedSchema("crossovers"),
+                columns: [
+                    Column(dateValues: picks.map { crossDay[$0] }), series.groupColumn(picks.map { crossGroup[$0] }),
+                    Column(string: picks.map { direction[$0] }),
+                ])
         }
         let lastDay = series.dayCount > 0 ? series.day(series.dayCount - 1) : 0
         let latest = crossOrder.filter { crossDay[$0] == lastDay }
         if !latest.isEmpty { context.log.note("\(latest.count) group(s) reversed trend on the latest day") }
-        return ["series": try Table(schema: context.announcedSchema("series"), columns: rows.columns(series, rows: order)),
-                "crossovers": try crossTable(crossOrder), "alerts": try crossTable(latest)]
+        return [
+            "series": try Table(schema: context.announcedSchema("series"), columns: rows.columns(series, rows: order)),
+            "crossovers": try crossTable(crossOrder), "alerts": try crossTable(latest),
+        ]
     }
 }
 
@@ -108,9 +126,12 @@ public struct CostTotals: StageType {
 
     public func outputSchemas(_ context: inout PlanContext) -> [String: Schema] {
         let fields = DailySeries.plan(&context)
-        return ["mtd": Schema([fields.group, Field("month", .string), Field("mtd_total", .float64)]),
-                "daily": Schema([fields.date, Field("total", .float64)]
-                                + ["dod_change", "dod_pct", "wow_change", "wow_pct"].map { Field($0, .float64) })]
+        return [
+            "mtd": Schema([fields.group, Field("month", .string), Field("mtd_total", .float64)]),
+            "daily": Schema(
+                [fields.date, Field("total", .float64)]
+                    + ["dod_change", "dod_pct", "wow_change", "wow_pct"].map { Field($0, .float64) }),
+        ]
     }
 
     public func run(_ context: RunContext) throws -> [String: Table] {
@@ -120,16 +141,23 @@ public struct CostTotals: StageType {
         for g in 0..<series.groups.count { for t in 0..<n { total[t] += series.values[g][t] } }
         func change(_ t: Int, _ lag: Int) -> (Double?, Double?) {
             guard t >= lag else { return (nil, nil) }
-            let before = total[t - lag], delta = total[t] - before
+            let before = total[t - lag]
+            let delta = total[t] - before
             return (delta, before == 0 ? nil : delta / before * 100)
         }
-        let dod = (0..<n).map { change($0, 1) }, wow = (0..<n).map { change($0, 7) }
-        let daily = try Table(schema: context.announcedSchema("daily"), columns: [
-            Column(dateValues: (0..<n).map { series.day($0) }), Column(float64Values: total),
-            Column(float64: dod.map(\.0)), Column(float64: dod.map(\.1)), Column(float64: wow.map(\.0)), Column(float64: wow.map(\.1)),
-        ])
+        let dod = (0..<n).map { change($0, 1) }
+        let wow = (0..<n).map { change($0, 7) }
+        let daily = try Table(
+            schema: context.announcedSchema("daily"),
+            columns: [
+                Column(dateValues: (0..<n).map { series.day($0) }), Column(float64Values: total),
+                Column(float64: dod.map(\.0)), Column(float64: dod.map(\.1)), Column(float64: wow.map(\.0)),
+                Column(float64: wow.map(\.1)),
+            ])
         // The latest month: from its first day (or the first day of data) to the latest day.
-        var mtdGroups: [Int] = [], mtd: [Double] = [], month = ""
+        var mtdGroups: [Int] = []
+        var mtd: [Double] = []
+        var month = ""
         if n > 0 {
             let last = Temporal.civil(days: Int64(series.day(n - 1)))
             month = String(format: "%04d-%02d", last.year, last.month)
@@ -140,9 +168,11 @@ public struct CostTotals: StageType {
                 mtd.append(series.values[g][from..<n].reduce(0, +))
             }
         }
-        let mtdTable = try Table(schema: context.announcedSchema("mtd"), columns: [
-            series.groupColumn(mtdGroups), Column(string: mtdGroups.map { _ in month }), Column(float64Values: mtd),
-        ])
+        let mtdTable = try Table(
+            schema: context.announcedSchema("mtd"),
+            columns: [
+                series.groupColumn(mtdGroups), Column(string: mtdGroups.map { _ in month }), Column(float64Values: mtd),
+            ])
         return ["mtd": mtdTable, "daily": daily]
     }
 }

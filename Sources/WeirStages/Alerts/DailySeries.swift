@@ -14,8 +14,12 @@ struct DailySeries {
     let values: [[Double]]
 
     static let params: [ParamSpec] = [
-        ParamSpec("date", .column(types: [.date, .timestamp]), default: .string("date"), help: "the day column (a timestamp counts by its UTC day)"),
-        ParamSpec("group", .column(types: KeyCodes.keyTypes), default: .string("service"), help: "the series key, e.g. the service"),
+        ParamSpec(
+            "date", .column(types: [.date, .timestamp]), default: .string("date"),
+            help: "the day column (a timestamp counts by its UTC day)"),
+        ParamSpec(
+            "group", .column(types: KeyCodes.keyTypes), default: .string("service"),
+            help: "the series key, e.g. the service"),
         ParamSpec("value", .column(types: [.int64, .float64]), default: .string("cost"), help: "the daily amount"),
     ]
 
@@ -24,8 +28,10 @@ struct DailySeries {
         let date = context.column("date", types: [.date, .timestamp])
         let group = context.column("group", types: KeyCodes.keyTypes)
         let value = context.column("value", types: [.int64, .float64])
-        return (Field(date?.name ?? "date", .date), Field(group?.name ?? "group", group?.type ?? .string),
-                Field(value?.name ?? "value", .float64))
+        return (
+            Field(date?.name ?? "date", .date), Field(group?.name ?? "group", group?.type ?? .string),
+            Field(value?.name ?? "value", .float64)
+        )
     }
 
     init(_ context: RunContext) throws {
@@ -68,7 +74,10 @@ struct DailyRows {
     var order: [Int] { day.indices.sorted { day[$0] != day[$1] ? day[$0] < day[$1] : group[$0] < group[$1] } }
 
     func columns(_ series: DailySeries, rows: [Int]) -> [Column] {
-        [Column(dateValues: rows.map { day[$0] }), series.groupColumn(rows.map { group[$0] }), Column(float64Values: rows.map { value[$0] })]
+        [
+            Column(dateValues: rows.map { day[$0] }), series.groupColumn(rows.map { group[$0] }),
+            Column(float64Values: rows.map { value[$0] }),
+        ]
             + extra.map { column in Column(float64: rows.map { column[$0] }) }
     }
 }

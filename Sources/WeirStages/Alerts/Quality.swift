@@ -19,20 +19,33 @@ public struct Quality: StageType {
     public let params: [ParamSpec] = [
         ParamSpec("as_of", .string, help: "dates after this day are future dates (default: the day the stage runs)"),
         ParamSpec("outlier_threshold", .any, help: "column: value; values above it are anomalies"),
-        ParamSpec("top", .int, default: .int(5), help: "most extreme outliers and most frequent values shown per column"),
+        ParamSpec(
+            "top", .int, default: .int(5), help: "most extreme outliers and most frequent values shown per column"),
         ParamSpec("max_rows", .int, default: .int(100), help: "failing rows listed per check"),
-        ParamSpec("checks", .any, help: "not_null: [cols], unique: [cols], max_share_zero: {col: share}, range: {col: [low, high]}, not_contains: {col: text}"),
-        ParamSpec("severity", .choice(["warn", "error"]), default: .string("warn"), help: "what a failing check is: warn, or error (fails the stage)"),
+        ParamSpec(
+            "checks", .any,
+            help:
+                "not_null: [cols], unique: [cols], max_share_zero: {col: share}, range: {col: [low, high]}, not_contains: {col: text}"
+        ),
+        ParamSpec(
+            "severity", .choice(["warn", "error"]), default: .string("warn"),
+            help: "what a failing check is: warn, or error (fails the stage)"),
     ]
 
     public init() {}
 
-    static let profileSchema = Schema([Field("column", .string), Field("type", .string), Field("rows", .int64), Field("nulls", .int64),
-                                       Field("distinct", .int64), Field("zeros", .int64), Field("negatives", .int64),
-                                       Field("min", .string), Field("max", .string), Field("future", .int64), Field("top_values", .string)])
-    static let anomalySchema = Schema([Field("column", .string), Field("row", .int64), Field("value", .string), Field("reason", .string)])
-    static let checkSchema = Schema([Field("check", .string), Field("column", .string), Field("status", .string),
-                                     Field("failing", .int64), Field("detail", .string)])
+    static let profileSchema = Schema([
+        Field("column", .string), Field("type", .string), Field("rows", .int64), Field("nulls", .int64),
+        Field("distinct", .int64), Field("zeros", .int64), Field("negatives", .int64),
+        Field("min", .string), Field("max", .string), Field("future", .int64), Field("top_values", .string),
+    ])
+    static let anomalySchema = Schema([
+        Field("column", .string), Field("row", .int64), Field("value", .string), Field("reason", .string),
+    ])
+    static let checkSchema = Schema([
+        Field("check", .string), Field("column", .string), Field("status", .string),
+        Field("failing", .int64), Field("detail", .string),
+    ])
 
     /// A declared check, parsed from YAML.
     enum Check {
@@ -44,7 +57,8 @@ public struct Quality: StageType {
 
         var column: String {
             switch self {
-            case .notNull(let c), .unique(let c), .maxShareZero(let c, _), .range(let c, _, _), .notContains(let c, _): c
+            case .notNull(let c), .unique(let c), .maxShareZero(let c, _), .range(let c, _, _), .notContains(let c, _):
+                c
             }
         }
 
@@ -53,7 +67,8 @@ public struct Quality: StageType {
             case .notNull(let c): "not_null(\(c))"
             case .unique(let c): "unique(\(c))"
             case .maxShareZero(let c, let share): "max_share_zero(\(c) ≤ \(FloatFormat.shortest(share)))"
-            case .range(let c, let low, let high): "range(\(c) in [\(FloatFormat.shortest(low)), \(FloatFormat.shortest(high))])"
+            case .range(let c, let low, let high):
+                "range(\(c) in [\(FloatFormat.shortest(low)), \(FloatFormat.shortest(high))])"
             case .notContains(let c, let text): "not_contains(\(c), \"\(text)\")"
             }
         }
@@ -61,7 +76,9 @@ public struct Quality: StageType {
 
     static func checks(_ value: ParamValue?) throws -> [Check] {
         guard let value else { return [] }
-        guard case .map(let kinds) = value else { throw StageError("checks must be a mapping of check kind to columns", param: "checks") }
+        guard case .map(let kinds) = value else {
+            throw StageError("checks must be a mapping of check kind to columns", param: "checks")
+        }
         var checks: [Check] = []
         for kind in kinds.keys.sorted() {
             let spec = kinds[kind]!
@@ -71,7 +88,9 @@ public struct Quality: StageType {
                 throw StageError("checks.\(kind) must list columns, e.g. [order_id]", param: "checks")
             }
             func mapping() throws -> [(String, ParamValue)] {
-                guard case .map(let map) = spec else { throw StageError("checks.\(kind) must map columns to values", param: "checks") }
+                guard case .map(let map) = spec else {
+                    throw StageError("checks.\(kind) must map columns to values", param: "checks")
+                }
                 return map.keys.sorted().map { ($0, map[$0]!) }
             }
             switch kind {
@@ -80,27 +99,34 @@ public struct Quality: StageType {
             case "max_share_zero":
                 for (column, share) in try mapping() {
                     guard let share = share.double, share >= 0, share <= 1 else {
-                        throw StageError("checks.max_share_zero.\(column) must be a share between 0 and 1", param: "checks")
+                        throw StageError(
+                            "checks.max_share_zero.\(column) must be a share between 0 and 1", param: "checks")
                     }
                     checks.append(.maxShareZero(column, share))
                 }
             case "range":
                 for (column, bounds) in try mapping() {
-                    guard case .list(let pair) = bounds, pair.count == 2, let low = pair[0].double ?? pair[0].string.flatMap(Double.init),
-                          let high = pair[1].double ?? pair[1].string.flatMap(Double.init), low <= high else {
+                    guard case .list(let pair) = bounds, pair.count == 2,
+                        let low = pair[0].double ?? pair[0].string.flatMap(Double.init),
+                        let high = pair[1].double ?? pair[1].string.flatMap(Double.init), low <= high
+                    else {
                         throw StageError("checks.range.\(column) must be [low, high]", param: "checks")
                     }
                     checks.append(.range(column, low, high))
                 }
             case "not_contains":
                 for (column, text) in try mapping() {
-                    guard let text = text.string ?? text.description.nilIfEmpty else { throw StageError("checks.not_contains.\(column) must be text", param: "checks") }
+                    guard let text = text.string ?? text.description.nilIfEmpty else {
+                        throw StageError("checks.not_contains.\(column) must be text", param: "checks")
+                    }
                     checks.append(.notContains(column, text))
                 }
             default:
-                throw StageError("unknown check '\(kind)'", param: "checks",
-                                 hint: Suggest.didYouMean(kind, in: ["not_null", "unique", "max_share_zero", "range", "not_contains"])
-                                    ?? "checks: not_null, unique, max_share_zero, range, not_contains")
+                throw StageError(
+                    "unknown check '\(kind)'", param: "checks",
+                    hint: Suggest.didYouMean(
+                        kind, in: ["not_null", "unique", "max_share_zero", "range", "not_contains"])
+                        ?? "checks: not_null, unique, max_share_zero, range, not_contains")
             }
         }
         return checks
@@ -109,12 +135,18 @@ public struct Quality: StageType {
     public func outputSchemas(_ context: inout PlanContext) -> [String: Schema] {
         do {
             for check in try Self.checks(context.param("checks")) {
-                let numeric: Set<DataType> = { if case .maxShareZero = check { return [.int64, .float64] }; if case .range = check { return [.int64, .float64] }; return [] }()
+                let numeric: Set<DataType> = {
+                    if case .maxShareZero = check { return [.int64, .float64] }
+                    if case .range = check { return [.int64, .float64] }
+                    return []
+                }()
                 context.column(named: check.column, param: "checks", types: numeric)
             }
         } catch { context.report(error) }
         if case .map(let thresholds)? = context.param("outlier_threshold") {
-            for name in thresholds.keys.sorted() { context.column(named: name, param: "outlier_threshold", types: [.int64, .float64]) }
+            for name in thresholds.keys.sorted() {
+                context.column(named: name, param: "outlier_threshold", types: [.int64, .float64])
+            }
         }
         if let asOf = context.param("as_of")?.string, Temporal.parseDate(asOf) == nil {
             context.error("as_of", "\(context.stage.id).as_of is '\(asOf)', not a date like 2025-10-31")
@@ -124,7 +156,8 @@ public struct Quality: StageType {
 
     public func run(_ context: RunContext) throws -> [String: Table] {
         let table = context.inputs[0]
-        let top = Swift.max(1, context.param("top")?.int ?? 5), maxRows = Swift.max(1, context.param("max_rows")?.int ?? 100)
+        let top = Swift.max(1, context.param("top")?.int ?? 5)
+        let maxRows = Swift.max(1, context.param("max_rows")?.int ?? 100)
         let today = Int32(Temporal.day(ofMicros: Int64(Date().timeIntervalSince1970 * 1e6)))
         let asOf = context.param("as_of")?.string.flatMap(Temporal.parseDate) ?? today
         var thresholds: [String: Double] = [:]
@@ -137,36 +170,49 @@ public struct Quality: StageType {
             let valid = (0..<n).filter(column.isValid)
             var counts: [Value: Int] = [:]
             for row in valid { counts[column[row], default: 0] += 1 }
-            let topValues = counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key.description < $1.key.description }
-                .prefix(top).map { "\($0.key) (\($0.value))" }.joined(separator: ", ")
-            var zeros: Value = .null, negatives: Value = .null, future: Value = .null
+            let topValues = counts.sorted {
+                $0.value != $1.value ? $0.value > $1.value : $0.key.description < $1.key.description
+            }
+            .prefix(top).map { "\($0.key) (\($0.value))" }.joined(separator: ", ")
+            var zeros: Value = .null
+            var negatives: Value = .null
+            var future: Value = .null
             // NaN is left out of the range, as pandas' min and max leave it out.
             let ranged = field.type == .float64 ? valid.filter { !column.float64s[$0].isNaN } : valid
-            let lowest = ranged.min { Value.precedes(column[$0], column[$1]) }, highest = ranged.max { Value.precedes(column[$0], column[$1]) }
+            let lowest = ranged.min { Value.precedes(column[$0], column[$1]) }
+            let highest = ranged.max { Value.precedes(column[$0], column[$1]) }
             if field.type.isNumeric {
                 let values = valid.map { column.double(at: $0)! }
                 zeros = .int64(Int64(values.filter { $0 == 0 }.count))
                 negatives = .int64(Int64(values.filter { $0 < 0 }.count))
-                anomalies += Self.outliers(field.name, column, valid: valid, values: values, threshold: thresholds[field.name], top: top)
+                anomalies += Self.outliers(
+                    field.name, column, valid: valid, values: values, threshold: thresholds[field.name], top: top)
             }
             if field.type == .date || field.type == .timestamp {
                 let late = valid.filter { row in
-                    field.type == .date ? column.dates[row] > asOf : Temporal.day(ofMicros: column.int64s[row]) > Int64(asOf)
+                    field.type == .date
+                        ? column.dates[row] > asOf : Temporal.day(ofMicros: column.int64s[row]) > Int64(asOf)
                 }
                 future = .int64(Int64(late.count))
-                anomalies += late.prefix(maxRows).map { (field.name, $0 + 1, column[$0].description, "after \(Temporal.formatDate(asOf))") }
+                anomalies += late.prefix(maxRows).map {
+                    (field.name, $0 + 1, column[$0].description, "after \(Temporal.formatDate(asOf))")
+                }
             }
-            profile.append([.string(field.name), .string(field.type.rawValue), .int64(Int64(n)), .int64(Int64(column.nullCount)),
-                            .int64(Int64(counts.count)), zeros, negatives,
-                            lowest.map { .string(column[$0].description) } ?? .null,
-                            highest.map { .string(column[$0].description) } ?? .null, future, .string(topValues)])
+            profile.append([
+                .string(field.name), .string(field.type.rawValue), .int64(Int64(n)), .int64(Int64(column.nullCount)),
+                .int64(Int64(counts.count)), zeros, negatives,
+                lowest.map { .string(column[$0].description) } ?? .null,
+                highest.map { .string(column[$0].description) } ?? .null, future, .string(topValues),
+            ])
         }
 
         let severity = context.param("severity")?.string ?? "warn"
         var checkRows: [[Value]] = []
         var failed: [String] = []
         for check in try Self.checks(context.param("checks")) {
-            guard let column = table.column(check.column) else { throw StageError("no column '\(check.column)'", param: "checks") }
+            guard let column = table.column(check.column) else {
+                throw StageError("no column '\(check.column)'", param: "checks")
+            }
             let (failing, detail) = Self.evaluate(check, column)
             let ok: Bool
             if case .maxShareZero(_, let share) = check {
@@ -179,22 +225,31 @@ public struct Quality: StageType {
                 failed.append(check.name)
                 anomalies += failing.prefix(maxRows).map { (check.column, $0 + 1, column[$0].description, check.name) }
             }
-            checkRows.append([.string(check.name), .string(check.column), .string(status), .int64(Int64(failing.count)), .string(detail)])
+            checkRows.append([
+                .string(check.name), .string(check.column), .string(status), .int64(Int64(failing.count)),
+                .string(detail),
+            ])
         }
 
         let outputs = [
             "profile": try Self.table(Self.profileSchema, profile),
-            "anomalies": try Self.table(Self.anomalySchema, anomalies.map { [.string($0.0), .int64(Int64($0.1)), .string($0.2), .string($0.3)] }),
+            "anomalies": try Self.table(
+                Self.anomalySchema,
+                anomalies.map { [.string($0.0), .int64(Int64($0.1)), .string($0.2), .string($0.3)] }),
             "checks": try Self.table(Self.checkSchema, checkRows),
         ]
         if !failed.isEmpty {
-            for (port, output) in outputs { try CSVWriter().write(output, toFile: try context.runFile("quality.\(port).csv")) }
+            for (port, output) in outputs {
+                try CSVWriter().write(output, toFile: try context.runFile("quality.\(port).csv"))
+            }
             let report = context.runDirectory + "/\(context.stage.id).quality"
             if severity == "error" {
-                throw StageError("\(Wording.count(failed.count, "check")) failed: \(failed.joined(separator: ", "))",
-                                 hint: "the report is in \(report).*.csv")
+                throw StageError(
+                    "\(Wording.count(failed.count, "check")) failed: \(failed.joined(separator: ", "))",
+                    hint: "the report is in \(report).*.csv")
             }
-            context.log.note("\(failed.count) check(s) warn: \(failed.joined(separator: ", ")); report in \(report).*.csv")
+            context.log.note(
+                "\(failed.count) check(s) warn: \(failed.joined(separator: ", ")); report in \(report).*.csv")
         }
         return outputs
     }
@@ -207,23 +262,37 @@ public struct Quality: StageType {
 
     /// Values beyond the IQR fences (pandas linear quantiles) or above `threshold`, the `top`
     /// farthest out first.
-    static func outliers(_ name: String, _ column: Column, valid: [Int], values: [Double], threshold: Double?, top: Int) -> [(String, Int, String, String)] {
+    static func outliers(_ name: String, _ column: Column, valid: [Int], values: [Double], threshold: Double?, top: Int)
+        -> [(String, Int, String, String)]
+    {
         guard !values.isEmpty else { return [] }
         let sorted = values.sorted()
-        let q1 = pandasQuantile(0.25, count: sorted.count) { sorted[$0] }, q3 = pandasQuantile(0.75, count: sorted.count) { sorted[$0] }
+        let q1 = pandasQuantile(0.25, count: sorted.count) { sorted[$0] }
+        let q3 = pandasQuantile(0.75, count: sorted.count) { sorted[$0] }
         let iqr = q3 - q1
-        let lowFence = q1 - 1.5 * iqr, highFence = q3 + 1.5 * iqr
+        let lowFence = q1 - 1.5 * iqr
+        let highFence = q3 + 1.5 * iqr
         var found: [(row: Int, value: Double, reason: String, distance: Double)] = []
         for (i, row) in valid.enumerated() {
             let x = values[i]
             if let threshold, x > threshold {
                 found.append((row, x, "above \(FloatFormat.shortest(threshold))", .infinity))
             } else if iqr > 0 && (x > highFence || x < lowFence) {
-                found.append((row, x, x > highFence ? "above the IQR fence \(FloatFormat.shortest(highFence))" : "below the IQR fence \(FloatFormat.shortest(lowFence))",
-                              Swift.max(x - highFence, lowFence - x) / iqr))
+                found.append(
+                    (
+                        row, x,
+                        x > highFence
+                            ? "above the IQR fence \(FloatFormat.shortest(highFence))"
+                            : "below the IQR fence \(FloatFormat.shortest(lowFence))",
+                        Swift.max(x - highFence, lowFence - x) / iqr
+                    ))
             }
         }
-        found.sort { $0.distance != $1.distance ? $0.distance > $1.distance : (abs($0.value) != abs($1.value) ? abs($0.value) > abs($1.value) : $0.row < $1.row) }
+        found.sort {
+            $0.distance != $1.distance
+                ? $0.distance > $1.distance
+                : (abs($0.value) != abs($1.value) ? abs($0.value) > abs($1.value) : $0.row < $1.row)
+        }
         return found.prefix(top).map { (name, $0.row + 1, column[$0.row].description, $0.reason) }
     }
 
@@ -244,10 +313,16 @@ public struct Quality: StageType {
         case .maxShareZero(_, let share):
             let failing = rows.filter { column.double(at: $0) == 0 }
             let actual = column.count == 0 ? 0 : Double(failing.count) / Double(column.count)
-            return (failing, String(format: "%d zero(s), %.2f%% of rows (allowed %.2f%%)", failing.count, actual * 100, share * 100))
+            return (
+                failing,
+                String(format: "%d zero(s), %.2f%% of rows (allowed %.2f%%)", failing.count, actual * 100, share * 100)
+            )
         case .range(_, let low, let high):
             let failing = rows.filter { row in column.double(at: row).map { $0 < low || $0 > high } ?? false }
-            return (failing, "\(failing.count) value(s) outside [\(FloatFormat.shortest(low)), \(FloatFormat.shortest(high))]")
+            return (
+                failing,
+                "\(failing.count) value(s) outside [\(FloatFormat.shortest(low)), \(FloatFormat.shortest(high))]"
+            )
         case .notContains(_, let text):
             let needle = text.lowercased()
             let failing = rows.filter { column.isValid($0) && column[$0].description.lowercased().contains(needle) }
@@ -256,6 +331,6 @@ public struct Quality: StageType {
     }
 }
 
-private extension String {
-    var nilIfEmpty: String? { isEmpty ? nil : self }
+extension String {
+    fileprivate var nilIfEmpty: String? { isEmpty ? nil : self }
 }

@@ -8,26 +8,39 @@ import WeirTable
 public struct Apriori: StageType {
     public let name = "apriori"
     public let version = "1"
-    public let summary = "Frequent itemsets and association rules (support, confidence, lift, leverage, conviction) over baskets."
+    public let summary =
+        "Frequent itemsets and association rules (support, confidence, lift, leverage, conviction) over baskets."
     public let inputs = InputArity.one
     public let outputs = ["itemsets", "rules"]
     public let params: [ParamSpec] = [
         ParamSpec("transaction", .column(types: KeyCodes.keyTypes), required: true, help: "the basket id column"),
         ParamSpec("item", .column(types: KeyCodes.keyTypes), required: true, help: "the item column"),
-        ParamSpec("names", .column(types: [.string]), help: "a column naming each item; itemsets and rules show names instead of item values"),
-        ParamSpec("top_items", .int, help: "keep only the N items in the most baskets (ties: smaller item first), then drop baskets left empty"),
-        ParamSpec("min_support", .double, default: .double(0.01), help: "the least share of baskets an itemset must be in, in (0, 1]"),
+        ParamSpec(
+            "names", .column(types: [.string]),
+            help: "a column naming each item; itemsets and rules show names instead of item values"),
+        ParamSpec(
+            "top_items", .int,
+            help: "keep only the N items in the most baskets (ties: smaller item first), then drop baskets left empty"),
+        ParamSpec(
+            "min_support", .double, default: .double(0.01),
+            help: "the least share of baskets an itemset must be in, in (0, 1]"),
         ParamSpec("max_len", .int, help: "the longest itemset to find"),
-        ParamSpec("metric", .choice(RuleMetric.allCases.map(\.rawValue)), default: .string("lift"), help: "the metric rules are filtered by"),
-        ParamSpec("min_threshold", .double, default: .double(1.0), help: "the least value of `metric` a rule must have"),
-        ParamSpec("max_itemsets", .int, default: .int(2_000_000), help: "stop with an error beyond this many itemsets or rules"),
+        ParamSpec(
+            "metric", .choice(RuleMetric.allCases.map(\.rawValue)), default: .string("lift"),
+            help: "the metric rules are filtered by"),
+        ParamSpec(
+            "min_threshold", .double, default: .double(1.0), help: "the least value of `metric` a rule must have"),
+        ParamSpec(
+            "max_itemsets", .int, default: .int(2_000_000),
+            help: "stop with an error beyond this many itemsets or rules"),
     ]
 
     public init() {}
 
     static let itemsetsSchema = Schema([Field("items", .string), Field("support", .float64), Field("length", .int64)])
-    static let rulesSchema = Schema([Field("antecedents", .string), Field("consequents", .string)]
-                                    + ["support", "confidence", "lift", "leverage", "conviction"].map { Field($0, .float64) })
+    static let rulesSchema = Schema(
+        [Field("antecedents", .string), Field("consequents", .string)]
+            + ["support", "confidence", "lift", "leverage", "conviction"].map { Field($0, .float64) })
 
     public func outputSchemas(_ context: inout PlanContext) -> [String: Schema] {
         context.column("transaction", types: KeyCodes.keyTypes)
@@ -35,11 +48,14 @@ public struct Apriori: StageType {
         context.column("names", types: [.string])
         let id = context.stage.id
         if let support = context.param("min_support")?.double, !(support > 0 && support <= 1) {
-            context.error("min_support", "\(id).min_support must be in (0, 1], got \(FloatFormat.shortest(support))",
-                          hint: "a share of baskets: 0.01 keeps itemsets in at least 1% of them")
+            context.error(
+                "min_support", "\(id).min_support must be in (0, 1], got \(FloatFormat.shortest(support))",
+                hint: "a share of baskets: 0.01 keeps itemsets in at least 1% of them")
         }
         for param in ["top_items", "max_len", "max_itemsets"] {
-            if let n = context.param(param)?.int, n < 1 { context.error(param, "\(id).\(param) must be at least 1, got \(n)") }
+            if let n = context.param(param)?.int, n < 1 {
+                context.error(param, "\(id).\(param) must be at least 1, got \(n)")
+            }
         }
         return ["itemsets": Self.itemsetsSchema, "rules": Self.rulesSchema]
     }
@@ -57,7 +73,8 @@ public struct Apriori: StageType {
         let metric = RuleMetric(rawValue: context.param("metric")?.string ?? "lift") ?? .lift
         let minThreshold = context.param("min_threshold")?.double ?? 1.0
 
-        let clock = ContinuousClock(), started = clock.now
+        let clock = ContinuousClock()
+        let started = clock.now
         func elapsed() -> String {
             let t = (clock.now - started).components
             return String(format: "%.3f s", Double(t.seconds) + Double(t.attoseconds) / 1e18)
@@ -78,7 +95,8 @@ public struct Apriori: StageType {
         var candidates = (0..<items.count).filter { support[$0] > 0 }
         var topItems = false
         if let top = context.param("top_items")?.int, top < candidates.count {
-            candidates = Array(candidates.sorted { support[$0] != support[$1] ? support[$0] > support[$1] : $0 < $1 }.prefix(top))
+            candidates = Array(
+                candidates.sorted { support[$0] != support[$1] ? support[$0] > support[$1] : $0 < $1 }.prefix(top))
             topItems = true
         }
         let ordered = candidates.sorted { support[$0] != support[$1] ? support[$0] < support[$1] : $0 < $1 }
@@ -86,7 +104,8 @@ public struct Apriori: StageType {
         if topItems {
             // Support becomes a share of the baskets that still hold one of the top items.
             baskets = allBaskets.restricted(to: Self.ranks(ordered, count: items.count), dropEmpty: true)
-            context.log.info("top_items: \(baskets.count) of \(allBaskets.count) baskets hold one of the \(ordered.count) items")
+            context.log.info(
+                "top_items: \(baskets.count) of \(allBaskets.count) baskets hold one of the \(ordered.count) items")
         }
         let basketCount = baskets.count
         guard basketCount > 0 else {
@@ -100,11 +119,13 @@ public struct Apriori: StageType {
             baskets = allBaskets.restricted(to: Self.ranks(frequent, count: items.count), dropEmpty: true)
         } else if firstFrequent > 0 {
             // Already ranked: shift the ranks down past the infrequent items.
-            baskets = baskets.restricted(to: (0..<ordered.count).map { $0 < firstFrequent ? -1 : Int32($0 - firstFrequent) },
-                                         dropEmpty: true)
+            baskets = baskets.restricted(
+                to: (0..<ordered.count).map { $0 < firstFrequent ? -1 : Int32($0 - firstFrequent) },
+                dropEmpty: true)
         }
-        let miner = ItemsetMiner(baskets: baskets, itemCount: frequent.count,
-                                 itemCounts: frequent.map { support[$0] }, minCount: minCount, maxLength: maxLength, limit: limit)
+        let miner = ItemsetMiner(
+            baskets: baskets, itemCount: frequent.count,
+            itemCounts: frequent.map { support[$0] }, minCount: minCount, maxLength: maxLength, limit: limit)
         context.log.info("\(elapsed()): \(frequent.count) frequent items; mining")
         let found: [FrequentItemset]
         do {
@@ -112,14 +133,21 @@ public struct Apriori: StageType {
         } catch let error as ItemsetMiner.TooMany {
             throw explosion("more than \(error.limit) frequent itemsets", minSupport: minSupport, context: context)
         } catch let error as ItemsetMiner.PairsTooMany {
-            throw explosion("\(error.items) frequent items, whose pair counts alone need \(error.bytes >> 20) MiB",
-                            minSupport: minSupport, context: context)
+            throw explosion(
+                "\(error.items) frequent items, whose pair counts alone need \(error.bytes >> 20) MiB",
+                minSupport: minSupport, context: context)
         }
-        context.log.info("\(elapsed()): \(basketCount) baskets, \(frequent.count) frequent items (support ≥ \(minCount) baskets), \(found.count) itemsets")
+        context.log.info(
+            "\(elapsed()): \(basketCount) baskets, \(frequent.count) frequent items (support ≥ \(minCount) baskets), \(found.count) itemsets"
+        )
 
         let labels = try itemLabels(frequent, items: items, context: context)
         let itemsets = Self.itemsetTable(found, labels: labels, basketCount: basketCount)
-        guard let rules = try Self.rules(found, labels: labels, basketCount: basketCount, metric: metric, minThreshold: minThreshold, limit: limit) else {
+        guard
+            let rules = try Self.rules(
+                found, labels: labels, basketCount: basketCount, metric: metric, minThreshold: minThreshold,
+                limit: limit)
+        else {
             throw explosion("more than \(limit) candidate rules", minSupport: minSupport, context: context)
         }
         context.log.info("\(elapsed()): \(rules.rowCount) rules")
@@ -136,16 +164,19 @@ public struct Apriori: StageType {
 
     private func explosion(_ what: String, minSupport: Double, context: RunContext) -> StageError {
         let maxLen = context.param("max_len")?.int.map(String.init) ?? "none"
-        return StageError("\(context.stage.id) found \(what) at min_support \(FloatFormat.shortest(minSupport)) (max_len \(maxLen))",
-                          param: "min_support",
-                          hint: "raise min_support, set max_len or top_items, or raise max_itemsets if you really want them all")
+        return StageError(
+            "\(context.stage.id) found \(what) at min_support \(FloatFormat.shortest(minSupport)) (max_len \(maxLen))",
+            param: "min_support",
+            hint: "raise min_support, set max_len or top_items, or raise max_itemsets if you really want them all")
     }
 
     /// Each frequent item's label: its name from `names`, else its value's string form.
     private func itemLabels(_ codes: [Int], items: ItemCodes, context: RunContext) throws -> [String] {
         let rows = items.firstRows(of: codes)
         if let namesParam = context.param("names")?.string {
-            guard let names = context.inputs[0].column(namesParam) else { throw StageError("no names column", param: "names") }
+            guard let names = context.inputs[0].column(namesParam) else {
+                throw StageError("no names column", param: "names")
+            }
             return rows.map { names.isNull($0) ? items.column[$0].description : names.strings[$0] }
         }
         return rows.map { items.column[$0].description }
@@ -167,23 +198,32 @@ public struct Apriori: StageType {
     }
 
     static func itemsetTable(_ found: [FrequentItemset], labels: [String], basketCount: Int) -> Table {
-        let rows = found.map { (string: itemsetString($0.items, labels: labels), support: Double($0.count) / Double(basketCount), length: $0.items.count) }
-            .sorted { a, b in
-                if a.length != b.length { return a.length < b.length }
-                if a.support != b.support { return a.support > b.support }
-                return a.string.utf8.lexicographicallyPrecedes(b.string.utf8)
-            }
-        let table = try? Table(schema: itemsetsSchema, columns: [
-            Column(string: rows.map(\.string)), Column(float64Values: rows.map(\.support)),
-            Column(int64Values: rows.map { Int64($0.length) }),
-        ])
+        let rows = found.map {
+            (
+                string: itemsetString($0.items, labels: labels), support: Double($0.count) / Double(basketCount),
+                length: $0.items.count
+            )
+        }
+        .sorted { a, b in
+            if a.length != b.length { return a.length < b.length }
+            if a.support != b.support { return a.support > b.support }
+            return a.string.utf8.lexicographicallyPrecedes(b.string.utf8)
+        }
+        let table = try? Table(
+            schema: itemsetsSchema,
+            columns: [
+                Column(string: rows.map(\.string)), Column(float64Values: rows.map(\.support)),
+                Column(int64Values: rows.map { Int64($0.length) }),
+            ])
         return table!
     }
 
     /// Every split of every itemset of two or more items into antecedent -> consequent whose
     /// `metric` reaches `minThreshold`, with mlxtend's formulas; nil beyond `limit` candidates.
-    static func rules(_ found: [FrequentItemset], labels: [String], basketCount: Int, metric: RuleMetric,
-                      minThreshold: Double, limit: Int) throws -> Table? {
+    static func rules(
+        _ found: [FrequentItemset], labels: [String], basketCount: Int, metric: RuleMetric,
+        minThreshold: Double, limit: Int
+    ) throws -> Table? {
         var candidates = 0
         for itemset in found where itemset.items.count >= 2 {
             candidates += itemset.items.count >= 62 ? Int.max / 2 : (1 << itemset.items.count) - 2
@@ -199,29 +239,37 @@ public struct Apriori: StageType {
             let sAC = Double(itemset.count) / n
             // Each non-empty proper subset as the consequent; its complement is the antecedent.
             for mask in 1..<((1 << items.count) - 1) {
-                var antecedent: [Int32] = [], consequent: [Int32] = []
+                var antecedent: [Int32] = []
+                var consequent: [Int32] = []
                 for (bit, item) in items.enumerated() {
                     if mask & (1 << bit) != 0 { consequent.append(item) } else { antecedent.append(item) }
                 }
                 guard let a = countOf[antecedent], let c = countOf[consequent] else { continue }
                 let metrics = RuleMetrics(sAC: sAC, sA: Double(a) / n, sC: Double(c) / n)
                 if metrics.value(metric) >= minThreshold {
-                    rows.append((itemsetString(antecedent, labels: labels), itemsetString(consequent, labels: labels), metrics))
+                    rows.append(
+                        (itemsetString(antecedent, labels: labels), itemsetString(consequent, labels: labels), metrics))
                 }
             }
         }
         rows.sort { x, y in
-            let a = x.metrics.value(metric), b = y.metrics.value(metric)
+            let a = x.metrics.value(metric)
+            let b = y.metrics.value(metric)
             if a != b { return a > b }
-            if x.antecedents != y.antecedents { return x.antecedents.utf8.lexicographicallyPrecedes(y.antecedents.utf8) }
+            if x.antecedents != y.antecedents {
+                return x.antecedents.utf8.lexicographicallyPrecedes(y.antecedents.utf8)
+            }
             return x.consequents.utf8.lexicographicallyPrecedes(y.consequents.utf8)
         }
-        return try Table(schema: rulesSchema, columns: [
-            Column(string: rows.map(\.antecedents)), Column(string: rows.map(\.consequents)),
-            Column(float64Values: rows.map(\.metrics.support)), Column(float64Values: rows.map(\.metrics.confidence)),
-            Column(float64Values: rows.map(\.metrics.lift)), Column(float64Values: rows.map(\.metrics.leverage)),
-            Column(float64Values: rows.map(\.metrics.conviction)),
-        ])
+        return try Table(
+            schema: rulesSchema,
+            columns: [
+                Column(string: rows.map(\.antecedents)), Column(string: rows.map(\.consequents)),
+                Column(float64Values: rows.map(\.metrics.support)),
+                Column(float64Values: rows.map(\.metrics.confidence)),
+                Column(float64Values: rows.map(\.metrics.lift)), Column(float64Values: rows.map(\.metrics.leverage)),
+                Column(float64Values: rows.map(\.metrics.conviction)),
+            ])
     }
 }
 
@@ -271,7 +319,8 @@ struct ItemCodes {
     init(_ column: Column, name: String) throws {
         self.column = column
         if column.type == .int64, !column.hasNulls, column.count > 0,
-           let dense = column.int64s.withUnsafeBufferPointer({ ItemCodes.dense($0) }) {
+            let dense = column.int64s.withUnsafeBufferPointer({ ItemCodes.dense($0) })
+        {
             codes = dense.codes
             count = dense.count
             keys = nil

@@ -14,26 +14,31 @@ struct CustomerTotals {
 
     /// `customers` holds each line's customer code (0..<groups); `orders` what frequency counts
     /// distinct values of.
-    init(customers: [Int32], groups: Int, micros: FixedWidthView<Int64>, orders: FixedWidthView<Int64>,
-         amounts: FixedWidthView<Double>, mean: Bool) {
+    init(
+        customers: [Int32], groups: Int, micros: FixedWidthView<Int64>, orders: FixedWidthView<Int64>,
+        amounts: FixedWidthView<Double>, mean: Bool
+    ) {
         let ((last, monetary), counted) = micros.withUnsafeBufferPointer { micros in
             orders.withUnsafeBufferPointer { orders in
                 amounts.withUnsafeBufferPointer { amounts in
-                    Parallel.both({ Self.latestAndMonetary(customers, micros, amounts, groups: groups, mean: mean) },
-                                  { () -> OrderCount in
-                                      guard let range = DenseRange(orders) else {
-                                          let (start, values) = bucketed(orders, by: customers, groups: groups)
-                                          return .grouped(start: start, values: values)
-                                      }
-                                      if let frequency = Self.frequencyOfOwnedOrders(orders, range: range, customers, groups: groups) {
-                                          return .counted(frequency)
-                                      }
-                                      // Four bytes a line, where the values take eight.
-                                      let (start, slots) = bucketed(by: customers, groups: groups) {
-                                          Int32(truncatingIfNeeded: range.slot(orders[$0]))
-                                      }
-                                      return .slotted(start: start, slots: slots, range: range)
-                                  })
+                    Parallel.both(
+                        { Self.latestAndMonetary(customers, micros, amounts, groups: groups, mean: mean) },
+                        { () -> OrderCount in
+                            guard let range = DenseRange(orders) else {
+                                let (start, values) = bucketed(orders, by: customers, groups: groups)
+                                return .grouped(start: start, values: values)
+                            }
+                            if let frequency = Self.frequencyOfOwnedOrders(
+                                orders, range: range, customers, groups: groups)
+                            {
+                                return .counted(frequency)
+                            }
+                            // Four bytes a line, where the values take eight.
+                            let (start, slots) = bucketed(by: customers, groups: groups) {
+                                Int32(truncatingIfNeeded: range.slot(orders[$0]))
+                            }
+                            return .slotted(start: start, slots: slots, range: range)
+                        })
                 }
             }
         }
@@ -42,7 +47,8 @@ struct CustomerTotals {
         switch counted {
         case .counted(let frequency): self.frequency = frequency
         case .grouped(let start, let values): self.frequency = Self.distinctCounts(start: start, values: values)
-        case .slotted(let start, let slots, let range): self.frequency = Self.distinctSlots(start: start, slots: slots, range: range)
+        case .slotted(let start, let slots, let range):
+            self.frequency = Self.distinctSlots(start: start, slots: slots, range: range)
         }
     }
 
@@ -56,15 +62,18 @@ struct CustomerTotals {
 
     /// Distinct orders per customer when no order value has lines of two customers; nil
     /// otherwise.
-    static func frequencyOfOwnedOrders(_ orders: UnsafeBufferPointer<Int64>, range: DenseRange, _ customers: [Int32],
-                                       groups: Int) -> [Int64]? {
+    static func frequencyOfOwnedOrders(
+        _ orders: UnsafeBufferPointer<Int64>, range: DenseRange, _ customers: [Int32],
+        groups: Int
+    ) -> [Int64]? {
         var frequency = [Int64](repeating: 0, count: groups)
         var owner = [Int32](repeating: -1, count: range.slots)
         let owned = owner.withUnsafeMutableBufferPointer { owner in
             frequency.withUnsafeMutableBufferPointer { frequency in
                 customers.withUnsafeBufferPointer { customers in
                     for row in 0..<orders.count {
-                        let slot = range.slot(orders[row]), customer = customers[row]
+                        let slot = range.slot(orders[row])
+                        let customer = customers[row]
                         let previous = owner[slot]
                         if previous == customer { continue }
                         if previous >= 0 { return false }
@@ -109,7 +118,8 @@ struct CustomerTotals {
             let all = SendablePointer(values.baseAddress)
             return perCustomer(start.count - 1) { customers, frequency in
                 for g in customers {
-                    frequency[g] = Self.distinctCount(UnsafeMutableBufferPointer(start: all.pointer! + start[g], count: start[g + 1] - start[g]))
+                    frequency[g] = Self.distinctCount(
+                        UnsafeMutableBufferPointer(start: all.pointer! + start[g], count: start[g + 1] - start[g]))
                 }
             }
         }
@@ -117,7 +127,8 @@ struct CustomerTotals {
 
     /// A count per customer, `body` filling those of a range of customers; the ranges are split
     /// between the cores when there are many customers.
-    private static func perCustomer(_ groups: Int, _ body: (Range<Int>, UnsafeMutablePointer<Int64>) -> Void) -> [Int64] {
+    private static func perCustomer(_ groups: Int, _ body: (Range<Int>, UnsafeMutablePointer<Int64>) -> Void) -> [Int64]
+    {
         var counts = [Int64](repeating: 0, count: groups)
         guard groups > 0 else { return counts }
         counts.withUnsafeMutableBufferPointer { buffer in
@@ -132,8 +143,10 @@ struct CustomerTotals {
     /// sums lines already grouped in key order with numpy's pairwise `add.reduceat`, and others
     /// with its Kahan-compensated loop in row order; both are reproduced, so equal-looking
     /// totals rank as they do there.
-    static func latestAndMonetary(_ customers: [Int32], _ micros: UnsafeBufferPointer<Int64>, _ amounts: UnsafeBufferPointer<Double>,
-                                  groups: Int, mean: Bool) -> (last: [Int64], monetary: [Double]) {
+    static func latestAndMonetary(
+        _ customers: [Int32], _ micros: UnsafeBufferPointer<Int64>, _ amounts: UnsafeBufferPointer<Double>,
+        groups: Int, mean: Bool
+    ) -> (last: [Int64], monetary: [Double]) {
         let n = customers.count
         var last = [Int64](repeating: .min, count: groups)
         var monetary = [Double](repeating: 0, count: groups)
@@ -215,6 +228,7 @@ struct CustomerTotals {
         }
         var half = n / 2
         half -= half % 8
-        return pairwiseSum(UnsafeBufferPointer(rebasing: a[0..<half])) + pairwiseSum(UnsafeBufferPointer(rebasing: a[half...]))
+        return pairwiseSum(UnsafeBufferPointer(rebasing: a[0..<half]))
+            + pairwiseSum(UnsafeBufferPointer(rebasing: a[half...]))
     }
 }

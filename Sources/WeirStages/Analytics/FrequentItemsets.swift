@@ -26,12 +26,14 @@ struct Baskets: Sendable {
             // line before it), and whether it is sorted; the ranges are then joined.
             let chunks = Swift.max(1, Swift.min(Parallel.coreCount * 4, values.count / 100_000))
             let parts = Parallel.map(chunks) { c -> [Int]? in
-                let from = Swift.max(1, values.count * c / chunks), to = values.count * (c + 1) / chunks
+                let from = Swift.max(1, values.count * c / chunks)
+                let to = values.count * (c + 1) / chunks
                 var starts: [Int] = []
                 starts.reserveCapacity((to - from) / 4)
                 var i = from
                 while i < to {
-                    let previous = values[i - 1], current = values[i]
+                    let previous = values[i - 1]
+                    let current = values[i]
                     if current != previous {
                         if current < previous { return nil }
                         starts.append(i)
@@ -60,7 +62,7 @@ struct Baskets: Sendable {
     /// Ranges of baskets, one per parallel task.
     private var chunks: [Range<Int>] {
         let n = Swift.max(1, Swift.min(count / 4096, Parallel.coreCount * 4))
-        return (0..<n).map { count * $0 / n ..< count * ($0 + 1) / n }
+        return (0..<n).map { count * $0 / n..<count * ($0 + 1) / n }
     }
 
     /// The number of baskets holding each item (an item listed twice in a basket counts once).
@@ -127,14 +129,23 @@ struct Baskets: Sendable {
                                     // Insertion into the sorted run, skipping repeats: baskets are short.
                                     var i = n
                                     while i > first && out[i - 1] > r { i -= 1 }
-                                    if i > first && out[i - 1] == r { sawRepeat = true; continue }
+                                    if i > first && out[i - 1] == r {
+                                        sawRepeat = true
+                                        continue
+                                    }
                                     var j = n
-                                    while j > i { out[j] = out[j - 1]; j -= 1 }
+                                    while j > i {
+                                        out[j] = out[j - 1]
+                                        j -= 1
+                                    }
                                     out[i] = r
                                     n += 1
                                 }
                                 // Pad a short basket (repeats) with -1 so the buffer is fully initialized.
-                                while n < start[b + 1] { out[n] = -1; n += 1 }
+                                while n < start[b + 1] {
+                                    out[n] = -1
+                                    n += 1
+                                }
                             }
                         }
                     }
@@ -152,7 +163,8 @@ struct Baskets: Sendable {
             return Baskets(offsets: newOffsets, items: written)
         }
         // Rare: some basket listed an item twice; squeeze out the padding.
-        var newOffsets = [0], newItems: [Int32] = []
+        var newOffsets = [0]
+        var newItems: [Int32] = []
         newItems.reserveCapacity(written.count)
         for b in 0..<count {
             for x in start[b]..<start[b + 1] where written[x] >= 0 { newItems.append(written[x]) }
@@ -183,7 +195,10 @@ struct ItemsetMiner: Sendable {
     let limit: Int
 
     struct TooMany: Error { let limit: Int }
-    struct PairsTooMany: Error { let items: Int; let bytes: Int }
+    struct PairsTooMany: Error {
+        let items: Int
+        let bytes: Int
+    }
 
     /// The largest pair matrix (all threads) the miner allocates.
     static let pairMatrixBytes = 2 << 30
@@ -213,8 +228,9 @@ struct ItemsetMiner: Sendable {
             do throws(TooMany) {
                 for i in stride(from: task, to: itemCount, by: tasks) {
                     let candidates = ((i + 1)..<itemCount).filter { frequentPairs[pairIndex(i, $0)] }.map { Int32($0) }
-                    try mineClass(prefix: [Int32(i)], in: tids.baskets[tids.offsets[i]..<tids.offsets[i + 1]],
-                                  candidates: candidates, &slot, budget, &out)
+                    try mineClass(
+                        prefix: [Int32(i)], in: tids.baskets[tids.offsets[i]..<tids.offsets[i + 1]],
+                        candidates: candidates, &slot, budget, &out)
                 }
                 return .success(out)
             } catch {
@@ -241,8 +257,10 @@ struct ItemsetMiner: Sendable {
     /// prefix + {candidate} is frequent and `prefixBaskets` are the baskets holding the prefix:
     /// one pass over those baskets counts every candidate pair and gathers each candidate's
     /// baskets for the next level (a projection, as FP-growth does, without the tree).
-    private func mineClass(prefix: [Int32], in prefixBaskets: ArraySlice<Int32>, candidates: [Int32], _ slot: inout [Int32],
-                           _ budget: Budget, _ out: inout [FrequentItemset]) throws(TooMany) {
+    private func mineClass(
+        prefix: [Int32], in prefixBaskets: ArraySlice<Int32>, candidates: [Int32], _ slot: inout [Int32],
+        _ budget: Budget, _ out: inout [FrequentItemset]
+    ) throws(TooMany) {
         let m = candidates.count
         guard m >= 2, prefix.count + 2 <= maxLength else { return }
         let deeper = prefix.count + 3 <= maxLength
@@ -277,12 +295,16 @@ struct ItemsetMiner: Sendable {
         for u in 0..<m {
             var next: [Int32] = []
             for v in (u + 1)..<m where Int(counts[u * m + v]) >= minCount {
-                out.append(FrequentItemset(items: prefix + [candidates[u], candidates[v]], count: Int(counts[u * m + v])))
+                out.append(
+                    FrequentItemset(items: prefix + [candidates[u], candidates[v]], count: Int(counts[u * m + v])))
                 next.append(candidates[v])
             }
             if next.isEmpty { continue }
             try budget.spend(next.count)
-            if deeper { try mineClass(prefix: prefix + [candidates[u]], in: lists[u][...], candidates: next, &slot, budget, &out) }
+            if deeper {
+                try mineClass(
+                    prefix: prefix + [candidates[u]], in: lists[u][...], candidates: next, &slot, budget, &out)
+            }
         }
     }
 
@@ -296,11 +318,13 @@ struct ItemsetMiner: Sendable {
         if size * 4 * chunks > Self.pairMatrixBytes { throw PairsTooMany(items: itemCount, bytes: size * 4 * chunks) }
         let partial = Parallel.map(chunks) { chunk -> [UInt32] in
             var counts = [UInt32](repeating: 0, count: size)
-            let from = baskets.count * chunk / chunks, to = baskets.count * (chunk + 1) / chunks
+            let from = baskets.count * chunk / chunks
+            let to = baskets.count * (chunk + 1) / chunks
             baskets.items.withUnsafeBufferPointer { items in
                 counts.withUnsafeMutableBufferPointer { counts in
                     for b in from..<to {
-                        let start = baskets.offsets[b], end = baskets.offsets[b + 1]
+                        let start = baskets.offsets[b]
+                        let end = baskets.offsets[b + 1]
                         var x = start
                         while x < end {
                             let i = Int(items[x])
@@ -328,10 +352,12 @@ struct ItemsetMiner: Sendable {
     private func basketLists() -> (offsets: [Int], baskets: [Int32]) {
         // Counted per range of baskets, then each range fills its own slots of every list.
         let chunks = Swift.max(1, Swift.min(Parallel.coreCount * 2, baskets.count / 50_000))
-        let ranges = (0..<chunks).map { baskets.count * $0 / chunks ..< baskets.count * ($0 + 1) / chunks }
+        let ranges = (0..<chunks).map { baskets.count * $0 / chunks..<baskets.count * ($0 + 1) / chunks }
         let counts = Parallel.map(chunks) { c -> [Int] in
             var n = [Int](repeating: 0, count: itemCount)
-            for x in baskets.offsets[ranges[c].lowerBound]..<baskets.offsets[ranges[c].upperBound] { n[Int(baskets.items[x])] += 1 }
+            for x in baskets.offsets[ranges[c].lowerBound]..<baskets.offsets[ranges[c].upperBound] {
+                n[Int(baskets.items[x])] += 1
+            }
             return n
         }
         var offsets = [Int](repeating: 0, count: itemCount + 1)

@@ -41,10 +41,12 @@ struct KMeans: Sendable {
     static let blocks = 16
 
     func fit(_ points: Points) -> Result {
-        let d = points.dimensions, n = points.count
+        let d = points.dimensions
+        let n = points.count
         let variances = (0..<d).map { j -> Double in
             let mean = (0..<n).reduce(0.0) { $0 + points.rows[$1 * d + j] } / Double(n)
-            return (0..<n).reduce(0.0) { $0 + (points.rows[$1 * d + j] - mean) * (points.rows[$1 * d + j] - mean) } / Double(n)
+            return (0..<n).reduce(0.0) { $0 + (points.rows[$1 * d + j] - mean) * (points.rows[$1 * d + j] - mean) }
+                / Double(n)
         }
         let threshold = variances.reduce(0, +) / Double(d) * tolerance
         var best: Result?
@@ -59,7 +61,8 @@ struct KMeans: Sendable {
 
     /// Greedy k-means++ (scikit-learn's `_kmeans_plusplus`).
     func seeds(_ points: Points, _ random: inout RandomStream) -> [Double] {
-        let n = points.count, d = points.dimensions
+        let n = points.count
+        let d = points.dimensions
         let trials = 2 + Int(log(Double(k)))
         var centers = [Double](repeating: 0, count: k * d)
         let first = random.int(n)
@@ -69,10 +72,13 @@ struct KMeans: Sendable {
         for c in 1..<k {
             var cumulative = closest
             for i in 1..<n { cumulative[i] += cumulative[i - 1] }
-            var bestPotential = Double.infinity, bestCandidate = 0, bestDistances: [Double] = []
+            var bestPotential = Double.infinity
+            var bestCandidate = 0
+            var bestDistances: [Double] = []
             for _ in 0..<trials {
                 let target = random.uniform() * potential
-                var low = 0, high = n   // numpy searchsorted, side='left'
+                var low = 0
+                var high = n  // numpy searchsorted, side='left'
                 while low < high {
                     let mid = (low + high) / 2
                     if cumulative[mid] < target { low = mid + 1 } else { high = mid }
@@ -95,13 +101,17 @@ struct KMeans: Sendable {
     }
 
     func squaredDistances(_ points: Points, to center: [Double]) -> [Double] {
-        let n = points.count, d = points.dimensions, ranges = blocks(n)
+        let n = points.count
+        let d = points.dimensions
+        let ranges = blocks(n)
         return [Double](unsafeUninitializedCapacity: n) { out, written in
             let target = SendablePointer(out.baseAddress)
             points.rows.withUnsafeBufferPointer { rows in
                 center.withUnsafeBufferPointer { centre in
                     Parallel.forEach(ranges.count) { block in
-                        for i in ranges[block] { target.pointer![i] = distance(rows.baseAddress!, i, centre.baseAddress!, 0, d) }
+                        for i in ranges[block] {
+                            target.pointer![i] = distance(rows.baseAddress!, i, centre.baseAddress!, 0, d)
+                        }
                     }
                 }
             }
@@ -122,14 +132,17 @@ struct KMeans: Sendable {
     /// Blocks of points for the parallel passes; a fixed number, so sums do not depend on cores.
     private func blocks(_ n: Int) -> [Range<Int>] {
         let count = Swift.min(Self.blocks, Swift.max(1, n / 64))
-        return (0..<count).map { n * $0 / count ..< n * ($0 + 1) / count }
+        return (0..<count).map { n * $0 / count..<n * ($0 + 1) / count }
     }
 
     /// Squared distance from point i to centre c.
     @inline(__always)
-    private func distance(_ rows: UnsafePointer<Double>, _ i: Int, _ centers: UnsafePointer<Double>, _ c: Int, _ d: Int) -> Double {
+    private func distance(_ rows: UnsafePointer<Double>, _ i: Int, _ centers: UnsafePointer<Double>, _ c: Int, _ d: Int)
+        -> Double
+    {
         var s = 0.0
-        let point = rows + i * d, centre = centers + c * d
+        let point = rows + i * d
+        let centre = centers + c * d
         for j in 0..<d {
             let diff = point[j] - centre[j]
             s += diff * diff
@@ -140,13 +153,19 @@ struct KMeans: Sendable {
     /// Assigns every point (movement == nil) or only the points the bounds cannot vouch for,
     /// given each centre's movement since the last pass. Returns the points whose label
     /// changed, with their old label, in point order.
-    func assign(_ points: Points, centers: [Double], labels: inout Labels, movement: [Double]?) -> [(point: Int, old: Int32)] {
-        let n = points.count, d = points.dimensions, k = self.k
-        var half = [Double](repeating: .infinity, count: k)   // half the distance to the nearest other centre
+    func assign(_ points: Points, centers: [Double], labels: inout Labels, movement: [Double]?) -> [(
+        point: Int, old: Int32
+    )] {
+        let n = points.count
+        let d = points.dimensions
+        let k = self.k
+        var half = [Double](repeating: .infinity, count: k)  // half the distance to the nearest other centre
         for a in 0..<k {
             for b in 0..<k where b != a {
                 var s = 0.0
-                for j in 0..<d { s += (centers[a * d + j] - centers[b * d + j]) * (centers[a * d + j] - centers[b * d + j]) }
+                for j in 0..<d {
+                    s += (centers[a * d + j] - centers[b * d + j]) * (centers[a * d + j] - centers[b * d + j])
+                }
                 half[a] = Swift.min(half[a], s.squareRoot() / 2)
             }
         }
@@ -157,23 +176,36 @@ struct KMeans: Sendable {
                 labels.lower.withUnsafeMutableBufferPointer { lowerBuffer in
                     points.rows.withUnsafeBufferPointer { rowBuffer in
                         centers.withUnsafeBufferPointer { centerBuffer in
-                            let label = SendablePointer(labelBuffer.baseAddress), upper = SendablePointer(upperBuffer.baseAddress)
+                            let label = SendablePointer(labelBuffer.baseAddress)
+                            let upper = SendablePointer(upperBuffer.baseAddress)
                             let lower = SendablePointer(lowerBuffer.baseAddress)
-                            let rows = rowBuffer.baseAddress!, centre = centerBuffer.baseAddress!
+                            let rows = rowBuffer.baseAddress!
+                            let centre = centerBuffer.baseAddress!
                             return Parallel.map(ranges.count) { block -> [(point: Int, old: Int32)] in
                                 var changed: [(point: Int, old: Int32)] = []
                                 for i in ranges[block] {
                                     let a = Int(label.pointer![i])
-                                    var u = upper.pointer![i], l = lower.pointer![i]
+                                    var u = upper.pointer![i]
+                                    var l = lower.pointer![i]
                                     if let movement {
                                         u += movement[a]
                                         l -= largestMove
                                         let bound = Swift.max(half[a], l)
-                                        if u <= bound { upper.pointer![i] = u; lower.pointer![i] = l; continue }
+                                        if u <= bound {
+                                            upper.pointer![i] = u
+                                            lower.pointer![i] = l
+                                            continue
+                                        }
                                         u = distance(rows, i, centre, a, d).squareRoot()
-                                        if u <= bound { upper.pointer![i] = u; lower.pointer![i] = l; continue }
+                                        if u <= bound {
+                                            upper.pointer![i] = u
+                                            lower.pointer![i] = l
+                                            continue
+                                        }
                                     }
-                                    var best = Double.infinity, second = Double.infinity, bestLabel = 0
+                                    var best = Double.infinity
+                                    var second = Double.infinity
+                                    var bestLabel = 0
                                     for c in 0..<k {
                                         let dist = distance(rows, i, centre, c, d)
                                         if dist < best {
@@ -203,7 +235,9 @@ struct KMeans: Sendable {
     /// interleaved sets of sums per block: neighbouring points usually share a cluster, and one
     /// running sum per cluster would make every add wait for the last.
     func clusterSums(_ points: Points, labels: [Int32]) -> (sums: [Double], counts: [Int]) {
-        let n = points.count, d = points.dimensions, k = self.k
+        let n = points.count
+        let d = points.dimensions
+        let k = self.k
         let ranges = blocks(n)
         let parts = labels.withUnsafeBufferPointer { labels in
             Parallel.map(ranges.count) { block -> (sums: [Double], counts: [Int]) in
@@ -222,11 +256,14 @@ struct KMeans: Sendable {
                         }
                     }
                 }
-                let sums = (0..<(k * d)).map { x in (partial[x] + partial[k * d + x]) + (partial[2 * k * d + x] + partial[3 * k * d + x]) }
+                let sums = (0..<(k * d)).map { x in
+                    (partial[x] + partial[k * d + x]) + (partial[2 * k * d + x] + partial[3 * k * d + x])
+                }
                 return (sums, counts)
             }
         }
-        var sums = [Double](repeating: 0, count: k * d), counts = [Int](repeating: 0, count: k)
+        var sums = [Double](repeating: 0, count: k * d)
+        var counts = [Int](repeating: 0, count: k)
         for part in parts {
             for x in 0..<(k * d) { sums[x] += part.sums[x] }
             for c in 0..<k { counts[c] += part.counts[c] }
@@ -235,10 +272,12 @@ struct KMeans: Sendable {
     }
 
     func lloyd(_ points: Points, centers initial: [Double], threshold: Double) -> Result {
-        let n = points.count, d = points.dimensions
+        let n = points.count
+        let d = points.dimensions
         var centers = initial
-        var labels = Labels(label: [Int32](repeating: 0, count: n), upper: [Double](repeating: 0, count: n),
-                            lower: [Double](repeating: 0, count: n))
+        var labels = Labels(
+            label: [Int32](repeating: 0, count: n), upper: [Double](repeating: 0, count: n),
+            lower: [Double](repeating: 0, count: n))
         _ = assign(points, centers: centers, labels: &labels, movement: nil)
         // Sums are computed in full, then kept up to date by the few points that change cluster.
         var (sums, counts) = clusterSums(points, labels: labels.label)
@@ -248,7 +287,10 @@ struct KMeans: Sendable {
             var next = [Double](repeating: 0, count: k * d)
             var empty: [Int] = []
             for c in 0..<k {
-                if counts[c] == 0 { empty.append(c); continue }
+                if counts[c] == 0 {
+                    empty.append(c)
+                    continue
+                }
                 for j in 0..<d { next[c * d + j] = sums[c * d + j] / Double(counts[c]) }
             }
             if !empty.isEmpty {
@@ -260,7 +302,9 @@ struct KMeans: Sendable {
             var movement = [Double](repeating: 0, count: k)
             for c in 0..<k {
                 var moved = 0.0
-                for j in 0..<d { moved += (next[c * d + j] - centers[c * d + j]) * (next[c * d + j] - centers[c * d + j]) }
+                for j in 0..<d {
+                    moved += (next[c * d + j] - centers[c * d + j]) * (next[c * d + j] - centers[c * d + j])
+                }
                 movement[c] = moved.squareRoot()
                 shift += moved
             }
@@ -287,13 +331,14 @@ struct KMeans: Sendable {
         }
         let inertia = points.rows.withUnsafeBufferPointer { rows in
             centers.withUnsafeBufferPointer { centre in
-                (0..<n).reduce(0.0) { $0 + distance(rows.baseAddress!, $1, centre.baseAddress!, Int(labels.label[$1]), d) }
+                (0..<n).reduce(0.0) {
+                    $0 + distance(rows.baseAddress!, $1, centre.baseAddress!, Int(labels.label[$1]), d)
+                }
             }
         }
         return Result(labels: labels.label, centers: centers, inertia: inertia)
     }
 }
-
 
 /// The elbow of a decreasing, convex curve by Kneedle, as the `kneed` package finds it
 /// (`KneeLocator(x, y, curve="convex", direction="decreasing", S=1.0)`, offline): the first
@@ -302,20 +347,28 @@ struct KMeans: Sendable {
 enum Kneedle {
     static func knee(x: [Double], y: [Double], sensitivity: Double = 1.0) -> Int? {
         let n = x.count
-        guard n >= 3, let xMin = x.min(), let xMax = x.max(), let yMin = y.min(), let yMax = y.max(), xMax > xMin, yMax > yMin else { return nil }
+        guard n >= 3, let xMin = x.min(), let xMax = x.max(), let yMin = y.min(), let yMax = y.max(), xMax > xMin,
+            yMax > yMin
+        else { return nil }
         let xn = x.map { ($0 - xMin) / (xMax - xMin) }
         var yn = y.map { ($0 - yMin) / (yMax - yMin) }
         let top = yn.max()!
         yn = yn.map { top - $0 }
         let difference = zip(yn, xn).map { $0 - $1 }
         func extrema(_ keep: (Double, Double) -> Bool) -> [Int] {
-            (0..<n).filter { i in keep(difference[i], difference[Swift.max(0, i - 1)]) && keep(difference[i], difference[Swift.min(n - 1, i + 1)]) }
+            (0..<n).filter { i in
+                keep(difference[i], difference[Swift.max(0, i - 1)])
+                    && keep(difference[i], difference[Swift.min(n - 1, i + 1)])
+            }
         }
-        let maxima = extrema(>=), minima = extrema(<=)
+        let maxima = extrema(>=)
+        let minima = extrema(<=)
         guard let firstMaximum = maxima.first else { return nil }
         let meanStep = zip(xn.dropFirst(), xn).map { $0 - $1 }.reduce(0, +) / Double(n - 1)
         let thresholds = maxima.map { difference[$0] - sensitivity * meanStep }
-        var threshold = 0.0, thresholdIndex = 0, maximaSeen = 0
+        var threshold = 0.0
+        var thresholdIndex = 0
+        var maximaSeen = 0
         for i in 0..<n {
             if i < firstMaximum { continue }
             if i == n - 1 { break }

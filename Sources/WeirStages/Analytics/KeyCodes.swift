@@ -28,7 +28,8 @@ struct KeyCodes: Sendable {
         case .string:
             self = KeyCodes.strings(column.strings)
         default:
-            throw StageError("column '\(name)' is \(column.type); a key must be int64, string, date or timestamp", param: param)
+            throw StageError(
+                "column '\(name)' is \(column.type); a key must be int64, string, date or timestamp", param: param)
         }
     }
 
@@ -100,9 +101,13 @@ struct KeyCodes: Sendable {
         // The first range's table takes in the others' values: it holds the earliest rows, so
         // a value it already has keeps its first row, and most values need only a lookup.
         let merged = tables[0]
-        let toMerged: [[Int32]] = chunks == 1 ? [] : [Array(0..<Int32(merged.count))] + tables.dropFirst().map { table in
-            (0..<table.count).map { merged.code(row: table.firstRows[$0], hash: table.hashes[$0]) }
-        }
+        let toMerged: [[Int32]] =
+            chunks == 1
+            ? []
+            : [Array(0..<Int32(merged.count))]
+                + tables.dropFirst().map { table in
+                    (0..<table.count).map { merged.code(row: table.firstRows[$0], hash: table.hashes[$0]) }
+                }
         let firstRows = merged.firstRows
 
         // Order by the first eight bytes (big-endian), then settle equal prefixes by the rest.
@@ -114,7 +119,8 @@ struct KeyCodes: Sendable {
             while end < order.count && prefixes[Int(order[end])] == prefixes[Int(order[start])] { end += 1 }
             if end - start > 1 {
                 order[start..<end].sort { a, b in
-                    let x = view.utf8(firstRows[Int(a)]), y = view.utf8(firstRows[Int(b)])
+                    let x = view.utf8(firstRows[Int(a)])
+                    let y = view.utf8(firstRows[Int(b)])
                     let common = Swift.min(x.count, y.count)
                     let c = common <= 8 ? 0 : memcmp(x.baseAddress! + 8, y.baseAddress! + 8, common - 8)
                     return c != 0 ? c < 0 : x.count < y.count
@@ -129,7 +135,9 @@ struct KeyCodes: Sendable {
             let out = SendablePointer(codes.baseAddress)
             Parallel.forEach(chunks) { c in
                 final[c].withUnsafeBufferPointer { map in
-                    for row in (n * c / chunks)..<(n * (c + 1) / chunks) { out.pointer![row] = map[Int(out.pointer![row])] }
+                    for row in (n * c / chunks)..<(n * (c + 1) / chunks) {
+                        out.pointer![row] = map[Int(out.pointer![row])]
+                    }
                 }
             }
         }
@@ -243,7 +251,9 @@ final class ByteKeyTable: @unchecked Sendable {
             if entry & ~0xFFFF_FFFF == key && heads[Int(code)] == head {
                 if bytes.count <= 8 { return code }
                 let known = view.utf8(firstRows[Int(code)])
-                if known.count == bytes.count && memcmp(known.baseAddress! + 8, bytes.baseAddress! + 8, bytes.count &- 8) == 0 {
+                if known.count == bytes.count
+                    && memcmp(known.baseAddress! + 8, bytes.baseAddress! + 8, bytes.count &- 8) == 0
+                {
                     return code
                 }
             }
@@ -262,7 +272,8 @@ final class ByteKeyTable: @unchecked Sendable {
     }
 
     private func grow() {
-        let old = slots, oldSize = mask + 1
+        let old = slots
+        let oldSize = mask + 1
         mask = mask * 2 + 1
         slots = .allocate(capacity: mask + 1)
         slots.initialize(repeating: 0, count: mask + 1)
@@ -282,14 +293,17 @@ func bucketed<T: BitwiseCopyable>(_ values: [T], by codes: [Int32], groups: Int)
     values.withUnsafeBufferPointer { values in bucketed(by: codes, groups: groups) { values[$0] } }
 }
 
-func bucketed<T: BitwiseCopyable>(_ values: UnsafeBufferPointer<T>, by codes: [Int32], groups: Int) -> (offsets: [Int], values: [T]) {
+func bucketed<T: BitwiseCopyable>(_ values: UnsafeBufferPointer<T>, by codes: [Int32], groups: Int) -> (
+    offsets: [Int], values: [T]
+) {
     bucketed(by: codes, groups: groups) { values[$0] }
 }
 
 /// `value(row)` for every row, grouped by the row's code with a counting sort: group g's, in
 /// row order, are `values[offsets[g]..<offsets[g + 1]]`.
 @inline(__always)
-func bucketed<T: BitwiseCopyable>(by codes: [Int32], groups: Int, _ value: (Int) -> T) -> (offsets: [Int], values: [T]) {
+func bucketed<T: BitwiseCopyable>(by codes: [Int32], groups: Int, _ value: (Int) -> T) -> (offsets: [Int], values: [T])
+{
     var offsets = [Int](repeating: 0, count: groups + 1)
     var cursor: [Int] = []
     let grouped = offsets.withUnsafeMutableBufferPointer { offsets in

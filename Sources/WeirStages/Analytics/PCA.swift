@@ -38,7 +38,8 @@ struct PCA: Sendable {
 
     /// The centred data projected on the components: n x count, row-major.
     func transform(_ x: [Double], rows n: Int) -> [Double] {
-        let p = features, k = count
+        let p = features
+        let k = count
         var out = [Double](repeating: 0, count: n * k)
         let chunks = Swift.max(1, Swift.min(Parallel.coreCount * 4, n / 4096))
         out.withUnsafeMutableBufferPointer { out in
@@ -121,7 +122,8 @@ extension PCA {
         let blocks = Swift.max(1, Swift.min(16, n / 2048))
         let partial = Parallel.map(blocks) { block -> [Double] in
             var sums = [Double](repeating: 0, count: p * p)
-            var index = [Int](repeating: 0, count: p), value = [Double](repeating: 0, count: p)
+            var index = [Int](repeating: 0, count: p)
+            var value = [Double](repeating: 0, count: p)
             x.withUnsafeBufferPointer { x in
                 sums.withUnsafeMutableBufferPointer { sums in
                     for i in (n * block / blocks)..<(n * (block + 1) / blocks) {
@@ -132,7 +134,8 @@ extension PCA {
                             m += 1
                         }
                         for u in 0..<m {
-                            let row = index[u] * p, vu = value[u]
+                            let row = index[u] * p
+                            let vu = value[u]
                             for w in u..<m { sums[row + index[w]] += vu * value[w] }
                         }
                     }
@@ -173,19 +176,23 @@ enum SymmetricEigen {
                     if abs(aij) < 1e-300 { continue }
                     let theta = (a[j * p + j] - a[i * p + i]) / (2 * aij)
                     let t = (theta >= 0 ? 1 : -1) / (abs(theta) + (theta * theta + 1).squareRoot())
-                    let c = 1 / (t * t + 1).squareRoot(), s = t * c
+                    let c = 1 / (t * t + 1).squareRoot()
+                    let s = t * c
                     for k in 0..<p {
-                        let aki = a[k * p + i], akj = a[k * p + j]
+                        let aki = a[k * p + i]
+                        let akj = a[k * p + j]
                         a[k * p + i] = c * aki - s * akj
                         a[k * p + j] = s * aki + c * akj
                     }
                     for k in 0..<p {
-                        let aik = a[i * p + k], ajk = a[j * p + k]
+                        let aik = a[i * p + k]
+                        let ajk = a[j * p + k]
                         a[i * p + k] = c * aik - s * ajk
                         a[j * p + k] = s * aik + c * ajk
                     }
                     for k in 0..<p {
-                        let vki = v[k * p + i], vkj = v[k * p + j]
+                        let vki = v[k * p + i]
+                        let vkj = v[k * p + j]
                         v[k * p + i] = c * vki - s * vkj
                         v[k * p + j] = s * vki + c * vkj
                     }

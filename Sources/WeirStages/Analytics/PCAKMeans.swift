@@ -13,21 +13,26 @@ public struct PCAKMeans: StageType {
     public let outputs = ["assignments", "clusters", "components", "elbow"]
     public let params: [ParamSpec] = [
         ParamSpec("id", .column(types: KeyCodes.keyTypes), required: true, help: "the row key column"),
-        ParamSpec("features", .columns(types: [.int64, .float64]), help: "the feature columns (default: every numeric column but id)"),
+        ParamSpec(
+            "features", .columns(types: [.int64, .float64]),
+            help: "the feature columns (default: every numeric column but id)"),
         ParamSpec("standardize", .bool, default: .bool(false), help: "scale each feature to mean 0, variance 1 first"),
         ParamSpec("components", .int, help: "principal components to keep (default: min(10, features))"),
-        ParamSpec("k", .any, default: .int(5), help: "clusters, or `auto` to choose by the elbow of inertia over k_range"),
+        ParamSpec(
+            "k", .any, default: .int(5), help: "clusters, or `auto` to choose by the elbow of inertia over k_range"),
         ParamSpec("k_range", .any, default: .list([.int(2), .int(10)]), help: "[low, high]: the k tried by `k: auto`"),
         ParamSpec("n_init", .int, default: .int(10), help: "K-means runs per k; the one of least inertia is kept"),
         ParamSpec("seed", .int, default: .int(0), help: "seed of the K-means++ initialisation"),
         ParamSpec("max_iter", .int, default: .int(300), help: "Lloyd iterations per run at most"),
-        ParamSpec("tol", .double, default: .double(1e-4), help: "convergence: centre shift relative to the mean feature variance"),
+        ParamSpec(
+            "tol", .double, default: .double(1e-4),
+            help: "convergence: centre shift relative to the mean feature variance"),
     ]
 
     public init() {}
 
     struct Settings {
-        var k: Int?          // nil: auto
+        var k: Int?  // nil: auto
         var range: ClosedRange<Int>
         var components: Int?
     }
@@ -47,13 +52,16 @@ public struct PCAKMeans: StageType {
         if case .list(let bounds)? = param("k_range") {
             let ints = bounds.compactMap { $0.int ?? $0.string.flatMap { Int($0) } }
             guard ints.count == 2, ints[0] >= 1, ints[1] >= ints[0] + 2 else {
-                throw StageError("k_range must be [low, high] with 1 ≤ low and at least three k values, got \(ParamValue.list(bounds))",
-                                 param: "k_range")
+                throw StageError(
+                    "k_range must be [low, high] with 1 ≤ low and at least three k values, got \(ParamValue.list(bounds))",
+                    param: "k_range")
             }
             range = ints[0]...ints[1]
         }
         let components = param("components")?.int
-        if let components, components < 1 { throw StageError("components must be at least 1, got \(components)", param: "components") }
+        if let components, components < 1 {
+            throw StageError("components must be at least 1, got \(components)", param: "components")
+        }
         return Settings(k: k, range: range, components: components)
     }
 
@@ -61,7 +69,10 @@ public struct PCAKMeans: StageType {
         let id = context.column("id", types: KeyCodes.keyTypes)
         let settings: Settings
         let lookup = context.param
-        do { settings = try readSettings(lookup) } catch { context.report(error); return [:] }
+        do { settings = try readSettings(lookup) } catch {
+            context.report(error)
+            return [:]
+        }
         let input = context.inputSchemas.first ?? Schema([])
         var features: [String]? = nil
         if let listed = context.param("features")?.strings {
@@ -70,7 +81,8 @@ public struct PCAKMeans: StageType {
         } else if input.dataColumns == nil || input.dataColumns?.isNumeric == false {
             features = input.fields.filter { $0.type.isNumeric && $0.name != id?.name }.map(\.name)
             if features?.isEmpty == true {
-                context.error("features", "\(context.stage.id) finds no numeric feature columns in its input besides the id")
+                context.error(
+                    "features", "\(context.stage.id) finds no numeric feature columns in its input besides the id")
             }
         }
         let idField = Field(id?.name ?? "id", id?.type ?? .string)
@@ -80,7 +92,8 @@ public struct PCAKMeans: StageType {
             assignments = Schema(base + (1...Swift.max(1, count)).map { Field("pc\($0)", .float64) })
         }
         let clusterBase = [Field("cluster", .int64), Field("size", .int64), Field("top_features", .string)]
-        let clusters = features.map { Schema(clusterBase + $0.map { Field($0, .float64) }) }
+        let clusters =
+            features.map { Schema(clusterBase + $0.map { Field($0, .float64) }) }
             ?? Schema(clusterBase, dataColumns: .float64)
         return [
             "assignments": assignments,
@@ -96,15 +109,19 @@ public struct PCAKMeans: StageType {
         let idName = context.param("id")?.string ?? ""
         guard let idColumn = table.column(idName) else { throw StageError("no id column '\(idName)'", param: "id") }
         try idColumn.requireValues(name: idName, param: "id")
-        let featureNames = context.param("features")?.strings
+        let featureNames =
+            context.param("features")?.strings
             ?? table.schema.fields.filter { $0.type.isNumeric && $0.name != idName }.map(\.name)
-        let n = table.rowCount, p = featureNames.count
+        let n = table.rowCount
+        let p = featureNames.count
         guard p > 0 else { throw StageError("no numeric feature columns besides the id", param: "features") }
 
         // Features as a row-major matrix of doubles.
         var x = [Double](repeating: 0, count: n * p)
         for (j, name) in featureNames.enumerated() {
-            guard let column = table.column(name) else { throw StageError("no feature column '\(name)'", param: "features") }
+            guard let column = table.column(name) else {
+                throw StageError("no feature column '\(name)'", param: "features")
+            }
             try column.requireValues(name: name, param: "features")
             if column.type == .int64 {
                 column.int64s.withUnsafeBufferPointer { values in for i in 0..<n { x[i * p + j] = Double(values[i]) } }
@@ -117,18 +134,22 @@ public struct PCAKMeans: StageType {
 
         let kMax = settings.k ?? settings.range.upperBound
         guard n >= kMax else {
-            throw StageError("\(kMax) clusters need at least \(kMax) rows; the input has \(n)", param: settings.k == nil ? "k_range" : "k",
-                             hint: "lower k (or k_range), or give the stage more rows")
+            throw StageError(
+                "\(kMax) clusters need at least \(kMax) rows; the input has \(n)",
+                param: settings.k == nil ? "k_range" : "k",
+                hint: "lower k (or k_range), or give the stage more rows")
         }
         let componentCount = settings.components ?? Swift.min(10, p)
         guard componentCount <= Swift.min(n, p) else {
-            throw StageError("components is \(componentCount) but the input has \(n) rows and \(p) features; at most \(Swift.min(n, p)) components exist",
-                             param: "components")
+            throw StageError(
+                "components is \(componentCount) but the input has \(n) rows and \(p) features; at most \(Swift.min(n, p)) components exist",
+                param: "components")
         }
         let pca = PCA(x, rows: n, features: p, components: componentCount)
         guard pca.variances.reduce(0, +) > 0 else {
-            throw StageError("every feature is constant, so there is nothing to cluster", param: "features",
-                             hint: "check the feature columns, e.g. a pivot over a single value")
+            throw StageError(
+                "every feature is constant, so there is nothing to cluster", param: "features",
+                hint: "check the feature columns, e.g. a pivot over a single value")
         }
         let scores = pca.transform(x, rows: n)
         let points = KMeans.Points(rowMajor: scores, rows: n, dimensions: componentCount)
@@ -149,7 +170,8 @@ public struct PCAKMeans: StageType {
             // No knee (a straight line): take the largest drop's end, documented.
             let chosen = knee ?? Self.largestDrop(tried.map(\.result.inertia))
             result = tried[chosen].result
-            context.log.info("elbow: k = \(tried[chosen].k)" + (knee == nil ? " (no knee; the largest drop in inertia)" : ""))
+            context.log.info(
+                "elbow: k = \(tried[chosen].k)" + (knee == nil ? " (no knee; the largest drop in inertia)" : ""))
         }
         let k = result.centers.count / componentCount
 
@@ -160,17 +182,26 @@ public struct PCAKMeans: StageType {
         var renumber = [Int](repeating: 0, count: k)
         for (new, old) in order.enumerated() { renumber[old] = new }
 
-        var assignmentColumns = [idColumn,
-                                 Column(int64Values: result.labels.map { Int64(renumber[Int($0)]) }),
-                                 Column(float64Values: (0..<n).map { i in
-                                     let c = Int(result.labels[i])
-                                     var s = 0.0
-                                     for j in 0..<componentCount { let diff = scores[i * componentCount + j] - result.centers[c * componentCount + j]; s += diff * diff }
-                                     return s.squareRoot()
-                                 })]
-        for c in 0..<componentCount { assignmentColumns.append(Column(float64Values: (0..<n).map { scores[$0 * componentCount + c] })) }
-        let assignmentSchema = Schema([Field(idName, idColumn.type), Field("cluster", .int64), Field("distance", .float64)]
-                                      + (1...componentCount).map { Field("pc\($0)", .float64) })
+        var assignmentColumns = [
+            idColumn,
+            Column(int64Values: result.labels.map { Int64(renumber[Int($0)]) }),
+            Column(
+                float64Values: (0..<n).map { i in
+                    let c = Int(result.labels[i])
+                    var s = 0.0
+                    for j in 0..<componentCount {
+                        let diff = scores[i * componentCount + j] - result.centers[c * componentCount + j]
+                        s += diff * diff
+                    }
+                    return s.squareRoot()
+                }),
+        ]
+        for c in 0..<componentCount {
+            assignmentColumns.append(Column(float64Values: (0..<n).map { scores[$0 * componentCount + c] }))
+        }
+        let assignmentSchema = Schema(
+            [Field(idName, idColumn.type), Field("cluster", .int64), Field("distance", .float64)]
+                + (1...componentCount).map { Field("pc\($0)", .float64) })
 
         // Centroids in feature space: the mean of each cluster's raw feature values.
         var centroid = [Double](repeating: 0, count: k * p)
@@ -179,22 +210,34 @@ public struct PCAKMeans: StageType {
             for j in 0..<p { centroid[c * p + j] += raw[i * p + j] }
         }
         for c in 0..<k { for j in 0..<p { centroid[c * p + j] /= Double(Swift.max(1, sizes[order[c]])) } }
-        var clusterColumns = [Column(int64Values: (0..<k).map(Int64.init)), Column(int64Values: order.map { Int64(sizes[$0]) })]
-        clusterColumns.append(Column(string: (0..<k).map { c in
-            (0..<p).sorted { centroid[c * p + $0] != centroid[c * p + $1] ? centroid[c * p + $0] > centroid[c * p + $1] : $0 < $1 }
-                .prefix(3).map { featureNames[$0] }.joined(separator: ", ")
-        }))
+        var clusterColumns = [
+            Column(int64Values: (0..<k).map(Int64.init)), Column(int64Values: order.map { Int64(sizes[$0]) }),
+        ]
+        clusterColumns.append(
+            Column(
+                string: (0..<k).map { c in
+                    (0..<p).sorted {
+                        centroid[c * p + $0] != centroid[c * p + $1]
+                            ? centroid[c * p + $0] > centroid[c * p + $1] : $0 < $1
+                    }
+                    .prefix(3).map { featureNames[$0] }.joined(separator: ", ")
+                }))
         for j in 0..<p { clusterColumns.append(Column(float64Values: (0..<k).map { centroid[$0 * p + j] })) }
-        let clusterSchema = Schema([Field("cluster", .int64), Field("size", .int64), Field("top_features", .string)]
-                                   + featureNames.map { Field($0, .float64) })
+        let clusterSchema = Schema(
+            [Field("cluster", .int64), Field("size", .int64), Field("top_features", .string)]
+                + featureNames.map { Field($0, .float64) })
 
         return [
             "assignments": try Table(schema: assignmentSchema, columns: assignmentColumns),
             "clusters": try Table(schema: clusterSchema, columns: clusterColumns),
-            "components": try Table(fields: [("component", Column(int64Values: (1...componentCount).map(Int64.init))),
-                                             ("explained_variance_ratio", Column(float64Values: pca.explainedVarianceRatio))]),
-            "elbow": try Table(fields: [("k", Column(int64Values: tried.map { Int64($0.k) })),
-                                        ("inertia", Column(float64Values: tried.map(\.result.inertia)))]),
+            "components": try Table(fields: [
+                ("component", Column(int64Values: (1...componentCount).map(Int64.init))),
+                ("explained_variance_ratio", Column(float64Values: pca.explainedVarianceRatio)),
+            ]),
+            "elbow": try Table(fields: [
+                ("k", Column(int64Values: tried.map { Int64($0.k) })),
+                ("inertia", Column(float64Values: tried.map(\.result.inertia))),
+            ]),
         ]
     }
 
@@ -203,15 +246,22 @@ public struct PCAKMeans: StageType {
         let mean = PCA.columnMeans(x, rows: n, features: p)
         var variance = [Double](repeating: 0, count: p)
         for i in 0..<n { for j in 0..<p { variance[j] += (x[i * p + j] - mean[j]) * (x[i * p + j] - mean[j]) } }
-        let scale = variance.map { v -> Double in let s = (v / Double(n)).squareRoot(); return s == 0 ? 1 : s }
+        let scale = variance.map { v -> Double in
+            let s = (v / Double(n)).squareRoot()
+            return s == 0 ? 1 : s
+        }
         for i in 0..<n { for j in 0..<p { x[i * p + j] = (x[i * p + j] - mean[j]) / scale[j] } }
     }
 
     static func largestDrop(_ inertias: [Double]) -> Int {
-        var best = 0, bestDrop = -Double.infinity
+        var best = 0
+        var bestDrop = -Double.infinity
         for i in 1..<Swift.max(1, inertias.count) {
             let drop: Double = inertias[i - 1] - inertias[i]
-            if drop > bestDrop { bestDrop = drop; best = i }
+            if drop > bestDrop {
+                bestDrop = drop
+                best = i
+            }
         }
         return best
     }

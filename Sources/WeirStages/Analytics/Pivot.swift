@@ -10,12 +10,17 @@ public struct Pivot: StageType {
     public let summary = "Row key x column key matrix of counts, sums or means (e.g. user x aisle purchase counts)."
     public let inputs = InputArity.one
     public let params: [ParamSpec] = [
-        ParamSpec("row", .column(types: KeyCodes.keyTypes), required: true, help: "the column whose values become rows"),
-        ParamSpec("column", .column(types: KeyCodes.keyTypes), required: true, help: "the column whose values become columns"),
-        ParamSpec("value", .column(types: [.int64, .float64]), help: "the column to aggregate; without it, rows are counted"),
+        ParamSpec(
+            "row", .column(types: KeyCodes.keyTypes), required: true, help: "the column whose values become rows"),
+        ParamSpec(
+            "column", .column(types: KeyCodes.keyTypes), required: true, help: "the column whose values become columns"),
+        ParamSpec(
+            "value", .column(types: [.int64, .float64]), help: "the column to aggregate; without it, rows are counted"),
         ParamSpec("agg", .choice(["count", "sum", "mean"]), default: .string("count"), help: "how cells aggregate"),
         ParamSpec("prefix", .string, default: .string(""), help: "prepended to each column value to name its column"),
-        ParamSpec("columns", .stringList, help: "the column values expected, as strings; fixes the output schema before the run"),
+        ParamSpec(
+            "columns", .stringList,
+            help: "the column values expected, as strings; fixes the output schema before the run"),
     ]
 
     public init() {}
@@ -34,7 +39,9 @@ public struct Pivot: StageType {
         context.column("value", types: [.int64, .float64])
         let agg = context.param("agg")?.string ?? "count"
         if agg != "count" && context.param("value") == nil {
-            context.error("agg", "\(context.stage.id).agg is \(agg) but no `value` column is given", hint: "add value: <a numeric column>, or use agg: count")
+            context.error(
+                "agg", "\(context.stage.id).agg is \(agg) but no `value` column is given",
+                hint: "add value: <a numeric column>, or use agg: count")
         }
         let type = cellType(context)
         let prefix = context.param("prefix")?.string ?? ""
@@ -56,7 +63,8 @@ public struct Pivot: StageType {
 
     public func run(_ context: RunContext) throws -> [String: Table] {
         let table = context.inputs[0]
-        let rowName = context.param("row")?.string ?? "", columnName = context.param("column")?.string ?? ""
+        let rowName = context.param("row")?.string ?? ""
+        let columnName = context.param("column")?.string ?? ""
         guard let rowColumn = table.column(rowName), let keyColumn = table.column(columnName) else {
             throw StageError("the input lacks the row or column column")
         }
@@ -64,58 +72,73 @@ public struct Pivot: StageType {
         let keys = try KeyCodes(keyColumn, name: columnName, param: "column")
         let prefix = context.param("prefix")?.string ?? ""
         var keyNames = keys.firstRow.map { prefix + keyColumn[$0].description }
-        var order = Array(0..<keys.count)   // output column -> key code (-1: listed but absent)
+        var order = Array(0..<keys.count)  // output column -> key code (-1: listed but absent)
 
         if let listed = context.param("columns")?.strings {
-            let byName = Dictionary(keys.firstRow.indices.map { (keyColumn[keys.firstRow[$0]].description, $0) }, uniquingKeysWith: { a, _ in a })
+            let byName = Dictionary(
+                keys.firstRow.indices.map { (keyColumn[keys.firstRow[$0]].description, $0) },
+                uniquingKeysWith: { a, _ in a })
             if let unlisted = byName.keys.sorted().first(where: { !listed.contains($0) }) {
-                throw StageError("column '\(columnName)' holds '\(unlisted)', which `columns` does not list", param: "columns",
-                                 hint: "add it to columns, or drop the list to take the columns from the data")
+                throw StageError(
+                    "column '\(columnName)' holds '\(unlisted)', which `columns` does not list", param: "columns",
+                    hint: "add it to columns, or drop the list to take the columns from the data")
             }
             order = listed.map { byName[$0] ?? -1 }
             keyNames = listed.map { prefix + $0 }
         } else if let clash = keyNames.first(where: { $0 == rowName }) {
-            throw StageError("pivot column '\(clash)' has the same name as the row column", param: "prefix", hint: "set a prefix")
+            throw StageError(
+                "pivot column '\(clash)' has the same name as the row column", param: "prefix", hint: "set a prefix")
         }
 
         let agg = context.param("agg")?.string ?? "count"
         let valueColumn = context.param("value") == nil ? nil : try context.requiredColumn("value").column
-        let r = rows.count, c = keys.count
+        let r = rows.count
+        let c = keys.count
         var columns: [Column] = [rowColumn.take(rows.firstRow)]
         let integerCells = agg == "count" || (agg == "sum" && valueColumn?.type == .int64)
         if integerCells {
-            let cells = self.integerCells(rows.codes, keys.codes, rowCount: r, keyCount: c,
-                                     values: agg == "count" ? nil : valueColumn)
+            let cells = self.integerCells(
+                rows.codes, keys.codes, rowCount: r, keyCount: c,
+                values: agg == "count" ? nil : valueColumn)
             for code in order {
-                columns.append(code < 0 ? Column(int64Values: [Int64](repeating: 0, count: r))
-                                        : Column(int64Values: Array(cells[(code * r)..<((code + 1) * r)])))
+                columns.append(
+                    code < 0
+                        ? Column(int64Values: [Int64](repeating: 0, count: r))
+                        : Column(int64Values: Array(cells[(code * r)..<((code + 1) * r)])))
             }
         } else {
             // Floating-point cells add up in row order, on one core, so results are the same on every machine.
             guard let valueColumn else { throw StageError("agg \(agg) needs a value column", param: "value") }
             let values = valueColumn.doubleValues
-            var sums = [Double](repeating: 0, count: r * c), counts = [Int](repeating: 0, count: agg == "mean" ? r * c : 0)
+            var sums = [Double](repeating: 0, count: r * c)
+            var counts = [Int](repeating: 0, count: agg == "mean" ? r * c : 0)
             for line in 0..<values.count {
                 let cell = Int(rows.codes[line]) * c + Int(keys.codes[line])
                 sums[cell] += values[line]
                 if agg == "mean" { counts[cell] += 1 }
             }
             for code in order {
-                columns.append(Column(float64Values: (0..<r).map { row in
-                    guard code >= 0 else { return 0 }
-                    let cell = row * c + code
-                    return agg == "mean" ? (counts[cell] == 0 ? 0 : sums[cell] / Double(counts[cell])) : sums[cell]
-                }))
+                columns.append(
+                    Column(
+                        float64Values: (0..<r).map { row in
+                            guard code >= 0 else { return 0 }
+                            let cell = row * c + code
+                            return agg == "mean"
+                                ? (counts[cell] == 0 ? 0 : sums[cell] / Double(counts[cell])) : sums[cell]
+                        }))
             }
         }
-        let schema = Schema([Field(rowName, rowColumn.type)] + keyNames.map { Field($0, integerCells ? .int64 : .float64) })
+        let schema = Schema(
+            [Field(rowName, rowColumn.type)] + keyNames.map { Field($0, integerCells ? .int64 : .float64) })
         return ["out": try Table(schema: schema, columns: columns)]
     }
 
     /// Counts (or integer sums) per cell, column-major (cell = key * rowCount + row). Each core
     /// owns a range of row codes and scans every line for them, so there is one matrix and no
     /// merge.
-    private func integerCells(_ rowCodes: [Int32], _ keyCodes: [Int32], rowCount: Int, keyCount: Int, values: Column?) -> [Int64] {
+    private func integerCells(_ rowCodes: [Int32], _ keyCodes: [Int32], rowCount: Int, keyCount: Int, values: Column?)
+        -> [Int64]
+    {
         let lines = rowCodes.count
         let parts = lines < 1_000_000 ? 1 : Parallel.coreCount
         let ints = values.map { Array($0.int64s) }
@@ -123,7 +146,8 @@ public struct Pivot: StageType {
             cells.initialize(repeating: 0)
             let target = SendablePointer(cells.baseAddress)
             Parallel.forEach(parts) { part in
-                let low = Int32(rowCount * part / parts), high = Int32(rowCount * (part + 1) / parts)
+                let low = Int32(rowCount * part / parts)
+                let high = Int32(rowCount * (part + 1) / parts)
                 rowCodes.withUnsafeBufferPointer { rowCodes in
                     keyCodes.withUnsafeBufferPointer { keyCodes in
                         for line in 0..<lines {

@@ -5,7 +5,11 @@ func pandasQuantile(_ q: Double, count n: Int, sorted value: (Int) -> Double) ->
     let fraction = (q * 100.0) / 100.0
     let virtual = Double(n - 1) * fraction
     let previous = virtual.rounded(.down)
-    let low = Int(previous), high = Swift.min(low + 1, n - 1)
-    let a = value(low), b = value(high), gamma = virtual - previous, diff = b - a
+    let low = Int(previous)
+    let high = Swift.min(low + 1, n - 1)
+    let a = value(low)
+    let b = value(high)
+    let gamma = virtual - previous
+    let diff = b - a
     return gamma >= 0.5 ? b - diff * (1 - gamma) : a + diff * gamma
 }

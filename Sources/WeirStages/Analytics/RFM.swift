@@ -10,14 +10,23 @@ public struct RFM: StageType {
     public let summary = "Recency, frequency, monetary value and their 1-5 scores and segment, per customer."
     public let inputs = InputArity.one
     public let params: [ParamSpec] = [
-        ParamSpec("customer", .column(types: KeyCodes.keyTypes), default: .string("customer_id"), help: "the customer column"),
-        ParamSpec("order", .column(types: KeyCodes.keyTypes), help: "the order column; without it, frequency counts distinct purchase days"),
-        ParamSpec("timestamp", .column(types: [.timestamp, .date]), default: .string("timestamp"), help: "when the purchase was made"),
-        ParamSpec("amount", .column(types: [.int64, .float64]), default: .string("amount"), help: "the purchase amount"),
-        ParamSpec("as_of", .string, help: "the reference time for recency (ISO 8601); default: the latest purchase + 1 day"),
-        ParamSpec("monetary", .choice(["sum", "mean"]), default: .string("sum"), help: "monetary value: total or mean amount"),
-        ParamSpec("scoring", .choice(["quintile", "minmax"]), default: .string("quintile"),
-                  help: "quintile: 1..5 by quintile of rank; minmax: each of R, F, M scaled to 0..5"),
+        ParamSpec(
+            "customer", .column(types: KeyCodes.keyTypes), default: .string("customer_id"), help: "the customer column"),
+        ParamSpec(
+            "order", .column(types: KeyCodes.keyTypes),
+            help: "the order column; without it, frequency counts distinct purchase days"),
+        ParamSpec(
+            "timestamp", .column(types: [.timestamp, .date]), default: .string("timestamp"),
+            help: "when the purchase was made"),
+        ParamSpec(
+            "amount", .column(types: [.int64, .float64]), default: .string("amount"), help: "the purchase amount"),
+        ParamSpec(
+            "as_of", .string, help: "the reference time for recency (ISO 8601); default: the latest purchase + 1 day"),
+        ParamSpec(
+            "monetary", .choice(["sum", "mean"]), default: .string("sum"), help: "monetary value: total or mean amount"),
+        ParamSpec(
+            "scoring", .choice(["quintile", "minmax"]), default: .string("quintile"),
+            help: "quintile: 1..5 by quintile of rank; minmax: each of R, F, M scaled to 0..5"),
     ]
 
     public init() {}
@@ -27,22 +36,28 @@ public struct RFM: StageType {
         context.column("order", types: KeyCodes.keyTypes)
         context.column("timestamp", types: [.timestamp, .date])
         context.column("amount", types: [.int64, .float64])
-        if let asOf = context.param("as_of")?.string, Temporal.parseTimestamp(asOf) == nil, Temporal.parseDate(asOf) == nil {
-            context.error("as_of", "\(context.stage.id).as_of is '\(asOf)', not an ISO 8601 date or timestamp",
-                          hint: "e.g. 2018-10-01 or 2018-10-01T00:00:00Z")
+        if let asOf = context.param("as_of")?.string, Temporal.parseTimestamp(asOf) == nil,
+            Temporal.parseDate(asOf) == nil
+        {
+            context.error(
+                "as_of", "\(context.stage.id).as_of is '\(asOf)', not an ISO 8601 date or timestamp",
+                hint: "e.g. 2018-10-01 or 2018-10-01T00:00:00Z")
         }
         let scoreType: DataType = context.param("scoring")?.string == "minmax" ? .float64 : .int64
-        return ["out": Schema([
-            Field(customer?.name ?? "customer", customer?.type ?? .string),
-            Field("recency_days", .int64), Field("frequency", .int64), Field("monetary", .float64),
-            Field("r_score", scoreType), Field("f_score", scoreType), Field("m_score", scoreType),
-            Field("rfm_score", .string), Field("segment", .string),
-        ])]
+        return [
+            "out": Schema([
+                Field(customer?.name ?? "customer", customer?.type ?? .string),
+                Field("recency_days", .int64), Field("frequency", .int64), Field("monetary", .float64),
+                Field("r_score", scoreType), Field("f_score", scoreType), Field("m_score", scoreType),
+                Field("rfm_score", .string), Field("segment", .string),
+            ])
+        ]
     }
 
     public func run(_ context: RunContext) throws -> [String: Table] {
         let table = context.inputs[0]
-        guard let customerName = context.param("customer")?.string, let customerColumn = table.column(customerName) else {
+        guard let customerName = context.param("customer")?.string, let customerColumn = table.column(customerName)
+        else {
             throw StageError("no customer column", param: "customer")
         }
         let timeColumn = try context.requiredColumn("timestamp").column
@@ -52,8 +67,9 @@ public struct RFM: StageType {
         trace.mark("keycodes")
         let n = customers.count
         guard n >= 2 || table.rowCount == 0 else {
-            throw StageError("rfm scores customers by quintile of rank and needs at least 2 customers; the input has 1",
-                             param: "customer", hint: "pandas qcut fails the same way (bin edges must be unique)")
+            throw StageError(
+                "rfm scores customers by quintile of rank and needs at least 2 customers; the input has 1",
+                param: "customer", hint: "pandas qcut fails the same way (bin edges must be unique)")
         }
 
         // The time, order and amount columns are read in place when they already hold the type
@@ -61,8 +77,9 @@ public struct RFM: StageType {
         let micros = timeColumn.microsView
         let orders = try Self.orderValues(context, table: table, micros: micros)
         let amounts = amountColumn.doubleView
-        let totals = CustomerTotals(customers: customers.codes, groups: n, micros: micros, orders: orders, amounts: amounts,
-                                    mean: context.param("monetary")?.string == "mean")
+        let totals = CustomerTotals(
+            customers: customers.codes, groups: n, micros: micros, orders: orders, amounts: amounts,
+            mean: context.param("monetary")?.string == "mean")
         trace.mark("totals")
         let asOf: Int64
         if let text = context.param("as_of")?.string {
@@ -72,26 +89,40 @@ public struct RFM: StageType {
             asOf = (totals.last.max() ?? 0) + Temporal.microsPerDay
         }
         let recency = totals.last.map { Temporal.floorDiv(asOf - $0, Temporal.microsPerDay) }
-        let frequency = totals.frequency, monetary = totals.monetary
+        let frequency = totals.frequency
+        let monetary = totals.monetary
         let negative = amounts.reduce(0) { $0 + ($1 < 0 ? 1 : 0) }
-        if negative > 0 { context.log.note("\(negative) line(s) with a negative \(amountName) (refunds) lower their customer's monetary value") }
+        if negative > 0 {
+            context.log.note(
+                "\(negative) line(s) with a negative \(amountName) (refunds) lower their customer's monetary value")
+        }
 
         let minmax = context.param("scoring")?.string == "minmax"
-        let recencyValues = recency.map(Double.init), frequencyValues = frequency.map(Double.init)
-        let totalColumns = [Column(int64Values: recency), Column(int64Values: frequency), Column(float64Values: monetary)]
+        let recencyValues = recency.map(Double.init)
+        let frequencyValues = frequency.map(Double.init)
+        let totalColumns = [
+            Column(int64Values: recency), Column(int64Values: frequency), Column(float64Values: monetary),
+        ]
         var columns: [Column]
         let buckets: [[Int]]
         if minmax {
-            let r = Self.minmax(recencyValues, inverted: true), f = Self.minmax(frequencyValues), m = Self.minmax(monetary)
-            columns = [customerColumn.take(customers.firstRow)] + totalColumns
+            let r = Self.minmax(recencyValues, inverted: true)
+            let f = Self.minmax(frequencyValues)
+            let m = Self.minmax(monetary)
+            columns =
+                [customerColumn.take(customers.firstRow)] + totalColumns
                 + [Column(float64Values: r), Column(float64Values: f), Column(float64Values: m)]
             buckets = [r, f, m].map { $0.map { Swift.max(1, Int($0.rounded(.up))) } }
         } else {
             // The customers are gathered (and two rankings run) while the monetary ranking, on
             // floats and the longest, runs on the other core.
-            let ((names, recencyBins, f), m) = Parallel.both({
-                (customerColumn.take(customers.firstRow), Self.quintiles(recencyValues), Self.quintiles(frequencyValues))
-            }, { Self.quintiles(monetary) })
+            let ((names, recencyBins, f), m) = Parallel.both(
+                {
+                    (
+                        customerColumn.take(customers.firstRow), Self.quintiles(recencyValues),
+                        Self.quintiles(frequencyValues)
+                    )
+                }, { Self.quintiles(monetary) })
             let r = recencyBins.map { 6 - $0 }
             columns = [names] + totalColumns + [r, f, m].map { Column(int64Values: $0.map(Int64.init)) }
             buckets = [r, f, m]
@@ -103,9 +134,15 @@ public struct RFM: StageType {
 
     /// What frequency counts distinct values of, per customer: the order column's values (an
     /// integer column as it is, a string column by its codes), or each line's day without one.
-    static func orderValues(_ context: RunContext, table: Table, micros: FixedWidthView<Int64>) throws -> FixedWidthView<Int64> {
-        guard let orderName = context.param("order")?.string else { return Column(int64Values: micros.map(Temporal.day(ofMicros:))).int64s }
-        guard let orderColumn = table.column(orderName) else { throw StageError("no column '\(orderName)'", param: "order") }
+    static func orderValues(_ context: RunContext, table: Table, micros: FixedWidthView<Int64>) throws
+        -> FixedWidthView<Int64>
+    {
+        guard let orderName = context.param("order")?.string else {
+            return Column(int64Values: micros.map(Temporal.day(ofMicros:))).int64s
+        }
+        guard let orderColumn = table.column(orderName) else {
+            throw StageError("no column '\(orderName)'", param: "order")
+        }
         switch orderColumn.type {
         case .int64, .timestamp:
             try orderColumn.requireValues(name: orderName, param: "order", why: "a key cannot be null")
@@ -114,7 +151,8 @@ public struct RFM: StageType {
             try orderColumn.requireValues(name: orderName, param: "order", why: "a key cannot be null")
             return Column(int64Values: orderColumn.dates.map(Int64.init)).int64s
         default:
-            return Column(int64Values: try KeyCodes(orderColumn, name: orderName, param: "order").codes.map(Int64.init)).int64s
+            return Column(int64Values: try KeyCodes(orderColumn, name: orderName, param: "order").codes.map(Int64.init))
+                .int64s
         }
     }
 
@@ -122,14 +160,17 @@ public struct RFM: StageType {
     /// `String` per customer, or even appending value by value, cost more than the scoring.
     static func labels(_ buckets: [[Int]]) throws -> [Column] {
         let n = buckets[0].count
-        let r = buckets[0], f = buckets[1], m = buckets[2]
+        let r = buckets[0]
+        let f = buckets[1]
+        let m = buckets[2]
         // Both scorings give 1...5; each (r, f) pair's segment name is looked up, not hashed per customer.
         let names = (0..<36).map { Array(RFMSegment(r: $0 / 6, f: $0 % 6).rawValue.utf8) }
         let name = (0..<n).map { Swift.min(5, r[$0]) * 6 + Swift.min(5, f[$0]) }
         var nameStart = [0]
         nameStart.reserveCapacity(n + 1)
         for i in 0..<n { nameStart.append(nameStart[i] + names[name[i]].count) }
-        let scores = try StringColumnFill(rows: n, bytes: 3 * n), segments = try StringColumnFill(rows: n, bytes: nameStart[n])
+        let scores = try StringColumnFill(rows: n, bytes: 3 * n)
+        let segments = try StringColumnFill(rows: n, bytes: nameStart[n])
         let chunks = n >= 20_000 ? Parallel.coreCount : 1
         Parallel.forEach(chunks) { c in
             let rows = (n * c / chunks)..<(n * (c + 1) / chunks)

@@ -28,11 +28,15 @@ struct ChartDrawing {
             }
         }
         let x = params.x ?? "x"
-        return PlotSpec(mark: params.mark, title: params.title ?? stage.id, subtitle: subtitle.isEmpty ? nil : subtitle.joined(separator: " · "),
-                        width: Double(params.width), height: Double(params.height),
-                        xTitle: x, yTitle: params.mark == .heatmap ? (params.y ?? "y") : (params.mark == .histogram ? "count" : params.valueName),
-                        seriesTitle: params.mark == .heatmap ? params.valueName : query.series,
-                        logScale: params.logScale, rules: rules, highlightLabel: params.highlight)
+        return PlotSpec(
+            mark: params.mark, title: params.title ?? stage.id,
+            subtitle: subtitle.isEmpty ? nil : subtitle.joined(separator: " · "),
+            width: Double(params.width), height: Double(params.height),
+            xTitle: x,
+            yTitle: params.mark == .heatmap
+                ? (params.y ?? "y") : (params.mark == .histogram ? "count" : params.valueName),
+            seriesTitle: params.mark == .heatmap ? params.valueName : query.series,
+            logScale: params.logScale, rules: rules, highlightLabel: params.highlight)
     }
 
     static func statistic(_ name: String, _ values: [Double]) -> Double? {
@@ -62,10 +66,13 @@ struct ChartDrawing {
         let highlighted = table.column("highlighted")
         let shown = table.schema.fields.filter { $0.name != "highlighted" }
         return (0..<table.rowCount).map { row in
-            let tooltip = shown.map { field in "\(field.name): \(Self.text(table.column(field.name)!, row))" }.joined(separator: " · ")
-            return PlotRow(x: Self.plotValue(x, row), xEnd: end?.double(at: row), category: category.map { Self.plotValue($0, row) },
-                           value: value?.double(at: row), series: series.map { Self.text($0, row) },
-                           highlighted: highlighted?.bool(at: row) ?? false, tooltip: tooltip)
+            let tooltip = shown.map { field in "\(field.name): \(Self.text(table.column(field.name)!, row))" }.joined(
+                separator: " · ")
+            return PlotRow(
+                x: Self.plotValue(x, row), xEnd: end?.double(at: row),
+                category: category.map { Self.plotValue($0, row) },
+                value: value?.double(at: row), series: series.map { Self.text($0, row) },
+                highlighted: highlighted?.bool(at: row) ?? false, tooltip: tooltip)
         }
     }
 

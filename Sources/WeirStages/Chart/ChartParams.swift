@@ -34,40 +34,61 @@ struct ChartParams {
 
     static let specs: [ParamSpec] = [
         ParamSpec("mark", .choice(PlotMark.allCases.map(\.rawValue)), required: true, help: "what is drawn"),
-        ParamSpec("x", .column(types: []), help: "the column along the x axis (the category of a pie, the values of a histogram)"),
+        ParamSpec(
+            "x", .column(types: []),
+            help: "the column along the x axis (the category of a pie, the values of a histogram)"),
         ParamSpec("y", .column(types: []), help: "the value column (numbers); for a heatmap, the row category"),
         ParamSpec("color", .column(types: []), help: "series (one colour each); for a heatmap, the cell value"),
-        ParamSpec("aggregate", .choice(Aggregate.allCases.map(\.rawValue)),
-                  help: "how rows sharing x (and color) are combined; default: sum of the value, count without one; none for line, area, point with y"),
-        ParamSpec("group_by", .columns(types: []), help: "the columns rows are grouped by (default: x, and color or the heatmap's y); each must be drawn"),
-        ParamSpec("bins", .int, default: .int(10), help: "histogram bins of equal width between the smallest and largest x (as numpy.histogram)"),
-        ParamSpec("sort", .choice(Sort.allCases.map(\.rawValue)),
-                  help: "order of x: x, value, -value (largest first) or none; default: -value for text bars and pies, else x"),
+        ParamSpec(
+            "aggregate", .choice(Aggregate.allCases.map(\.rawValue)),
+            help:
+                "how rows sharing x (and color) are combined; default: sum of the value, count without one; none for line, area, point with y"
+        ),
+        ParamSpec(
+            "group_by", .columns(types: []),
+            help: "the columns rows are grouped by (default: x, and color or the heatmap's y); each must be drawn"),
+        ParamSpec(
+            "bins", .int, default: .int(10),
+            help: "histogram bins of equal width between the smallest and largest x (as numpy.histogram)"),
+        ParamSpec(
+            "sort", .choice(Sort.allCases.map(\.rawValue)),
+            help: "order of x: x, value, -value (largest first) or none; default: -value for text bars and pies, else x"
+        ),
         ParamSpec("top", .int, help: "keep the N x values with the largest values (a pie's rest becomes '(other)')"),
         ParamSpec("log_scale", .bool, default: .bool(false), help: "logarithmic value axis (values must be positive)"),
         ParamSpec("title", .string, help: "the chart's title (default: the stage id)"),
         ParamSpec("width", .int, default: .int(720), help: "width in pixels"),
         ParamSpec("height", .int, default: .int(360), help: "height in pixels"),
-        ParamSpec("highlight", .string, help: "a SQL predicate over the chart's data table; matching marks are highlighted"),
-        ParamSpec("rule", .any, help: "reference lines: mean, median, min, max or a number, or a list of them, or {value: N, label: text}"),
-        ParamSpec("format", .choice(Format.allCases.map(\.rawValue)), default: .string("svg"), help: "png also writes <stage>.png (needs rsvg-convert)"),
+        ParamSpec(
+            "highlight", .string, help: "a SQL predicate over the chart's data table; matching marks are highlighted"),
+        ParamSpec(
+            "rule", .any,
+            help: "reference lines: mean, median, min, max or a number, or a list of them, or {value: N, label: text}"),
+        ParamSpec(
+            "format", .choice(Format.allCases.map(\.rawValue)), default: .string("svg"),
+            help: "png also writes <stage>.png (needs rsvg-convert)"),
     ]
 
     /// Reads the parameters, reporting every problem at its key; nil when any is wrong.
     static func decode(_ stage: StageSpec, _ problems: inout [StageError]) -> ChartParams? {
         guard let mark = stage.param("mark")?.string.flatMap(PlotMark.init(rawValue:)) else {
-            problems.append(StageError("`mark` is required: one of \(PlotMark.allCases.map(\.rawValue).joined(separator: ", "))", param: "mark"))
+            problems.append(
+                StageError(
+                    "`mark` is required: one of \(PlotMark.allCases.map(\.rawValue).joined(separator: ", "))",
+                    param: "mark"))
             return nil
         }
         var params = ChartParams(
             mark: mark, x: stage.param("x")?.string, y: stage.param("y")?.string, color: stage.param("color")?.string,
             aggregate: .none, groupBy: stage.param("group_by")?.strings,
             bins: stage.param("bins")?.int ?? 10, sort: stage.param("sort")?.string.flatMap(Sort.init(rawValue:)),
-            top: stage.param("top")?.int, logScale: stage.param("log_scale")?.bool ?? false, title: stage.param("title")?.string,
+            top: stage.param("top")?.int, logScale: stage.param("log_scale")?.bool ?? false,
+            title: stage.param("title")?.string,
             width: stage.param("width")?.int ?? 720, height: stage.param("height")?.int ?? 360,
             highlight: stage.param("highlight")?.string, rules: [],
             format: stage.param("format")?.string.flatMap(Format.init(rawValue:)) ?? .svg)
-        params.aggregate = stage.param("aggregate")?.string.flatMap(Aggregate.init(rawValue:)) ?? params.defaultAggregate
+        params.aggregate =
+            stage.param("aggregate")?.string.flatMap(Aggregate.init(rawValue:)) ?? params.defaultAggregate
         params.rules = rules(stage.param("rule"), &problems)
         params.check(&problems)
         return problems.isEmpty ? params : nil
@@ -110,22 +131,34 @@ struct ChartParams {
             case .string(let s) where statistics.contains(s): rules.append(.statistic(s))
             case .int, .double: rules.append(.value(item.double ?? 0, label: NumberText.value(item.double ?? 0)))
             case .map(let map) where map["value"]?.double != nil:
-                rules.append(.value(map["value"]?.double ?? 0, label: map["label"]?.string ?? NumberText.value(map["value"]?.double ?? 0)))
+                rules.append(
+                    .value(
+                        map["value"]?.double ?? 0,
+                        label: map["label"]?.string ?? NumberText.value(map["value"]?.double ?? 0)))
             default:
-                problems.append(StageError("rule '\(item)' is not mean, median, min, max, a number or {value: N, label: text}", param: "rule"))
+                problems.append(
+                    StageError(
+                        "rule '\(item)' is not mean, median, min, max, a number or {value: N, label: text}",
+                        param: "rule"))
             }
         }
         return rules
     }
 
     private func check(_ problems: inout [StageError]) {
-        func need(_ ok: Bool, _ param: String, _ message: String) { if !ok { problems.append(StageError(message, param: param)) } }
+        func need(_ ok: Bool, _ param: String, _ message: String) {
+            if !ok { problems.append(StageError(message, param: param)) }
+        }
         need(x != nil, "x", "a \(mark.rawValue) chart needs `x:` (a column)")
         need(mark != .heatmap || y != nil, "y", "a heatmap needs `y:`, the column of its rows")
         need(!(mark == .histogram && y != nil), "y", "a histogram counts x values; it takes no `y:`")
-        need(!((mark == .pie || mark == .histogram) && color != nil), "color", "a \(mark.rawValue) has no series; drop `color:`")
-        need(aggregate != .none || valueColumn != nil || mark == .histogram, "aggregate",
-             "aggregate: none draws a value column, and this chart has none (give `\(mark == .heatmap ? "color" : "y")`)")
+        need(
+            !((mark == .pie || mark == .histogram) && color != nil), "color",
+            "a \(mark.rawValue) has no series; drop `color:`")
+        need(
+            aggregate != .none || valueColumn != nil || mark == .histogram, "aggregate",
+            "aggregate: none draws a value column, and this chart has none (give `\(mark == .heatmap ? "color" : "y")`)"
+        )
         need(!(mark == .histogram && aggregate != .count), "aggregate", "a histogram counts; drop `aggregate:`")
         need(bins >= 1 && bins <= 1000, "bins", "bins must be between 1 and 1,000, got \(bins)")
         need(top.map { $0 >= 1 } ?? true, "top", "top must be at least 1")
@@ -135,8 +168,11 @@ struct ChartParams {
         if let groupBy {
             let drawn = Set([x, seriesColumn, mark == .heatmap ? y : nil].compactMap { $0 })
             for column in groupBy where !drawn.contains(column) {
-                problems.append(StageError("group_by names '\(column)', which the chart does not draw (it draws \(drawn.sorted().joined(separator: ", ")))",
-                                           param: "group_by", hint: mark == .heatmap || mark == .pie ? nil : "to split by it, set color: \(column)"))
+                problems.append(
+                    StageError(
+                        "group_by names '\(column)', which the chart does not draw (it draws \(drawn.sorted().joined(separator: ", ")))",
+                        param: "group_by",
+                        hint: mark == .heatmap || mark == .pie ? nil : "to split by it, set color: \(column)"))
             }
         }
     }

@@ -41,9 +41,11 @@ struct ChartQuery {
         case .none:
             // Rows drawn as they are: the highlight may read any input column.
             let flag = params.highlight.map { [Highlight.expression($0)] } ?? []
-            select = "SELECT \(((keys + [params.valueColumn].compactMap { $0 }).map(q) + flag).joined(separator: ", ")) FROM \(source)"
+            select =
+                "SELECT \(((keys + [params.valueColumn].compactMap { $0 }).map(q) + flag).joined(separator: ", ")) FROM \(source)"
         default:
-            select = "SELECT \(keys.map(q).joined(separator: ", ")), \(aggregate(valueType: valueType)) AS \(value) FROM \(source) GROUP BY ALL"
+            select =
+                "SELECT \(keys.map(q).joined(separator: ", ")), \(aggregate(valueType: valueType)) AS \(value) FROM \(source) GROUP BY ALL"
         }
         return select + order(value: value)
     }

@@ -11,13 +11,16 @@ import WeirTable
 public struct ChartStage: StageType {
     public let name = "chart"
     public var version: String { "1-plot" + Plot.version }
-    public let summary = "Draw a bar, line, area, point, histogram, heatmap or pie chart of a table (SVG, PNG with rsvg-convert)."
+    public let summary =
+        "Draw a bar, line, area, point, histogram, heatmap or pie chart of a table (SVG, PNG with rsvg-convert)."
     public let inputs = InputArity.many
     public let outputs = ["chart", "data"]
     public var params: [ParamSpec] { ChartParams.specs }
 
-    public static let chartSchema = Schema([Field("title", .string), Field("format", .string), Field("width", .int64),
-                                            Field("height", .int64), Field("svg", .string)])
+    public static let chartSchema = Schema([
+        Field("title", .string), Field("format", .string), Field("width", .int64),
+        Field("height", .int64), Field("svg", .string),
+    ])
 
     public init() {}
 
@@ -34,13 +37,16 @@ public struct ChartStage: StageType {
         guard let data = plannedData(query, &context) else { return [:] }
         if let predicate = params.highlight, params.highlightsAggregates {
             do { _ = try Highlight.prepare(predicate, data: data) } catch {
-                context.error("highlight", "\(context.stage.id).highlight: \(error.message)",
-                              hint: "the predicate reads the chart's data table: \(data.names.joined(separator: ", "))")
+                context.error(
+                    "highlight", "\(context.stage.id).highlight: \(error.message)",
+                    hint: "the predicate reads the chart's data table: \(data.names.joined(separator: ", "))")
                 return [:]
             }
         }
         let flagged = params.highlight != nil && params.highlightsAggregates
-        return ["chart": Self.chartSchema, "data": flagged ? Schema(data.fields + [Field("highlighted", .bool)]) : data]
+        return [
+            "chart": Self.chartSchema, "data": flagged ? Schema(data.fields + [Field("highlighted", .bool)]) : data,
+        ]
     }
 
     /// Each column parameter names a column of every input, of a type its role can draw.
@@ -57,7 +63,9 @@ public struct ChartStage: StageType {
             default:
                 context.column("y", input: input, types: numericValue || params.aggregate == .none ? numbers : [])
                 if context.inputSchemas.count > 1, params.color != nil {
-                    context.error("color", "\(context.stage.id) layers \(context.inputSchemas.count) inputs as series; drop `color:`")
+                    context.error(
+                        "color",
+                        "\(context.stage.id) layers \(context.inputSchemas.count) inputs as series; drop `color:`")
                 } else {
                     context.column("color", input: input)
                 }
@@ -91,37 +99,45 @@ public struct ChartStage: StageType {
         } catch {
             // Drawn as they are, rows are highlighted by the same query: its errors are most likely the predicate's.
             let param = query.params.highlight != nil && !query.params.highlightsAggregates ? "highlight" : nil
-            context.error(param, "\(context.stage.id)\(param.map { ".\($0)" } ?? ""): \(error.message)",
-                          hint: "the chart reads: \(context.inputSchemas.first?.names.joined(separator: ", ") ?? "")")
+            context.error(
+                param, "\(context.stage.id)\(param.map { ".\($0)" } ?? ""): \(error.message)",
+                hint: "the chart reads: \(context.inputSchemas.first?.names.joined(separator: ", ") ?? "")")
             return nil
         }
     }
 
     public func run(_ context: RunContext) throws -> [String: Table] {
         var problems: [StageError] = []
-        guard let params = ChartParams.decode(context.stage, &problems) else { throw problems.first ?? StageError("bad chart parameters") }
+        guard let params = ChartParams.decode(context.stage, &problems) else {
+            throw problems.first ?? StageError("bad chart parameters")
+        }
         let tables = tableNames(context.stage)
         let first = context.inputs.first?.schema ?? Schema([])
         let query = ChartQuery(params: params, tables: tables, xType: params.x.flatMap { first[$0]?.type })
         let spill = SpillDirectory(stateDirectory: context.stateDirectory, stage: nil)
-        let data = try ChartData.compute(query, inputs: Array(zip(tables, context.inputs)), schema: try context.announcedSchema("data"),
-                                         spill: spill.path)
+        let data = try ChartData.compute(
+            query, inputs: Array(zip(tables, context.inputs)), schema: try context.announcedSchema("data"),
+            spill: spill.path)
         for note in data.notes { context.log.note(note) }
         if data.table.rowCount == 0 { context.log.note("nothing to draw: the data table has no rows") }
         try data.checkLimits(params)
         let svg = try ChartDrawing(params: params, query: query, stage: context.stage).svg(data)
         context.log.info("drew \(data.table.rowCount) marks")
-        let chart = try Table(schema: Self.chartSchema, columns: [
-            Column(string: [params.title ?? context.stage.id]), Column(string: [params.format.rawValue]),
-            Column(int64: [Int64(params.width)]), Column(int64: [Int64(params.height)]), Column(string: [svg]),
-        ])
+        let chart = try Table(
+            schema: Self.chartSchema,
+            columns: [
+                Column(string: [params.title ?? context.stage.id]), Column(string: [params.format.rawValue]),
+                Column(int64: [Int64(params.width)]), Column(int64: [Int64(params.height)]), Column(string: [svg]),
+            ])
         return ["chart": chart, "data": data.table]
     }
 }
 
 extension ChartStage: ChartSource {
     public func charts(_ outputs: [String: Table], stage: StageSpec) -> [Chart] {
-        guard let table = outputs["chart"], table.rowCount == 1, let svg = table.column("svg"), let title = table.column("title") else { return [] }
+        guard let table = outputs["chart"], table.rowCount == 1, let svg = table.column("svg"),
+            let title = table.column("title")
+        else { return [] }
         return [Chart(title: title[0].description, svg: svg[0].description)]
     }
 }

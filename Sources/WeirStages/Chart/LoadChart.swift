@@ -9,8 +9,11 @@ extension ChartFileLoad {
     func checkInput(_ context: inout PlanContext) {
         guard let schema = context.inputSchemas.first else { return }
         if schema["svg"]?.type != .string {
-            context.error("input", "\(context.stage.id) writes a chart, but '\(context.inputNames.first ?? "its input")' is not one "
-                          + "(it has: \(schema.names.joined(separator: ", ")))", hint: "input: a chart stage (its `chart` port)")
+            context.error(
+                "input",
+                "\(context.stage.id) writes a chart, but '\(context.inputNames.first ?? "its input")' is not one "
+                    + "(it has: \(schema.names.joined(separator: ", ")))",
+                hint: "input: a chart stage (its `chart` port)")
         }
     }
 
@@ -26,7 +29,9 @@ public struct LoadSVG: ChartFileLoad {
     public let name = "load.svg"
     public let version = "1"
     public let summary = "Write a chart stage's picture to an SVG file."
-    public let params: [ParamSpec] = [ParamSpec("path", .string, required: true, help: "the file to write, relative to the pipeline file")]
+    public let params: [ParamSpec] = [
+        ParamSpec("path", .string, required: true, help: "the file to write, relative to the pipeline file")
+    ]
 
     public init() {}
 
@@ -44,13 +49,17 @@ public struct LoadPNG: ChartFileLoad {
     public let name = "load.png"
     public let version = "1"
     public let summary = "Write a chart stage's picture to a PNG file (rasterised by rsvg-convert)."
-    public let params: [ParamSpec] = [ParamSpec("path", .string, required: true, help: "the file to write, relative to the pipeline file")]
+    public let params: [ParamSpec] = [
+        ParamSpec("path", .string, required: true, help: "the file to write, relative to the pipeline file")
+    ]
 
     public init() {}
 
     public func outputSchemas(_ context: inout PlanContext) -> [String: Schema] {
         checkInput(&context)
-        if SVGRaster.converter == nil { context.error(nil, "\(context.stage.id): \(SVGRaster.missing)", hint: "or write SVG with load.svg") }
+        if SVGRaster.converter == nil {
+            context.error(nil, "\(context.stage.id): \(SVGRaster.missing)", hint: "or write SVG with load.svg")
+        }
         return [:]
     }
 

@@ -53,16 +53,24 @@ struct CommandManifest: Sendable {
         case .failure(let error): throw error
         case .success(let node):
             guard let node, node.pairs != nil else {
-                throw DiagnosticError([Diagnostic(at: start, "a stage manifest is a mapping with `run:`, `inputs:`, `outputs:` and optional `params:`")])
+                throw DiagnosticError([
+                    Diagnostic(
+                        at: start,
+                        "a stage manifest is a mapping with `run:`, `inputs:`, `outputs:` and optional `params:`")
+                ])
             }
             root = node
         }
         for pair in root.pairs ?? [] where !keys.contains(pair.key) {
-            diagnostics.error(pair.keyLocation, "unknown key '\(pair.key)' in stage manifest", hint: Suggest.didYouMean(pair.key, in: keys) ?? "keys: \(keys.joined(separator: ", "))")
+            diagnostics.error(
+                pair.keyLocation, "unknown key '\(pair.key)' in stage manifest",
+                hint: Suggest.didYouMean(pair.key, in: keys) ?? "keys: \(keys.joined(separator: ", "))")
         }
         let run = root["run"]?.scalar ?? ""
         if run.trimmingCharacters(in: .whitespaces).isEmpty {
-            diagnostics.error(root["run"]?.location ?? start, "a stage manifest needs `run:`, the command line that computes the outputs")
+            diagnostics.error(
+                root["run"]?.location ?? start,
+                "a stage manifest needs `run:`, the command line that computes the outputs")
         }
 
         var params: [ParamSpec] = [ParamSpec("stage", .string, required: true, help: "the manifest's name in stages/")]
@@ -73,17 +81,25 @@ struct CommandManifest: Sendable {
             }
             let typeName = pair.value["type"]?.scalar ?? pair.value.scalar ?? ""
             guard let kind = paramTypes[typeName] else {
-                diagnostics.error(pair.value["type"]?.location ?? pair.value.location,
-                                  "parameter '\(pair.key)' needs a type: \(paramTypes.keys.sorted().joined(separator: ", ")), found '\(typeName)'")
+                diagnostics.error(
+                    pair.value["type"]?.location ?? pair.value.location,
+                    "parameter '\(pair.key)' needs a type: \(paramTypes.keys.sorted().joined(separator: ", ")), found '\(typeName)'"
+                )
                 continue
             }
-            var spec = ParamSpec(pair.key, kind, required: pair.value["default"] == nil, help: pair.value["help"]?.scalar ?? "")
-            if let node = pair.value["default"] { spec.defaultValue = PipelineLoader.coerce(node, to: spec, stage: name, &diagnostics) }
+            var spec = ParamSpec(
+                pair.key, kind, required: pair.value["default"] == nil, help: pair.value["help"]?.scalar ?? "")
+            if let node = pair.value["default"] {
+                spec.defaultValue = PipelineLoader.coerce(node, to: spec, stage: name, &diagnostics)
+            }
             params.append(spec)
         }
         let inputs = ports(root["inputs"], role: "input", &diagnostics)
         let outputs = ports(root["outputs"], role: "output", &diagnostics)
-        if outputs.isEmpty { diagnostics.error(root["outputs"]?.location ?? start, "a stage manifest needs `outputs:` with at least one port") }
+        if outputs.isEmpty {
+            diagnostics.error(
+                root["outputs"]?.location ?? start, "a stage manifest needs `outputs:` with at least one port")
+        }
         if diagnostics.hasErrors { throw DiagnosticError(diagnostics.diagnostics) }
 
         var hashed = Data(data)
@@ -93,33 +109,42 @@ struct CommandManifest: Sendable {
             guard !candidate.hasPrefix("/usr/") else { continue }
             var isFolder: ObjCBool = false
             if FileManager.default.fileExists(atPath: candidate, isDirectory: &isFolder), !isFolder.boolValue,
-               let content = FileManager.default.contents(atPath: candidate) {
+                let content = FileManager.default.contents(atPath: candidate)
+            {
                 hashed.append(Data("\n\(token)\n".utf8))
                 hashed.append(content)
             }
         }
-        return CommandManifest(name: name, file: path, projectDirectory: projectDirectory, description: root["description"]?.scalar ?? "",
-                               run: run, params: params, inputs: inputs, outputs: outputs, digest: hashed.withUnsafeBytes { ContentHash.sha256($0) })
+        return CommandManifest(
+            name: name, file: path, projectDirectory: projectDirectory, description: root["description"]?.scalar ?? "",
+            run: run, params: params, inputs: inputs, outputs: outputs,
+            digest: hashed.withUnsafeBytes { ContentHash.sha256($0) })
     }
 
     private static func ports(_ node: YAMLNode?, role: String, _ diagnostics: inout DiagnosticCollector) -> [Port] {
         guard let node else { return [] }
         guard let pairs = node.pairs else {
-            diagnostics.error(node.location, "`\(role)s` is a mapping of port name to { columns: { name: type } }, found \(node.kindName)")
+            diagnostics.error(
+                node.location,
+                "`\(role)s` is a mapping of port name to { columns: { name: type } }, found \(node.kindName)")
             return []
         }
         return pairs.map { pair in
             var columns: [(name: String, type: DataType)] = []
             let columnsNode = pair.value["columns"]
             if columnsNode == nil && role == "output" {
-                diagnostics.error(pair.keyLocation, "output '\(pair.key)' needs `columns:`, its schema as { name: type }")
+                diagnostics.error(
+                    pair.keyLocation, "output '\(pair.key)' needs `columns:`, its schema as { name: type }")
             }
             for column in columnsNode?.pairs ?? [] {
                 if let type = column.value.scalar.flatMap(DataType.init(name:)) {
                     columns.append((column.key, type))
                 } else {
-                    diagnostics.error(column.value.location, "column '\(column.key)' of \(role) '\(pair.key)' needs a type: "
-                                      + DataType.allCases.map(\.rawValue).joined(separator: ", ") + ", found '\(column.value.scalar ?? column.value.kindName)'")
+                    diagnostics.error(
+                        column.value.location,
+                        "column '\(column.key)' of \(role) '\(pair.key)' needs a type: "
+                            + DataType.allCases.map(\.rawValue).joined(separator: ", ")
+                            + ", found '\(column.value.scalar ?? column.value.kindName)'")
                 }
             }
             return Port(name: pair.key, columns: columns, location: pair.keyLocation)

@@ -1,9 +1,10 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 import WeirCore
 import WeirTable
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// `type: command, stage: NAME`: runs the command line of `stages/NAME.yaml`. Weir writes each
 /// input as an Arrow file and passes, in the environment:
@@ -20,7 +21,9 @@ struct CommandStage: StageType {
     let manifest: CommandManifest
     var name: String { "command:" + manifest.name }
     var version: String { "1:" + manifest.digest }
-    var summary: String { manifest.description.isEmpty ? "User stage from \(manifest.file): \(manifest.run)" : manifest.description }
+    var summary: String {
+        manifest.description.isEmpty ? "User stage from \(manifest.file): \(manifest.run)" : manifest.description
+    }
     var params: [ParamSpec] { manifest.params }
     var inputs: InputArity {
         switch manifest.inputs.count {
@@ -43,8 +46,11 @@ struct CommandStage: StageType {
 
     func outputSchemas(_ context: inout PlanContext) -> [String: Schema] {
         if manifest.inputs.count > 1, context.inputSchemas.count != manifest.inputs.count {
-            context.error(nil, "\(manifestName) declares \(manifest.inputs.count) inputs ("
-                          + manifest.inputs.map(\.name).joined(separator: ", ") + "); give them in that order with `inputs: [...]`")
+            context.error(
+                nil,
+                "\(manifestName) declares \(manifest.inputs.count) inputs ("
+                    + manifest.inputs.map(\.name).joined(separator: ", ")
+                    + "); give them in that order with `inputs: [...]`")
             return [:]
         }
         for (index, (port, schema)) in zip(manifest.inputs, context.inputSchemas).enumerated() {
@@ -52,12 +58,18 @@ struct CommandStage: StageType {
             for column in port.columns {
                 let name = CommandManifest.substitute(column.name, context.stage)
                 guard let field = schema[name] else {
-                    context.error(nil, "\(manifestName) needs column '\(name)' (\(column.type)) in input '\(port.name)', but \(source) has no such column "
-                                  + "(it has: \(schema.names.joined(separator: ", ")))", hint: Suggest.didYouMean(name, in: schema.names))
+                    context.error(
+                        nil,
+                        "\(manifestName) needs column '\(name)' (\(column.type)) in input '\(port.name)', but \(source) has no such column "
+                            + "(it has: \(schema.names.joined(separator: ", ")))",
+                        hint: Suggest.didYouMean(name, in: schema.names))
                     continue
                 }
                 if field.type != column.type {
-                    context.error(nil, "\(manifestName) needs column '\(name)' of input '\(port.name)' to be \(column.type), but in \(source) it is \(field.type)")
+                    context.error(
+                        nil,
+                        "\(manifestName) needs column '\(name)' of input '\(port.name)' to be \(column.type), but in \(source) it is \(field.type)"
+                    )
                 }
             }
         }
@@ -73,7 +85,8 @@ struct CommandStage: StageType {
         defer { try? FileManager.default.removeItem(atPath: work) }
 
         var environment = ProcessInfo.processInfo.environment
-        var inputPaths: [String: String] = [:], outputPaths: [String: String] = [:]
+        var inputPaths: [String: String] = [:]
+        var outputPaths: [String: String] = [:]
         for (port, table) in zip(manifest.inputs, context.inputs) {
             let path = "\(work)/in-\(port.name).arrow"
             try ArrowWriter().write(table, toFile: path)
@@ -94,29 +107,38 @@ struct CommandStage: StageType {
         environment["WEIR_MANIFEST"] = URL(fileURLWithPath: manifest.file).path  // the command runs elsewhere
 
         let logPath = try context.runFile("command.log")
-        let status = try execute(environment: environment, log: logPath, timeout: context.stage.timeout, stageID: context.stage.id)
+        let status = try execute(
+            environment: environment, log: logPath, timeout: context.stage.timeout, stageID: context.stage.id)
         let output = OutputTail.read(logPath, lines: 12)
         if !output.isEmpty { context.log.info("command output (\(logPath)):\n" + output) }
         switch status {
         case .exited(0): break
         case .exited(let code):
-            throw StageError("\(manifestName): `\(manifest.run)` exited with status \(code)" + OutputTail.quoted(output, otherwise: " and printed nothing"))
+            throw StageError(
+                "\(manifestName): `\(manifest.run)` exited with status \(code)"
+                    + OutputTail.quoted(output, otherwise: " and printed nothing"))
         case .signalled(let signal):
-            throw StageError("\(manifestName): `\(manifest.run)` was killed by signal \(signal)" + OutputTail.quoted(output, otherwise: " and printed nothing"))
+            throw StageError(
+                "\(manifestName): `\(manifest.run)` was killed by signal \(signal)"
+                    + OutputTail.quoted(output, otherwise: " and printed nothing"))
         case .timedOut(let seconds):
-            throw StageError("\(manifestName): `\(manifest.run)` ran longer than the stage's timeout (\(FloatFormat.shortest(seconds)) s) and was stopped")
+            throw StageError(
+                "\(manifestName): `\(manifest.run)` ran longer than the stage's timeout (\(FloatFormat.shortest(seconds)) s) and was stopped"
+            )
         }
 
         var tables: [String: Table] = [:]
         for port in manifest.outputs {
             let path = outputPaths[port.name]!
             guard access(path, F_OK) == 0 else {
-                throw StageError("\(manifestName): the command wrote nothing to output '\(port.name)'; "
-                                 + "it should write an Arrow IPC file to $WEIR_OUTPUT_\(Self.variable(port.name))")
+                throw StageError(
+                    "\(manifestName): the command wrote nothing to output '\(port.name)'; "
+                        + "it should write an Arrow IPC file to $WEIR_OUTPUT_\(Self.variable(port.name))")
             }
             let table: Table
-            do { table = try ArrowFile.read(path: path) }
-            catch { throw StageError("\(manifestName): output '\(port.name)' is not a readable Arrow IPC file: \(error)") }
+            do { table = try ArrowFile.read(path: path) } catch {
+                throw StageError("\(manifestName): output '\(port.name)' is not a readable Arrow IPC file: \(error)")
+            }
             tables[port.name] = try conform(table, to: schema(port, context.stage), port: port.name)
         }
         return tables
@@ -127,14 +149,23 @@ struct CommandStage: StageType {
         let actual = table.schema
         var problems: [String] = []
         for field in declared.fields {
-            guard let found = actual[field.name] else { problems.append("column '\(field.name)' is missing"); continue }
-            if found.type != field.type { problems.append("column '\(field.name)' is \(found.type), declared \(field.type)") }
+            guard let found = actual[field.name] else {
+                problems.append("column '\(field.name)' is missing")
+                continue
+            }
+            if found.type != field.type {
+                problems.append("column '\(field.name)' is \(found.type), declared \(field.type)")
+            }
         }
-        for field in actual.fields where declared[field.name] == nil { problems.append("column '\(field.name)' is not declared") }
+        for field in actual.fields where declared[field.name] == nil {
+            problems.append("column '\(field.name)' is not declared")
+        }
         guard problems.isEmpty else {
-            throw StageError("\(manifestName): output '\(port)' does not match its declared schema: " + problems.joined(separator: "; ")
-                             + " (declared: " + declared.fields.map(\.description).joined(separator: ", ")
-                             + "; written: " + actual.fields.map(\.description).joined(separator: ", ") + ")")
+            throw StageError(
+                "\(manifestName): output '\(port)' does not match its declared schema: "
+                    + problems.joined(separator: "; ")
+                    + " (declared: " + declared.fields.map(\.description).joined(separator: ", ")
+                    + "; written: " + actual.fields.map(\.description).joined(separator: ", ") + ")")
         }
         return try table.select(declared.names)
     }
@@ -149,13 +180,16 @@ struct CommandStage: StageType {
     /// at the timeout the whole group is ended (SIGTERM, then SIGKILL after a grace period),
     /// so nothing the script started runs on.
     func execute(environment: [String: String], log: String, timeout: Double?, stageID: String) throws -> Status {
-        guard FileManager.default.createFile(atPath: log, contents: nil) else { throw StageError("cannot create \(log)") }
+        guard FileManager.default.createFile(atPath: log, contents: nil) else {
+            throw StageError("cannot create \(log)")
+        }
         // The script may print what it was given; its output is a log Weir keeps, so redact it.
         defer { Secrets.redactFile(log) }
         let child: ChildProcess
         do {
-            child = try ChildProcess(shell: manifest.run, environment: environment, directory: manifest.projectDirectory, output: log,
-                                     owner: stageID)
+            child = try ChildProcess(
+                shell: manifest.run, environment: environment, directory: manifest.projectDirectory, output: log,
+                owner: stageID)
         } catch {
             throw StageError("\(manifestName): \(error)")
         }

@@ -10,9 +10,11 @@ public struct ExtractLogs: StageType {
     public let summary = "Read AWS Lambda log exports (a path or glob, .gz too) into messages and invocations."
     public let inputs = InputArity.none
     public let outputs = ["out", "invocations"]
-    public let params: [ParamSpec] = [
-        ParamSpec("path", .string, required: true, help: "file or glob, relative to the pipeline file (logs/**/*.gz)"),
-    ] + RemoteSource.params
+    public let params: [ParamSpec] =
+        [
+            ParamSpec(
+                "path", .string, required: true, help: "file or glob, relative to the pipeline file (logs/**/*.gz)")
+        ] + RemoteSource.params
 
     public init() {}
 
@@ -52,7 +54,8 @@ public struct ExtractLogs: StageType {
         trace.mark("read and scan \(listing.count) files")
         reader.finish().write(to: context.log)
         var tables: [String: Table] = [:]
-        for (port, (name, schema)) in [("out", Self.messageSchema), ("invocations", Self.invocationSchema)].enumerated() {
+        for (port, (name, schema)) in [("out", Self.messageSchema), ("invocations", Self.invocationSchema)].enumerated()
+        {
             let output = try reader.output(files.map { $0[port] }, keys: keys, port: port, ports: 2, schema: schema)
             tables[name] = output.deliver(name, context)
         }
@@ -71,7 +74,8 @@ public struct ExtractLogs: StageType {
         }
         var columns = part.messages.columns
         columns.insert(text.finish(), at: textIndex)
-        return PartReader.Parsed(tables: [try Table(schema: messageSchema, columns: columns), part.invocations], keep: true)
+        return PartReader.Parsed(
+            tables: [try Table(schema: messageSchema, columns: columns), part.invocations], keep: true)
     }
 
     struct LogTables: Sendable {
@@ -112,10 +116,14 @@ public struct ExtractLogs: StageType {
 
     /// One file's tables, the message table without its text column, whose values go to `text`.
     static func tables(_ scanner: LambdaLogScanner, file: String, text: StringColumnFill.Writer) throws -> LogTables {
-        LogTables(messages: try messageTable(scanner, file: file, text: text), invocations: try invocationTable(scanner, file: file))
+        LogTables(
+            messages: try messageTable(scanner, file: file, text: text),
+            invocations: try invocationTable(scanner, file: file))
     }
 
-    private static func messageTable(_ scanner: LambdaLogScanner, file: String, text: StringColumnFill.Writer) throws -> Table {
+    private static func messageTable(_ scanner: LambdaLogScanner, file: String, text: StringColumnFill.Writer) throws
+        -> Table
+    {
         var text = text
         let messages = scanner.messages
         let n = messages.count
@@ -129,8 +137,16 @@ public struct ExtractLogs: StageType {
         let requestIDs = scanner.invocations.map(\.requestID)
         for message in messages {
             files.append(file)
-            if let invocation = message.invocation { requests.append(requestIDs[invocation]) } else { requests.appendNull() }
-            if let id = message.messageID { ids.append(utf8: UnsafeRawBufferPointer(rebasing: bytes[id])) } else { ids.appendNull() }
+            if let invocation = message.invocation {
+                requests.append(requestIDs[invocation])
+            } else {
+                requests.appendNull()
+            }
+            if let id = message.messageID {
+                ids.append(utf8: UnsafeRawBufferPointer(rebasing: bytes[id]))
+            } else {
+                ids.appendNull()
+            }
             if let at = message.startedAt { started.append(at) } else { started.appendNull() }
             if let level = message.level { levels.append(level.name) } else { levels.appendNull() }
             var at = message.spanStart
@@ -145,7 +161,8 @@ public struct ExtractLogs: StageType {
         }
         var schema = messageSchema.fields
         schema.remove(at: textIndex)
-        return try Table(schema: Schema(schema), columns: [files, requests, ids, started, levels, lines].map { $0.finish() })
+        return try Table(
+            schema: Schema(schema), columns: [files, requests, ids, started, levels, lines].map { $0.finish() })
     }
 
     private static func invocationTable(_ scanner: LambdaLogScanner, file: String) throws -> Table {

@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import WeirTable
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// A JavaScript object literal as Node's `console.log` prints it: unquoted keys, single-quoted
 /// strings with escapes, numbers, `true`/`false`/`null`/`undefined`, nested objects and arrays,
@@ -80,7 +81,8 @@ struct JSLiteral {
             while i < nodes.count {
                 let node = nodes[i]
                 if Int(node.parent) == parent, node.key.count == wanted.count,
-                   memcmp(bytes.baseAddress! + node.key.lowerBound, wanted.baseAddress!, wanted.count) == 0 {
+                    memcmp(bytes.baseAddress! + node.key.lowerBound, wanted.baseAddress!, wanted.count) == 0
+                {
                     found = i
                 }
                 if Int(node.parent) < parent { break }
@@ -115,7 +117,8 @@ struct JSLiteral {
             return nil
         }
         guard !range.isEmpty else { return nil }
-        return ValueParsing.double(bytes.baseAddress!.assumingMemoryBound(to: UInt8.self) + range.lowerBound, range.count)
+        return ValueParsing.double(
+            bytes.baseAddress!.assumingMemoryBound(to: UInt8.self) + range.lowerBound, range.count)
     }
 
     // MARK: Parsing
@@ -137,12 +140,19 @@ struct JSLiteral {
         let start = i
         switch bytes[i] {
         case UInt8(ascii: "{"), UInt8(ascii: "["):
-            guard depth < Self.maxDepth else { throw ParseError(offset: i, message: "objects nest deeper than \(Self.maxDepth) levels") }
+            guard depth < Self.maxDepth else {
+                throw ParseError(offset: i, message: "objects nest deeper than \(Self.maxDepth) levels")
+            }
             let isObject = bytes[i] == UInt8(ascii: "{")
             let index = nodes.count
-            nodes.append(Node(parent: parent, kind: isObject ? .object : .array, key: key, value: i..<i, needsDecoding: false))
+            nodes.append(
+                Node(parent: parent, kind: isObject ? .object : .array, key: key, value: i..<i, needsDecoding: false))
             i += 1
-            if isObject { try members(&i, parent: Int32(index), depth: depth + 1) } else { try elements(&i, parent: Int32(index), depth: depth + 1) }
+            if isObject {
+                try members(&i, parent: Int32(index), depth: depth + 1)
+            } else {
+                try elements(&i, parent: Int32(index), depth: depth + 1)
+            }
             nodes[index].value = start..<i
         case UInt8(ascii: "'"), UInt8(ascii: "\""), UInt8(ascii: "`"):
             var needsDecoding = try string(&i)
@@ -152,7 +162,9 @@ struct JSLiteral {
             while j < bytes.count && bytes[j] == UInt8(ascii: "+") {
                 j += 1
                 skipSpace(&j)
-                guard j < bytes.count, bytes[j] == UInt8(ascii: "'") || bytes[j] == UInt8(ascii: "\"") || bytes[j] == UInt8(ascii: "`") else {
+                guard j < bytes.count,
+                    bytes[j] == UInt8(ascii: "'") || bytes[j] == UInt8(ascii: "\"") || bytes[j] == UInt8(ascii: "`")
+                else {
                     throw ParseError(offset: j, message: "expected a string after '+'")
                 }
                 _ = try string(&j)
@@ -173,7 +185,11 @@ struct JSLiteral {
         let start = i
         while i < bytes.count {
             let b = bytes[i]
-            if b == UInt8(ascii: ",") || b == UInt8(ascii: "}") || b == UInt8(ascii: "]") || b == 0x0A || b == 0x0D || b == UInt8(ascii: "{") { break }
+            if b == UInt8(ascii: ",") || b == UInt8(ascii: "}") || b == UInt8(ascii: "]") || b == 0x0A || b == 0x0D
+                || b == UInt8(ascii: "{")
+            {
+                break
+            }
             i += 1
         }
         var end = i
@@ -193,11 +209,17 @@ struct JSLiteral {
             func word(_ literal: StaticString) -> Bool {
                 range.count == literal.utf8CodeUnitCount && LambdaLine.has(bytes, start, end, literal)
             }
-            if word("true") || word("false") { kind = .bool }
-            else if word("null") { kind = .null }
-            else if word("undefined") { kind = .undefined }
-            else if word("NaN") || word("Infinity") || word("-Infinity") { kind = .number }
-            else { kind = .word }
+            if word("true") || word("false") {
+                kind = .bool
+            } else if word("null") {
+                kind = .null
+            } else if word("undefined") {
+                kind = .undefined
+            } else if word("NaN") || word("Infinity") || word("-Infinity") {
+                kind = .number
+            } else {
+                kind = .word
+            }
         }
         nodes.append(Node(parent: parent, kind: kind, key: key, value: range, needsDecoding: false))
     }
@@ -206,8 +228,15 @@ struct JSLiteral {
         var sawDigit = false
         for i in range {
             let b = bytes[i]
-            if ValueParsing.isDigit(b) { sawDigit = true; continue }
-            if b == UInt8(ascii: "-") || b == UInt8(ascii: "+") || b == UInt8(ascii: ".") || b == UInt8(ascii: "e") || b == UInt8(ascii: "E") { continue }
+            if ValueParsing.isDigit(b) {
+                sawDigit = true
+                continue
+            }
+            if b == UInt8(ascii: "-") || b == UInt8(ascii: "+") || b == UInt8(ascii: ".") || b == UInt8(ascii: "e")
+                || b == UInt8(ascii: "E")
+            {
+                continue
+            }
             return false
         }
         return sawDigit
@@ -216,34 +245,65 @@ struct JSLiteral {
     private mutating func members(_ i: inout Int, parent: Int32, depth: Int) throws(ParseError) {
         while true {
             skipSpace(&i)
-            guard i < bytes.count else { throw ParseError(offset: i, message: "the object is not closed: the text ends before its '}'") }
-            if bytes[i] == UInt8(ascii: "}") { i += 1; return }
+            guard i < bytes.count else {
+                throw ParseError(offset: i, message: "the object is not closed: the text ends before its '}'")
+            }
+            if bytes[i] == UInt8(ascii: "}") {
+                i += 1
+                return
+            }
             let key = try self.key(&i)
             skipSpace(&i)
             guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else {
-                throw ParseError(offset: i, message: "expected ':' after key '\(source(key))', found \(Self.describe(bytes, at: i))")
+                throw ParseError(
+                    offset: i, message: "expected ':' after key '\(source(key))', found \(Self.describe(bytes, at: i))")
             }
             i += 1
             try value(&i, parent: parent, key: key, depth: depth)
             skipSpace(&i)
-            guard i < bytes.count else { throw ParseError(offset: i, message: "the object is not closed: the text ends before its '}'") }
-            if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
-            if bytes[i] == UInt8(ascii: "}") { i += 1; return }
-            throw ParseError(offset: i, message: "expected ',' or '}' after the value of '\(source(key))', found \(Self.describe(bytes, at: i))")
+            guard i < bytes.count else {
+                throw ParseError(offset: i, message: "the object is not closed: the text ends before its '}'")
+            }
+            if bytes[i] == UInt8(ascii: ",") {
+                i += 1
+                continue
+            }
+            if bytes[i] == UInt8(ascii: "}") {
+                i += 1
+                return
+            }
+            throw ParseError(
+                offset: i,
+                message: "expected ',' or '}' after the value of '\(source(key))', found \(Self.describe(bytes, at: i))"
+            )
         }
     }
 
     private mutating func elements(_ i: inout Int, parent: Int32, depth: Int) throws(ParseError) {
         while true {
             skipSpace(&i)
-            guard i < bytes.count else { throw ParseError(offset: i, message: "the array is not closed: the text ends before its ']'") }
-            if bytes[i] == UInt8(ascii: "]") { i += 1; return }
+            guard i < bytes.count else {
+                throw ParseError(offset: i, message: "the array is not closed: the text ends before its ']'")
+            }
+            if bytes[i] == UInt8(ascii: "]") {
+                i += 1
+                return
+            }
             try value(&i, parent: parent, key: i..<i, depth: depth)
             skipSpace(&i)
-            guard i < bytes.count else { throw ParseError(offset: i, message: "the array is not closed: the text ends before its ']'") }
-            if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
-            if bytes[i] == UInt8(ascii: "]") { i += 1; return }
-            throw ParseError(offset: i, message: "expected ',' or ']' in an array, found \(Self.describe(bytes, at: i))")
+            guard i < bytes.count else {
+                throw ParseError(offset: i, message: "the array is not closed: the text ends before its ']'")
+            }
+            if bytes[i] == UInt8(ascii: ",") {
+                i += 1
+                continue
+            }
+            if bytes[i] == UInt8(ascii: "]") {
+                i += 1
+                return
+            }
+            throw ParseError(
+                offset: i, message: "expected ',' or ']' in an array, found \(Self.describe(bytes, at: i))")
         }
     }
 
@@ -257,7 +317,9 @@ struct JSLiteral {
         }
         let start = i
         while i < bytes.count, Self.isIdentifierByte(bytes[i]) { i += 1 }
-        guard i > start else { throw ParseError(offset: i, message: "expected a key, found \(Self.describe(bytes, at: i))") }
+        guard i > start else {
+            throw ParseError(offset: i, message: "expected a key, found \(Self.describe(bytes, at: i))")
+        }
         return start..<i
     }
 
@@ -274,12 +336,23 @@ struct JSLiteral {
         var escaped = false
         while i < bytes.count {
             let b = bytes[i]
-            if b == quote { i += 1; return escaped }
-            if b == UInt8(ascii: "\\") { escaped = true; i += 2; continue }
+            if b == quote {
+                i += 1
+                return escaped
+            }
+            if b == UInt8(ascii: "\\") {
+                escaped = true
+                i += 2
+                continue
+            }
             if (b == 0x0A || b == 0x0D) && quote != UInt8(ascii: "`") { break }
             i += 1
         }
-        throw ParseError(offset: start, message: "unterminated string: no closing \(quote == UInt8(ascii: "'") ? "'" : quote == UInt8(ascii: "`") ? "`" : "\"") on its line")
+        throw ParseError(
+            offset: start,
+            message:
+                "unterminated string: no closing \(quote == UInt8(ascii: "'") ? "'" : quote == UInt8(ascii: "`") ? "`" : "\"") on its line"
+        )
     }
 
     private func skipSpace(_ i: inout Int) {
@@ -311,7 +384,13 @@ struct JSLiteral {
             for k in 0..<count {
                 let b = bytes[at + k] | 0x20
                 let digit: UInt8
-                if ValueParsing.isDigit(b) { digit = b - 0x30 } else if b >= 0x61 && b <= 0x66 { digit = b - 0x61 + 10 } else { return nil }
+                if ValueParsing.isDigit(b) {
+                    digit = b - 0x30
+                } else if b >= 0x61 && b <= 0x66 {
+                    digit = b - 0x61 + 10
+                } else {
+                    return nil
+                }
                 value = value << 4 | UInt32(digit)
             }
             return value
@@ -327,8 +406,16 @@ struct JSLiteral {
                 i += 1
                 continue
             }
-            if b == q { quote = nil; i += 1; continue }
-            guard b == UInt8(ascii: "\\"), i + 1 < range.upperBound else { out.append(b); i += 1; continue }
+            if b == q {
+                quote = nil
+                i += 1
+                continue
+            }
+            guard b == UInt8(ascii: "\\"), i + 1 < range.upperBound else {
+                out.append(b)
+                i += 1
+                continue
+            }
             let e = bytes[i + 1]
             i += 2
             switch e {
@@ -340,17 +427,25 @@ struct JSLiteral {
             case UInt8(ascii: "v"): out.append(0x0B)
             case UInt8(ascii: "0"): out.append(0x00)
             case UInt8(ascii: "x"):
-                if let value = hex(i, 2) { append(value); i += 2 } else { out.append(e) }
+                if let value = hex(i, 2) {
+                    append(value)
+                    i += 2
+                } else {
+                    out.append(e)
+                }
             case UInt8(ascii: "u"):
-                if i < range.upperBound, bytes[i] == UInt8(ascii: "{"), let close = (i..<range.upperBound).first(where: { bytes[$0] == UInt8(ascii: "}") }),
-                   let value = hex(i + 1, close - i - 1) {
+                if i < range.upperBound, bytes[i] == UInt8(ascii: "{"),
+                    let close = (i..<range.upperBound).first(where: { bytes[$0] == UInt8(ascii: "}") }),
+                    let value = hex(i + 1, close - i - 1)
+                {
                     append(value)
                     i = close + 1
                 } else if var value = hex(i, 4) {
                     i += 4
                     // A surrogate pair written as two escapes.
                     if value >= 0xD800 && value < 0xDC00, i + 6 <= range.upperBound, bytes[i] == UInt8(ascii: "\\"),
-                       bytes[i + 1] == UInt8(ascii: "u"), let low = hex(i + 2, 4), low >= 0xDC00 && low < 0xE000 {
+                        bytes[i + 1] == UInt8(ascii: "u"), let low = hex(i + 2, 4), low >= 0xDC00 && low < 0xE000
+                    {
                         value = 0x10000 + ((value - 0xD800) << 10) + (low - 0xDC00)
                         i += 6
                     }
@@ -358,7 +453,7 @@ struct JSLiteral {
                 } else {
                     out.append(e)
                 }
-            case 0x0A: break // a line continuation
+            case 0x0A: break  // a line continuation
             default: out.append(e)
             }
         }

@@ -80,7 +80,9 @@ enum LambdaLine: Equatable {
     /// A timestamp token (`YYYY-MM-DDTHH:MM:SS.sssZ`) at `i`, ending at a space or tab.
     @inline(__always)
     static func timestampToken(_ bytes: UnsafeRawBufferPointer, _ i: Int, _ end: Int) -> (Int64, Int)? {
-        guard end - i >= 20, ValueParsing.isDigit(bytes[i]), bytes[i + 4] == 0x2D, bytes[i + 10] == 0x54 else { return nil }
+        guard end - i >= 20, ValueParsing.isDigit(bytes[i]), bytes[i + 4] == 0x2D, bytes[i + 10] == 0x54 else {
+            return nil
+        }
         var j = i + 11
         while j < end && bytes[j] != 0x20 && bytes[j] != 0x09 { j += 1 }
         guard let micros = Temporal.parseTimestamp(UnsafeRawBufferPointer(rebasing: bytes[i..<j])) else { return nil }
@@ -115,7 +117,8 @@ enum LambdaLine: Equatable {
         while j < end {
             if bytes[j] == 0x09 || bytes[j] == 0x20, let numberStart = after(bytes, j + 1, end, "Duration: ") {
                 let number = token(bytes, numberStart, end)
-                return ValueParsing.double(bytes.baseAddress!.assumingMemoryBound(to: UInt8.self) + number.lowerBound, number.count)
+                return ValueParsing.double(
+                    bytes.baseAddress!.assumingMemoryBound(to: UInt8.self) + number.lowerBound, number.count)
             }
             j += 1
         }

@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import WeirTable
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Splits one Lambda log file into invocations and messages.
 ///
@@ -91,8 +92,11 @@ struct LambdaLogScanner {
         case .blank:
             return
         case .continuation:
-            if let target = lastMessage { add(line: start, end, to: target, timestamp: nil, level: nil) } else {
-                lastMessage = newMessage(invocation: nil, id: nil, line: line, start: start, end: end, timestamp: nil, level: nil)
+            if let target = lastMessage {
+                add(line: start, end, to: target, timestamp: nil, level: nil)
+            } else {
+                lastMessage = newMessage(
+                    invocation: nil, id: nil, line: line, start: start, end: end, timestamp: nil, level: nil)
             }
         case .start(let timestamp, let id):
             if let previous = lookup(id, openOnly: true) { close(previous, .cutOff, at: nil) }
@@ -113,14 +117,19 @@ struct LambdaLogScanner {
             // A request whose START is not in this file began before the file did.
             let invocation = lookup(id, openOnly: true) ?? openInvocation(id, line: line, timestamp: timestamp)
             lastInvocation = invocation
-            appLine(invocation: invocation, body: body, start: start, end: end, line: line, timestamp: timestamp, level: level)
+            appLine(
+                invocation: invocation, body: body, start: start, end: end, line: line, timestamp: timestamp,
+                level: level)
         case .other(let timestamp):
             if let invocation = lastInvocation, invocations[invocation].isOpen {
-                appLine(invocation: invocation, body: start..<end, start: start, end: end, line: line, timestamp: timestamp, level: nil)
+                appLine(
+                    invocation: invocation, body: start..<end, start: start, end: end, line: line, timestamp: timestamp,
+                    level: nil)
             } else if let target = lastMessage, messages[target].invocation == nil {
                 add(line: start, end, to: target, timestamp: timestamp, level: nil)
             } else {
-                lastMessage = newMessage(invocation: nil, id: nil, line: line, start: start, end: end, timestamp: timestamp, level: nil)
+                lastMessage = newMessage(
+                    invocation: nil, id: nil, line: line, start: start, end: end, timestamp: timestamp, level: nil)
             }
         }
         linesSeen += 1
@@ -128,12 +137,16 @@ struct LambdaLogScanner {
 
     /// A `Processing message <id>` line starts a message; so does any line of an invocation that
     /// has none yet (a message without an id). Other lines go to the invocation's message.
-    private mutating func appLine(invocation: Int, body: Range<Int>, start: Int, end: Int, line: Int, timestamp: Int64, level: LogLevel?) {
+    private mutating func appLine(
+        invocation: Int, body: Range<Int>, start: Int, end: Int, line: Int, timestamp: Int64, level: LogLevel?
+    ) {
         var id: Range<Int>?
         if var idStart = LambdaLine.after(bytes, body.lowerBound, body.upperBound, "Processing message ") {
             while idStart < body.upperBound && bytes[idStart] == 0x20 { idStart += 1 }
             var idEnd = idStart
-            while idEnd < body.upperBound && bytes[idEnd] != 0x20 && bytes[idEnd] != 0x09 && bytes[idEnd] != 0x0D { idEnd += 1 }
+            while idEnd < body.upperBound && bytes[idEnd] != 0x20 && bytes[idEnd] != 0x09 && bytes[idEnd] != 0x0D {
+                idEnd += 1
+            }
             id = idStart..<idEnd
         }
         if id == nil, let message = invocations[invocation].currentMessage {
@@ -141,15 +154,20 @@ struct LambdaLogScanner {
             lastMessage = message
             return
         }
-        let message = newMessage(invocation: invocation, id: id, line: line, start: start, end: end, timestamp: timestamp, level: level)
+        let message = newMessage(
+            invocation: invocation, id: id, line: line, start: start, end: end, timestamp: timestamp, level: level)
         invocations[invocation].currentMessage = message
         invocations[invocation].messages += 1
         lastMessage = message
     }
 
-    private mutating func newMessage(invocation: Int?, id: Range<Int>?, line: Int, start: Int, end: Int, timestamp: Int64?, level: LogLevel?) -> Int {
-        messages.append(Message(invocation: invocation, messageID: id, line: line, startedAt: timestamp, level: level,
-                                spanStart: start, spanEnd: end, linesSeenAtLast: linesSeen + 1))
+    private mutating func newMessage(
+        invocation: Int?, id: Range<Int>?, line: Int, start: Int, end: Int, timestamp: Int64?, level: LogLevel?
+    ) -> Int {
+        messages.append(
+            Message(
+                invocation: invocation, messageID: id, line: line, startedAt: timestamp, level: level,
+                spanStart: start, spanEnd: end, linesSeenAtLast: linesSeen + 1))
         return messages.count - 1
     }
 
@@ -184,7 +202,8 @@ struct LambdaLogScanner {
 
     private mutating func lookup(_ id: Range<Int>, openOnly: Bool) -> Int? {
         if cachedInvocation >= 0, id.count == cachedID.count,
-           memcmp(bytes.baseAddress! + id.lowerBound, bytes.baseAddress! + cachedID.lowerBound, id.count) == 0 {
+            memcmp(bytes.baseAddress! + id.lowerBound, bytes.baseAddress! + cachedID.lowerBound, id.count) == 0
+        {
             if !openOnly || invocations[cachedInvocation].isOpen { return cachedInvocation }
             return nil
         }

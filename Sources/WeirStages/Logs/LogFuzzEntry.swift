@@ -15,8 +15,9 @@ public enum LambdaLogFuzzEntry {
         var columns = parts.messages.columns
         columns.insert(text.finish(), at: ExtractLogs.textIndex)
         let messages = try Table(schema: ExtractLogs.messageSchema, columns: columns)
-        var extractor = TransactionExtractor(messages: MessageColumns(messages, text: columns[ExtractLogs.textIndex]),
-                                             pattern: try TextPattern(LogTransactions.defaultPattern))
+        var extractor = TransactionExtractor(
+            messages: MessageColumns(messages, text: columns[ExtractLogs.textIndex]),
+            pattern: try TextPattern(LogTransactions.defaultPattern))
         for row in 0..<messages.rowCount { extractor.extract(row) }
         _ = try extractor.finish()
     }

@@ -8,14 +8,19 @@ import WeirTable
 public struct LogGaps: StageType {
     public let name = "logs.gaps"
     public let version = "1"
-    public let summary = "Gaps between consecutive log entries; flags those over factor x the median gap or over max_gap."
+    public let summary =
+        "Gaps between consecutive log entries; flags those over factor x the median gap or over max_gap."
     public let inputs = InputArity.one
     public let outputs = ["gaps", "anomalies"]
     public let params: [ParamSpec] = [
-        ParamSpec("timestamp", .column(types: [.timestamp]), default: .string("started_at"), help: "when each entry was logged"),
+        ParamSpec(
+            "timestamp", .column(types: [.timestamp]), default: .string("started_at"),
+            help: "when each entry was logged"),
         ParamSpec("group", .column(types: KeyCodes.keyTypes), help: "measure gaps within each value of this column"),
         ParamSpec("factor", .double, default: .double(10), help: "a gap over factor x the median gap is an anomaly"),
-        ParamSpec("max_gap", .any, help: "a gap over this is an anomaly whatever the median (90s, 30m, 2h, 1d; a number is seconds)"),
+        ParamSpec(
+            "max_gap", .any,
+            help: "a gap over this is an anomaly whatever the median (90s, 30m, 2h, 1d; a number is seconds)"),
     ]
 
     public init() {}
@@ -31,11 +36,18 @@ public struct LogGaps: StageType {
             context.error("factor", "\(context.stage.id).factor must be above 0, got \(FloatFormat.shortest(factor))")
         }
         if let value = context.param("max_gap"), Self.seconds(value) == nil {
-            context.error("max_gap", "\(context.stage.id).max_gap must be a positive duration such as 90s, 30m, 2h or 1d, got '\(value)'")
+            context.error(
+                "max_gap",
+                "\(context.stage.id).max_gap must be a positive duration such as 90s, 30m, 2h or 1d, got '\(value)'")
         }
         let span = [Field("from", .timestamp), Field("to", .timestamp), Field("gap_seconds", .float64)]
-        return ["gaps": Schema(groupFields + span + [Field("anomaly", .bool)]),
-                "anomalies": Schema(groupFields + span + [Field("median_gap_seconds", .float64), Field("times_median", .float64), Field("reason", .string)])]
+        return [
+            "gaps": Schema(groupFields + span + [Field("anomaly", .bool)]),
+            "anomalies": Schema(
+                groupFields + span + [
+                    Field("median_gap_seconds", .float64), Field("times_median", .float64), Field("reason", .string),
+                ]),
+        ]
     }
 
     static func seconds(_ value: ParamValue) -> Double? {
@@ -65,7 +77,8 @@ public struct LogGaps: StageType {
         } else {
             groups = [Array(0..<input.rowCount)]
         }
-        let gapSchema = try context.announcedSchema("gaps"), anomalySchema = try context.announcedSchema("anomalies")
+        let gapSchema = try context.announcedSchema("gaps")
+        let anomalySchema = try context.announcedSchema("anomalies")
         let gaps = gapSchema.fields.map { ColumnBuilder($0.type) }
         let anomalies = anomalySchema.fields.map { ColumnBuilder($0.type) }
         let offset = groupColumn == nil ? 0 : 1
@@ -92,13 +105,18 @@ public struct LogGaps: StageType {
                 anomalies[offset + 3].append(median)
                 if median > 0 { anomalies[offset + 4].append(gap / median) } else { anomalies[offset + 4].appendNull() }
                 var reasons: [String] = []
-                if overMedian { reasons.append("\(Self.tenths(gap / median)) x the median gap of \(Self.describe(median))") }
+                if overMedian {
+                    reasons.append("\(Self.tenths(gap / median)) x the median gap of \(Self.describe(median))")
+                }
                 if overMax, let maxGap { reasons.append("over max_gap \(Self.describe(maxGap))") }
-                anomalies[offset + 5].append(Self.describe(gap) + " without a log entry: " + reasons.joined(separator: "; "))
+                anomalies[offset + 5].append(
+                    Self.describe(gap) + " without a log entry: " + reasons.joined(separator: "; "))
             }
         }
-        return ["gaps": try Table(schema: gapSchema, columns: gaps.map { $0.finish() }),
-                "anomalies": try Table(schema: anomalySchema, columns: anomalies.map { $0.finish() })]
+        return [
+            "gaps": try Table(schema: gapSchema, columns: gaps.map { $0.finish() }),
+            "anomalies": try Table(schema: anomalySchema, columns: anomalies.map { $0.finish() }),
+        ]
     }
 
     /// `47`, `14.7`: a ratio to one decimal, without a trailing `.0`.

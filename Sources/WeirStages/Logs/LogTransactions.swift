@@ -1,8 +1,9 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import WeirCore
 import WeirTable
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// `logs.transactions` (seed 002's "rich data"): one row per `transaction: { ... }` object
 /// logged in a message, with the message's `in_sync` flag. Messages whose object cannot be
@@ -11,13 +12,15 @@ import WeirTable
 public struct LogTransactions: StageType {
     public let name = "logs.transactions"
     public let version = "1"
-    public let summary = "Parse the transaction objects logged in Lambda messages into typed rows, with in_sync per message."
+    public let summary =
+        "Parse the transaction objects logged in Lambda messages into typed rows, with in_sync per message."
     public let inputs = InputArity.one
     public let outputs = ["out", "rejects"]
     public static let defaultPattern = "(?i)out of sync|not in sync|mismatch"
     public let params: [ParamSpec] = [
-        ParamSpec("out_of_sync_pattern", .string, default: .string(LogTransactions.defaultPattern),
-                  help: "a message with a line matching this regular expression (or an ERROR line) is not in sync"),
+        ParamSpec(
+            "out_of_sync_pattern", .string, default: .string(LogTransactions.defaultPattern),
+            help: "a message with a line matching this regular expression (or an ERROR line) is not in sync")
     ]
 
     public init() {}
@@ -29,18 +32,26 @@ public struct LogTransactions: StageType {
         ("vat", .float64), ("oldBalance", .float64), ("newBalance", .float64), ("metadata", .string),
     ]
     /// Columns of the message table carried to every row when the input has them.
-    static let carried: [(name: String, type: DataType)] = [("log_file", .string), ("line", .int64), ("request_id", .string), ("message_id", .string)]
+    static let carried: [(name: String, type: DataType)] = [
+        ("log_file", .string), ("line", .int64), ("request_id", .string), ("message_id", .string),
+    ]
 
-    static let schema = Schema([Field("date_time", .timestamp)] + fields.map { Field($0.name, $0.type) }
-                               + [Field("in_sync", .bool)] + carried.map { Field($0.name, $0.type) })
-    static let rejectSchema = Schema([Field("log_file", .string), Field("line", .int64), Field("request_id", .string),
-                                      Field("message_id", .string), Field("error", .string), Field("text", .string)])
+    static let schema = Schema(
+        [Field("date_time", .timestamp)] + fields.map { Field($0.name, $0.type) }
+            + [Field("in_sync", .bool)] + carried.map { Field($0.name, $0.type) })
+    static let rejectSchema = Schema([
+        Field("log_file", .string), Field("line", .int64), Field("request_id", .string),
+        Field("message_id", .string), Field("error", .string), Field("text", .string),
+    ])
 
     public func outputSchemas(_ context: inout PlanContext) -> [String: Schema] {
         _ = context.column(named: "text", param: "input", types: [.string])
         for (name, type) in Self.carried + [("started_at", .timestamp)] {
             if let field = context.inputSchemas.first?[name], field.type != type {
-                context.error("input", "column '\(name)' is \(field.type.rawValue); logs.transactions expects \(type.rawValue) (as extract.logs writes it)")
+                context.error(
+                    "input",
+                    "column '\(name)' is \(field.type.rawValue); logs.transactions expects \(type.rawValue) (as extract.logs writes it)"
+                )
             }
         }
         if let pattern = context.param("out_of_sync_pattern")?.string {
@@ -55,7 +66,9 @@ public struct LogTransactions: StageType {
             throw StageError("\(error)", param: "out_of_sync_pattern")
         }
         let input = context.inputs[0]
-        guard let text = input.column("text") else { throw StageError("the input has no 'text' column", param: "input") }
+        guard let text = input.column("text") else {
+            throw StageError("the input has no 'text' column", param: "input")
+        }
         let messages = MessageColumns(input, text: text)
         let rows = input.rowCount
         var trace = Trace("logs.transactions")
@@ -73,7 +86,9 @@ public struct LogTransactions: StageType {
         trace.mark("join")
         if rejects.rowCount > 0 {
             let first = rejects.row(0)
-            context.log.note("\(Wording.count(rejects.rowCount, "message")) could not be parsed (see the rejects output); the first: \(first[0]):\(first[1]): \(first[4])")
+            context.log.note(
+                "\(Wording.count(rejects.rowCount, "message")) could not be parsed (see the rejects output); the first: \(first[0]):\(first[1]): \(first[4])"
+            )
         }
         return ["out": out, "rejects": rejects]
     }
@@ -92,7 +107,9 @@ struct MessageColumns: @unchecked Sendable {
         self.table = table
         self.text = text.unownedValues
         startedAt = table.column("started_at").flatMap { $0.type == .timestamp ? $0.unownedValues : nil }
-        carried = LogTransactions.carried.map { name, type in table.column(name).flatMap { $0.type == type ? $0.unownedValues : nil } }
+        carried = LogTransactions.carried.map { name, type in
+            table.column(name).flatMap { $0.type == type ? $0.unownedValues : nil }
+        }
     }
 }
 
@@ -124,8 +141,10 @@ struct TransactionExtractor {
     }
 
     func finish() throws -> (Table, Table) {
-        (try Table(schema: LogTransactions.schema, columns: out.map { $0.finish() }),
-         try Table(schema: LogTransactions.rejectSchema, columns: rejects.map { $0.finish() }))
+        (
+            try Table(schema: LogTransactions.schema, columns: out.map { $0.finish() }),
+            try Table(schema: LogTransactions.rejectSchema, columns: rejects.map { $0.finish() })
+        )
     }
 
     struct FieldError: Error {
@@ -143,7 +162,10 @@ struct TransactionExtractor {
         var position = 0
         var lineIndex = 0
         while position < text.count {
-            let end = memchr(base + position, 0x0A, text.count - position).map { UnsafeRawPointer($0) - UnsafeRawPointer(base) } ?? text.count
+            let end =
+                memchr(base + position, 0x0A, text.count - position).map {
+                    UnsafeRawPointer($0) - UnsafeRawPointer(base)
+                } ?? text.count
             var bodyStart: Int?
             var timestamp: Int64?
             switch LambdaLine.classify(text, position, end) {
@@ -174,7 +196,10 @@ struct TransactionExtractor {
                     }
                     // Go on after the object: the line it ends on, then the lines after it.
                     nextLineIndex = lineIndex + Self.newlines(text, position, objectEnd) + 1
-                    nextPosition = memchr(base + objectEnd, 0x0A, text.count - objectEnd).map { UnsafeRawPointer($0) - UnsafeRawPointer(base) + 1 } ?? text.count
+                    nextPosition =
+                        memchr(base + objectEnd, 0x0A, text.count - objectEnd).map {
+                            UnsafeRawPointer($0) - UnsafeRawPointer(base) + 1
+                        } ?? text.count
                 } catch {
                     if Self.transactionWord.matches(UnsafeRawBufferPointer(rebasing: text[start...])) {
                         reject(row, line: lineIndex + Self.newlines(text, position, error.offset), error.message, text)
@@ -190,7 +215,8 @@ struct TransactionExtractor {
         for (k, transaction) in found.enumerated() {
             // The last object parsed is still in `literal`; an earlier one is parsed again.
             if k < found.count - 1 || literal.nodes.first?.value.lowerBound != transaction.start {
-                guard (try? literal.parse(at: transaction.start)) != nil, let node = literal.child(0, "transaction") else { continue }
+                guard (try? literal.parse(at: transaction.start)) != nil, let node = literal.child(0, "transaction")
+                else { continue }
                 try? checkFields(node)
             }
             append(row, transaction.line, transaction.timestamp, inSync: inSync)
@@ -206,7 +232,9 @@ struct TransactionExtractor {
             let node = literal.nodes[i]
             if Int(node.parent) == transaction {
                 for (k, name) in Self.fieldNames.enumerated() where name.count == node.key.count {
-                    if name.withUnsafeBytes({ memcmp($0.baseAddress!, bytes.baseAddress! + node.key.lowerBound, name.count) }) == 0 {
+                    if name.withUnsafeBytes({
+                        memcmp($0.baseAddress!, bytes.baseAddress! + node.key.lowerBound, name.count)
+                    }) == 0 {
                         fieldNodes[k] = i
                         break
                     }
@@ -217,7 +245,10 @@ struct TransactionExtractor {
         for (k, field) in LogTransactions.fields.enumerated() where fieldNodes[k] >= 0 {
             let index = fieldNodes[k]
             let node = literal.nodes[index]
-            if node.kind == .null || node.kind == .undefined { fieldNodes[k] = -1; continue }
+            if node.kind == .null || node.kind == .undefined {
+                fieldNodes[k] = -1
+                continue
+            }
             let expected: String?
             switch field.type {
             case .float64: expected = literal.number(index) == nil ? "a number" : nil
@@ -227,8 +258,11 @@ struct TransactionExtractor {
                 expected = node.kind == .array || (node.kind == .object && field.name != "metadata") ? "a string" : nil
             }
             if let expected {
-                throw FieldError(offset: node.value.lowerBound,
-                                 message: "transaction.\(field.name): expected \(expected), found \(node.kind.article) \(literal.source(node.value).prefix(40))")
+                throw FieldError(
+                    offset: node.value.lowerBound,
+                    message:
+                        "transaction.\(field.name): expected \(expected), found \(node.kind.article) \(literal.source(node.value).prefix(40))"
+                )
             }
         }
     }
@@ -245,18 +279,29 @@ struct TransactionExtractor {
 
     /// One row from the fields found by `checkFields`.
     private func append(_ row: Int, _ lineOffset: Int, _ timestamp: Int64?, inSync: Bool) {
-        if let timestamp { out[0].append(timestamp) }
-        else if let started = messages.startedAt, started.isValid(row) { out[0].append(started.int64(row)) }
-        else { out[0].appendNull() }
+        if let timestamp {
+            out[0].append(timestamp)
+        } else if let started = messages.startedAt, started.isValid(row) {
+            out[0].append(started.int64(row))
+        } else {
+            out[0].appendNull()
+        }
         for k in 0..<Self.fieldTypes.count {
             let builder = out[1 + k]
             let index = fieldNodes[k]
-            guard index >= 0 else { builder.appendNull(); continue }
+            guard index >= 0 else {
+                builder.appendNull()
+                continue
+            }
             switch Self.fieldTypes[k] {
             case .float64: builder.append(literal.number(index)!)
             case .bool: builder.append(literal.bytes[literal.nodes[index].value.lowerBound] == UInt8(ascii: "t"))
             default:
-                if literal.isPlain(index) { builder.append(utf8: literal.plainBytes(index)) } else { builder.append(literal.text(index)) }
+                if literal.isPlain(index) {
+                    builder.append(utf8: literal.plainBytes(index))
+                } else {
+                    builder.append(literal.text(index))
+                }
             }
         }
         let next = 1 + LogTransactions.fields.count
@@ -267,8 +312,15 @@ struct TransactionExtractor {
     private func appendCarried(_ row: Int, lineOffset: Int, into builders: [ColumnBuilder], from first: Int) {
         for k in 0..<messages.carried.count {
             let builder = builders[first + k]
-            guard let column = messages.carried[k], column.isValid(row) else { builder.appendNull(); continue }
-            if k == 1 { builder.append(column.int64(row) + Int64(lineOffset)) } else { builder.append(utf8: column.utf8(row)) }
+            guard let column = messages.carried[k], column.isValid(row) else {
+                builder.appendNull()
+                continue
+            }
+            if k == 1 {
+                builder.append(column.int64(row) + Int64(lineOffset))
+            } else {
+                builder.append(utf8: column.utf8(row))
+            }
         }
     }
 

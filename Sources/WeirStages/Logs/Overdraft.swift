@@ -8,20 +8,27 @@ import WeirTable
 public struct Overdraft: StageType {
     public let name = "logs.overdraft"
     public let version = "1"
-    public let summary = "Per user: first overdraft, first out-of-sync flag before it, lead time; share of overdraft rows out of sync."
+    public let summary =
+        "Per user: first overdraft, first out-of-sync flag before it, lead time; share of overdraft rows out of sync."
     public let inputs = InputArity.one
     public let outputs = ["users", "summary"]
     public let params: [ParamSpec] = [
         ParamSpec("user", .column(types: KeyCodes.keyTypes), default: .string("userId"), help: "the user column"),
-        ParamSpec("balance", .column(types: [.float64, .int64]), default: .string("paymentBalance"), help: "the balance after the transaction; below 0 is an overdraft"),
-        ParamSpec("in_sync", .column(types: [.bool]), default: .string("in_sync"), help: "false when the transaction was logged out of sync"),
-        ParamSpec("time", .column(types: [.timestamp]), default: .string("date_time"), help: "when the transaction happened"),
+        ParamSpec(
+            "balance", .column(types: [.float64, .int64]), default: .string("paymentBalance"),
+            help: "the balance after the transaction; below 0 is an overdraft"),
+        ParamSpec(
+            "in_sync", .column(types: [.bool]), default: .string("in_sync"),
+            help: "false when the transaction was logged out of sync"),
+        ParamSpec(
+            "time", .column(types: [.timestamp]), default: .string("date_time"), help: "when the transaction happened"),
     ]
 
     public init() {}
 
     static let summarySchema = Schema([
-        Field("overdraft_rows", .int64), Field("overdraft_rows_out_of_sync", .int64), Field("share_out_of_sync", .float64),
+        Field("overdraft_rows", .int64), Field("overdraft_rows_out_of_sync", .int64),
+        Field("share_out_of_sync", .float64),
         Field("users_overdrawn", .int64), Field("users_predicted", .int64), Field("users_out_of_sync", .int64),
         Field("median_lead_hours", .float64),
     ])
@@ -31,11 +38,15 @@ public struct Overdraft: StageType {
         _ = context.column("balance", types: [.float64, .int64])
         _ = context.column("in_sync", types: [.bool])
         _ = context.column("time", types: [.timestamp])
-        return ["users": Schema([user] + [
-            Field("first_out_of_sync_at", .timestamp), Field("first_overdraft_at", .timestamp), Field("overdraft_balance", .float64),
-            Field("lead_time_hours", .float64), Field("predicted", .bool), Field("overdraft_rows", .int64),
-            Field("out_of_sync_rows", .int64), Field("rows", .int64),
-        ]), "summary": Self.summarySchema]
+        return [
+            "users": Schema(
+                [user] + [
+                    Field("first_out_of_sync_at", .timestamp), Field("first_overdraft_at", .timestamp),
+                    Field("overdraft_balance", .float64),
+                    Field("lead_time_hours", .float64), Field("predicted", .bool), Field("overdraft_rows", .int64),
+                    Field("out_of_sync_rows", .int64), Field("rows", .int64),
+                ]), "summary": Self.summarySchema,
+        ]
     }
 
     struct UserState {
@@ -52,8 +63,9 @@ public struct Overdraft: StageType {
         let userName = context.param("user")?.string ?? "userId"
         let (_, userColumn) = try context.requiredColumn("user")
         guard let balance = input.column(context.param("balance")?.string ?? "paymentBalance"),
-              let inSync = input.column(context.param("in_sync")?.string ?? "in_sync"),
-              let time = input.column(context.param("time")?.string ?? "date_time") else {
+            let inSync = input.column(context.param("in_sync")?.string ?? "in_sync"),
+            let time = input.column(context.param("time")?.string ?? "date_time")
+        else {
             throw StageError("the input lacks a column this stage reads", param: "input")
         }
         let keys = try KeyCodes(userColumn, name: userName, param: "user")
@@ -62,14 +74,17 @@ public struct Overdraft: StageType {
         let times = time.int64s
         order.sort { times[$0] != times[$1] ? times[$0] < times[$1] : $0 < $1 }
         var users = [UserState](repeating: UserState(), count: keys.count)
-        var overdraftRows = 0, overdraftRowsOutOfSync = 0
+        var overdraftRows = 0
+        var overdraftRowsOutOfSync = 0
         for row in order {
             let u = Int(keys.codes[row])
             users[u].rows += 1
             let outOfSync = inSync.isValid(row) && !inSync.bool(at: row)
             if outOfSync {
                 users[u].outOfSyncRows += 1
-                if users[u].firstOverdraft == nil && users[u].firstOutOfSync == nil { users[u].firstOutOfSync = times[row] }
+                if users[u].firstOverdraft == nil && users[u].firstOutOfSync == nil {
+                    users[u].firstOutOfSync = times[row]
+                }
             }
             if let value = balance.double(at: row), value < 0 {
                 overdraftRows += 1
@@ -89,7 +104,13 @@ public struct Overdraft: StageType {
             let state = users[u]
             out[0].append(from: userColumn, at: keys.firstRow[u])
             if let at = state.firstOutOfSync { out[1].append(at) } else { out[1].appendNull() }
-            if let at = state.firstOverdraft { out[2].append(at); out[3].append(state.overdraftBalance) } else { out[2].appendNull(); out[3].appendNull() }
+            if let at = state.firstOverdraft {
+                out[2].append(at)
+                out[3].append(state.overdraftBalance)
+            } else {
+                out[2].appendNull()
+                out[3].appendNull()
+            }
             if let from = state.firstOutOfSync, let to = state.firstOverdraft {
                 let hours = Double(to - from) / 3_600_000_000
                 out[4].append(hours)
@@ -112,12 +133,22 @@ public struct Overdraft: StageType {
         let summary = Self.summarySchema.fields.map { ColumnBuilder($0.type, capacity: 1) }
         summary[0].append(Int64(overdraftRows))
         summary[1].append(Int64(overdraftRowsOutOfSync))
-        if overdraftRows > 0 { summary[2].append(Double(overdraftRowsOutOfSync) / Double(overdraftRows)) } else { summary[2].appendNull() }
+        if overdraftRows > 0 {
+            summary[2].append(Double(overdraftRowsOutOfSync) / Double(overdraftRows))
+        } else {
+            summary[2].appendNull()
+        }
         summary[3].append(Int64(listed.filter { users[$0].overdraftRows > 0 }.count))
         summary[4].append(Int64(predicted))
         summary[5].append(Int64(listed.filter { users[$0].outOfSyncRows > 0 }.count))
-        if leads.isEmpty { summary[6].appendNull() } else { summary[6].append(pandasQuantile(0.5, count: leads.count) { leads[$0] }) }
-        return ["users": try Table(schema: context.announcedSchema("users"), columns: out.map { $0.finish() }),
-                "summary": try Table(schema: Self.summarySchema, columns: summary.map { $0.finish() })]
+        if leads.isEmpty {
+            summary[6].appendNull()
+        } else {
+            summary[6].append(pandasQuantile(0.5, count: leads.count) { leads[$0] })
+        }
+        return [
+            "users": try Table(schema: context.announcedSchema("users"), columns: out.map { $0.finish() }),
+            "summary": try Table(schema: Self.summarySchema, columns: summary.map { $0.finish() }),
+        ]
     }
 }

@@ -26,12 +26,18 @@ struct TextPattern: @unchecked Sendable {
         let ignoreCase = body.hasPrefix("(?i)")
         if ignoreCase { body = body.dropFirst(4) }
         let alternatives = body.split(separator: "|", omittingEmptySubsequences: false)
-        let isPlain = !body.isEmpty && alternatives.allSatisfy { $0.utf8.count >= 2 && !$0.contains(where: { "\\.^$*+?()[]{}".contains($0) }) }
+        let isPlain =
+            !body.isEmpty
+            && alternatives.allSatisfy { $0.utf8.count >= 2 && !$0.contains(where: { "\\.^$*+?()[]{}".contains($0) }) }
         if isPlain {
             self.ignoreCase = ignoreCase
             phrases = alternatives.map { alternative in
                 let bytes = Array(alternative.utf8).map { ignoreCase ? Self.lower($0) : $0 }
-                let anchor = (0..<(bytes.count - 1)).min { Self.rarity(bytes[$0]) + Self.rarity(bytes[$0 + 1]) < Self.rarity(bytes[$1]) + Self.rarity(bytes[$1 + 1]) } ?? 0
+                let anchor =
+                    (0..<(bytes.count - 1)).min {
+                        Self.rarity(bytes[$0]) + Self.rarity(bytes[$0 + 1]) < Self.rarity(bytes[$1])
+                            + Self.rarity(bytes[$1 + 1])
+                    } ?? 0
                 return Phrase(bytes: bytes, anchor: anchor)
             }
             let fold: UInt8 = ignoreCase ? 0x20 : 0
@@ -40,7 +46,12 @@ struct TextPattern: @unchecked Sendable {
                 let pair = (UInt64(phrase.bytes[phrase.anchor] | fold), UInt64(phrase.bytes[phrase.anchor + 1] | fold))
                 if !pairs.contains(where: { $0 == pair }) { pairs.append(pair) }
             }
-            anchorVectors = pairs.map { (SIMD16<UInt8>(repeating: UInt8(truncatingIfNeeded: $0.0)), SIMD16<UInt8>(repeating: UInt8(truncatingIfNeeded: $0.1))) }
+            anchorVectors = pairs.map {
+                (
+                    SIMD16<UInt8>(repeating: UInt8(truncatingIfNeeded: $0.0)),
+                    SIMD16<UInt8>(repeating: UInt8(truncatingIfNeeded: $0.1))
+                )
+            }
             regex = nil
         } else {
             do { regex = try NSRegularExpression(pattern: pattern) } catch {
@@ -75,7 +86,9 @@ struct TextPattern: @unchecked Sendable {
             let second = base.loadUnaligned(fromByteOffset: i + 1, as: SIMD16<UInt8>.self) | fold
             var hits = zero
             for pair in anchorVectors {
-                hits |= zero.replacing(with: 0xFF, where: first .== pair.first) & zero.replacing(with: 0xFF, where: second .== pair.second)
+                hits |=
+                    zero.replacing(with: 0xFF, where: first .== pair.first)
+                    & zero.replacing(with: 0xFF, where: second .== pair.second)
             }
             let words = unsafeBitCast(hits, to: SIMD2<UInt64>.self)
             if words[0] | words[1] != 0 {

@@ -21,11 +21,15 @@ public struct RunNotification {
     /// Posts to the target for this outcome, if the pipeline has one; returns a warning when the
     /// message could not be delivered (a notification never fails the run).
     public func send(log: (String) -> Void) -> String? {
-        guard let notify = pipeline.notify, let target = summary.failed ? notify.onFailure : notify.onSuccess else { return nil }
+        guard let notify = pipeline.notify, let target = summary.failed ? notify.onFailure : notify.onSuccess else {
+            return nil
+        }
         guard let url = URL(string: target.webhook) else { return "notify: the webhook is not a URL" }
         let body = Data(Secrets.redact(String(decoding: payload(target.format), as: UTF8.self)).utf8)
         do {
-            let poster = WebhookPoster(label: "the \(summary.failed ? "on_failure" : "on_success") webhook", retries: target.retries, timeout: 10)
+            let poster = WebhookPoster(
+                label: "the \(summary.failed ? "on_failure" : "on_success") webhook", retries: target.retries,
+                timeout: 10)
             let (status, _) = try poster.post(body, to: url, log: log)
             log("notified the \(summary.failed ? "on_failure" : "on_success") webhook (HTTP \(status))")
             return nil
@@ -50,16 +54,18 @@ public struct RunNotification {
     }
 
     func payload(_ format: NotifySpec.Format) -> Data {
-        let object: [String: Any] = switch format {
-        case .json: jsonObject()
-        case .slack: slackObject()
-        }
+        let object: [String: Any] =
+            switch format {
+            case .json: jsonObject()
+            case .slack: slackObject()
+            }
         return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
     }
 
     private func jsonObject() -> [String: Any] {
         var object: [String: Any] = [
-            "pipeline": pipeline.name, "pipeline_file": pipeline.file, "run_id": summary.runID, "status": summary.status,
+            "pipeline": pipeline.name, "pipeline_file": pipeline.file, "run_id": summary.runID,
+            "status": summary.status,
             "seconds": summary.seconds, "counts": summary.counts, "skipped": skipped, "report": reportPath,
             "failed": failures.map { ["stage": $0.stage, "error": $0.error] },
         ]
@@ -68,18 +74,25 @@ public struct RunNotification {
     }
 
     private func slackObject() -> [String: Any] {
-        let title = summary.failed ? "Weir: pipeline '\(pipeline.name)' \(summary.status) (run \(summary.runID))"
-                                   : "Weir: pipeline '\(pipeline.name)' ok (run \(summary.runID))"
+        let title =
+            summary.failed
+            ? "Weir: pipeline '\(pipeline.name)' \(summary.status) (run \(summary.runID))"
+            : "Weir: pipeline '\(pipeline.name)' ok (run \(summary.runID))"
         var lines = failures.map { "*\($0.stage)* failed:\n```\($0.error)```" }
         let counts = summary.counts
-        lines.append("\(counts["ran"] ?? 0) ran, \(counts["cached"] ?? 0) cached, \(counts["failed"] ?? 0) failed, \(skipped) skipped")
+        lines.append(
+            "\(counts["ran"] ?? 0) ran, \(counts["cached"] ?? 0) cached, \(counts["failed"] ?? 0) failed, \(skipped) skipped"
+        )
         var context = ["report: \(reportPath)"]
         if let rerun { context.insert("re-run: `\(rerun)`", at: 0) }
         return [
             "text": title,
             "blocks": [
                 ["type": "header", "text": ["type": "plain_text", "text": String(title.prefix(150))]],
-                ["type": "section", "text": ["type": "mrkdwn", "text": String(lines.joined(separator: "\n").prefix(2900))]],
+                [
+                    "type": "section",
+                    "text": ["type": "mrkdwn", "text": String(lines.joined(separator: "\n").prefix(2900))],
+                ],
                 ["type": "context", "elements": context.map { ["type": "mrkdwn", "text": String($0.prefix(2900))] }],
             ],
         ]

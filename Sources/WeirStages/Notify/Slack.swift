@@ -1,11 +1,12 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import WeirCore
 import WeirRemote
 import WeirReport
 import WeirTable
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 /// `slack`: one Block Kit message from the stage's inputs (a header, then a section per input
 /// with its rows), posted to an incoming webhook with retries: 429 waits for Retry-After, 5xx
@@ -19,7 +20,11 @@ public struct Slack: StageType {
     public let summary = "Post a Block Kit message summarising the inputs to a Slack incoming webhook."
     public let inputs = InputArity.many
     public let params: [ParamSpec] = [
-        ParamSpec("webhook", .string, help: "the incoming-webhook URL, e.g. ${env.SLACK_WEBHOOK_URL}; without it the payload is written to the run folder"),
+        ParamSpec(
+            "webhook", .string,
+            help:
+                "the incoming-webhook URL, e.g. ${env.SLACK_WEBHOOK_URL}; without it the payload is written to the run folder"
+        ),
         ParamSpec("title", .string, help: "the message header (default: Weir: <stage id>)"),
         ParamSpec("max_rows", .int, default: .int(10), help: "rows shown per input"),
         ParamSpec("post_when_empty", .bool, default: .bool(false), help: "post even when every input is empty"),
@@ -29,13 +34,19 @@ public struct Slack: StageType {
 
     public init() {}
 
-    static let schema = Schema([Field("posted", .bool), Field("status", .int64), Field("attempts", .int64),
-                                Field("blocks", .int64), Field("payload_sha256", .string)])
+    static let schema = Schema([
+        Field("posted", .bool), Field("status", .int64), Field("attempts", .int64),
+        Field("blocks", .int64), Field("payload_sha256", .string),
+    ])
 
     public func outputSchemas(_ context: inout PlanContext) -> [String: Schema] {
-        if let webhook = context.param("webhook")?.string, !webhook.isEmpty, URL(string: webhook)?.scheme?.hasPrefix("http") != true {
+        if let webhook = context.param("webhook")?.string, !webhook.isEmpty,
+            URL(string: webhook)?.scheme?.hasPrefix("http") != true
+        {
             // The value may be a secret: say what is wrong without repeating it.
-            context.error("webhook", "\(context.stage.id).webhook is not an http(s) URL", hint: "Slack webhooks look like https://hooks.slack.com/services/…")
+            context.error(
+                "webhook", "\(context.stage.id).webhook is not an http(s) URL",
+                hint: "Slack webhooks look like https://hooks.slack.com/services/…")
         }
         return ["out": Self.schema]
     }
@@ -44,15 +55,21 @@ public struct Slack: StageType {
         let maxRows = Swift.max(1, context.param("max_rows")?.int ?? 10)
         let title = context.param("title")?.string ?? "Weir: \(context.stage.id)"
         let names = context.stage.inputs.map(\.description)
-        let payload = SlackPayload(title: title, sections: zip(names, context.inputs).map { ($0, $1) }, maxRows: maxRows)
+        let payload = SlackPayload(
+            title: title, sections: zip(names, context.inputs).map { ($0, $1) }, maxRows: maxRows)
         // Tables can quote what a failing stage said; the payload leaves the process, so it is redacted.
         let body = Data(Secrets.redact(String(decoding: try payload.json(), as: UTF8.self)).utf8)
         let digest = body.withUnsafeBytes { ContentHash.sha256($0) }
         func result(posted: Bool, status: Int, attempts: Int) throws -> [String: Table] {
-            ["out": try Table(schema: Self.schema, columns: [
-                Column(bool: [posted]), Column(int64Values: [Int64(status)]), Column(int64Values: [Int64(attempts)]),
-                Column(int64Values: [Int64(payload.blockCount)]), Column(string: [digest]),
-            ])]
+            [
+                "out": try Table(
+                    schema: Self.schema,
+                    columns: [
+                        Column(bool: [posted]), Column(int64Values: [Int64(status)]),
+                        Column(int64Values: [Int64(attempts)]),
+                        Column(int64Values: [Int64(payload.blockCount)]), Column(string: [digest]),
+                    ])
+            ]
         }
         let empty = context.inputs.allSatisfy { $0.rowCount == 0 }
         if empty && context.param("post_when_empty")?.bool != true {
@@ -65,10 +82,12 @@ public struct Slack: StageType {
             context.log.note("no webhook: the Slack payload was written to \(path)")
             return try result(posted: false, status: 0, attempts: 0)
         }
-        let poster = WebhookPoster(label: "the Slack webhook", retries: Swift.max(0, context.param("retries")?.int ?? 5),
-                                   timeout: context.param("timeout")?.double ?? 10)
+        let poster = WebhookPoster(
+            label: "the Slack webhook", retries: Swift.max(0, context.param("retries")?.int ?? 5),
+            timeout: context.param("timeout")?.double ?? 10)
         let (status, attempts) = try poster.post(body, to: url, log: context.log.info)
-        context.log.info("posted \(body.count) bytes to the webhook (HTTP \(status), \(Wording.count(attempts, "attempt")))")
+        context.log.info(
+            "posted \(body.count) bytes to the webhook (HTTP \(status), \(Wording.count(attempts, "attempt")))")
         return try result(posted: true, status: status, attempts: attempts)
     }
 }
@@ -85,7 +104,10 @@ struct SlackPayload {
         for (name, table) in sections.prefix(24) {
             var lines = ["*\(name)* — \(Wording.count(table.rowCount, "row"))"]
             for row in 0..<Swift.min(maxRows, table.rowCount) {
-                lines.append("• " + zip(table.schema.names, table.row(row)).map { "\($0): \(CellFormat.cell($1))" }.joined(separator: ", "))
+                lines.append(
+                    "• "
+                        + zip(table.schema.names, table.row(row)).map { "\($0): \(CellFormat.cell($1))" }.joined(
+                            separator: ", "))
             }
             if table.rowCount > maxRows { lines.append("_… and \(table.rowCount - maxRows) more_") }
             var text = lines.joined(separator: "\n")

@@ -1,9 +1,10 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import WeirCore
 import WeirRemote
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 /// POSTs JSON with retries: a 429 waits for Retry-After, a 5xx or a network error backs off
 /// (0.5 s, doubling, at most 60 s). Errors name the status and the receiver's answer, never
@@ -42,18 +43,23 @@ public struct WebhookPoster: Sendable {
                 } else if status >= 500 {
                     wait = backoff
                 } else {
-                    throw StageError("\(label) refused the message (\(problem))", param: "webhook",
-                                     hint: status == 404 || status == 403 ? "the webhook may have been revoked; create a new one" : nil)
+                    throw StageError(
+                        "\(label) refused the message (\(problem))", param: "webhook",
+                        hint: status == 404 || status == 403
+                            ? "the webhook may have been revoked; create a new one" : nil)
                 }
             case .failure(let failure):
-                problem = switch failure {
-                case .timedOut: "timed out"
-                case .network(let reason), .file(let reason): reason
-                }
+                problem =
+                    switch failure {
+                    case .timedOut: "timed out"
+                    case .network(let reason), .file(let reason): reason
+                    }
                 wait = backoff
             }
             guard attempt <= retries, let delay = wait else {
-                throw StageError("posting to \(label) failed after \(Wording.count(attempt, "attempt")) (\(problem))", param: "webhook")
+                throw StageError(
+                    "posting to \(label) failed after \(Wording.count(attempt, "attempt")) (\(problem))",
+                    param: "webhook")
             }
             log("attempt \(attempt): \(problem); retrying in \(String(format: "%.1f", Swift.min(delay, 60))) s")
             Thread.sleep(forTimeInterval: Swift.min(delay, 60))

@@ -14,12 +14,18 @@ public struct ExtractPostgres: StageType {
     public let summary = "Read a PostgreSQL query or table (binary COPY), typed from PostgreSQL's column types."
     public let inputs = InputArity.none
     public let params: [ParamSpec] = [
-        ParamSpec("dsn", .string, required: true, help: "libpq connection string or URI, e.g. ${env.DATABASE_URL}; sslmode=require for TLS"),
+        ParamSpec(
+            "dsn", .string, required: true,
+            help: "libpq connection string or URI, e.g. ${env.DATABASE_URL}; sslmode=require for TLS"),
         ParamSpec("query", .string, help: "one SELECT (or give table)"),
         ParamSpec("table", .string, help: "a table (schema.table) to read whole"),
-        ParamSpec("numeric", .choice(["float64", "text"]), default: .string("float64"), help: "numeric columns as float64 or as exact text"),
+        ParamSpec(
+            "numeric", .choice(["float64", "text"]), default: .string("float64"),
+            help: "numeric columns as float64 or as exact text"),
         ParamSpec("version", .string, help: "part of the cache key: change it when the data changes"),
-        ParamSpec("freshness", .string, help: "a cheap query whose answer changes with the data, e.g. SELECT max(updated_at) FROM orders"),
+        ParamSpec(
+            "freshness", .string,
+            help: "a cheap query whose answer changes with the data, e.g. SELECT max(updated_at) FROM orders"),
     ]
 
     public init() {}
@@ -32,14 +38,23 @@ public struct ExtractPostgres: StageType {
 
     func settings(_ stage: StageSpec) throws -> Settings {
         guard let dsn = stage.param("dsn")?.string else { throw StageError("`dsn` is required", param: "dsn") }
-        guard !dsn.isEmpty else { throw StageError("`dsn` is empty", param: "dsn", hint: "set it, e.g. dsn: ${env.DATABASE_URL}") }
-        let query = stage.param("query")?.string, table = stage.param("table")?.string
+        guard !dsn.isEmpty else {
+            throw StageError("`dsn` is empty", param: "dsn", hint: "set it, e.g. dsn: ${env.DATABASE_URL}")
+        }
+        let query = stage.param("query")?.string
+        let table = stage.param("table")?.string
         var select: String
         switch (query, table) {
         case (let query?, nil):
             select = query.trimmingCharacters(in: .whitespacesAndNewlines)
-            while select.hasSuffix(";") { select = String(select.dropLast()).trimmingCharacters(in: .whitespacesAndNewlines) }
-        case (nil, let table?): select = "SELECT * FROM " + table.split(separator: ".").map { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }.joined(separator: ".")
+            while select.hasSuffix(";") {
+                select = String(select.dropLast()).trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+        case (nil, let table?):
+            select =
+                "SELECT * FROM "
+                + table.split(separator: ".").map { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+                .joined(separator: ".")
         case (nil, nil): throw StageError("give `query:` (a SELECT) or `table:`", param: nil)
         default: throw StageError("give `query:` or `table:`, not both", param: "table")
         }
@@ -47,21 +62,29 @@ public struct ExtractPostgres: StageType {
     }
 
     /// The columns of the query, asked of the server without running it (once per process).
-    func describe(_ stage: StageSpec, memo: StageMemo) throws -> (columns: [(name: String, oid: UInt32)], schema: Schema) {
+    func describe(_ stage: StageSpec, memo: StageMemo) throws -> (
+        columns: [(name: String, oid: UInt32)], schema: Schema
+    ) {
         let settings = try settings(stage)
-        let key = "extract.postgres:" + ContentHash.sha256(settings.dsn + "\u{0}" + settings.select + "\u{0}\(settings.numericAsText)")
+        let key =
+            "extract.postgres:"
+            + ContentHash.sha256(settings.dsn + "\u{0}" + settings.select + "\u{0}\(settings.numericAsText)")
         if let known = memo.value(key, as: DescribedQuery.self) { return (known.columns, known.schema) }
         let described: [(name: String, type: UInt32, modifier: Int32)]
         do {
             described = try PGConnection(dsn: settings.dsn).describe(query: settings.select)
         } catch {
-            throw StageError("postgres \(error.server): \(error.message)", param: error.code == nil || error.code == "28P01" ? "dsn" : "query")
+            throw StageError(
+                "postgres \(error.server): \(error.message)",
+                param: error.code == nil || error.code == "28P01" ? "dsn" : "query")
         }
         var fields: [Field] = []
         for column in described {
             guard let type = PGType.dataType(column.type, numericAsText: settings.numericAsText) else {
-                throw StageError("column '\(column.name)' is \(PGType.describe(column.type)), which Weir cannot hold",
-                                 param: stage.param("query") == nil ? "table" : "query", hint: "cast it in the query, e.g. \(column.name)::text")
+                throw StageError(
+                    "column '\(column.name)' is \(PGType.describe(column.type)), which Weir cannot hold",
+                    param: stage.param("query") == nil ? "table" : "query",
+                    hint: "cast it in the query, e.g. \(column.name)::text")
             }
             fields.append(Field(column.name, type))
         }
@@ -88,15 +111,20 @@ public struct ExtractPostgres: StageType {
     /// freshness probe's answer, or, with neither, this moment (so it reads every run).
     public func sources(_ context: SourceContext) throws -> [SourceInput] {
         // Without a DSN planning has already said so; there is no server to ask.
-        guard let settings = try? settings(context.stage) else { return [SourceInput(name: "postgres", digest: "no-dsn")] }
+        guard let settings = try? settings(context.stage) else {
+            return [SourceInput(name: "postgres", digest: "no-dsn")]
+        }
         let server = "postgres://" + PGConnection.describe(settings.dsn)
-        if let version = context.param("version")?.string { return [SourceInput(name: server, digest: "version:" + version)] }
+        if let version = context.param("version")?.string {
+            return [SourceInput(name: server, digest: "version:" + version)]
+        }
         guard let probe = context.param("freshness")?.string else {
             return [SourceInput(name: server, digest: "read-every-run:" + UUID().uuidString)]
         }
         do {
             let answer = try PGConnection(dsn: settings.dsn).rows(probe)
-            let text = answer.map { $0.map { $0 ?? "\u{0}NULL" }.joined(separator: "\u{1f}") }.joined(separator: "\u{1e}")
+            let text = answer.map { $0.map { $0 ?? "\u{0}NULL" }.joined(separator: "\u{1f}") }.joined(
+                separator: "\u{1e}")
             return [SourceInput(name: server, digest: "freshness:" + ContentHash.sha256(text))]
         } catch {
             throw StageError("postgres \(error.server): freshness: \(error.message)", param: "freshness")
@@ -114,11 +142,14 @@ public struct ExtractPostgres: StageType {
         do {
             try connection.copyOut("COPY (\(settings.select)) TO STDOUT (FORMAT binary)") { try reader.consume($0) }
         } catch let error as PGError {
-            throw StageError("postgres \(error.server): \(error.message)", param: context.param("query") == nil ? "table" : "query")
+            throw StageError(
+                "postgres \(error.server): \(error.message)", param: context.param("query") == nil ? "table" : "query")
         } catch {
             throw StageError("postgres \(connection.server): \(error)")
         }
-        context.log.info("read \(Wording.count(reader.rows, "row")) from \(connection.server)\(connection.usesTLS ? " over TLS" : "")")
+        context.log.info(
+            "read \(Wording.count(reader.rows, "row")) from \(connection.server)\(connection.usesTLS ? " over TLS" : "")"
+        )
         return ["out": try reader.finish(schema: schema)]
     }
 }

@@ -13,13 +13,15 @@ import WeirTable
 public struct LoadPostgres: StageType {
     public let name = "load.postgres"
     public let version = "1"
-    public let summary = "Write the input into a PostgreSQL table (binary COPY, one transaction): replace, append or upsert."
+    public let summary =
+        "Write the input into a PostgreSQL table (binary COPY, one transaction): replace, append or upsert."
     public let inputs = InputArity.one
     public let outputs: [String] = []
     public let params: [ParamSpec] = [
         ParamSpec("dsn", .string, required: true, help: "libpq connection string or URI, e.g. ${env.DATABASE_URL}"),
         ParamSpec("table", .string, required: true, help: "the table (schema.table) to write"),
-        ParamSpec("mode", .choice(["replace", "append", "upsert"]), default: .string("replace"), help: "how the rows go in"),
+        ParamSpec(
+            "mode", .choice(["replace", "append", "upsert"]), default: .string("replace"), help: "how the rows go in"),
         ParamSpec("key", .columns(types: []), help: "the columns that identify a row (upsert)"),
     ]
 
@@ -28,7 +30,9 @@ public struct LoadPostgres: StageType {
     public func outputSchemas(_ context: inout PlanContext) -> [String: Schema] {
         let mode = context.param("mode")?.string ?? "replace"
         let keys = context.param("key")?.strings ?? []
-        if mode == "upsert" && keys.isEmpty { context.error("key", "\(context.stage.id): mode upsert needs `key:` (the columns that identify a row)") }
+        if mode == "upsert" && keys.isEmpty {
+            context.error("key", "\(context.stage.id): mode upsert needs `key:` (the columns that identify a row)")
+        }
         for key in keys { context.column(named: key, param: "key") }
         return [:]
     }
@@ -47,30 +51,39 @@ public struct LoadPostgres: StageType {
 
         var bareName: String { String(table.split(separator: ".").last ?? "") }
 
-        func exists() throws -> Bool { try connection.rows("SELECT to_regclass($1) IS NOT NULL", [quoted])[0][0] == "t" }
+        func exists() throws -> Bool {
+            try connection.rows("SELECT to_regclass($1) IS NOT NULL", [quoted])[0][0] == "t"
+        }
 
         /// The rows the transaction `xid` wrote and the rows anything else wrote, as the table is
         /// now. PostgreSQL stamps each row version with the transaction that wrote it, so a later
         /// UPDATE, INSERT, DELETE or TRUNCATE changes one count or the other (a scan without
         /// turning rows into text: about 0.2 s for 5 million rows).
         func receipt(xid: String) throws -> (ours: String, others: String) {
-            let row = try connection.rows("SELECT count(*) FILTER (WHERE xmin = $1::xid)::text, count(*) FILTER (WHERE xmin <> $1::xid)::text "
-                                          + "FROM \(quoted)", [xid])[0]
+            let row = try connection.rows(
+                "SELECT count(*) FILTER (WHERE xmin = $1::xid)::text, count(*) FILTER (WHERE xmin <> $1::xid)::text "
+                    + "FROM \(quoted)", [xid])[0]
             return (row[0] ?? "0", row[1] ?? "0")
         }
 
         func columns() throws -> [(name: String, type: String)] {
-            try connection.rows("SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = $1::regclass "
-                                + "AND attnum > 0 AND NOT attisdropped ORDER BY attnum", [quoted]).map { ($0[0] ?? "", $0[1] ?? "") }
+            try connection.rows(
+                "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = $1::regclass "
+                    + "AND attnum > 0 AND NOT attisdropped ORDER BY attnum", [quoted]
+            ).map { ($0[0] ?? "", $0[1] ?? "") }
         }
     }
 
     func target(_ stage: StageSpec) throws -> Target {
         guard let dsn = stage.param("dsn")?.string else { throw StageError("`dsn` is required", param: "dsn") }
-        guard let table = stage.param("table")?.string, !table.isEmpty else { throw StageError("`table` is required", param: "table") }
+        guard let table = stage.param("table")?.string, !table.isEmpty else {
+            throw StageError("`table` is required", param: "table")
+        }
         do {
             let connection = try PGConnection(dsn: dsn)
-            return Target(connection: connection, table: table, quoted: table.split(separator: ".").map { connection.quote(String($0)) }.joined(separator: "."))
+            return Target(
+                connection: connection, table: table,
+                quoted: table.split(separator: ".").map { connection.quote(String($0)) }.joined(separator: "."))
         } catch {
             throw StageError("postgres \(error.server): \(error.message)", param: "dsn")
         }
@@ -82,7 +95,9 @@ public struct LoadPostgres: StageType {
         guard let target = try? target(context.stage), (try? target.exists()) == true else { return false }
         let mode = context.param("mode")?.string ?? "replace"
         if mode == "append" { return true }
-        guard let receipt = written.first, receipt.sha256.hasPrefix("xid:"), let now = try? target.receipt(xid: String(receipt.sha256.dropFirst(4))) else {
+        guard let receipt = written.first, receipt.sha256.hasPrefix("xid:"),
+            let now = try? target.receipt(xid: String(receipt.sha256.dropFirst(4)))
+        else {
             return false
         }
         return now.ours == receipt.content && (mode == "upsert" || now.others == "0")
@@ -103,13 +118,16 @@ public struct LoadPostgres: StageType {
             let xid = try target.connection.rows("SELECT pg_current_xact_id()::xid::text")[0][0] ?? ""
             let receipt = try target.receipt(xid: xid)
             try target.connection.execute("COMMIT")
-            context.log.wrote(WrittenFile(path: "postgres://\(server)/\(target.table)", sha256: "xid:" + xid, content: receipt.ours))
-            context.log.info("\(mode == "replace" ? "wrote" : mode == "append" ? "appended" : "upserted") \(Wording.count(input.rowCount, "row")) "
-                             + "into \(target.table) on \(server)\(target.connection.usesTLS ? " over TLS" : "")")
+            context.log.wrote(
+                WrittenFile(path: "postgres://\(server)/\(target.table)", sha256: "xid:" + xid, content: receipt.ours))
+            context.log.info(
+                "\(mode == "replace" ? "wrote" : mode == "append" ? "appended" : "upserted") \(Wording.count(input.rowCount, "row")) "
+                    + "into \(target.table) on \(server)\(target.connection.usesTLS ? " over TLS" : "")")
             return [:]
         } catch let error as PGError {
             try? target.connection.execute("ROLLBACK")
-            throw StageError("postgres \(error.server): \(error.message) (table \(target.table) is untouched)", param: "table")
+            throw StageError(
+                "postgres \(error.server): \(error.message) (table \(target.table) is untouched)", param: "table")
         } catch {
             try? target.connection.execute("ROLLBACK")
             throw error
@@ -124,7 +142,9 @@ public struct LoadPostgres: StageType {
 
     func copy(_ table: Table, into name: String, _ connection: PGConnection) throws {
         let columns = table.schema.names.map(connection.quote).joined(separator: ", ")
-        try connection.copyIn("COPY \(name) (\(columns)) FROM STDIN (FORMAT binary)") { send in try PGBinaryWriter.write(table, send) }
+        try connection.copyIn("COPY \(name) (\(columns)) FROM STDIN (FORMAT binary)") { send in
+            try PGBinaryWriter.write(table, send)
+        }
     }
 
     /// Loads a new table and puts it in the old one's place in the same transaction.
@@ -143,15 +163,19 @@ public struct LoadPostgres: StageType {
         let names = Set(existing.map(\.name))
         let missing = input.schema.names.filter { !names.contains($0) }
         if !missing.isEmpty {
-            throw StageError("table \(target.table) has no column \(missing.map { "'\($0)'" }.joined(separator: ", ")) "
-                             + "(it has: \(existing.map { "\($0.name) \($0.type)" }.joined(separator: ", "))); the table is untouched",
-                             param: "table", hint: "select the table's columns first, or use mode: replace")
+            throw StageError(
+                "table \(target.table) has no column \(missing.map { "'\($0)'" }.joined(separator: ", ")) "
+                    + "(it has: \(existing.map { "\($0.name) \($0.type)" }.joined(separator: ", "))); the table is untouched",
+                param: "table", hint: "select the table's columns first, or use mode: replace")
         }
     }
 
     func append(_ input: Table, _ target: Target) throws {
-        if try target.exists() { try checkColumns(input, target) } else {
-            try target.connection.execute("CREATE TABLE \(target.quoted) \(definition(input.schema, target.connection))")
+        if try target.exists() {
+            try checkColumns(input, target)
+        } else {
+            try target.connection.execute(
+                "CREATE TABLE \(target.quoted) \(definition(input.schema, target.connection))")
         }
         try copy(input, into: target.quoted, target.connection)
     }
@@ -159,16 +183,21 @@ public struct LoadPostgres: StageType {
     /// Rows go to a temporary table, then INSERT ... ON CONFLICT (key) DO UPDATE.
     func upsert(_ input: Table, _ target: Target, keys: [String]) throws {
         let connection = target.connection
-        if try target.exists() { try checkColumns(input, target) } else {
+        if try target.exists() {
+            try checkColumns(input, target)
+        } else {
             try connection.execute("CREATE TABLE \(target.quoted) \(definition(input.schema, connection, key: keys))")
         }
         let staging = connection.quote("weir_upsert_\(getpid())")
         try connection.execute("CREATE TEMP TABLE \(staging) \(definition(input.schema, connection)) ON COMMIT DROP")
         try copy(input, into: staging, connection)
         let columns = input.schema.names.map(connection.quote)
-        let updates = input.schema.names.filter { !keys.contains($0) }.map { "\(connection.quote($0)) = EXCLUDED.\(connection.quote($0))" }
-        try connection.execute("INSERT INTO \(target.quoted) (\(columns.joined(separator: ", "))) SELECT \(columns.joined(separator: ", ")) FROM \(staging) "
-                               + "ON CONFLICT (\(keys.map(connection.quote).joined(separator: ", "))) "
-                               + (updates.isEmpty ? "DO NOTHING" : "DO UPDATE SET " + updates.joined(separator: ", ")))
+        let updates = input.schema.names.filter { !keys.contains($0) }.map {
+            "\(connection.quote($0)) = EXCLUDED.\(connection.quote($0))"
+        }
+        try connection.execute(
+            "INSERT INTO \(target.quoted) (\(columns.joined(separator: ", "))) SELECT \(columns.joined(separator: ", ")) FROM \(staging) "
+                + "ON CONFLICT (\(keys.map(connection.quote).joined(separator: ", "))) "
+                + (updates.isEmpty ? "DO NOTHING" : "DO UPDATE SET " + updates.joined(separator: ", ")))
     }
 }

@@ -45,11 +45,15 @@ struct ALS: Sendable {
         solved.withUnsafeMutableBufferPointer { out in
             let target = SendablePointer(out.baseAddress)
             Parallel.forEach(chunks) { c in
-                var x = [Float](repeating: 0, count: f), r = x, p = x, ap = x
+                var x = [Float](repeating: 0, count: f)
+                var r = x
+                var p = x
+                var ap = x
                 for row in (rows * c / chunks)..<(rows * (c + 1) / chunks) {
                     for k in 0..<f { x[k] = target.pointer![row * f + k] }
-                    conjugateGradient(&x, &r, &p, &ap, gram: gram, fixed: fixed,
-                                      entries: start[row]..<start[row + 1], columns: columns, weights: weights)
+                    conjugateGradient(
+                        &x, &r, &p, &ap, gram: gram, fixed: fixed,
+                        entries: start[row]..<start[row + 1], columns: columns, weights: weights)
                     for k in 0..<f { target.pointer![row * f + k] = x[k] }
                 }
             }
@@ -58,7 +62,8 @@ struct ALS: Sendable {
 
     /// YᵀY + λI.
     private func gramian(_ y: [Float]) -> [Float] {
-        let f = factors, n = y.count / Swift.max(f, 1)
+        let f = factors
+        let n = y.count / Swift.max(f, 1)
         var gram = [Float](repeating: 0, count: f * f)
         for row in 0..<n {
             for a in 0..<f {
@@ -71,13 +76,16 @@ struct ALS: Sendable {
         return gram
     }
 
-    private func conjugateGradient(_ x: inout [Float], _ r: inout [Float], _ p: inout [Float], _ ap: inout [Float],
-                                   gram: [Float], fixed y: [Float], entries: Range<Int>, columns: [Int32], weights: [Float]) {
+    private func conjugateGradient(
+        _ x: inout [Float], _ r: inout [Float], _ p: inout [Float], _ ap: inout [Float],
+        gram: [Float], fixed y: [Float], entries: Range<Int>, columns: [Int32], weights: [Float]
+    ) {
         let f = factors
         multiply(gram, x, into: &r)
         for k in 0..<f { r[k] = -r[k] }
         for e in entries {
-            let i = Int(columns[e]) * f, confidence = alpha * weights[e]
+            let i = Int(columns[e]) * f
+            let confidence = alpha * weights[e]
             guard confidence > 0 else { continue }
             var dot: Float = 0
             for k in 0..<f { dot += y[i + k] * x[k] }
@@ -90,7 +98,8 @@ struct ALS: Sendable {
         for _ in 0..<conjugateGradientSteps {
             multiply(gram, p, into: &ap)
             for e in entries {
-                let i = Int(columns[e]) * f, confidence = alpha * weights[e]
+                let i = Int(columns[e]) * f
+                let confidence = alpha * weights[e]
                 guard confidence > 0 else { continue }
                 var dot: Float = 0
                 for k in 0..<f { dot += y[i + k] * p[k] }

@@ -7,15 +7,19 @@ import WeirTable
 enum BlendSearch {
     static let fallback = Recommender.Blend(repeatWeight: 0.6, neighbourWeight: 0.3, popularWeight: 0.1)
 
-    static func choose(_ data: Interactions, weights: [Double]?, segments: KeyCodes?, k: Int, seed: UInt64,
-                       neighbours: ItemNeighbours.Options) -> (blend: Recommender.Blend, users: Int) {
+    static func choose(
+        _ data: Interactions, weights: [Double]?, segments: KeyCodes?, k: Int, seed: UInt64,
+        neighbours: ItemNeighbours.Options
+    ) -> (blend: Recommender.Blend, users: Int) {
         var random = RandomStream(seed: seed ^ 0x5EED_B1E4D)
-        var kept: [Int] = [], heldOut: [Int: Set<Int32>] = [:]
+        var kept: [Int] = []
+        var heldOut: [Int: Set<Int32>] = [:]
         let lines = data.users.codes.count
         for row in 0..<lines {
             let u = Int(data.users.codes[row])
             // About 2,000 users, chosen by a hash of their code so every line of a user agrees.
-            let chosen = data.userCount <= 2000 || ((UInt64(u) &* 0x9E37_79B9_7F4A_7C15) ^ seed) % UInt64(data.userCount) < 2000
+            let chosen =
+                data.userCount <= 2000 || ((UInt64(u) &* 0x9E37_79B9_7F4A_7C15) ^ seed) % UInt64(data.userCount) < 2000
             if chosen && random.uniform() < 0.2 {
                 heldOut[u, default: []].insert(data.items.codes[row])
             } else {
@@ -45,8 +49,10 @@ enum BlendSearch {
         var blends: [Recommender.Blend] = []
         for r in stride(from: 10, through: 0, by: -1) {
             for n in stride(from: 10 - r, through: 0, by: -1) {
-                blends.append(Recommender.Blend(repeatWeight: Float(r) / 10, neighbourWeight: Float(n) / 10,
-                                                popularWeight: Float(10 - r - n) / 10))
+                blends.append(
+                    Recommender.Blend(
+                        repeatWeight: Float(r) / 10, neighbourWeight: Float(n) / 10,
+                        popularWeight: Float(10 - r - n) / 10))
             }
         }
         return blends

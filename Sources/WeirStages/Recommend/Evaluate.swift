@@ -9,12 +9,15 @@ import WeirTable
 public struct Evaluate: StageType {
     public let name = "evaluate"
     public let version = "1"
-    public let summary = "Precision, recall, NDCG, MAP, hit rate and coverage at k of recommendations against held-out truth."
+    public let summary =
+        "Precision, recall, NDCG, MAP, hit rate and coverage at k of recommendations against held-out truth."
     public let inputs = InputArity.many
     public let params: [ParamSpec] = [
         ParamSpec("user", .column(types: KeyCodes.keyTypes), required: true, help: "the user column, in both inputs"),
         ParamSpec("item", .column(types: KeyCodes.keyTypes), required: true, help: "the item column, in both inputs"),
-        ParamSpec("rank", .column(types: [.int64, .float64]), default: .string("rank"), help: "the recommendations' rank column (1 = best)"),
+        ParamSpec(
+            "rank", .column(types: [.int64, .float64]), default: .string("rank"),
+            help: "the recommendations' rank column (1 = best)"),
         ParamSpec("k", .int, default: .int(10), help: "how many of each list count"),
         ParamSpec("segment", .column(types: KeyCodes.keyTypes), help: "a column of the truth: metrics per segment too"),
     ]
@@ -25,7 +28,10 @@ public struct Evaluate: StageType {
 
     public func outputSchemas(_ context: inout PlanContext) -> [String: Schema] {
         if context.inputSchemas.count != 2 {
-            context.error(nil, "\(context.stage.id) takes two inputs, the recommendations then the truth; got \(context.inputSchemas.count)")
+            context.error(
+                nil,
+                "\(context.stage.id) takes two inputs, the recommendations then the truth; got \(context.inputSchemas.count)"
+            )
             return ["out": Self.schema]
         }
         for input in 0..<2 {
@@ -34,31 +40,43 @@ public struct Evaluate: StageType {
         }
         context.column("rank", input: 0, types: [.int64, .float64])
         context.column("segment", input: 1, types: KeyCodes.keyTypes)
-        if let k = context.param("k")?.int, k < 1 { context.error("k", "\(context.stage.id).k must be at least 1, got \(k)") }
+        if let k = context.param("k")?.int, k < 1 {
+            context.error("k", "\(context.stage.id).k must be at least 1, got \(k)")
+        }
         return ["out": Self.schema]
     }
 
-    static let schema = Schema([Field("segment", .string), Field("metric", .string), Field("value", .float64), Field("users", .int64)])
+    static let schema = Schema([
+        Field("segment", .string), Field("metric", .string), Field("value", .float64), Field("users", .int64),
+    ])
 
     public func run(_ context: RunContext) throws -> [String: Table] {
         let (recommendations, truth) = (context.inputs[0], context.inputs[1])
         let k = context.param("k")?.int ?? 10
-        let userName = context.param("user")?.string ?? "", itemName = context.param("item")?.string ?? ""
-        guard truth.rowCount > 0 else { throw StageError("the truth (second input) has no rows: there is nothing to evaluate against") }
+        let userName = context.param("user")?.string ?? ""
+        let itemName = context.param("item")?.string ?? ""
+        guard truth.rowCount > 0 else {
+            throw StageError("the truth (second input) has no rows: there is nothing to evaluate against")
+        }
         let column = { (table: Table, name: String, param: String) throws -> Column in
             guard let c = table.column(name) else { throw StageError("an input lacks column '\(name)'", param: param) }
             try c.requireValues(name: name, param: param, why: "every line must name its \(param)")
             return c
         }
-        let truthUsers = try column(truth, userName, "user"), truthItems = try column(truth, itemName, "item")
-        var wanted: [Value: Set<Value>] = [:], segmentOf: [Value: String] = [:]
+        let truthUsers = try column(truth, userName, "user")
+        let truthItems = try column(truth, itemName, "item")
+        var wanted: [Value: Set<Value>] = [:]
+        var segmentOf: [Value: String] = [:]
         let segments = try context.param("segment")?.string.map { try column(truth, $0, "segment") }
         for row in 0..<truth.rowCount {
             wanted[truthUsers[row], default: []].insert(truthItems[row])
-            if let segments, segmentOf[truthUsers[row]] == nil { segmentOf[truthUsers[row]] = ItemLabels.text(segments[row]) }
+            if let segments, segmentOf[truthUsers[row]] == nil {
+                segmentOf[truthUsers[row]] = ItemLabels.text(segments[row])
+            }
         }
-        let lists = try rankedLists(recommendations, users: column(recommendations, userName, "user"),
-                                    items: column(recommendations, itemName, "item"), k: k, context: context)
+        let lists = try rankedLists(
+            recommendations, users: column(recommendations, userName, "user"),
+            items: column(recommendations, itemName, "item"), k: k, context: context)
         var catalogue = Set(wanted.values.flatMap { $0 })
         for list in lists.values { catalogue.formUnion(list) }
         // Users in value order, so sums (and the output's digest) do not depend on hashing.
@@ -73,21 +91,34 @@ public struct Evaluate: StageType {
             let scores = users.map { RankingMetrics.scores(lists[$0] ?? [], truth: wanted[$0] ?? [], k: k) }
             let n = Double(users.count)
             let recommended = Set(users.flatMap { lists[$0] ?? [] })
-            let values = [scores.reduce(0) { $0 + $1.precision } / n, scores.reduce(0) { $0 + $1.recall } / n,
-                          scores.reduce(0) { $0 + $1.ndcg } / n, scores.reduce(0) { $0 + $1.averagePrecision } / n,
-                          scores.reduce(0) { $0 + $1.hit } / n, Double(recommended.count) / Double(max(1, catalogue.count))]
-            for (metric, value) in zip(Self.metrics, values) { rows.append((segment, "\(metric)@\(k)", value, Int64(users.count))) }
+            let values = [
+                scores.reduce(0) { $0 + $1.precision } / n, scores.reduce(0) { $0 + $1.recall } / n,
+                scores.reduce(0) { $0 + $1.ndcg } / n, scores.reduce(0) { $0 + $1.averagePrecision } / n,
+                scores.reduce(0) { $0 + $1.hit } / n, Double(recommended.count) / Double(max(1, catalogue.count)),
+            ]
+            for (metric, value) in zip(Self.metrics, values) {
+                rows.append((segment, "\(metric)@\(k)", value, Int64(users.count)))
+            }
         }
-        return ["out": try Table(schema: Self.schema, columns: [
-            Column(string: rows.map(\.0)), Column(string: rows.map(\.1)), Column(float64Values: rows.map(\.2)), Column(int64Values: rows.map(\.3)),
-        ])]
+        return [
+            "out": try Table(
+                schema: Self.schema,
+                columns: [
+                    Column(string: rows.map(\.0)), Column(string: rows.map(\.1)), Column(float64Values: rows.map(\.2)),
+                    Column(int64Values: rows.map(\.3)),
+                ])
+        ]
     }
 
     /// Each user's items in rank order (ties: input order), the first k.
-    private func rankedLists(_ table: Table, users: Column, items: Column, k: Int,
-                             context: RunContext) throws -> [Value: [Value]] {
+    private func rankedLists(
+        _ table: Table, users: Column, items: Column, k: Int,
+        context: RunContext
+    ) throws -> [Value: [Value]] {
         let rankName = context.param("rank")?.string ?? "rank"
-        guard let rank = table.column(rankName) else { throw StageError("the recommendations lack column '\(rankName)'", param: "rank") }
+        guard let rank = table.column(rankName) else {
+            throw StageError("the recommendations lack column '\(rankName)'", param: "rank")
+        }
         try rank.requireValues(name: rankName, param: "rank", why: "every recommendation needs a rank")
         let ranks = rank.doubleValues
         var byUser: [Value: [(Double, Int)]] = [:]

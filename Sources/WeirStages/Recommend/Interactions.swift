@@ -22,18 +22,23 @@ struct Interactions: Sendable {
     /// `weights` nil counts each line once (a purchase); negative or non-finite weights are errors.
     init(users: KeyCodes, items: KeyCodes, weights: [Double]?) throws {
         if let weights, let bad = weights.firstIndex(where: { !$0.isFinite || $0 < 0 }) {
-            throw StageError("row \(bad + 1) has weight \(weights[bad]); a weight must be a finite number >= 0", param: "weight")
+            throw StageError(
+                "row \(bad + 1) has weight \(weights[bad]); a weight must be a finite number >= 0", param: "weight")
         }
         self.users = users
         self.items = items
-        (userStart, userItems, userWeights) = Self.compressed(rows: users.codes, columns: items.codes, rowCount: users.count, weights: weights)
-        (itemStart, itemUsers, itemWeights) = Self.compressed(rows: items.codes, columns: users.codes, rowCount: items.count, weights: weights)
+        (userStart, userItems, userWeights) = Self.compressed(
+            rows: users.codes, columns: items.codes, rowCount: users.count, weights: weights)
+        (itemStart, itemUsers, itemWeights) = Self.compressed(
+            rows: items.codes, columns: users.codes, rowCount: items.count, weights: weights)
     }
 
     private init(users: KeyCodes, items: KeyCodes, rows: [Int], weights: [Double]?) {
         self.users = users
         self.items = items
-        let u = rows.map { users.codes[$0] }, i = rows.map { items.codes[$0] }, w = weights.map { all in rows.map { all[$0] } }
+        let u = rows.map { users.codes[$0] }
+        let i = rows.map { items.codes[$0] }
+        let w = weights.map { all in rows.map { all[$0] } }
         (userStart, userItems, userWeights) = Self.compressed(rows: u, columns: i, rowCount: users.count, weights: w)
         (itemStart, itemUsers, itemWeights) = Self.compressed(rows: i, columns: u, rowCount: items.count, weights: w)
     }
@@ -44,8 +49,10 @@ struct Interactions: Sendable {
     }
 
     /// Counting sort by row, then by column within each row; duplicates summed.
-    private static func compressed(rows: [Int32], columns: [Int32], rowCount: Int,
-                                   weights: [Double]?) -> ([Int], [Int32], [Float]) {
+    private static func compressed(
+        rows: [Int32], columns: [Int32], rowCount: Int,
+        weights: [Double]?
+    ) -> ([Int], [Int32], [Float]) {
         var start = [Int](repeating: 0, count: rowCount + 1)
         for r in rows { start[Int(r) + 1] += 1 }
         for r in 0..<rowCount { start[r + 1] += start[r] }
@@ -56,7 +63,9 @@ struct Interactions: Sendable {
             entries[fill[r]] = (columns[line], Float(weights?[line] ?? 1))
             fill[r] += 1
         }
-        var outStart = [0], outColumns: [Int32] = [], outWeights: [Float] = []
+        var outStart = [0]
+        var outColumns: [Int32] = []
+        var outWeights: [Float] = []
         outColumns.reserveCapacity(rows.count)
         outWeights.reserveCapacity(rows.count)
         for r in 0..<rowCount {

@@ -33,16 +33,21 @@ struct ItemNeighbours: Sendable {
             var out: [[(score: Float, item: Int32)]] = []
             for i in (n * c / chunks)..<(n * (c + 1) / chunks) {
                 for e in data.usersOf(item: i) {
-                    let u = Int(data.itemUsers[e]), wi = byItem[e]
+                    let u = Int(data.itemUsers[e])
+                    let wi = byItem[e]
                     for f in data.itemsOf(user: u) where Int(data.userItems[f]) != i {
                         let j = Int(data.userItems[f])
-                        if !seen[j] { seen[j] = true; touched.append(Int32(j)) }
+                        if !seen[j] {
+                            seen[j] = true
+                            touched.append(Int32(j))
+                        }
                         sums[j] += wi * byUser[f]
                     }
                 }
                 var best = TopK(options.count)
                 for j in touched.map(Int.init) {
-                    let norm = options.similarity == .cosine ? (Float(popularity[i]) * Float(popularity[j])).squareRoot() : 1
+                    let norm =
+                        options.similarity == .cosine ? (Float(popularity[i]) * Float(popularity[j])).squareRoot() : 1
                     best.offer(sums[j] / norm, Int32(j))
                     sums[j] = 0
                     seen[j] = false
@@ -58,16 +63,21 @@ struct ItemNeighbours: Sendable {
     /// Each entry's weight in the dot products, for the item-major and the user-major matrix.
     private static func weights(_ data: Interactions, _ options: Options) -> (byItem: [Float], byUser: [Float]) {
         guard options.similarity == .bm25 else {
-            return ([Float](repeating: 1, count: data.itemUsers.count), [Float](repeating: 1, count: data.userItems.count))
+            return (
+                [Float](repeating: 1, count: data.itemUsers.count), [Float](repeating: 1, count: data.userItems.count)
+            )
         }
         let items = Double(data.itemCount)
         let idf = (0..<data.userCount).map { Float(log(items) - log1p(Double(data.itemsOf(user: $0).count))) }
-        let totals = (0..<data.itemCount).map { i in data.usersOf(item: i).reduce(0.0) { $0 + Double(data.itemWeights[$1]) } }
+        let totals = (0..<data.itemCount).map { i in
+            data.usersOf(item: i).reduce(0.0) { $0 + Double(data.itemWeights[$1]) }
+        }
         let average = Swift.max(totals.reduce(0, +) / Swift.max(1, items), .leastNonzeroMagnitude)
         let lengthNorm = totals.map { Float((1 - options.b) + options.b * $0 / average) }
         let k1 = Float(options.k1)
         func weight(_ i: Int, _ u: Int, _ c: Float) -> Float { c * (k1 + 1) / (k1 * lengthNorm[i] + c) * idf[u] }
-        var byItem = [Float](repeating: 0, count: data.itemUsers.count), byUser = [Float](repeating: 0, count: data.userItems.count)
+        var byItem = [Float](repeating: 0, count: data.itemUsers.count)
+        var byUser = [Float](repeating: 0, count: data.userItems.count)
         for i in 0..<data.itemCount {
             for e in data.usersOf(item: i) { byItem[e] = weight(i, Int(data.itemUsers[e]), data.itemWeights[e]) }
         }

@@ -9,21 +9,33 @@ import WeirTable
 public struct Recommend: StageType {
     public let name = "recommend"
     public let version = "1"
-    public let summary = "Top-k recommendations per user (hybrid, ALS, item-kNN, popular, repeat) with reasons, and similar items."
+    public let summary =
+        "Top-k recommendations per user (hybrid, ALS, item-kNN, popular, repeat) with reasons, and similar items."
     public let inputs = InputArity.one
     public let outputs = ["recommendations", "similar_items"]
     public let params: [ParamSpec] = [
         ParamSpec("user", .column(types: KeyCodes.keyTypes), required: true, help: "the user column"),
         ParamSpec("item", .column(types: KeyCodes.keyTypes), required: true, help: "the item column"),
-        ParamSpec("weight", .column(types: [.int64, .float64]), help: "what a line weighs (e.g. quantity); default: 1 per line"),
-        ParamSpec("k", .int, default: .int(10), help: "recommendations per user (fewer when the catalogue or the method has fewer)"),
-        ParamSpec("method", .choice(Recommender.Method.allCases.map(\.rawValue)), default: .string("hybrid"), help: "how items are scored"),
-        ParamSpec("exclude_seen", .bool, default: .bool(false), help: "leave out items the user already has (repeat purchases are the strongest signal in grocery data)"),
-        ParamSpec("segment", .column(types: KeyCodes.keyTypes), help: "each user's segment, for popular-in-segment (the user's first line decides)"),
+        ParamSpec(
+            "weight", .column(types: [.int64, .float64]),
+            help: "what a line weighs (e.g. quantity); default: 1 per line"),
+        ParamSpec(
+            "k", .int, default: .int(10),
+            help: "recommendations per user (fewer when the catalogue or the method has fewer)"),
+        ParamSpec(
+            "method", .choice(Recommender.Method.allCases.map(\.rawValue)), default: .string("hybrid"),
+            help: "how items are scored"),
+        ParamSpec(
+            "exclude_seen", .bool, default: .bool(false),
+            help: "leave out items the user already has (repeat purchases are the strongest signal in grocery data)"),
+        ParamSpec(
+            "segment", .column(types: KeyCodes.keyTypes),
+            help: "each user's segment, for popular-in-segment (the user's first line decides)"),
         ParamSpec("names", .column(types: [.string]), help: "a column naming each item, used in reasons"),
         ParamSpec("neighbours", .int, default: .int(50), help: "similar items kept per item (item_knn, hybrid)"),
-        ParamSpec("similarity", .choice(ItemNeighbours.Similarity.allCases.map(\.rawValue)), default: .string("cosine"),
-                  help: "item-kNN's similarity: cosine over buyers, or bm25 (as implicit's BM25Recommender)"),
+        ParamSpec(
+            "similarity", .choice(ItemNeighbours.Similarity.allCases.map(\.rawValue)), default: .string("cosine"),
+            help: "item-kNN's similarity: cosine over buyers, or bm25 (as implicit's BM25Recommender)"),
         ParamSpec("bm25_k1", .double, default: .double(1.2), help: "BM25's k1 (similarity: bm25)"),
         ParamSpec("bm25_b", .double, default: .double(0.75), help: "BM25's b (similarity: bm25)"),
         ParamSpec("factors", .int, default: .int(64), help: "ALS factors"),
@@ -42,14 +54,21 @@ public struct Recommend: StageType {
         context.column("segment", types: KeyCodes.keyTypes)
         context.column("names", types: [.string])
         for param in ["k", "neighbours", "factors", "iterations"] {
-            if let n = context.param(param)?.int, n < 1 { context.error(param, "\(context.stage.id).\(param) must be at least 1, got \(n)") }
+            if let n = context.param(param)?.int, n < 1 {
+                context.error(param, "\(context.stage.id).\(param) must be at least 1, got \(n)")
+            }
         }
-        let userField = Field(user?.name ?? "user", user?.type ?? .string), itemType = item?.type ?? .string
+        let userField = Field(user?.name ?? "user", user?.type ?? .string)
+        let itemType = item?.type ?? .string
         return [
-            "recommendations": Schema([userField, Field(item?.name ?? "item", itemType), Field("rank", .int64),
-                                       Field("score", .float64), Field("reason", .string)]),
-            "similar_items": Schema([Field(item?.name ?? "item", itemType), Field("similar", itemType),
-                                     Field("rank", .int64), Field("score", .float64)]),
+            "recommendations": Schema([
+                userField, Field(item?.name ?? "item", itemType), Field("rank", .int64),
+                Field("score", .float64), Field("reason", .string),
+            ]),
+            "similar_items": Schema([
+                Field(item?.name ?? "item", itemType), Field("similar", itemType),
+                Field("rank", .int64), Field("score", .float64),
+            ]),
         ]
     }
 
@@ -63,15 +82,21 @@ public struct Recommend: StageType {
         let segmentColumn = context.param("segment") == nil ? nil : try context.requiredColumn("segment")
         let segments = try segmentColumn.map { try KeyCodes($0.column, name: $0.name, param: "segment") }
         let data = try Interactions(users: users, items: items, weights: weights)
-        let labels = try ItemLabels(context, items: items, itemColumn: itemColumn, segments: segments, segmentColumn: segmentColumn?.column)
-        let lists = try RecommendationLists(data: data, weights: weights, segments: segments, options: options, labels: labels)
+        let labels = try ItemLabels(
+            context, items: items, itemColumn: itemColumn, segments: segments, segmentColumn: segmentColumn?.column)
+        let lists = try RecommendationLists(
+            data: data, weights: weights, segments: segments, options: options, labels: labels)
         if let blend = lists.blend {
-            context.log.info(String(format: "hybrid weights (chosen on %d validation users): repeat %.1f, item-kNN %.1f, popular %.1f",
-                                    lists.validationUsers, blend.repeatWeight, blend.neighbourWeight, blend.popularWeight))
+            context.log.info(
+                String(
+                    format: "hybrid weights (chosen on %d validation users): repeat %.1f, item-kNN %.1f, popular %.1f",
+                    lists.validationUsers, blend.repeatWeight, blend.neighbourWeight, blend.popularWeight))
         }
-        let recommendations = try lists.table(userColumn: userColumn, itemColumn: itemColumn,
-                                              schema: context.announcedSchema("recommendations"))
-        let similar = try lists.similarTable(itemColumn: itemColumn, k: options.k, schema: context.announcedSchema("similar_items"))
+        let recommendations = try lists.table(
+            userColumn: userColumn, itemColumn: itemColumn,
+            schema: context.announcedSchema("recommendations"))
+        let similar = try lists.similarTable(
+            itemColumn: itemColumn, k: options.k, schema: context.announcedSchema("similar_items"))
         return ["recommendations": recommendations, "similar_items": similar]
     }
 
@@ -90,12 +115,14 @@ public struct Recommend: StageType {
             excludeSeen = context.param("exclude_seen")?.bool ?? false
             neighbours = ItemNeighbours.Options(
                 count: context.param("neighbours")?.int ?? 50,
-                similarity: ItemNeighbours.Similarity(rawValue: context.param("similarity")?.string ?? "cosine") ?? .cosine,
+                similarity: ItemNeighbours.Similarity(rawValue: context.param("similarity")?.string ?? "cosine")
+                    ?? .cosine,
                 k1: context.param("bm25_k1")?.double ?? 1.2, b: context.param("bm25_b")?.double ?? 0.75)
             seed = UInt64(bitPattern: Int64(context.param("seed")?.int ?? 0))
-            als = ALS(factors: context.param("factors")?.int ?? 64, iterations: context.param("iterations")?.int ?? 15,
-                      regularization: Float(context.param("regularization")?.double ?? 0.01),
-                      alpha: Float(context.param("alpha")?.double ?? 1.0), seed: seed)
+            als = ALS(
+                factors: context.param("factors")?.int ?? 64, iterations: context.param("iterations")?.int ?? 15,
+                regularization: Float(context.param("regularization")?.double ?? 0.01),
+                alpha: Float(context.param("alpha")?.double ?? 1.0), seed: seed)
         }
     }
 }

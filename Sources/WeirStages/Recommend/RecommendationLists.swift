@@ -8,7 +8,8 @@ struct ItemLabels: Sendable {
     let segments: [String]
     let weighted: Bool
 
-    init(_ context: RunContext, items: KeyCodes, itemColumn: Column, segments: KeyCodes?, segmentColumn: Column?) throws {
+    init(_ context: RunContext, items: KeyCodes, itemColumn: Column, segments: KeyCodes?, segmentColumn: Column?) throws
+    {
         let names = context.param("names") == nil ? nil : try context.requiredColumn("names").column
         self.items = items.firstRow.map { row in
             if let names, names.isValid(row) { return names.strings[row] }
@@ -36,15 +37,20 @@ struct RecommendationLists: Sendable {
     let blend: Recommender.Blend?
     let validationUsers: Int
 
-    init(data: Interactions, weights: [Double]?, segments: KeyCodes?, options: Recommend.Options, labels: ItemLabels) throws {
+    init(data: Interactions, weights: [Double]?, segments: KeyCodes?, options: Recommend.Options, labels: ItemLabels)
+        throws
+    {
         let k = options.k
         let largestBasket = (0..<data.userCount).map { data.itemsOf(user: $0).count }.max() ?? 0
-        let recommender = Recommender(data: data, segments: segments, neighbours: options.neighbours,
-                                      popularCount: options.excludeSeen ? k + largestBasket : k * 5)
-        var blend: Recommender.Blend?, validationUsers = 0
+        let recommender = Recommender(
+            data: data, segments: segments, neighbours: options.neighbours,
+            popularCount: options.excludeSeen ? k + largestBasket : k * 5)
+        var blend: Recommender.Blend?
+        var validationUsers = 0
         if options.method == .hybrid {
-            (blend, validationUsers) = BlendSearch.choose(data, weights: weights, segments: segments, k: k, seed: options.seed,
-                                                          neighbours: options.neighbours)
+            (blend, validationUsers) = BlendSearch.choose(
+                data, weights: weights, segments: segments, k: k, seed: options.seed,
+                neighbours: options.neighbours)
         }
         let model = options.method == .als ? options.als.fit(data) : nil
         let chosen = blend
@@ -57,10 +63,13 @@ struct RecommendationLists: Sendable {
         self.validationUsers = validationUsers
     }
 
-    private static func list(user u: Int, recommender: Recommender, model: ALS.Model?, blend: Recommender.Blend?,
-                             options: Recommend.Options, labels: ItemLabels) -> [(item: Int32, score: Float, reason: String)] {
+    private static func list(
+        user u: Int, recommender: Recommender, model: ALS.Model?, blend: Recommender.Blend?,
+        options: Recommend.Options, labels: ItemLabels
+    ) -> [(item: Int32, score: Float, reason: String)] {
         let data = recommender.data
-        let own = Dictionary(uniqueKeysWithValues: data.itemsOf(user: u).map { (data.userItems[$0], data.userWeights[$0]) })
+        let own = Dictionary(
+            uniqueKeysWithValues: data.itemsOf(user: u).map { (data.userItems[$0], data.userWeights[$0]) })
         var top = TopK(options.k)
         if let model {
             for i in 0..<data.itemCount where !(options.excludeSeen && own[Int32(i)] != nil) {
@@ -76,8 +85,9 @@ struct RecommendationLists: Sendable {
         }
         return top.entries.map { entry in
             let c = byItem[entry.item] ?? Recommender.Candidate(item: entry.item)
-            let reason = Self.reason(c, method: Recommender.strongest(c, weights), own: own[entry.item] ?? 0,
-                                     segment: recommender.segmentOf[u], labels: labels)
+            let reason = Self.reason(
+                c, method: Recommender.strongest(c, weights), own: own[entry.item] ?? 0,
+                segment: recommender.segmentOf[u], labels: labels)
             return (entry.item, entry.score, reason)
         }
     }
@@ -91,8 +101,10 @@ struct RecommendationLists: Sendable {
         }
     }
 
-    private static func reason(_ c: Recommender.Candidate, method: Recommender.Method, own: Float, segment: Int,
-                               labels: ItemLabels) -> String {
+    private static func reason(
+        _ c: Recommender.Candidate, method: Recommender.Method, own: Float, segment: Int,
+        labels: ItemLabels
+    ) -> String {
         switch method {
         case .repeat:
             if labels.weighted { return "bought before (weight \(FloatFormat.shortest(Double(own))))" }
@@ -105,7 +117,11 @@ struct RecommendationLists: Sendable {
     }
 
     func table(userColumn: Column, itemColumn: Column, schema: Schema) throws -> Table {
-        var userRows: [Int] = [], itemRows: [Int] = [], ranks: [Int64] = [], scores: [Double] = [], reasons: [String?] = []
+        var userRows: [Int] = []
+        var itemRows: [Int] = []
+        var ranks: [Int64] = []
+        var scores: [Double] = []
+        var reasons: [String?] = []
         let data = recommender.data
         for (u, list) in lists.enumerated() {
             for (rank, entry) in list.enumerated() {
@@ -116,12 +132,19 @@ struct RecommendationLists: Sendable {
                 reasons.append(entry.reason)
             }
         }
-        return try Table(schema: schema, columns: [userColumn.take(userRows), itemColumn.take(itemRows), Column(int64Values: ranks),
-                                                   Column(float64Values: scores), Column(string: reasons)])
+        return try Table(
+            schema: schema,
+            columns: [
+                userColumn.take(userRows), itemColumn.take(itemRows), Column(int64Values: ranks),
+                Column(float64Values: scores), Column(string: reasons),
+            ])
     }
 
     func similarTable(itemColumn: Column, k: Int, schema: Schema) throws -> Table {
-        var itemRows: [Int] = [], similarRows: [Int] = [], ranks: [Int64] = [], scores: [Double] = []
+        var itemRows: [Int] = []
+        var similarRows: [Int] = []
+        var ranks: [Int64] = []
+        var scores: [Double] = []
         let first = recommender.data.items.firstRow
         for (i, neighbours) in recommender.neighbours.lists.enumerated() {
             for (rank, entry) in neighbours.prefix(k).enumerated() {
@@ -131,7 +154,11 @@ struct RecommendationLists: Sendable {
                 scores.append(Double(entry.score))
             }
         }
-        return try Table(schema: schema, columns: [itemColumn.take(itemRows), itemColumn.take(similarRows),
-                                                   Column(int64Values: ranks), Column(float64Values: scores)])
+        return try Table(
+            schema: schema,
+            columns: [
+                itemColumn.take(itemRows), itemColumn.take(similarRows),
+                Column(int64Values: ranks), Column(float64Values: scores),
+            ])
     }
 }

@@ -56,19 +56,27 @@ struct Recommender: Sendable {
     func candidates(user u: Int) -> [Int32: Candidate] {
         var byItem: [Int32: Candidate] = [:]
         let own = data.itemsOf(user: u)
-        for e in own { byItem[data.userItems[e], default: Candidate(item: data.userItems[e])].repeated = data.userWeights[e] }
+        for e in own {
+            byItem[data.userItems[e], default: Candidate(item: data.userItems[e])].repeated = data.userWeights[e]
+        }
         var strongest: [Int32: Float] = [:]
         for e in own {
-            let bought = data.userItems[e], weight = data.userWeights[e]
+            let bought = data.userItems[e]
+            let weight = data.userWeights[e]
             for (similarity, item) in neighbours.lists[Int(bought)] {
                 let contribution = weight * similarity
                 byItem[item, default: Candidate(item: item)].neighbour += contribution
-                if contribution > strongest[item] ?? 0 { strongest[item] = contribution; byItem[item]?.via = bought }
+                if contribution > strongest[item] ?? 0 {
+                    strongest[item] = contribution
+                    byItem[item]?.via = bought
+                }
             }
         }
         for (count, item) in popular[segmentOf[u]] { byItem[item, default: Candidate(item: item)].popular = count }
         let values = byItem.values
-        let top = (values.map(\.repeated).max() ?? 0, values.map(\.neighbour).max() ?? 0, values.map(\.popular).max() ?? 0)
+        let top = (
+            values.map(\.repeated).max() ?? 0, values.map(\.neighbour).max() ?? 0, values.map(\.popular).max() ?? 0
+        )
         return byItem.mapValues { c in
             var c = c
             if top.0 > 0 { c.repeated /= top.0 }
@@ -84,8 +92,10 @@ struct Recommender: Sendable {
 
     /// The signal that contributes most to a hybrid score: what its reason names.
     static func strongest(_ c: Candidate, _ blend: Blend) -> Method {
-        let parts: [(Float, Method)] = [(blend.repeatWeight * c.repeated, .repeat), (blend.neighbourWeight * c.neighbour, .itemKNN),
-                                        (blend.popularWeight * c.popular, .popular)]
+        let parts: [(Float, Method)] = [
+            (blend.repeatWeight * c.repeated, .repeat), (blend.neighbourWeight * c.neighbour, .itemKNN),
+            (blend.popularWeight * c.popular, .popular),
+        ]
         return parts.max { $0.0 < $1.0 }?.1 ?? .popular
     }
 

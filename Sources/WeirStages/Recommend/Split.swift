@@ -12,12 +12,16 @@ public struct Split: StageType {
     public let inputs = InputArity.one
     public let outputs = ["train", "test"]
     public let params: [ParamSpec] = [
-        ParamSpec("by", .choice(["last_order", "cutoff"]), default: .string("last_order"), help: "how lines are held out"),
+        ParamSpec(
+            "by", .choice(["last_order", "cutoff"]), default: .string("last_order"), help: "how lines are held out"),
         ParamSpec("user", .column(types: KeyCodes.keyTypes), help: "the user column (last_order)"),
         ParamSpec("order", .column(types: KeyCodes.keyTypes), help: "the order column (last_order)"),
-        ParamSpec("sequence", .column(types: [.int64, .timestamp, .date]), help: "what orders are ordered by (last_order); default: the order value"),
+        ParamSpec(
+            "sequence", .column(types: [.int64, .timestamp, .date]),
+            help: "what orders are ordered by (last_order); default: the order value"),
         ParamSpec("timestamp", .column(types: [.timestamp, .date]), help: "the line's time (cutoff)"),
-        ParamSpec("cutoff", .string, help: "lines at or after this date or time are held out (cutoff), e.g. 2017-06-01"),
+        ParamSpec(
+            "cutoff", .string, help: "lines at or after this date or time are held out (cutoff), e.g. 2017-06-01"),
     ]
 
     public init() {}
@@ -26,14 +30,17 @@ public struct Split: StageType {
         let byCutoff = context.param("by")?.string == "cutoff"
         let needed = byCutoff ? ["timestamp", "cutoff"] : ["user", "order"]
         for param in needed where context.param(param) == nil {
-            context.error(nil, "\(context.stage.id) splits by \(byCutoff ? "cutoff" : "last_order") and needs `\(param):`")
+            context.error(
+                nil, "\(context.stage.id) splits by \(byCutoff ? "cutoff" : "last_order") and needs `\(param):`")
         }
         context.column("user", types: KeyCodes.keyTypes)
         context.column("order", types: KeyCodes.keyTypes)
         context.column("sequence", types: [.int64, .timestamp, .date])
         context.column("timestamp", types: [.timestamp, .date])
         if let cutoff = context.param("cutoff")?.string, Self.instant(cutoff) == nil {
-            context.error("cutoff", "\(context.stage.id).cutoff '\(cutoff)' is not a date or time", hint: "write 2017-06-01 or 2017-06-01T12:00:00Z")
+            context.error(
+                "cutoff", "\(context.stage.id).cutoff '\(cutoff)' is not a date or time",
+                hint: "write 2017-06-01 or 2017-06-01T12:00:00Z")
         }
         let schema = context.inputSchemas.first ?? Schema([])
         return ["train": schema, "test": schema]
@@ -42,11 +49,14 @@ public struct Split: StageType {
     public func run(_ context: RunContext) throws -> [String: Table] {
         let table = context.inputs[0]
         let held = context.param("by")?.string == "cutoff" ? try cutoffRows(context) : try lastOrderRows(context)
-        var train: [Int] = [], test: [Int] = []
+        var train: [Int] = []
+        var test: [Int] = []
         for row in 0..<table.rowCount { if held[row] { test.append(row) } else { train.append(row) } }
         context.log.info("\(test.count) of \(table.rowCount) lines held out")
-        return ["train": try Table(schema: table.schema, columns: table.columns.map { $0.take(train) }),
-                "test": try Table(schema: table.schema, columns: table.columns.map { $0.take(test) })]
+        return [
+            "train": try Table(schema: table.schema, columns: table.columns.map { $0.take(train) }),
+            "test": try Table(schema: table.schema, columns: table.columns.map { $0.take(test) }),
+        ]
     }
 
     /// A date (midnight UTC) or an ISO 8601 time, in microseconds since the epoch.
@@ -57,7 +67,9 @@ public struct Split: StageType {
     private func cutoffRows(_ context: RunContext) throws -> [Bool] {
         let column = try context.requiredColumn("timestamp").column
         let text = context.param("cutoff")?.string ?? ""
-        guard let cutoff = Self.instant(text) else { throw StageError("cutoff '\(text)' is not a date or time", param: "cutoff") }
+        guard let cutoff = Self.instant(text) else {
+            throw StageError("cutoff '\(text)' is not a date or time", param: "cutoff")
+        }
         let micros = column.type == .date ? column.dayValues.map { $0 * Temporal.microsPerDay } : Array(column.int64s)
         return (0..<column.count).map { column.isValid($0) && micros[$0] >= cutoff }
     }
@@ -70,14 +82,17 @@ public struct Split: StageType {
         var sequence: [Int64] = orders.codes.map { Int64($0) }
         if context.param("sequence") != nil {
             let (name, column) = try context.requiredColumn("sequence")
-            try column.requireValues(name: name, param: "sequence", why: "every order needs a place in its user's sequence")
+            try column.requireValues(
+                name: name, param: "sequence", why: "every order needs a place in its user's sequence")
             sequence = column.type == .date ? column.dayValues : Array(column.int64s)
         }
         // Per user: the (sequence, order) of their last order, and how many orders they have.
         var last = [(Int64, Int32)](repeating: (.min, -1), count: users.count)
-        var firstOrder = [Int32](repeating: -1, count: users.count), several = [Bool](repeating: false, count: users.count)
+        var firstOrder = [Int32](repeating: -1, count: users.count)
+        var several = [Bool](repeating: false, count: users.count)
         for row in users.codes.indices {
-            let u = Int(users.codes[row]), o = orders.codes[row]
+            let u = Int(users.codes[row])
+            let o = orders.codes[row]
             if firstOrder[u] < 0 { firstOrder[u] = o } else if firstOrder[u] != o { several[u] = true }
             if (sequence[row], o) > last[u] { last[u] = (sequence[row], o) }
         }

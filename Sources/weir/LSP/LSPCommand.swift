@@ -9,7 +9,10 @@ import WeirTable
 /// stage's output schema, and go-to-definition from an input to its stage.
 struct LSP: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "lsp", abstract: "Run a Language Server Protocol server on stdio for pipeline files (diagnostics, completion, hover, definition).")
+        commandName: "lsp",
+        abstract:
+            "Run a Language Server Protocol server on stdio for pipeline files (diagnostics, completion, hover, definition)."
+    )
 
     func run() throws {
         LanguageServer().serve()
@@ -42,9 +45,15 @@ final class LanguageServer {
     func answer(_ method: String, _ params: [String: Any]) -> (value: Any?, error: (code: Int, message: String)?) {
         switch method {
         case "initialize":
-            return (["capabilities": ["textDocumentSync": 1, "hoverProvider": true, "definitionProvider": true,
-                                      "completionProvider": ["triggerCharacters": [":", " ", ".", "[", ","]]],
-                     "serverInfo": ["name": "weir", "version": Weir.release]], nil)
+            return (
+                [
+                    "capabilities": [
+                        "textDocumentSync": 1, "hoverProvider": true, "definitionProvider": true,
+                        "completionProvider": ["triggerCharacters": [":", " ", ".", "[", ","]],
+                    ],
+                    "serverInfo": ["name": "weir", "version": Weir.release],
+                ], nil
+            )
         case "shutdown":
             shuttingDown = true
             return (NSNull(), nil)
@@ -63,8 +72,14 @@ final class LanguageServer {
             documents[uri] = PipelineDocument(path: Self.path(uri), text: textDocument["text"] as? String ?? "")
             publish(uri)
         case "textDocument/didChange":
-            guard let change = (params["contentChanges"] as? [[String: Any]])?.last, let text = change["text"] as? String else { return }
-            if let document = documents[uri] { document.update(text) } else { documents[uri] = PipelineDocument(path: Self.path(uri), text: text) }
+            guard let change = (params["contentChanges"] as? [[String: Any]])?.last,
+                let text = change["text"] as? String
+            else { return }
+            if let document = documents[uri] {
+                document.update(text)
+            } else {
+                documents[uri] = PipelineDocument(path: Self.path(uri), text: text)
+            }
             publish(uri)
         case "textDocument/didClose":
             documents[uri] = nil
@@ -79,8 +94,9 @@ final class LanguageServer {
 
     func position(_ params: [String: Any]) -> (PipelineDocument, Int, Int)? {
         guard let uri = (params["textDocument"] as? [String: Any])?["uri"] as? String, let document = documents[uri],
-              let position = params["position"] as? [String: Any], let line = position["line"] as? Int,
-              let character = position["character"] as? Int else { return nil }
+            let position = params["position"] as? [String: Any], let line = position["line"] as? Int,
+            let character = position["character"] as? Int
+        else { return nil }
         return (document, line, character)
     }
 
@@ -92,9 +108,14 @@ final class LanguageServer {
             let column = max(0, (diagnostic.location?.column ?? 1) - 1)
             let word = document.word(line: line, character: column)
             let end = word.isEmpty ? document.line(line).count : column + word.count
-            return ["range": ["start": ["line": line, "character": column], "end": ["line": line, "character": max(end, column + 1)]],
-                    "severity": diagnostic.severity == .error ? 1 : 2, "source": "weir",
-                    "message": diagnostic.message + (diagnostic.hint.map { "\nhint: " + $0 } ?? "")]
+            return [
+                "range": [
+                    "start": ["line": line, "character": column],
+                    "end": ["line": line, "character": max(end, column + 1)],
+                ],
+                "severity": diagnostic.severity == .error ? 1 : 2, "source": "weir",
+                "message": diagnostic.message + (diagnostic.hint.map { "\nhint: " + $0 } ?? ""),
+            ]
         }
         transport.send(["method": "textDocument/publishDiagnostics", "params": ["uri": uri, "diagnostics": items]])
     }

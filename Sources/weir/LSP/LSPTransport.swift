@@ -23,7 +23,9 @@ final class LSPTransport {
         var length: Int?
         for line in header.split(separator: "\r\n") {
             let parts = line.split(separator: ":", maxSplits: 1)
-            if parts.count == 2, parts[0].lowercased() == "content-length" { length = Int(parts[1].trimmingCharacters(in: .whitespaces)) }
+            if parts.count == 2, parts[0].lowercased() == "content-length" {
+                length = Int(parts[1].trimmingCharacters(in: .whitespaces))
+            }
         }
         guard let length, length >= 0 else {
             buffer.removeSubrange(buffer.startIndex..<end.upperBound)  // a header without a length: skip it
@@ -38,7 +40,9 @@ final class LSPTransport {
     func send(_ message: [String: Any]) {
         var object = message
         object["jsonrpc"] = "2.0"
-        guard let body = try? JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes]) else { return }
+        guard let body = try? JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes]) else {
+            return
+        }
         var framed = Data("Content-Length: \(body.count)\r\n\r\n".utf8)
         framed.append(body)
         FileHandle.standardOutput.write(framed)

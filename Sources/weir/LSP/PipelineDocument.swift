@@ -17,8 +17,9 @@ final class PipelineDocument {
     /// Kept across edits: what planning learnt of unchanged stages (typed queries, described
     /// sources) is not learnt again on the next keystroke.
     let memo = StageMemo()
-    private lazy var workspace: Workspace? = try? Workspace(root: Workspace.locate(explicit: nil, near: URL(fileURLWithPath: path).deletingLastPathComponent().path),
-                                                              access: .readOnly)
+    private lazy var workspace: Workspace? = try? Workspace(
+        root: Workspace.locate(explicit: nil, near: URL(fileURLWithPath: path).deletingLastPathComponent().path),
+        access: .readOnly)
 
     init(path: String, text: String) {
         self.path = path
@@ -50,7 +51,8 @@ final class PipelineDocument {
     }
 
     private func plan(_ pipeline: Pipeline) throws -> Plan {
-        let cache = try CacheView(ledger: workspace?.ledger, store: workspace?.store, pipelineFile: path, remote: nil, remoteUse: .pull)
+        let cache = try CacheView(
+            ledger: workspace?.ledger, store: workspace?.store, pipelineFile: path, remote: nil, remoteUse: .pull)
         let files: any FileDigester = workspace.map { StatCache(ledger: $0.ledger) } ?? DirectFileDigester()
         return try Planner(registry: registry, cache: cache, files: files, memo: memo).plan(pipeline)
     }
@@ -80,7 +82,9 @@ final class PipelineDocument {
             let text = line(n)
             if n < number && text.hasPrefix("stages:") { return nil }
             let trimmed = text.trimmingCharacters(in: .whitespaces)
-            if !trimmed.isEmpty && !trimmed.hasPrefix("#") && Self.indent(text) == indent, let colon = trimmed.firstIndex(of: ":") {
+            if !trimmed.isEmpty && !trimmed.hasPrefix("#") && Self.indent(text) == indent,
+                let colon = trimmed.firstIndex(of: ":")
+            {
                 return String(trimmed[..<colon])
             }
             if !trimmed.isEmpty && Self.indent(text) < indent && !trimmed.hasPrefix("#") { return nil }
@@ -102,15 +106,17 @@ final class PipelineDocument {
         if let open = upTo.lastIndex(of: "["), !upTo[open...].contains("]") {
             let before = upTo[..<open].trimmingCharacters(in: .whitespaces)
             let key = before.hasSuffix(":") ? Self.lastWord(String(before.dropLast())) : ""
-            let item = upTo[upTo.index(after: open)...].split(separator: ",", omittingEmptySubsequences: false).last ?? ""
+            let item =
+                upTo[upTo.index(after: open)...].split(separator: ",", omittingEmptySubsequences: false).last ?? ""
             return .value(key: key, prefix: item.trimmingCharacters(in: .whitespaces))
         }
         // The segment after the last `{` or `,` (flow style) or the line (block style).
         let cut = upTo.lastIndex(where: { $0 == "{" || $0 == "," }).map { upTo.index(after: $0) } ?? upTo.startIndex
         let segment = upTo[cut...].trimmingCharacters(in: .whitespaces)
         if let colon = segment.firstIndex(of: ":") {
-            return .value(key: String(segment[..<colon]).trimmingCharacters(in: .whitespaces),
-                          prefix: segment[segment.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+            return .value(
+                key: String(segment[..<colon]).trimmingCharacters(in: .whitespaces),
+                prefix: segment[segment.index(after: colon)...].trimmingCharacters(in: .whitespaces))
         }
         return .key(prefix: segment.replacingOccurrences(of: "- ", with: ""))
     }
@@ -124,7 +130,8 @@ final class PipelineDocument {
         let chars = Array(line(number))
         guard !chars.isEmpty else { return "" }
         let part: (Character) -> Bool = { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." || $0 == "-" }
-        var start = min(character, chars.count), end = min(character, chars.count)
+        var start = min(character, chars.count)
+        var end = min(character, chars.count)
         while start > 0 && part(chars[start - 1]) { start -= 1 }
         while end < chars.count && part(chars[end]) { end += 1 }
         return String(chars[start..<end])
