@@ -211,7 +211,9 @@ public struct Planner {
         for ref in stage.inputs {
             guard let index = position[ref.stage] else { return nil }
             let upstream = plans[index]
-            guard let port = ref.port ?? upstream.type.outputs.first, let schema = upstream.schemas[port] else { return nil }
+            guard let port = ref.port ?? upstream.type.outputs.first, let schema = upstream.schemas[port] else {
+                return nil
+            }
             inputs.schemas.append(schema)
             if upstream.status == .cached, let output = upstream.entry?.output(port) {
                 inputs.digests.append(InputDigest(name: ref.description, digest: output.digest))
@@ -227,7 +229,8 @@ public struct Planner {
         _ diagnostics: inout DiagnosticCollector
     ) -> StagePlan? {
         let sourceContext = SourceContext(
-            stage: stage, pipelineDirectory: pipeline.directory, files: files, memo: memo, stateDirectory: cache.store?.root)
+            stage: stage, pipelineDirectory: pipeline.directory, files: files, memo: memo,
+            stateDirectory: cache.store?.root)
         let sources: [SourceInput]
         do {
             sources = try type.sources(sourceContext)
@@ -244,7 +247,9 @@ public struct Planner {
             let material = KeyMaterial(stage: stage, version: type.version, inputs: inputs.digests, sources: sources)
             let key = material.key
             (plan.material, plan.key) = (material, key)
-            switch cache.lookup(material, key: key, type: type, context: sourceContext, forced: forced.contains(stage.id)) {
+            switch cache.lookup(
+                material, key: key, type: type, context: sourceContext, forced: forced.contains(stage.id))
+            {
             case .hit(let found): (plan.entry, plan.status, plan.reason) = (found, .cached, "")
             case .run(let why): plan.reason = why
             }

@@ -174,7 +174,9 @@ public struct StageRegistry: Sendable {
 extension StageRegistry {
     /// The type a stage's `type:` names, with the name it is registered under. `command` is a
     /// user-defined stage whose manifest `stages/NAME.yaml` (its `stage:` key) is the real type.
-    func resolve(_ typeNode: YAMLNode, stage: YAMLNode, _ diagnostics: inout DiagnosticCollector) -> (String, any StageType)? {
+    func resolve(_ typeNode: YAMLNode, stage: YAMLNode, _ diagnostics: inout DiagnosticCollector) -> (
+        String, any StageType
+    )? {
         var typeName = typeNode.scalar ?? ""
         if typeName == "command" {
             guard let manifest = commandManifest(typeNode, stage: stage, &diagnostics) else { return nil }
@@ -190,11 +192,14 @@ extension StageRegistry {
     }
 
     /// The manifest a command stage names, once it is known to load.
-    private func commandManifest(_ typeNode: YAMLNode, stage: YAMLNode, _ diagnostics: inout DiagnosticCollector) -> String? {
+    private func commandManifest(_ typeNode: YAMLNode, stage: YAMLNode, _ diagnostics: inout DiagnosticCollector)
+        -> String?
+    {
         let listing = commandNames.isEmpty ? nil : "manifests: \(commandNames.joined(separator: ", "))"
         guard let manifestNode = stage["stage"], let manifest = manifestNode.scalar else {
             diagnostics.error(
-                typeNode.location, "a command stage needs `stage: NAME`, naming its manifest stages/NAME.yaml", hint: listing)
+                typeNode.location, "a command stage needs `stage: NAME`, naming its manifest stages/NAME.yaml",
+                hint: listing)
             return nil
         }
         if let problems = brokenCommands[manifest] {

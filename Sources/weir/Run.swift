@@ -125,7 +125,8 @@ struct Run: ParsableCommand {
         }
         let adds = Set(missing.map(\.upstream)).sorted().map { "--select \($0)" }.joined(separator: " ")
         throw UsageError(
-            lines.joined(separator: "\n") + "\n  hint: add it (\(adds)) or select with its upstream (--select +\(first.stage))")
+            lines.joined(separator: "\n")
+                + "\n  hint: add it (\(adds)) or select with its upstream (--select +\(first.stage))")
     }
 
     /// Records the run's start, and runs the selected stages on the executor asked for.
@@ -175,7 +176,8 @@ struct Run: ParsableCommand {
             let failed = summary.outcomes.filter { $0.status == .failed }.map(\.stage)
             let rerun = (["weir run", options.pipeline] + failed.map { "--select \($0)+" }).joined(separator: " ")
             Output.line(
-                "\nre-run the failed stages and their downstream with:\n  \(rerun)\nor: weir run \(options.pipeline) --retry-failed")
+                "\nre-run the failed stages and their downstream with:\n  \(rerun)\nor: weir run \(options.pipeline) --retry-failed"
+            )
             Output.line("logs: \(runDirectory)")
         }
         throw ExitCode(1)
