@@ -53,7 +53,13 @@ public struct WeirServer: Sendable {
         router.add(
             middleware: Guard(token: configuration.token, limiter: RateLimiter(perSecond: configuration.rateLimit)))
         let api = API(catalog: catalog)
-        let pages = Pages(catalog: catalog, api: api)
+        addAPIRoutes(router, api: api)
+        addPageRoutes(router, pages: Pages(catalog: catalog, api: api))
+        return router
+    }
+
+    /// `/api/v1/…`: JSON, CSV and Arrow answers, and runs started by POST.
+    private func addAPIRoutes(_ router: Router<ServeContext>, api: API) {
         let launcher = RunLauncher(
             project: configuration.project, weir: configuration.weir, stateDirectory: catalog.workspace.root)
         router.get("/api/v1/openapi.json") { _, _ in Reply.json(OpenAPIDocument.text) }
@@ -86,6 +92,10 @@ public struct WeirServer: Sendable {
             }
             return Reply.json(status: .accepted) { try launcher.start(Data(body.readableBytesView)) }
         }
+    }
+
+    /// The HTML pages, their live event streams, logs, reports and chart pictures.
+    private func addPageRoutes(_ router: Router<ServeContext>, pages: Pages) {
         router.get("/") { _, _ in Reply.html { try pages.pipelines() } }
         router.get("/runs") { request, _ in Reply.html { try pages.runs(Query(request.uri.query)) } }
         router.get("/runs/:id") { _, context in Reply.html { try pages.run(context.parameters.get("id") ?? "") } }
@@ -137,7 +147,6 @@ public struct WeirServer: Sendable {
                     Query(request.uri.query))
             }
         }
-        return router
     }
 }
 

@@ -154,6 +154,9 @@ public struct Quality: StageType {
         return ["profile": Self.profileSchema, "anomalies": Self.anomalySchema, "checks": Self.checkSchema]
     }
 
+    /// An anomaly: column, row (1-based), value, why.
+    typealias Anomaly = (column: String, row: Int, value: String, why: String)
+
     public func run(_ context: RunContext) throws -> [String: Table] {
         let table = context.inputs[0]
         let top = Swift.max(1, context.param("top")?.int ?? 5)
@@ -164,94 +167,113 @@ public struct Quality: StageType {
         if case .map(let map)? = context.param("outlier_threshold") { thresholds = map.compactMapValues(\.double) }
 
         var profile: [[Value]] = []
-        var anomalies: [(String, Int, String, String)] = []
+        var anomalies: [Anomaly] = []
         for (field, column) in zip(table.schema.fields, table.columns) {
-            let n = column.count
-            let valid = (0..<n).filter(column.isValid)
-            var counts: [Value: Int] = [:]
-            for row in valid { counts[column[row], default: 0] += 1 }
-            let topValues = counts.sorted {
-                $0.value != $1.value ? $0.value > $1.value : $0.key.description < $1.key.description
-            }
-            .prefix(top).map { "\($0.key) (\($0.value))" }.joined(separator: ", ")
-            var zeros: Value = .null
-            var negatives: Value = .null
-            var future: Value = .null
-            // NaN is left out of the range, as pandas' min and max leave it out.
-            let ranged = field.type == .float64 ? valid.filter { !column.float64s[$0].isNaN } : valid
-            let lowest = ranged.min { Value.precedes(column[$0], column[$1]) }
-            let highest = ranged.max { Value.precedes(column[$0], column[$1]) }
-            if field.type.isNumeric {
-                let values = valid.map { column.double(at: $0)! }
-                zeros = .int64(Int64(values.filter { $0 == 0 }.count))
-                negatives = .int64(Int64(values.filter { $0 < 0 }.count))
-                anomalies += Self.outliers(
-                    field.name, column, valid: valid, values: values, threshold: thresholds[field.name], top: top)
-            }
-            if field.type == .date || field.type == .timestamp {
-                let late = valid.filter { row in
-                    field.type == .date
-                        ? column.dates[row] > asOf : Temporal.day(ofMicros: column.int64s[row]) > Int64(asOf)
-                }
-                future = .int64(Int64(late.count))
-                anomalies += late.prefix(maxRows).map {
-                    (field.name, $0 + 1, column[$0].description, "after \(Temporal.formatDate(asOf))")
-                }
-            }
-            profile.append([
-                .string(field.name), .string(field.type.rawValue), .int64(Int64(n)), .int64(Int64(column.nullCount)),
-                .int64(Int64(counts.count)), zeros, negatives,
-                lowest.map { .string(column[$0].description) } ?? .null,
-                highest.map { .string(column[$0].description) } ?? .null, future, .string(topValues),
-            ])
+            profile.append(
+                Self.profile(
+                    field, column, top: top, maxRows: maxRows, asOf: asOf, threshold: thresholds[field.name],
+                    anomalies: &anomalies))
         }
-
         let severity = context.param("severity")?.string ?? "warn"
-        var checkRows: [[Value]] = []
+        let (checkRows, failed) = try Self.runChecks(
+            try Self.checks(context.param("checks")), on: table, severity: severity, maxRows: maxRows,
+            anomalies: &anomalies)
+        let outputs = [
+            "profile": try Self.table(Self.profileSchema, profile),
+            "anomalies": try Self.table(
+                Self.anomalySchema,
+                anomalies.map { [.string($0.column), .int64(Int64($0.row)), .string($0.value), .string($0.why)] }),
+            "checks": try Self.table(Self.checkSchema, checkRows),
+        ]
+        if !failed.isEmpty { try Self.report(failed, outputs: outputs, severity: severity, context: context) }
+        return outputs
+    }
+
+    /// One column's profile row; its outliers and future dates go to `anomalies`.
+    static func profile(
+        _ field: Field, _ column: Column, top: Int, maxRows: Int, asOf: Int32, threshold: Double?,
+        anomalies: inout [Anomaly]
+    ) -> [Value] {
+        let valid = (0..<column.count).filter(column.isValid)
+        var counts: [Value: Int] = [:]
+        for row in valid { counts[column[row], default: 0] += 1 }
+        let topValues = counts.sorted {
+            $0.value != $1.value ? $0.value > $1.value : $0.key.description < $1.key.description
+        }
+        .prefix(top).map { "\($0.key) (\($0.value))" }.joined(separator: ", ")
+        var zeros: Value = .null
+        var negatives: Value = .null
+        var future: Value = .null
+        // NaN is left out of the range, as pandas' min and max leave it out.
+        let ranged = field.type == .float64 ? valid.filter { !column.float64s[$0].isNaN } : valid
+        let lowest = ranged.min { Value.precedes(column[$0], column[$1]) }
+        let highest = ranged.max { Value.precedes(column[$0], column[$1]) }
+        if field.type.isNumeric {
+            let values = valid.map { column.double(at: $0)! }
+            zeros = .int64(Int64(values.filter { $0 == 0 }.count))
+            negatives = .int64(Int64(values.filter { $0 < 0 }.count))
+            anomalies += outliers(field.name, column, valid: valid, values: values, threshold: threshold, top: top)
+        }
+        if field.type == .date || field.type == .timestamp {
+            let late = valid.filter { row in
+                field.type == .date
+                    ? column.dates[row] > asOf : Temporal.day(ofMicros: column.int64s[row]) > Int64(asOf)
+            }
+            future = .int64(Int64(late.count))
+            anomalies += late.prefix(maxRows).map {
+                (field.name, $0 + 1, column[$0].description, "after \(Temporal.formatDate(asOf))")
+            }
+        }
+        return [
+            .string(field.name), .string(field.type.rawValue), .int64(Int64(column.count)),
+            .int64(Int64(column.nullCount)), .int64(Int64(counts.count)), zeros, negatives,
+            lowest.map { .string(column[$0].description) } ?? .null,
+            highest.map { .string(column[$0].description) } ?? .null, future, .string(topValues),
+        ]
+    }
+
+    /// The `checks:` rows, and the names of those that failed; failing rows go to `anomalies`.
+    static func runChecks(
+        _ checks: [Check], on table: Table, severity: String, maxRows: Int, anomalies: inout [Anomaly]
+    ) throws -> (rows: [[Value]], failed: [String]) {
+        var rows: [[Value]] = []
         var failed: [String] = []
-        for check in try Self.checks(context.param("checks")) {
+        for check in checks {
             guard let column = table.column(check.column) else {
                 throw StageError("no column '\(check.column)'", param: "checks")
             }
-            let (failing, detail) = Self.evaluate(check, column)
+            let (failing, detail) = evaluate(check, column)
             let ok: Bool
             if case .maxShareZero(_, let share) = check {
                 ok = table.rowCount == 0 || Double(failing.count) / Double(table.rowCount) <= share
             } else {
                 ok = failing.isEmpty
             }
-            let status = ok ? "ok" : (severity == "error" ? "fail" : "warn")
             if !ok {
                 failed.append(check.name)
                 anomalies += failing.prefix(maxRows).map { (check.column, $0 + 1, column[$0].description, check.name) }
             }
-            checkRows.append([
+            let status = ok ? "ok" : (severity == "error" ? "fail" : "warn")
+            rows.append([
                 .string(check.name), .string(check.column), .string(status), .int64(Int64(failing.count)),
                 .string(detail),
             ])
         }
+        return (rows, failed)
+    }
 
-        let outputs = [
-            "profile": try Self.table(Self.profileSchema, profile),
-            "anomalies": try Self.table(
-                Self.anomalySchema,
-                anomalies.map { [.string($0.0), .int64(Int64($0.1)), .string($0.2), .string($0.3)] }),
-            "checks": try Self.table(Self.checkSchema, checkRows),
-        ]
-        if !failed.isEmpty {
-            for (port, output) in outputs {
-                try CSVWriter().write(output, toFile: try context.runFile("quality.\(port).csv"))
-            }
-            let report = context.runDirectory + "/\(context.stage.id).quality"
-            if severity == "error" {
-                throw StageError(
-                    "\(Wording.count(failed.count, "check")) failed: \(failed.joined(separator: ", "))",
-                    hint: "the report is in \(report).*.csv")
-            }
-            context.log.note(
-                "\(failed.count) check(s) warn: \(failed.joined(separator: ", ")); report in \(report).*.csv")
+    /// Failed checks: the outputs written to the run folder, then an error or a warning.
+    static func report(_ failed: [String], outputs: [String: Table], severity: String, context: RunContext) throws {
+        for (port, output) in outputs {
+            try CSVWriter().write(output, toFile: try context.runFile("quality.\(port).csv"))
         }
-        return outputs
+        let report = context.runDirectory + "/\(context.stage.id).quality"
+        if severity == "error" {
+            throw StageError(
+                "\(Wording.count(failed.count, "check")) failed: \(failed.joined(separator: ", "))",
+                hint: "the report is in \(report).*.csv")
+        }
+        context.log.note("\(failed.count) check(s) warn: \(failed.joined(separator: ", ")); report in \(report).*.csv")
     }
 
     static func table(_ schema: Schema, _ rows: [[Value]]) throws -> Table {

@@ -89,39 +89,12 @@ public struct Apriori: StageType {
         }
         context.log.info("\(elapsed()): \(allBaskets.count) baskets, \(items.count) distinct item codes")
         let support = allBaskets.itemSupport(itemCount: items.count)
-
-        // Items ranked by ascending support (ties: smaller item first), so the depth-first search
-        // starts from rare prefixes and the frequent items are a suffix of the ranking.
-        var candidates = (0..<items.count).filter { support[$0] > 0 }
-        var topItems = false
-        if let top = context.param("top_items")?.int, top < candidates.count {
-            candidates = Array(
-                candidates.sorted { support[$0] != support[$1] ? support[$0] > support[$1] : $0 < $1 }.prefix(top))
-            topItems = true
-        }
-        let ordered = candidates.sorted { support[$0] != support[$1] ? support[$0] < support[$1] : $0 < $1 }
-        var baskets = allBaskets
-        if topItems {
-            // Support becomes a share of the baskets that still hold one of the top items.
-            baskets = allBaskets.restricted(to: Self.ranks(ordered, count: items.count), dropEmpty: true)
-            context.log.info(
-                "top_items: \(baskets.count) of \(allBaskets.count) baskets hold one of the \(ordered.count) items")
-        }
-        let basketCount = baskets.count
-        guard basketCount > 0 else {
+        guard
+            let (baskets, frequent, minCount, basketCount) = Self.frequentItems(
+                allBaskets, support: support, top: context.param("top_items")?.int, minSupport: minSupport,
+                log: context.log)
+        else {
             return ["itemsets": Table(empty: Self.itemsetsSchema), "rules": Table(empty: Self.rulesSchema)]
-        }
-        let minCount = Self.minimumCount(minSupport, of: basketCount)
-        var firstFrequent = 0
-        while firstFrequent < ordered.count && support[ordered[firstFrequent]] < minCount { firstFrequent += 1 }
-        let frequent = Array(ordered[firstFrequent...])
-        if !topItems {
-            baskets = allBaskets.restricted(to: Self.ranks(frequent, count: items.count), dropEmpty: true)
-        } else if firstFrequent > 0 {
-            // Already ranked: shift the ranks down past the infrequent items.
-            baskets = baskets.restricted(
-                to: (0..<ordered.count).map { $0 < firstFrequent ? -1 : Int32($0 - firstFrequent) },
-                dropEmpty: true)
         }
         let miner = ItemsetMiner(
             baskets: baskets, itemCount: frequent.count,
@@ -152,6 +125,46 @@ public struct Apriori: StageType {
         }
         context.log.info("\(elapsed()): \(rules.rowCount) rules")
         return ["itemsets": itemsets, "rules": rules]
+    }
+
+    /// The items with enough support, ranked by ascending support (ties: smaller item first) so
+    /// the depth-first search starts from rare prefixes, and the baskets recoded to those ranks.
+    /// With `top`, only the `top` most supported items count, and support becomes a share of the
+    /// baskets that still hold one of them. `basketCount` is the baskets support is a share of
+    /// (before baskets without a frequent item are dropped). Nil when no basket is left.
+    static func frequentItems(_ allBaskets: Baskets, support: [Int], top: Int?, minSupport: Double, log: StageLog)
+        -> (baskets: Baskets, frequent: [Int], minCount: Int, basketCount: Int)?
+    {
+        let itemCount = support.count
+        var candidates = (0..<itemCount).filter { support[$0] > 0 }
+        var topItems = false
+        if let top, top < candidates.count {
+            candidates = Array(
+                candidates.sorted { support[$0] != support[$1] ? support[$0] > support[$1] : $0 < $1 }.prefix(top))
+            topItems = true
+        }
+        let ordered = candidates.sorted { support[$0] != support[$1] ? support[$0] < support[$1] : $0 < $1 }
+        var baskets = allBaskets
+        if topItems {
+            baskets = allBaskets.restricted(to: ranks(ordered, count: itemCount), dropEmpty: true)
+            log.info(
+                "top_items: \(baskets.count) of \(allBaskets.count) baskets hold one of the \(ordered.count) items")
+        }
+        let basketCount = baskets.count
+        guard basketCount > 0 else { return nil }
+        let minCount = minimumCount(minSupport, of: basketCount)
+        var firstFrequent = 0
+        while firstFrequent < ordered.count && support[ordered[firstFrequent]] < minCount { firstFrequent += 1 }
+        let frequent = Array(ordered[firstFrequent...])
+        if !topItems {
+            baskets = allBaskets.restricted(to: ranks(frequent, count: itemCount), dropEmpty: true)
+        } else if firstFrequent > 0 {
+            // Already ranked: shift the ranks down past the infrequent items.
+            baskets = baskets.restricted(
+                to: (0..<ordered.count).map { $0 < firstFrequent ? -1 : Int32($0 - firstFrequent) },
+                dropEmpty: true)
+        }
+        return (baskets, frequent, minCount, basketCount)
     }
 
     /// The least basket count whose share, computed as mlxtend does (count / baskets), reaches `minSupport`.

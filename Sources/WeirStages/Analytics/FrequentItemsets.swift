@@ -93,21 +93,7 @@ struct Baskets: Sendable {
     /// keeps, then write every basket's items straight into its place in the result.
     func restricted(to rank: [Int32], dropEmpty: Bool) -> Baskets {
         let ranges = chunks
-        var kept = [Int32](repeating: 0, count: count)
-        kept.withUnsafeMutableBufferPointer { keptBuffer in
-            let out = SendablePointer(keptBuffer.baseAddress)
-            items.withUnsafeBufferPointer { items in
-                rank.withUnsafeBufferPointer { rank in
-                    Parallel.forEach(ranges.count) { c in
-                        for b in ranges[c] {
-                            var n: Int32 = 0
-                            for x in offsets[b]..<offsets[b + 1] where rank[Int(items[x])] >= 0 { n += 1 }
-                            out.pointer![b] = n
-                        }
-                    }
-                }
-            }
-        }
+        let kept = keptCounts(rank: rank)
         // Upper bounds (a repeated item counts twice here); exact sizes come from the second pass.
         var start = [Int](repeating: 0, count: count + 1)
         for b in 0..<count { start[b + 1] = start[b] + Int(kept[b]) }
@@ -118,34 +104,18 @@ struct Baskets: Sendable {
                 var sawRepeat = false
                 items.withUnsafeBufferPointer { items in
                     rank.withUnsafeBufferPointer { rank in
-                        kept.withUnsafeBufferPointer { kept in
-                            let out = target.pointer!
-                            for b in ranges[c] where kept[b] > 0 {
-                                let first = start[b]
-                                var n = first
-                                for x in offsets[b]..<offsets[b + 1] {
-                                    let r = rank[Int(items[x])]
-                                    if r < 0 { continue }
-                                    // Insertion into the sorted run, skipping repeats: baskets are short.
-                                    var i = n
-                                    while i > first && out[i - 1] > r { i -= 1 }
-                                    if i > first && out[i - 1] == r {
-                                        sawRepeat = true
-                                        continue
-                                    }
-                                    var j = n
-                                    while j > i {
-                                        out[j] = out[j - 1]
-                                        j -= 1
-                                    }
-                                    out[i] = r
-                                    n += 1
-                                }
-                                // Pad a short basket (repeats) with -1 so the buffer is fully initialized.
-                                while n < start[b + 1] {
-                                    out[n] = -1
-                                    n += 1
-                                }
+                        let out = target.pointer!
+                        for b in ranges[c] where kept[b] > 0 {
+                            let first = start[b]
+                            var n = first
+                            for x in offsets[b]..<offsets[b + 1] {
+                                let r = rank[Int(items[x])]
+                                if r >= 0 && !Self.insert(r, into: out, from: first, count: &n) { sawRepeat = true }
+                            }
+                            // Pad a short basket (repeats) with -1 so the buffer is fully initialized.
+                            while n < start[b + 1] {
+                                out[n] = -1
+                                n += 1
                             }
                         }
                     }
@@ -162,11 +132,55 @@ struct Baskets: Sendable {
             for b in 0..<count where kept[b] > 0 { newOffsets.append(start[b + 1]) }
             return Baskets(offsets: newOffsets, items: written)
         }
-        // Rare: some basket listed an item twice; squeeze out the padding.
+        return Self.squeezed(written, offsets: start, dropEmpty: dropEmpty)
+    }
+
+    /// How many of each basket's items have `rank >= 0`, counted in parallel.
+    private func keptCounts(rank: [Int32]) -> [Int32] {
+        let ranges = chunks
+        var kept = [Int32](repeating: 0, count: count)
+        kept.withUnsafeMutableBufferPointer { keptBuffer in
+            let out = SendablePointer(keptBuffer.baseAddress)
+            items.withUnsafeBufferPointer { items in
+                rank.withUnsafeBufferPointer { rank in
+                    Parallel.forEach(ranges.count) { c in
+                        for b in ranges[c] {
+                            var n: Int32 = 0
+                            for x in offsets[b]..<offsets[b + 1] where rank[Int(items[x])] >= 0 { n += 1 }
+                            out.pointer![b] = n
+                        }
+                    }
+                }
+            }
+        }
+        return kept
+    }
+
+    /// Inserts `r` into the sorted run `out[first..<n]`, unless it is there already (then false).
+    /// Baskets are short: insertion beats sorting.
+    @inline(__always)
+    private static func insert(_ r: Int32, into out: UnsafeMutablePointer<Int32>, from first: Int, count n: inout Int)
+        -> Bool
+    {
+        var i = n
+        while i > first && out[i - 1] > r { i -= 1 }
+        if i > first && out[i - 1] == r { return false }
+        var j = n
+        while j > i {
+            out[j] = out[j - 1]
+            j -= 1
+        }
+        out[i] = r
+        n += 1
+        return true
+    }
+
+    /// Rare: some basket listed an item twice; squeezes out the -1 padding.
+    private static func squeezed(_ written: [Int32], offsets start: [Int], dropEmpty: Bool) -> Baskets {
         var newOffsets = [0]
         var newItems: [Int32] = []
         newItems.reserveCapacity(written.count)
-        for b in 0..<count {
+        for b in 0..<(start.count - 1) {
             for x in start[b]..<start[b + 1] where written[x] >= 0 { newItems.append(written[x]) }
             if newItems.count > newOffsets[newOffsets.count - 1] || !dropEmpty { newOffsets.append(newItems.count) }
         }

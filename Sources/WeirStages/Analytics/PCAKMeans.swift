@@ -115,21 +115,8 @@ public struct PCAKMeans: StageType {
         let n = table.rowCount
         let p = featureNames.count
         guard p > 0 else { throw StageError("no numeric feature columns besides the id", param: "features") }
-
-        // Features as a row-major matrix of doubles.
-        var x = [Double](repeating: 0, count: n * p)
-        for (j, name) in featureNames.enumerated() {
-            guard let column = table.column(name) else {
-                throw StageError("no feature column '\(name)'", param: "features")
-            }
-            try column.requireValues(name: name, param: "features")
-            if column.type == .int64 {
-                column.int64s.withUnsafeBufferPointer { values in for i in 0..<n { x[i * p + j] = Double(values[i]) } }
-            } else {
-                column.float64s.withUnsafeBufferPointer { values in for i in 0..<n { x[i * p + j] = values[i] } }
-            }
-        }
-        let raw = x
+        let raw = try Self.featureMatrix(table, featureNames)
+        var x = raw
         if context.param("standardize")?.bool == true { Self.standardize(&x, rows: n, features: p) }
 
         let kMax = settings.k ?? settings.range.upperBound
@@ -152,84 +139,14 @@ public struct PCAKMeans: StageType {
                 hint: "check the feature columns, e.g. a pivot over a single value")
         }
         let scores = pca.transform(x, rows: n)
-        let points = KMeans.Points(rowMajor: scores, rows: n, dimensions: componentCount)
-        var model = KMeans(k: settings.k ?? settings.range.lowerBound)
-        model.runs = Swift.max(1, context.param("n_init")?.int ?? 10)
-        model.seed = UInt64(bitPattern: Int64(context.param("seed")?.int ?? 0))
-        model.maxIterations = Swift.max(1, context.param("max_iter")?.int ?? 300)
-        model.tolerance = context.param("tol")?.double ?? 1e-4
-
-        var tried: [(k: Int, result: KMeans.Result)] = []
-        let result: KMeans.Result
-        if let k = settings.k {
-            result = model.with(k: k).fit(points)
-            tried = [(k, result)]
-        } else {
-            tried = settings.range.map { k in (k, model.with(k: k).fit(points)) }
-            let knee = Kneedle.knee(x: tried.map { Double($0.k) }, y: tried.map(\.result.inertia))
-            // No knee (a straight line): take the largest drop's end, documented.
-            let chosen = knee ?? Self.largestDrop(tried.map(\.result.inertia))
-            result = tried[chosen].result
-            context.log.info(
-                "elbow: k = \(tried[chosen].k)" + (knee == nil ? " (no knee; the largest drop in inertia)" : ""))
-        }
-        let k = result.centers.count / componentCount
-
-        // Clusters numbered by decreasing size, ties by the run's label order.
-        var sizes = [Int](repeating: 0, count: k)
-        for label in result.labels { sizes[Int(label)] += 1 }
-        let order = (0..<k).sorted { sizes[$0] != sizes[$1] ? sizes[$0] > sizes[$1] : $0 < $1 }
-        var renumber = [Int](repeating: 0, count: k)
-        for (new, old) in order.enumerated() { renumber[old] = new }
-
-        var assignmentColumns = [
-            idColumn,
-            Column(int64Values: result.labels.map { Int64(renumber[Int($0)]) }),
-            Column(
-                float64Values: (0..<n).map { i in
-                    let c = Int(result.labels[i])
-                    var s = 0.0
-                    for j in 0..<componentCount {
-                        let diff = scores[i * componentCount + j] - result.centers[c * componentCount + j]
-                        s += diff * diff
-                    }
-                    return s.squareRoot()
-                }),
-        ]
-        for c in 0..<componentCount {
-            assignmentColumns.append(Column(float64Values: (0..<n).map { scores[$0 * componentCount + c] }))
-        }
-        let assignmentSchema = Schema(
-            [Field(idName, idColumn.type), Field("cluster", .int64), Field("distance", .float64)]
-                + (1...componentCount).map { Field("pc\($0)", .float64) })
-
-        // Centroids in feature space: the mean of each cluster's raw feature values.
-        var centroid = [Double](repeating: 0, count: k * p)
-        for i in 0..<n {
-            let c = renumber[Int(result.labels[i])]
-            for j in 0..<p { centroid[c * p + j] += raw[i * p + j] }
-        }
-        for c in 0..<k { for j in 0..<p { centroid[c * p + j] /= Double(Swift.max(1, sizes[order[c]])) } }
-        var clusterColumns = [
-            Column(int64Values: (0..<k).map(Int64.init)), Column(int64Values: order.map { Int64(sizes[$0]) }),
-        ]
-        clusterColumns.append(
-            Column(
-                string: (0..<k).map { c in
-                    (0..<p).sorted {
-                        centroid[c * p + $0] != centroid[c * p + $1]
-                            ? centroid[c * p + $0] > centroid[c * p + $1] : $0 < $1
-                    }
-                    .prefix(3).map { featureNames[$0] }.joined(separator: ", ")
-                }))
-        for j in 0..<p { clusterColumns.append(Column(float64Values: (0..<k).map { centroid[$0 * p + j] })) }
-        let clusterSchema = Schema(
-            [Field("cluster", .int64), Field("size", .int64), Field("top_features", .string)]
-                + featureNames.map { Field($0, .float64) })
-
+        let (result, tried) = fitClusters(
+            KMeans.Points(rowMajor: scores, rows: n, dimensions: componentCount), settings: settings, context: context)
+        let clusters = Clusters(result, dimensions: componentCount)
+        let assignments = try Self.assignments(
+            idColumn, idName: idName, clusters: clusters, scores: scores, dimensions: componentCount)
         return [
-            "assignments": try Table(schema: assignmentSchema, columns: assignmentColumns),
-            "clusters": try Table(schema: clusterSchema, columns: clusterColumns),
+            "assignments": assignments,
+            "clusters": try Self.clusterTable(clusters, raw: raw, featureNames: featureNames),
             "components": try Table(fields: [
                 ("component", Column(int64Values: (1...componentCount).map(Int64.init))),
                 ("explained_variance_ratio", Column(float64Values: pca.explainedVarianceRatio)),
@@ -239,6 +156,130 @@ public struct PCAKMeans: StageType {
                 ("inertia", Column(float64Values: tried.map(\.result.inertia))),
             ]),
         ]
+    }
+
+    /// The features as a row-major matrix of doubles.
+    static func featureMatrix(_ table: Table, _ names: [String]) throws -> [Double] {
+        let (n, p) = (table.rowCount, names.count)
+        var x = [Double](repeating: 0, count: n * p)
+        for (j, name) in names.enumerated() {
+            guard let column = table.column(name) else {
+                throw StageError("no feature column '\(name)'", param: "features")
+            }
+            try column.requireValues(name: name, param: "features")
+            if column.type == .int64 {
+                column.int64s.withUnsafeBufferPointer { values in for i in 0..<n { x[i * p + j] = Double(values[i]) } }
+            } else {
+                column.float64s.withUnsafeBufferPointer { values in for i in 0..<n { x[i * p + j] = values[i] } }
+            }
+        }
+        return x
+    }
+
+    /// K-means with `k`, or with each k of `k_range` and the elbow's k chosen.
+    private func fitClusters(_ points: KMeans.Points, settings: Settings, context: RunContext)
+        -> (KMeans.Result, [(k: Int, result: KMeans.Result)])
+    {
+        var model = KMeans(k: settings.k ?? settings.range.lowerBound)
+        model.runs = Swift.max(1, context.param("n_init")?.int ?? 10)
+        model.seed = UInt64(bitPattern: Int64(context.param("seed")?.int ?? 0))
+        model.maxIterations = Swift.max(1, context.param("max_iter")?.int ?? 300)
+        model.tolerance = context.param("tol")?.double ?? 1e-4
+        if let k = settings.k {
+            let result = model.with(k: k).fit(points)
+            return (result, [(k, result)])
+        }
+        let tried = settings.range.map { k in (k: k, result: model.with(k: k).fit(points)) }
+        let knee = Kneedle.knee(x: tried.map { Double($0.k) }, y: tried.map(\.result.inertia))
+        // No knee (a straight line): take the largest drop's end, documented.
+        let chosen = knee ?? Self.largestDrop(tried.map(\.result.inertia))
+        context.log.info(
+            "elbow: k = \(tried[chosen].k)" + (knee == nil ? " (no knee; the largest drop in inertia)" : ""))
+        return (tried[chosen].result, tried)
+    }
+
+    /// A K-means result with clusters numbered by decreasing size, ties by the run's label order.
+    struct Clusters {
+        let result: KMeans.Result
+        let k: Int
+        /// Rows per label of the run.
+        let sizes: [Int]
+        /// The run's labels, largest first.
+        let order: [Int]
+        /// The number of each label of the run.
+        let renumber: [Int]
+
+        init(_ result: KMeans.Result, dimensions: Int) {
+            self.result = result
+            k = result.centers.count / dimensions
+            var sizes = [Int](repeating: 0, count: k)
+            for label in result.labels { sizes[Int(label)] += 1 }
+            let order = (0..<k).sorted { sizes[$0] != sizes[$1] ? sizes[$0] > sizes[$1] : $0 < $1 }
+            var renumber = [Int](repeating: 0, count: k)
+            for (new, old) in order.enumerated() { renumber[old] = new }
+            (self.sizes, self.order, self.renumber) = (sizes, order, renumber)
+        }
+
+        func cluster(ofRow i: Int) -> Int { renumber[Int(result.labels[i])] }
+    }
+
+    /// One row per input row: id, cluster, distance to its centre, and its component scores.
+    static func assignments(_ idColumn: Column, idName: String, clusters: Clusters, scores: [Double], dimensions d: Int)
+        throws -> Table
+    {
+        let n = idColumn.count
+        let result = clusters.result
+        var columns = [
+            idColumn,
+            Column(int64Values: (0..<n).map { Int64(clusters.cluster(ofRow: $0)) }),
+            Column(
+                float64Values: (0..<n).map { i in
+                    let c = Int(result.labels[i])
+                    var s = 0.0
+                    for j in 0..<d {
+                        let diff = scores[i * d + j] - result.centers[c * d + j]
+                        s += diff * diff
+                    }
+                    return s.squareRoot()
+                }),
+        ]
+        for c in 0..<d { columns.append(Column(float64Values: (0..<n).map { scores[$0 * d + c] })) }
+        let schema = Schema(
+            [Field(idName, idColumn.type), Field("cluster", .int64), Field("distance", .float64)]
+                + (1...d).map { Field("pc\($0)", .float64) })
+        return try Table(schema: schema, columns: columns)
+    }
+
+    /// One row per cluster: its size, its three largest features and its centroid in feature
+    /// space (the mean of its rows' raw feature values).
+    static func clusterTable(_ clusters: Clusters, raw: [Double], featureNames: [String]) throws -> Table {
+        let (k, p) = (clusters.k, featureNames.count)
+        let n = p == 0 ? 0 : raw.count / p
+        var centroid = [Double](repeating: 0, count: k * p)
+        for i in 0..<n {
+            let c = clusters.cluster(ofRow: i)
+            for j in 0..<p { centroid[c * p + j] += raw[i * p + j] }
+        }
+        for c in 0..<k {
+            for j in 0..<p { centroid[c * p + j] /= Double(Swift.max(1, clusters.sizes[clusters.order[c]])) }
+        }
+        var columns = [
+            Column(int64Values: (0..<k).map(Int64.init)),
+            Column(int64Values: clusters.order.map { Int64(clusters.sizes[$0]) }),
+            Column(
+                string: (0..<k).map { c in
+                    (0..<p).sorted {
+                        centroid[c * p + $0] != centroid[c * p + $1]
+                            ? centroid[c * p + $0] > centroid[c * p + $1] : $0 < $1
+                    }
+                    .prefix(3).map { featureNames[$0] }.joined(separator: ", ")
+                }),
+        ]
+        for j in 0..<p { columns.append(Column(float64Values: (0..<k).map { centroid[$0 * p + j] })) }
+        let schema = Schema(
+            [Field("cluster", .int64), Field("size", .int64), Field("top_features", .string)]
+                + featureNames.map { Field($0, .float64) })
+        return try Table(schema: schema, columns: columns)
     }
 
     /// StandardScaler: mean 0 and (population) variance 1 per feature; constant features stay 0.

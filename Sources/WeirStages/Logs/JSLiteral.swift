@@ -377,28 +377,6 @@ struct JSLiteral {
         out.reserveCapacity(range.count)
         var i = range.lowerBound
         var quote: UInt8?
-        /// `count` hex digits at `at` (at most 6, so `\u{...}` cannot overflow).
-        func hex(_ at: Int, _ count: Int) -> UInt32? {
-            guard count >= 1, count <= 6, at + count <= range.upperBound else { return nil }
-            var value: UInt32 = 0
-            for k in 0..<count {
-                let b = bytes[at + k] | 0x20
-                let digit: UInt8
-                if ValueParsing.isDigit(b) {
-                    digit = b - 0x30
-                } else if b >= 0x61 && b <= 0x66 {
-                    digit = b - 0x61 + 10
-                } else {
-                    return nil
-                }
-                value = value << 4 | UInt32(digit)
-            }
-            return value
-        }
-        /// A code point as UTF-8; one that is not a scalar (a lone surrogate) as U+FFFD.
-        func append(_ value: UInt32) {
-            UTF8.encode(Unicode.Scalar(value) ?? "\u{FFFD}") { out.append($0) }
-        }
         while i < range.upperBound {
             let b = bytes[i]
             guard let q = quote else {
@@ -416,47 +394,78 @@ struct JSLiteral {
                 i += 1
                 continue
             }
-            let e = bytes[i + 1]
             i += 2
-            switch e {
-            case UInt8(ascii: "n"): out.append(0x0A)
-            case UInt8(ascii: "t"): out.append(0x09)
-            case UInt8(ascii: "r"): out.append(0x0D)
-            case UInt8(ascii: "b"): out.append(0x08)
-            case UInt8(ascii: "f"): out.append(0x0C)
-            case UInt8(ascii: "v"): out.append(0x0B)
-            case UInt8(ascii: "0"): out.append(0x00)
-            case UInt8(ascii: "x"):
-                if let value = hex(i, 2) {
-                    append(value)
-                    i += 2
-                } else {
-                    out.append(e)
-                }
-            case UInt8(ascii: "u"):
-                if i < range.upperBound, bytes[i] == UInt8(ascii: "{"),
-                    let close = (i..<range.upperBound).first(where: { bytes[$0] == UInt8(ascii: "}") }),
-                    let value = hex(i + 1, close - i - 1)
-                {
-                    append(value)
-                    i = close + 1
-                } else if var value = hex(i, 4) {
-                    i += 4
-                    // A surrogate pair written as two escapes.
-                    if value >= 0xD800 && value < 0xDC00, i + 6 <= range.upperBound, bytes[i] == UInt8(ascii: "\\"),
-                        bytes[i + 1] == UInt8(ascii: "u"), let low = hex(i + 2, 4), low >= 0xDC00 && low < 0xE000
-                    {
-                        value = 0x10000 + ((value - 0xD800) << 10) + (low - 0xDC00)
-                        i += 6
-                    }
-                    append(value)
-                } else {
-                    out.append(e)
-                }
-            case 0x0A: break  // a line continuation
-            default: out.append(e)
-            }
+            decodeEscape(bytes[i - 1], at: &i, end: range.upperBound, into: &out)
         }
         return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The escape `\e`, whose digits (if any) start at `i`; `i` moves past them.
+    private func decodeEscape(_ e: UInt8, at i: inout Int, end: Int, into out: inout [UInt8]) {
+        /// A code point as UTF-8; one that is not a scalar (a lone surrogate) as U+FFFD.
+        func append(_ value: UInt32) {
+            UTF8.encode(Unicode.Scalar(value) ?? "\u{FFFD}") { out.append($0) }
+        }
+        switch e {
+        case UInt8(ascii: "n"): out.append(0x0A)
+        case UInt8(ascii: "t"): out.append(0x09)
+        case UInt8(ascii: "r"): out.append(0x0D)
+        case UInt8(ascii: "b"): out.append(0x08)
+        case UInt8(ascii: "f"): out.append(0x0C)
+        case UInt8(ascii: "v"): out.append(0x0B)
+        case UInt8(ascii: "0"): out.append(0x00)
+        case UInt8(ascii: "x"):
+            if let value = hex(i, 2, end: end) {
+                append(value)
+                i += 2
+            } else {
+                out.append(e)
+            }
+        case UInt8(ascii: "u"):
+            if let value = unicodeEscape(at: &i, end: end) { append(value) } else { out.append(e) }
+        case 0x0A: break  // a line continuation
+        default: out.append(e)
+        }
+    }
+
+    /// The code point of `\u{X…}`, `\uXXXX` or a surrogate pair `\uXXXX\uXXXX` whose digits
+    /// start at `i`; `i` moves past it. Nil (and `i` unmoved) when it is malformed.
+    private func unicodeEscape(at i: inout Int, end: Int) -> UInt32? {
+        if i < end, bytes[i] == UInt8(ascii: "{"),
+            let close = (i..<end).first(where: { bytes[$0] == UInt8(ascii: "}") }),
+            let value = hex(i + 1, close - i - 1, end: end)
+        {
+            i = close + 1
+            return value
+        }
+        guard var value = hex(i, 4, end: end) else { return nil }
+        i += 4
+        // A surrogate pair written as two escapes.
+        if value >= 0xD800 && value < 0xDC00, i + 6 <= end, bytes[i] == UInt8(ascii: "\\"),
+            bytes[i + 1] == UInt8(ascii: "u"), let low = hex(i + 2, 4, end: end), low >= 0xDC00 && low < 0xE000
+        {
+            value = 0x10000 + ((value - 0xD800) << 10) + (low - 0xDC00)
+            i += 6
+        }
+        return value
+    }
+
+    /// `count` hex digits at `at`, before `end` (at most 6, so `\u{...}` cannot overflow).
+    private func hex(_ at: Int, _ count: Int, end: Int) -> UInt32? {
+        guard count >= 1, count <= 6, at + count <= end else { return nil }
+        var value: UInt32 = 0
+        for k in 0..<count {
+            let b = bytes[at + k] | 0x20
+            let digit: UInt8
+            if ValueParsing.isDigit(b) {
+                digit = b - 0x30
+            } else if b >= 0x61 && b <= 0x66 {
+                digit = b - 0x61 + 10
+            } else {
+                return nil
+            }
+            value = value << 4 | UInt32(digit)
+        }
+        return value
     }
 }

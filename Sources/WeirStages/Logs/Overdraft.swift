@@ -58,6 +58,13 @@ public struct Overdraft: StageType {
         var rows = 0
     }
 
+    /// Each user's state over the rows in time order, and the overdraft row counts.
+    struct Walk {
+        var users: [UserState]
+        var overdraftRows = 0
+        var overdraftRowsOutOfSync = 0
+    }
+
     public func run(_ context: RunContext) throws -> [String: Table] {
         let input = context.inputs[0]
         let userName = context.param("user")?.string ?? "userId"
@@ -69,72 +76,23 @@ public struct Overdraft: StageType {
             throw StageError("the input lacks a column this stage reads", param: "input")
         }
         let keys = try KeyCodes(userColumn, name: userName, param: "user")
-        // Rows in time order; a row without a time cannot be placed and is left out of the firsts.
-        var order = (0..<input.rowCount).filter { time.isValid($0) }
-        let times = time.int64s
-        order.sort { times[$0] != times[$1] ? times[$0] < times[$1] : $0 < $1 }
-        var users = [UserState](repeating: UserState(), count: keys.count)
-        var overdraftRows = 0
-        var overdraftRowsOutOfSync = 0
-        for row in order {
-            let u = Int(keys.codes[row])
-            users[u].rows += 1
-            let outOfSync = inSync.isValid(row) && !inSync.bool(at: row)
-            if outOfSync {
-                users[u].outOfSyncRows += 1
-                if users[u].firstOverdraft == nil && users[u].firstOutOfSync == nil {
-                    users[u].firstOutOfSync = times[row]
-                }
-            }
-            if let value = balance.double(at: row), value < 0 {
-                overdraftRows += 1
-                if outOfSync { overdraftRowsOutOfSync += 1 }
-                users[u].overdraftRows += 1
-                if users[u].firstOverdraft == nil {
-                    users[u].firstOverdraft = times[row]
-                    users[u].overdraftBalance = value
-                }
-            }
-        }
+        let walk = Self.walk(keys: keys, balance: balance, inSync: inSync, time: time)
+        let users = walk.users
         let listed = (0..<keys.count).filter { users[$0].overdraftRows > 0 || users[$0].outOfSyncRows > 0 }
-        let out = try context.announcedSchema("users").fields.map { ColumnBuilder($0.type, capacity: listed.count) }
+        let schema = try context.announcedSchema("users")
+        let out = schema.fields.map { ColumnBuilder($0.type, capacity: listed.count) }
         var leads: [Double] = []
         var predicted = 0
         for u in listed {
-            let state = users[u]
             out[0].append(from: userColumn, at: keys.firstRow[u])
-            if let at = state.firstOutOfSync { out[1].append(at) } else { out[1].appendNull() }
-            if let at = state.firstOverdraft {
-                out[2].append(at)
-                out[3].append(state.overdraftBalance)
-            } else {
-                out[2].appendNull()
-                out[3].appendNull()
-            }
-            if let from = state.firstOutOfSync, let to = state.firstOverdraft {
-                let hours = Double(to - from) / 3_600_000_000
-                out[4].append(hours)
-                if to > from { leads.append(hours) }
-            } else {
-                out[4].appendNull()
-            }
-            if let to = state.firstOverdraft {
-                let early = state.firstOutOfSync.map { $0 < to } ?? false
-                out[5].append(early)
-                if early { predicted += 1 }
-            } else {
-                out[5].appendNull()
-            }
-            out[6].append(Int64(state.overdraftRows))
-            out[7].append(Int64(state.outOfSyncRows))
-            out[8].append(Int64(state.rows))
+            Self.appendUser(users[u], to: out, leads: &leads, predicted: &predicted)
         }
         leads.sort()
         let summary = Self.summarySchema.fields.map { ColumnBuilder($0.type, capacity: 1) }
-        summary[0].append(Int64(overdraftRows))
-        summary[1].append(Int64(overdraftRowsOutOfSync))
-        if overdraftRows > 0 {
-            summary[2].append(Double(overdraftRowsOutOfSync) / Double(overdraftRows))
+        summary[0].append(Int64(walk.overdraftRows))
+        summary[1].append(Int64(walk.overdraftRowsOutOfSync))
+        if walk.overdraftRows > 0 {
+            summary[2].append(Double(walk.overdraftRowsOutOfSync) / Double(walk.overdraftRows))
         } else {
             summary[2].appendNull()
         }
@@ -147,8 +105,66 @@ public struct Overdraft: StageType {
             summary[6].append(pandasQuantile(0.5, count: leads.count) { leads[$0] })
         }
         return [
-            "users": try Table(schema: context.announcedSchema("users"), columns: out.map { $0.finish() }),
+            "users": try Table(schema: schema, columns: out.map { $0.finish() }),
             "summary": try Table(schema: Self.summarySchema, columns: summary.map { $0.finish() }),
         ]
+    }
+
+    /// Walks the rows in time order; a row without a time cannot be placed and is left out of the firsts.
+    static func walk(keys: KeyCodes, balance: Column, inSync: Column, time: Column) -> Walk {
+        var order = (0..<time.count).filter { time.isValid($0) }
+        let times = time.int64s
+        order.sort { times[$0] != times[$1] ? times[$0] < times[$1] : $0 < $1 }
+        var walk = Walk(users: [UserState](repeating: UserState(), count: keys.count))
+        for row in order {
+            let u = Int(keys.codes[row])
+            walk.users[u].rows += 1
+            let outOfSync = inSync.isValid(row) && !inSync.bool(at: row)
+            if outOfSync {
+                walk.users[u].outOfSyncRows += 1
+                if walk.users[u].firstOverdraft == nil && walk.users[u].firstOutOfSync == nil {
+                    walk.users[u].firstOutOfSync = times[row]
+                }
+            }
+            if let value = balance.double(at: row), value < 0 {
+                walk.overdraftRows += 1
+                if outOfSync { walk.overdraftRowsOutOfSync += 1 }
+                walk.users[u].overdraftRows += 1
+                if walk.users[u].firstOverdraft == nil {
+                    walk.users[u].firstOverdraft = times[row]
+                    walk.users[u].overdraftBalance = value
+                }
+            }
+        }
+        return walk
+    }
+
+    /// A user's row after its key: firsts, balance, lead time, whether out-of-sync came first, counts.
+    static func appendUser(_ state: UserState, to out: [ColumnBuilder], leads: inout [Double], predicted: inout Int) {
+        if let at = state.firstOutOfSync { out[1].append(at) } else { out[1].appendNull() }
+        if let at = state.firstOverdraft {
+            out[2].append(at)
+            out[3].append(state.overdraftBalance)
+        } else {
+            out[2].appendNull()
+            out[3].appendNull()
+        }
+        if let from = state.firstOutOfSync, let to = state.firstOverdraft {
+            let hours = Double(to - from) / 3_600_000_000
+            out[4].append(hours)
+            if to > from { leads.append(hours) }
+        } else {
+            out[4].appendNull()
+        }
+        if let to = state.firstOverdraft {
+            let early = state.firstOutOfSync.map { $0 < to } ?? false
+            out[5].append(early)
+            if early { predicted += 1 }
+        } else {
+            out[5].appendNull()
+        }
+        out[6].append(Int64(state.overdraftRows))
+        out[7].append(Int64(state.outOfSyncRows))
+        out[8].append(Int64(state.rows))
     }
 }
