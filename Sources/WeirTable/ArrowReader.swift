@@ -282,85 +282,102 @@ public struct ArrowFile: Sendable {
                 message: "record batches are compressed with \(codec); Weir reads "
                     + "uncompressed files only (pyarrow: feather.write_feather(df, path, compression='uncompressed'))")
         }
-        let reader = batch.reader
         guard let (nodeStart, nodeCount) = try batch.vector(ArrowFormat.RecordBatchField.nodes, elementSize: 16),
             let (bufferStart, bufferCount) = try batch.vector(ArrowFormat.RecordBatchField.buffers, elementSize: 16)
         else {
             throw TableError.arrow(path: path, field: nil, message: "record batch without nodes or buffers")
         }
-        var nextNode = 0
-        var nextBuffer = 0
-        func node(_ field: String) throws -> (length: Int, nulls: Int) {
-            guard nextNode < nodeCount else {
-                throw TableError.arrow(path: path, field: field, message: "missing field node")
-            }
-            defer { nextNode += 1 }
-            let at = nodeStart + nextNode * 16
-            return (Int(try reader.read(at, as: Int64.self)), Int(try reader.read(at + 8, as: Int64.self)))
-        }
-        func buffer(_ field: String) throws -> ByteBuffer? {
-            guard nextBuffer < bufferCount else {
-                throw TableError.arrow(path: path, field: field, message: "missing buffer")
-            }
-            defer { nextBuffer += 1 }
-            let at = bufferStart + nextBuffer * 16
-            let offset = Int(try reader.read(at, as: Int64.self))
-            let length = Int(try reader.read(at + 8, as: Int64.self))
-            guard offset >= 0, length >= 0, offset <= bodyLength, length <= bodyLength - offset else {
-                throw TableError.arrow(
-                    path: path, field: field,
-                    message: "buffer (\(offset), \(length)) lies outside its record batch body")
-            }
-            return length == 0 ? nil : ByteBuffer(mapping: file, offset: bodyStart + offset, count: length)
-        }
+        var cursor = BatchCursor(
+            reader: batch.reader, path: path, file: file, bodyStart: bodyStart, bodyLength: bodyLength,
+            nodes: (nodeStart, nodeCount), buffers: (bufferStart, bufferCount))
+        return try fields.map { try decodeColumn($0, &cursor, dictionaries: dictionaries) }
+    }
 
-        var columns: [Column] = []
-        for field in fields {
-            let (length, nulls) = try node(field.name)
-            let validity = try buffer(field.name)
-            // Every supported type spends at least a bit per row in the body, so this bound keeps
-            // the sizes computed from `length` far from overflow.
-            guard length >= 0, nulls >= 0, nulls <= length, length / 8 <= bodyLength else {
-                throw TableError.arrow(
-                    path: path, field: field.name,
-                    message: "bad field node (\(length) rows, \(nulls) nulls) for a body of \(bodyLength) bytes")
-            }
-            if nulls > 0 {
-                guard let validity, validity.count >= Bitmap.byteCount(bits: length) else {
-                    throw TableError.arrow(
-                        path: path, field: field.name, message: "validity bitmap missing or too short")
-                }
-            }
-            let decoder = ColumnDecoder(
-                path: path, field: field.name, length: length, nulls: nulls,
-                validity: nulls > 0 ? validity : nil)
-            if let dictionary = field.dictionary {
-                guard let values = dictionaries[dictionary.id] else {
-                    throw TableError.arrow(
-                        path: path, field: field.name, message: "dictionary \(dictionary.id) not found")
-                }
-                let indices = try buffer(field.name)
-                columns.append(
-                    try decoder.dictionary(
-                        indices: indices, bits: dictionary.indexBits,
-                        signed: dictionary.indexSigned, values: values))
-                continue
-            }
-            switch field.physical {
-            case .utf8, .largeUtf8:
-                let offsets = try buffer(field.name)
-                let data = try buffer(field.name)
-                columns.append(
-                    try decoder.strings(
-                        offsets: offsets, data: data,
-                        large: {
-                            if case .largeUtf8 = field.physical { return true } else { return false }
-                        }()))
-            default:
-                columns.append(try decoder.fixed(field.physical, data: try buffer(field.name)))
+    /// One field's column, from the next field node and its buffers.
+    private static func decodeColumn(_ field: FieldLayout, _ cursor: inout BatchCursor, dictionaries: [Int64: Column])
+        throws -> Column
+    {
+        let (path, bodyLength) = (cursor.path, cursor.bodyLength)
+        let (length, nulls) = try cursor.node(field.name)
+        let validity = try cursor.buffer(field.name)
+        // Every supported type spends at least a bit per row in the body, so this bound keeps
+        // the sizes computed from `length` far from overflow.
+        guard length >= 0, nulls >= 0, nulls <= length, length / 8 <= bodyLength else {
+            throw TableError.arrow(
+                path: path, field: field.name,
+                message: "bad field node (\(length) rows, \(nulls) nulls) for a body of \(bodyLength) bytes")
+        }
+        if nulls > 0 {
+            guard let validity, validity.count >= Bitmap.byteCount(bits: length) else {
+                throw TableError.arrow(path: path, field: field.name, message: "validity bitmap missing or too short")
             }
         }
-        return columns
+        let decoder = ColumnDecoder(
+            path: path, field: field.name, length: length, nulls: nulls, validity: nulls > 0 ? validity : nil)
+        if let dictionary = field.dictionary {
+            guard let values = dictionaries[dictionary.id] else {
+                throw TableError.arrow(path: path, field: field.name, message: "dictionary \(dictionary.id) not found")
+            }
+            return try decoder.dictionary(
+                indices: try cursor.buffer(field.name), bits: dictionary.indexBits, signed: dictionary.indexSigned,
+                values: values)
+        }
+        switch field.physical {
+        case .utf8, .largeUtf8:
+            let offsets = try cursor.buffer(field.name)
+            let data = try cursor.buffer(field.name)
+            let large = if case .largeUtf8 = field.physical { true } else { false }
+            return try decoder.strings(offsets: offsets, data: data, large: large)
+        default:
+            return try decoder.fixed(field.physical, data: try cursor.buffer(field.name))
+        }
+    }
+}
+
+/// Walks a record batch's field nodes and buffers in order, checking each against the batch.
+private struct BatchCursor {
+    let reader: FlatBufferReader
+    let path: String
+    let file: MappedFile
+    let bodyStart: Int
+    let bodyLength: Int
+    let nodes: (start: Int, count: Int)
+    let buffers: (start: Int, count: Int)
+    var nextNode = 0
+    var nextBuffer = 0
+
+    init(
+        reader: FlatBufferReader, path: String, file: MappedFile, bodyStart: Int, bodyLength: Int,
+        nodes: (start: Int, count: Int), buffers: (start: Int, count: Int)
+    ) {
+        (self.reader, self.path, self.file, self.bodyStart, self.bodyLength) = (
+            reader, path, file, bodyStart, bodyLength
+        )
+        (self.nodes, self.buffers) = (nodes, buffers)
+    }
+
+    mutating func node(_ field: String) throws -> (length: Int, nulls: Int) {
+        guard nextNode < nodes.count else {
+            throw TableError.arrow(path: path, field: field, message: "missing field node")
+        }
+        defer { nextNode += 1 }
+        let at = nodes.start + nextNode * 16
+        return (Int(try reader.read(at, as: Int64.self)), Int(try reader.read(at + 8, as: Int64.self)))
+    }
+
+    mutating func buffer(_ field: String) throws -> ByteBuffer? {
+        guard nextBuffer < buffers.count else {
+            throw TableError.arrow(path: path, field: field, message: "missing buffer")
+        }
+        defer { nextBuffer += 1 }
+        let at = buffers.start + nextBuffer * 16
+        let offset = Int(try reader.read(at, as: Int64.self))
+        let length = Int(try reader.read(at + 8, as: Int64.self))
+        guard offset >= 0, length >= 0, offset <= bodyLength, length <= bodyLength - offset else {
+            throw TableError.arrow(
+                path: path, field: field, message: "buffer (\(offset), \(length)) lies outside its record batch body")
+        }
+        return length == 0 ? nil : ByteBuffer(mapping: file, offset: bodyStart + offset, count: length)
     }
 }
 

@@ -286,9 +286,6 @@ struct CSVChunkParser {
     }
 
     mutating func parse() {
-        let quote = config.quote
-        let columnCount = self.columnCount
-        let special = self.special
         let base = self.base
         let end = self.end
         var p = start
@@ -298,7 +295,7 @@ struct CSVChunkParser {
         // Rows the plain-rows loop leaves to the others after it took none: a file whose rows
         // all need a slower path does not pay for trying it on each.
         var plainPause = 0
-        rowLoop: while p < end {
+        while p < end {
             if rowPath == .plain {
                 if plainPause == 0 {
                     let before = rows
@@ -326,94 +323,100 @@ struct CSVChunkParser {
                 p += 2
                 continue
             }
-            var field = 0
-            var rowEnded = false
-            while !rowEnded {
-                var fs: Int
-                var fe: Int
-                var escaped = false
-                if p < end && base[p] == quote {
-                    fs = p + 1
-                    var q = fs
-                    while true {
-                        guard q < end, let hit = memchr(base + q, Int32(quote), end - q) else {
-                            if !report(
-                                CSVProblem(
-                                    position: p, rowStart: rowStart, rowEnd: end, field: field,
-                                    message: "unterminated quoted field: no closing quote before the end of the file",
-                                    quoting: true))
-                            {
-                                return
-                            }
-                            p = end
-                            continue rowLoop
-                        }
-                        q = UnsafePointer<UInt8>(hit.assumingMemoryBound(to: UInt8.self)) - base
-                        if q + 1 < end && base[q + 1] == quote {
-                            escaped = true
-                            q += 2
-                            continue
-                        }
-                        break
-                    }
-                    fe = q
-                    p = q + 1
-                    if p < end && base[p] == 0x0D && p + 1 < end && base[p + 1] == 0x0A { p += 1 }
-                    if p < end && base[p] != delimiter && base[p] != 0x0A {
-                        if !report(
-                            CSVProblem(
-                                position: p, rowStart: rowStart, rowEnd: skipLine(p), field: field,
-                                message:
-                                    "unexpected character after a closing quote; expected the delimiter or the end of the line",
-                                quoting: true))
-                        {
-                            return
-                        }
-                        p = skipLine(p)
-                        continue rowLoop
-                    }
-                } else {
-                    fs = p
-                    while p < end && !special[Int(base[p])] { p += 1 }
-                    if p < end && base[p] == quote {
-                        if !report(
-                            CSVProblem(
-                                position: p, rowStart: rowStart, rowEnd: skipLine(p), field: field,
-                                message:
-                                    "quote character inside an unquoted field; quote the whole field and double the quotes inside it",
-                                quoting: true))
-                        {
-                            return
-                        }
-                        p = skipLine(p)
-                        continue rowLoop
-                    }
-                    fe = p
-                    if p < end && base[p] == 0x0A || p == end {
-                        if fe > fs && base[fe - 1] == 0x0D { fe -= 1 }
-                    }
-                }
-                if p >= end || base[p] == 0x0A { rowEnded = true }
-                p += 1
-                if field < columnCount {
-                    fieldStart[field] = fs
-                    fieldEnd[field] = fe
-                    fieldEscaped[field] = escaped
-                }
-                field += 1
-            }
-            if field != columnCount {
+            switch splitRow(from: &p) {
+            case .stop: return
+            case .skipped: continue
+            case .fields(let field) where field != columnCount:
                 let names = field < columnCount ? "found only \(field)" : "found \(field)"
-                if !report(
-                    CSVProblem(
-                        position: rowStart, rowStart: rowStart, rowEnd: min(p, end), field: nil,
-                        message: "expected \(columnCount) fields, \(names)"))
-                {
-                    return
-                }
-                continue
+                let problem = CSVProblem(
+                    position: rowStart, rowStart: rowStart, rowEnd: min(p, end), field: nil,
+                    message: "expected \(columnCount) fields, \(names)")
+                if !report(problem) { return }
+            case .fields:
+                if !convertRow(rowStart: rowStart, rowEnd: min(p, end)) { return }
             }
-            if !convertRow(rowStart: rowStart, rowEnd: min(p, end)) { return }
+        }
+    }
+
+    /// How splitting a row ended: its field count, a problem reported and the row skipped, or a
+    /// problem that stops the parse.
+    private enum RowSplit { case fields(Int), skipped, stop }
+
+    /// Splits the row at `p` into `fieldStart`, `fieldEnd` and `fieldEscaped`, quoted fields
+    /// included; `p` moves past the row (or, after a problem, to where parsing resumes).
+    private mutating func splitRow(from p: inout Int) -> RowSplit {
+        let rowStart = p
+        var field = 0
+        var rowEnded = false
+        while !rowEnded {
+            var fs = p
+            var fe: Int
+            var escaped = false
+            if p < end && base[p] == config.quote {
+                guard let (close, doubled) = closingQuote(after: p) else {
+                    let message = "unterminated quoted field: no closing quote before the end of the file"
+                    return skip(
+                        CSVProblem(
+                            position: p, rowStart: rowStart, rowEnd: end, field: field, message: message, quoting: true),
+                        to: end, &p)
+                }
+                (fs, fe, escaped) = (p + 1, close, doubled)
+                p = close + 1
+                if p < end && base[p] == 0x0D && p + 1 < end && base[p + 1] == 0x0A { p += 1 }
+                if p < end && base[p] != delimiter && base[p] != 0x0A {
+                    let message =
+                        "unexpected character after a closing quote; expected the delimiter or the end of the line"
+                    return skip(
+                        CSVProblem(
+                            position: p, rowStart: rowStart, rowEnd: skipLine(p), field: field, message: message,
+                            quoting: true), to: skipLine(p), &p)
+                }
+            } else {
+                while p < end && !special[Int(base[p])] { p += 1 }
+                if p < end && base[p] == config.quote {
+                    let message =
+                        "quote character inside an unquoted field; quote the whole field and double the quotes inside it"
+                    return skip(
+                        CSVProblem(
+                            position: p, rowStart: rowStart, rowEnd: skipLine(p), field: field, message: message,
+                            quoting: true), to: skipLine(p), &p)
+                }
+                fe = p
+                if p < end && base[p] == 0x0A || p == end {
+                    if fe > fs && base[fe - 1] == 0x0D { fe -= 1 }
+                }
+            }
+            if p >= end || base[p] == 0x0A { rowEnded = true }
+            p += 1
+            if field < columnCount {
+                fieldStart[field] = fs
+                fieldEnd[field] = fe
+                fieldEscaped[field] = escaped
+            }
+            field += 1
+        }
+        return .fields(field)
+    }
+
+    /// Reports `problem`; parsing resumes at `resume` unless the report stops it.
+    private mutating func skip(_ problem: CSVProblem, to resume: Int, _ p: inout Int) -> RowSplit {
+        guard report(problem) else { return .stop }
+        p = resume
+        return .skipped
+    }
+
+    /// The quote closing the field whose opening quote is at `open`, and whether the field holds
+    /// doubled quotes; nil when the file ends first.
+    private func closingQuote(after open: Int) -> (at: Int, doubled: Bool)? {
+        let quote = config.quote
+        var q = open + 1
+        var doubled = false
+        while true {
+            guard q < end, let hit = memchr(base + q, Int32(quote), end - q) else { return nil }
+            q = UnsafePointer<UInt8>(hit.assumingMemoryBound(to: UInt8.self)) - base
+            guard q + 1 < end && base[q + 1] == quote else { return (q, doubled) }
+            doubled = true
+            q += 2
         }
     }
 
@@ -465,101 +468,107 @@ struct CSVChunkParser {
         if base[start] == 0x0A || base[start] == 0x0D { return nil }
         var p = start
         let last = columnCount - 1
-        let quote = config.quote
         for c in 0...last {
             let column = columns + c
-            let kind = column.pointee.kind
-            let fieldEnd: Int
-            var textStart = p
-            var textEnd: Int
-            /// The field's value, when it was converted while finding its end.
-            var converted: UInt64?
-            if p < end && base[p] == quote {
-                textStart = p + 1
-                guard textStart < end, let hit = memchr(base + textStart, Int32(quote), end - textStart) else {
-                    return abandonRow()
-                }
-                textEnd = UnsafePointer<UInt8>(hit.assumingMemoryBound(to: UInt8.self)) - base
-                fieldEnd = textEnd + 1
-                if fieldEnd < end && base[fieldEnd] == quote { return abandonRow() }
-            } else if kind == .int || kind == .float,
-                let (value, length) = ValueParsing.leadingPlainNumber(
-                    base + p, limit: end - p, fraction: kind == .float),
-                mayEndField(at: p + length)
-            {
-                converted = value
-                fieldEnd = p + length
-                textEnd = fieldEnd
-            } else if kind == .timestamp && config.plainTimestamps && p &+ 19 <= end && mayEndField(at: p &+ 19),
-                let value = Temporal.plainTimestamp(UnsafeRawBufferPointer(start: base + p, count: 19))
-            {
-                converted = UInt64(bitPattern: value)
-                fieldEnd = p &+ 19
-                textEnd = fieldEnd
-            } else {
-                let q = unquotedFieldEnd(from: p)
-                if q < end && base[q] == quote { return abandonRow() }
-                fieldEnd = q
-                textEnd = q
-                if c == last && textEnd > p && base[textEnd - 1] == 0x0D { textEnd -= 1 }
-            }
-            guard let next = nextField(after: fieldEnd, last: c == last) else { return abandonRow() }
+            guard let field = simpleField(at: p, kind: column.pointee.kind, last: c == last),
+                let next = nextField(after: field.end, last: c == last)
+            else { return abandonRow() }
             p = next
-            if let converted, config.numbersAreNeverNull {
+            if let converted = field.converted, config.numbersAreNeverNull {
                 // An int's, a float's or a timestamp's bits, stored as they are.
                 column.pointee.fixed.append(converted)
                 column.pointee.rows &+= 1
                 continue
             }
-            let text = base + textStart
-            let n = textEnd - textStart
-            if kind == .string {
-                if Self.isNull(text, n, config) {
-                    column.pointee.appendNull()
-                } else {
-                    if !column.pointee.needsReparse {
-                        column.pointee.bytes.reserve(max(n, 16))
-                        copyText(
-                            from: textStart, count: n, to: column.pointee.bytes.pointer + column.pointee.bytes.count)
-                        column.pointee.bytes.appendUninitialized(n)
-                        column.pointee.offsets.append(Int32(truncatingIfNeeded: column.pointee.bytes.count))
-                    }
-                    column.pointee.rows &+= 1
-                }
-                continue
-            }
-            if Self.isNull(text, n, config) {
-                column.pointee.appendNull()
-                continue
-            }
-            switch kind {
-            case .int:
-                guard let value = converted.map({ Int64(bitPattern: $0) }) ?? ValueParsing.int64(text, n) else {
-                    return abandonRow()
-                }
-                column.pointee.fixed.append(value)
-            case .float:
-                guard let value = converted.map({ Double(bitPattern: $0) }) ?? ValueParsing.double(text, n) else {
-                    return abandonRow()
-                }
-                column.pointee.fixed.append(value)
-            case .timestamp:
-                guard let value = converted.map({ Int64(bitPattern: $0) }) ?? Self.parseTimestamp(text, n, config)
-                else { return abandonRow() }
-                column.pointee.fixed.append(value)
-            case .date:
-                guard let value = ValueParsing.date(text, n) else { return abandonRow() }
-                column.pointee.fixed.append(value)
-            case .bool:
-                guard let value = ValueParsing.bool(text, n) else { return abandonRow() }
-                column.pointee.fixed.append(UInt8(value ? 1 : 0))
-            case .string, .empty:
-                return abandonRow()
-            }
-            column.pointee.rows &+= 1
+            guard store(field, in: column) else { return abandonRow() }
         }
         rows += 1
         return p
+    }
+
+    /// A field found by the simple-rows path: its text, where it ends, and its value when it was
+    /// converted while finding the end.
+    private struct SimpleField {
+        var textStart: Int
+        var textEnd: Int
+        var end: Int
+        var converted: UInt64?
+    }
+
+    /// The field at `p`, for a column of `kind`; nil when it needs the general path (a quoted
+    /// field with doubled quotes, a quote inside an unquoted field, no closing quote).
+    @inline(__always)
+    private func simpleField(at p: Int, kind: InferredKind, last: Bool) -> SimpleField? {
+        let quote = config.quote
+        if p < end && base[p] == quote {
+            let textStart = p + 1
+            guard textStart < end, let hit = memchr(base + textStart, Int32(quote), end - textStart) else { return nil }
+            let textEnd = UnsafePointer<UInt8>(hit.assumingMemoryBound(to: UInt8.self)) - base
+            if textEnd + 1 < end && base[textEnd + 1] == quote { return nil }
+            return SimpleField(textStart: textStart, textEnd: textEnd, end: textEnd + 1)
+        }
+        if kind == .int || kind == .float,
+            let (value, length) = ValueParsing.leadingPlainNumber(base + p, limit: end - p, fraction: kind == .float),
+            mayEndField(at: p + length)
+        {
+            return SimpleField(textStart: p, textEnd: p + length, end: p + length, converted: value)
+        }
+        if kind == .timestamp && config.plainTimestamps && p &+ 19 <= end && mayEndField(at: p &+ 19),
+            let value = Temporal.plainTimestamp(UnsafeRawBufferPointer(start: base + p, count: 19))
+        {
+            return SimpleField(textStart: p, textEnd: p &+ 19, end: p &+ 19, converted: UInt64(bitPattern: value))
+        }
+        let q = unquotedFieldEnd(from: p)
+        if q < end && base[q] == quote { return nil }
+        var textEnd = q
+        if last && textEnd > p && base[textEnd - 1] == 0x0D { textEnd -= 1 }
+        return SimpleField(textStart: p, textEnd: textEnd, end: q)
+    }
+
+    /// Appends `field` to `column` as its kind; false when the text is not of that kind.
+    @inline(__always)
+    private func store(_ field: SimpleField, in column: UnsafeMutablePointer<ColumnChunk>) -> Bool {
+        let text = base + field.textStart
+        let n = field.textEnd - field.textStart
+        let converted = field.converted
+        if Self.isNull(text, n, config) {
+            column.pointee.appendNull()
+            return true
+        }
+        switch column.pointee.kind {
+        case .string:
+            if !column.pointee.needsReparse {
+                column.pointee.bytes.reserve(max(n, 16))
+                copyText(from: field.textStart, count: n, to: column.pointee.bytes.pointer + column.pointee.bytes.count)
+                column.pointee.bytes.appendUninitialized(n)
+                column.pointee.offsets.append(Int32(truncatingIfNeeded: column.pointee.bytes.count))
+            }
+        case .int:
+            guard let value = converted.map({ Int64(bitPattern: $0) }) ?? ValueParsing.int64(text, n) else {
+                return false
+            }
+            column.pointee.fixed.append(value)
+        case .float:
+            guard let value = converted.map({ Double(bitPattern: $0) }) ?? ValueParsing.double(text, n) else {
+                return false
+            }
+            column.pointee.fixed.append(value)
+        case .timestamp:
+            guard let value = converted.map({ Int64(bitPattern: $0) }) ?? Self.parseTimestamp(text, n, config) else {
+                return false
+            }
+            column.pointee.fixed.append(value)
+        case .date:
+            guard let value = ValueParsing.date(text, n) else { return false }
+            column.pointee.fixed.append(value)
+        case .bool:
+            guard let value = ValueParsing.bool(text, n) else { return false }
+            column.pointee.fixed.append(UInt8(value ? 1 : 0))
+        case .empty:
+            return false
+        }
+        column.pointee.rows &+= 1
+        return true
     }
 
     /// Whether a value converted up to `position` can be a whole field: the text ends there, or

@@ -43,24 +43,68 @@ extension CSVChunkParser {
     /// Appends rows from `start` while they are plain; returns where the first row it did not
     /// take starts (`end` when it took them all). Call only when `plainRowsApply()`.
     mutating func appendPlainRows(from start: Int) -> Int {
-        let count = config.columnCount
+        guard let room = openLanes(for: start) else { return start }
         let lanes = storage.lanes
-        // Rows of room in every column for this run; text room covers the rest of the chunk.
+        let last = config.columnCount - 1
+        let base = self.base
+        let end = self.end
+        var p = start
+        var row = 0
+        /// A null was stored for the row under way.
+        var rowHasNull = false
+        rowLoop: while row < room && p < end {
+            let rowStart = p
+            // Blank lines are the general loop's to skip.
+            if base[p] == 0x0A || base[p] == 0x0D { break }
+            var c = 0
+            while c <= last {
+                let lane = lanes + c
+                guard let (q, null) = plainField(lane, at: p, row: row, last: c == last) else {
+                    p = rowStart
+                    break rowLoop
+                }
+                if null {
+                    // Only an empty field is null here; other text is the slower paths' to read.
+                    if !mayEndField(at: q) {
+                        p = rowStart
+                        break rowLoop
+                    }
+                    Self.storeNull(lane, row: row)
+                    columns[c].nulls.append(Int32(truncatingIfNeeded: rows &+ row))
+                    rowHasNull = true
+                }
+                // A quote stops a scan too, and fails here: quoted fields are the slower paths' to read.
+                guard let next = nextField(after: q, last: c == last) else {
+                    p = rowStart
+                    break rowLoop
+                }
+                p = next
+                c &+= 1
+            }
+            row &+= 1
+            rowHasNull = false
+        }
+        closeLanes(rows: row, rowHasNull: rowHasNull)
+        return p
+    }
+
+    /// Copies each column's cursors into its lane; returns the rows of room every column has
+    /// for this run (text room covers the rest of the chunk), nil when a column is not plain.
+    private mutating func openLanes(for start: Int) -> Int? {
+        let lanes = storage.lanes
         var room = Int.max
-        for c in 0..<count {
+        for c in 0..<config.columnCount {
             let column = columns + c
-            guard let op = Self.plainOp(for: column.pointee, config: config) else { return start }
+            guard let op = Self.plainOp(for: column.pointee, config: config) else { return nil }
             if op == .string {
                 if column.pointee.offsets.capacity - column.pointee.offsets.count < 4 * 1024 {
                     column.pointee.offsets.reserve(4 * 64 * 1024)
                 }
                 column.pointee.bytes.reserve(end - start + 16)
                 room = min(room, (column.pointee.offsets.capacity - column.pointee.offsets.count) / 4)
-                let bytes = column.pointee.bytes.pointer
-                let textCount = column.pointee.bytes.count
                 lanes[c] = PlainLane(
                     op: op, values: column.pointee.offsets.pointer + column.pointee.offsets.count,
-                    text: bytes, textCount: textCount)
+                    text: column.pointee.bytes.pointer, textCount: column.pointee.bytes.count)
             } else {
                 // A window into a shared slab keeps the room it was given: growing would move
                 // the column out of its place.
@@ -76,125 +120,18 @@ extension CSVChunkParser {
                     text: column.pointee.fixed.pointer, textCount: 0)
             }
         }
-        let last = count - 1
-        let base = self.base
-        let end = self.end
-        var p = start
-        var row = 0
-        /// A null was stored for the row under way.
-        var rowHasNull = false
-        rowLoop: while row < room && p < end {
-            let rowStart = p
-            // Blank lines are the general loop's to skip.
-            if base[p] == 0x0A || base[p] == 0x0D { break }
-            var c = 0
-            while c <= last {
-                let lane = lanes + c
-                var q: Int
-                var null = false
-                switch lane.pointee.op {
-                case .int, .float:
-                    let float = lane.pointee.op == .float
-                    // Most numbers are short enough for one word to hold them whole. (Tried
-                    // inside `leadingPlainNumber` itself, for every caller, this loop ran 5-15%
-                    // slower on order_products.csv.)
-                    if p &+ 8 <= end,
-                        let (bits, length) = ValueParsing.numberInWord(
-                            UInt64(littleEndian: UnsafeRawPointer(base + p).loadUnaligned(as: UInt64.self)),
-                            fraction: float),
-                        mayEndField(at: p &+ length)
-                    {
-                        q = p &+ length
-                        lane.pointee.values.storeBytes(of: bits, toByteOffset: row &* 8, as: UInt64.self)
-                    } else if let (bits, length) = ValueParsing.leadingPlainNumber(
-                        base + p, limit: end &- p, fraction: float),
-                        mayEndField(at: p &+ length)
-                    {
-                        q = p &+ length
-                        lane.pointee.values.storeBytes(of: bits, toByteOffset: row &* 8, as: UInt64.self)
-                    } else {
-                        // Not a short plain number: NaN, an exponent, a sign, many digits, or empty.
-                        q = unquotedFieldEnd(from: p)
-                        let n = q &- p
-                        if n == 0 {
-                            null = true
-                        } else if float, let value = ValueParsing.double(base + p, n) {
-                            lane.pointee.values.storeBytes(of: value, toByteOffset: row &* 8, as: Double.self)
-                        } else if !float, let value = ValueParsing.int64(base + p, n) {
-                            lane.pointee.values.storeBytes(of: value, toByteOffset: row &* 8, as: Int64.self)
-                        } else {
-                            p = rowStart
-                            break rowLoop
-                        }
-                    }
-                case .timestamp, .date:
-                    // `YYYY-MM-DDTHH:MM:SS` or `YYYY-MM-DD`, exactly.
-                    let timestamp = lane.pointee.op == .timestamp
-                    let width = timestamp ? 19 : 10
-                    let text = UnsafeRawBufferPointer(start: base + p, count: width)
-                    if p &+ width <= end, let value = timestamp ? Temporal.plainTimestamp(text) : Temporal.dateAt(text)
-                    {
-                        q = p &+ width
-                        lane.pointee.values.storeBytes(of: value, toByteOffset: row &* 8, as: Int64.self)
-                    } else {
-                        q = p
-                        null = true
-                    }
-                case .bool:
-                    q = unquotedFieldEnd(from: p)
-                    if let value = ValueParsing.bool(base + p, q &- p) {
-                        lane.pointee.values.storeBytes(of: value ? 1 : 0, toByteOffset: row, as: UInt8.self)
-                    } else if q == p {
-                        null = true
-                    } else {
-                        p = rowStart
-                        break rowLoop
-                    }
-                case .string:
-                    q = unquotedFieldEnd(from: p)
-                    var n = q &- p
-                    if c == last && n > 0 && base[q &- 1] == 0x0D { n &-= 1 }
-                    if n == 0 {
-                        null = true
-                    } else {
-                        copyText(from: p, count: n, to: lane.pointee.text + lane.pointee.textCount)
-                        lane.pointee.textCount &+= n
-                    }
-                    lane.pointee.values.storeBytes(
-                        of: Int32(truncatingIfNeeded: lane.pointee.textCount),
-                        toByteOffset: row &* 4, as: Int32.self)
-                }
-                if null {
-                    // Only an empty field is null here; other text is the slower paths' to read.
-                    if !mayEndField(at: q) {
-                        p = rowStart
-                        break rowLoop
-                    }
-                    switch lane.pointee.op {
-                    case .string: break
-                    case .bool: lane.pointee.values.storeBytes(of: 0, toByteOffset: row, as: UInt8.self)
-                    default: lane.pointee.values.storeBytes(of: Int64(0), toByteOffset: row &* 8, as: Int64.self)
-                    }
-                    columns[c].nulls.append(Int32(truncatingIfNeeded: rows &+ row))
-                    rowHasNull = true
-                }
-                // A quote stops a scan too, and fails here: quoted fields are the slower paths' to read.
-                guard let next = nextField(after: q, last: c == last) else {
-                    p = rowStart
-                    break rowLoop
-                }
-                p = next
-                c &+= 1
-            }
-            row &+= 1
-            rowHasNull = false
-        }
-        for c in 0..<count {
+        return room
+    }
+
+    /// Counts the run's `rows` back into the columns; a row given up half-way leaves its values
+    /// (and nulls, when it stored one) past the counts, where they are dropped.
+    private mutating func closeLanes(rows row: Int, rowHasNull: Bool) {
+        let lanes = storage.lanes
+        for c in 0..<config.columnCount {
             let column = columns + c
             let lane = lanes + c
             if lane.pointee.op == .string {
-                // The text ends at the last whole row's end offset; a row given up half-way
-                // left its text past it, uncounted.
+                // The text ends at the last whole row's end offset.
                 if row > 0 {
                     let text = Int(lane.pointee.values.load(fromByteOffset: (row - 1) * 4, as: Int32.self))
                     column.pointee.bytes.appendUninitialized(text - column.pointee.bytes.count)
@@ -213,7 +150,89 @@ extension CSVChunkParser {
             }
         }
         rows += row
-        return p
+    }
+
+    /// Stores the field at `p` as row `row` of its lane: where its text ends and whether it is
+    /// empty (null, stored by the caller), or nil when it is not a plain value of the lane's kind.
+    @inline(__always)
+    private func plainField(_ lane: UnsafeMutablePointer<PlainLane>, at p: Int, row: Int, last: Bool)
+        -> (end: Int, null: Bool)?
+    {
+        switch lane.pointee.op {
+        case .int, .float:
+            return plainNumber(lane, at: p, row: row, float: lane.pointee.op == .float)
+        case .timestamp, .date:
+            // `YYYY-MM-DDTHH:MM:SS` or `YYYY-MM-DD`, exactly.
+            let timestamp = lane.pointee.op == .timestamp
+            let width = timestamp ? 19 : 10
+            let text = UnsafeRawBufferPointer(start: base + p, count: width)
+            guard p &+ width <= end, let value = timestamp ? Temporal.plainTimestamp(text) : Temporal.dateAt(text)
+            else { return (p, true) }
+            lane.pointee.values.storeBytes(of: value, toByteOffset: row &* 8, as: Int64.self)
+            return (p &+ width, false)
+        case .bool:
+            let q = unquotedFieldEnd(from: p)
+            if let value = ValueParsing.bool(base + p, q &- p) {
+                lane.pointee.values.storeBytes(of: value ? 1 : 0, toByteOffset: row, as: UInt8.self)
+                return (q, false)
+            }
+            return q == p ? (q, true) : nil
+        case .string:
+            let q = unquotedFieldEnd(from: p)
+            var n = q &- p
+            if last && n > 0 && base[q &- 1] == 0x0D { n &-= 1 }
+            if n > 0 {
+                copyText(from: p, count: n, to: lane.pointee.text + lane.pointee.textCount)
+                lane.pointee.textCount &+= n
+            }
+            lane.pointee.values.storeBytes(
+                of: Int32(truncatingIfNeeded: lane.pointee.textCount), toByteOffset: row &* 4, as: Int32.self)
+            return (q, n == 0)
+        }
+    }
+
+    /// A number field: most are short enough for one word to hold them whole. (Tried inside
+    /// `leadingPlainNumber` itself, for every caller, this ran 5-15% slower on order_products.csv.)
+    @inline(__always)
+    private func plainNumber(_ lane: UnsafeMutablePointer<PlainLane>, at p: Int, row: Int, float: Bool)
+        -> (end: Int, null: Bool)?
+    {
+        if p &+ 8 <= end,
+            let (bits, length) = ValueParsing.numberInWord(
+                UInt64(littleEndian: UnsafeRawPointer(base + p).loadUnaligned(as: UInt64.self)), fraction: float),
+            mayEndField(at: p &+ length)
+        {
+            lane.pointee.values.storeBytes(of: bits, toByteOffset: row &* 8, as: UInt64.self)
+            return (p &+ length, false)
+        }
+        if let (bits, length) = ValueParsing.leadingPlainNumber(base + p, limit: end &- p, fraction: float),
+            mayEndField(at: p &+ length)
+        {
+            lane.pointee.values.storeBytes(of: bits, toByteOffset: row &* 8, as: UInt64.self)
+            return (p &+ length, false)
+        }
+        // Not a short plain number: NaN, an exponent, a sign, many digits, or empty.
+        let q = unquotedFieldEnd(from: p)
+        let n = q &- p
+        if n == 0 { return (q, true) }
+        if float, let value = ValueParsing.double(base + p, n) {
+            lane.pointee.values.storeBytes(of: value, toByteOffset: row &* 8, as: Double.self)
+        } else if !float, let value = ValueParsing.int64(base + p, n) {
+            lane.pointee.values.storeBytes(of: value, toByteOffset: row &* 8, as: Int64.self)
+        } else {
+            return nil
+        }
+        return (q, false)
+    }
+
+    /// A null's placeholder value in its lane (a string's end offset is already stored).
+    @inline(__always)
+    private static func storeNull(_ lane: UnsafeMutablePointer<PlainLane>, row: Int) {
+        switch lane.pointee.op {
+        case .string: break
+        case .bool: lane.pointee.values.storeBytes(of: 0, toByteOffset: row, as: UInt8.self)
+        default: lane.pointee.values.storeBytes(of: Int64(0), toByteOffset: row &* 8, as: Int64.self)
+        }
     }
 
     /// Copies `n` bytes of text from `start` to `target`, which has room for `max(n, 16)`: as two

@@ -75,40 +75,18 @@ public enum CSVReader {
         let base = raw.assumingMemoryBound(to: UInt8.self)
         let count = bytes.count
         let lines = LineLocator(base: base, count: count, path: name)
-        var start = 0
-        if count >= 3 && base[0] == 0xEF && base[1] == 0xBB && base[2] == 0xBF { start = 3 }
-
-        let header = try Header.parse(base: base, from: start, end: count, options: options, lines: lines)
-        let names = header.names
-        for (column, _) in options.columnTypes where !names.contains(column) {
-            throw TableError.csv(
-                TextLocation(path: name, line: 1), field: nil,
-                message: "the schema names column '\(column)', which the header does not have "
-                    + "(columns: \(names.joined(separator: ", ")))")
-        }
+        let (names, dataStart) = try readHeader(base: base, count: count, options: options, lines: lines)
         let declared = names.map { options.columnTypes[$0].map(InferredKind.init) }
         let config = CSVParseConfig(options: options, columnCount: names.count, declared: declared)
         let initialKinds = declared.map { $0 ?? .empty }
-
-        let dataStart = header.end
         let chunkSize =
             options.chunkSize ?? max(1 << 20, min(32 << 20, (count - dataStart) / (Parallel.coreCount * 8) + 1))
         var trace = Trace("csv")
         let pieces = chunkRanges(base: base, from: dataStart, to: count, chunkSize: chunkSize, quote: config.quote)
         let ranges = pieces.map(\.bytes)
         trace.mark("find \(pieces.count) chunks and count their rows")
-        // Each chunk parses fixed-width values straight into its rows' place in one buffer per
-        // column, so the columns need no copying together when every row of the file is kept.
-        var slots = [0]
-        for piece in pieces { slots.append(slots.last! + piece.maxRows) }
-        var placed = [FixedSlab?](repeating: nil, count: names.count)
-        if let output,
-            let guess = sample(base: base, range: ranges[0], names: names, config: config, kinds: initialKinds)
-        {
-            let places = output.place(schema: guess.schema, rowCount: slots.last!, mayHaveNulls: guess.mayHaveNulls)
-            placed = places.map { place in place.map { FixedSlab(placedAt: $0, keeper: output) } }
-        }
-        let slabs = placed.map { $0 ?? FixedSlab(bytes: slots.last! * 8) }
+        let (slabs, slots) = placeColumns(
+            pieces, output: output, base: base, names: names, config: config, kinds: initialKinds)
         trace.mark("guess the schema and place columns")
         let chunks = Parallel.map(ranges.count) { i in
             let windows = slabs.map { $0.pointer + slots[i] * 8 }
@@ -132,45 +110,9 @@ public enum CSVReader {
             return try parse(bytes, name: name, options: single, release: release)
         }
 
-        // Join the chunks' kinds, then re-read column chunks that cannot be widened in place.
-        var kinds = initialKinds
-        for chunk in chunks {
-            for c in 0..<names.count { kinds[c] = kinds[c].join(chunk.columns[c].kind) }
-        }
-        for (i, chunk) in chunks.enumerated() {
-            var reread = [Bool](repeating: false, count: names.count)
-            for c in 0..<names.count {
-                let kind = chunk.columns[c].kind
-                // Integers are read again as floats rather than converted: "-0" keeps its sign.
-                reread[c] =
-                    chunk.columns[c].needsReparse || (kinds[c] == .string && kind != .string && kind != .empty)
-                    || (kinds[c] == .float && kind == .int)
-            }
-            guard reread.contains(true) else { continue }
-            let active = (0..<names.count).map { reread[$0] || declared[$0] != nil }
-            let rereadKinds = (0..<names.count).map { reread[$0] ? kinds[$0] : initialKinds[$0] }
-            var parser = CSVChunkParser(
-                config: config, base: base, start: ranges[i].lowerBound, end: ranges[i].upperBound,
-                kinds: rereadKinds, active: active)
-            parser.parse()
-            let again = parser.finish()
-            for c in 0..<names.count where reread[c] {
-                let old = (chunk.columns + c).move()
-                (chunk.columns + c).initialize(to: (again.columns + c).move())
-                (again.columns + c).initialize(to: old)
-            }
-        }
-
+        let kinds = joinKinds(chunks, ranges: ranges, base: base, config: config, declared: declared)
         let types = kinds.map { $0 == .empty ? InferredKind.string : $0 }
-        for c in 0..<names.count where types[c] == .string {
-            let text = chunks.reduce(0) { $0 + ($1.columns[c].kind == .string ? $1.columns[c].bytes.count : 0) }
-            guard text <= options.textLimit else {
-                throw TableError.csv(
-                    TextLocation(path: name, line: 1), field: lines.fieldRef(c, names),
-                    message: "the column holds \(text) bytes of text, more than the \(options.textLimit) "
-                        + "one column can (Arrow's 32-bit offsets); split the file into smaller ones")
-            }
-        }
+        try checkTextLimit(chunks, types: types, options: options, names: names, lines: lines)
         let columns = Parallel.map(names.count) { c in
             ColumnAssembler.assemble(
                 chunks.map { $0.columns + c }, kind: types[c], rows: chunks.map(\.rows),
@@ -184,6 +126,93 @@ public enum CSVReader {
         let problems = chunks.flatMap(\.rejects)
         let rejects = lines.rejects(problems, names: names)
         return CSVResult(table: table, rejects: rejects, bytes: count)
+    }
+
+    /// The header's column names (after a byte order mark) and where the data starts; every
+    /// column a declared schema names must be among them.
+    private static func readHeader(base: UnsafePointer<UInt8>, count: Int, options: CSVOptions, lines: LineLocator)
+        throws -> (names: [String], dataStart: Int)
+    {
+        let start = count >= 3 && base[0] == 0xEF && base[1] == 0xBB && base[2] == 0xBF ? 3 : 0
+        let header = try Header.parse(base: base, from: start, end: count, options: options, lines: lines)
+        for (column, _) in options.columnTypes where !header.names.contains(column) {
+            throw TableError.csv(
+                TextLocation(path: lines.path, line: 1), field: nil,
+                message: "the schema names column '\(column)', which the header does not have "
+                    + "(columns: \(header.names.joined(separator: ", ")))")
+        }
+        return (header.names, header.end)
+    }
+
+    /// Where each chunk's fixed-width values go: one buffer per column (placed in `output` when
+    /// the first chunk's guess of the schema allows), each chunk at its rows' slot, so the
+    /// columns need no copying together when every row of the file is kept.
+    private static func placeColumns(
+        _ pieces: [ChunkRange], output: InPlaceArrowFile?, base: UnsafePointer<UInt8>, names: [String],
+        config: CSVParseConfig, kinds: [InferredKind]
+    ) -> (slabs: [FixedSlab], slots: [Int]) {
+        var slots = [0]
+        for piece in pieces { slots.append(slots[slots.count - 1] + piece.maxRows) }
+        let rows = slots[slots.count - 1]
+        var placed = [FixedSlab?](repeating: nil, count: names.count)
+        if let output,
+            let guess = sample(base: base, range: pieces[0].bytes, names: names, config: config, kinds: kinds)
+        {
+            let places = output.place(schema: guess.schema, rowCount: rows, mayHaveNulls: guess.mayHaveNulls)
+            placed = places.map { place in place.map { FixedSlab(placedAt: $0, keeper: output) } }
+        }
+        return (placed.map { $0 ?? FixedSlab(bytes: rows * 8) }, slots)
+    }
+
+    /// The chunks' kinds joined per column; column chunks that cannot be widened in place are
+    /// parsed again as the joined kind.
+    private static func joinKinds(
+        _ chunks: [ParsedChunk], ranges: [Range<Int>], base: UnsafePointer<UInt8>, config: CSVParseConfig,
+        declared: [InferredKind?]
+    ) -> [InferredKind] {
+        let width = declared.count
+        let initialKinds = declared.map { $0 ?? .empty }
+        var kinds = initialKinds
+        for chunk in chunks {
+            for c in 0..<width { kinds[c] = kinds[c].join(chunk.columns[c].kind) }
+        }
+        for (i, chunk) in chunks.enumerated() {
+            let reread = (0..<width).map { c in
+                let kind = chunk.columns[c].kind
+                // Integers are read again as floats rather than converted: "-0" keeps its sign.
+                return chunk.columns[c].needsReparse || (kinds[c] == .string && kind != .string && kind != .empty)
+                    || (kinds[c] == .float && kind == .int)
+            }
+            guard reread.contains(true) else { continue }
+            let active = (0..<width).map { reread[$0] || declared[$0] != nil }
+            let rereadKinds = (0..<width).map { reread[$0] ? kinds[$0] : initialKinds[$0] }
+            var parser = CSVChunkParser(
+                config: config, base: base, start: ranges[i].lowerBound, end: ranges[i].upperBound,
+                kinds: rereadKinds, active: active)
+            parser.parse()
+            let again = parser.finish()
+            for c in 0..<width where reread[c] {
+                let old = (chunk.columns + c).move()
+                (chunk.columns + c).initialize(to: (again.columns + c).move())
+                (again.columns + c).initialize(to: old)
+            }
+        }
+        return kinds
+    }
+
+    /// A text column may hold at most `options.textLimit` bytes (Arrow's 32-bit offsets).
+    private static func checkTextLimit(
+        _ chunks: [ParsedChunk], types: [InferredKind], options: CSVOptions, names: [String], lines: LineLocator
+    ) throws {
+        for c in 0..<names.count where types[c] == .string {
+            let text = chunks.reduce(0) { $0 + ($1.columns[c].kind == .string ? $1.columns[c].bytes.count : 0) }
+            guard text <= options.textLimit else {
+                throw TableError.csv(
+                    TextLocation(path: lines.path, line: 1), field: lines.fieldRef(c, names),
+                    message: "the column holds \(text) bytes of text, more than the \(options.textLimit) "
+                        + "one column can (Arrow's 32-bit offsets); split the file into smaller ones")
+            }
+        }
     }
 
     /// A utf8 column must hold UTF-8. Its text is checked as a whole (ASCII eight bytes at a
@@ -493,43 +522,14 @@ enum ColumnAssembler {
         slab: FixedSlab, slots: [Int]
     ) -> Column {
         let total = rows.reduce(0, +)
-        var nullCount = 0
-        for part in parts { nullCount += part.pointee.nullCount }
-        var validity: ByteBuffer?
-        if nullCount > 0 {
-            var bitmap = GrowableBuffer(capacity: Bitmap.byteCount(bits: total))
-            bitmap.append(repeating: 0xFF, count: Bitmap.byteCount(bits: total))
-            var row = 0
-            for (part, n) in zip(parts, rows) {
-                for k in 0..<part.pointee.nullCount {
-                    Bitmap.set(bitmap.pointer, row + Int(part.pointee.nulls.load(at: k * 4, as: Int32.self)), false)
-                }
-                row += n
-            }
-            validity = ByteBuffer(bitmap.finish())
-        }
-        let type = kind.dataType
+        let nullCount = parts.reduce(0) { $0 + $1.pointee.nullCount }
+        let validity = nullCount > 0 ? validityBitmap(parts, rows: rows, total: total) : nil
+        defer { for part in parts { part.pointee = ColumnChunk(kind: .empty, declared: false) } }
         switch kind {
         case .string, .empty:
-            var offsets = GrowableBuffer(capacity: (total + 1) * 4)
-            var bytes = GrowableBuffer(capacity: parts.reduce(0) { $0 + $1.pointee.bytes.count })
-            offsets.append(Int32(0))
-            for (part, n) in zip(parts, rows) {
-                if part.pointee.kind == .string {
-                    let base = Int32(bytes.count)
-                    if n > 0 {
-                        for r in 1...n { offsets.append(part.pointee.offsets.load(at: r * 4, as: Int32.self) &+ base) }
-                    }
-                    bytes.append(
-                        UnsafeRawBufferPointer(start: part.pointee.bytes.pointer, count: part.pointee.bytes.count))
-                } else {
-                    for _ in 0..<n { offsets.append(Int32(bytes.count)) }
-                }
-                part.pointee = ColumnChunk(kind: .empty, declared: false)
-            }
+            let (offsets, bytes) = joinedText(parts, rows: rows, total: total)
             return Column(
-                type: .string, count: total, validity: validity, data: ByteBuffer(bytes.finish()),
-                offsets: ByteBuffer(offsets.finish()), nullCount: nullCount)
+                type: .string, count: total, validity: validity, data: bytes, offsets: offsets, nullCount: nullCount)
         case .bool:
             var bits = GrowableBuffer(capacity: Bitmap.byteCount(bits: total))
             bits.appendZeros(Bitmap.byteCount(bits: total))
@@ -541,7 +541,6 @@ enum ColumnAssembler {
                     }
                 }
                 row += n
-                part.pointee = ColumnChunk(kind: .empty, declared: false)
             }
             return Column(
                 type: .bool, count: total, validity: validity, data: ByteBuffer(bits.finish()), nullCount: nullCount)
@@ -551,39 +550,84 @@ enum ColumnAssembler {
             for (i, (part, n)) in zip(parts, rows).enumerated() {
                 // Writes stay below this chunk's window's end, and go forward from at or before
                 // where they read, so no value is overwritten before it is read.
-                let out = slab.pointer + packed * width
-                let fixed = part.pointee.fixed.pointer
-                let inPlace = fixed == slab.pointer + slots[i] * 8
-                switch (part.pointee.kind, kind) {
-                case (let chunk, _) where chunk == kind && kind != .date:
-                    if !inPlace || packed != slots[i] { out.copyMemory(from: fixed, byteCount: n * 8) }
-                case (.int, .float):
-                    for r in 0..<n {
-                        out.storeBytes(
-                            of: Double(fixed.load(fromByteOffset: r * 8, as: Int64.self)), toByteOffset: r * 8,
-                            as: Double.self)
-                    }
-                case (.date, .timestamp):
-                    for r in 0..<n {
-                        out.storeBytes(
-                            of: fixed.load(fromByteOffset: r * 8, as: Int64.self) &* Temporal.microsPerDay,
-                            toByteOffset: r * 8, as: Int64.self)
-                    }
-                case (.date, .date):
-                    for r in 0..<n {
-                        out.storeBytes(
-                            of: Int32(truncatingIfNeeded: fixed.load(fromByteOffset: r * 8, as: Int64.self)),
-                            toByteOffset: r * 4, as: Int32.self)
-                    }
-                default:
-                    out.initializeMemory(as: UInt8.self, repeating: 0, count: n * width)
-                }
+                let inPlace = part.pointee.fixed.pointer == slab.pointer + slots[i] * 8 && packed == slots[i]
+                pack(part, rows: n, as: kind, into: slab.pointer + packed * width, inPlace: inPlace)
                 packed += n
-                part.pointee = ColumnChunk(kind: .empty, declared: false)
             }
             return Column(
-                type: type, count: total, validity: validity, data: slab.handOver(count: total * width),
+                type: kind.dataType, count: total, validity: validity, data: slab.handOver(count: total * width),
                 nullCount: nullCount)
         }
     }
+
+    /// The column's validity bitmap from the chunks' null rows.
+    private static func validityBitmap(_ parts: [UnsafeMutablePointer<ColumnChunk>], rows: [Int], total: Int)
+        -> ByteBuffer
+    {
+        var bitmap = GrowableBuffer(capacity: Bitmap.byteCount(bits: total))
+        bitmap.append(repeating: 0xFF, count: Bitmap.byteCount(bits: total))
+        var row = 0
+        for (part, n) in zip(parts, rows) {
+            for k in 0..<part.pointee.nullCount {
+                Bitmap.set(bitmap.pointer, row + Int(part.pointee.nulls.load(at: k * 4, as: Int32.self)), false)
+            }
+            row += n
+        }
+        return ByteBuffer(bitmap.finish())
+    }
+
+    /// The chunks' text and end offsets joined; a chunk with no text (all null) adds empty strings.
+    private static func joinedText(_ parts: [UnsafeMutablePointer<ColumnChunk>], rows: [Int], total: Int)
+        -> (offsets: ByteBuffer, bytes: ByteBuffer)
+    {
+        var offsets = GrowableBuffer(capacity: (total + 1) * 4)
+        var bytes = GrowableBuffer(capacity: parts.reduce(0) { $0 + $1.pointee.bytes.count })
+        offsets.append(Int32(0))
+        for (part, n) in zip(parts, rows) {
+            guard part.pointee.kind == .string else {
+                for _ in 0..<n { offsets.append(Int32(bytes.count)) }
+                continue
+            }
+            let base = Int32(bytes.count)
+            if n > 0 {
+                for r in 1...n { offsets.append(part.pointee.offsets.load(at: r * 4, as: Int32.self) &+ base) }
+            }
+            bytes.append(UnsafeRawBufferPointer(start: part.pointee.bytes.pointer, count: part.pointee.bytes.count))
+        }
+        return (ByteBuffer(offsets.finish()), ByteBuffer(bytes.finish()))
+    }
+
+    /// One chunk's fixed-width values written at `out` as `kind` (widened or narrowed as needed).
+    private static func pack(
+        _ part: UnsafeMutablePointer<ColumnChunk>, rows n: Int, as kind: InferredKind,
+        into out: UnsafeMutableRawPointer,
+        inPlace: Bool
+    ) {
+        let fixed = part.pointee.fixed.pointer
+        switch (part.pointee.kind, kind) {
+        case (let chunk, _) where chunk == kind && kind != .date:
+            if !inPlace { out.copyMemory(from: fixed, byteCount: n * 8) }
+        case (.int, .float):
+            for r in 0..<n {
+                out.storeBytes(
+                    of: Double(fixed.load(fromByteOffset: r * 8, as: Int64.self)), toByteOffset: r * 8, as: Double.self)
+            }
+        case (.date, .timestamp):
+            for r in 0..<n {
+                out.storeBytes(
+                    of: fixed.load(fromByteOffset: r * 8, as: Int64.self) &* Temporal.microsPerDay,
+                    toByteOffset: r * 8, as: Int64.self)
+            }
+        case (.date, .date):
+            for r in 0..<n {
+                out.storeBytes(
+                    of: Int32(truncatingIfNeeded: fixed.load(fromByteOffset: r * 8, as: Int64.self)),
+                    toByteOffset: r * 4, as: Int32.self)
+            }
+        default:
+            out.initializeMemory(as: UInt8.self, repeating: 0, count: n * width(kind))
+        }
+    }
+
+    private static func width(_ kind: InferredKind) -> Int { kind == .date ? 4 : 8 }
 }
