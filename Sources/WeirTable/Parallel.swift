@@ -74,10 +74,3 @@ private struct UncheckedSendable<Value>: @unchecked Sendable {
     let value: Value
     init(_ value: Value) { self.value = value }
 }
-
-/// A raw pointer handed to parallel kernels that write disjoint parts of one buffer; that
-/// disjointness, and the buffer outliving the `Parallel` call, are the caller's to keep.
-public struct SendablePointer<T>: @unchecked Sendable {
-    public let pointer: UnsafeMutablePointer<T>?
-    public init(_ pointer: UnsafeMutablePointer<T>?) { self.pointer = pointer }
-}

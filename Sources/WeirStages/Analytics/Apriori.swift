@@ -349,10 +349,10 @@ struct ItemCodes {
         guard let range = DenseRange(values) else { return nil }
         let chunks = Swift.max(1, Swift.min(Parallel.coreCount * 4, values.count / 100_000))
         let codes = [Int32](unsafeUninitializedCapacity: values.count) { out, written in
-            let target = SendablePointer(out.baseAddress)
+            let target = SharedBuffer(out)
             Parallel.forEach(chunks) { c in
                 for row in (values.count * c / chunks)..<(values.count * (c + 1) / chunks) {
-                    target.pointer![row] = Int32(truncatingIfNeeded: range.slot(values[row]))
+                    target[row] = Int32(truncatingIfNeeded: range.slot(values[row]))
                 }
             }
             written = values.count

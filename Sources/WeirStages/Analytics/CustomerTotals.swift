@@ -115,11 +115,11 @@ struct CustomerTotals {
     static func distinctCounts(start: [Int], values grouped: [Int64]) -> [Int64] {
         var values = grouped
         return values.withUnsafeMutableBufferPointer { values in
-            let all = SendablePointer(values.baseAddress)
+            let all = SharedBuffer(values)
             return perCustomer(start.count - 1) { customers, frequency in
                 for g in customers {
                     frequency[g] = Self.distinctCount(
-                        UnsafeMutableBufferPointer(start: all.pointer! + start[g], count: start[g + 1] - start[g]))
+                        all.slice(start[g]..<start[g + 1]))
                 }
             }
         }
@@ -127,14 +127,13 @@ struct CustomerTotals {
 
     /// A count per customer, `body` filling those of a range of customers; the ranges are split
     /// between the cores when there are many customers.
-    private static func perCustomer(_ groups: Int, _ body: (Range<Int>, UnsafeMutablePointer<Int64>) -> Void) -> [Int64]
-    {
+    private static func perCustomer(_ groups: Int, _ body: (Range<Int>, SharedBuffer<Int64>) -> Void) -> [Int64] {
         var counts = [Int64](repeating: 0, count: groups)
         guard groups > 0 else { return counts }
         counts.withUnsafeMutableBufferPointer { buffer in
-            let out = SendablePointer(buffer.baseAddress)
+            let out = SharedBuffer(buffer)
             let chunks = groups >= 20_000 ? Parallel.coreCount : 1
-            Parallel.forEach(chunks) { c in body((groups * c / chunks)..<(groups * (c + 1) / chunks), out.pointer!) }
+            Parallel.forEach(chunks) { c in body((groups * c / chunks)..<(groups * (c + 1) / chunks), out) }
         }
         return counts
     }

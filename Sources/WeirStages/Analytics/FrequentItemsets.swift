@@ -99,12 +99,12 @@ struct Baskets: Sendable {
         for b in 0..<count { start[b + 1] = start[b] + Int(kept[b]) }
         var repeats = false
         let written = [Int32](unsafeUninitializedCapacity: start[count]) { out, initialized in
-            let target = SendablePointer(out.baseAddress)
+            let target = SharedBuffer(out)
             let flags = Parallel.map(ranges.count) { c -> Bool in
                 var sawRepeat = false
                 items.withUnsafeBufferPointer { items in
                     rank.withUnsafeBufferPointer { rank in
-                        let out = target.pointer!
+                        let out = target
                         for b in ranges[c] where kept[b] > 0 {
                             let first = start[b]
                             var n = first
@@ -140,14 +140,14 @@ struct Baskets: Sendable {
         let ranges = chunks
         var kept = [Int32](repeating: 0, count: count)
         kept.withUnsafeMutableBufferPointer { keptBuffer in
-            let out = SendablePointer(keptBuffer.baseAddress)
+            let out = SharedBuffer(keptBuffer)
             items.withUnsafeBufferPointer { items in
                 rank.withUnsafeBufferPointer { rank in
                     Parallel.forEach(ranges.count) { c in
                         for b in ranges[c] {
                             var n: Int32 = 0
                             for x in offsets[b]..<offsets[b + 1] where rank[Int(items[x])] >= 0 { n += 1 }
-                            out.pointer![b] = n
+                            out[b] = n
                         }
                     }
                 }
@@ -159,7 +159,7 @@ struct Baskets: Sendable {
     /// Inserts `r` into the sorted run `out[first..<n]`, unless it is there already (then false).
     /// Baskets are short: insertion beats sorting.
     @inline(__always)
-    private static func insert(_ r: Int32, into out: UnsafeMutablePointer<Int32>, from first: Int, count n: inout Int)
+    private static func insert(_ r: Int32, into out: SharedBuffer<Int32>, from first: Int, count n: inout Int)
         -> Bool
     {
         var i = n
@@ -385,13 +385,13 @@ struct ItemsetMiner: Sendable {
             offsets[item + 1] = position
         }
         let lists = [Int32](unsafeUninitializedCapacity: offsets[itemCount]) { out, written in
-            let target = SendablePointer(out.baseAddress)
+            let target = SharedBuffer(out)
             Parallel.forEach(chunks) { c in
                 var cursor = cursors[c]
                 for b in ranges[c] {
                     for x in baskets.offsets[b]..<baskets.offsets[b + 1] {
                         let item = Int(baskets.items[x])
-                        target.pointer![cursor[item]] = Int32(b)
+                        target[cursor[item]] = Int32(b)
                         cursor[item] += 1
                     }
                 }

@@ -105,12 +105,12 @@ struct KMeans: Sendable {
         let d = points.dimensions
         let ranges = blocks(n)
         return [Double](unsafeUninitializedCapacity: n) { out, written in
-            let target = SendablePointer(out.baseAddress)
+            let target = SharedBuffer(out)
             points.rows.withUnsafeBufferPointer { rows in
                 center.withUnsafeBufferPointer { centre in
                     Parallel.forEach(ranges.count) { block in
                         for i in ranges[block] {
-                            target.pointer![i] = distance(rows.baseAddress!, i, centre.baseAddress!, 0, d)
+                            target[i] = distance(rows.baseAddress!, i, centre.baseAddress!, 0, d)
                         }
                     }
                 }
@@ -176,30 +176,30 @@ struct KMeans: Sendable {
                 labels.lower.withUnsafeMutableBufferPointer { lowerBuffer in
                     points.rows.withUnsafeBufferPointer { rowBuffer in
                         centers.withUnsafeBufferPointer { centerBuffer in
-                            let label = SendablePointer(labelBuffer.baseAddress)
-                            let upper = SendablePointer(upperBuffer.baseAddress)
-                            let lower = SendablePointer(lowerBuffer.baseAddress)
+                            let label = SharedBuffer(labelBuffer)
+                            let upper = SharedBuffer(upperBuffer)
+                            let lower = SharedBuffer(lowerBuffer)
                             let rows = rowBuffer.baseAddress!
                             let centre = centerBuffer.baseAddress!
                             return Parallel.map(ranges.count) { block -> [(point: Int, old: Int32)] in
                                 var changed: [(point: Int, old: Int32)] = []
                                 for i in ranges[block] {
-                                    let a = Int(label.pointer![i])
-                                    var u = upper.pointer![i]
-                                    var l = lower.pointer![i]
+                                    let a = Int(label[i])
+                                    var u = upper[i]
+                                    var l = lower[i]
                                     if let movement {
                                         u += movement[a]
                                         l -= largestMove
                                         let bound = Swift.max(half[a], l)
                                         if u <= bound {
-                                            upper.pointer![i] = u
-                                            lower.pointer![i] = l
+                                            upper[i] = u
+                                            lower[i] = l
                                             continue
                                         }
                                         u = distance(rows, i, centre, a, d).squareRoot()
                                         if u <= bound {
-                                            upper.pointer![i] = u
-                                            lower.pointer![i] = l
+                                            upper[i] = u
+                                            lower[i] = l
                                             continue
                                         }
                                     }
@@ -217,9 +217,9 @@ struct KMeans: Sendable {
                                         }
                                     }
                                     if movement != nil && bestLabel != a { changed.append((i, Int32(a))) }
-                                    label.pointer![i] = Int32(bestLabel)
-                                    upper.pointer![i] = best.squareRoot()
-                                    lower.pointer![i] = second.squareRoot()
+                                    label[i] = Int32(bestLabel)
+                                    upper[i] = best.squareRoot()
+                                    lower[i] = second.squareRoot()
                                 }
                                 return changed
                             }.flatMap { $0 }

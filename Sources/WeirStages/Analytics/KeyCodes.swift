@@ -60,10 +60,10 @@ struct KeyCodes: Sendable {
             }
             var codes = [Int32](repeating: 0, count: values.count)
             codes.withUnsafeMutableBufferPointer { codes in
-                let out = SendablePointer(codes.baseAddress)
+                let out = SharedBuffer(codes)
                 Parallel.forEach(chunks) { c in
                     for row in (values.count * c / chunks)..<(values.count * (c + 1) / chunks) {
-                        out.pointer![row] = codeOf[range.slot(values[row])]
+                        out[row] = codeOf[range.slot(values[row])]
                     }
                 }
             }
@@ -88,13 +88,13 @@ struct KeyCodes: Sendable {
         let chunks = n >= 200_000 ? Parallel.coreCount : 1
         var codes = [Int32](repeating: 0, count: n)
         let tables = codes.withUnsafeMutableBufferPointer { codes in
-            let out = SendablePointer(codes.baseAddress)
+            let out = SharedBuffer(codes)
             return Parallel.map(chunks) { c in
                 let rows = (n * c / chunks)..<(n * (c + 1) / chunks)
                 // Room for a distinct value every four rows, up to 2 MiB of slots, from the
                 // start: rehashing as the table grows cost as much as a tenth of the coding.
                 let table = ByteKeyTable(view, expected: Swift.min(rows.count / 4, 1 << 17))
-                table.code(rows: rows, into: out.pointer!)
+                table.code(rows: rows, into: out)
                 return table
             }
         }
@@ -132,11 +132,11 @@ struct KeyCodes: Sendable {
         for (new, old) in order.enumerated() { renumber[Int(old)] = Int32(new) }
         let final: [[Int32]] = chunks == 1 ? [renumber] : toMerged.map { $0.map { renumber[Int($0)] } }
         codes.withUnsafeMutableBufferPointer { codes in
-            let out = SendablePointer(codes.baseAddress)
+            let out = SharedBuffer(codes)
             Parallel.forEach(chunks) { c in
                 final[c].withUnsafeBufferPointer { map in
                     for row in (n * c / chunks)..<(n * (c + 1) / chunks) {
-                        out.pointer![row] = map[Int(out.pointer![row])]
+                        out[row] = map[Int(out[row])]
                     }
                 }
             }
@@ -219,7 +219,7 @@ final class ByteKeyTable: @unchecked Sendable {
 
     /// Codes `rows` in order into `codes[row]`, prefetching the slot of the row `lookahead`
     /// ahead; each value is hashed once, its hash kept until its row's turn.
-    func code(rows: Range<Int>, into codes: UnsafeMutablePointer<Int32>) {
+    func code(rows: Range<Int>, into codes: SharedBuffer<Int32>) {
         withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 16) { ring in
             for row in rows.prefix(Self.lookahead) { ring[row & 15] = Self.hash(view.utf8(row)) }
             for row in rows {

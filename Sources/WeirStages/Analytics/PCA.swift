@@ -43,7 +43,7 @@ struct PCA: Sendable {
         var out = [Double](repeating: 0, count: n * k)
         let chunks = Swift.max(1, Swift.min(Parallel.coreCount * 4, n / 4096))
         out.withUnsafeMutableBufferPointer { out in
-            let target = SendablePointer(out.baseAddress)
+            let target = SharedBuffer(out)
             Parallel.forEach(chunks) { chunk in
                 var centred = [Double](repeating: 0, count: p)
                 for i in (n * chunk / chunks)..<(n * (chunk + 1) / chunks) {
@@ -51,7 +51,7 @@ struct PCA: Sendable {
                     for c in 0..<k {
                         var s = 0.0
                         for j in 0..<p { s += centred[j] * components[c * p + j] }
-                        target.pointer![i * k + c] = s
+                        target[i * k + c] = s
                     }
                 }
             }

@@ -144,7 +144,7 @@ public struct Pivot: StageType {
         let ints = values.map { Array($0.int64s) }
         return [Int64](unsafeUninitializedCapacity: rowCount * keyCount) { cells, written in
             cells.initialize(repeating: 0)
-            let target = SendablePointer(cells.baseAddress)
+            let target = SharedBuffer(cells)
             Parallel.forEach(parts) { part in
                 let low = Int32(rowCount * part / parts)
                 let high = Int32(rowCount * (part + 1) / parts)
@@ -153,7 +153,7 @@ public struct Pivot: StageType {
                         for line in 0..<lines {
                             let row = rowCodes[line]
                             if row < low || row >= high { continue }
-                            target.pointer![Int(keyCodes[line]) &* rowCount &+ Int(row)] &+= ints?[line] ?? 1
+                            target[Int(keyCodes[line]) &* rowCount &+ Int(row)] &+= ints?[line] ?? 1
                         }
                     }
                 }

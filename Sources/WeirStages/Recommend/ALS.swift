@@ -43,18 +43,18 @@ struct ALS: Sendable {
         let rows = start.count - 1
         let chunks = Swift.max(1, Swift.min(Parallel.coreCount * 4, rows / 64))
         solved.withUnsafeMutableBufferPointer { out in
-            let target = SendablePointer(out.baseAddress)
+            let target = SharedBuffer(out)
             Parallel.forEach(chunks) { c in
                 var x = [Float](repeating: 0, count: f)
                 var r = x
                 var p = x
                 var ap = x
                 for row in (rows * c / chunks)..<(rows * (c + 1) / chunks) {
-                    for k in 0..<f { x[k] = target.pointer![row * f + k] }
+                    for k in 0..<f { x[k] = target[row * f + k] }
                     conjugateGradient(
                         &x, &r, &p, &ap, gram: gram, fixed: fixed,
                         entries: start[row]..<start[row + 1], columns: columns, weights: weights)
-                    for k in 0..<f { target.pointer![row * f + k] = x[k] }
+                    for k in 0..<f { target[row * f + k] = x[k] }
                 }
             }
         }
