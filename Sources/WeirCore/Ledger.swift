@@ -381,13 +381,13 @@ public final class Ledger: Sendable {
         }
     }
 
-    public func finishRun(id: String, status: String, finishedAt: Double, counts: [String: Int]) throws {
+    public func finishRun(id: String, status: RunStatus, finishedAt: Double, counts: [String: Int]) throws {
         try write { db in
             try db.execute(
                 sql:
                     "UPDATE runs SET status = ?, finished_at = ?, ran = ?, cached = ?, failed = ?, skipped = ? WHERE id = ?",
                 arguments: [
-                    status, finishedAt, counts["ran"] ?? 0, counts["cached"] ?? 0, counts["failed"] ?? 0,
+                    status.rawValue, finishedAt, counts["ran"] ?? 0, counts["cached"] ?? 0, counts["failed"] ?? 0,
                     counts["skipped"] ?? 0, id,
                 ])
         }
@@ -404,7 +404,7 @@ public final class Ledger: Sendable {
             // Text that may quote a failure is redacted here too: nothing reaches the file unread.
             for r in records {
                 try statement.execute(arguments: [
-                    r.runID, r.stage, r.type, r.status, r.reason.map(Secrets.redact), r.key, r.startedAt,
+                    r.runID, r.stage, r.type, r.status.rawValue, r.reason.map(Secrets.redact), r.key, r.startedAt,
                     r.finishedAt, r.seconds, r.outputsJSON, r.error.map(Secrets.redact), r.attempts,
                     r.notes.isEmpty ? nil : Secrets.redact(r.notes.joined(separator: "\n")),
                 ])
@@ -540,7 +540,7 @@ public struct RunRecord: Sendable {
     public var pipelineFile: String
     public var startedAt: Double
     public var finishedAt: Double?
-    public var status: String
+    public var status: RunStatus
     public var pid: Int
     public var command: String
     public var counts: [String: Int]
@@ -550,7 +550,7 @@ public struct RunRecord: Sendable {
         self.pipeline = pipeline
         self.pipelineFile = pipelineFile
         self.startedAt = startedAt
-        self.status = "running"
+        self.status = .running
         self.pid = pid
         self.command = command
         self.counts = [:]
@@ -562,7 +562,8 @@ public struct RunRecord: Sendable {
         pipelineFile = row["pipeline_file"]
         startedAt = row["started_at"]
         finishedAt = row["finished_at"]
-        status = row["status"]
+        // A status this version does not know (a newer Weir wrote it) reads as failed.
+        status = RunStatus(rawValue: row["status"]) ?? .failed
         pid = row["pid"]
         command = row["command"]
         counts = [
@@ -576,7 +577,7 @@ public struct StageRunRecord: Sendable {
     public var runID: String
     public var stage: String
     public var type: String
-    public var status: String
+    public var status: StageStatus
     public var reason: String?
     public var key: String?
     public var startedAt: Double?
@@ -588,7 +589,8 @@ public struct StageRunRecord: Sendable {
     public var notes: [String]
 
     public init(
-        runID: String, stage: String, type: String, status: String, reason: String?, key: String?, startedAt: Double?,
+        runID: String, stage: String, type: String, status: StageStatus, reason: String?, key: String?,
+        startedAt: Double?,
         finishedAt: Double?, seconds: Double?, outputsJSON: String?, error: String?, attempts: Int, notes: [String]
     ) {
         self.runID = runID
@@ -610,7 +612,7 @@ public struct StageRunRecord: Sendable {
         runID = row[0]
         stage = row[1]
         type = row[2]
-        status = row[3]
+        status = StageStatus(rawValue: row[3]) ?? .failed
         reason = row[4]
         key = row[5]
         startedAt = row[6]

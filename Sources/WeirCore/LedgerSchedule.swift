@@ -4,11 +4,14 @@ import GRDB
 /// Schedule ticks in the ledger: a tick is claimed once (by whichever `weir schedule` gets
 /// there first), then finished with what its run did.
 extension Ledger {
+    /// How a schedule tick stands: claimed and running, then what its run came to (skipped:
+    /// another run of the pipeline held the lock).
+    public enum TickStatus: String, Sendable, Codable { case running, ok, failed, skipped }
+
     public struct Tick: Sendable, Equatable {
         public var pipelineFile: String
         public var tick: Date
-        /// running, ok, failed, skipped
-        public var status: String
+        public var status: TickStatus
         public var runID: String?
         public var detail: String?
     }
@@ -35,13 +38,14 @@ extension Ledger {
         }
     }
 
-    public func finishTick(pipelineFile: String, tick: Date, status: String, runID: String?, detail: String?) throws {
+    public func finishTick(pipelineFile: String, tick: Date, status: TickStatus, runID: String?, detail: String?) throws
+    {
         try write { db in
             try db.execute(
                 sql:
                     "UPDATE schedule_ticks SET status = ?, finished_at = ?, run_id = ?, detail = ? WHERE pipeline_file = ? AND tick = ?",
                 arguments: [
-                    status, Date().timeIntervalSince1970, runID, detail.map(Secrets.redact), pipelineFile,
+                    status.rawValue, Date().timeIntervalSince1970, runID, detail.map(Secrets.redact), pipelineFile,
                     tick.timeIntervalSince1970,
                 ])
         }
@@ -65,7 +69,7 @@ extension Ledger {
             ).map {
                 Tick(
                     pipelineFile: $0["pipeline_file"], tick: Date(timeIntervalSince1970: $0["tick"]),
-                    status: $0["status"],
+                    status: TickStatus(rawValue: $0["status"]) ?? .failed,
                     runID: $0["run_id"], detail: $0["detail"])
             }
         }

@@ -69,7 +69,7 @@ public struct RunReport {
             th{background:#f5f5f5}.status{display:inline-block;padding:0 6px;border-radius:3px;color:#fff;font-size:12px}
             .note{color:#666;font-size:12px}.error{color:#d62728;white-space:pre-wrap}svg{max-width:100%;height:auto}</style></head><body>
             <h1>\(esc(pipeline.name)) — run \(esc(summary.runID))</h1>
-            <p>\(summary.status == "ok" ? "ok" : "failed") in \(FloatFormat.twoDecimals(summary.seconds)) s · \(summary.counts.filter { $0.value > 0 }.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))</p>
+            <p>\(summary.status == .ok ? "ok" : "failed") in \(FloatFormat.twoDecimals(summary.seconds)) s · \(summary.counts.filter { $0.value > 0 }.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))</p>
             """
     }
 

@@ -46,7 +46,7 @@ enum JSONText {
     static func run(_ run: RunRecord) -> String {
         object([
             ("run_id", string(run.id)), ("pipeline", string(run.pipeline)), ("pipeline_file", string(run.pipelineFile)),
-            ("status", string(run.status)), ("started_at", number(run.startedAt)),
+            ("status", string(run.status.rawValue)), ("started_at", number(run.startedAt)),
             ("finished_at", number(run.finishedAt)),
             ("counts", object(["ran", "cached", "failed", "skipped"].map { ($0, String(run.counts[$0] ?? 0)) })),
         ])
@@ -54,7 +54,7 @@ enum JSONText {
 
     static func stageRun(_ stage: StageRunRecord) -> String {
         object([
-            ("stage", string(stage.stage)), ("type", string(stage.type)), ("status", string(stage.status)),
+            ("stage", string(stage.stage)), ("type", string(stage.type)), ("status", string(stage.status.rawValue)),
             ("reason", stage.reason.map(string) ?? "null"), ("seconds", number(stage.seconds)),
             ("error", stage.error.map(string) ?? "null"), ("attempts", String(stage.attempts)),
             ("notes", array(stage.notes.map(string))), ("outputs", stage.outputsJSON ?? "[]"),

@@ -13,7 +13,7 @@ struct LiveRun: Sendable {
 
     /// Calls `send` with each event's text until the run ends.
     func stream(_ send: (String) async throws -> Void) async throws {
-        var seen: [String: String] = [:]
+        var seen: [String: StageStatus] = [:]
         let started = ContinuousClock.now
         while ContinuousClock.now - started < Self.longest {
             guard let run = try catalog.workspace.ledger.run(exactly: id) else {
@@ -24,7 +24,7 @@ struct LiveRun: Sendable {
                 seen[stage.stage] = stage.status
                 try await send(Self.event("stage", JSONText.stageRun(stage)))
             }
-            if run.status != "running" {
+            if run.status != .running {
                 try await send(Self.event("run", JSONText.run(run)))
                 return
             }
@@ -53,7 +53,7 @@ struct SchedulesPage: Sendable {
             }.joined()
             let ticks = ((try? catalog.workspace.ledger.ticks(pipelineFile: summary.file, limit: 10)) ?? []).map {
                 tick in
-                "<tr><td>\(Pages.time(tick.tick.timeIntervalSince1970))</td><td class=\"\(Pages.escape(tick.status))\">\(Pages.escape(tick.status))</td>"
+                "<tr><td>\(Pages.time(tick.tick.timeIntervalSince1970))</td><td class=\"\(tick.status.rawValue)\">\(tick.status.rawValue)</td>"
                     + "<td>\(tick.runID.map { "<a href=\"/runs/\(Pages.segment($0))\">\(Pages.escape($0))</a>" } ?? "")</td>"
                     + "<td>\(Pages.escape(tick.detail ?? ""))</td></tr>"
             }.joined()

@@ -67,7 +67,7 @@ struct Pages: Sendable {
         }
         let rows = page.runs.map { run in
             "<tr><td><a class=\"run\" href=\"/runs/\(Self.segment(run.id))\">\(Self.escape(run.id))</a></td><td>\(Self.escape(run.pipeline))</td>"
-                + "<td class=\"\(Self.escape(run.status))\">\(Self.escape(run.status))</td><td>\(Self.time(run.startedAt))</td>"
+                + "<td class=\"\(run.status.rawValue)\">\(run.status.rawValue)</td><td>\(Self.time(run.startedAt))</td>"
                 + "<td>\(["ran", "cached", "failed", "skipped"].map { "\(run.counts[$0] ?? 0) \($0)" }.joined(separator: ", "))</td></tr>"
         }
         var pager =
@@ -99,16 +99,16 @@ struct Pages: Sendable {
                 ? " <a class=\"log\" href=\"/runs/\(Self.segment(run.id))/logs/\(Self.segment(stage.stage))\">log</a>"
                 : ""
             return
-                "<tr><td>\(Self.escape(stage.stage))\(log)</td><td>\(Self.escape(stage.type))</td><td class=\"\(Self.escape(stage.status))\">\(Self.escape(stage.status))</td>"
+                "<tr><td>\(Self.escape(stage.stage))\(log)</td><td>\(Self.escape(stage.type))</td><td class=\"\(stage.status.rawValue)\">\(stage.status.rawValue)</td>"
                 + "<td>\(Self.escape(stage.reason ?? ""))</td><td>\(stage.seconds.map { String(format: "%.2f", $0) } ?? "")</td><td>\(links)</td>"
                 + "<td class=\"error\">\(Self.escape(stage.error ?? ""))\(stage.notes.map { "<div class=\"note\">\(Self.escape($0))</div>" }.joined())</td></tr>"
         }
         let body =
             "<p>pipeline <a href=\"\(Self.link("/runs", [("pipeline", run.pipeline)]))\">\(Self.escape(run.pipeline))</a> · "
-            + "<span class=\"\(Self.escape(run.status))\">\(Self.escape(run.status))</span> · started \(Self.time(run.startedAt)) · "
+            + "<span class=\"\(run.status.rawValue)\">\(run.status.rawValue)</span> · started \(Self.time(run.startedAt)) · "
             + "<a href=\"/runs/\(Self.segment(run.id))/report\">report</a></p>"
             + "<table id=\"stages\"><tr><th>stage</th><th>type</th><th>status</th><th>reason</th><th>seconds</th><th>outputs</th><th>error / notes</th></tr>"
-            + rows.joined() + "</table>" + (run.status == "running" ? Self.liveScript(run.id) : "")
+            + rows.joined() + "</table>" + (run.status == .running ? Self.liveScript(run.id) : "")
             + (stages.count <= Self.inlineDrawings
                 ? drawings(run.id)
                 : "<p class=\"note\">the DAG and timeline of \(stages.count) stages are in the report</p>")

@@ -37,7 +37,7 @@ struct History: ParsableCommand {
                 for stage in stages {
                     var fields = [
                         "\"run_id\":\"\(record.id)\"", "\"stage\":\(CanonicalJSON.string(stage.stage))",
-                        "\"type\":\(CanonicalJSON.string(stage.type))", "\"status\":\"\(stage.status)\"",
+                        "\"type\":\(CanonicalJSON.string(stage.type))", "\"status\":\"\(stage.status.rawValue)\"",
                         "\"attempts\":\(stage.attempts)",
                     ]
                     if let value = stage.startedAt { fields.append("\"started_at\":\(String(format: "%.6f", value))") }
@@ -56,7 +56,7 @@ struct History: ParsableCommand {
             Output.line("run \(record.id) of '\(record.pipeline)' (\(record.pipelineFile)): \(status(record))")
             Output.line("  \(record.command)\n")
             let rows = stages.map {
-                [$0.stage, $0.status, $0.seconds.map(Terminal.seconds) ?? "", $0.reason ?? "", $0.error ?? ""]
+                [$0.stage, $0.status.rawValue, $0.seconds.map(Terminal.seconds) ?? "", $0.reason ?? "", $0.error ?? ""]
             }
             Output.line(Terminal.table(["STAGE", "STATUS", "TIME", "WHY", "ERROR"], rows))
             return
@@ -87,8 +87,10 @@ struct History: ParsableCommand {
 
     /// A run still marked running whose process is gone was interrupted (killed or crashed).
     func status(_ record: RunRecord) -> String {
-        if record.status == "running" && kill(Int32(record.pid), 0) != 0 && errno == ESRCH { return "interrupted" }
-        return record.status
+        if record.status == .running && kill(Int32(record.pid), 0) != 0 && errno == ESRCH {
+            return RunStatus.interrupted.rawValue
+        }
+        return record.status.rawValue
     }
 }
 

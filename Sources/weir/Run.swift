@@ -106,7 +106,7 @@ struct Run: ParsableCommand {
         guard let last = try workspace.ledger.runs(pipelineFile: options.pipelineIdentity, limit: 1).first else {
             throw UsageError("--retry-failed: pipeline '\(pipeline.name)' has no runs in \(workspace.root)")
         }
-        let failed = try workspace.ledger.stageRuns(runID: last.id).filter { $0.status == "failed" }.map(\.stage)
+        let failed = try workspace.ledger.stageRuns(runID: last.id).filter { $0.status == .failed }.map(\.stage)
         guard !failed.isEmpty else {
             Output.line("weir: the last run (\(last.id)) had no failed stages; nothing to retry")
             return nil

@@ -51,7 +51,7 @@ struct Schedule: ParsableCommand {
             if outcomes.isEmpty {
                 Output.line("weir schedule: nothing due at \(ISO8601DateFormatter().string(from: instant))")
             }
-            if outcomes.contains(where: { $0.status == "failed" }) { throw ExitCode(1) }
+            if outcomes.contains(where: { $0.status == .failed }) { throw ExitCode(1) }
             return
         }
         try foreground(targets)

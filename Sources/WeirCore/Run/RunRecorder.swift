@@ -26,7 +26,7 @@ final class RunRecorder {
         if ledger != nil {
             pending.append(
                 StageRunRecord(
-                    runID: runID, stage: outcome.stage, type: outcome.type, status: outcome.status.rawValue,
+                    runID: runID, stage: outcome.stage, type: outcome.type, status: outcome.status,
                     reason: outcome.reason,
                     key: outcome.key, startedAt: outcome.startedAt, finishedAt: outcome.finishedAt,
                     seconds: outcome.seconds,

@@ -3,6 +3,9 @@ import WeirTable
 
 public enum StageStatus: String, Sendable, CaseIterable, Codable { case ran, cached, failed, skipped }
 
+/// How a run stands in the ledger: running until it ends ok, failed or interrupted.
+public enum RunStatus: String, Sendable, CaseIterable, Codable { case running, ok, failed, interrupted }
+
 /// How one stage ended in a run.
 public struct StageOutcome: Sendable, Codable {
     public var stage: String
@@ -41,7 +44,7 @@ public struct RunSummary: Sendable {
     }
 
     public var failed: Bool { interrupted != nil || outcomes.contains { $0.status == .failed } }
-    public var status: String { interrupted != nil ? "interrupted" : failed ? "failed" : "ok" }
+    public var status: RunStatus { interrupted != nil ? .interrupted : failed ? .failed : .ok }
     /// The process's exit status for this run: 0, 1 when a stage failed, 128 + the signal.
     public var exitStatus: Int32 { interrupted.map { 128 + $0 } ?? (failed ? 1 : 0) }
 

@@ -26,7 +26,7 @@ public struct TickFirer: Sendable {
     /// What one tick came to.
     public struct Outcome: Sendable {
         public var tick: Date
-        public var status: String
+        public var status: Ledger.TickStatus
         public var runID: String?
         public var detail: String
     }
@@ -65,7 +65,7 @@ public struct TickFirer: Sendable {
                 pipelineFile: target.identity, tick: tick, status: outcome.status, runID: outcome.runID,
                 detail: outcome.detail)
             log(
-                "\(target.pipelineName) tick \(ISO8601DateFormatter().string(from: tick)): \(outcome.status) (\(outcome.detail))"
+                "\(target.pipelineName) tick \(ISO8601DateFormatter().string(from: tick)): \(outcome.status.rawValue) (\(outcome.detail))"
             )
             outcomes.append(outcome)
         }
@@ -83,10 +83,10 @@ public struct TickFirer: Sendable {
                 lock.release()
             } catch let held as PipelineLock.Held {
                 return Outcome(
-                    tick: tick, status: "skipped", runID: nil,
+                    tick: tick, status: .skipped, runID: nil,
                     detail: "overlap: skip; the previous run is still going (pid \(held.pid))")
             } catch {
-                return Outcome(tick: tick, status: "failed", runID: nil, detail: "\(error)")
+                return Outcome(tick: tick, status: .failed, runID: nil, detail: "\(error)")
             }
         }
         return launch(tick)
@@ -109,23 +109,23 @@ public struct TickFirer: Sendable {
                 shell: command, environment: environment, directory: FileManager.default.currentDirectoryPath,
                 output: output, owner: "schedule:\(target.identity)")
         } catch {
-            return Outcome(tick: tick, status: "failed", runID: nil, detail: "\(error)")
+            return Outcome(tick: tick, status: .failed, runID: nil, detail: "\(error)")
         }
         let termination = child.wait(timeout: nil)
         let run = (try? ledger.runs(pipelineFile: target.identity, limit: 1))?.first { $0.startedAt >= started - 1 }
         switch termination {
         case .exited(0)?:
-            return Outcome(tick: tick, status: "ok", runID: run?.id, detail: "run \(run?.id ?? "?") ok; log \(output)")
+            return Outcome(tick: tick, status: .ok, runID: run?.id, detail: "run \(run?.id ?? "?") ok; log \(output)")
         case .exited(let code)?:
             return Outcome(
-                tick: tick, status: "failed", runID: run?.id, detail: "weir run exited \(code); log \(output)")
+                tick: tick, status: .failed, runID: run?.id, detail: "weir run exited \(code); log \(output)")
         case .signalled(let signal)?:
             return Outcome(
-                tick: tick, status: "failed", runID: run?.id,
+                tick: tick, status: .failed, runID: run?.id,
                 detail: "weir run ended by \(Interruption.name(signal)); log \(output)")
         case nil:
             return Outcome(
-                tick: tick, status: "failed", runID: run?.id, detail: "lost track of weir run; log \(output)")
+                tick: tick, status: .failed, runID: run?.id, detail: "lost track of weir run; log \(output)")
         }
     }
 

@@ -25,8 +25,8 @@ public struct RunNotification {
             return nil
         }
         guard let url = URL(string: target.webhook) else { return "notify: the webhook is not a URL" }
-        let body = Data(Secrets.redact(String(decoding: payload(target.format), as: UTF8.self)).utf8)
         do {
+            let body = Data(Secrets.redact(String(decoding: try payload(target.format), as: UTF8.self)).utf8)
             let poster = WebhookPoster(
                 label: "the \(summary.failed ? "on_failure" : "on_success") webhook", retries: target.retries,
                 timeout: 10)
@@ -53,19 +53,23 @@ public struct RunNotification {
         return (["weir run", pipelineArgument] + failed.map { "--select \($0)+" }).joined(separator: " ")
     }
 
-    func payload(_ format: NotifySpec.Format) -> Data {
+    /// The message as JSON; an object JSON cannot hold is an error, never an empty message.
+    func payload(_ format: NotifySpec.Format) throws -> Data {
         let object: [String: Any] =
             switch format {
             case .json: jsonObject()
             case .slack: slackObject()
             }
-        return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        guard JSONSerialization.isValidJSONObject(object) else {
+            throw StageError("the \(format.rawValue) message is not valid JSON; this is a bug in Weir")
+        }
+        return try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
     }
 
     private func jsonObject() -> [String: Any] {
         var object: [String: Any] = [
             "pipeline": pipeline.name, "pipeline_file": pipeline.file, "run_id": summary.runID,
-            "status": summary.status,
+            "status": summary.status.rawValue,
             "seconds": summary.seconds, "counts": summary.counts, "skipped": skipped, "report": reportPath,
             "failed": failures.map { ["stage": $0.stage, "error": $0.error] },
         ]
@@ -76,7 +80,7 @@ public struct RunNotification {
     private func slackObject() -> [String: Any] {
         let title =
             summary.failed
-            ? "Weir: pipeline '\(pipeline.name)' \(summary.status) (run \(summary.runID))"
+            ? "Weir: pipeline '\(pipeline.name)' \(summary.status.rawValue) (run \(summary.runID))"
             : "Weir: pipeline '\(pipeline.name)' ok (run \(summary.runID))"
         var lines = failures.map { "*\($0.stage)* failed:\n```\($0.error)```" }
         let counts = summary.counts
