@@ -29,20 +29,35 @@ enum Output {
 
 /// `--json`: one JSON object per event, a stable interface for schedulers and monitors.
 final class JSONReporter: RunReporter {
+    /// Events not yet written: the run loop flushes them whenever it waits, so a thousand cached
+    /// stages decided at once cost one write, and a monitor still sees each event as it happens.
+    private var pending = ""
+
+    private func emit(_ line: String) {
+        pending += line
+        pending += "\n"
+    }
+
+    func flush() {
+        guard !pending.isEmpty else { return }
+        Output.raw(pending)
+        pending = ""
+    }
+
     func runStarted(runID: String, pipeline: String, stages: Int) {
-        Output.line(
+        emit(
             "{\"event\":\"run_started\",\"run_id\":\(CanonicalJSON.string(runID)),\"pipeline\":\(CanonicalJSON.string(pipeline)),\"stages\":\(stages)}"
         )
     }
 
     func stageStarted(_ stage: String, reason: String) {
-        Output.line(
+        emit(
             "{\"event\":\"stage_started\",\"stage\":\(CanonicalJSON.string(stage)),\"reason\":\(CanonicalJSON.string(reason))}"
         )
     }
 
     func stageRetrying(_ stage: String, attempt: Int, error: String, delay: Double) {
-        Output.line(
+        emit(
             "{\"event\":\"stage_retrying\",\"stage\":\(CanonicalJSON.string(stage)),\"attempt\":\(attempt),\"error\":\(CanonicalJSON.string(error)),\"delay\":\(delay.json)}"
         )
     }
@@ -67,13 +82,14 @@ final class JSONReporter: RunReporter {
         if !outcome.notes.isEmpty {
             fields.append("\"notes\":[" + outcome.notes.map(CanonicalJSON.string).joined(separator: ",") + "]")
         }
-        Output.line("{" + fields.joined(separator: ",") + "}")
+        emit("{" + fields.joined(separator: ",") + "}")
     }
 
     func runFinished(_ summary: RunSummary) {
-        Output.line(
-            "{\"event\":\"run_finished\",\"run_id\":\(CanonicalJSON.string(summary.runID)),\"status\":\"\(summary.status)\",\"seconds\":\(summary.seconds.json),\"counts\":\(Self.counts(summary.counts))}"
+        emit(
+            "{\"event\":\"run_finished\",\"run_id\":\(CanonicalJSON.string(summary.runID)),\"status\":\"\(summary.status.rawValue)\",\"seconds\":\(summary.seconds.json),\"counts\":\(Self.counts(summary.counts))}"
         )
+        flush()
     }
 
     /// `{"ran":…,"cached":…,"failed":…,"skipped":…}` in that order.

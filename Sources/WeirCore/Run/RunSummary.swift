@@ -64,10 +64,13 @@ public protocol RunReporter: AnyObject {
     /// Called about four times a second while stages run, for live displays.
     func tick(running: [(stage: String, seconds: Double)])
     func runFinished(_ summary: RunSummary)
+    /// Writes what the reporter holds back; the run loop calls it before it waits.
+    func flush()
 }
 
 extension RunReporter {
     public func tick(running: [(stage: String, seconds: Double)]) {}
+    public func flush() {}
 }
 
 public struct RunOptions: Sendable {

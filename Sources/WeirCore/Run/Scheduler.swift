@@ -135,6 +135,7 @@ public final class Scheduler {
             launchQueued()
             if readyHead < ready.count { continue }  // stages released by skips above: decide them now
             if running == 0 && queueHead == queue.count && active.isEmpty { break }
+            reporter.flush()
             for event in executor.wait(until: wakeTime(), interruption: interruption) { handle(event) }
             checkClocks()
         }
