@@ -183,5 +183,15 @@ func makePlan(
 }
 
 extension Double {
-    var json: String { isFinite ? String(format: "%.3f", self) : "null" }
+    /// Seconds as JSON with three decimals, as "%.3f" gives them, without Foundation's
+    /// formatter: a run of a thousand cached stages prints a thousand of these.
+    var json: String {
+        guard isFinite else { return "null" }
+        guard Swift.abs(self) < 1e12 else { return String(format: "%.3f", self) }
+        let thousandths = (self * 1000).rounded()
+        let whole = Int64(Swift.abs(thousandths))
+        let fraction = whole % 1000
+        let sign = thousandths < 0 ? "-" : ""
+        return sign + String(whole / 1000) + "." + (fraction < 10 ? "00" : fraction < 100 ? "0" : "") + String(fraction)
+    }
 }
