@@ -50,12 +50,13 @@ let package = Package(
             swiftSettings: [.unsafeFlags(["-Xcc", "-I\(libpqHeaders)"])]),
         .target(name: "WeirSQL", dependencies: ["CDuckDB", "WeirTable"], swiftSettings: duckdbHeaders),
         .target(name: "WeirRemote", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        // The S3 implementation of WeirCore's RemoteCache: the engine itself needs no network client.
+        .target(name: "WeirRemoteCache", dependencies: ["WeirCore", "WeirRemote", "WeirTable"]),
         .target(
             name: "WeirCore",
             dependencies: [
                 "CWeirSystem",
                 "WeirTable",
-                "WeirRemote",
                 // For its libyaml (CYaml): YAMLComposer reads libyaml's events directly.
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -96,6 +97,7 @@ let package = Package(
                 "WeirStages",
                 "WeirReport",
                 "WeirRemote",
+                "WeirRemoteCache",
                 "WeirServe",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

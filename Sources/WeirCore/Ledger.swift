@@ -469,6 +469,12 @@ public struct CacheEntry: Sendable, Hashable {
     /// What the run that made the entry noted (rejected rows, quality warnings).
     public var notes: [String] = []
 
+    public init(key: String, outputs: [CacheOutput], notes: [String] = []) {
+        self.key = key
+        self.outputs = outputs
+        self.notes = notes
+    }
+
     public func output(_ port: String) -> CacheOutput? { outputs.first { $0.port == port } }
 }
 
@@ -630,7 +636,8 @@ public struct StageRunRecord: Sendable {
 }
 
 extension JSONEncoder {
-    static var sorted: JSONEncoder {
+    /// Sorted keys, slashes as they are: one encoding per value, for cache keys and entries.
+    public static var sorted: JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return encoder

@@ -54,7 +54,7 @@ public final class CacheView: Sendable {
     public let store: ObjectStore?
     public let pipelineFile: String
     /// Consulted on a local miss, and sent every result (`cache: { remote: … }`).
-    public let remote: RemoteCache?
+    public let remote: (any RemoteCache)?
     /// What a local miss does with the remote cache.
     public let remoteUse: RemoteUse
     let states: [String: StageState]
@@ -67,7 +67,7 @@ public final class CacheView: Sendable {
     }
 
     public init(
-        ledger: Ledger?, store: ObjectStore?, pipelineFile: String, remote: RemoteCache? = nil,
+        ledger: Ledger?, store: ObjectStore?, pipelineFile: String, remote: (any RemoteCache)? = nil,
         remoteUse: RemoteUse = .pull
     ) throws {
         self.ledger = ledger

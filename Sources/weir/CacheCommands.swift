@@ -225,7 +225,7 @@ struct Cache: ParsableCommand {
     }
 
     /// The workspace, the pipeline and the remote cache it must have.
-    static func withRemote(_ options: PipelineOptions) throws -> (Workspace, Pipeline, RemoteCache) {
+    static func withRemote(_ options: PipelineOptions) throws -> (Workspace, Pipeline, any RemoteCache) {
         let workspace = try options.workspace()
         let pipeline = try options.load()
         guard let remote = try remoteCache(pipeline, workspace: workspace) else {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import WeirCore
 import WeirRemote
+import WeirRemoteCache
 import WeirStages
 import WeirTable
 
@@ -160,9 +161,9 @@ func loadAndPlan(
 }
 
 /// The remote cache the workspace or the pipeline names, if any.
-func remoteCache(_ pipeline: Pipeline, workspace: Workspace) throws -> RemoteCache? {
+func remoteCache(_ pipeline: Pipeline, workspace: Workspace) throws -> (any RemoteCache)? {
     guard let url = workspace.cacheRemote ?? pipeline.cacheRemote else { return nil }
-    do { return try RemoteCache(url: url) } catch { throw UsageError("cache remote \(url): \(error)") }
+    do { return try S3RemoteCache(url: url) } catch { throw UsageError("cache remote \(url): \(error)") }
 }
 
 /// Builds the plan of a loaded pipeline against the workspace's cache; `remoteUse` nil leaves

@@ -12,7 +12,7 @@ public final class ThreadExecutor: StageExecutor {
     let memo: StageMemo
     let parts: SourceParts?
     /// The remote cache every result is sent to, if any.
-    let remote: RemoteCache?
+    let remote: (any RemoteCache)?
     private let mailbox = Mailbox()
     /// The stage of each attempt running, whose processes a cancel ends.
     private var owners: [Int: String] = [:]
@@ -94,7 +94,7 @@ struct StageWork: Sendable {
     let store: ObjectStore
     /// The remote cache to send the outputs to, with the key material they answer; the upload
     /// happens here, on the stage's thread, so the scheduler's loop never waits on the network.
-    let share: (remote: RemoteCache, material: KeyMaterial)?
+    let share: (remote: any RemoteCache, material: KeyMaterial)?
 
     struct Failure: Error { var message: String }
 
