@@ -5,40 +5,8 @@ import WeirTable
 
 /// The grouping kernels under the analytics stages, against plain Swift on the same values.
 @Suite struct GroupingKernelTests {
-    /// Keys that share eight-byte heads, differ only in length or past byte 8, are empty or
-    /// not ASCII. With 300,000 rows the table is built on every core and merged.
-    @Test(arguments: [50, 300_000])
-    func stringCodesFollowByteOrderAndFirstAppearance(rows: Int) {
-        var rng = RandomStream(seed: 11)
-        let stems = ["", "a", "customer", "customer-", "customer-000", "customér", "ß", "customer\u{0}", "zz"]
-        let values = (0..<rows).map { _ -> String in
-            let stem = stems[rng.int(stems.count)]
-            return rng.int(3) == 0 ? stem : stem + String(rng.int(rows / 5 + 1))
-        }
-        let keys = try! KeyCodes(Column(string: values), name: "k", param: "k")
-        let distinct = Array(Set(values)).sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
-        #expect(keys.count == distinct.count)
-        let codeOf = Dictionary(uniqueKeysWithValues: distinct.enumerated().map { ($1, Int32($0)) })
-        #expect(keys.codes == values.map { codeOf[$0]! })
-        var first: [String: Int] = [:]
-        for (row, value) in values.enumerated() where first[value] == nil { first[value] = row }
-        #expect(keys.firstRow == distinct.map { first[$0]! })
-    }
-
     /// A stable radix order is the order of a stable comparison sort: negative numbers, both
     /// zeros as one value, duplicates kept in position order.
-    /// Integer keys too far apart for a lookup table (their span overflows Int64) are coded in
-    /// value order by the hashing path; close ones by the table, with the same numbering.
-    @Test func integerCodesFollowValueOrderHoweverFarApart() throws {
-        let far: [Int64] = [.max, -1, .min, -1, 0]
-        let keys = try KeyCodes(Column(int64Values: far), name: "k", param: "k")
-        #expect(keys.codes == [3, 1, 0, 1, 2])
-        #expect(keys.firstRow == [2, 1, 4, 0])
-        let near = try KeyCodes(Column(int64Values: [7, 5, 9, 5]), name: "k", param: "k")
-        #expect(near.codes == [1, 0, 2, 0])
-        #expect(near.firstRow == [1, 0, 2])
-    }
-
     @Test func radixOrderIsAStableNumericSort() {
         var rng = RandomStream(seed: 5)
         let values = (0..<20_000).map { i -> Double in

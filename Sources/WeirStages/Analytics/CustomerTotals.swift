@@ -201,33 +201,4 @@ struct CustomerTotals {
         for i in 1..<n where values[i] != values[i &- 1] { count &+= 1 }
         return count
     }
-
-    /// numpy's pairwise summation (`pairwise_sum` in loops_utils.h): sequential under 8 values,
-    /// eight interleaved partial sums up to 128, halves (at a multiple of 8) beyond.
-    static func pairwiseSum(_ a: UnsafeBufferPointer<Double>) -> Double {
-        let n = a.count
-        if n < 8 {
-            var result = 0.0
-            for x in a { result += x }
-            return result
-        }
-        if n <= 128 {
-            var r = (0..<8).map { a[$0] }
-            var i = 8
-            while i < n - n % 8 {
-                for j in 0..<8 { r[j] += a[i + j] }
-                i += 8
-            }
-            var result = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
-            while i < n {
-                result += a[i]
-                i += 1
-            }
-            return result
-        }
-        var half = n / 2
-        half -= half % 8
-        return pairwiseSum(UnsafeBufferPointer(rebasing: a[0..<half]))
-            + pairwiseSum(UnsafeBufferPointer(rebasing: a[half...]))
-    }
 }

@@ -1,25 +1,24 @@
 import CWeirSystem
 import Foundation
-import WeirCore
-import WeirTable
 
 /// Dense codes 0..<count for the distinct values of a key column (int64, timestamp, date or
 /// string), so that grouping kernels index arrays instead of hashing per row. Codes are
 /// numbered in value order (integers numerically, strings by UTF-8 bytes, i.e. code points),
 /// which is also the order pandas sorts group keys in.
-struct KeyCodes: Sendable {
+public struct KeyCodes: Sendable {
     /// The code of each row.
-    var codes: [Int32]
+    public var codes: [Int32]
     /// For each code, the first row holding its value.
-    var firstRow: [Int]
+    public var firstRow: [Int]
 
-    var count: Int { firstRow.count }
+    public var count: Int { firstRow.count }
 
-    static let keyTypes: Set<DataType> = [.int64, .string, .timestamp, .date]
+    public static let keyTypes: Set<DataType> = [.int64, .string, .timestamp, .date]
 
-    /// Encodes `column`; `name` and `param` are for the error a null key gives.
-    init(_ column: Column, name: String, param: String) throws {
-        try column.requireValues(name: name, param: param, why: "a key cannot be null")
+    /// Encodes `column`; nil when it holds a null (a key must be a value; callers say why in
+    /// their own words) or its type cannot be a key (see `keyTypes`).
+    public init?(keysOf column: Column) {
+        guard column.nullCount == 0 else { return nil }
         switch column.type {
         case .int64, .timestamp:
             self = column.int64s.withUnsafeBufferPointer { KeyCodes.integers($0) }
@@ -28,8 +27,7 @@ struct KeyCodes: Sendable {
         case .string:
             self = KeyCodes.strings(column.strings)
         default:
-            throw StageError(
-                "column '\(name)' is \(column.type); a key must be int64, string, date or timestamp", param: param)
+            return nil
         }
     }
 
@@ -289,11 +287,12 @@ final class ByteKeyTable: @unchecked Sendable {
 
 /// `values` grouped by their row's code with a counting sort: group g's values, in row order,
 /// are `values[offsets[g]..<offsets[g + 1]]`.
-func bucketed<T: BitwiseCopyable>(_ values: [T], by codes: [Int32], groups: Int) -> (offsets: [Int], values: [T]) {
+public func bucketed<T: BitwiseCopyable>(_ values: [T], by codes: [Int32], groups: Int) -> (offsets: [Int], values: [T])
+{
     values.withUnsafeBufferPointer { values in bucketed(by: codes, groups: groups) { values[$0] } }
 }
 
-func bucketed<T: BitwiseCopyable>(_ values: UnsafeBufferPointer<T>, by codes: [Int32], groups: Int) -> (
+public func bucketed<T: BitwiseCopyable>(_ values: UnsafeBufferPointer<T>, by codes: [Int32], groups: Int) -> (
     offsets: [Int], values: [T]
 ) {
     bucketed(by: codes, groups: groups) { values[$0] }
@@ -301,9 +300,10 @@ func bucketed<T: BitwiseCopyable>(_ values: UnsafeBufferPointer<T>, by codes: [I
 
 /// `value(row)` for every row, grouped by the row's code with a counting sort: group g's, in
 /// row order, are `values[offsets[g]..<offsets[g + 1]]`.
-@inline(__always)
-func bucketed<T: BitwiseCopyable>(by codes: [Int32], groups: Int, _ value: (Int) -> T) -> (offsets: [Int], values: [T])
-{
+@inlinable
+public func bucketed<T: BitwiseCopyable>(by codes: [Int32], groups: Int, _ value: (Int) -> T) -> (
+    offsets: [Int], values: [T]
+) {
     var offsets = [Int](repeating: 0, count: groups + 1)
     var cursor: [Int] = []
     let grouped = offsets.withUnsafeMutableBufferPointer { offsets in
@@ -329,13 +329,13 @@ func bucketed<T: BitwiseCopyable>(by codes: [Int32], groups: Int, _ value: (Int)
 /// Integer keys whose values lie close together (ids, days), so that an array indexed by
 /// `value - low` costs less than hashing: a span under 4n + 1024 slots, and under 2^31 so a
 /// slot fits an Int32 code. Shared by key coding, item coding and order counting.
-struct DenseRange {
-    let low: Int
+public struct DenseRange: Sendable {
+    public let low: Int
     /// Highest value - lowest + 1.
-    let slots: Int
+    public let slots: Int
 
     /// Nil when there are no values or they lie too far apart.
-    init?<T: FixedWidthInteger & SignedInteger>(_ values: UnsafeBufferPointer<T>) {
+    public init?<T: FixedWidthInteger & SignedInteger>(_ values: UnsafeBufferPointer<T>) {
         guard var lowest = values.first else { return nil }
         var highest = lowest
         for value in values {
@@ -348,6 +348,36 @@ struct DenseRange {
         slots = Int(span) + 1
     }
 
-    @inline(__always)
-    func slot<T: FixedWidthInteger & SignedInteger>(_ value: T) -> Int { Int(value) &- low }
+    @inlinable
+    public func slot<T: FixedWidthInteger & SignedInteger>(_ value: T) -> Int { Int(value) &- low }
+}
+
+/// numpy's pairwise summation (`pairwise_sum` in loops_utils.h): sequential under 8 values,
+/// eight interleaved partial sums up to 128, halves (at a multiple of 8) beyond; so sums agree
+/// with numpy's and pandas' to the last bit.
+public func pairwiseSum(_ a: UnsafeBufferPointer<Double>) -> Double {
+    let n = a.count
+    if n < 8 {
+        var result = 0.0
+        for x in a { result += x }
+        return result
+    }
+    if n <= 128 {
+        var r = (0..<8).map { a[$0] }
+        var i = 8
+        while i < n - n % 8 {
+            for j in 0..<8 { r[j] += a[i + j] }
+            i += 8
+        }
+        var result = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+        while i < n {
+            result += a[i]
+            i += 1
+        }
+        return result
+    }
+    var half = n / 2
+    half -= half % 8
+    return pairwiseSum(UnsafeBufferPointer(rebasing: a[0..<half]))
+        + pairwiseSum(UnsafeBufferPointer(rebasing: a[half...]))
 }
