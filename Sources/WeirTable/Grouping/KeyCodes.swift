@@ -286,12 +286,15 @@ final class ByteKeyTable: @unchecked Sendable {
 }
 
 /// `values` grouped by their row's code with a counting sort: group g's values, in row order,
-/// are `values[offsets[g]..<offsets[g + 1]]`.
+/// are `values[offsets[g]..<offsets[g + 1]]`. Inlinable, as are the others, so that callers in
+/// other modules get a specialised loop rather than a generic one (3x slower on Apriori's baskets).
+@inlinable
 public func bucketed<T: BitwiseCopyable>(_ values: [T], by codes: [Int32], groups: Int) -> (offsets: [Int], values: [T])
 {
     values.withUnsafeBufferPointer { values in bucketed(by: codes, groups: groups) { values[$0] } }
 }
 
+@inlinable
 public func bucketed<T: BitwiseCopyable>(_ values: UnsafeBufferPointer<T>, by codes: [Int32], groups: Int) -> (
     offsets: [Int], values: [T]
 ) {
@@ -335,6 +338,7 @@ public struct DenseRange: Sendable {
     public let slots: Int
 
     /// Nil when there are no values or they lie too far apart.
+    @inlinable
     public init?<T: FixedWidthInteger & SignedInteger>(_ values: UnsafeBufferPointer<T>) {
         guard var lowest = values.first else { return nil }
         var highest = lowest
