@@ -170,15 +170,11 @@ public final class Scheduler {
             return
         }
         let stagePlan = plan.stages[index]
-        var digests: [InputDigest] = []
-        digests.reserveCapacity(stagePlan.stage.inputs.count)
-        for (slot, ref) in stagePlan.stage.inputs.enumerated() {
-            // Unreachable without an output: every input is settled and a done stage has its ports.
-            guard let output = input(slot, of: index) else {
-                finish(index, .settled(stagePlan, .skipped, reason: SkipReason.upstream(ref.stage).text))
-                return
-            }
-            digests.append(InputDigest(name: ref.description, digest: output.digest))
+        let (digests, missing) = inputDigests(of: index)
+        // Unreachable: every input is settled and a done stage has its ports.
+        if let missing {
+            finish(index, .settled(stagePlan, .skipped, reason: SkipReason.upstream(missing).text))
+            return
         }
         // The plan already decided stages whose inputs it knew; only stages downstream of a
         // re-run need a fresh key (the early-cutoff case).
@@ -213,6 +209,18 @@ public final class Scheduler {
         guard producer >= 0 else { return nil }
         return plan.stages[index].stage.inputs[slot].output(
             ports: plan.stages[producer].type.outputs, among: outputs[producer])
+    }
+
+    /// The digests of stage `index`'s inputs, or the first input whose producer has no output for it.
+    private func inputDigests(of index: Int) -> (digests: [InputDigest], missing: String?) {
+        let refs = plan.stages[index].stage.inputs
+        var digests: [InputDigest] = []
+        digests.reserveCapacity(refs.count)
+        for (slot, ref) in refs.enumerated() {
+            guard let output = input(slot, of: index) else { return (digests, ref.stage) }
+            digests.append(InputDigest(name: ref.description, digest: output.digest))
+        }
+        return (digests, nil)
     }
 
     /// The first input of stage `index` whose producer failed or was skipped.
@@ -420,12 +428,8 @@ public final class Scheduler {
     private func recordedElsewhere(_ index: Int, _ attempt: Running, otherwise: String) {
         let stagePlan = plan.stages[index]
         let started = attempt.started ?? attempt.launched
-        let inputs = stagePlan.stage.inputs.indices.compactMap { slot in
-            input(slot, of: index).map {
-                InputDigest(name: stagePlan.stage.inputs[slot].description, digest: $0.digest)
-            }
-        }
-        if inputs.count == stagePlan.stage.inputs.count {
+        let (inputs, missing) = inputDigests(of: index)
+        if missing == nil {
             let material = attempt.material ?? stagePlan.material(inputs: inputs)
             if let entry = cache.entry(for: material.key, stage: stagePlan.stage.id) {
                 finish(
