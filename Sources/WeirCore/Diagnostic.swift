@@ -58,8 +58,11 @@ public struct DiagnosticCollector: Sendable {
 
     public init() {}
 
+    /// Adds an error; the same error at the same place twice (a column checked by the planner
+    /// and again by its stage) is said once.
     public mutating func error(_ location: SourceLocation?, _ message: String, hint: String? = nil) {
-        diagnostics.append(Diagnostic(.error, at: location, message, hint: hint))
+        let diagnostic = Diagnostic(.error, at: location, message, hint: hint)
+        if !diagnostics.contains(diagnostic) { diagnostics.append(diagnostic) }
     }
 
     public mutating func warning(_ location: SourceLocation?, _ message: String, hint: String? = nil) {

@@ -263,6 +263,7 @@ public struct Planner {
             var context = PlanContext(
                 stage: stage, inputSchemas: inputs.schemas, pipelineDirectory: pipeline.directory, memo: memo,
                 stateDirectory: cache.store?.root, parts: parts)
+            context.checkColumnParameters(type.params)
             plan.schemas = type.outputSchemas(&context)
             diagnostics.append(contentsOf: context.diagnostics.diagnostics)
             guard !context.diagnostics.hasErrors else { return nil }

@@ -89,6 +89,9 @@ public struct ParamSpec: Sendable, Hashable {
     public var defaultValue: ParamValue?
     public var required: Bool
     public var help: String
+    /// For a column parameter, the input whose columns it names, checked by the planner; nil
+    /// when the stage checks it itself.
+    public var input: Int? = 0
 
     public init(
         _ name: String, _ kind: ParamKind, default defaultValue: ParamValue? = nil, required: Bool = false, help: String

@@ -12,28 +12,7 @@ public struct Apriori: StageType {
         "Frequent itemsets and association rules (support, confidence, lift, leverage, conviction) over baskets."
     public let inputs = InputArity.one
     public let outputs = ["itemsets", "rules"]
-    public let params: [ParamSpec] = [
-        ParamSpec("transaction", .column(types: KeyCodes.keyTypes), required: true, help: "the basket id column"),
-        ParamSpec("item", .column(types: KeyCodes.keyTypes), required: true, help: "the item column"),
-        ParamSpec(
-            "names", .column(types: [.string]),
-            help: "a column naming each item; itemsets and rules show names instead of item values"),
-        ParamSpec(
-            "top_items", .int,
-            help: "keep only the N items in the most baskets (ties: smaller item first), then drop baskets left empty"),
-        ParamSpec(
-            "min_support", .double, default: .double(0.01),
-            help: "the least share of baskets an itemset must be in, in (0, 1]"),
-        ParamSpec("max_len", .int, help: "the longest itemset to find"),
-        ParamSpec(
-            "metric", .choice(RuleMetric.allCases.map(\.rawValue)), default: .string("lift"),
-            help: "the metric rules are filtered by"),
-        ParamSpec(
-            "min_threshold", .double, default: .double(1.0), help: "the least value of `metric` a rule must have"),
-        ParamSpec(
-            "max_itemsets", .int, default: .int(2_000_000),
-            help: "stop with an error beyond this many itemsets or rules"),
-    ]
+    public var params: [ParamSpec] { Params.specs }
 
     public init() {}
 
@@ -43,35 +22,18 @@ public struct Apriori: StageType {
             + ["support", "confidence", "lift", "leverage", "conviction"].map { Field($0, .float64) })
 
     public func outputSchemas(_ context: inout PlanContext) -> [String: Schema] {
-        context.column("transaction", types: KeyCodes.keyTypes)
-        context.column("item", types: KeyCodes.keyTypes)
-        context.column("names", types: [.string])
-        let id = context.stage.id
-        if let support = context.param("min_support")?.double, !(support > 0 && support <= 1) {
-            context.error(
-                "min_support", "\(id).min_support must be in (0, 1], got \(FloatFormat.shortest(support))",
-                hint: "a share of baskets: 0.01 keeps itemsets in at least 1% of them")
-        }
-        for param in ["top_items", "max_len", "max_itemsets"] {
-            if let n = context.param(param)?.int, n < 1 {
-                context.error(param, "\(id).\(param) must be at least 1, got \(n)")
-            }
-        }
+        _ = context.parameters(Params.self)
         return ["itemsets": Self.itemsetsSchema, "rules": Self.rulesSchema]
     }
 
     public func run(_ context: RunContext) throws -> [String: Table] {
+        let params = try context.parameters(Params.self)
         let table = context.inputs[0]
-        let transactionName = context.param("transaction")?.string ?? ""
-        let itemName = context.param("item")?.string ?? ""
+        let (transactionName, itemName) = (params.transaction, params.item)
         guard let transactions = table.column(transactionName), let itemColumn = table.column(itemName) else {
             throw StageError("the input lacks the transaction or item column")
         }
-        let minSupport = context.param("min_support")?.double ?? 0.01
-        let maxLength = context.param("max_len")?.int ?? Int.max
-        let limit = context.param("max_itemsets")?.int ?? 2_000_000
-        let metric = RuleMetric(rawValue: context.param("metric")?.string ?? "lift") ?? .lift
-        let minThreshold = context.param("min_threshold")?.double ?? 1.0
+        let (minSupport, limit) = (params.minSupport, params.maxItemsets)
 
         let clock = ContinuousClock()
         let started = clock.now
@@ -91,37 +53,39 @@ public struct Apriori: StageType {
         let support = allBaskets.itemSupport(itemCount: items.count)
         guard
             let (baskets, frequent, minCount, basketCount) = Self.frequentItems(
-                allBaskets, support: support, top: context.param("top_items")?.int, minSupport: minSupport,
+                allBaskets, support: support, top: params.topItems, minSupport: minSupport,
                 log: context.log)
         else {
             return ["itemsets": Table(empty: Self.itemsetsSchema), "rules": Table(empty: Self.rulesSchema)]
         }
         let miner = ItemsetMiner(
             baskets: baskets, itemCount: frequent.count,
-            itemCounts: frequent.map { support[$0] }, minCount: minCount, maxLength: maxLength, limit: limit)
+            itemCounts: frequent.map { support[$0] }, minCount: minCount, maxLength: params.maxLen ?? Int.max,
+            limit: limit)
         context.log.info("\(elapsed()): \(frequent.count) frequent items; mining")
         let found: [FrequentItemset]
         do {
             found = try miner.mine()
         } catch let error as ItemsetMiner.TooMany {
-            throw explosion("more than \(error.limit) frequent itemsets", minSupport: minSupport, context: context)
+            throw explosion("more than \(error.limit) frequent itemsets", params, context: context)
         } catch let error as ItemsetMiner.PairsTooMany {
             throw explosion(
                 "\(error.items) frequent items, whose pair counts alone need \(error.bytes >> 20) MiB",
-                minSupport: minSupport, context: context)
+                params, context: context)
         }
         context.log.info(
             "\(elapsed()): \(basketCount) baskets, \(frequent.count) frequent items (support ≥ \(minCount) baskets), \(found.count) itemsets"
         )
 
-        let labels = try itemLabels(frequent, items: items, context: context)
+        let labels = try itemLabels(frequent, items: items, names: params.names, context: context)
         let itemsets = Self.itemsetTable(found, labels: labels, basketCount: basketCount)
         guard
             let rules = try Self.rules(
-                found, labels: labels, basketCount: basketCount, metric: metric, minThreshold: minThreshold,
+                found, labels: labels, basketCount: basketCount, metric: params.metric,
+                minThreshold: params.minThreshold,
                 limit: limit)
         else {
-            throw explosion("more than \(limit) candidate rules", minSupport: minSupport, context: context)
+            throw explosion("more than \(limit) candidate rules", params, context: context)
         }
         context.log.info("\(elapsed()): \(rules.rowCount) rules")
         return ["itemsets": itemsets, "rules": rules]
@@ -175,18 +139,20 @@ public struct Apriori: StageType {
         return count
     }
 
-    private func explosion(_ what: String, minSupport: Double, context: RunContext) -> StageError {
-        let maxLen = context.param("max_len")?.int.map(String.init) ?? "none"
+    private func explosion(_ what: String, _ params: Params, context: RunContext) -> StageError {
+        let maxLen = params.maxLen.map(String.init) ?? "none"
         return StageError(
-            "\(context.stage.id) found \(what) at min_support \(FloatFormat.shortest(minSupport)) (max_len \(maxLen))",
+            "\(context.stage.id) found \(what) at min_support \(FloatFormat.shortest(params.minSupport)) (max_len \(maxLen))",
             param: "min_support",
             hint: "raise min_support, set max_len or top_items, or raise max_itemsets if you really want them all")
     }
 
     /// Each frequent item's label: its name from `names`, else its value's string form.
-    private func itemLabels(_ codes: [Int], items: ItemCodes, context: RunContext) throws -> [String] {
+    private func itemLabels(_ codes: [Int], items: ItemCodes, names namesParam: String?, context: RunContext) throws
+        -> [String]
+    {
         let rows = items.firstRows(of: codes)
-        if let namesParam = context.param("names")?.string {
+        if let namesParam {
             guard let names = context.inputs[0].column(namesParam) else {
                 throw StageError("no names column", param: "names")
             }
@@ -286,7 +252,7 @@ public struct Apriori: StageType {
     }
 }
 
-enum RuleMetric: String, CaseIterable, Sendable {
+enum RuleMetric: String, ParamChoice {
     case lift, confidence, leverage, conviction, support
 }
 
@@ -373,5 +339,55 @@ struct ItemCodes {
             if missing == 0 { break }
         }
         return rows
+    }
+}
+
+extension Apriori {
+    struct Params: StageParameters {
+        var transaction = ""
+        var item = ""
+        var names: String?
+        var topItems: Int?
+        var minSupport = 0.01
+        var maxLen: Int?
+        var metric = RuleMetric.lift
+        var minThreshold = 1.0
+        var maxItemsets = 2_000_000
+
+        static let declarations: [ParamDeclaration<Self>] = [
+            .param(
+                "transaction", \.transaction, .column(types: KeyCodes.keyTypes), required: true,
+                help: "the basket id column"),
+            .param("item", \.item, .column(types: KeyCodes.keyTypes), required: true, help: "the item column"),
+            .param(
+                "names", \.names, .column(types: [.string]),
+                help: "a column naming each item; itemsets and rules show names instead of item values"),
+            .param(
+                "top_items", \.topItems,
+                help:
+                    "keep only the N items in the most baskets (ties: smaller item first), then drop baskets left empty"
+            ),
+            .param("min_support", \.minSupport, help: "the least share of baskets an itemset must be in, in (0, 1]"),
+            .param("max_len", \.maxLen, help: "the longest itemset to find"),
+            .param("metric", \.metric, help: "the metric rules are filtered by"),
+            .param("min_threshold", \.minThreshold, help: "the least value of `metric` a rule must have"),
+            .param("max_itemsets", \.maxItemsets, help: "stop with an error beyond this many itemsets or rules"),
+        ]
+
+        func problems(stage id: String) -> [StageError] {
+            var found: [StageError] = []
+            if !(minSupport > 0 && minSupport <= 1) {
+                found.append(
+                    StageError(
+                        "\(id).min_support must be in (0, 1], got \(FloatFormat.shortest(minSupport))",
+                        param: "min_support", hint: "a share of baskets: 0.01 keeps itemsets in at least 1% of them"))
+            }
+            for (param, value) in [("top_items", topItems), ("max_len", maxLen), ("max_itemsets", maxItemsets)] {
+                if let n = value, n < 1 {
+                    found.append(StageError("\(id).\(param) must be at least 1, got \(n)", param: param))
+                }
+            }
+            return found
+        }
     }
 }
