@@ -1,3 +1,5 @@
+import WeirTable
+
 /// A Swift type a stage parameter decodes to from its value as the loader checked it.
 public protocol ParamDecodable: Sendable {
     /// The kind declared for a parameter of this type unless its declaration names another
@@ -7,6 +9,12 @@ public protocol ParamDecodable: Sendable {
     init?(param: ParamValue)
     /// The value as YAML would give it: the default shown by `weir stages` and the schema.
     var paramValue: ParamValue? { get }
+    /// What a value must be, for the message when it is not.
+    static var expected: String { get }
+}
+
+extension ParamDecodable {
+    public static var expected: String { paramKind.description }
 }
 
 extension String: ParamDecodable {
@@ -68,6 +76,22 @@ extension Optional: ParamDecodable where Wrapped: ParamDecodable {
     public var paramValue: ParamValue? { self?.paramValue }
 }
 
+/// A mapping of names to names (`rename: {old: new}`).
+extension Dictionary: ParamDecodable where Key == String, Value == String {
+    public static var paramKind: ParamKind { .any }
+    public static var expected: String { "a mapping of name: name" }
+    public init?(param: ParamValue) {
+        guard case .map(let map) = param else { return nil }
+        var names: [String: String] = [:]
+        for (key, value) in map {
+            guard case .string(let text) = value else { return nil }
+            names[key] = text
+        }
+        self = names
+    }
+    public var paramValue: ParamValue? { .map(mapValues { .string($0) }) }
+}
+
 /// A parameter of any shape (`.any`): the stage reads the value's structure itself.
 extension ParamValue: ParamDecodable {
     public static var paramKind: ParamKind { .any }
@@ -112,7 +136,7 @@ extension StageParameters {
             guard let value = stage.param(name) else { continue }
             guard declaration.assign(&params, value) else {
                 throw StageError(
-                    "`\(name)` of stage '\(stage.id)' must be \(declaration.spec.kind), found \(value)", param: name)
+                    "`\(name)` of stage '\(stage.id)' must be \(declaration.expected), found \(value)", param: name)
             }
         }
         return params
@@ -122,6 +146,8 @@ extension StageParameters {
 /// One parameter: its spec, and how its value lands in the struct's property.
 public struct ParamDeclaration<Params: StageParameters>: Sendable {
     public let spec: ParamSpec
+    /// What a value must be, for the message when it is not.
+    let expected: String
     let assign: @Sendable (inout Params, ParamValue) -> Bool
 
     /// `name` in YAML fills `property`; the default is the property's initial value unless the
@@ -133,7 +159,8 @@ public struct ParamDeclaration<Params: StageParameters>: Sendable {
         let initial = required ? nil : Params()[keyPath: property].paramValue
         var spec = ParamSpec(name, kind ?? Value.paramKind, default: initial, required: required, help: help)
         spec.input = input
-        return ParamDeclaration(spec: spec) { params, value in
+        let expected = kind.map(\.description) ?? Value.expected
+        return ParamDeclaration(spec: spec, expected: expected) { params, value in
             guard let decoded = Value(param: value) else { return false }
             params[keyPath: property] = decoded
             return true
@@ -182,4 +209,23 @@ extension SourceContext {
     public func parameters<Params: StageParameters>(_: Params.Type = Params.self) throws -> Params {
         try Params.decode(stage)
     }
+}
+
+/// `schema: {column: type}`: declared column types (the loader checked every type name).
+public struct ColumnTypes: ParamDecodable, Sendable, Equatable {
+    public var types: [String: DataType]
+
+    public init(_ types: [String: DataType] = [:]) { self.types = types }
+
+    public static var paramKind: ParamKind { .columnTypes }
+    public init?(param: ParamValue) {
+        guard case .map(let map) = param else { return nil }
+        var types: [String: DataType] = [:]
+        for (column, value) in map {
+            guard let name = value.string, let type = DataType(name: name) else { return nil }
+            types[column] = type
+        }
+        self.types = types
+    }
+    public var paramValue: ParamValue? { types.isEmpty ? nil : .map(types.mapValues { .string($0.rawValue) }) }
 }

@@ -118,7 +118,8 @@ extension LogGaps: ChartSource {
     /// The seed's timestamp-anomaly plot: the gap before each log entry over time (the longest
     /// gap of each of at most 600 buckets, so spikes survive), anomalies in red.
     public func charts(_ outputs: [String: Table], stage: StageSpec) -> [Chart] {
-        guard let gaps = outputs["gaps"], gaps.rowCount > 1, stage.param("group") == nil else { return [] }
+        guard let gaps = outputs["gaps"], gaps.rowCount > 1, (try? LogGaps.Params.decode(stage))?.group == nil
+        else { return [] }
         let n = gaps.rowCount
         let buckets = min(600, n)
         let seconds = gaps.columns[2].float64s

@@ -7,20 +7,28 @@ public struct SelectColumns: StageType {
     public let version = "1"
     public let summary = "Keep the named columns of the input, in that order, optionally renamed."
     public let inputs = InputArity.one
-    public let params: [ParamSpec] = [
-        ParamSpec("columns", .columns(types: []), required: true, help: "the columns to keep, in order"),
-        ParamSpec("rename", .any, help: "a mapping of old name: new name"),
-    ]
+    public var params: [ParamSpec] { Params.specs }
+
+    struct Params: StageParameters {
+        var columns: [String] = []
+        var rename: [String: String] = [:]
+
+        static let declarations: [ParamDeclaration<Self>] = [
+            .param("columns", \.columns, .columns(types: []), required: true, help: "the columns to keep, in order"),
+            .param("rename", \.rename, help: "a mapping of old name: new name"),
+        ]
+    }
 
     public init() {}
 
     public func outputSchemas(_ context: inout PlanContext) -> [String: Schema] {
-        let names = context.param("columns")?.strings ?? []
+        let params = context.parameters(Params.self)
+        let names = params.columns
         var fields: [Field] = []
         for name in names {
             if let field = context.column(named: name, param: "columns") { fields.append(field) }
         }
-        let renames = renames(context.param("rename"))
+        let renames = params.rename
         for old in renames.keys where !names.contains(old) {
             context.error(
                 "rename", "\(context.stage.id).rename names column '\(old)', which `columns` does not keep",
@@ -34,15 +42,10 @@ public struct SelectColumns: StageType {
         return ["out": Schema(fields)]
     }
 
-    func renames(_ value: ParamValue?) -> [String: String] {
-        guard case .map(let map)? = value else { return [:] }
-        return map.compactMapValues(\.string)
-    }
-
     public func run(_ context: RunContext) throws -> [String: Table] {
-        let names = context.param("columns")?.strings ?? []
-        let selected = try context.inputs[0].select(names)
-        let renames = renames(context.param("rename"))
+        let params = try context.parameters(Params.self)
+        let selected = try context.inputs[0].select(params.columns)
+        let renames = params.rename
         let fields = selected.schema.fields.map { Field(renames[$0.name] ?? $0.name, $0.type) }
         return ["out": try Table(schema: Schema(fields), columns: selected.columns, rowCount: selected.rowCount)]
     }
@@ -55,27 +58,37 @@ public struct TopRows: StageType {
     public let version = "1"
     public let summary = "The n rows with the largest (or smallest) values of a numeric column."
     public let inputs = InputArity.one
-    public let params: [ParamSpec] = [
-        ParamSpec("by", .column(types: [.int64, .float64]), required: true, help: "the numeric column to rank by"),
-        ParamSpec("n", .int, default: .int(10), help: "how many rows to keep"),
-        ParamSpec("ascending", .bool, default: .bool(false), help: "smallest first instead of largest"),
-    ]
+    public var params: [ParamSpec] { Params.specs }
+
+    struct Params: StageParameters {
+        var by = ""
+        var n = 10
+        var ascending = false
+
+        static let declarations: [ParamDeclaration<Self>] = [
+            .param(
+                "by", \.by, .column(types: [.int64, .float64]), required: true, help: "the numeric column to rank by"),
+            .param("n", \.n, help: "how many rows to keep"),
+            .param("ascending", \.ascending, help: "smallest first instead of largest"),
+        ]
+
+        func problems(stage id: String) -> [StageError] {
+            n < 0 ? [StageError("\(id).n must be ≥ 0, got \(n)", param: "n")] : []
+        }
+    }
 
     public init() {}
 
     public func outputSchemas(_ context: inout PlanContext) -> [String: Schema] {
-        context.column("by", types: [.int64, .float64])
-        if let n = context.param("n")?.int, n < 0 { context.error("n", "\(context.stage.id).n must be ≥ 0, got \(n)") }
+        _ = context.parameters(Params.self)
         return ["out": context.inputSchemas.first ?? Schema([])]
     }
 
     public func run(_ context: RunContext) throws -> [String: Table] {
         let table = context.inputs[0]
-        guard let by = context.param("by")?.string, let column = table.column(by) else {
-            throw StageError("no column to rank by", param: "by")
-        }
-        let n = context.param("n")?.int ?? 10
-        let ascending = context.param("ascending")?.bool ?? false
+        let params = try context.parameters(Params.self)
+        guard let column = table.column(params.by) else { throw StageError("no column to rank by", param: "by") }
+        let (n, ascending) = (params.n, params.ascending)
         var rows = (0..<table.rowCount).filter {
             !column.isNull($0) && !(column.type == .float64 && column.float64s[$0].isNaN)
         }

@@ -2,6 +2,9 @@ import Foundation
 import WeirCore
 import WeirTable
 
+extension CSVOptions.Encoding: ParamChoice {}
+extension CSVOptions.BadRows: ParamChoice {}
+
 /// `extract.csv`: one CSV file, or every file a glob matches, into one table. Files of a glob
 /// are read in name order and must share a header; their types are unified (a column that is
 /// int64 in one file and float64 in another is float64, and anything mixed with text is text,
@@ -13,22 +16,31 @@ public struct ExtractCSV: StageType {
     public let summary =
         "Read CSV files (a path or glob, .gz too) into a table, with type inference and per-column overrides."
     public let inputs = InputArity.none
-    public let params: [ParamSpec] =
-        [
-            ParamSpec(
-                "path", .string, required: true, help: "file or glob, relative to the pipeline file (data/*.csv)"),
-            ParamSpec("schema", .columnTypes, help: "types for named columns instead of inferring them"),
-            ParamSpec("delimiter", .string, default: .string(","), help: "field delimiter, one byte"),
-            ParamSpec(
-                "encoding", .choice(CSVOptions.Encoding.allCases.map(\.rawValue)), default: .string("utf8"),
+    public var params: [ParamSpec] { SourceFiles.Params.specs + Params.specs }
+
+    struct Params: StageParameters {
+        var schema = ColumnTypes()
+        var delimiter = ","
+        var encoding = CSVOptions.Encoding.utf8
+        var nullValues = [""]
+        var badRows = CSVOptions.BadRows.error
+        var timestampFormat: String?
+        var filenameColumn: String?
+
+        static let declarations: [ParamDeclaration<Self>] = [
+            .param("schema", \.schema, help: "types for named columns instead of inferring them"),
+            .param("delimiter", \.delimiter, help: "field delimiter, one byte"),
+            .param(
+                "encoding", \.encoding,
                 help: "the files' text encoding; latin1 is converted to UTF-8, invalid UTF-8 is an error"),
-            ParamSpec("null_values", .stringList, default: .list([.string("")]), help: "field texts read as null"),
-            ParamSpec(
-                "bad_rows", .choice(["error", "skip"]), default: .string("error"),
-                help: "malformed rows: stop with an error, or skip them into a rejects file"),
-            ParamSpec("timestamp_format", .string, help: "strptime-style pattern for timestamps that are not ISO 8601"),
-            ParamSpec("filename_column", .string, help: "add a column holding each row's source file"),
-        ] + RemoteSource.params
+            .param("null_values", \.nullValues, help: "field texts read as null"),
+            .param("bad_rows", \.badRows, help: "malformed rows: stop with an error, or skip them into a rejects file"),
+            .param(
+                "timestamp_format", \.timestampFormat,
+                help: "strptime-style pattern for timestamps that are not ISO 8601"),
+            .param("filename_column", \.filenameColumn, help: "add a column holding each row's source file"),
+        ]
+    }
 
     public init() {}
 
@@ -69,9 +81,9 @@ public struct ExtractCSV: StageType {
 
     // MARK: Reading
 
-    func options(_ stage: StageSpec) throws -> CSVOptions {
+    func options(_ params: Params) throws -> CSVOptions {
         var options = CSVOptions()
-        let delimiter = stage.param("delimiter")?.string ?? ","
+        let delimiter = params.delimiter
         guard delimiter.utf8.count == 1, let byte = delimiter.utf8.first else {
             throw StageError("`delimiter` must be one byte, got '\(delimiter)'", param: "delimiter")
         }
@@ -79,17 +91,11 @@ public struct ExtractCSV: StageType {
             throw StageError("`delimiter`: \(problem)", param: "delimiter")
         }
         options.delimiter = byte
-        options.encoding = stage.param("encoding")?.string.flatMap(CSVOptions.Encoding.init) ?? .utf8
-        options.nullValues = stage.param("null_values")?.strings ?? [""]
-        options.badRows = stage.param("bad_rows")?.string == "skip" ? .skip : .error
-        if case .map(let declared)? = stage.param("schema") {
-            for (column, type) in declared {
-                if let name = type.string, let dataType = DataType(name: name) {
-                    options.columnTypes[column] = dataType
-                }
-            }
-        }
-        if let pattern = stage.param("timestamp_format")?.string {
+        options.encoding = params.encoding
+        options.nullValues = params.nullValues
+        options.badRows = params.badRows
+        options.columnTypes = params.schema.types
+        if let pattern = params.timestampFormat {
             do { options.timestampFormat = try TimestampFormat(pattern) } catch {
                 throw StageError("`timestamp_format`: \(error)", param: "timestamp_format")
             }
@@ -100,12 +106,12 @@ public struct ExtractCSV: StageType {
     /// Reads every file (a file of a glob whose parsed table is kept comes from the store),
     /// checks they share a header, and unifies their types.
     func read(_ scope: SourceFiles.Scope) throws -> Extracted {
-        let stage = scope.stage
+        let params = try Params.decode(scope.stage)
         let listing = try SourceFiles.Listing(scope, kind: "CSV", extensionHint: "csv")
         var reader = PartReader(scope, listing: listing)
         let identities = reader.parts == nil ? [] : try listing.identities()
-        var options = try options(stage)
-        let filenameColumn = stage.param("filename_column")?.string
+        var options = try options(params)
+        let filenameColumn = params.filenameColumn
         var rejects: [Int: [CSVReject]] = [:]
         /// The part keys and tables of the files at `indices` read with `options`.
         func tables(_ indices: [Int], _ options: CSVOptions) throws -> (keys: [String], tables: [PartReader.FilePart]) {

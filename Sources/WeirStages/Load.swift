@@ -13,6 +13,15 @@ protocol FileLoad: StageType {
     func write(_ table: Table, to sink: inout HashingFileSink, stage: StageSpec) throws
 }
 
+/// Where a file load writes.
+struct LoadTarget: StageParameters {
+    var path = ""
+
+    static let declarations: [ParamDeclaration<Self>] = [
+        .param("path", \.path, required: true, help: "the file to write, relative to the pipeline file")
+    ]
+}
+
 extension FileLoad {
     public var inputs: InputArity { .one }
     public var outputs: [String] { [] }
@@ -22,14 +31,14 @@ extension FileLoad {
     /// Done only while the file holds the bytes this run wrote (a `stat` while it is as it was
     /// left): a file rewritten by a run with other parameters, edited or deleted is written again.
     public func sideEffectsIntact(_ context: SourceContext, written: [WrittenFile]) -> Bool {
-        guard let path = context.param("path")?.string else { return true }
+        guard let path = try? context.parameters(LoadTarget.self).path else { return true }
         let target = context.resolvePath(path)
         guard let receipt = written.first(where: { $0.path == target }) else { return false }
         return (try? context.digest(file: target)) == receipt.sha256
     }
 
     public func run(_ context: RunContext) throws -> [String: Table] {
-        guard let path = context.param("path")?.string else { throw StageError("`path` is required", param: "path") }
+        let path = try context.parameters(LoadTarget.self).path
         let target = context.resolvePath(path)
         let folder = (target as NSString).deletingLastPathComponent
         if !folder.isEmpty {
@@ -78,22 +87,30 @@ public struct LoadCSV: FileLoad {
     // 2: a row that would be a blank line (one column, null) is written as "".
     public let version = "2"
     public let summary = "Write the input table to a CSV file (floats round-trip exactly, timestamps ISO 8601 UTC)."
-    public let params: [ParamSpec] = [
-        ParamSpec("path", .string, required: true, help: "the file to write, relative to the pipeline file"),
-        ParamSpec("delimiter", .string, default: .string(","), help: "field delimiter, one byte"),
-    ]
+    public var params: [ParamSpec] { LoadTarget.specs + Params.specs }
+
+    struct Params: StageParameters {
+        var delimiter = ","
+
+        static let declarations: [ParamDeclaration<Self>] = [
+            .param("delimiter", \.delimiter, help: "field delimiter, one byte")
+        ]
+
+        func problems(stage id: String) -> [StageError] {
+            delimiter.utf8.count == 1
+                ? [] : [StageError("`delimiter` must be one byte, got '\(delimiter)'", param: "delimiter")]
+        }
+    }
 
     public init() {}
 
     public func outputSchemas(_ context: inout PlanContext) -> [String: Schema] {
-        if let delimiter = context.param("delimiter")?.string, delimiter.utf8.count != 1 {
-            context.error("delimiter", "`delimiter` must be one byte, got '\(delimiter)'")
-        }
+        _ = context.parameters(Params.self)
         return [:]
     }
 
     func write(_ table: Table, to sink: inout HashingFileSink, stage: StageSpec) throws {
-        let delimiter = stage.param("delimiter")?.string?.utf8.first ?? UInt8(ascii: ",")
+        let delimiter = try Params.decode(stage).delimiter.utf8.first ?? UInt8(ascii: ",")
         try CSVWriter(delimiter: delimiter).write(table, to: &sink)
     }
 }
@@ -103,9 +120,7 @@ public struct LoadArrow: FileLoad {
     public let name = "load.arrow"
     public let version = "1"
     public let summary = "Write the input table to an Arrow IPC (Feather v2) file."
-    public let params: [ParamSpec] = [
-        ParamSpec("path", .string, required: true, help: "the file to write, relative to the pipeline file")
-    ]
+    public var params: [ParamSpec] { LoadTarget.specs }
 
     public init() {}
 

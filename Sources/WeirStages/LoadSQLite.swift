@@ -16,15 +16,31 @@ public struct LoadSQLite: StageType {
         "Write the input table into a table of a SQLite database file (replace or append), in one transaction."
     public let inputs = InputArity.one
     public let outputs: [String] = []
-    public let params: [ParamSpec] = [
-        ParamSpec(
-            "path", .string, required: true,
-            help: "the database file, relative to the pipeline file; created if missing"),
-        ParamSpec("table", .string, required: true, help: "the table to write"),
-        ParamSpec(
-            "mode", .choice(["replace", "append"]), default: .string("replace"),
-            help: "replace the table, or append rows to it (its columns must match)"),
-    ]
+    public var params: [ParamSpec] { Params.specs }
+
+    struct Params: StageParameters {
+        enum Mode: String, ParamChoice { case replace, append }
+        var path = ""
+        var table = ""
+        var mode = Mode.replace
+
+        static let declarations: [ParamDeclaration<Self>] = [
+            .param(
+                "path", \.path, required: true,
+                help: "the database file, relative to the pipeline file; created if missing"),
+            .param("table", \.table, required: true, help: "the table to write"),
+            .param("mode", \.mode, help: "replace the table, or append rows to it (its columns must match)"),
+        ]
+
+        func problems(stage id: String) -> [StageError] {
+            guard table.isEmpty || table.hasPrefix("sqlite_") else { return [] }
+            return [
+                StageError(
+                    "`table` must be a name that is not empty and does not start with 'sqlite_' (SQLite reserves those)",
+                    param: "table")
+            ]
+        }
+    }
 
     public init() {}
 
@@ -43,11 +59,7 @@ public struct LoadSQLite: StageType {
     }
 
     public func outputSchemas(_ context: inout PlanContext) -> [String: Schema] {
-        if let table = context.param("table")?.string, table.isEmpty || table.hasPrefix("sqlite_") {
-            context.error(
-                "table",
-                "`table` must be a name that is not empty and does not start with 'sqlite_' (SQLite reserves those)")
-        }
+        _ = context.parameters(Params.self)
         return [:]
     }
 
@@ -55,19 +67,18 @@ public struct LoadSQLite: StageType {
     /// file is as it was left; else the table's rows are digested). `append`: done while the
     /// table exists, since appending the same rows again would duplicate them.
     public func sideEffectsIntact(_ context: SourceContext, written: [WrittenFile]) -> Bool {
-        guard let path = context.param("path")?.string, let table = context.param("table")?.string else { return true }
-        let file = context.resolvePath(path)
+        guard let params = try? context.parameters(Params.self) else { return true }
+        let (file, table) = (context.resolvePath(params.path), params.table)
         guard access(file, F_OK) == 0, let database = try? SQLDatabase(path: file) else { return false }
-        if context.param("mode")?.string == "append" { return (try? database.columns(of: table)) != nil }
+        if params.mode == .append { return (try? database.columns(of: table)) != nil }
         guard let receipt = written.first(where: { $0.path == file }) else { return false }
         if (try? context.digest(file: file)) == receipt.sha256 { return true }
         return (try? database.contentDigest(of: table)) == receipt.content
     }
 
     public func run(_ context: RunContext) throws -> [String: Table] {
-        guard let path = context.param("path")?.string, let table = context.param("table")?.string else {
-            throw StageError("`path` and `table` are required", param: "path")
-        }
+        let params = try context.parameters(Params.self)
+        let (path, table) = (params.path, params.table)
         let input = context.inputs[0]
         guard input.columnCount > 0 else {
             throw StageError("the input has no columns; a SQLite table needs at least one")
@@ -78,7 +89,7 @@ public struct LoadSQLite: StageType {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         }
         let database = try SQLDatabase(path: file)
-        let append = context.param("mode")?.string == "append"
+        let append = params.mode == .append
         try database.execute("BEGIN IMMEDIATE")
         do {
             if append, let existing = try database.columns(of: table) {

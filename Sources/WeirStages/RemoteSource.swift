@@ -36,16 +36,6 @@ struct RemoteSource: Sendable {
         }
     }
 
-    static let params: [ParamSpec] = [
-        ParamSpec("endpoint", .string, help: "S3-compatible endpoint URL for s3:// paths [AWS_ENDPOINT_URL, else AWS]"),
-        ParamSpec("region", .string, help: "AWS region of an s3:// bucket [AWS_REGION, else us-east-1]"),
-        ParamSpec(
-            "addressing", .choice(["auto", "path", "virtual"]), default: .string("auto"),
-            help:
-                "S3 addressing: bucket in the path or in the host name; auto is path-style for an endpoint, virtual for AWS"
-        ),
-    ]
-
     static func isRemote(_ path: String) -> Bool { path.contains("://") }
 
     let pattern: String
@@ -68,10 +58,10 @@ struct RemoteSource: Sendable {
     }
 
     func s3Client() throws(RemoteError) -> S3Client {
-        let addressing = stage.param("addressing")?.string
+        let params = (try? SourceFiles.Params.decode(stage)) ?? SourceFiles.Params()
         return try S3Client.configured(
-            region: stage.param("region")?.string, endpoint: stage.param("endpoint")?.string,
-            pathStyle: addressing == "path" ? true : addressing == "virtual" ? false : nil)
+            region: params.region, endpoint: params.endpoint,
+            pathStyle: params.addressing == .path ? true : params.addressing == .virtual ? false : nil)
     }
 
     private func listS3() throws(RemoteError) -> [Object] {

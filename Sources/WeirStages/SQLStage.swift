@@ -17,21 +17,35 @@ public struct SQLStage: StageType {
     public let summary =
         "Run a SQL query (DuckDB) over the input tables, each registered under its stage id or `as:` alias."
     public let inputs = InputArity.many
-    public let params: [ParamSpec] = [
-        ParamSpec(
-            "query", .query, required: true,
-            help: "one SELECT statement (DuckDB's dialect); $name is the pipeline param name, bound as a typed value"),
-        ParamSpec("as", .stringList, help: "table names for the inputs, in order (default: the input stage ids)"),
-        ParamSpec("schema", .columnTypes, help: "types for result columns, where the query computes them"),
-        ParamSpec(
-            "memory_limit", .string,
-            help: "most memory the query may use, e.g. 2GB (default: 80% of RAM); beyond it, operators spill to disk"),
-    ]
+    public var params: [ParamSpec] { Params.specs }
+
+    struct Params: StageParameters {
+        var query = ""
+        var `as`: [String]?
+        var schema = ColumnTypes()
+        var memoryLimit: String?
+
+        static let declarations: [ParamDeclaration<Self>] = [
+            .param(
+                "query", \.query, .query, required: true,
+                help:
+                    "one SELECT statement (DuckDB's dialect); $name is the pipeline param name, bound as a typed value"
+            ),
+            .param("as", \.as, help: "table names for the inputs, in order (default: the input stage ids)"),
+            .param("schema", \.schema, help: "types for result columns, where the query computes them"),
+            .param(
+                "memory_limit", \.memoryLimit,
+                help:
+                    "most memory the query may use, e.g. 2GB (default: 80% of RAM); beyond it, operators spill to disk"
+            ),
+        ]
+    }
 
     public init() {}
 
     public func outputSchemas(_ context: inout PlanContext) -> [String: Schema] {
-        guard let query = context.param("query")?.string else { return [:] }
+        let query = context.parameters(Params.self).query
+        guard !query.isEmpty else { return [:] }
         // Typing a query costs a DuckDB prepare (about a millisecond): a query typed before in
         // this process against the same inputs (an editor re-planning after each keystroke,
         // the same query in many stages) is not typed again.
@@ -97,12 +111,7 @@ public struct SQLStage: StageType {
     private func resultSchema(_ columns: [(name: String, type: SQLColumnType)], _ context: inout PlanContext) -> Schema?
     {
         let id = context.stage.id
-        var declared: [String: DataType] = [:]
-        if case .map(let map)? = context.param("schema") {
-            for (column, type) in map {
-                if let text = type.string, let dataType = DataType(name: text) { declared[column] = dataType }
-            }
-        }
+        let declared = context.parameters(Params.self).schema.types
         var fields: [Field] = []
         for (name, type) in columns {
             if fields.contains(where: { $0.name == name }) {
@@ -141,7 +150,7 @@ public struct SQLStage: StageType {
 
     func tableNames(_ stage: StageSpec) throws -> [String] {
         let names: [String]
-        if let aliases = stage.param("as")?.strings {
+        if let aliases = try Params.decode(stage).as {
             guard aliases.count == stage.inputs.count else {
                 throw StageError(
                     "`as` gives \(aliases.count) names for \(stage.inputs.count) inputs; give one per input, in order",
@@ -174,11 +183,10 @@ public struct SQLStage: StageType {
     }
 
     public func run(_ context: RunContext) throws -> [String: Table] {
-        guard let query = context.param("query")?.string, let schema = context.outputSchemas["out"] else {
-            throw StageError("the sql stage was not planned")
-        }
+        let params = try context.parameters(Params.self)
+        guard let schema = context.outputSchemas["out"] else { throw StageError("the sql stage was not planned") }
+        let (query, memoryLimit) = (params.query, params.memoryLimit)
         let names = try tableNames(context.stage)
-        let memoryLimit = context.param("memory_limit")?.string
         // A stage with its own memory limit gets its own engine (and spill folder, removed after);
         // the others share this process's.
         let spill = SpillDirectory(

@@ -51,7 +51,7 @@ enum SourceFiles {
             self.parts = parts
         }
 
-        var path: String { stage.param("path")?.string ?? "" }
+        var path: String { ((try? Params.decode(stage)) ?? Params()).path }
     }
 
     /// What `path` names, before anything is read or downloaded: each file's name and what
@@ -105,13 +105,38 @@ enum SourceFiles {
         var count: Int { names.count }
     }
 
+    /// What every source stage reads: where, and how to reach an S3-compatible store.
+    struct Params: StageParameters {
+        enum Addressing: String, ParamChoice { case auto, path, virtual }
+        var path = ""
+        var endpoint: String?
+        var region: String?
+        var addressing = Addressing.auto
+
+        static let declarations: [ParamDeclaration<Self>] = [
+            .param(
+                "path", \.path, required: true,
+                help:
+                    "a file or glob (`**` for any folders) relative to the pipeline file, s3://BUCKET/KEY or an http(s):// URL"
+            ),
+            .param(
+                "endpoint", \.endpoint, help: "S3-compatible endpoint URL for s3:// paths [AWS_ENDPOINT_URL, else AWS]"),
+            .param("region", \.region, help: "AWS region of an s3:// bucket [AWS_REGION, else us-east-1]"),
+            .param(
+                "addressing", \.addressing,
+                help:
+                    "S3 addressing: bucket in the path or in the host name; auto is path-style for an endpoint, virtual for AWS"
+            ),
+        ]
+    }
+
     /// Where `inputs` leaves the local files' digests (by path) for the stage's read.
     static func digestsKey(_ stage: StageSpec) -> String { "source-digests:" + stage.id }
 
     /// What a source stage's `path` reads, for its cache key: local files' content digests, or
     /// remote objects' ETags and sizes (one listing; nothing downloaded).
     static func inputs(_ context: SourceContext, kind: String, extensionHint: String = "csv") throws -> [SourceInput] {
-        let pattern = context.param("path")?.string ?? ""
+        let pattern = try context.parameters(Params.self).path
         if try remote(pattern) {
             return try RemoteSource(pattern: pattern, stage: context.stage, memo: context.memo).inputs(
                 stateDirectory: context.stateDirectory)

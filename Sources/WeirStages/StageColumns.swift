@@ -32,9 +32,8 @@ extension Column {
 }
 
 extension RunContext {
-    /// The input column named by `param` (its default when not given), required to have no nulls.
-    func requiredColumn(_ param: String) throws -> (name: String, column: Column) {
-        guard let name = self.param(param)?.string else { throw StageError("no column given", param: param) }
+    /// The input column `name` (given by parameter `param`), required to have no nulls.
+    func requiredColumn(_ name: String, param: String) throws -> (name: String, column: Column) {
         guard let column = inputs[0].column(name) else {
             throw StageError("no column '\(name)' in the input", param: param)
         }

@@ -11,25 +11,39 @@ public struct CostSpikes: StageType {
     public let summary = "Daily z-scores against the trailing window; flags spikes, alerts on the latest day."
     public let inputs = InputArity.one
     public let outputs = ["scores", "alerts"]
-    public let params: [ParamSpec] =
-        DailySeries.params + [
-            ParamSpec("window", .int, default: .int(365), help: "days of history each day is compared with"),
-            ParamSpec("min_history", .int, default: .int(14), help: "fewest days of history for a z-score"),
-            ParamSpec("threshold", .double, default: .double(1.0), help: "flag days whose z-score is above this"),
+    public var params: [ParamSpec] { DailySeries.Params.specs + Params.specs }
+
+    struct Params: StageParameters {
+        var window = 365
+        var minHistory = 14
+        var threshold = 1.0
+
+        static let declarations: [ParamDeclaration<Self>] = [
+            .param("window", \.window, help: "days of history each day is compared with"),
+            .param("min_history", \.minHistory, help: "fewest days of history for a z-score"),
+            .param("threshold", \.threshold, help: "flag days whose z-score is above this"),
         ]
+
+        func problems(stage id: String) -> [StageError] {
+            var found: [StageError] = []
+            if window < 2 {
+                found.append(StageError("\(id).window must be at least 2 days, got \(window)", param: "window"))
+            }
+            if minHistory < 2 || minHistory > window {
+                found.append(
+                    StageError(
+                        "\(id).min_history must be between 2 and window (\(window)), got \(minHistory)",
+                        param: "min_history"))
+            }
+            return found
+        }
+    }
 
     public init() {}
 
     public func outputSchemas(_ context: inout PlanContext) -> [String: Schema] {
         let fields = DailySeries.plan(&context)
-        let window = context.param("window")?.int ?? 365
-        let history = context.param("min_history")?.int ?? 14
-        if window < 2 { context.error("window", "\(context.stage.id).window must be at least 2 days, got \(window)") }
-        if history < 2 || history > window {
-            context.error(
-                "min_history",
-                "\(context.stage.id).min_history must be between 2 and window (\(window)), got \(history)")
-        }
+        _ = context.parameters(Params.self)
         let schema = Schema([
             fields.date, fields.group, fields.value, Field("mean", .float64), Field("std", .float64),
             Field("z", .float64), Field("flagged", .bool),
@@ -39,9 +53,8 @@ public struct CostSpikes: StageType {
 
     public func run(_ context: RunContext) throws -> [String: Table] {
         let series = try DailySeries(context)
-        let window = context.param("window")?.int ?? 365
-        let history = context.param("min_history")?.int ?? 14
-        let threshold = context.param("threshold")?.double ?? 1.0
+        let params = try context.parameters(Params.self)
+        let (window, history, threshold) = (params.window, params.minHistory, params.threshold)
         var rows = DailyRows(extraColumns: 3)
         var flagged: [Bool] = []
         for g in 0..<series.groups.count {

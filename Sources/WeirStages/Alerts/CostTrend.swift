@@ -11,25 +11,35 @@ public struct CostTrend: StageType {
     public let summary = "MACD of each group's daily value; crossovers mark trend reversals."
     public let inputs = InputArity.one
     public let outputs = ["series", "crossovers", "alerts"]
-    public let params: [ParamSpec] =
-        DailySeries.params + [
-            ParamSpec("fast", .int, default: .int(12), help: "span of the fast EMA, in days"),
-            ParamSpec("slow", .int, default: .int(26), help: "span of the slow EMA, in days"),
-            ParamSpec("signal", .int, default: .int(9), help: "span of the signal line's EMA of macd"),
+    public var params: [ParamSpec] { DailySeries.Params.specs + Params.specs }
+
+    struct Params: StageParameters {
+        var fast = 12
+        var slow = 26
+        var signal = 9
+
+        static let declarations: [ParamDeclaration<Self>] = [
+            .param("fast", \.fast, help: "span of the fast EMA, in days"),
+            .param("slow", \.slow, help: "span of the slow EMA, in days"),
+            .param("signal", \.signal, help: "span of the signal line's EMA of macd"),
         ]
+
+        func problems(stage id: String) -> [StageError] {
+            var found = [("fast", fast), ("slow", slow), ("signal", signal)].filter { $0.1 < 1 }.map {
+                StageError("\(id).\($0.0) must be at least 1, got \($0.1)", param: $0.0)
+            }
+            if fast >= slow {
+                found.append(StageError("\(id).fast (\(fast)) must be shorter than slow (\(slow))", param: "fast"))
+            }
+            return found
+        }
+    }
 
     public init() {}
 
     public func outputSchemas(_ context: inout PlanContext) -> [String: Schema] {
         let fields = DailySeries.plan(&context)
-        for param in ["fast", "slow", "signal"] {
-            if let span = context.param(param)?.int, span < 1 {
-                context.error(param, "\(context.stage.id).\(param) must be at least 1, got \(span)")
-            }
-        }
-        if let fast = context.param("fast")?.int, let slow = context.param("slow")?.int, fast >= slow {
-            context.error("fast", "\(context.stage.id).fast (\(fast)) must be shorter than slow (\(slow))")
-        }
+        _ = context.parameters(Params.self)
         let crossings = Schema([fields.date, fields.group, Field("direction", .string)])
         return [
             "series": Schema(
@@ -63,9 +73,8 @@ public struct CostTrend: StageType {
 
     public func run(_ context: RunContext) throws -> [String: Table] {
         let series = try DailySeries(context)
-        let fast = context.param("fast")?.int ?? 12
-        let slow = context.param("slow")?.int ?? 26
-        let signalSpan = context.param("signal")?.int ?? 9
+        let params = try context.parameters(Params.self)
+        let (fast, slow, signalSpan) = (params.fast, params.slow, params.signal)
         var rows = DailyRows(extraColumns: 4)
         var crossDay: [Int32] = []
         var crossGroup: [Int] = []
@@ -120,7 +129,7 @@ public struct CostTotals: StageType {
     public let summary = "Month-to-date totals per group and daily totals with day-over-day and week-over-week change."
     public let inputs = InputArity.one
     public let outputs = ["mtd", "daily"]
-    public let params: [ParamSpec] = DailySeries.params
+    public var params: [ParamSpec] { DailySeries.Params.specs }
 
     public init() {}
 

@@ -13,21 +13,26 @@ struct DailySeries {
     /// values[g][t]: group g on day firstDay + t.
     let values: [[Double]]
 
-    static let params: [ParamSpec] = [
-        ParamSpec(
-            "date", .column(types: [.date, .timestamp]), default: .string("date"),
-            help: "the day column (a timestamp counts by its UTC day)"),
-        ParamSpec(
-            "group", .column(types: KeyCodes.keyTypes), default: .string("service"),
-            help: "the series key, e.g. the service"),
-        ParamSpec("value", .column(types: [.int64, .float64]), default: .string("cost"), help: "the daily amount"),
-    ]
+    /// The three columns every cost stage reads.
+    struct Params: StageParameters {
+        var date = "date"
+        var group = "service"
+        var value = "cost"
+
+        static let declarations: [ParamDeclaration<Self>] = [
+            .param(
+                "date", \.date, .column(types: [.date, .timestamp]),
+                help: "the day column (a timestamp counts by its UTC day)"),
+            .param("group", \.group, .column(types: KeyCodes.keyTypes), help: "the series key, e.g. the service"),
+            .param("value", \.value, .column(types: [.int64, .float64]), help: "the daily amount"),
+        ]
+    }
 
     /// Checks the three columns at plan time; returns their fields.
     static func plan(_ context: inout PlanContext) -> (date: Field, group: Field, value: Field) {
-        let date = context.column("date", types: [.date, .timestamp])
-        let group = context.column("group", types: KeyCodes.keyTypes)
-        let value = context.column("value", types: [.int64, .float64])
+        let params = context.parameters(Params.self)
+        let schema = context.inputSchemas.first ?? Schema([])
+        let (date, group, value) = (schema[params.date], schema[params.group], schema[params.value])
         return (
             Field(date?.name ?? "date", .date), Field(group?.name ?? "group", group?.type ?? .string),
             Field(value?.name ?? "value", .float64)
@@ -35,9 +40,10 @@ struct DailySeries {
     }
 
     init(_ context: RunContext) throws {
-        let days = try context.requiredColumn("date").column.dayValues
-        let (groupName, groupColumn) = try context.requiredColumn("group")
-        let amounts = try context.requiredColumn("value").column.doubleValues
+        let params = try context.parameters(Params.self)
+        let days = try context.requiredColumn(params.date, param: "date").column.dayValues
+        let (groupName, groupColumn) = try context.requiredColumn(params.group, param: "group")
+        let amounts = try context.requiredColumn(params.value, param: "value").column.doubleValues
         groups = try KeyCodes(groupColumn, name: groupName, param: "group")
         self.groupColumn = groupColumn
         firstDay = days.min() ?? 0

@@ -9,23 +9,29 @@ public struct Affinity: StageType {
     public let version = "1"
     public let summary = "Segment x category share of purchases and lift against the overall share."
     public let inputs = InputArity.one
-    public let params: [ParamSpec] = [
-        ParamSpec(
-            "segment", .column(types: KeyCodes.keyTypes), default: .string("segment"), help: "the segment column"),
-        ParamSpec(
-            "category", .column(types: KeyCodes.keyTypes), default: .string("category"), help: "the category column"),
-        ParamSpec(
-            "value", .column(types: [.int64, .float64]),
-            help: "what a purchase weighs (e.g. amount); default: 1 per row"),
-    ]
+    public var params: [ParamSpec] { Params.specs }
+
+    struct Params: StageParameters {
+        var segment = "segment"
+        var category = "category"
+        var value: String?
+
+        static let declarations: [ParamDeclaration<Self>] = [
+            .param("segment", \.segment, .column(types: KeyCodes.keyTypes), help: "the segment column"),
+            .param("category", \.category, .column(types: KeyCodes.keyTypes), help: "the category column"),
+            .param(
+                "value", \.value, .column(types: [.int64, .float64]),
+                help: "what a purchase weighs (e.g. amount); default: 1 per row"),
+        ]
+    }
 
     public init() {}
 
     public func outputSchemas(_ context: inout PlanContext) -> [String: Schema] {
-        let segment = context.column("segment", types: KeyCodes.keyTypes)
-        let category = context.column("category", types: KeyCodes.keyTypes)
-        context.column("value", types: [.int64, .float64])
-        let weight: DataType = context.param("value") == nil ? .int64 : .float64
+        let params = context.parameters(Params.self)
+        let schema = context.inputSchemas.first ?? Schema([])
+        let (segment, category) = (schema[params.segment], schema[params.category])
+        let weight: DataType = params.value == nil ? .int64 : .float64
         return [
             "out": Schema([
                 Field(segment?.name ?? "segment", segment?.type ?? .string),
@@ -38,14 +44,14 @@ public struct Affinity: StageType {
 
     public func run(_ context: RunContext) throws -> [String: Table] {
         let table = context.inputs[0]
-        let segmentName = context.param("segment")?.string ?? "segment"
-        let categoryName = context.param("category")?.string ?? "category"
+        let params = try context.parameters(Params.self)
+        let (segmentName, categoryName) = (params.segment, params.category)
         guard let segmentColumn = table.column(segmentName), let categoryColumn = table.column(categoryName) else {
             throw StageError("the input lacks the segment or category column")
         }
         let segments = try KeyCodes(segmentColumn, name: segmentName, param: "segment")
         let categories = try KeyCodes(categoryColumn, name: categoryName, param: "category")
-        let weights = context.param("value") == nil ? nil : try context.requiredColumn("value").column.doubleValues
+        let weights = try params.value.map { try context.requiredColumn($0, param: "value").column.doubleValues }
         let s = segments.count
         let c = categories.count
         var cells = [Double](repeating: 0, count: s * c)
@@ -96,19 +102,22 @@ public struct Cohort: StageType {
     public let version = "1"
     public let summary = "Monthly cohorts by first purchase: active customers and retention per month since."
     public let inputs = InputArity.one
-    public let params: [ParamSpec] = [
-        ParamSpec(
-            "customer", .column(types: KeyCodes.keyTypes), default: .string("customer_id"), help: "the customer column"),
-        ParamSpec(
-            "timestamp", .column(types: [.timestamp, .date]), default: .string("timestamp"),
-            help: "when the purchase was made"),
-    ]
+    public var params: [ParamSpec] { Params.specs }
+
+    struct Params: StageParameters {
+        var customer = "customer_id"
+        var timestamp = "timestamp"
+
+        static let declarations: [ParamDeclaration<Self>] = [
+            .param("customer", \.customer, .column(types: KeyCodes.keyTypes), help: "the customer column"),
+            .param("timestamp", \.timestamp, .column(types: [.timestamp, .date]), help: "when the purchase was made"),
+        ]
+    }
 
     public init() {}
 
     public func outputSchemas(_ context: inout PlanContext) -> [String: Schema] {
-        context.column("customer", types: KeyCodes.keyTypes)
-        context.column("timestamp", types: [.timestamp, .date])
+        _ = context.parameters(Params.self)
         return [
             "out": Schema([
                 Field("cohort", .date), Field("months_since", .int64), Field("customers", .int64),
@@ -119,11 +128,12 @@ public struct Cohort: StageType {
 
     public func run(_ context: RunContext) throws -> [String: Table] {
         let table = context.inputs[0]
-        let customerName = context.param("customer")?.string ?? ""
+        let params = try context.parameters(Params.self)
+        let customerName = params.customer
         guard let customerColumn = table.column(customerName) else {
             throw StageError("no customer column", param: "customer")
         }
-        let days = try context.requiredColumn("timestamp").column.dayValues
+        let days = try context.requiredColumn(params.timestamp, param: "timestamp").column.dayValues
         let customers = try KeyCodes(customerColumn, name: customerName, param: "customer")
         let months = days.map { d -> Int64 in
             let civil = Temporal.civil(days: d)

@@ -11,23 +11,73 @@ public struct PCAKMeans: StageType {
     public let summary = "PCA of the feature columns, then K-means clusters (k fixed or by elbow) on the components."
     public let inputs = InputArity.one
     public let outputs = ["assignments", "clusters", "components", "elbow"]
-    public let params: [ParamSpec] = [
-        ParamSpec("id", .column(types: KeyCodes.keyTypes), required: true, help: "the row key column"),
-        ParamSpec(
-            "features", .columns(types: [.int64, .float64]),
-            help: "the feature columns (default: every numeric column but id)"),
-        ParamSpec("standardize", .bool, default: .bool(false), help: "scale each feature to mean 0, variance 1 first"),
-        ParamSpec("components", .int, help: "principal components to keep (default: min(10, features))"),
-        ParamSpec(
-            "k", .any, default: .int(5), help: "clusters, or `auto` to choose by the elbow of inertia over k_range"),
-        ParamSpec("k_range", .any, default: .list([.int(2), .int(10)]), help: "[low, high]: the k tried by `k: auto`"),
-        ParamSpec("n_init", .int, default: .int(10), help: "K-means runs per k; the one of least inertia is kept"),
-        ParamSpec("seed", .int, default: .int(0), help: "seed of the K-means++ initialisation"),
-        ParamSpec("max_iter", .int, default: .int(300), help: "Lloyd iterations per run at most"),
-        ParamSpec(
-            "tol", .double, default: .double(1e-4),
-            help: "convergence: centre shift relative to the mean feature variance"),
-    ]
+    public var params: [ParamSpec] { Params.specs }
+
+    struct Params: StageParameters {
+        var id = ""
+        var features: [String]?
+        var standardize = false
+        var components: Int?
+        var k = ParamValue.int(5)
+        var kRange = ParamValue.list([.int(2), .int(10)])
+        var nInit = 10
+        var seed = 0
+        var maxIter = 300
+        var tol = 1e-4
+
+        static let declarations: [ParamDeclaration<Self>] = [
+            .param("id", \.id, .column(types: KeyCodes.keyTypes), required: true, help: "the row key column"),
+            .param(
+                "features", \.features, .columns(types: [.int64, .float64]),
+                help: "the feature columns (default: every numeric column but id)"),
+            .param("standardize", \.standardize, help: "scale each feature to mean 0, variance 1 first"),
+            .param("components", \.components, help: "principal components to keep (default: min(10, features))"),
+            .param("k", \.k, help: "clusters, or `auto` to choose by the elbow of inertia over k_range"),
+            .param("k_range", \.kRange, help: "[low, high]: the k tried by `k: auto`"),
+            .param("n_init", \.nInit, help: "K-means runs per k; the one of least inertia is kept"),
+            .param("seed", \.seed, help: "seed of the K-means++ initialisation"),
+            .param("max_iter", \.maxIter, help: "Lloyd iterations per run at most"),
+            .param("tol", \.tol, help: "convergence: centre shift relative to the mean feature variance"),
+        ]
+
+        func problems(stage id: String) -> [StageError] {
+            do {
+                _ = try settings()
+                return []
+            } catch let error as StageError {
+                return [error]
+            } catch {
+                return [StageError("\(error)")]
+            }
+        }
+
+        /// `k`, `k_range` and `components` read and checked.
+        func settings() throws -> Settings {
+            var k: Int?
+            switch self.k {
+            case .int(let value):
+                guard value >= 1 else { throw StageError("k must be at least 1, got \(value)", param: "k") }
+                k = value
+            case .string(let text) where text == "auto": k = nil
+            case .string(let text) where Int(text) != nil: k = Int(text)
+            case let other: throw StageError("k must be a whole number or `auto`, got \(other)", param: "k")
+            }
+            var range = 2...10
+            if case .list(let bounds) = kRange {
+                let ints = bounds.compactMap { $0.int ?? $0.string.flatMap { Int($0) } }
+                guard ints.count == 2, ints[0] >= 1, ints[1] >= ints[0] + 2 else {
+                    throw StageError(
+                        "k_range must be [low, high] with 1 ≤ low and at least three k values, got \(kRange)",
+                        param: "k_range")
+                }
+                range = ints[0]...ints[1]
+            }
+            if let components, components < 1 {
+                throw StageError("components must be at least 1, got \(components)", param: "components")
+            }
+            return Settings(k: k, range: range, components: components)
+        }
+    }
 
     public init() {}
 
@@ -37,46 +87,13 @@ public struct PCAKMeans: StageType {
         var components: Int?
     }
 
-    func readSettings(_ param: (String) -> ParamValue?) throws -> Settings {
-        var k: Int?
-        switch param("k") {
-        case .int(let value)?:
-            guard value >= 1 else { throw StageError("k must be at least 1, got \(value)", param: "k") }
-            k = value
-        case .string(let text)? where text == "auto": k = nil
-        case .string(let text)? where Int(text) != nil: k = Int(text)
-        case let other?: throw StageError("k must be a whole number or `auto`, got \(other)", param: "k")
-        case nil: k = 5
-        }
-        var range = 2...10
-        if case .list(let bounds)? = param("k_range") {
-            let ints = bounds.compactMap { $0.int ?? $0.string.flatMap { Int($0) } }
-            guard ints.count == 2, ints[0] >= 1, ints[1] >= ints[0] + 2 else {
-                throw StageError(
-                    "k_range must be [low, high] with 1 ≤ low and at least three k values, got \(ParamValue.list(bounds))",
-                    param: "k_range")
-            }
-            range = ints[0]...ints[1]
-        }
-        let components = param("components")?.int
-        if let components, components < 1 {
-            throw StageError("components must be at least 1, got \(components)", param: "components")
-        }
-        return Settings(k: k, range: range, components: components)
-    }
-
     public func outputSchemas(_ context: inout PlanContext) -> [String: Schema] {
-        let id = context.column("id", types: KeyCodes.keyTypes)
-        let settings: Settings
-        let lookup = context.param
-        do { settings = try readSettings(lookup) } catch {
-            context.report(error)
-            return [:]
-        }
+        let params = context.parameters(Params.self)
+        guard let settings = try? params.settings() else { return [:] }
         let input = context.inputSchemas.first ?? Schema([])
+        let id = input[params.id]
         var features: [String]? = nil
-        if let listed = context.param("features")?.strings {
-            for name in listed { context.column(named: name, param: "features", types: [.int64, .float64]) }
+        if let listed = params.features {
             features = listed
         } else if input.dataColumns == nil || input.dataColumns?.isNumeric == false {
             features = input.fields.filter { $0.type.isNumeric && $0.name != id?.name }.map(\.name)
@@ -105,19 +122,20 @@ public struct PCAKMeans: StageType {
 
     public func run(_ context: RunContext) throws -> [String: Table] {
         let table = context.inputs[0]
-        let settings = try readSettings(context.param)
-        let idName = context.param("id")?.string ?? ""
+        let params = try context.parameters(Params.self)
+        let settings = try params.settings()
+        let idName = params.id
         guard let idColumn = table.column(idName) else { throw StageError("no id column '\(idName)'", param: "id") }
         try idColumn.requireValues(name: idName, param: "id")
         let featureNames =
-            context.param("features")?.strings
+            params.features
             ?? table.schema.fields.filter { $0.type.isNumeric && $0.name != idName }.map(\.name)
         let n = table.rowCount
         let p = featureNames.count
         guard p > 0 else { throw StageError("no numeric feature columns besides the id", param: "features") }
         let raw = try Self.featureMatrix(table, featureNames)
         var x = raw
-        if context.param("standardize")?.bool == true { Self.standardize(&x, rows: n, features: p) }
+        if params.standardize { Self.standardize(&x, rows: n, features: p) }
 
         let kMax = settings.k ?? settings.range.upperBound
         guard n >= kMax else {
@@ -140,7 +158,8 @@ public struct PCAKMeans: StageType {
         }
         let scores = pca.transform(x, rows: n)
         let (result, tried) = fitClusters(
-            KMeans.Points(rowMajor: scores, rows: n, dimensions: componentCount), settings: settings, context: context)
+            KMeans.Points(rowMajor: scores, rows: n, dimensions: componentCount), settings: settings, params,
+            context: context)
         let clusters = Clusters(result, dimensions: componentCount)
         let assignments = try Self.assignments(
             idColumn, idName: idName, clusters: clusters, scores: scores, dimensions: componentCount)
@@ -177,14 +196,14 @@ public struct PCAKMeans: StageType {
     }
 
     /// K-means with `k`, or with each k of `k_range` and the elbow's k chosen.
-    private func fitClusters(_ points: KMeans.Points, settings: Settings, context: RunContext)
+    private func fitClusters(_ points: KMeans.Points, settings: Settings, _ params: Params, context: RunContext)
         -> (KMeans.Result, [(k: Int, result: KMeans.Result)])
     {
         var model = KMeans(k: settings.k ?? settings.range.lowerBound)
-        model.runs = Swift.max(1, context.param("n_init")?.int ?? 10)
-        model.seed = UInt64(bitPattern: Int64(context.param("seed")?.int ?? 0))
-        model.maxIterations = Swift.max(1, context.param("max_iter")?.int ?? 300)
-        model.tolerance = context.param("tol")?.double ?? 1e-4
+        model.runs = Swift.max(1, params.nInit)
+        model.seed = UInt64(bitPattern: Int64(params.seed))
+        model.maxIterations = Swift.max(1, params.maxIter)
+        model.tolerance = params.tol
         if let k = settings.k {
             let result = model.with(k: k).fit(points)
             return (result, [(k, result)])

@@ -9,44 +9,61 @@ public struct Pivot: StageType {
     public let version = "1"
     public let summary = "Row key x column key matrix of counts, sums or means (e.g. user x aisle purchase counts)."
     public let inputs = InputArity.one
-    public let params: [ParamSpec] = [
-        ParamSpec(
-            "row", .column(types: KeyCodes.keyTypes), required: true, help: "the column whose values become rows"),
-        ParamSpec(
-            "column", .column(types: KeyCodes.keyTypes), required: true, help: "the column whose values become columns"),
-        ParamSpec(
-            "value", .column(types: [.int64, .float64]), help: "the column to aggregate; without it, rows are counted"),
-        ParamSpec("agg", .choice(["count", "sum", "mean"]), default: .string("count"), help: "how cells aggregate"),
-        ParamSpec("prefix", .string, default: .string(""), help: "prepended to each column value to name its column"),
-        ParamSpec(
-            "columns", .stringList,
-            help: "the column values expected, as strings; fixes the output schema before the run"),
-    ]
+    public var params: [ParamSpec] { Params.specs }
+
+    struct Params: StageParameters {
+        enum Aggregate: String, ParamChoice { case count, sum, mean }
+        var row = ""
+        var column = ""
+        var value: String?
+        var agg = Aggregate.count
+        var prefix = ""
+        var columns: [String]?
+
+        static let declarations: [ParamDeclaration<Self>] = [
+            .param(
+                "row", \.row, .column(types: KeyCodes.keyTypes), required: true,
+                help: "the column whose values become rows"),
+            .param(
+                "column", \.column, .column(types: KeyCodes.keyTypes), required: true,
+                help: "the column whose values become columns"),
+            .param(
+                "value", \.value, .column(types: [.int64, .float64]),
+                help: "the column to aggregate; without it, rows are counted"),
+            .param("agg", \.agg, help: "how cells aggregate"),
+            .param("prefix", \.prefix, help: "prepended to each column value to name its column"),
+            .param(
+                "columns", \.columns,
+                help: "the column values expected, as strings; fixes the output schema before the run"),
+        ]
+
+        func problems(stage id: String) -> [StageError] {
+            guard agg != .count && value == nil else { return [] }
+            return [
+                StageError(
+                    "\(id).agg is \(agg.rawValue) but no `value` column is given", param: "agg",
+                    hint: "add value: <a numeric column>, or use agg: count")
+            ]
+        }
+    }
 
     public init() {}
 
-    func cellType(_ context: PlanContext) -> DataType {
-        switch context.param("agg")?.string ?? "count" {
-        case "mean": .float64
-        case "sum": context.param("value")?.string.flatMap { context.inputSchemas.first?[$0]?.type } ?? .float64
-        default: .int64
+    func cellType(_ params: Params, _ context: PlanContext) -> DataType {
+        switch params.agg {
+        case .mean: .float64
+        case .sum: params.value.flatMap { context.inputSchemas.first?[$0]?.type } ?? .float64
+        case .count: .int64
         }
     }
 
     public func outputSchemas(_ context: inout PlanContext) -> [String: Schema] {
-        let row = context.column("row", types: KeyCodes.keyTypes)
-        context.column("column", types: KeyCodes.keyTypes)
-        context.column("value", types: [.int64, .float64])
-        let agg = context.param("agg")?.string ?? "count"
-        if agg != "count" && context.param("value") == nil {
-            context.error(
-                "agg", "\(context.stage.id).agg is \(agg) but no `value` column is given",
-                hint: "add value: <a numeric column>, or use agg: count")
-        }
-        let type = cellType(context)
-        let prefix = context.param("prefix")?.string ?? ""
+        let params = context.parameters(Params.self)
+        let row = context.inputSchemas.first?[params.row]
+        let type = cellType(params, context)
+        let prefix = params.prefix
         let rowField = Field(row?.name ?? "row", row?.type ?? .string)
-        if let values = context.param("columns")?.strings {
+        if let values = params.columns {
             let names = values.map { prefix + $0 }
             if let clash = names.first(where: { $0 == rowField.name }) ?? duplicate(names) {
                 context.error("columns", "\(context.stage.id) would produce two columns named '\(clash)'")
@@ -63,18 +80,18 @@ public struct Pivot: StageType {
 
     public func run(_ context: RunContext) throws -> [String: Table] {
         let table = context.inputs[0]
-        let rowName = context.param("row")?.string ?? ""
-        let columnName = context.param("column")?.string ?? ""
+        let params = try context.parameters(Params.self)
+        let (rowName, columnName) = (params.row, params.column)
         guard let rowColumn = table.column(rowName), let keyColumn = table.column(columnName) else {
             throw StageError("the input lacks the row or column column")
         }
         let rows = try KeyCodes(rowColumn, name: rowName, param: "row")
         let keys = try KeyCodes(keyColumn, name: columnName, param: "column")
-        let prefix = context.param("prefix")?.string ?? ""
+        let prefix = params.prefix
         var keyNames = keys.firstRow.map { prefix + keyColumn[$0].description }
         var order = Array(0..<keys.count)  // output column -> key code (-1: listed but absent)
 
-        if let listed = context.param("columns")?.strings {
+        if let listed = params.columns {
             let byName = Dictionary(
                 keys.firstRow.indices.map { (keyColumn[keys.firstRow[$0]].description, $0) },
                 uniquingKeysWith: { a, _ in a })
@@ -90,16 +107,16 @@ public struct Pivot: StageType {
                 "pivot column '\(clash)' has the same name as the row column", param: "prefix", hint: "set a prefix")
         }
 
-        let agg = context.param("agg")?.string ?? "count"
-        let valueColumn = context.param("value") == nil ? nil : try context.requiredColumn("value").column
+        let agg = params.agg
+        let valueColumn = try params.value.map { try context.requiredColumn($0, param: "value").column }
         let r = rows.count
         let c = keys.count
         var columns: [Column] = [rowColumn.take(rows.firstRow)]
-        let integerCells = agg == "count" || (agg == "sum" && valueColumn?.type == .int64)
+        let integerCells = agg == .count || (agg == .sum && valueColumn?.type == .int64)
         if integerCells {
             let cells = self.integerCells(
                 rows.codes, keys.codes, rowCount: r, keyCount: c,
-                values: agg == "count" ? nil : valueColumn)
+                values: agg == .count ? nil : valueColumn)
             for code in order {
                 columns.append(
                     code < 0
@@ -111,11 +128,11 @@ public struct Pivot: StageType {
             guard let valueColumn else { throw StageError("agg \(agg) needs a value column", param: "value") }
             let values = valueColumn.doubleValues
             var sums = [Double](repeating: 0, count: r * c)
-            var counts = [Int](repeating: 0, count: agg == "mean" ? r * c : 0)
+            var counts = [Int](repeating: 0, count: agg == .mean ? r * c : 0)
             for line in 0..<values.count {
                 let cell = Int(rows.codes[line]) * c + Int(keys.codes[line])
                 sums[cell] += values[line]
-                if agg == "mean" { counts[cell] += 1 }
+                if agg == .mean { counts[cell] += 1 }
             }
             for code in order {
                 columns.append(
@@ -123,7 +140,7 @@ public struct Pivot: StageType {
                         float64Values: (0..<r).map { row in
                             guard code >= 0 else { return 0 }
                             let cell = row * c + code
-                            return agg == "mean"
+                            return agg == .mean
                                 ? (counts[cell] == 0 ? 0 : sums[cell] / Double(counts[cell])) : sums[cell]
                         }))
             }

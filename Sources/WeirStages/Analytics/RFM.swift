@@ -9,41 +9,51 @@ public struct RFM: StageType {
     public let version = "1"
     public let summary = "Recency, frequency, monetary value and their 1-5 scores and segment, per customer."
     public let inputs = InputArity.one
-    public let params: [ParamSpec] = [
-        ParamSpec(
-            "customer", .column(types: KeyCodes.keyTypes), default: .string("customer_id"), help: "the customer column"),
-        ParamSpec(
-            "order", .column(types: KeyCodes.keyTypes),
-            help: "the order column; without it, frequency counts distinct purchase days"),
-        ParamSpec(
-            "timestamp", .column(types: [.timestamp, .date]), default: .string("timestamp"),
-            help: "when the purchase was made"),
-        ParamSpec(
-            "amount", .column(types: [.int64, .float64]), default: .string("amount"), help: "the purchase amount"),
-        ParamSpec(
-            "as_of", .string, help: "the reference time for recency (ISO 8601); default: the latest purchase + 1 day"),
-        ParamSpec(
-            "monetary", .choice(["sum", "mean"]), default: .string("sum"), help: "monetary value: total or mean amount"),
-        ParamSpec(
-            "scoring", .choice(["quintile", "minmax"]), default: .string("quintile"),
-            help: "quintile: 1..5 by quintile of rank; minmax: each of R, F, M scaled to 0..5"),
-    ]
+    public var params: [ParamSpec] { Params.specs }
+
+    struct Params: StageParameters {
+        enum Monetary: String, ParamChoice { case sum, mean }
+        enum Scoring: String, ParamChoice { case quintile, minmax }
+        var customer = "customer_id"
+        var order: String?
+        var timestamp = "timestamp"
+        var amount = "amount"
+        var asOf: String?
+        var monetary = Monetary.sum
+        var scoring = Scoring.quintile
+
+        static let declarations: [ParamDeclaration<Self>] = [
+            .param("customer", \.customer, .column(types: KeyCodes.keyTypes), help: "the customer column"),
+            .param(
+                "order", \.order, .column(types: KeyCodes.keyTypes),
+                help: "the order column; without it, frequency counts distinct purchase days"),
+            .param("timestamp", \.timestamp, .column(types: [.timestamp, .date]), help: "when the purchase was made"),
+            .param("amount", \.amount, .column(types: [.int64, .float64]), help: "the purchase amount"),
+            .param(
+                "as_of", \.asOf,
+                help: "the reference time for recency (ISO 8601); default: the latest purchase + 1 day"),
+            .param("monetary", \.monetary, help: "monetary value: total or mean amount"),
+            .param(
+                "scoring", \.scoring, help: "quintile: 1..5 by quintile of rank; minmax: each of R, F, M scaled to 0..5"
+            ),
+        ]
+
+        func problems(stage id: String) -> [StageError] {
+            guard let asOf, Temporal.parseTimestamp(asOf) == nil, Temporal.parseDate(asOf) == nil else { return [] }
+            return [
+                StageError(
+                    "\(id).as_of is '\(asOf)', not an ISO 8601 date or timestamp", param: "as_of",
+                    hint: "e.g. 2018-10-01 or 2018-10-01T00:00:00Z")
+            ]
+        }
+    }
 
     public init() {}
 
     public func outputSchemas(_ context: inout PlanContext) -> [String: Schema] {
-        let customer = context.column("customer", types: KeyCodes.keyTypes)
-        context.column("order", types: KeyCodes.keyTypes)
-        context.column("timestamp", types: [.timestamp, .date])
-        context.column("amount", types: [.int64, .float64])
-        if let asOf = context.param("as_of")?.string, Temporal.parseTimestamp(asOf) == nil,
-            Temporal.parseDate(asOf) == nil
-        {
-            context.error(
-                "as_of", "\(context.stage.id).as_of is '\(asOf)', not an ISO 8601 date or timestamp",
-                hint: "e.g. 2018-10-01 or 2018-10-01T00:00:00Z")
-        }
-        let scoreType: DataType = context.param("scoring")?.string == "minmax" ? .float64 : .int64
+        let params = context.parameters(Params.self)
+        let customer = context.inputSchemas.first?[params.customer]
+        let scoreType: DataType = params.scoring == .minmax ? .float64 : .int64
         return [
             "out": Schema([
                 Field(customer?.name ?? "customer", customer?.type ?? .string),
@@ -56,12 +66,13 @@ public struct RFM: StageType {
 
     public func run(_ context: RunContext) throws -> [String: Table] {
         let table = context.inputs[0]
-        guard let customerName = context.param("customer")?.string, let customerColumn = table.column(customerName)
-        else {
+        let params = try context.parameters(Params.self)
+        let customerName = params.customer
+        guard let customerColumn = table.column(customerName) else {
             throw StageError("no customer column", param: "customer")
         }
-        let timeColumn = try context.requiredColumn("timestamp").column
-        let (amountName, amountColumn) = try context.requiredColumn("amount")
+        let timeColumn = try context.requiredColumn(params.timestamp, param: "timestamp").column
+        let (amountName, amountColumn) = try context.requiredColumn(params.amount, param: "amount")
         var trace = Trace("rfm")
         let customers = try KeyCodes(customerColumn, name: customerName, param: "customer")
         trace.mark("keycodes")
@@ -75,14 +86,14 @@ public struct RFM: StageType {
         // The time, order and amount columns are read in place when they already hold the type
         // the kernels take: copying three million values cost more than using them.
         let micros = timeColumn.microsView
-        let orders = try Self.orderValues(context, table: table, micros: micros)
+        let orders = try Self.orderValues(params.order, table: table, micros: micros)
         let amounts = amountColumn.doubleView
         let totals = CustomerTotals(
             customers: customers.codes, groups: n, micros: micros, orders: orders, amounts: amounts,
-            mean: context.param("monetary")?.string == "mean")
+            mean: params.monetary == .mean)
         trace.mark("totals")
         let asOf: Int64
-        if let text = context.param("as_of")?.string {
+        if let text = params.asOf {
             asOf = Temporal.parseTimestamp(text) ?? Int64(Temporal.parseDate(text) ?? 0) * Temporal.microsPerDay
         } else {
             // The latest line is some customer's latest: a hundred thousand to look at, not millions.
@@ -97,7 +108,7 @@ public struct RFM: StageType {
                 "\(negative) line(s) with a negative \(amountName) (refunds) lower their customer's monetary value")
         }
 
-        let minmax = context.param("scoring")?.string == "minmax"
+        let minmax = params.scoring == .minmax
         let recencyValues = recency.map(Double.init)
         let frequencyValues = frequency.map(Double.init)
         let totalColumns = [
@@ -134,10 +145,10 @@ public struct RFM: StageType {
 
     /// What frequency counts distinct values of, per customer: the order column's values (an
     /// integer column as it is, a string column by its codes), or each line's day without one.
-    static func orderValues(_ context: RunContext, table: Table, micros: FixedWidthView<Int64>) throws
+    static func orderValues(_ orderName: String?, table: Table, micros: FixedWidthView<Int64>) throws
         -> FixedWidthView<Int64>
     {
-        guard let orderName = context.param("order")?.string else {
+        guard let orderName else {
             return Column(int64Values: micros.map(Temporal.day(ofMicros:))).int64s
         }
         guard let orderColumn = table.column(orderName) else {

@@ -12,33 +12,55 @@ public struct LogGaps: StageType {
         "Gaps between consecutive log entries; flags those over factor x the median gap or over max_gap."
     public let inputs = InputArity.one
     public let outputs = ["gaps", "anomalies"]
-    public let params: [ParamSpec] = [
-        ParamSpec(
-            "timestamp", .column(types: [.timestamp]), default: .string("started_at"),
-            help: "when each entry was logged"),
-        ParamSpec("group", .column(types: KeyCodes.keyTypes), help: "measure gaps within each value of this column"),
-        ParamSpec("factor", .double, default: .double(10), help: "a gap over factor x the median gap is an anomaly"),
-        ParamSpec(
-            "max_gap", .any,
-            help: "a gap over this is an anomaly whatever the median (90s, 30m, 2h, 1d; a number is seconds)"),
-    ]
+    public var params: [ParamSpec] { Params.specs }
+
+    struct Params: StageParameters {
+        var timestamp = "started_at"
+        var group: String?
+        var factor = 10.0
+        var maxGap: ParamValue?
+
+        static let declarations: [ParamDeclaration<Self>] = [
+            .param("timestamp", \.timestamp, .column(types: [.timestamp]), help: "when each entry was logged"),
+            .param(
+                "group", \.group, .column(types: KeyCodes.keyTypes),
+                help: "measure gaps within each value of this column"
+            ),
+            .param("factor", \.factor, help: "a gap over factor x the median gap is an anomaly"),
+            .param(
+                "max_gap", \.maxGap,
+                help: "a gap over this is an anomaly whatever the median (90s, 30m, 2h, 1d; a number is seconds)"),
+        ]
+
+        /// `max_gap` in seconds.
+        var maxGapSeconds: Double? { maxGap.flatMap(LogGaps.seconds) }
+
+        func problems(stage id: String) -> [StageError] {
+            var found: [StageError] = []
+            if !(factor > 0) {
+                found.append(
+                    StageError("\(id).factor must be above 0, got \(FloatFormat.shortest(factor))", param: "factor"))
+            }
+            if let maxGap, maxGapSeconds == nil {
+                found.append(
+                    StageError(
+                        "\(id).max_gap must be a positive duration such as 90s, 30m, 2h or 1d, got '\(maxGap)'",
+                        param: "max_gap"))
+            }
+            return found
+        }
+    }
 
     public init() {}
 
     public func outputSchemas(_ context: inout PlanContext) -> [String: Schema] {
-        _ = context.column("timestamp", types: [.timestamp])
+        let params = context.parameters(Params.self)
         var groupFields: [Field] = []
-        if context.param("group") != nil {
-            guard let group = context.column("group", types: KeyCodes.keyTypes) else { return [:] }
+        if let groupName = params.group {
+            guard let group = context.column(named: groupName, param: "group", types: KeyCodes.keyTypes) else {
+                return [:]
+            }
             groupFields = [group]
-        }
-        if let factor = context.param("factor")?.double, !(factor > 0) {
-            context.error("factor", "\(context.stage.id).factor must be above 0, got \(FloatFormat.shortest(factor))")
-        }
-        if let value = context.param("max_gap"), Self.seconds(value) == nil {
-            context.error(
-                "max_gap",
-                "\(context.stage.id).max_gap must be a positive duration such as 90s, 30m, 2h or 1d, got '\(value)'")
         }
         let span = [Field("from", .timestamp), Field("to", .timestamp), Field("gap_seconds", .float64)]
         return [
@@ -61,14 +83,14 @@ public struct LogGaps: StageType {
 
     public func run(_ context: RunContext) throws -> [String: Table] {
         let input = context.inputs[0]
-        let (_, time) = try context.requiredColumn("timestamp")
-        let factor = context.param("factor")?.double ?? 10
-        let maxGap = context.param("max_gap").flatMap(Self.seconds)
+        let params = try context.parameters(Params.self)
+        let (_, time) = try context.requiredColumn(params.timestamp, param: "timestamp")
+        let (factor, maxGap) = (params.factor, params.maxGapSeconds)
         var groups: [[Int]]
         var groupColumn: Column?
         var firstRows: [Int] = []
-        if context.param("group") != nil {
-            let (name, column) = try context.requiredColumn("group")
+        if let groupName = params.group {
+            let (name, column) = try context.requiredColumn(groupName, param: "group")
             let keys = try KeyCodes(column, name: name, param: "group")
             groups = [[Int]](repeating: [], count: keys.count)
             for row in 0..<input.rowCount { groups[Int(keys.codes[row])].append(row) }

@@ -17,11 +17,26 @@ public struct LogTransactions: StageType {
     public let inputs = InputArity.one
     public let outputs = ["out", "rejects"]
     public static let defaultPattern = "(?i)out of sync|not in sync|mismatch"
-    public let params: [ParamSpec] = [
-        ParamSpec(
-            "out_of_sync_pattern", .string, default: .string(LogTransactions.defaultPattern),
-            help: "a message with a line matching this regular expression (or an ERROR line) is not in sync")
-    ]
+    public var params: [ParamSpec] { Params.specs }
+
+    struct Params: StageParameters {
+        var outOfSyncPattern = LogTransactions.defaultPattern
+
+        static let declarations: [ParamDeclaration<Self>] = [
+            .param(
+                "out_of_sync_pattern", \.outOfSyncPattern,
+                help: "a message with a line matching this regular expression (or an ERROR line) is not in sync")
+        ]
+
+        func problems(stage id: String) -> [StageError] {
+            do {
+                _ = try TextPattern(outOfSyncPattern)
+                return []
+            } catch {
+                return [StageError("\(error)", param: "out_of_sync_pattern")]
+            }
+        }
+    }
 
     public init() {}
 
@@ -54,15 +69,13 @@ public struct LogTransactions: StageType {
                 )
             }
         }
-        if let pattern = context.param("out_of_sync_pattern")?.string {
-            do { _ = try TextPattern(pattern) } catch { context.error("out_of_sync_pattern", "\(error)") }
-        }
+        _ = context.parameters(Params.self)
         return ["out": Self.schema, "rejects": Self.rejectSchema]
     }
 
     public func run(_ context: RunContext) throws -> [String: Table] {
         let pattern: TextPattern
-        do { pattern = try TextPattern(context.param("out_of_sync_pattern")?.string ?? Self.defaultPattern) } catch {
+        do { pattern = try TextPattern(try context.parameters(Params.self).outOfSyncPattern) } catch {
             throw StageError("\(error)", param: "out_of_sync_pattern")
         }
         let input = context.inputs[0]

@@ -12,17 +12,24 @@ public struct Overdraft: StageType {
         "Per user: first overdraft, first out-of-sync flag before it, lead time; share of overdraft rows out of sync."
     public let inputs = InputArity.one
     public let outputs = ["users", "summary"]
-    public let params: [ParamSpec] = [
-        ParamSpec("user", .column(types: KeyCodes.keyTypes), default: .string("userId"), help: "the user column"),
-        ParamSpec(
-            "balance", .column(types: [.float64, .int64]), default: .string("paymentBalance"),
-            help: "the balance after the transaction; below 0 is an overdraft"),
-        ParamSpec(
-            "in_sync", .column(types: [.bool]), default: .string("in_sync"),
-            help: "false when the transaction was logged out of sync"),
-        ParamSpec(
-            "time", .column(types: [.timestamp]), default: .string("date_time"), help: "when the transaction happened"),
-    ]
+    public var params: [ParamSpec] { Params.specs }
+
+    struct Params: StageParameters {
+        var user = "userId"
+        var balance = "paymentBalance"
+        var inSync = "in_sync"
+        var time = "date_time"
+
+        static let declarations: [ParamDeclaration<Self>] = [
+            .param("user", \.user, .column(types: KeyCodes.keyTypes), help: "the user column"),
+            .param(
+                "balance", \.balance, .column(types: [.float64, .int64]),
+                help: "the balance after the transaction; below 0 is an overdraft"),
+            .param(
+                "in_sync", \.inSync, .column(types: [.bool]), help: "false when the transaction was logged out of sync"),
+            .param("time", \.time, .column(types: [.timestamp]), help: "when the transaction happened"),
+        ]
+    }
 
     public init() {}
 
@@ -34,10 +41,10 @@ public struct Overdraft: StageType {
     ])
 
     public func outputSchemas(_ context: inout PlanContext) -> [String: Schema] {
-        guard let user = context.column("user", types: KeyCodes.keyTypes) else { return [:] }
-        _ = context.column("balance", types: [.float64, .int64])
-        _ = context.column("in_sync", types: [.bool])
-        _ = context.column("time", types: [.timestamp])
+        let params = context.parameters(Params.self)
+        guard let user = context.column(named: params.user, param: "user", types: KeyCodes.keyTypes) else {
+            return [:]
+        }
         return [
             "users": Schema(
                 [user] + [
@@ -67,11 +74,11 @@ public struct Overdraft: StageType {
 
     public func run(_ context: RunContext) throws -> [String: Table] {
         let input = context.inputs[0]
-        let userName = context.param("user")?.string ?? "userId"
-        let (_, userColumn) = try context.requiredColumn("user")
-        guard let balance = input.column(context.param("balance")?.string ?? "paymentBalance"),
-            let inSync = input.column(context.param("in_sync")?.string ?? "in_sync"),
-            let time = input.column(context.param("time")?.string ?? "date_time")
+        let params = try context.parameters(Params.self)
+        let userName = params.user
+        let (_, userColumn) = try context.requiredColumn(userName, param: "user")
+        guard let balance = input.column(params.balance), let inSync = input.column(params.inSync),
+            let time = input.column(params.time)
         else {
             throw StageError("the input lacks a column this stage reads", param: "input")
         }

@@ -12,15 +12,35 @@ public struct Evaluate: StageType {
     public let summary =
         "Precision, recall, NDCG, MAP, hit rate and coverage at k of recommendations against held-out truth."
     public let inputs = InputArity.many
-    public let params: [ParamSpec] = [
-        ParamSpec("user", .column(types: KeyCodes.keyTypes), required: true, help: "the user column, in both inputs"),
-        ParamSpec("item", .column(types: KeyCodes.keyTypes), required: true, help: "the item column, in both inputs"),
-        ParamSpec(
-            "rank", .column(types: [.int64, .float64]), default: .string("rank"),
-            help: "the recommendations' rank column (1 = best)"),
-        ParamSpec("k", .int, default: .int(10), help: "how many of each list count"),
-        ParamSpec("segment", .column(types: KeyCodes.keyTypes), help: "a column of the truth: metrics per segment too"),
-    ]
+    public var params: [ParamSpec] { Params.specs }
+
+    struct Params: StageParameters {
+        var user = ""
+        var item = ""
+        var rank = "rank"
+        var k = 10
+        var segment: String?
+
+        static let declarations: [ParamDeclaration<Self>] = [
+            .param(
+                "user", \.user, .column(types: KeyCodes.keyTypes), required: true,
+                help: "the user column, in both inputs"),
+            .param(
+                "item", \.item, .column(types: KeyCodes.keyTypes), required: true,
+                help: "the item column, in both inputs"),
+            .param(
+                "rank", \.rank, .column(types: [.int64, .float64]),
+                help: "the recommendations' rank column (1 = best)"),
+            .param("k", \.k, help: "how many of each list count"),
+            .param(
+                "segment", \.segment, .column(types: KeyCodes.keyTypes), input: 1,
+                help: "a column of the truth: metrics per segment too"),
+        ]
+
+        func problems(stage id: String) -> [StageError] {
+            k < 1 ? [StageError("\(id).k must be at least 1, got \(k)", param: "k")] : []
+        }
+    }
 
     public init() {}
 
@@ -34,15 +54,9 @@ public struct Evaluate: StageType {
             )
             return ["out": Self.schema]
         }
-        for input in 0..<2 {
-            context.column("user", input: input, types: KeyCodes.keyTypes)
-            context.column("item", input: input, types: KeyCodes.keyTypes)
-        }
-        context.column("rank", input: 0, types: [.int64, .float64])
-        context.column("segment", input: 1, types: KeyCodes.keyTypes)
-        if let k = context.param("k")?.int, k < 1 {
-            context.error("k", "\(context.stage.id).k must be at least 1, got \(k)")
-        }
+        let params = context.parameters(Params.self)
+        context.column(named: params.user, param: "user", input: 1, types: KeyCodes.keyTypes)
+        context.column(named: params.item, param: "item", input: 1, types: KeyCodes.keyTypes)
         return ["out": Self.schema]
     }
 
@@ -52,9 +66,8 @@ public struct Evaluate: StageType {
 
     public func run(_ context: RunContext) throws -> [String: Table] {
         let (recommendations, truth) = (context.inputs[0], context.inputs[1])
-        let k = context.param("k")?.int ?? 10
-        let userName = context.param("user")?.string ?? ""
-        let itemName = context.param("item")?.string ?? ""
+        let params = try context.parameters(Params.self)
+        let (k, userName, itemName) = (params.k, params.user, params.item)
         guard truth.rowCount > 0 else {
             throw StageError("the truth (second input) has no rows: there is nothing to evaluate against")
         }
@@ -67,7 +80,7 @@ public struct Evaluate: StageType {
         let truthItems = try column(truth, itemName, "item")
         var wanted: [Value: Set<Value>] = [:]
         var segmentOf: [Value: String] = [:]
-        let segments = try context.param("segment")?.string.map { try column(truth, $0, "segment") }
+        let segments = try params.segment.map { try column(truth, $0, "segment") }
         for row in 0..<truth.rowCount {
             wanted[truthUsers[row], default: []].insert(truthItems[row])
             if let segments, segmentOf[truthUsers[row]] == nil {
@@ -76,7 +89,7 @@ public struct Evaluate: StageType {
         }
         let lists = try rankedLists(
             recommendations, users: column(recommendations, userName, "user"),
-            items: column(recommendations, itemName, "item"), k: k, context: context)
+            items: column(recommendations, itemName, "item"), k: k, rankName: params.rank)
         var catalogue = Set(wanted.values.flatMap { $0 })
         for list in lists.values { catalogue.formUnion(list) }
         // Users in value order, so sums (and the output's digest) do not depend on hashing.
@@ -112,10 +125,8 @@ public struct Evaluate: StageType {
 
     /// Each user's items in rank order (ties: input order), the first k.
     private func rankedLists(
-        _ table: Table, users: Column, items: Column, k: Int,
-        context: RunContext
+        _ table: Table, users: Column, items: Column, k: Int, rankName: String
     ) throws -> [Value: [Value]] {
-        let rankName = context.param("rank")?.string ?? "rank"
         guard let rank = table.column(rankName) else {
             throw StageError("the recommendations lack column '\(rankName)'", param: "rank")
         }

@@ -9,7 +9,7 @@ import WeirTable
 /// with c the pair's weight, |i| the item's total weight, |u| the user's distinct items, N the
 /// items. Items are spread over every core; each builds its own row of sums.
 struct ItemNeighbours: Sendable {
-    enum Similarity: String, CaseIterable, Sendable { case cosine, bm25 }
+    enum Similarity: String, ParamChoice { case cosine, bm25 }
 
     struct Options: Sendable {
         var count = 50

@@ -13,51 +13,69 @@ public struct Recommend: StageType {
         "Top-k recommendations per user (hybrid, ALS, item-kNN, popular, repeat) with reasons, and similar items."
     public let inputs = InputArity.one
     public let outputs = ["recommendations", "similar_items"]
-    public let params: [ParamSpec] = [
-        ParamSpec("user", .column(types: KeyCodes.keyTypes), required: true, help: "the user column"),
-        ParamSpec("item", .column(types: KeyCodes.keyTypes), required: true, help: "the item column"),
-        ParamSpec(
-            "weight", .column(types: [.int64, .float64]),
-            help: "what a line weighs (e.g. quantity); default: 1 per line"),
-        ParamSpec(
-            "k", .int, default: .int(10),
-            help: "recommendations per user (fewer when the catalogue or the method has fewer)"),
-        ParamSpec(
-            "method", .choice(Recommender.Method.allCases.map(\.rawValue)), default: .string("hybrid"),
-            help: "how items are scored"),
-        ParamSpec(
-            "exclude_seen", .bool, default: .bool(false),
-            help: "leave out items the user already has (repeat purchases are the strongest signal in grocery data)"),
-        ParamSpec(
-            "segment", .column(types: KeyCodes.keyTypes),
-            help: "each user's segment, for popular-in-segment (the user's first line decides)"),
-        ParamSpec("names", .column(types: [.string]), help: "a column naming each item, used in reasons"),
-        ParamSpec("neighbours", .int, default: .int(50), help: "similar items kept per item (item_knn, hybrid)"),
-        ParamSpec(
-            "similarity", .choice(ItemNeighbours.Similarity.allCases.map(\.rawValue)), default: .string("cosine"),
-            help: "item-kNN's similarity: cosine over buyers, or bm25 (as implicit's BM25Recommender)"),
-        ParamSpec("bm25_k1", .double, default: .double(1.2), help: "BM25's k1 (similarity: bm25)"),
-        ParamSpec("bm25_b", .double, default: .double(0.75), help: "BM25's b (similarity: bm25)"),
-        ParamSpec("factors", .int, default: .int(64), help: "ALS factors"),
-        ParamSpec("iterations", .int, default: .int(15), help: "ALS iterations"),
-        ParamSpec("regularization", .double, default: .double(0.01), help: "ALS regularization"),
-        ParamSpec("alpha", .double, default: .double(1.0), help: "ALS confidence per unit of weight"),
-        ParamSpec("seed", .int, default: .int(0), help: "seeds ALS's start and the hybrid's validation split"),
-    ]
+    public var params: [ParamSpec] { Params.specs }
+
+    struct Params: StageParameters {
+        var user = ""
+        var item = ""
+        var weight: String?
+        var k = 10
+        var method = Recommender.Method.hybrid
+        var excludeSeen = false
+        var segment: String?
+        var names: String?
+        var neighbours = 50
+        var similarity = ItemNeighbours.Similarity.cosine
+        var bm25K1 = 1.2
+        var bm25B = 0.75
+        var factors = 64
+        var iterations = 15
+        var regularization = 0.01
+        var alpha = 1.0
+        var seed = 0
+
+        static let declarations: [ParamDeclaration<Self>] = [
+            .param("user", \.user, .column(types: KeyCodes.keyTypes), required: true, help: "the user column"),
+            .param("item", \.item, .column(types: KeyCodes.keyTypes), required: true, help: "the item column"),
+            .param(
+                "weight", \.weight, .column(types: [.int64, .float64]),
+                help: "what a line weighs (e.g. quantity); default: 1 per line"),
+            .param("k", \.k, help: "recommendations per user (fewer when the catalogue or the method has fewer)"),
+            .param("method", \.method, help: "how items are scored"),
+            .param(
+                "exclude_seen", \.excludeSeen,
+                help: "leave out items the user already has (repeat purchases are the strongest signal in grocery data)"
+            ),
+            .param(
+                "segment", \.segment, .column(types: KeyCodes.keyTypes),
+                help: "each user's segment, for popular-in-segment (the user's first line decides)"),
+            .param("names", \.names, .column(types: [.string]), help: "a column naming each item, used in reasons"),
+            .param("neighbours", \.neighbours, help: "similar items kept per item (item_knn, hybrid)"),
+            .param(
+                "similarity", \.similarity,
+                help: "item-kNN's similarity: cosine over buyers, or bm25 (as implicit's BM25Recommender)"),
+            .param("bm25_k1", \.bm25K1, help: "BM25's k1 (similarity: bm25)"),
+            .param("bm25_b", \.bm25B, help: "BM25's b (similarity: bm25)"),
+            .param("factors", \.factors, help: "ALS factors"),
+            .param("iterations", \.iterations, help: "ALS iterations"),
+            .param("regularization", \.regularization, help: "ALS regularization"),
+            .param("alpha", \.alpha, help: "ALS confidence per unit of weight"),
+            .param("seed", \.seed, help: "seeds ALS's start and the hybrid's validation split"),
+        ]
+
+        func problems(stage id: String) -> [StageError] {
+            [("k", k), ("neighbours", neighbours), ("factors", factors), ("iterations", iterations)]
+                .filter { $0.1 < 1 }
+                .map { StageError("\(id).\($0.0) must be at least 1, got \($0.1)", param: $0.0) }
+        }
+    }
 
     public init() {}
 
     public func outputSchemas(_ context: inout PlanContext) -> [String: Schema] {
-        let user = context.column("user", types: KeyCodes.keyTypes)
-        let item = context.column("item", types: KeyCodes.keyTypes)
-        context.column("weight", types: [.int64, .float64])
-        context.column("segment", types: KeyCodes.keyTypes)
-        context.column("names", types: [.string])
-        for param in ["k", "neighbours", "factors", "iterations"] {
-            if let n = context.param(param)?.int, n < 1 {
-                context.error(param, "\(context.stage.id).\(param) must be at least 1, got \(n)")
-            }
-        }
+        let params = context.parameters(Params.self)
+        let user = context.column(named: params.user, param: "user", types: KeyCodes.keyTypes)
+        let item = context.column(named: params.item, param: "item", types: KeyCodes.keyTypes)
         let userField = Field(user?.name ?? "user", user?.type ?? .string)
         let itemType = item?.type ?? .string
         return [
@@ -73,17 +91,19 @@ public struct Recommend: StageType {
     }
 
     public func run(_ context: RunContext) throws -> [String: Table] {
-        let options = try Options(context)
-        let (userName, userColumn) = try context.requiredColumn("user")
-        let (itemName, itemColumn) = try context.requiredColumn("item")
+        let params = try context.parameters(Params.self)
+        let options = Options(params)
+        let (userName, userColumn) = try context.requiredColumn(params.user, param: "user")
+        let (itemName, itemColumn) = try context.requiredColumn(params.item, param: "item")
         let users = try KeyCodes(userColumn, name: userName, param: "user")
         let items = try KeyCodes(itemColumn, name: itemName, param: "item")
-        let weights = context.param("weight") == nil ? nil : try context.requiredColumn("weight").column.doubleValues
-        let segmentColumn = context.param("segment") == nil ? nil : try context.requiredColumn("segment")
+        let weights = try params.weight.map { try context.requiredColumn($0, param: "weight").column.doubleValues }
+        let segmentColumn = try params.segment.map { try context.requiredColumn($0, param: "segment") }
         let segments = try segmentColumn.map { try KeyCodes($0.column, name: $0.name, param: "segment") }
         let data = try Interactions(users: users, items: items, weights: weights)
         let labels = try ItemLabels(
-            context, items: items, itemColumn: itemColumn, segments: segments, segmentColumn: segmentColumn?.column)
+            context, params, items: items, itemColumn: itemColumn, segments: segments,
+            segmentColumn: segmentColumn?.column)
         let lists = try RecommendationLists(
             data: data, weights: weights, segments: segments, options: options, labels: labels)
         if let blend = lists.blend {
@@ -100,7 +120,7 @@ public struct Recommend: StageType {
         return ["recommendations": recommendations, "similar_items": similar]
     }
 
-    /// The stage's parameters, read once.
+    /// The parameters the recommenders take.
     struct Options: Sendable {
         var k: Int
         var method: Recommender.Method
@@ -109,20 +129,16 @@ public struct Recommend: StageType {
         var als: ALS
         var seed: UInt64
 
-        init(_ context: RunContext) throws {
-            k = context.param("k")?.int ?? 10
-            method = Recommender.Method(rawValue: context.param("method")?.string ?? "hybrid") ?? .hybrid
-            excludeSeen = context.param("exclude_seen")?.bool ?? false
+        init(_ params: Params) {
+            k = params.k
+            method = params.method
+            excludeSeen = params.excludeSeen
             neighbours = ItemNeighbours.Options(
-                count: context.param("neighbours")?.int ?? 50,
-                similarity: ItemNeighbours.Similarity(rawValue: context.param("similarity")?.string ?? "cosine")
-                    ?? .cosine,
-                k1: context.param("bm25_k1")?.double ?? 1.2, b: context.param("bm25_b")?.double ?? 0.75)
-            seed = UInt64(bitPattern: Int64(context.param("seed")?.int ?? 0))
+                count: params.neighbours, similarity: params.similarity, k1: params.bm25K1, b: params.bm25B)
+            seed = UInt64(bitPattern: Int64(params.seed))
             als = ALS(
-                factors: context.param("factors")?.int ?? 64, iterations: context.param("iterations")?.int ?? 15,
-                regularization: Float(context.param("regularization")?.double ?? 0.01),
-                alpha: Float(context.param("alpha")?.double ?? 1.0), seed: seed)
+                factors: params.factors, iterations: params.iterations, regularization: Float(params.regularization),
+                alpha: Float(params.alpha), seed: seed)
         }
     }
 }

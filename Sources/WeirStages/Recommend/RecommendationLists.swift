@@ -8,15 +8,17 @@ struct ItemLabels: Sendable {
     let segments: [String]
     let weighted: Bool
 
-    init(_ context: RunContext, items: KeyCodes, itemColumn: Column, segments: KeyCodes?, segmentColumn: Column?) throws
-    {
-        let names = context.param("names") == nil ? nil : try context.requiredColumn("names").column
+    init(
+        _ context: RunContext, _ params: Recommend.Params, items: KeyCodes, itemColumn: Column, segments: KeyCodes?,
+        segmentColumn: Column?
+    ) throws {
+        let names = try params.names.map { try context.requiredColumn($0, param: "names").column }
         self.items = items.firstRow.map { row in
             if let names, names.isValid(row) { return names.strings[row] }
             return Self.text(itemColumn[row])
         }
         self.segments = segments.map { codes in codes.firstRow.map { Self.text(segmentColumn?[$0] ?? .null) } } ?? []
-        weighted = context.param("weight") != nil
+        weighted = params.weight != nil
     }
 
     static func text(_ value: Value) -> String {

@@ -99,7 +99,7 @@ struct Recommender: Sendable {
         return parts.max { $0.0 < $1.0 }?.1 ?? .popular
     }
 
-    enum Method: String, CaseIterable, Sendable {
+    enum Method: String, ParamChoice {
         case hybrid, als, itemKNN = "item_knn", popular, `repeat`
     }
 }

@@ -11,44 +11,61 @@ public struct Split: StageType {
     public let summary = "Train/test split by each user's last order or a cut-off time."
     public let inputs = InputArity.one
     public let outputs = ["train", "test"]
-    public let params: [ParamSpec] = [
-        ParamSpec(
-            "by", .choice(["last_order", "cutoff"]), default: .string("last_order"), help: "how lines are held out"),
-        ParamSpec("user", .column(types: KeyCodes.keyTypes), help: "the user column (last_order)"),
-        ParamSpec("order", .column(types: KeyCodes.keyTypes), help: "the order column (last_order)"),
-        ParamSpec(
-            "sequence", .column(types: [.int64, .timestamp, .date]),
-            help: "what orders are ordered by (last_order); default: the order value"),
-        ParamSpec("timestamp", .column(types: [.timestamp, .date]), help: "the line's time (cutoff)"),
-        ParamSpec(
-            "cutoff", .string, help: "lines at or after this date or time are held out (cutoff), e.g. 2017-06-01"),
-    ]
+    public var params: [ParamSpec] { Params.specs }
+
+    struct Params: StageParameters {
+        enum By: String, ParamChoice {
+            case lastOrder = "last_order"
+            case cutoff
+        }
+        var by = By.lastOrder
+        var user: String?
+        var order: String?
+        var sequence: String?
+        var timestamp: String?
+        var cutoff: String?
+
+        static let declarations: [ParamDeclaration<Self>] = [
+            .param("by", \.by, help: "how lines are held out"),
+            .param("user", \.user, .column(types: KeyCodes.keyTypes), help: "the user column (last_order)"),
+            .param("order", \.order, .column(types: KeyCodes.keyTypes), help: "the order column (last_order)"),
+            .param(
+                "sequence", \.sequence, .column(types: [.int64, .timestamp, .date]),
+                help: "what orders are ordered by (last_order); default: the order value"),
+            .param("timestamp", \.timestamp, .column(types: [.timestamp, .date]), help: "the line's time (cutoff)"),
+            .param(
+                "cutoff", \.cutoff,
+                help: "lines at or after this date or time are held out (cutoff), e.g. 2017-06-01"),
+        ]
+
+        func problems(stage id: String) -> [StageError] {
+            let needed: [(String, String?)] =
+                by == .cutoff ? [("timestamp", timestamp), ("cutoff", cutoff)] : [("user", user), ("order", order)]
+            var found = needed.filter { $0.1 == nil }.map {
+                StageError("\(id) splits by \(by.rawValue) and needs `\($0.0):`")
+            }
+            if let cutoff, Split.instant(cutoff) == nil {
+                found.append(
+                    StageError(
+                        "\(id).cutoff '\(cutoff)' is not a date or time", param: "cutoff",
+                        hint: "write 2017-06-01 or 2017-06-01T12:00:00Z"))
+            }
+            return found
+        }
+    }
 
     public init() {}
 
     public func outputSchemas(_ context: inout PlanContext) -> [String: Schema] {
-        let byCutoff = context.param("by")?.string == "cutoff"
-        let needed = byCutoff ? ["timestamp", "cutoff"] : ["user", "order"]
-        for param in needed where context.param(param) == nil {
-            context.error(
-                nil, "\(context.stage.id) splits by \(byCutoff ? "cutoff" : "last_order") and needs `\(param):`")
-        }
-        context.column("user", types: KeyCodes.keyTypes)
-        context.column("order", types: KeyCodes.keyTypes)
-        context.column("sequence", types: [.int64, .timestamp, .date])
-        context.column("timestamp", types: [.timestamp, .date])
-        if let cutoff = context.param("cutoff")?.string, Self.instant(cutoff) == nil {
-            context.error(
-                "cutoff", "\(context.stage.id).cutoff '\(cutoff)' is not a date or time",
-                hint: "write 2017-06-01 or 2017-06-01T12:00:00Z")
-        }
+        _ = context.parameters(Params.self)
         let schema = context.inputSchemas.first ?? Schema([])
         return ["train": schema, "test": schema]
     }
 
     public func run(_ context: RunContext) throws -> [String: Table] {
         let table = context.inputs[0]
-        let held = context.param("by")?.string == "cutoff" ? try cutoffRows(context) : try lastOrderRows(context)
+        let params = try context.parameters(Params.self)
+        let held = params.by == .cutoff ? try cutoffRows(params, context) : try lastOrderRows(params, context)
         var train: [Int] = []
         var test: [Int] = []
         for row in 0..<table.rowCount { if held[row] { test.append(row) } else { train.append(row) } }
@@ -64,9 +81,9 @@ public struct Split: StageType {
         Temporal.parseTimestamp(text) ?? Temporal.parseDate(text).map { Int64($0) * Temporal.microsPerDay }
     }
 
-    private func cutoffRows(_ context: RunContext) throws -> [Bool] {
-        let column = try context.requiredColumn("timestamp").column
-        let text = context.param("cutoff")?.string ?? ""
+    private func cutoffRows(_ params: Params, _ context: RunContext) throws -> [Bool] {
+        let column = try context.requiredColumn(params.timestamp ?? "", param: "timestamp").column
+        let text = params.cutoff ?? ""
         guard let cutoff = Self.instant(text) else {
             throw StageError("cutoff '\(text)' is not a date or time", param: "cutoff")
         }
@@ -74,14 +91,14 @@ public struct Split: StageType {
         return (0..<column.count).map { column.isValid($0) && micros[$0] >= cutoff }
     }
 
-    private func lastOrderRows(_ context: RunContext) throws -> [Bool] {
-        let (userName, userColumn) = try context.requiredColumn("user")
-        let (orderName, orderColumn) = try context.requiredColumn("order")
+    private func lastOrderRows(_ params: Params, _ context: RunContext) throws -> [Bool] {
+        let (userName, userColumn) = try context.requiredColumn(params.user ?? "", param: "user")
+        let (orderName, orderColumn) = try context.requiredColumn(params.order ?? "", param: "order")
         let users = try KeyCodes(userColumn, name: userName, param: "user")
         let orders = try KeyCodes(orderColumn, name: orderName, param: "order")
         var sequence: [Int64] = orders.codes.map { Int64($0) }
-        if context.param("sequence") != nil {
-            let (name, column) = try context.requiredColumn("sequence")
+        if let sequenceName = params.sequence {
+            let (name, column) = try context.requiredColumn(sequenceName, param: "sequence")
             try column.requireValues(
                 name: name, param: "sequence", why: "every order needs a place in its user's sequence")
             sequence = column.type == .date ? column.dayValues : Array(column.int64s)
