@@ -51,13 +51,6 @@ public struct PlanContext: Sendable {
         diagnostics.error(location, message, hint: hint)
     }
 
-    /// The field a column parameter names in input `input`, checked for existence and type.
-    @discardableResult
-    public mutating func column(_ param: String, input: Int = 0, types: Set<DataType> = []) -> Field? {
-        guard let name = self.param(param)?.string else { return nil }
-        return column(named: name, param: param, input: input, types: types)
-    }
-
     /// Checks a column name given by (an item of) parameter `param`.
     @discardableResult
     public mutating func column(named name: String, param: String, input: Int = 0, types: Set<DataType> = []) -> Field?

@@ -135,8 +135,8 @@ extension StageParameters {
             let name = declaration.spec.name
             guard let value = stage.param(name) else { continue }
             guard declaration.assign(&params, value) else {
-                throw StageError(
-                    "`\(name)` of stage '\(stage.id)' must be \(declaration.expected), found \(value)", param: name)
+                // The value is not repeated: it may hold a secret.
+                throw StageError("`\(name)` of stage '\(stage.id)' must be \(declaration.expected)", param: name)
             }
         }
         return params

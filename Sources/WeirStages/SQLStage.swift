@@ -17,7 +17,7 @@ public struct SQLStage: StageType {
     public let summary =
         "Run a SQL query (DuckDB) over the input tables, each registered under its stage id or `as:` alias."
     public let inputs = InputArity.many
-    public var params: [ParamSpec] { Params.specs }
+    public let params: [ParamSpec] = Params.specs
 
     struct Params: StageParameters {
         var query = ""

@@ -94,45 +94,6 @@ struct History: ParsableCommand {
     }
 }
 
-/// `weir stages`: every stage type with its parameters, defaults and ports.
-struct Stages: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "stages", abstract: "List every stage type with its parameters, defaults and ports.")
-
-    @Argument(help: "Only this stage type.")
-    var type: String?
-
-    func run() throws {
-        let registry = WeirStagesRegistry.registry
-        let names = type.map { [$0] } ?? registry.names
-        for name in names {
-            guard let stageType = registry[name] else {
-                throw UsageError(
-                    "unknown stage type '\(name)'"
-                        + (Suggest.didYouMean(name, in: registry.names).map { "; \($0)" } ?? ""))
-            }
-            let inputs: String
-            switch stageType.inputs {
-            case .none: inputs = "none (a source)"
-            case .one: inputs = "one (`input: stage`)"
-            case .many: inputs = "one or more (`inputs: [stage, ...]`)"
-            }
-            Output.line("\(stageType.name)  (version \(stageType.version))\n  \(stageType.summary)")
-            Output.line(
-                "  inputs: \(inputs)    outputs: \(stageType.outputs.isEmpty ? "none (writes outside the store)" : stageType.outputs.joined(separator: ", "))"
-            )
-            let rows = stageType.params.map { spec in
-                [
-                    "    " + spec.name, spec.kind.description,
-                    spec.required ? "required" : (spec.defaultValue.map { "default \($0)" } ?? "optional"), spec.help,
-                ]
-            }
-            if !rows.isEmpty { Output.line(Terminal.table(["    PARAM", "TYPE", "DEFAULT", "MEANING"], rows)) }
-            Output.line("")
-        }
-    }
-}
-
 /// `weir cache gc`: drop what no cache entry references.
 enum WeirStagesRegistry {
     static var registry: StageRegistry { BuiltinStages.registry }

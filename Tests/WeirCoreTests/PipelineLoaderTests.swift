@@ -9,12 +9,17 @@ struct ToySource: StageType {
     let version = "1"
     let summary = "test source"
     let inputs = InputArity.none
-    let params = [
-        ParamSpec("columns", .stringList, required: true, help: "column names"),
-        ParamSpec("path", .string, help: "a path"),
-    ]
+    struct Params: StageParameters {
+        var columns: [String] = []
+        var path: String?
+        static let declarations: [ParamDeclaration<Self>] = [
+            .param("columns", \.columns, required: true, help: "column names"),
+            .param("path", \.path, help: "a path"),
+        ]
+    }
+    var params: [ParamSpec] { Params.specs }
     func outputSchemas(_ context: inout PlanContext) -> [String: Schema] {
-        ["out": Schema((context.param("columns")?.strings ?? []).map { Field($0, .int64) })]
+        ["out": Schema(context.parameters(Params.self).columns.map { Field($0, .int64) })]
     }
     func run(_ context: RunContext) throws -> [String: Table] { [:] }
 }
@@ -25,15 +30,23 @@ struct ToySum: StageType {
     let version = "1"
     let summary = "test sum"
     let inputs = InputArity.one
-    let params = [
-        ParamSpec("value", .column(types: [.int64, .float64]), default: .string("amount"), help: "numbers"),
-        ParamSpec("by", .column(types: []), required: true, help: "key"),
-        ParamSpec("k", .int, default: .int(4), help: "a number"),
-        ParamSpec("mode", .choice(["sum", "mean"]), default: .string("sum"), help: "aggregate"),
-    ]
+    /// Declared once; the planner checks `value` and `by` against the input without the stage.
+    struct Params: StageParameters {
+        enum Mode: String, ParamChoice { case sum, mean }
+        var value = "amount"
+        var by = ""
+        var k = 4
+        var mode = Mode.sum
+        static let declarations: [ParamDeclaration<Self>] = [
+            .param("value", \.value, .column(types: [.int64, .float64]), help: "numbers"),
+            .param("by", \.by, .column(types: []), required: true, help: "key"),
+            .param("k", \.k, help: "a number"),
+            .param("mode", \.mode, help: "aggregate"),
+        ]
+    }
+    var params: [ParamSpec] { Params.specs }
     func outputSchemas(_ context: inout PlanContext) -> [String: Schema] {
-        let by = context.column("by")
-        context.column("value", types: [.int64, .float64])
+        let by = context.inputSchemas.first?[context.parameters(Params.self).by]
         return ["out": Schema([by ?? Field("by", .string), Field("total", .float64)])]
     }
     func run(_ context: RunContext) throws -> [String: Table] { [:] }
@@ -51,6 +64,30 @@ func diagnostics(_ yaml: String, env: [String: String] = [:], overrides: [String
         return error.diagnostics.map(\.description)
     } catch {
         return ["unexpected \(error)"]
+    }
+}
+
+/// Parameters declared once: the spec's default is the property's initial value, values reach
+/// typed properties, and a value of another shape is an error at its key.
+@Suite struct StageParameterTests {
+    @Test func declarationsGiveSpecsAndDecodeTypedValues() throws {
+        let specs = ToySum.Params.specs
+        #expect(specs.map(\.name) == ["value", "by", "k", "mode"])
+        #expect(specs[0].defaultValue == .string("amount") && specs[0].kind == .column(types: [.int64, .float64]))
+        #expect(specs[1].required && specs[1].defaultValue == nil)
+        #expect(specs[2].defaultValue == .int(4) && specs[3].kind == .choice(["sum", "mean"]))
+        let pipeline = try PipelineLoader(registry: toyRegistry).load(
+            text: """
+                pipeline: p
+                stages:
+                  src: { type: toy.source, columns: [a, b] }
+                  sum: { type: toy.sum, input: src, by: a, value: b, mode: mean }
+                """, file: "p.yaml")
+        let params = try ToySum.Params.decode(try #require(pipeline.stage("sum")))
+        #expect(params.by == "a" && params.value == "b" && params.k == 4 && params.mode == .mean)
+        var wrong = try #require(pipeline.stage("sum"))
+        wrong.params["k"]?.value = .string("four")
+        #expect(throws: StageError.self) { try ToySum.Params.decode(wrong) }
     }
 }
 

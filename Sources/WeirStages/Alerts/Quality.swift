@@ -16,21 +16,60 @@ public struct Quality: StageType {
     public let summary = "Profile a table, find outliers and future dates, and run declared checks."
     public let inputs = InputArity.one
     public let outputs = ["profile", "anomalies", "checks"]
-    public let params: [ParamSpec] = [
-        ParamSpec("as_of", .string, help: "dates after this day are future dates (default: the day the stage runs)"),
-        ParamSpec("outlier_threshold", .any, help: "column: value; values above it are anomalies"),
-        ParamSpec(
-            "top", .int, default: .int(5), help: "most extreme outliers and most frequent values shown per column"),
-        ParamSpec("max_rows", .int, default: .int(100), help: "failing rows listed per check"),
-        ParamSpec(
-            "checks", .any,
-            help:
-                "not_null: [cols], unique: [cols], max_share_zero: {col: share}, range: {col: [low, high]}, not_contains: {col: text}"
-        ),
-        ParamSpec(
-            "severity", .choice(["warn", "error"]), default: .string("warn"),
-            help: "what a failing check is: warn, or error (fails the stage)"),
-    ]
+    public let params: [ParamSpec] = Params.specs
+
+    struct Params: StageParameters {
+        enum Severity: String, ParamChoice { case warn, error }
+        var asOf: String?
+        var outlierThreshold: ParamValue?
+        var top = 5
+        var maxRows = 100
+        var checks: ParamValue?
+        var severity = Severity.warn
+
+        static let declarations: [ParamDeclaration<Self>] = [
+            .param(
+                "as_of", \.asOf, help: "dates after this day are future dates (default: the day the stage runs)"),
+            .param("outlier_threshold", \.outlierThreshold, help: "column: value; values above it are anomalies"),
+            .param("top", \.top, help: "most extreme outliers and most frequent values shown per column"),
+            .param("max_rows", \.maxRows, help: "failing rows listed per check"),
+            .param(
+                "checks", \.checks,
+                help:
+                    "not_null: [cols], unique: [cols], max_share_zero: {col: share}, range: {col: [low, high]}, not_contains: {col: text}"
+            ),
+            .param("severity", \.severity, help: "what a failing check is: warn, or error (fails the stage)"),
+        ]
+
+        /// `outlier_threshold` by column; a value that is not a number is an error.
+        func thresholds() throws -> [String: Double] {
+            guard let outlierThreshold else { return [:] }
+            guard case .map(let map) = outlierThreshold else {
+                throw StageError(
+                    "outlier_threshold must be a mapping of column: number, got \(outlierThreshold)",
+                    param: "outlier_threshold")
+            }
+            var thresholds: [String: Double] = [:]
+            for (column, value) in map {
+                guard let number = value.double else {
+                    throw StageError(
+                        "outlier_threshold of column '\(column)' must be a number, got \(value)",
+                        param: "outlier_threshold")
+                }
+                thresholds[column] = number
+            }
+            return thresholds
+        }
+
+        func problems(stage id: String) -> [StageError] {
+            var found: [StageError] = []
+            do { _ = try thresholds() } catch let error as StageError { found.append(error) } catch {}
+            if let asOf, Temporal.parseDate(asOf) == nil {
+                found.append(StageError("\(id).as_of is '\(asOf)', not a date like 2025-10-31", param: "as_of"))
+            }
+            return found
+        }
+    }
 
     public init() {}
 
@@ -133,8 +172,9 @@ public struct Quality: StageType {
     }
 
     public func outputSchemas(_ context: inout PlanContext) -> [String: Schema] {
+        let params = context.parameters(Params.self)
         do {
-            for check in try Self.checks(context.param("checks")) {
+            for check in try Self.checks(params.checks) {
                 let numeric: Set<DataType> = {
                     if case .maxShareZero = check { return [.int64, .float64] }
                     if case .range = check { return [.int64, .float64] }
@@ -143,13 +183,8 @@ public struct Quality: StageType {
                 context.column(named: check.column, param: "checks", types: numeric)
             }
         } catch { context.report(error) }
-        if case .map(let thresholds)? = context.param("outlier_threshold") {
-            for name in thresholds.keys.sorted() {
-                context.column(named: name, param: "outlier_threshold", types: [.int64, .float64])
-            }
-        }
-        if let asOf = context.param("as_of")?.string, Temporal.parseDate(asOf) == nil {
-            context.error("as_of", "\(context.stage.id).as_of is '\(asOf)', not a date like 2025-10-31")
+        for name in ((try? params.thresholds()) ?? [:]).keys.sorted() {
+            context.column(named: name, param: "outlier_threshold", types: [.int64, .float64])
         }
         return ["profile": Self.profileSchema, "anomalies": Self.anomalySchema, "checks": Self.checkSchema]
     }
@@ -159,12 +194,12 @@ public struct Quality: StageType {
 
     public func run(_ context: RunContext) throws -> [String: Table] {
         let table = context.inputs[0]
-        let top = Swift.max(1, context.param("top")?.int ?? 5)
-        let maxRows = Swift.max(1, context.param("max_rows")?.int ?? 100)
+        let params = try context.parameters(Params.self)
+        let top = Swift.max(1, params.top)
+        let maxRows = Swift.max(1, params.maxRows)
         let today = Int32(Temporal.day(ofMicros: Int64(Date().timeIntervalSince1970 * 1e6)))
-        let asOf = context.param("as_of")?.string.flatMap(Temporal.parseDate) ?? today
-        var thresholds: [String: Double] = [:]
-        if case .map(let map)? = context.param("outlier_threshold") { thresholds = map.compactMapValues(\.double) }
+        let asOf = params.asOf.flatMap(Temporal.parseDate) ?? today
+        let thresholds = try params.thresholds()
 
         var profile: [[Value]] = []
         var anomalies: [Anomaly] = []
@@ -174,9 +209,9 @@ public struct Quality: StageType {
                     field, column, top: top, maxRows: maxRows, asOf: asOf, threshold: thresholds[field.name],
                     anomalies: &anomalies))
         }
-        let severity = context.param("severity")?.string ?? "warn"
+        let severity = params.severity.rawValue
         let (checkRows, failed) = try Self.runChecks(
-            try Self.checks(context.param("checks")), on: table, severity: severity, maxRows: maxRows,
+            try Self.checks(params.checks), on: table, severity: severity, maxRows: maxRows,
             anomalies: &anomalies)
         let outputs = [
             "profile": try Self.table(Self.profileSchema, profile),

@@ -2,96 +2,101 @@ import WeirCore
 import WeirReport
 import WeirTable
 
+extension PlotMark: ParamChoice {}
+
 /// A `chart` stage's parameters, decoded once from the YAML and checked.
-struct ChartParams {
-    enum Aggregate: String, CaseIterable { case none, count, sum, mean, median, min, max }
-    enum Sort: String, CaseIterable { case x, value, descending = "-value", none }
-    enum Format: String, CaseIterable { case svg, png }
+struct ChartParams: StageParameters {
+    enum Aggregate: String, ParamChoice { case none, count, sum, mean, median, min, max }
+    enum Sort: String, ParamChoice { case x, value, descending = "-value", none }
+    enum Format: String, ParamChoice { case svg, png }
     /// A reference line: a fixed value, or a statistic of the drawn values.
     enum Rule: Equatable {
         case value(Double, label: String)
         case statistic(String)
     }
 
-    var mark: PlotMark
+    var mark = PlotMark.bar
     var x: String?
     var y: String?
     var color: String?
-    var aggregate: Aggregate
+    /// As written; `aggregate` fills in the mark's default.
+    var aggregateChoice: Aggregate?
     var groupBy: [String]?
-    var bins: Int
+    var bins = 10
     var sort: Sort?
     var top: Int?
-    var logScale: Bool
+    var logScale = false
     var title: String?
-    var width: Int
-    var height: Int
+    var width = 720
+    var height = 360
     var highlight: String?
-    var rules: [Rule]
-    var format: Format
+    var rule: ParamValue?
+    var format = Format.svg
 
     static let statistics = ["mean", "median", "min", "max"]
 
-    static let specs: [ParamSpec] = [
-        ParamSpec("mark", .choice(PlotMark.allCases.map(\.rawValue)), required: true, help: "what is drawn"),
-        ParamSpec(
-            "x", .column(types: []),
+    static let declarations: [ParamDeclaration<Self>] = [
+        .param("mark", \.mark, required: true, help: "what is drawn"),
+        .param(
+            "x", \.x, .column(types: []),
             help: "the column along the x axis (the category of a pie, the values of a histogram)"),
-        ParamSpec("y", .column(types: []), help: "the value column (numbers); for a heatmap, the row category"),
-        ParamSpec("color", .column(types: []), help: "series (one colour each); for a heatmap, the cell value"),
-        ParamSpec(
-            "aggregate", .choice(Aggregate.allCases.map(\.rawValue)),
+        .param("y", \.y, .column(types: []), help: "the value column (numbers); for a heatmap, the row category"),
+        .param("color", \.color, .column(types: []), help: "series (one colour each); for a heatmap, the cell value"),
+        .param(
+            "aggregate", \.aggregateChoice,
             help:
                 "how rows sharing x (and color) are combined; default: sum of the value, count without one; none for line, area, point with y"
         ),
-        ParamSpec(
-            "group_by", .columns(types: []),
+        .param(
+            "group_by", \.groupBy, .columns(types: []),
             help: "the columns rows are grouped by (default: x, and color or the heatmap's y); each must be drawn"),
-        ParamSpec(
-            "bins", .int, default: .int(10),
-            help: "histogram bins of equal width between the smallest and largest x (as numpy.histogram)"),
-        ParamSpec(
-            "sort", .choice(Sort.allCases.map(\.rawValue)),
+        .param(
+            "bins", \.bins,
+            help: "histogram bins of equal width between the smallest and largest x (as numpy.histogram)"
+        ),
+        .param(
+            "sort", \.sort,
             help: "order of x: x, value, -value (largest first) or none; default: -value for text bars and pies, else x"
         ),
-        ParamSpec("top", .int, help: "keep the N x values with the largest values (a pie's rest becomes '(other)')"),
-        ParamSpec("log_scale", .bool, default: .bool(false), help: "logarithmic value axis (values must be positive)"),
-        ParamSpec("title", .string, help: "the chart's title (default: the stage id)"),
-        ParamSpec("width", .int, default: .int(720), help: "width in pixels"),
-        ParamSpec("height", .int, default: .int(360), help: "height in pixels"),
-        ParamSpec(
-            "highlight", .string, help: "a SQL predicate over the chart's data table; matching marks are highlighted"),
-        ParamSpec(
-            "rule", .any,
+        .param("top", \.top, help: "keep the N x values with the largest values (a pie's rest becomes '(other)')"),
+        .param("log_scale", \.logScale, help: "logarithmic value axis (values must be positive)"),
+        .param("title", \.title, help: "the chart's title (default: the stage id)"),
+        .param("width", \.width, help: "width in pixels"),
+        .param("height", \.height, help: "height in pixels"),
+        .param(
+            "highlight", \.highlight,
+            help: "a SQL predicate over the chart's data table; matching marks are highlighted"
+        ),
+        .param(
+            "rule", \.rule,
             help: "reference lines: mean, median, min, max or a number, or a list of them, or {value: N, label: text}"),
-        ParamSpec(
-            "format", .choice(Format.allCases.map(\.rawValue)), default: .string("svg"),
-            help: "png also writes <stage>.png (needs rsvg-convert)"),
+        .param("format", \.format, help: "png also writes <stage>.png (needs rsvg-convert)"),
     ]
 
     /// Reads the parameters, reporting every problem at its key; nil when any is wrong.
     static func decode(_ stage: StageSpec, _ problems: inout [StageError]) -> ChartParams? {
-        guard let mark = stage.param("mark")?.string.flatMap(PlotMark.init(rawValue:)) else {
-            problems.append(
-                StageError(
-                    "`mark` is required: one of \(PlotMark.allCases.map(\.rawValue).joined(separator: ", "))",
-                    param: "mark"))
-            return nil
+        do {
+            let params = try decode(stage)
+            problems += params.problems(stage: stage.id)
+            return problems.isEmpty ? params : nil
+        } catch let error as StageError {
+            problems.append(error)
+        } catch {
+            problems.append(StageError("\(error)"))
         }
-        var params = ChartParams(
-            mark: mark, x: stage.param("x")?.string, y: stage.param("y")?.string, color: stage.param("color")?.string,
-            aggregate: .none, groupBy: stage.param("group_by")?.strings,
-            bins: stage.param("bins")?.int ?? 10, sort: stage.param("sort")?.string.flatMap(Sort.init(rawValue:)),
-            top: stage.param("top")?.int, logScale: stage.param("log_scale")?.bool ?? false,
-            title: stage.param("title")?.string,
-            width: stage.param("width")?.int ?? 720, height: stage.param("height")?.int ?? 360,
-            highlight: stage.param("highlight")?.string, rules: [],
-            format: stage.param("format")?.string.flatMap(Format.init(rawValue:)) ?? .svg)
-        params.aggregate =
-            stage.param("aggregate")?.string.flatMap(Aggregate.init(rawValue:)) ?? params.defaultAggregate
-        params.rules = rules(stage.param("rule"), &problems)
-        params.check(&problems)
-        return problems.isEmpty ? params : nil
+        return nil
+    }
+
+    /// How rows are combined: as written, else the mark's default.
+    var aggregate: Aggregate { aggregateChoice ?? defaultAggregate }
+
+    /// The reference lines `rule` asks for.
+    var rules: [Rule] { Self.rules(rule).rules }
+
+    func problems(stage id: String) -> [StageError] {
+        var problems = Self.rules(rule).problems
+        check(&problems)
+        return problems
     }
 
     /// Sum of the value when there is one, a count of rows when not; lines and points draw rows as they are.
@@ -122,8 +127,9 @@ struct ChartParams {
         }
     }
 
-    private static func rules(_ value: ParamValue?, _ problems: inout [StageError]) -> [Rule] {
-        guard let value else { return [] }
+    private static func rules(_ value: ParamValue?) -> (rules: [Rule], problems: [StageError]) {
+        var problems: [StageError] = []
+        guard let value else { return ([], []) }
         let items: [ParamValue] = if case .list(let list) = value { list } else { [value] }
         var rules: [Rule] = []
         for item in items {
@@ -142,7 +148,7 @@ struct ChartParams {
                         param: "rule"))
             }
         }
-        return rules
+        return (rules, problems)
     }
 
     private func check(_ problems: inout [StageError]) {

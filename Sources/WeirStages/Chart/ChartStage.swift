@@ -15,7 +15,7 @@ public struct ChartStage: StageType {
         "Draw a bar, line, area, point, histogram, heatmap or pie chart of a table (SVG, PNG with rsvg-convert)."
     public let inputs = InputArity.many
     public let outputs = ["chart", "data"]
-    public var params: [ParamSpec] { ChartParams.specs }
+    public let params: [ParamSpec] = ChartParams.specs
 
     public static let chartSchema = Schema([
         Field("title", .string), Field("format", .string), Field("width", .int64),
@@ -53,21 +53,25 @@ public struct ChartStage: StageType {
     private func checkColumns(_ params: ChartParams, _ context: inout PlanContext) -> Bool {
         let numbers: Set<DataType> = [.int64, .float64]
         let numericValue = params.aggregate != .count && params.aggregate != .none || params.mark == .pie
+        let values = numericValue || params.aggregate == .none ? numbers : []
         for input in context.inputSchemas.indices {
-            context.column("x", input: input, types: params.mark == .histogram ? numbers : [])
+            func check(_ name: String?, _ param: String, _ types: Set<DataType> = []) {
+                if let name { context.column(named: name, param: param, input: input, types: types) }
+            }
+            check(params.x, "x", params.mark == .histogram ? numbers : [])
             switch params.mark {
             case .heatmap:
-                context.column("y", input: input)
-                context.column("color", input: input, types: numericValue || params.aggregate == .none ? numbers : [])
+                check(params.y, "y")
+                check(params.color, "color", values)
             case .histogram: break
             default:
-                context.column("y", input: input, types: numericValue || params.aggregate == .none ? numbers : [])
+                check(params.y, "y", values)
                 if context.inputSchemas.count > 1, params.color != nil {
                     context.error(
                         "color",
                         "\(context.stage.id) layers \(context.inputSchemas.count) inputs as series; drop `color:`")
                 } else {
-                    context.column("color", input: input)
+                    check(params.color, "color")
                 }
             }
         }

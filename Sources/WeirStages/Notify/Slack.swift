@@ -19,18 +19,41 @@ public struct Slack: StageType {
     public let version = "1"
     public let summary = "Post a Block Kit message summarising the inputs to a Slack incoming webhook."
     public let inputs = InputArity.many
-    public let params: [ParamSpec] = [
-        ParamSpec(
-            "webhook", .string,
-            help:
-                "the incoming-webhook URL, e.g. ${env.SLACK_WEBHOOK_URL}; without it the payload is written to the run folder"
-        ),
-        ParamSpec("title", .string, help: "the message header (default: Weir: <stage id>)"),
-        ParamSpec("max_rows", .int, default: .int(10), help: "rows shown per input"),
-        ParamSpec("post_when_empty", .bool, default: .bool(false), help: "post even when every input is empty"),
-        ParamSpec("retries", .int, default: .int(5), help: "further attempts after a 429, a 5xx or a network error"),
-        ParamSpec("timeout", .double, default: .double(10), help: "seconds to wait for each attempt"),
-    ]
+    public let params: [ParamSpec] = Params.specs
+
+    struct Params: StageParameters {
+        var webhook: String?
+        var title: String?
+        var maxRows = 10
+        var postWhenEmpty = false
+        var retries = 5
+        var timeout = 10.0
+
+        static let declarations: [ParamDeclaration<Self>] = [
+            .param(
+                "webhook", \.webhook,
+                help:
+                    "the incoming-webhook URL, e.g. ${env.SLACK_WEBHOOK_URL}; without it the payload is written to the run folder"
+            ),
+            .param("title", \.title, help: "the message header (default: Weir: <stage id>)"),
+            .param("max_rows", \.maxRows, help: "rows shown per input"),
+            .param("post_when_empty", \.postWhenEmpty, help: "post even when every input is empty"),
+            .param("retries", \.retries, help: "further attempts after a 429, a 5xx or a network error"),
+            .param("timeout", \.timeout, help: "seconds to wait for each attempt"),
+        ]
+
+        func problems(stage id: String) -> [StageError] {
+            guard let webhook, !webhook.isEmpty, URL(string: webhook)?.scheme?.hasPrefix("http") != true else {
+                return []
+            }
+            // The value may be a secret: say what is wrong without repeating it.
+            return [
+                StageError(
+                    "\(id).webhook is not an http(s) URL", param: "webhook",
+                    hint: "Slack webhooks look like https://hooks.slack.com/services/…")
+            ]
+        }
+    }
 
     public init() {}
 
@@ -40,20 +63,14 @@ public struct Slack: StageType {
     ])
 
     public func outputSchemas(_ context: inout PlanContext) -> [String: Schema] {
-        if let webhook = context.param("webhook")?.string, !webhook.isEmpty,
-            URL(string: webhook)?.scheme?.hasPrefix("http") != true
-        {
-            // The value may be a secret: say what is wrong without repeating it.
-            context.error(
-                "webhook", "\(context.stage.id).webhook is not an http(s) URL",
-                hint: "Slack webhooks look like https://hooks.slack.com/services/…")
-        }
+        _ = context.parameters(Params.self)
         return ["out": Self.schema]
     }
 
     public func run(_ context: RunContext) throws -> [String: Table] {
-        let maxRows = Swift.max(1, context.param("max_rows")?.int ?? 10)
-        let title = context.param("title")?.string ?? "Weir: \(context.stage.id)"
+        let params = try context.parameters(Params.self)
+        let maxRows = Swift.max(1, params.maxRows)
+        let title = params.title ?? "Weir: \(context.stage.id)"
         let names = context.stage.inputs.map(\.description)
         let payload = SlackPayload(
             title: title, sections: zip(names, context.inputs).map { ($0, $1) }, maxRows: maxRows)
@@ -72,19 +89,19 @@ public struct Slack: StageType {
             ]
         }
         let empty = context.inputs.allSatisfy { $0.rowCount == 0 }
-        if empty && context.param("post_when_empty")?.bool != true {
+        if empty && !params.postWhenEmpty {
             context.log.note("nothing to report: every input is empty, so no message was posted")
             return try result(posted: false, status: 0, attempts: 0)
         }
-        guard let webhook = context.param("webhook")?.string, !webhook.isEmpty, let url = URL(string: webhook) else {
+        guard let webhook = params.webhook, !webhook.isEmpty, let url = URL(string: webhook) else {
             let path = try context.runFile("slack.json")
             try body.write(to: URL(fileURLWithPath: path))
             context.log.note("no webhook: the Slack payload was written to \(path)")
             return try result(posted: false, status: 0, attempts: 0)
         }
         let poster = WebhookPoster(
-            label: "the Slack webhook", retries: Swift.max(0, context.param("retries")?.int ?? 5),
-            timeout: context.param("timeout")?.double ?? 10)
+            label: "the Slack webhook", retries: Swift.max(0, params.retries),
+            timeout: params.timeout)
         let (status, attempts) = try poster.post(body, to: url, log: context.log.info)
         context.log.info(
             "posted \(body.count) bytes to the webhook (HTTP \(status), \(Wording.count(attempts, "attempt")))")

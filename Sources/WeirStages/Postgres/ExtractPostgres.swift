@@ -13,20 +13,33 @@ public struct ExtractPostgres: StageType {
     public let version = "1"
     public let summary = "Read a PostgreSQL query or table (binary COPY), typed from PostgreSQL's column types."
     public let inputs = InputArity.none
-    public let params: [ParamSpec] = [
-        ParamSpec(
-            "dsn", .string, required: true,
-            help: "libpq connection string or URI, e.g. ${env.DATABASE_URL}; sslmode=require for TLS"),
-        ParamSpec("query", .string, help: "one SELECT (or give table)"),
-        ParamSpec("table", .string, help: "a table (schema.table) to read whole"),
-        ParamSpec(
-            "numeric", .choice(["float64", "text"]), default: .string("float64"),
-            help: "numeric columns as float64 or as exact text"),
-        ParamSpec("version", .string, help: "part of the cache key: change it when the data changes"),
-        ParamSpec(
-            "freshness", .string,
-            help: "a cheap query whose answer changes with the data, e.g. SELECT max(updated_at) FROM orders"),
-    ]
+    public let params: [ParamSpec] = Params.specs
+
+    struct Params: StageParameters {
+        enum Numeric: String, ParamChoice { case float64, text }
+        var dsn = ""
+        var query: String?
+        var table: String?
+        var numeric = Numeric.float64
+        var version: String?
+        var freshness: String?
+
+        static let declarations: [ParamDeclaration<Self>] = [
+            .param(
+                "dsn", \.dsn, required: true,
+                help: "libpq connection string or URI, e.g. ${env.DATABASE_URL}; sslmode=require for TLS"),
+            .param("query", \.query, help: "one SELECT (or give table)"),
+            .param("table", \.table, help: "a table (schema.table) to read whole"),
+            .param("numeric", \.numeric, help: "numeric columns as float64 or as exact text"),
+            .param("version", \.version, help: "part of the cache key: change it when the data changes"),
+            .param(
+                "freshness", \.freshness,
+                help: "a cheap query whose answer changes with the data, e.g. SELECT max(updated_at) FROM orders"),
+        ]
+
+        /// The parameter a server's complaint about the query is reported at.
+        var selectParam: String { query == nil ? "table" : "query" }
+    }
 
     public init() {}
 
@@ -37,12 +50,12 @@ public struct ExtractPostgres: StageType {
     }
 
     func settings(_ stage: StageSpec) throws -> Settings {
-        guard let dsn = stage.param("dsn")?.string else { throw StageError("`dsn` is required", param: "dsn") }
+        let params = try Params.decode(stage)
+        let dsn = params.dsn
         guard !dsn.isEmpty else {
             throw StageError("`dsn` is empty", param: "dsn", hint: "set it, e.g. dsn: ${env.DATABASE_URL}")
         }
-        let query = stage.param("query")?.string
-        let table = stage.param("table")?.string
+        let (query, table) = (params.query, params.table)
         var select: String
         switch (query, table) {
         case (let query?, nil):
@@ -58,7 +71,7 @@ public struct ExtractPostgres: StageType {
         case (nil, nil): throw StageError("give `query:` (a SELECT) or `table:`", param: nil)
         default: throw StageError("give `query:` or `table:`, not both", param: "table")
         }
-        return Settings(dsn: dsn, select: select, numericAsText: stage.param("numeric")?.string == "text")
+        return Settings(dsn: dsn, select: select, numericAsText: params.numeric == .text)
     }
 
     /// The columns of the query, asked of the server without running it (once per process).
@@ -83,7 +96,7 @@ public struct ExtractPostgres: StageType {
             guard let type = PGType.dataType(column.type, numericAsText: settings.numericAsText) else {
                 throw StageError(
                     "column '\(column.name)' is \(PGType.describe(column.type)), which Weir cannot hold",
-                    param: stage.param("query") == nil ? "table" : "query",
+                    param: try Params.decode(stage).selectParam,
                     hint: "cast it in the query, e.g. \(column.name)::text")
             }
             fields.append(Field(column.name, type))
@@ -115,10 +128,11 @@ public struct ExtractPostgres: StageType {
             return [SourceInput(name: "postgres", digest: "no-dsn")]
         }
         let server = "postgres://" + PGConnection.describe(settings.dsn)
-        if let version = context.param("version")?.string {
+        let params = try context.parameters(Params.self)
+        if let version = params.version {
             return [SourceInput(name: server, digest: "version:" + version)]
         }
-        guard let probe = context.param("freshness")?.string else {
+        guard let probe = params.freshness else {
             return [SourceInput(name: server, digest: "read-every-run:" + UUID().uuidString)]
         }
         do {
@@ -143,7 +157,7 @@ public struct ExtractPostgres: StageType {
             try connection.copyOut("COPY (\(settings.select)) TO STDOUT (FORMAT binary)") { try reader.consume($0) }
         } catch let error as PGError {
             throw StageError(
-                "postgres \(error.server): \(error.message)", param: context.param("query") == nil ? "table" : "query")
+                "postgres \(error.server): \(error.message)", param: try context.parameters(Params.self).selectParam)
         } catch {
             throw StageError("postgres \(connection.server): \(error)")
         }

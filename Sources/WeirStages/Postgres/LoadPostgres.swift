@@ -17,23 +17,33 @@ public struct LoadPostgres: StageType {
         "Write the input into a PostgreSQL table (binary COPY, one transaction): replace, append or upsert."
     public let inputs = InputArity.one
     public let outputs: [String] = []
-    public let params: [ParamSpec] = [
-        ParamSpec("dsn", .string, required: true, help: "libpq connection string or URI, e.g. ${env.DATABASE_URL}"),
-        ParamSpec("table", .string, required: true, help: "the table (schema.table) to write"),
-        ParamSpec(
-            "mode", .choice(["replace", "append", "upsert"]), default: .string("replace"), help: "how the rows go in"),
-        ParamSpec("key", .columns(types: []), help: "the columns that identify a row (upsert)"),
-    ]
+    public let params: [ParamSpec] = Params.specs
+
+    struct Params: StageParameters {
+        enum Mode: String, ParamChoice { case replace, append, upsert }
+        var dsn = ""
+        var table = ""
+        var mode = Mode.replace
+        var key: [String] = []
+
+        static let declarations: [ParamDeclaration<Self>] = [
+            .param(
+                "dsn", \.dsn, required: true, help: "libpq connection string or URI, e.g. ${env.DATABASE_URL}"),
+            .param("table", \.table, required: true, help: "the table (schema.table) to write"),
+            .param("mode", \.mode, help: "how the rows go in"),
+            .param("key", \.key, .columns(types: []), help: "the columns that identify a row (upsert)"),
+        ]
+
+        func problems(stage id: String) -> [StageError] {
+            guard mode == .upsert && key.isEmpty else { return [] }
+            return [StageError("\(id): mode upsert needs `key:` (the columns that identify a row)", param: "key")]
+        }
+    }
 
     public init() {}
 
     public func outputSchemas(_ context: inout PlanContext) -> [String: Schema] {
-        let mode = context.param("mode")?.string ?? "replace"
-        let keys = context.param("key")?.strings ?? []
-        if mode == "upsert" && keys.isEmpty {
-            context.error("key", "\(context.stage.id): mode upsert needs `key:` (the columns that identify a row)")
-        }
-        for key in keys { context.column(named: key, param: "key") }
+        _ = context.parameters(Params.self)
         return [:]
     }
 
@@ -75,10 +85,9 @@ public struct LoadPostgres: StageType {
     }
 
     func target(_ stage: StageSpec) throws -> Target {
-        guard let dsn = stage.param("dsn")?.string else { throw StageError("`dsn` is required", param: "dsn") }
-        guard let table = stage.param("table")?.string, !table.isEmpty else {
-            throw StageError("`table` is required", param: "table")
-        }
+        let params = try Params.decode(stage)
+        let (dsn, table) = (params.dsn, params.table)
+        guard !table.isEmpty else { throw StageError("`table` is required", param: "table") }
         do {
             let connection = try PGConnection(dsn: dsn)
             return Target(
@@ -92,28 +101,30 @@ public struct LoadPostgres: StageType {
     /// Append is done while the table exists; replace while it holds exactly the rows it wrote
     /// and no other; upsert while the rows it wrote are all still as it wrote them.
     public func sideEffectsIntact(_ context: SourceContext, written: [WrittenFile]) -> Bool {
-        guard let target = try? target(context.stage), (try? target.exists()) == true else { return false }
-        let mode = context.param("mode")?.string ?? "replace"
-        if mode == "append" { return true }
+        guard let target = try? target(context.stage), (try? target.exists()) == true,
+            let mode = try? context.parameters(Params.self).mode
+        else { return false }
+        if mode == .append { return true }
         guard let receipt = written.first, receipt.sha256.hasPrefix("xid:"),
             let now = try? target.receipt(xid: String(receipt.sha256.dropFirst(4)))
         else {
             return false
         }
-        return now.ours == receipt.content && (mode == "upsert" || now.others == "0")
+        return now.ours == receipt.content && (mode == .upsert || now.others == "0")
     }
 
     public func run(_ context: RunContext) throws -> [String: Table] {
         let input = context.inputs[0]
         let target = try target(context.stage)
-        let mode = context.param("mode")?.string ?? "replace"
+        let params = try context.parameters(Params.self)
+        let mode = params.mode
         let server = target.connection.server
         do {
             try target.connection.execute("BEGIN")
             switch mode {
-            case "append": try append(input, target)
-            case "upsert": try upsert(input, target, keys: context.param("key")?.strings ?? [])
-            default: try replace(input, target)
+            case .append: try append(input, target)
+            case .upsert: try upsert(input, target, keys: params.key)
+            case .replace: try replace(input, target)
             }
             let xid = try target.connection.rows("SELECT pg_current_xact_id()::xid::text")[0][0] ?? ""
             let receipt = try target.receipt(xid: xid)
@@ -121,7 +132,7 @@ public struct LoadPostgres: StageType {
             context.log.wrote(
                 WrittenFile(path: "postgres://\(server)/\(target.table)", sha256: "xid:" + xid, content: receipt.ours))
             context.log.info(
-                "\(mode == "replace" ? "wrote" : mode == "append" ? "appended" : "upserted") \(Wording.count(input.rowCount, "row")) "
+                "\(mode == .replace ? "wrote" : mode == .append ? "appended" : "upserted") \(Wording.count(input.rowCount, "row")) "
                     + "into \(target.table) on \(server)\(target.connection.usesTLS ? " over TLS" : "")")
             return [:]
         } catch let error as PGError {
