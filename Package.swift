@@ -41,21 +41,24 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CWeirSystem", path: "Sources/CWeirSystem"),
         .target(name: "CDuckDB", cSettings: duckdbLoader, linkerSettings: [.linkedLibrary("dl")]),
-        .target(name: "WeirTable", dependencies: ["CWeirSystem"]),
+        // Every system call, in one file: EINTR retried, errno as a typed error.
+        .target(name: "WeirSystem", dependencies: ["CWeirSystem"]),
+        .target(name: "WeirTable", dependencies: ["CWeirSystem", "WeirSystem"]),
         .target(
             name: "CLibPQ", cSettings: [.unsafeFlags(["-I\(libpqHeaders)"])], linkerSettings: [.linkedLibrary("dl")]),
         // PostgreSQL: connections, binary COPY in and out.
         .target(
-            name: "WeirPostgres", dependencies: ["CLibPQ", "WeirTable"],
+            name: "WeirPostgres", dependencies: ["CLibPQ", "WeirTable", "WeirSystem"],
             swiftSettings: [.unsafeFlags(["-Xcc", "-I\(libpqHeaders)"])]),
-        .target(name: "WeirSQL", dependencies: ["CDuckDB", "WeirTable"], swiftSettings: duckdbHeaders),
-        .target(name: "WeirRemote", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "WeirSQL", dependencies: ["CDuckDB", "WeirTable", "WeirSystem"], swiftSettings: duckdbHeaders),
+        .target(name: "WeirRemote", dependencies: ["WeirSystem", .product(name: "Crypto", package: "swift-crypto")]),
         // The S3 implementation of WeirCore's RemoteCache: the engine itself needs no network client.
-        .target(name: "WeirRemoteCache", dependencies: ["WeirCore", "WeirRemote", "WeirTable"]),
+        .target(name: "WeirRemoteCache", dependencies: ["WeirCore", "WeirRemote", "WeirTable", "WeirSystem"]),
         .target(
             name: "WeirCore",
             dependencies: [
                 "CWeirSystem",
+                "WeirSystem",
                 "WeirTable",
                 // For its libyaml (CYaml): YAMLComposer reads libyaml's events directly.
                 .product(name: "Yams", package: "Yams"),
@@ -63,13 +66,14 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        .target(name: "WeirReport", dependencies: ["WeirTable", "WeirCore"]),
+        .target(name: "WeirReport", dependencies: ["WeirTable", "WeirCore", "WeirSystem"]),
         // `weir serve`: pages and a JSON API over a state directory, read-only.
         .target(
             name: "WeirServe",
             dependencies: [
                 "WeirTable",
                 "WeirCore",
+                "WeirSystem",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -79,6 +83,7 @@ let package = Package(
             name: "WeirStages",
             dependencies: [
                 "CWeirSystem",
+                "WeirSystem",
                 "WeirTable",
                 "WeirCore",
                 "WeirReport",
@@ -92,6 +97,7 @@ let package = Package(
         .executableTarget(
             name: "weir",
             dependencies: [
+                "WeirSystem",
                 "WeirTable",
                 "WeirCore",
                 "WeirStages",

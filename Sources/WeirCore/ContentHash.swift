@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import WeirSystem
 import WeirTable
 
 #if canImport(Glibc)
@@ -51,19 +52,18 @@ public enum ContentHash {
 
     /// Reads the file in 1 MiB blocks; it is never loaded whole.
     public static func sha256(file path: String) throws -> String {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            throw TableError.io(path: path, message: "cannot open: \(String(cString: strerror(errno)))")
+        let fd: Int32
+        do { fd = try Syscall.open(path, O_RDONLY) } catch {
+            throw TableError.io(path: path, message: "cannot open: \(error)")
         }
-        defer { close(fd) }
+        defer { try? Syscall.close(fd) }
         var hasher = SHA256()
         let block = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
         defer { block.deallocate() }
         while true {
-            let n = read(fd, block.baseAddress, block.count)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw TableError.io(path: path, message: "read failed: \(String(cString: strerror(errno)))")
+            let n: Int
+            do { n = try Syscall.read(fd, into: block) } catch {
+                throw TableError.io(path: path, message: "read failed: \(error)")
             }
             if n == 0 { break }
             hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: block[0..<n]))

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import WeirSystem
 import WeirTable
 
 /// The ledger, `.weir/weir.sqlite`: runs, stage runs, cache entries (key -> artifact digests)
@@ -160,8 +161,7 @@ public struct LedgerError: Error, Sendable, CustomStringConvertible {
     static func explaining(_ error: any Error, doing what: String, path: String) -> LedgerError {
         if let error = error as? DatabaseError {
             let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
-            var info = statvfs()
-            let full = statvfs(folder, &info) == 0 && info.f_bavail == 0
+            let full = Syscall.isFull(folder)
             if error.resultCode == .SQLITE_FULL || (error.resultCode == .SQLITE_IOERR && full) {
                 return LedgerError("no space left on device writing \(path)")
             }

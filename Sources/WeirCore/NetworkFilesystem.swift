@@ -1,4 +1,5 @@
 import CWeirSystem
+import WeirSystem
 
 /// Whether a path lies on a filesystem that several hosts mount, where SQLite's WAL mode
 /// (shared memory between the processes of one host) cannot be used.
@@ -21,6 +22,6 @@ enum NetworkFilesystem {
     ]
 
     static func contains(_ path: String) -> Bool {
-        magics.contains(UInt(UInt32(truncatingIfNeeded: weir_filesystem_type(path))))
+        magics.contains(UInt(UInt32(truncatingIfNeeded: Syscall.filesystemType(path))))
     }
 }

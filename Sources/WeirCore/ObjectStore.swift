@@ -1,4 +1,5 @@
 import Foundation
+import WeirSystem
 import WeirTable
 
 #if canImport(Glibc)
@@ -41,11 +42,11 @@ public struct ObjectStore: Sendable {
     /// The object's file: its Arrow file, or its manifest when it is a table stored in parts.
     public func file(of digest: String) -> String {
         let manifest = manifestPath(of: digest)
-        return access(manifest, F_OK) == 0 ? manifest : path(of: digest)
+        return Syscall.exists(manifest) ? manifest : path(of: digest)
     }
 
     public func contains(_ digest: String) -> Bool {
-        access(path(of: digest), F_OK) == 0 || access(manifestPath(of: digest), F_OK) == 0
+        Syscall.exists(path(of: digest)) || Syscall.exists(manifestPath(of: digest))
     }
 
     /// Writes `table` and returns its digest (SHA-256 of the file's bytes).
@@ -95,19 +96,19 @@ public struct ObjectStore: Sendable {
             digest = try hashed.get()
         } catch {
             try? file.close()
-            unlink(temporary)
+            Syscall.unlink(temporary)
             throw error
         }
         // An object already there is kept only when whole: a forced re-run replaces a corrupt one.
         if contains(digest), (try? verify(digest, .stat)) != nil {
             try? file.close()
-            unlink(temporary)
+            Syscall.unlink(temporary)
             return (digest, nil)
         }
         do {
             try file.close(sync: true)
         } catch {
-            unlink(temporary)
+            Syscall.unlink(temporary)
             throw error
         }
         let target = try moveIntoStore(temporary, digest: digest)
@@ -118,14 +119,14 @@ public struct ObjectStore: Sendable {
     /// in the name lets a later run tell a crashed writer's leftovers from a live one's.
     public func temporaryPath() -> String {
         try? FileManager.default.createDirectory(atPath: temporaryDirectory, withIntermediateDirectories: true)
-        return "\(temporaryDirectory)/\(getpid())-\(UUID().uuidString).arrow"
+        return "\(temporaryDirectory)/\(Syscall.processID)-\(UUID().uuidString).arrow"
     }
 
     /// Stores a manifest of parts already in the store; returns its digest.
     public func put(_ manifest: PartsManifest) throws -> String {
         let bytes = Array(manifest.text.utf8)
         let digest = bytes.withUnsafeBytes { ContentHash.sha256($0) }
-        if access(manifestPath(of: digest), F_OK) == 0, (try? verify(digest, .stat)) != nil { return digest }
+        if Syscall.exists(manifestPath(of: digest)), (try? verify(digest, .stat)) != nil { return digest }
         let temporary = temporaryPath()
         let file = try FileSink(path: temporary, startsWriteback: false)
         do {
@@ -134,7 +135,7 @@ public struct ObjectStore: Sendable {
             try file.close(sync: true)
         } catch {
             try? file.close()
-            unlink(temporary)
+            Syscall.unlink(temporary)
             throw error
         }
         let target = try moveIntoStore(temporary, digest: digest, to: manifestPath(of: digest))
@@ -147,7 +148,7 @@ public struct ObjectStore: Sendable {
     /// The manifest of an object stored in parts; nil for an ordinary object.
     public func manifest(_ digest: String) throws -> PartsManifest? {
         let file = manifestPath(of: digest)
-        guard access(file, F_OK) == 0 else { return nil }
+        guard Syscall.exists(file) else { return nil }
         let text: String
         do { text = try String(contentsOfFile: file, encoding: .utf8) } catch {
             throw ObjectStoreError.unreadable(digest: digest, path: file, reason: "\(error)")
@@ -170,17 +171,17 @@ public struct ObjectStore: Sendable {
     public func adopt(_ file: String, digest: String) throws {
         let actual = try ContentHash.sha256(file: file)
         guard actual == digest else {
-            unlink(file)
+            Syscall.unlink(file)
             throw TableError.io(
                 path: file, message: "fetched object should hash to \(digest) but hashes to \(actual); not stored")
         }
-        let fd = open(file, O_RDONLY | O_CLOEXEC)
-        let synced = fd >= 0 && fsync(fd) == 0
-        let reason = String(cString: strerror(errno))
-        if fd >= 0 { close(fd) }
-        guard synced else {
-            unlink(file)
-            throw TableError.io(path: file, message: "cannot sync the fetched object to disk: \(reason)")
+        do {
+            let fd = try Syscall.open(file, O_RDONLY)
+            defer { try? Syscall.close(fd) }
+            try Syscall.sync(fd)
+        } catch {
+            Syscall.unlink(file)
+            throw TableError.io(path: file, message: "cannot sync the fetched object to disk: \(error)")
         }
         let target = try moveIntoStore(
             file, digest: digest,
@@ -202,10 +203,9 @@ public struct ObjectStore: Sendable {
         let target = target ?? path(of: digest)
         try FileManager.default.createDirectory(
             atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        guard rename(file, target) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(file)
-            throw TableError.io(path: target, message: "cannot move object into the store: \(reason)")
+        do { try Syscall.rename(file, to: target) } catch {
+            Syscall.unlink(file)
+            throw TableError.io(path: target, message: "cannot move object into the store: \(error)")
         }
         return target
     }
@@ -250,7 +250,7 @@ public struct ObjectStore: Sendable {
         let manifestFile = manifestPath(of: digest)
         do {
             return try verifyFile(path(of: digest), digest: digest, check)
-        } catch ObjectStoreError.missing where access(manifestFile, F_OK) == 0 {}
+        } catch ObjectStoreError.missing where Syscall.exists(manifestFile) {}
         try verifyFile(manifestFile, digest: digest, check)
         for part in try manifest(digest)?.parts ?? [] {
             try verifyFile(path(of: part.digest), digest: part.digest, check)
@@ -269,7 +269,7 @@ public struct ObjectStore: Sendable {
                 }
             }
         } catch {
-            guard access(file, F_OK) == 0 else { throw ObjectStoreError.missing(digest: digest, path: file) }
+            guard Syscall.exists(file) else { throw ObjectStoreError.missing(digest: digest, path: file) }
             throw ObjectStoreError.unreadable(digest: digest, path: file, reason: "\(error)")
         }
         guard actual == digest else {
@@ -286,7 +286,7 @@ public struct ObjectStore: Sendable {
         let folder = root + "/corrupt"
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let target = "\(folder)/\(digest)-\(Int(Date().timeIntervalSince1970)).\((file as NSString).pathExtension)"
-        return rename(file, target) == 0 ? target : nil
+        return (try? Syscall.rename(file, to: target)) != nil ? target : nil
     }
 
     /// Removes temporary files left by processes that are no longer alive.
@@ -297,10 +297,10 @@ public struct ObjectStore: Sendable {
             // PID-... files of interrupted writes; sql-PID[-STAGE] folders a killed query spilled into.
             let spill = name.hasPrefix("sql-")
             guard let pid = Int32((spill ? name.dropFirst(4) : Substring(name)).prefix { $0 != "-" }) else { continue }
-            if kill(pid, 0) != 0 && errno == ESRCH {
+            if !Syscall.isAlive(pid) {
                 if spill
                     ? (try? FileManager.default.removeItem(atPath: temporaryDirectory + "/" + name)) != nil
-                    : unlink(temporaryDirectory + "/" + name) == 0
+                    : Syscall.unlink(temporaryDirectory + "/" + name)
                 {
                     removed += 1
                 }
@@ -317,9 +317,7 @@ public struct ObjectStore: Sendable {
         for prefix in prefixes where prefix.count == 2 {
             for name in (try? FileManager.default.contentsOfDirectory(atPath: objects + "/" + prefix)) ?? []
             where name.hasSuffix(".arrow") || name.hasSuffix(".parts") {
-                var info = stat()
-                let full = "\(objects)/\(prefix)/\(name)"
-                let size = stat(full, &info) == 0 ? Int(info.st_size) : 0
+                let size = Syscall.status(path: "\(objects)/\(prefix)/\(name)").map { Int($0.st_size) } ?? 0
                 result.append((prefix + name.dropLast(6), size))
             }
         }
@@ -327,8 +325,8 @@ public struct ObjectStore: Sendable {
     }
 
     public func remove(_ digest: String) {
-        unlink(path(of: digest))
-        unlink(manifestPath(of: digest))
+        Syscall.unlink(path(of: digest))
+        Syscall.unlink(manifestPath(of: digest))
     }
 }
 

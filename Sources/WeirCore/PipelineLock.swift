@@ -1,4 +1,5 @@
 import Foundation
+import WeirSystem
 
 #if canImport(Glibc)
     import Glibc
@@ -29,33 +30,29 @@ public final class PipelineLock {
     public func acquire(pipeline: String, wait: Bool) throws {
         try FileManager.default.createDirectory(
             atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw LedgerError("cannot open lock file \(path): \(String(cString: strerror(errno)))") }
-        while flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) != 0 {
-            if errno == EINTR { continue }
-            if errno == EWOULDBLOCK {
-                var buffer = [UInt8](repeating: 0, count: 32)
-                let n = pread(fd, &buffer, buffer.count, 0)
-                let pid =
-                    n > 0
-                    ? String(decoding: buffer[0..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-                    : "unknown"
-                Glibc.close(fd)
-                fd = -1
-                throw Held(pipeline: pipeline, pid: pid.isEmpty ? "unknown" : pid, path: path)
-            }
-            throw LedgerError("cannot lock \(path): \(String(cString: strerror(errno)))")
+        do { fd = try Syscall.open(path, O_RDWR | O_CREAT) } catch {
+            throw LedgerError("cannot open lock file \(path): \(error)")
         }
-        let pid = "\(getpid())\n"
-        _ = ftruncate(fd, 0)
-        _ = pid.withCString { pwrite(fd, $0, strlen($0), 0) }
+        let locked: Bool
+        do { locked = try Syscall.lock(fd, wait: wait) } catch { throw LedgerError("cannot lock \(path): \(error)") }
+        guard locked else {
+            var buffer = [UInt8](repeating: 0, count: 32)
+            let n = (try? buffer.withUnsafeMutableBytes { try Syscall.read(fd, into: $0, at: 0) }) ?? 0
+            let pid = String(decoding: buffer[0..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            try? Syscall.close(fd)
+            fd = -1
+            throw Held(pipeline: pipeline, pid: pid.isEmpty ? "unknown" : pid, path: path)
+        }
+        // Who holds it, for the message another run prints; the lock stands without it.
+        try? Syscall.truncate(fd, to: 0)
+        try? Array("\(Syscall.processID)\n".utf8).withUnsafeBytes { try Syscall.write(fd, $0, at: 0) }
     }
 
     public func release() {
         guard fd >= 0 else { return }
-        _ = ftruncate(fd, 0)
-        flock(fd, LOCK_UN)
-        Glibc.close(fd)
+        try? Syscall.truncate(fd, to: 0)
+        Syscall.unlock(fd)
+        try? Syscall.close(fd)
         fd = -1
     }
 

@@ -1,4 +1,5 @@
 import Synchronization
+import WeirSystem
 import WeirTable
 
 #if canImport(Glibc)
@@ -25,8 +26,7 @@ public struct FileIdentity: Sendable, Hashable {
 
     /// The identity of the file at `path`; nil when there is none (errno says why).
     public static func of(_ path: String) -> FileIdentity? {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return nil }
+        guard let info = Syscall.status(path: path) else { return nil }
         return FileIdentity(
             device: Int64(info.st_dev), inode: Int64(info.st_ino), size: Int64(info.st_size),
             mtimeNanoseconds: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec),

@@ -1,11 +1,10 @@
 import Foundation
+import WeirSystem
 import WeirTable
 
 #if canImport(Glibc)
     import Glibc
 #endif
-
-private func access_(_ path: String, _ mode: Int32) -> Int32 { access(path, mode) }
 
 /// The state directory (`.weir/` by default): the ledger, the object store, locks and run
 /// folders. Several pipelines may share one.
@@ -69,7 +68,7 @@ public struct Workspace: Sendable {
             } catch {
                 throw WorkspaceError("cannot create the state directory \(root): \(error.localizedDescription)")
             }
-            if access_(root, W_OK) != 0 {
+            if !Syscall.allows(root, W_OK) {
                 throw WorkspaceError(
                     "state directory \(root) is read-only: runs record their results there; "
                         + "use --state-dir (or WEIR_STATE_DIR) for a writable one")
@@ -79,7 +78,7 @@ public struct Workspace: Sendable {
             let file = root + "/weir.sqlite"
             if !FileManager.default.fileExists(atPath: file) {
                 ledger = try Ledger(inMemoryFor: file)
-            } else if access_(root, W_OK) != 0 || access_(file, W_OK) != 0 {
+            } else if !Syscall.allows(root, W_OK) || !Syscall.allows(file, W_OK) {
                 ledger = try Ledger(readOnlyAt: file)
             } else {
                 ledger = try Ledger(path: file)

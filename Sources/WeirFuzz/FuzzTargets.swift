@@ -1,6 +1,7 @@
 import Foundation
 import WeirCore
 import WeirStages
+import WeirSystem
 import WeirTable
 
 /// The inputs Weir reads from users' files, each as one fuzz target: bytes in, a table, a
@@ -38,6 +39,6 @@ enum FuzzTarget: String, CaseIterable {
 enum FuzzFiles {
     static let scratch: String = {
         let folder = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
-        return "\(folder)/weir-fuzz-\(getpid()).arrow"
+        return "\(folder)/weir-fuzz-\(Syscall.processID).arrow"
     }()
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import WeirSystem
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking
@@ -106,7 +107,7 @@ public struct HTTPTransport: Sendable {
             var result = outcome(response, error, body: Data())
             if case .success = result {
                 if let location {
-                    unlink(path)
+                    Syscall.unlink(path)
                     do { try FileManager.default.moveItem(at: location, to: URL(fileURLWithPath: path)) } catch {
                         result = .failure(.file("cannot write \(path): \(error.localizedDescription)"))
                     }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import WeirSystem
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking
@@ -133,7 +134,7 @@ public struct S3Client: Sendable {
         let response = try send("GET", location, query: [], unsignedHeaders: headers, to: path)
         guard response.status == 200 else {
             let body = (try? Data(contentsOf: URL(fileURLWithPath: path))) ?? Data()
-            unlink(path)
+            Syscall.unlink(path)
             if response.status == 412 {
                 throw RemoteError(
                     .http(412),
@@ -141,8 +142,7 @@ public struct S3Client: Sendable {
             }
             throw error(HTTPResponse(status: response.status, headers: response.headers, body: body), location)
         }
-        var info = stat()
-        let size = stat(path, &info) == 0 ? Int(info.st_size) : 0
+        let size = Syscall.status(path: path).map { Int($0.st_size) } ?? 0
         return S3Object(
             key: location.key, size: size, etag: Self.unquote(response.header("etag") ?? ""),
             lastModified: response.header("last-modified") ?? "")

@@ -1,6 +1,7 @@
 import Foundation
 import WeirCore
 import WeirRemote
+import WeirSystem
 import WeirTable
 
 #if canImport(Glibc)
@@ -130,11 +131,11 @@ public struct S3RemoteCache: RemoteCache {
             try store.adopt(temporary, digest: digest)
             return true
         } catch let error as RemoteError {
-            unlink(temporary)
+            Syscall.unlink(temporary)
             if error.kind == .notFound { return false }
             throw error
         } catch {
-            unlink(temporary)
+            Syscall.unlink(temporary)
             throw RemoteError(.io, "\(url): object \(digest): \(error)")
         }
     }

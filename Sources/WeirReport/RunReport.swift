@@ -1,5 +1,6 @@
 import Foundation
 import WeirCore
+import WeirSystem
 import WeirTable
 
 /// The run report: one self-contained HTML file (inline CSS and SVG, no external references)
@@ -34,8 +35,8 @@ public struct RunReport {
     /// secrets redacted. A repeated run's body is copied from its kept file as bytes: that file
     /// was redacted when kept, and is scanned again only when this run has secrets of its own.
     public func write(to path: String) throws {
-        let temporary = path + ".tmp-\(getpid())"
-        defer { unlink(temporary) }
+        let temporary = path + ".tmp-\(Syscall.processID)"
+        defer { Syscall.unlink(temporary) }
         guard FileManager.default.createFile(atPath: temporary, contents: Data(Secrets.redact(head()).utf8)) else {
             throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: temporary])
         }
@@ -51,9 +52,7 @@ public struct RunReport {
         }
         try handle.write(contentsOf: Data(Self.tail.utf8))
         try handle.close()
-        guard rename(temporary, path) == 0 else {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
-        }
+        try Syscall.rename(temporary, to: path)
     }
 
     static let tail = "</body></html>\n"

@@ -1,5 +1,6 @@
 import Foundation
 import WeirCore
+import WeirSystem
 
 /// `POST /api/v1/runs`: starts `weir run` on a pipeline file of the served project, as its own
 /// process (a run holds the pipeline's lock and may take hours; the server only starts it).
@@ -54,11 +55,7 @@ struct RunLauncher: Sendable {
             throw .badRequest("pipeline: a path to a .yaml file is required")
         }
         let joined = path.hasPrefix("/") ? path : project + "/" + path
-        guard let resolved = realpath(joined, nil) else {
-            throw .notFound("pipeline: no file '\(path)' in the project")
-        }
-        defer { free(resolved) }
-        let real = String(cString: resolved)
+        guard let real = Syscall.realPath(joined) else { throw .notFound("pipeline: no file '\(path)' in the project") }
         guard real.hasPrefix(project.hasSuffix("/") ? project : project + "/") else {
             throw .forbidden("pipeline: '\(path)' is outside the served project")
         }

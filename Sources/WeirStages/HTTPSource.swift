@@ -1,5 +1,6 @@
 import Foundation
 import WeirRemote
+import WeirSystem
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking
@@ -26,11 +27,11 @@ enum HTTPSource {
     static func download(_ object: RemoteSource.Object, to path: String) throws(RemoteError) -> Int {
         let response = try request("GET", object.url, to: path)
         guard (200..<300).contains(response.status) else {
-            unlink(path)
+            Syscall.unlink(path)
             throw error(response, object.url)
         }
         if let planned = object.etag, let now = response.header("etag"), planned != now {
-            unlink(path)
+            Syscall.unlink(path)
             throw RemoteError(
                 .invalidResponse,
                 "\(object.url) changed while Weir was reading it (ETag \(planned), now \(now)); run again")

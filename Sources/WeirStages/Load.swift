@@ -1,5 +1,6 @@
 import Foundation
 import WeirCore
+import WeirSystem
 import WeirTable
 
 #if canImport(Glibc)
@@ -51,11 +52,11 @@ extension FileLoad {
             var sink = try HashingFileSink(path: temporary)
             try write(context.inputs[0], to: &sink, stage: context.stage)
             digest = try sink.close()
-            guard rename(temporary, target) == 0 else {
-                throw StageError("cannot write \(path): \(String(cString: strerror(errno)))", param: "path")
+            do { try Syscall.rename(temporary, to: target) } catch {
+                throw StageError("cannot write \(path): \(error)", param: "path")
             }
         } catch {
-            unlink(temporary)
+            Syscall.unlink(temporary)
             throw error
         }
         context.log.wrote(WrittenFile(path: target, sha256: digest))
@@ -67,7 +68,7 @@ extension FileLoad {
 /// The temporary files a load writes beside its target, `<target>.weir-<pid>.tmp`, and the
 /// removal of those whose writer died (a killed run leaves one behind).
 enum LoadTemporaries {
-    static func path(for target: String) -> String { "\(target).weir-\(getpid()).tmp" }
+    static func path(for target: String) -> String { "\(target).weir-\(Syscall.processID).tmp" }
 
     static func removeOrphans(beside target: String) {
         let url = URL(fileURLWithPath: target)
@@ -75,8 +76,8 @@ enum LoadTemporaries {
         let prefix = url.lastPathComponent + ".weir-"
         for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
         where name.hasPrefix(prefix) && name.hasSuffix(".tmp") {
-            guard let pid = Int32(name.dropFirst(prefix.count).dropLast(4)), pid != getpid() else { continue }
-            if kill(pid, 0) != 0 && errno == ESRCH { unlink(folder + "/" + name) }
+            guard let pid = Int32(name.dropFirst(prefix.count).dropLast(4)), pid != Syscall.processID else { continue }
+            if !Syscall.isAlive(pid) { Syscall.unlink(folder + "/" + name) }
         }
     }
 }

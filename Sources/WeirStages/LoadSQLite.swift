@@ -1,5 +1,6 @@
 import Foundation
 import WeirCore
+import WeirSystem
 import WeirTable
 
 #if canImport(Glibc)
@@ -69,7 +70,7 @@ public struct LoadSQLite: StageType {
     public func sideEffectsIntact(_ context: SourceContext, written: [WrittenFile]) -> Bool {
         guard let params = try? context.parameters(Params.self) else { return true }
         let (file, table) = (context.resolvePath(params.path), params.table)
-        guard access(file, F_OK) == 0, let database = try? SQLDatabase(path: file) else { return false }
+        guard Syscall.exists(file), let database = try? SQLDatabase(path: file) else { return false }
         if params.mode == .append { return (try? database.columns(of: table)) != nil }
         guard let receipt = written.first(where: { $0.path == file }) else { return false }
         if (try? context.digest(file: file)) == receipt.sha256 { return true }

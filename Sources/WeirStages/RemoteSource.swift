@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import WeirCore
 import WeirRemote
+import WeirSystem
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking
@@ -118,7 +119,8 @@ struct RemoteSource: Sendable {
             let keep = Self.cachePath(root: Self.downloads(stateDirectory), listed[i])
             try? FileManager.default.createDirectory(
                 atPath: (keep as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            rename(file.path, keep)
+            // Failing to keep it only costs a second download.
+            try? Syscall.rename(file.path, to: keep)
             memo.set(memoKey, listed)
         }
         return listed.map { SourceInput(name: $0.url, digest: $0.digest) }
@@ -143,8 +145,8 @@ struct RemoteSource: Sendable {
                 let folder = (target as NSString).deletingLastPathComponent
                 do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch
                 { throw RemoteError(.io, "cannot create \(folder): \(error.localizedDescription)") }
-                let temporary = "\(folder)/.partial-\(getpid())-\(i)"
-                defer { unlink(temporary) }
+                let temporary = "\(folder)/.partial-\(Syscall.processID)-\(i)"
+                defer { Syscall.unlink(temporary) }
                 let got: Int
                 if let client {
                     got = try client.get(S3Location(object.url), to: temporary, etag: object.etag).size
@@ -158,10 +160,10 @@ struct RemoteSource: Sendable {
                 // Older versions of this URL go; the new one appears whole or not at all.
                 for old in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
                 where !old.hasPrefix(".") {
-                    unlink(folder + "/" + old)
+                    Syscall.unlink(folder + "/" + old)
                 }
-                guard rename(temporary, target) == 0 else {
-                    throw RemoteError(.io, "cannot write \(target): \(String(cString: strerror(errno)))")
+                do { try Syscall.rename(temporary, to: target) } catch {
+                    throw RemoteError(.io, "cannot write \(target): \(error)")
                 }
                 fetched.add(1, ordering: .relaxed)
                 bytes.add(got, ordering: .relaxed)
@@ -175,7 +177,7 @@ struct RemoteSource: Sendable {
     }
 
     static func downloads(_ stateDirectory: String?) -> String {
-        (stateDirectory ?? NSTemporaryDirectory() + "weir-\(getuid())") + "/downloads"
+        (stateDirectory ?? NSTemporaryDirectory() + "weir-\(Syscall.userID)") + "/downloads"
     }
 
     /// `<root>/<hash of URL>/<hash of version>-<file name>`: the name keeps `.gz` and `.csv`.
@@ -186,8 +188,7 @@ struct RemoteSource: Sendable {
     }
 
     static func fileSize(_ path: String) -> Int? {
-        var info = stat()
-        return stat(path, &info) == 0 ? Int(info.st_size) : nil
+        Syscall.status(path: path).map { Int($0.st_size) }
     }
 
     /// Runs `body`, turning a remote failure into a stage error at `path`.

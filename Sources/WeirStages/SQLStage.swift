@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import WeirCore
 import WeirSQL
+import WeirSystem
 import WeirTable
 
 /// `sql`: a query over the input tables, each registered under its stage id (or its `as:`
@@ -258,9 +259,9 @@ struct SpillDirectory {
     init(stateDirectory: String?, stage: String?) {
         let base = stateDirectory.map { "\($0)/tmp" } ?? NSTemporaryDirectory()
         if let stage {
-            path = "\(base)/sql-\(getpid())-" + String(stage.map { $0.isLetter || $0.isNumber ? $0 : "_" })
+            path = "\(base)/sql-\(Syscall.processID)-" + String(stage.map { $0.isLetter || $0.isNumber ? $0 : "_" })
         } else {
-            path = "\(base)/sql-\(getpid())"
+            path = "\(base)/sql-\(Syscall.processID)"
             Self.removeAtExit(path)
         }
     }

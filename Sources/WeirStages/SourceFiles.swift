@@ -1,5 +1,6 @@
 import Foundation
 import WeirCore
+import WeirSystem
 import WeirTable
 
 #if canImport(Glibc)
@@ -166,8 +167,7 @@ enum SourceFiles {
         let prefix = directory.isEmpty ? "" : directory + "/"
         func display(_ path: String) -> String { path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : path }
         if !pattern.contains(where: { "*?[".contains($0) }) {
-            var info = stat()
-            guard stat(resolved, &info) == 0 else {
+            guard let info = Syscall.status(path: resolved) else {
                 throw StageError("no such file '\(pattern)' (looked for \(resolved))", param: "path")
             }
             guard (info.st_mode & S_IFMT) == S_IFREG else {
@@ -193,8 +193,7 @@ enum SourceFiles {
     }
 
     private static func isRegularFile(_ path: String) -> Bool {
-        var info = stat()
-        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+        Syscall.status(path: path).map { ($0.st_mode & S_IFMT) == S_IFREG } ?? false
     }
 
     private static func glob(_ pattern: String) -> [String] {

@@ -1,3 +1,5 @@
+import WeirSystem
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -125,7 +127,7 @@ public struct GrowableBuffer: ~Copyable {
             var memory: UnsafeMutableRawPointer?
             let rounded = (size + (2 << 20) - 1) & ~((2 << 20) - 1)
             if posix_memalign(&memory, 2 << 20, rounded) == 0, let memory {
-                _ = madvise(memory, rounded, MADV_HUGEPAGE)
+                Syscall.advise(memory, size: rounded, MADV_HUGEPAGE)
                 return memory
             }
         }
@@ -246,13 +248,15 @@ public final class MappedFile: @unchecked Sendable {
     private let mapped: Bool
 
     public init(path: String) throws {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw TableError.io(path: path, message: String(cString: strerror(errno))) }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else {
-            throw TableError.io(path: path, message: String(cString: strerror(errno)))
+        let fd: Int32
+        let info: stat
+        do {
+            fd = try Syscall.open(path, O_RDONLY)
+            info = try Syscall.status(fd)
+        } catch {
+            throw TableError.io(path: path, message: error.description)
         }
+        defer { try? Syscall.close(fd) }
         if (info.st_mode & S_IFMT) == S_IFDIR {
             throw TableError.io(path: path, message: "is a directory, not a file")
         }
@@ -263,15 +267,14 @@ public final class MappedFile: @unchecked Sendable {
             mapped = false
             return
         }
-        guard let memory = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), memory != MAP_FAILED else {
-            throw TableError.io(path: path, message: "cannot map file: \(String(cString: strerror(errno)))")
+        do { base = try Syscall.mapReadOnly(fd, size: size) } catch {
+            throw TableError.io(path: path, message: "cannot map file: \(error)")
         }
-        base = UnsafeRawPointer(memory)
         mapped = true
     }
 
     deinit {
-        if mapped { munmap(UnsafeMutableRawPointer(mutating: base), count) }
+        if mapped { Syscall.unmap(base, size: count) }
     }
 
     public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
@@ -281,15 +284,15 @@ public final class MappedFile: @unchecked Sendable {
     /// read-only, so nothing is lost). For a file read once, part by part.
     public func release(_ range: Range<Int>) {
         guard mapped else { return }
-        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let page = Syscall.pageSize
         let lower = (range.lowerBound + page - 1) / page * page
         let upper = range.upperBound == count ? count : range.upperBound / page * page
         guard upper > lower else { return }
-        _ = madvise(UnsafeMutableRawPointer(mutating: base + lower), upper - lower, MADV_DONTNEED)
+        Syscall.advise(base + lower, size: upper - lower, MADV_DONTNEED)
     }
 
     /// Tells the kernel the file will be read front to back.
     public func adviseSequential() {
-        if mapped { _ = madvise(UnsafeMutableRawPointer(mutating: base), count, MADV_SEQUENTIAL) }
+        if mapped { Syscall.advise(base, size: count, MADV_SEQUENTIAL) }
     }
 }

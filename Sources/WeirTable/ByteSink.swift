@@ -1,4 +1,5 @@
 import CWeirSystem
+import WeirSystem
 
 #if canImport(Glibc)
     import Glibc
@@ -51,14 +52,13 @@ public final class FileSink: ByteSink {
     public init(path: String, startsWriteback: Bool = true, truncating: Bool = true) throws {
         self.path = path
         self.startsWriteback = startsWriteback
-        fd = open(path, O_WRONLY | O_CREAT | (truncating ? O_TRUNC : 0) | O_CLOEXEC, 0o644)
-        guard fd >= 0 else {
-            throw TableError.io(path: path, message: "cannot create file: \(String(cString: strerror(errno)))")
+        do { fd = try Syscall.open(path, O_WRONLY | O_CREAT | (truncating ? O_TRUNC : 0)) } catch {
+            throw TableError.io(path: path, message: "cannot create file: \(error)")
         }
         buffer.reserveCapacity(bufferLimit)
     }
 
-    deinit { if fd >= 0 { Glibc.close(fd) } }
+    deinit { if fd >= 0 { try? Syscall.close(fd) } }
 
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
         if buffer.count + bytes.count > bufferLimit { try flush() }
@@ -79,9 +79,7 @@ public final class FileSink: ByteSink {
     /// Moves past `count` bytes of the file, leaving them as they are.
     public func skip(_ count: Int) throws {
         try flush()
-        guard lseek(fd, off_t(count), SEEK_CUR) >= 0 else {
-            throw TableError.io(path: path, message: "seek failed: \(String(cString: strerror(errno)))")
-        }
+        do { try Syscall.skip(fd, count) } catch { throw TableError.io(path: path, message: "seek failed: \(error)") }
         written += count
         writebackStarted = written
     }
@@ -90,31 +88,20 @@ public final class FileSink: ByteSink {
         defer {
             written += bytes.count
             if startsWriteback && written - writebackStarted >= Self.writebackStep {
-                _ = weir_start_writeback(fd, writebackStarted, written - writebackStarted)
+                Syscall.startWriteback(fd, offset: writebackStarted, count: written - writebackStarted)
                 writebackStarted = written
             }
         }
-        var done = 0
-        while done < bytes.count {
-            let n = Glibc.write(fd, bytes.baseAddress! + done, bytes.count - done)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw TableError.writing(path, "write failed")
-            }
-            done += n
-        }
+        do { try Syscall.write(fd, bytes) } catch { throw TableError.writing(path, "write failed: \(error)") }
     }
 
     /// Flushes, optionally fsyncs, and closes the file.
     public func close(sync: Bool = false) throws {
         try flush()
-        if sync && fsync(fd) != 0 {
-            throw TableError.writing(path, "fsync failed")
+        if sync {
+            do { try Syscall.sync(fd) } catch { throw TableError.writing(path, "fsync failed: \(error)") }
         }
-        if Glibc.close(fd) != 0 {
-            fd = -1
-            throw TableError.io(path: path, message: "close failed: \(String(cString: strerror(errno)))")
-        }
-        fd = -1
+        defer { fd = -1 }
+        do { try Syscall.close(fd) } catch { throw TableError.io(path: path, message: "close failed: \(error)") }
     }
 }

@@ -1,4 +1,5 @@
 import CWeirSystem
+import WeirSystem
 
 #if canImport(Glibc)
     import Glibc
@@ -38,18 +39,16 @@ public final class InPlaceArrowFile: @unchecked Sendable {
     public init(path: String, writer: ArrowWriter = ArrowWriter()) throws {
         self.path = path
         self.writer = writer
-        partialPath = "\(path).weir-\(getpid()).tmp"
-        fd = open(partialPath, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else {
-            throw TableError.io(
-                path: path, message: "cannot create \(partialPath): \(String(cString: strerror(errno)))")
+        partialPath = "\(path).weir-\(Syscall.processID).tmp"
+        do { fd = try Syscall.open(partialPath, O_RDWR | O_CREAT | O_TRUNC) } catch {
+            throw TableError.io(path: path, message: "cannot create \(partialPath): \(error)")
         }
     }
 
     deinit {
-        if let region { munmap(region, regionBytes) }
-        if fd >= 0 { close(fd) }
-        if !renamed { unlink(partialPath) }
+        if let region { Syscall.unmap(region, size: regionBytes) }
+        if fd >= 0 { try? Syscall.close(fd) }
+        if !renamed { Syscall.unlink(partialPath) }
     }
 
     /// Places of the columns of 8-byte values (int64, float64, timestamp) whose offsets are
@@ -65,9 +64,7 @@ public final class InPlaceArrowFile: @unchecked Sendable {
         guard let end = chosen.map({ $0.offset + rowCount * 8 }).max() else { return places }
         // Blocks are reserved before any page is written: running out of disk while writing
         // through a mapping is a SIGBUS, not an error. Where they cannot be, nothing is placed.
-        guard weir_reserve(fd, end) == 0,
-            let memory = mmap(nil, end, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), memory != MAP_FAILED
-        else {
+        guard (try? Syscall.reserve(fd, end)) != nil, let memory = try? Syscall.mapShared(fd, size: end) else {
             return places
         }
         region = memory
@@ -90,12 +87,11 @@ public final class InPlaceArrowFile: @unchecked Sendable {
         } else {
             // The table's values may live in the mapped file: it is unlinked, not truncated, and
             // stays readable until it is unmapped, while a new file takes its name.
-            unlink(partialPath)
+            Syscall.unlink(partialPath)
             try writer.write(table, toFile: partialPath)
         }
-        guard rename(partialPath, path) == 0 else {
-            throw TableError.io(
-                path: path, message: "cannot rename \(partialPath) into place: \(String(cString: strerror(errno)))")
+        do { try Syscall.rename(partialPath, to: path) } catch {
+            throw TableError.io(path: path, message: "cannot rename \(partialPath) into place: \(error)")
         }
         renamed = true
     }

@@ -1,4 +1,5 @@
 import Dispatch
+import WeirSystem
 
 #if canImport(Glibc)
     import Glibc
@@ -7,7 +8,7 @@ import Dispatch
 /// CPU-bound loops over all cores. Only for kernels: blocking work (I/O, subprocesses) belongs
 /// on dedicated threads, because Dispatch does not widen its pool for blocked workers.
 public enum Parallel {
-    public static var coreCount: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+    public static var coreCount: Int { Syscall.coreCount }
 
     /// `body(i)` for every i in 0..<count, on all cores, results in order.
     public static func map<T>(_ count: Int, _ body: (Int) -> T) -> [T] {

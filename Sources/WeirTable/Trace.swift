@@ -1,3 +1,5 @@
+import WeirSystem
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -14,17 +16,13 @@ public struct Trace {
         last = enabled ? Trace.now() : 0
     }
 
-    static func now() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-    }
+    static func now() -> Double { Syscall.monotonicSeconds }
 
     public mutating func mark(_ phase: String) {
         guard enabled else { return }
         let t = Trace.now()
-        let line = "[\(name)] \(phase): \(Int((t - last) * 1000)) ms\n"
-        _ = line.withCString { Glibc.write(2, $0, strlen($0)) }
+        var line = "[\(name)] \(phase): \(Int((t - last) * 1000)) ms\n"
+        line.withUTF8 { try? Syscall.write(STDERR_FILENO, UnsafeRawBufferPointer($0)) }
         last = t
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import WeirSystem
 import WeirTable
 
 /// `weir convert`: CSV (or .csv.gz) to an Arrow file, or an Arrow file to CSV, by extension.
@@ -110,8 +111,7 @@ struct Convert: ParsableCommand {
     /// which the file written beside it and renamed would replace instead of writing through.
     private func placedOutput() throws -> InPlaceArrowFile? {
         guard writesArrow else { return nil }
-        var info = stat()
-        if lstat(output, &info) == 0 && (info.st_mode & S_IFMT) != S_IFREG { return nil }
+        if let info = Syscall.linkStatus(path: output), (info.st_mode & S_IFMT) != S_IFREG { return nil }
         return try InPlaceArrowFile(path: output)
     }
 

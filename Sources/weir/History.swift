@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import WeirCore
 import WeirStages
+import WeirSystem
 
 /// `weir history`: past runs, or one run's stages, from the ledger.
 struct History: ParsableCommand {
@@ -87,7 +88,7 @@ struct History: ParsableCommand {
 
     /// A run still marked running whose process is gone was interrupted (killed or crashed).
     func status(_ record: RunRecord) -> String {
-        if record.status == .running && kill(Int32(record.pid), 0) != 0 && errno == ESRCH {
+        if record.status == .running && !Syscall.isAlive(Int32(record.pid)) {
             return RunStatus.interrupted.rawValue
         }
         return record.status.rawValue

@@ -1,5 +1,6 @@
 import Foundation
 import WeirCore
+import WeirSystem
 
 /// Writes to standard output without Foundation's buffering surprises, flushing per line so
 /// a scheduler reading the pipe sees events as they happen.
@@ -7,16 +8,7 @@ enum Output {
     /// Writes all of `bytes` to standard output; false when the output is gone.
     @discardableResult
     static func write(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        var done = 0
-        while done < bytes.count {
-            let n = Glibc.write(STDOUT_FILENO, bytes.baseAddress! + done, bytes.count - done)
-            if n <= 0 {
-                if errno == EINTR { continue }
-                return false
-            }
-            done += n
-        }
-        return true
+        (try? Syscall.write(STDOUT_FILENO, bytes)) != nil
     }
 
     static func line(_ text: String) { raw(text + "\n") }

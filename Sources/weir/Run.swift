@@ -3,6 +3,7 @@ import Foundation
 import WeirCore
 import WeirReport
 import WeirStages
+import WeirSystem
 import WeirTable
 
 extension ExecutorKind: ExpressibleByArgument {}
@@ -143,7 +144,7 @@ struct Run: ParsableCommand {
         try workspace.ledger.startRun(
             RunRecord(
                 id: runID, pipeline: pipeline.name, pipelineFile: options.pipelineIdentity,
-                startedAt: Date().timeIntervalSince1970, pid: Int(getpid()), command: command))
+                startedAt: Date().timeIntervalSince1970, pid: Int(Syscall.processID), command: command))
         let reporter: any RunReporter = json ? JSONReporter() : TextReporter(live: Terminal.isInteractive)
         let runOptions = RunOptions(
             jobs: jobs ?? Parallel.coreCount, failFast: failFast, forced: selection.force ? selected : [])

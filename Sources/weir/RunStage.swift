@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import WeirCore
 import WeirStages
+import WeirSystem
 import WeirTable
 
 /// `weir run-stage`: one stage in this process, its inputs read from the cache (the state
@@ -75,7 +76,7 @@ struct RunStage: ParsableCommand {
             try workspace.ledger.startRun(
                 RunRecord(
                     id: runID, pipeline: pipeline.name, pipelineFile: options.pipelineIdentity,
-                    startedAt: Date().timeIntervalSince1970, pid: Int(getpid()), command: command))
+                    startedAt: Date().timeIntervalSince1970, pid: Int(Syscall.processID), command: command))
         }
         let reporter: any RunReporter = json ? JSONReporter() : TextReporter(live: false)
         // A job on another node reads inputs it did not see written: hash them in full.

@@ -3,6 +3,7 @@ import Foundation
 import WeirCore
 import WeirServe
 import WeirStages
+import WeirSystem
 
 /// `weir serve`: pages and a JSON API over the state directory, until stopped.
 struct Serve: ParsableCommand {
@@ -34,9 +35,9 @@ struct Serve: ParsableCommand {
     func run() throws {
         let workspace = try state.workspace(.readOnly)
         let folder = project ?? FileManager.default.currentDirectoryPath
-        guard let real = realpath(folder, nil) else { throw ValidationError("--project: no folder '\(folder)'") }
-        let projectPath = String(cString: real)
-        free(real)
+        guard let projectPath = Syscall.realPath(folder) else {
+            throw ValidationError("--project: no folder '\(folder)'")
+        }
         let executable =
             (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         var configuration = WeirServer.Configuration(

@@ -4,6 +4,7 @@ import WeirCore
 import WeirRemote
 import WeirRemoteCache
 import WeirStages
+import WeirSystem
 import WeirTable
 
 /// Options every pipeline command takes.
@@ -97,7 +98,7 @@ struct SelectionOptions: ParsableArguments {
 
 enum Terminal {
     static var isInteractive: Bool {
-        isatty(STDOUT_FILENO) != 0 && ProcessInfo.processInfo.environment["TERM"] != "dumb"
+        Syscall.isTerminal(STDOUT_FILENO) && ProcessInfo.processInfo.environment["TERM"] != "dumb"
     }
 
     static func error(_ text: String) {

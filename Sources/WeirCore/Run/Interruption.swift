@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import WeirSystem
 
 #if canImport(Glibc)
     import Glibc
@@ -55,7 +56,7 @@ public final class Interruption: Sendable {
             var sources: [any DispatchSourceSignal] = []
             let listeners = self.listeners
             for number in Interruption.signals {
-                Foundation.signal(number, SIG_IGN)
+                Syscall.ignore(number)
                 let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
                 source.setEventHandler { listeners.deliver(number) }
                 source.resume()
@@ -75,8 +76,7 @@ public final class Interruption: Sendable {
             let listening = flags.withLock { Array($0.values) }
             guard !listening.isEmpty else {
                 // Nobody is running: die of the signal, as without Weir's handling.
-                Foundation.signal(number, SIG_DFL)
-                kill(getpid(), number)
+                Syscall.dieOf(number)
                 return
             }
             for flag in listening {

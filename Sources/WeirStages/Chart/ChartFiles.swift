@@ -1,5 +1,6 @@
 import Foundation
 import WeirCore
+import WeirSystem
 import WeirTable
 
 /// Rasterises SVG with librsvg's `rsvg-convert` (Debian: librsvg2-bin), when it is installed.
@@ -17,7 +18,7 @@ enum SVGRaster {
     static func png(_ svg: String) throws -> Data {
         guard let converter else { throw StageError(missing) }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "weir-png-\(getpid())-\(UInt64.random(in: 0...UInt64.max))")
+            "weir-png-\(Syscall.processID)-\(UInt64.random(in: 0...UInt64.max))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let input = folder.appendingPathComponent("chart.svg")

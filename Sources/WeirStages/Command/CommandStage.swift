@@ -1,5 +1,6 @@
 import Foundation
 import WeirCore
+import WeirSystem
 import WeirTable
 
 #if canImport(Glibc)
@@ -130,7 +131,7 @@ struct CommandStage: StageType {
         var tables: [String: Table] = [:]
         for port in manifest.outputs {
             let path = outputPaths[port.name]!
-            guard access(path, F_OK) == 0 else {
+            guard Syscall.exists(path) else {
                 throw StageError(
                     "\(manifestName): the command wrote nothing to output '\(port.name)'; "
                         + "it should write an Arrow IPC file to $WEIR_OUTPUT_\(Self.variable(port.name))")

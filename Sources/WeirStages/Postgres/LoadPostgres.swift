@@ -1,6 +1,7 @@
 import Foundation
 import WeirCore
 import WeirPostgres
+import WeirSystem
 import WeirTable
 
 /// `load.postgres`: the input into a PostgreSQL table in one transaction with binary COPY.
@@ -199,7 +200,7 @@ public struct LoadPostgres: StageType {
         } else {
             try connection.execute("CREATE TABLE \(target.quoted) \(definition(input.schema, connection, key: keys))")
         }
-        let staging = connection.quote("weir_upsert_\(getpid())")
+        let staging = connection.quote("weir_upsert_\(Syscall.processID)")
         try connection.execute("CREATE TEMP TABLE \(staging) \(definition(input.schema, connection)) ON COMMIT DROP")
         try copy(input, into: staging, connection)
         let columns = input.schema.names.map(connection.quote)
