@@ -134,44 +134,6 @@ struct ColumnChunk: ~Copyable {
 
     var nullCount: Int { nulls.count / 4 }
 
-    mutating func appendNull() {
-        nulls.append(Int32(truncatingIfNeeded: rows))
-        switch kind {
-        case .string: if !needsReparse { offsets.append(Int32(bytes.count)) }
-        case .bool: fixed.append(UInt8(0))
-        default: fixed.append(Int64(0))
-        }
-        rows &+= 1
-    }
-
-    /// Switches an inferred column to `newKind`, converting what it holds when that is possible.
-    mutating func widen(to newKind: InferredKind) {
-        let old = kind
-        kind = newKind
-        switch (old, newKind) {
-        case (.empty, .string):
-            fixed.removeAll()
-            offsets.appendZeros(4 * (rows + 1))
-        case (.empty, .bool):
-            fixed.removeAll()
-            fixed.appendZeros(rows)
-        case (.empty, _):
-            break
-        case (.int, .float):
-            // Not converted in place: "-0" was stored as the integer 0 and would lose its sign.
-            // The chunk's column is read again as floats.
-            needsReparse = true
-        case (.date, .timestamp):
-            for r in 0..<rows {
-                fixed.store(fixed.load(at: r * 8, as: Int64.self) &* Temporal.microsPerDay, at: r * 8)
-            }
-        default:
-            // To string from a kind whose text was not kept: stop storing, re-read the chunk later.
-            needsReparse = true
-            fixed.removeAll()
-        }
-    }
-
     /// Drops the values of rows `row...` (used when a row is rejected half-way through).
     mutating func truncate(to row: Int) {
         guard rows > row else { return }
@@ -535,40 +497,7 @@ struct CSVChunkParser {
             column.pointee.appendNull()
             return true
         }
-        switch column.pointee.kind {
-        case .string:
-            if !column.pointee.needsReparse {
-                column.pointee.bytes.reserve(max(n, 16))
-                copyText(from: field.textStart, count: n, to: column.pointee.bytes.pointer + column.pointee.bytes.count)
-                column.pointee.bytes.appendUninitialized(n)
-                column.pointee.offsets.append(Int32(truncatingIfNeeded: column.pointee.bytes.count))
-            }
-        case .int:
-            guard let value = converted.map({ Int64(bitPattern: $0) }) ?? ValueParsing.int64(text, n) else {
-                return false
-            }
-            column.pointee.fixed.append(value)
-        case .float:
-            guard let value = converted.map({ Double(bitPattern: $0) }) ?? ValueParsing.double(text, n) else {
-                return false
-            }
-            column.pointee.fixed.append(value)
-        case .timestamp:
-            guard let value = converted.map({ Int64(bitPattern: $0) }) ?? Self.parseTimestamp(text, n, config) else {
-                return false
-            }
-            column.pointee.fixed.append(value)
-        case .date:
-            guard let value = ValueParsing.date(text, n) else { return false }
-            column.pointee.fixed.append(value)
-        case .bool:
-            guard let value = ValueParsing.bool(text, n) else { return false }
-            column.pointee.fixed.append(UInt8(value ? 1 : 0))
-        case .empty:
-            return false
-        }
-        column.pointee.rows &+= 1
-        return true
+        return column.pointee.appendValue(text, n, readable: end - field.textStart, converted: converted, config)
     }
 
     /// Whether a value converted up to `position` can be a whole field: the text ends there, or
@@ -672,85 +601,13 @@ struct CSVChunkParser {
             column.pointee.appendNull()
             return true
         }
-        while true {
-            switch column.pointee.kind {
-            case .int:
-                if let v = ValueParsing.int64(p, n) {
-                    column.pointee.fixed.append(v)
-                    break
-                }
-                if column.pointee.declared { return false }
-                column.pointee.widen(to: notInt64(p, n) ?? .string)
-                continue
-            case .float:
-                if let v = ValueParsing.double(p, n) {
-                    column.pointee.fixed.append(v)
-                    break
-                }
-                if column.pointee.declared { return false }
-                column.pointee.widen(to: .string)
-                continue
-            case .string:
-                if !column.pointee.needsReparse {
-                    column.pointee.bytes.append(UnsafeRawBufferPointer(start: p, count: n))
-                    column.pointee.offsets.append(Int32(truncatingIfNeeded: column.pointee.bytes.count))
-                }
-            case .timestamp:
-                if let v = parseTimestamp(p, n, config) {
-                    column.pointee.fixed.append(v)
-                    break
-                }
-                if column.pointee.declared { return false }
-                column.pointee.widen(to: .string)
-                continue
-            case .date:
-                if let v = ValueParsing.date(p, n) {
-                    column.pointee.fixed.append(v)
-                    break
-                }
-                if column.pointee.declared { return false }
-                column.pointee.widen(to: parseTimestamp(p, n, config) != nil ? .timestamp : .string)
-                continue
-            case .bool:
-                if let v = ValueParsing.bool(p, n) {
-                    column.pointee.fixed.append(UInt8(v ? 1 : 0))
-                    break
-                }
-                if column.pointee.declared { return false }
-                column.pointee.widen(to: .string)
-                continue
-            case .empty:
-                column.pointee.widen(to: infer(p, n, config))
-                continue
-            }
-            column.pointee.rows &+= 1
-            return true
+        // Inference widens the column until the field fits (a string always does); a declared
+        // column does not widen.
+        while !column.pointee.appendValue(p, n, readable: n, converted: nil, config) {
+            if column.pointee.declared { return false }
+            column.pointee.widen(to: column.pointee.widening(for: p, n, config))
         }
-    }
-
-    /// What a number that is not an int64 makes its column: float, or text for an integer too
-    /// long for int64, which keeps its digits rather than lose them in a float. Nil: no number.
-    private static func notInt64(_ p: UnsafePointer<UInt8>, _ n: Int) -> InferredKind? {
-        guard ValueParsing.double(p, n) != nil else { return nil }
-        let digitsOnly = (0..<n).allSatisfy {
-            ValueParsing.isDigit(p[$0]) || (($0 == 0) && (p[0] == 0x2D || p[0] == 0x2B))
-        }
-        return digitsOnly ? .string : .float
-    }
-
-    @inline(__always)
-    private static func parseTimestamp(_ p: UnsafePointer<UInt8>, _ n: Int, _ config: CSVParseConfig) -> Int64? {
-        if let format = config.timestampFormat, let v = format.parse(p, n) { return v }
-        return ValueParsing.timestamp(p, n)
-    }
-
-    private static func infer(_ p: UnsafePointer<UInt8>, _ n: Int, _ config: CSVParseConfig) -> InferredKind {
-        if ValueParsing.int64(p, n) != nil { return .int }
-        if let kind = notInt64(p, n) { return kind }
-        if ValueParsing.date(p, n) != nil { return .date }
-        if parseTimestamp(p, n, config) != nil { return .timestamp }
-        if ValueParsing.bool(p, n) != nil { return .bool }
-        return .string
+        return true
     }
 }
 
