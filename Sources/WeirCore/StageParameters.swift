@@ -1,3 +1,4 @@
+import Synchronization
 import WeirTable
 
 /// A Swift type a stage parameter decodes to from its value as the loader checked it.
@@ -126,7 +127,15 @@ public protocol StageParameters: Sendable {
 extension StageParameters {
     public func problems(stage id: String) -> [StageError] { [] }
 
-    public static var specs: [ParamSpec] { declarations.map(\.spec) }
+    /// The declarations' specs, made once per type (on first use: a run builds only the
+    /// parameter tables of the stage types its pipeline uses).
+    public static var specs: [ParamSpec] {
+        let key = ObjectIdentifier(Self.self)
+        if let known = specCache.withLock({ $0[key] }) { return known }
+        let made = declarations.map(\.spec)
+        specCache.withLock { $0[key] = made }
+        return made
+    }
 
     /// The stage's values; one of another shape than declared is an error at its key.
     public static func decode(_ stage: StageSpec) throws -> Self {
@@ -142,6 +151,8 @@ extension StageParameters {
         return params
     }
 }
+
+private let specCache = Mutex<[ObjectIdentifier: [ParamSpec]]>([:])
 
 /// One parameter: its spec, and how its value lands in the struct's property.
 public struct ParamDeclaration<Params: StageParameters>: Sendable {

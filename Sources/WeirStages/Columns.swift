@@ -7,7 +7,7 @@ public struct SelectColumns: StageType {
     public let version = "1"
     public let summary = "Keep the named columns of the input, in that order, optionally renamed."
     public let inputs = InputArity.one
-    public let params: [ParamSpec] = Params.specs
+    public var params: [ParamSpec] { Params.specs }
 
     struct Params: StageParameters {
         var columns: [String] = []
@@ -58,7 +58,7 @@ public struct TopRows: StageType {
     public let version = "1"
     public let summary = "The n rows with the largest (or smallest) values of a numeric column."
     public let inputs = InputArity.one
-    public let params: [ParamSpec] = Params.specs
+    public var params: [ParamSpec] { Params.specs }
 
     struct Params: StageParameters {
         var by = ""

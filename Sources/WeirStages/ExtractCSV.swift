@@ -16,7 +16,7 @@ public struct ExtractCSV: StageType {
     public let summary =
         "Read CSV files (a path or glob, .gz too) into a table, with type inference and per-column overrides."
     public let inputs = InputArity.none
-    public let params: [ParamSpec] = SourceFiles.Params.specs + Params.specs
+    public var params: [ParamSpec] { SourceFiles.Params.specs + Params.specs }
 
     struct Params: StageParameters {
         var schema = ColumnTypes()

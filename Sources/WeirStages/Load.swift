@@ -88,7 +88,7 @@ public struct LoadCSV: FileLoad {
     // 2: a row that would be a blank line (one column, null) is written as "".
     public let version = "2"
     public let summary = "Write the input table to a CSV file (floats round-trip exactly, timestamps ISO 8601 UTC)."
-    public let params: [ParamSpec] = LoadTarget.specs + Params.specs
+    public var params: [ParamSpec] { LoadTarget.specs + Params.specs }
 
     struct Params: StageParameters {
         var delimiter = ","
@@ -121,7 +121,7 @@ public struct LoadArrow: FileLoad {
     public let name = "load.arrow"
     public let version = "1"
     public let summary = "Write the input table to an Arrow IPC (Feather v2) file."
-    public let params: [ParamSpec] = LoadTarget.specs
+    public var params: [ParamSpec] { LoadTarget.specs }
 
     public init() {}
 

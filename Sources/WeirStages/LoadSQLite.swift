@@ -17,7 +17,7 @@ public struct LoadSQLite: StageType {
         "Write the input table into a table of a SQLite database file (replace or append), in one transaction."
     public let inputs = InputArity.one
     public let outputs: [String] = []
-    public let params: [ParamSpec] = Params.specs
+    public var params: [ParamSpec] { Params.specs }
 
     struct Params: StageParameters {
         enum Mode: String, ParamChoice { case replace, append }

@@ -18,7 +18,7 @@ public struct SQLStage: StageType {
     public let summary =
         "Run a SQL query (DuckDB) over the input tables, each registered under its stage id or `as:` alias."
     public let inputs = InputArity.many
-    public let params: [ParamSpec] = Params.specs
+    public var params: [ParamSpec] { Params.specs }
 
     struct Params: StageParameters {
         var query = ""

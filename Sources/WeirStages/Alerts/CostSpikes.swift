@@ -11,7 +11,7 @@ public struct CostSpikes: StageType {
     public let summary = "Daily z-scores against the trailing window; flags spikes, alerts on the latest day."
     public let inputs = InputArity.one
     public let outputs = ["scores", "alerts"]
-    public let params: [ParamSpec] = DailySeries.Params.specs + Params.specs
+    public var params: [ParamSpec] { DailySeries.Params.specs + Params.specs }
 
     struct Params: StageParameters {
         var window = 365

@@ -11,7 +11,7 @@ public struct CostTrend: StageType {
     public let summary = "MACD of each group's daily value; crossovers mark trend reversals."
     public let inputs = InputArity.one
     public let outputs = ["series", "crossovers", "alerts"]
-    public let params: [ParamSpec] = DailySeries.Params.specs + Params.specs
+    public var params: [ParamSpec] { DailySeries.Params.specs + Params.specs }
 
     struct Params: StageParameters {
         var fast = 12
@@ -129,7 +129,7 @@ public struct CostTotals: StageType {
     public let summary = "Month-to-date totals per group and daily totals with day-over-day and week-over-week change."
     public let inputs = InputArity.one
     public let outputs = ["mtd", "daily"]
-    public let params: [ParamSpec] = DailySeries.Params.specs
+    public var params: [ParamSpec] { DailySeries.Params.specs }
 
     public init() {}
 

@@ -16,7 +16,7 @@ public struct Quality: StageType {
     public let summary = "Profile a table, find outliers and future dates, and run declared checks."
     public let inputs = InputArity.one
     public let outputs = ["profile", "anomalies", "checks"]
-    public let params: [ParamSpec] = Params.specs
+    public var params: [ParamSpec] { Params.specs }
 
     struct Params: StageParameters {
         enum Severity: String, ParamChoice { case warn, error }

@@ -9,7 +9,7 @@ public struct Affinity: StageType {
     public let version = "1"
     public let summary = "Segment x category share of purchases and lift against the overall share."
     public let inputs = InputArity.one
-    public let params: [ParamSpec] = Params.specs
+    public var params: [ParamSpec] { Params.specs }
 
     struct Params: StageParameters {
         var segment = "segment"
@@ -102,7 +102,7 @@ public struct Cohort: StageType {
     public let version = "1"
     public let summary = "Monthly cohorts by first purchase: active customers and retention per month since."
     public let inputs = InputArity.one
-    public let params: [ParamSpec] = Params.specs
+    public var params: [ParamSpec] { Params.specs }
 
     struct Params: StageParameters {
         var customer = "customer_id"

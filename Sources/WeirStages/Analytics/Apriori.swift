@@ -12,7 +12,7 @@ public struct Apriori: StageType {
         "Frequent itemsets and association rules (support, confidence, lift, leverage, conviction) over baskets."
     public let inputs = InputArity.one
     public let outputs = ["itemsets", "rules"]
-    public let params: [ParamSpec] = Params.specs
+    public var params: [ParamSpec] { Params.specs }
 
     public init() {}
 

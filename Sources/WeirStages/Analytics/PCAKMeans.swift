@@ -11,7 +11,7 @@ public struct PCAKMeans: StageType {
     public let summary = "PCA of the feature columns, then K-means clusters (k fixed or by elbow) on the components."
     public let inputs = InputArity.one
     public let outputs = ["assignments", "clusters", "components", "elbow"]
-    public let params: [ParamSpec] = Params.specs
+    public var params: [ParamSpec] { Params.specs }
 
     struct Params: StageParameters {
         var id = ""

@@ -9,7 +9,7 @@ public struct Pivot: StageType {
     public let version = "1"
     public let summary = "Row key x column key matrix of counts, sums or means (e.g. user x aisle purchase counts)."
     public let inputs = InputArity.one
-    public let params: [ParamSpec] = Params.specs
+    public var params: [ParamSpec] { Params.specs }
 
     struct Params: StageParameters {
         enum Aggregate: String, ParamChoice { case count, sum, mean }

@@ -9,7 +9,7 @@ public struct RFM: StageType {
     public let version = "1"
     public let summary = "Recency, frequency, monetary value and their 1-5 scores and segment, per customer."
     public let inputs = InputArity.one
-    public let params: [ParamSpec] = Params.specs
+    public var params: [ParamSpec] { Params.specs }
 
     struct Params: StageParameters {
         enum Monetary: String, ParamChoice { case sum, mean }

@@ -15,7 +15,7 @@ public struct ChartStage: StageType {
         "Draw a bar, line, area, point, histogram, heatmap or pie chart of a table (SVG, PNG with rsvg-convert)."
     public let inputs = InputArity.many
     public let outputs = ["chart", "data"]
-    public let params: [ParamSpec] = ChartParams.specs
+    public var params: [ParamSpec] { ChartParams.specs }
 
     public static let chartSchema = Schema([
         Field("title", .string), Field("format", .string), Field("width", .int64),

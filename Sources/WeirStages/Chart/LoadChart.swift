@@ -29,7 +29,7 @@ public struct LoadSVG: ChartFileLoad {
     public let name = "load.svg"
     public let version = "1"
     public let summary = "Write a chart stage's picture to an SVG file."
-    public let params: [ParamSpec] = LoadTarget.specs
+    public var params: [ParamSpec] { LoadTarget.specs }
 
     public init() {}
 
@@ -47,7 +47,7 @@ public struct LoadPNG: ChartFileLoad {
     public let name = "load.png"
     public let version = "1"
     public let summary = "Write a chart stage's picture to a PNG file (rasterised by rsvg-convert)."
-    public let params: [ParamSpec] = LoadTarget.specs
+    public var params: [ParamSpec] { LoadTarget.specs }
 
     public init() {}
 

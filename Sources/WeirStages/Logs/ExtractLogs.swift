@@ -10,7 +10,7 @@ public struct ExtractLogs: StageType {
     public let summary = "Read AWS Lambda log exports (a path or glob, .gz too) into messages and invocations."
     public let inputs = InputArity.none
     public let outputs = ["out", "invocations"]
-    public let params: [ParamSpec] = SourceFiles.Params.specs
+    public var params: [ParamSpec] { SourceFiles.Params.specs }
 
     public init() {}
 

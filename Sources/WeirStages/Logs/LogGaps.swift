@@ -12,7 +12,7 @@ public struct LogGaps: StageType {
         "Gaps between consecutive log entries; flags those over factor x the median gap or over max_gap."
     public let inputs = InputArity.one
     public let outputs = ["gaps", "anomalies"]
-    public let params: [ParamSpec] = Params.specs
+    public var params: [ParamSpec] { Params.specs }
 
     struct Params: StageParameters {
         var timestamp = "started_at"

@@ -17,7 +17,7 @@ public struct LogTransactions: StageType {
     public let inputs = InputArity.one
     public let outputs = ["out", "rejects"]
     public static let defaultPattern = "(?i)out of sync|not in sync|mismatch"
-    public let params: [ParamSpec] = Params.specs
+    public var params: [ParamSpec] { Params.specs }
 
     struct Params: StageParameters {
         var outOfSyncPattern = LogTransactions.defaultPattern

@@ -12,7 +12,7 @@ public struct Overdraft: StageType {
         "Per user: first overdraft, first out-of-sync flag before it, lead time; share of overdraft rows out of sync."
     public let inputs = InputArity.one
     public let outputs = ["users", "summary"]
-    public let params: [ParamSpec] = Params.specs
+    public var params: [ParamSpec] { Params.specs }
 
     struct Params: StageParameters {
         var user = "userId"

@@ -19,7 +19,7 @@ public struct Slack: StageType {
     public let version = "1"
     public let summary = "Post a Block Kit message summarising the inputs to a Slack incoming webhook."
     public let inputs = InputArity.many
-    public let params: [ParamSpec] = Params.specs
+    public var params: [ParamSpec] { Params.specs }
 
     struct Params: StageParameters {
         var webhook: String?

@@ -13,7 +13,7 @@ public struct ExtractPostgres: StageType {
     public let version = "1"
     public let summary = "Read a PostgreSQL query or table (binary COPY), typed from PostgreSQL's column types."
     public let inputs = InputArity.none
-    public let params: [ParamSpec] = Params.specs
+    public var params: [ParamSpec] { Params.specs }
 
     struct Params: StageParameters {
         enum Numeric: String, ParamChoice { case float64, text }

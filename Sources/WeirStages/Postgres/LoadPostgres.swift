@@ -18,7 +18,7 @@ public struct LoadPostgres: StageType {
         "Write the input into a PostgreSQL table (binary COPY, one transaction): replace, append or upsert."
     public let inputs = InputArity.one
     public let outputs: [String] = []
-    public let params: [ParamSpec] = Params.specs
+    public var params: [ParamSpec] { Params.specs }
 
     struct Params: StageParameters {
         enum Mode: String, ParamChoice { case replace, append, upsert }

@@ -12,7 +12,7 @@ public struct Evaluate: StageType {
     public let summary =
         "Precision, recall, NDCG, MAP, hit rate and coverage at k of recommendations against held-out truth."
     public let inputs = InputArity.many
-    public let params: [ParamSpec] = Params.specs
+    public var params: [ParamSpec] { Params.specs }
 
     struct Params: StageParameters {
         var user = ""

@@ -13,7 +13,7 @@ public struct Recommend: StageType {
         "Top-k recommendations per user (hybrid, ALS, item-kNN, popular, repeat) with reasons, and similar items."
     public let inputs = InputArity.one
     public let outputs = ["recommendations", "similar_items"]
-    public let params: [ParamSpec] = Params.specs
+    public var params: [ParamSpec] { Params.specs }
 
     struct Params: StageParameters {
         var user = ""

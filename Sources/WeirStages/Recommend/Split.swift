@@ -11,7 +11,7 @@ public struct Split: StageType {
     public let summary = "Train/test split by each user's last order or a cut-off time."
     public let inputs = InputArity.one
     public let outputs = ["train", "test"]
-    public let params: [ParamSpec] = Params.specs
+    public var params: [ParamSpec] { Params.specs }
 
     struct Params: StageParameters {
         enum By: String, ParamChoice {
