@@ -2,30 +2,32 @@
 public enum DAG {
     /// Reports every cycle once, as the path that closes it.
     static func checkCycles(_ pipeline: Pipeline, _ diagnostics: inout DiagnosticCollector) {
-        let byID = Dictionary(pipeline.stages.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-        var state: [String: Int] = [:]  // 1 visiting, 2 done
-        var path: [String] = []
-        var reported = Set<Set<String>>()
-        func visit(_ id: String) {
-            guard let stage = byID[id] else { return }
-            state[id] = 1
-            path.append(id)
-            for ref in stage.inputs where byID[ref.stage] != nil {
-                if state[ref.stage] == 1 {
-                    let cycle = Array(path[path.firstIndex(of: ref.stage)!...]) + [ref.stage]
+        // By index, not by copies of the stages: a 1,000-stage file is checked on every load.
+        let stages = pipeline.stages
+        let index = Dictionary(stages.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
+        var state = [UInt8](repeating: 0, count: stages.count)  // 1 visiting, 2 done
+        var path: [Int] = []
+        var reported = Set<Set<Int>>()
+        func visit(_ i: Int) {
+            state[i] = 1
+            path.append(i)
+            for ref in stages[i].inputs {
+                guard let upstream = index[ref.stage] else { continue }
+                if state[upstream] == 1 {
+                    let cycle = Array(path[path.firstIndex(of: upstream)!...]) + [upstream]
                     if reported.insert(Set(cycle)).inserted {
                         diagnostics.error(
-                            ref.location, "cycle: " + cycle.reversed().joined(separator: " -> "),
+                            ref.location, "cycle: " + cycle.reversed().map { stages[$0].id }.joined(separator: " -> "),
                             hint: "a stage cannot depend, directly or through others, on its own output")
                     }
-                } else if state[ref.stage] == nil {
-                    visit(ref.stage)
+                } else if state[upstream] == 0 {
+                    visit(upstream)
                 }
             }
             path.removeLast()
-            state[id] = 2
+            state[i] = 2
         }
-        for stage in pipeline.stages where state[stage.id] == nil { visit(stage.id) }
+        for i in stages.indices where state[i] == 0 { visit(i) }
     }
 
     /// Stages in a dependency order; ties keep file order.

@@ -68,9 +68,14 @@ extension Ledger {
             while let row = try entryRows.next() {
                 entries[row["key"]] = (row["notes"] as String?).map { $0.split(separator: "\n").map(String.init) } ?? []
             }
-            for (stage, state) in states {
-                guard let notes = entries[state.key] else { continue }
-                states[stage]?.entry = CacheEntry(key: state.key, outputs: byKey[state.key] ?? [], notes: notes)
+            // In place: iterating `states` while assigning into it would copy the whole table.
+            var i = states.startIndex
+            while i != states.endIndex {
+                let key = states.values[i].key
+                if let notes = entries[key] {
+                    states.values[i].entry = CacheEntry(key: key, outputs: byKey[key] ?? [], notes: notes)
+                }
+                states.formIndex(after: &i)
             }
             return states
         }

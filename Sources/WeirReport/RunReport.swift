@@ -43,7 +43,8 @@ public struct RunReport {
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: temporary))
         defer { try? handle.close() }
         try handle.seekToEnd()
-        switch body(DAG.order(pipeline)) {
+        // The loader put the stages in dependency order already.
+        switch body(pipeline.stages) {
         case .text(let body): try handle.write(contentsOf: Data(Secrets.redact(body).utf8))
         case .kept(let kept) where Secrets.isEmpty:
             try handle.write(contentsOf: try Data(contentsOf: URL(fileURLWithPath: kept), options: .alwaysMapped))
