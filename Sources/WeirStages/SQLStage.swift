@@ -45,14 +45,15 @@ public struct SQLStage: StageType {
     public init() {}
 
     public func outputSchemas(_ context: inout PlanContext) -> [String: Schema] {
-        let query = context.parameters(Params.self).query
+        let params = context.parameters(Params.self)
+        let query = params.query
         guard !query.isEmpty else { return [:] }
         // Typing a query costs a DuckDB prepare (about a millisecond): a query typed before in
         // this process against the same inputs (an editor re-planning after each keystroke,
         // the same query in many stages) is not typed again.
         let memoKey = typingKey(query, context)
         if let known = context.memo.value(memoKey, as: Schema.self) { return ["out": known] }
-        let typed = typedSchemas(query, &context)
+        let typed = typedSchemas(query, declared: params.schema.types, &context)
         if let schema = typed["out"], !context.diagnostics.hasErrors { context.memo.set(memoKey, schema) }
         return typed
     }
@@ -72,7 +73,9 @@ public struct SQLStage: StageType {
         return "sql-schema:" + ContentHash.sha256(parts.joined(separator: "\u{0}"))
     }
 
-    private func typedSchemas(_ query: String, _ context: inout PlanContext) -> [String: Schema] {
+    private func typedSchemas(_ query: String, declared: [String: DataType], _ context: inout PlanContext)
+        -> [String: Schema]
+    {
         let names: [String]
         do { names = try tableNames(context.stage) } catch {
             context.report(error)
@@ -105,14 +108,14 @@ public struct SQLStage: StageType {
             context.report(error)
             return [:]
         }
-        return resultSchema(statement.columns, &context).map { ["out": $0] } ?? [:]
+        return resultSchema(statement.columns, declared: declared, &context).map { ["out": $0] } ?? [:]
     }
 
     /// The Weir schema of DuckDB's result columns: declared types first, then each type's natural one.
-    private func resultSchema(_ columns: [(name: String, type: SQLColumnType)], _ context: inout PlanContext) -> Schema?
-    {
+    private func resultSchema(
+        _ columns: [(name: String, type: SQLColumnType)], declared: [String: DataType], _ context: inout PlanContext
+    ) -> Schema? {
         let id = context.stage.id
-        let declared = context.parameters(Params.self).schema.types
         var fields: [Field] = []
         for (name, type) in columns {
             if fields.contains(where: { $0.name == name }) {
