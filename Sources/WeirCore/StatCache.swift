@@ -24,9 +24,12 @@ public struct FileIdentity: Sendable, Hashable {
         self.ctimeNanoseconds = ctimeNanoseconds
     }
 
-    /// The identity of the file at `path`; nil when there is none (errno says why).
-    public static func of(_ path: String) -> FileIdentity? {
-        guard let info = Syscall.status(path: path) else { return nil }
+    /// The identity of the file at `path`; nil when there is none.
+    public static func of(_ path: String) -> FileIdentity? { try? read(path) }
+
+    /// The identity of the file at `path`, or why it cannot be read.
+    public static func read(_ path: String) throws(SystemError) -> FileIdentity {
+        let info = try Syscall.status(at: path)
         return FileIdentity(
             device: Int64(info.st_dev), inode: Int64(info.st_ino), size: Int64(info.st_size),
             mtimeNanoseconds: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec),
@@ -49,9 +52,8 @@ public struct StatCache: FileDigester {
     }
 
     public func digest(file path: String) throws -> String {
-        guard let current = FileIdentity.of(path) else {
-            throw StageError("cannot read '\(path)': \(String(cString: strerror(errno)))")
-        }
+        let current: FileIdentity
+        do { current = try FileIdentity.read(path) } catch { throw StageError("cannot read '\(path)': \(error)") }
         if let known = known(path), known.identity == current { return known.sha256 }
         let sha = try ContentHash.sha256(file: path)
         remember(path: path, identity: current, sha256: sha)

@@ -39,8 +39,10 @@ struct RemoteSource: Sendable {
 
     static func isRemote(_ path: String) -> Bool { path.contains("://") }
 
-    let pattern: String
+    /// The stage's `path`, `endpoint`, `region` and `addressing`.
+    let settings: SourceFiles.Params
     let stage: StageSpec
+    var pattern: String { settings.path }
     let memo: StageMemo
 
     /// Where the listing is kept for the rest of the process.
@@ -59,10 +61,9 @@ struct RemoteSource: Sendable {
     }
 
     func s3Client() throws(RemoteError) -> S3Client {
-        let params = (try? SourceFiles.Params.decode(stage)) ?? SourceFiles.Params()
-        return try S3Client.configured(
-            region: params.region, endpoint: params.endpoint,
-            pathStyle: params.addressing == .path ? true : params.addressing == .virtual ? false : nil)
+        try S3Client.configured(
+            region: settings.region, endpoint: settings.endpoint,
+            pathStyle: settings.addressing == .path ? true : settings.addressing == .virtual ? false : nil)
     }
 
     private func listS3() throws(RemoteError) -> [Object] {

@@ -51,8 +51,6 @@ enum SourceFiles {
             self.log = log
             self.parts = parts
         }
-
-        var path: String { ((try? Params.decode(stage)) ?? Params()).path }
     }
 
     /// What `path` names, before anything is read or downloaded: each file's name and what
@@ -68,9 +66,10 @@ enum SourceFiles {
 
         init(_ scope: Scope, kind: String, extensionHint: String) throws {
             self.scope = scope
-            let pattern = scope.path
+            let settings = try Params.decode(scope.stage)
+            let pattern = settings.path
             if try SourceFiles.remote(pattern) {
-                let source = RemoteSource(pattern: pattern, stage: scope.stage, memo: scope.memo)
+                let source = RemoteSource(settings: settings, stage: scope.stage, memo: scope.memo)
                 let objects = try source.objects()
                 remote = (source, objects)
                 local = []
@@ -137,9 +136,10 @@ enum SourceFiles {
     /// What a source stage's `path` reads, for its cache key: local files' content digests, or
     /// remote objects' ETags and sizes (one listing; nothing downloaded).
     static func inputs(_ context: SourceContext, kind: String, extensionHint: String = "csv") throws -> [SourceInput] {
-        let pattern = try context.parameters(Params.self).path
+        let settings = try context.parameters(Params.self)
+        let pattern = settings.path
         if try remote(pattern) {
-            return try RemoteSource(pattern: pattern, stage: context.stage, memo: context.memo).inputs(
+            return try RemoteSource(settings: settings, stage: context.stage, memo: context.memo).inputs(
                 stateDirectory: context.stateDirectory)
         }
         let files = try match(pattern, directory: context.pipelineDirectory, kind: kind, extensionHint: extensionHint)

@@ -113,11 +113,15 @@ public enum Syscall {
         return info
     }
 
-    /// The file's status, following symbolic links; nil when it cannot be read.
-    public static func status(path: String) -> stat? {
+    /// The file's status, following symbolic links.
+    public static func status(at path: String) throws(SystemError) -> stat {
         var info = stat()
-        return stat(path, &info) == 0 ? info : nil
+        _ = try retrying { stat(path, &info) }
+        return info
     }
+
+    /// The file's status, following symbolic links; nil when it cannot be read.
+    public static func status(path: String) -> stat? { try? status(at: path) }
 
     /// The status of the link itself, not its target; nil when it cannot be read.
     public static func linkStatus(path: String) -> stat? {
@@ -139,24 +143,11 @@ public enum Syscall {
         if Glibc.rename(source, target) != 0 { throw .last }
     }
 
-    /// Another name for an existing file; EEXIST when `name` exists.
-    public static func link(_ existing: String, as name: String) throws(SystemError) {
-        if Glibc.link(existing, name) != 0 { throw .last }
-    }
-
     /// The canonical absolute path, symbolic links resolved; nil when it does not exist.
     public static func realPath(_ path: String) -> String? {
         guard let resolved = realpath(path, nil) else { return nil }
         defer { free(resolved) }
         return String(cString: resolved)
-    }
-
-    /// Where a symbolic link points; nil for anything else.
-    public static func readLink(_ path: String) -> String? {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let n = readlink(path, &buffer, buffer.count - 1)
-        guard n >= 0 else { return nil }
-        return String(decoding: buffer[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// Whether the filesystem holding `folder` has no blocks left for this user.

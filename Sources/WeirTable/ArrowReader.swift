@@ -1,4 +1,5 @@
 import Foundation
+import WeirSystem
 
 #if canImport(Glibc)
     import Glibc
@@ -27,12 +28,14 @@ public struct ArrowFile: Sendable {
 
     /// Whether the file begins with the Arrow IPC file magic `ARROW1`.
     public static func startsWithMagic(path: String) throws -> Bool {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw TableError.io(path: path, message: "cannot open: \(String(cString: strerror(errno)))")
+        let fd: Int32
+        do { fd = try Syscall.open(path, O_RDONLY) } catch {
+            throw TableError.io(path: path, message: "cannot open: \(error)")
         }
-        defer { try? handle.close() }
-        let head = (try? handle.read(upToCount: ArrowFormat.magic.count)) ?? Data()
-        return Array(head) == ArrowFormat.magic
+        defer { try? Syscall.close(fd) }
+        var head = [UInt8](repeating: 0, count: ArrowFormat.magic.count)
+        let n = (try? head.withUnsafeMutableBytes { try Syscall.read(fd, into: $0, at: 0) }) ?? 0
+        return n == head.count && head == ArrowFormat.magic
     }
 
     public init(path: String) throws {

@@ -92,14 +92,14 @@ public final class FileSink: ByteSink {
                 writebackStarted = written
             }
         }
-        do { try Syscall.write(fd, bytes) } catch { throw TableError.writing(path, "write failed: \(error)") }
+        do { try Syscall.write(fd, bytes) } catch { throw TableError.writing(path, "write failed", error) }
     }
 
     /// Flushes, optionally fsyncs, and closes the file.
     public func close(sync: Bool = false) throws {
         try flush()
         if sync {
-            do { try Syscall.sync(fd) } catch { throw TableError.writing(path, "fsync failed: \(error)") }
+            do { try Syscall.sync(fd) } catch { throw TableError.writing(path, "fsync failed", error) }
         }
         defer { fd = -1 }
         do { try Syscall.close(fd) } catch { throw TableError.io(path: path, message: "close failed: \(error)") }

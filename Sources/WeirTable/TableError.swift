@@ -1,3 +1,5 @@
+import WeirSystem
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -31,10 +33,10 @@ public enum TableError: Error, Sendable, Hashable, CustomStringConvertible {
     /// A table operation given inconsistent arguments (a programming or pipeline error).
     case invalid(String)
 
-    /// A failed write, from `errno`: a full disk says so plainly.
-    static func writing(_ path: String, _ what: String) -> TableError {
-        if errno == ENOSPC { return .io(path: path, message: "no space left on device writing it") }
-        return .io(path: path, message: "\(what): \(String(cString: strerror(errno)))")
+    /// A failed write: a full disk says so plainly.
+    static func writing(_ path: String, _ what: String, _ error: SystemError) -> TableError {
+        if error.errno == ENOSPC { return .io(path: path, message: "no space left on device writing it") }
+        return .io(path: path, message: "\(what): \(error)")
     }
 
     public var description: String {
