@@ -326,22 +326,16 @@ struct CSVChunkParser {
                 p = close + 1
                 if p < end && base[p] == 0x0D && p + 1 < end && base[p + 1] == 0x0A { p += 1 }
                 if p < end && base[p] != delimiter && base[p] != 0x0A {
-                    let message =
-                        "unexpected character after a closing quote; expected the delimiter or the end of the line"
-                    return skip(
-                        CSVProblem(
-                            position: p, rowStart: rowStart, rowEnd: skipLine(p), field: field, message: message,
-                            quoting: true), to: skipLine(p), &p)
+                    return skipLine(
+                        "unexpected character after a closing quote; expected the delimiter or the end of the line",
+                        at: &p, rowStart: rowStart, field: field)
                 }
             } else {
                 while p < end && !special[Int(base[p])] { p += 1 }
                 if p < end && base[p] == config.quote {
-                    let message =
-                        "quote character inside an unquoted field; quote the whole field and double the quotes inside it"
-                    return skip(
-                        CSVProblem(
-                            position: p, rowStart: rowStart, rowEnd: skipLine(p), field: field, message: message,
-                            quoting: true), to: skipLine(p), &p)
+                    return skipLine(
+                        "quote character inside an unquoted field; quote the whole field and double the quotes inside it",
+                        at: &p, rowStart: rowStart, field: field)
                 }
                 fe = p
                 if p < end && base[p] == 0x0A || p == end {
@@ -365,6 +359,14 @@ struct CSVChunkParser {
         guard report(problem) else { return .stop }
         p = resume
         return .skipped
+    }
+
+    /// Reports a quoting problem at `p` and skips to the next line.
+    private mutating func skipLine(_ message: String, at p: inout Int, rowStart: Int, field: Int) -> RowSplit {
+        let next = skipLine(p)
+        let problem = CSVProblem(
+            position: p, rowStart: rowStart, rowEnd: next, field: field, message: message, quoting: true)
+        return skip(problem, to: next, &p)
     }
 
     /// The quote closing the field whose opening quote is at `open`, and whether the field holds

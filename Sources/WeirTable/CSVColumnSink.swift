@@ -48,17 +48,26 @@ extension ColumnChunk {
     @inline(__always)
     private mutating func appendText(_ p: UnsafePointer<UInt8>, _ n: Int, readable: Int) {
         bytes.reserve(max(n, 16))
-        let target = bytes.pointer + bytes.count
-        if n <= 16 && readable >= 16 {
-            let source = UnsafeRawPointer(p)
-            target.storeBytes(of: source.loadUnaligned(as: UInt64.self), as: UInt64.self)
-            target.storeBytes(
-                of: source.loadUnaligned(fromByteOffset: 8, as: UInt64.self), toByteOffset: 8, as: UInt64.self)
-        } else if n > 0 {
-            target.copyMemory(from: p, byteCount: n)
-        }
+        Self.copyText(p, n, readable: readable, to: bytes.pointer + bytes.count)
         bytes.appendUninitialized(n)
         offsets.append(Int32(truncatingIfNeeded: bytes.count))
+    }
+
+    /// Copies `n` bytes of field text: as two 8-byte words when the text is that short and 16
+    /// bytes may be read from `source` (most text fields are), else with `copyMemory`. `target`
+    /// must have room for 16 bytes.
+    @inline(__always)
+    static func copyText(
+        _ source: UnsafePointer<UInt8>, _ n: Int, readable: Int, to target: UnsafeMutableRawPointer
+    ) {
+        if n <= 16 && readable >= 16 {
+            let raw = UnsafeRawPointer(source)
+            target.storeBytes(of: raw.loadUnaligned(as: UInt64.self), as: UInt64.self)
+            target.storeBytes(
+                of: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self), toByteOffset: 8, as: UInt64.self)
+        } else if n > 0 {
+            target.copyMemory(from: source, byteCount: n)
+        }
     }
 
     /// The kind an inferred column widens to for a field `appendValue` refused.

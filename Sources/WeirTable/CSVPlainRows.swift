@@ -240,14 +240,7 @@ extension CSVChunkParser {
     /// text fields are), else with `copyMemory`.
     @inline(__always)
     func copyText(from start: Int, count n: Int, to target: UnsafeMutableRawPointer) {
-        if n <= 16 && start &+ 16 <= end {
-            let source = UnsafeRawPointer(base + start)
-            target.storeBytes(of: source.loadUnaligned(as: UInt64.self), as: UInt64.self)
-            target.storeBytes(
-                of: source.loadUnaligned(fromByteOffset: 8, as: UInt64.self), toByteOffset: 8, as: UInt64.self)
-        } else {
-            target.copyMemory(from: base + start, byteCount: n)
-        }
+        ColumnChunk.copyText(base + start, n, readable: end &- start, to: target)
     }
 
     /// Where an unquoted field starting at `p` ends: the first delimiter, newline or quote, or
