@@ -51,7 +51,11 @@ let package = Package(
             name: "WeirPostgres", dependencies: ["CLibPQ", "WeirTable", "WeirSystem"],
             swiftSettings: [.unsafeFlags(["-Xcc", "-I\(libpqHeaders)"])]),
         .target(name: "WeirSQL", dependencies: ["CDuckDB", "WeirTable", "WeirSystem"], swiftSettings: duckdbHeaders),
-        .target(name: "WeirRemote", dependencies: ["WeirSystem", .product(name: "Crypto", package: "swift-crypto")]),
+        // libcurl's easy interface, opened when a request is first sent (weir starts faster).
+        .target(name: "CCurl", linkerSettings: [.linkedLibrary("dl")]),
+        .target(
+            name: "WeirRemote",
+            dependencies: ["CCurl", "WeirSystem", .product(name: "Crypto", package: "swift-crypto")]),
         // The S3 implementation of WeirCore's RemoteCache: the engine itself needs no network client.
         .target(name: "WeirRemoteCache", dependencies: ["WeirCore", "WeirRemote", "WeirTable", "WeirSystem"]),
         .target(

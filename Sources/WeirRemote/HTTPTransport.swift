@@ -2,24 +2,9 @@ import Foundation
 import Synchronization
 import WeirSystem
 
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
-
-/// One HTTP response: status, headers with lowercased names, and the body (empty for a download,
-/// whose body went to a file).
-public struct HTTPResponse: Sendable {
-    public var status: Int
-    public var headers: [String: String]
-    public var body: Data
-
-    public func header(_ name: String) -> String? { headers[name.lowercased()] }
-}
-
-/// Blocking HTTP on URLSession (libcurl on Linux) with retries. Each request is waited for on
-/// the calling thread while URLSession calls back on its own queue; callers that fetch many
-/// objects use `forEach(concurrently:)`, which runs on threads of its own rather than on
-/// Dispatch's shared pool (PLATFORM.md: blocking that pool on URLSession starves it).
+/// Blocking HTTP on libcurl with retries. Each request runs on the calling thread; callers that
+/// fetch many objects use `forEach(concurrently:)`, which runs on threads of its own rather than
+/// on Dispatch's shared pool (PLATFORM.md: blocking that pool starves it).
 public struct HTTPTransport: Sendable {
     public struct RetryPolicy: Sendable {
         public var attempts = 5
@@ -45,13 +30,13 @@ public struct HTTPTransport: Sendable {
     /// `to` downloads the body to that file instead of memory. Bodies come as the server holds
     /// them (no content coding), so a `.gz` object stays compressed and sizes match listings.
     public func send(
-        _ build: (Int) throws(RemoteError) -> URLRequest, to file: String? = nil,
+        _ build: (Int) throws(RemoteError) -> HTTPRequest, to file: String? = nil,
         what: String
     ) throws(RemoteError) -> HTTPResponse {
         var attempt = 1
         while true {
             var request = try build(attempt)
-            request.timeoutInterval = timeout
+            request.timeout = timeout
             request.setValue("identity", forHTTPHeaderField: "Accept-Encoding")
             let outcome = file.map { Self.download(request, to: $0) } ?? Self.attempt(request)
             let retryable: Bool
@@ -87,60 +72,14 @@ public struct HTTPTransport: Sendable {
     }
 
     /// One request, no retries: for callers with their own retry rules (Slack's Retry-After).
-    public static func attempt(_ request: URLRequest) -> Result<HTTPResponse, Failure> {
-        let box = Mutex<Result<HTTPResponse, Failure>>(.failure(.network("no response")))
-        let done = DispatchSemaphore(value: 0)
-        URLSession.shared.dataTask(with: request) { data, response, error in
-            box.withLock { $0 = outcome(response, error, body: data ?? Data()) }
-            done.signal()
-        }.resume()
-        done.wait()
-        return box.withLock { $0 }
+    public static func attempt(_ request: HTTPRequest) -> Result<HTTPResponse, Failure> {
+        CurlExchange.perform(request)
     }
 
-    /// Streams the body to a temporary file, then moves it to `path` (also for an error status:
-    /// the caller reads the error document from there).
-    static func download(_ request: URLRequest, to path: String) -> Result<HTTPResponse, Failure> {
-        let box = Mutex<Result<HTTPResponse, Failure>>(.failure(.network("no response")))
-        let done = DispatchSemaphore(value: 0)
-        URLSession.shared.downloadTask(with: request) { location, response, error in
-            var result = outcome(response, error, body: Data())
-            if case .success = result {
-                if let location {
-                    Syscall.unlink(path)
-                    do { try FileManager.default.moveItem(at: location, to: URL(fileURLWithPath: path)) } catch {
-                        result = .failure(.file("cannot write \(path): \(error.localizedDescription)"))
-                    }
-                } else {
-                    _ = FileManager.default.createFile(atPath: path, contents: Data())
-                }
-            }
-            box.withLock { $0 = result }
-            done.signal()
-        }.resume()
-        done.wait()
-        return box.withLock { $0 }
-    }
-
-    static func outcome(_ response: URLResponse?, _ error: (any Error)?, body: Data) -> Result<HTTPResponse, Failure> {
-        if let http = response as? HTTPURLResponse, error == nil {
-            var headers: [String: String] = [:]
-            for (key, value) in http.allHeaderFields {
-                headers[String(describing: key).lowercased()] = String(describing: value)
-            }
-            return .success(HTTPResponse(status: http.statusCode, headers: headers, body: body))
-        }
-        // URLError descriptions can carry the URL with a presigned query: keep only the kind.
-        if let error = error as? URLError {
-            switch error.code {
-            case .timedOut: return .failure(.timedOut)
-            case .cannotConnectToHost: return .failure(.network("connection refused"))
-            case .cannotFindHost: return .failure(.network("host not found"))
-            case .networkConnectionLost: return .failure(.network("connection lost"))
-            default: return .failure(.network("network error \(error.code.rawValue)"))
-            }
-        }
-        return .failure(.network("no response"))
+    /// Streams the body to `path` (also for an error status: the caller reads the error
+    /// document from there).
+    static func download(_ request: HTTPRequest, to path: String) -> Result<HTTPResponse, Failure> {
+        CurlExchange.perform(request, to: path)
     }
 
     /// Runs `body` for 0..<count on `width` threads of their own, stopping at the first error.

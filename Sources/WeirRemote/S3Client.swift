@@ -2,10 +2,6 @@ import Crypto
 import Foundation
 import WeirSystem
 
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
-
 /// `s3://bucket/key`: a key, a prefix ending in `/`, or a glob over keys.
 public struct S3Location: Sendable, Hashable, CustomStringConvertible {
     public var bucket: String
@@ -232,15 +228,14 @@ public struct S3Client: Sendable {
             }
         return try transport.send(
             { _ throws(RemoteError) in
-                var request = URLRequest(url: url)
-                request.httpMethod = method
+                var request = HTTPRequest(url: url, method: method)
                 for (name, value) in signer.sign(
                     method: method, host: host, path: path, query: query, payloadHash: payloadHash, date: Date())
                 {
                     request.setValue(value, forHTTPHeaderField: name)
                 }
                 if let body {
-                    request.httpBody = body
+                    request.body = body
                     request.setValue(String(body.count), forHTTPHeaderField: "Content-Length")
                 }
                 for (name, value) in unsignedHeaders { request.setValue(value, forHTTPHeaderField: name) }

@@ -2,12 +2,8 @@ import Foundation
 import WeirRemote
 import WeirSystem
 
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
-
 /// Plain `http(s)://` sources: HEAD for the validators, GET streamed to a file. Redirects are
-/// followed (URLSession does); errors give the status and the URL.
+/// followed (libcurl does, up to 10); errors give the status and the URL.
 enum HTTPSource {
     static func request(_ method: String, _ url: String, to file: String? = nil) throws(RemoteError) -> HTTPResponse {
         guard let target = URL(string: url), target.host != nil else {
@@ -16,9 +12,7 @@ enum HTTPSource {
         let verb = method == "HEAD" ? "looking up" : "reading"
         return try HTTPTransport().send(
             { _ throws(RemoteError) in
-                var request = URLRequest(url: target)
-                request.httpMethod = method
-                return request
+                HTTPRequest(url: target, method: method)
             }, to: file, what: "\(verb) \(url)")
     }
 
@@ -40,13 +34,13 @@ enum HTTPSource {
     }
 
     static func error(_ response: HTTPResponse, _ url: String) -> RemoteError {
-        let reason = HTTPURLResponse.localizedString(forStatusCode: response.status).capitalized
+        let reason = HTTPResponse.reason(for: response.status)
         let kind: RemoteError.Kind =
             switch response.status {
             case 401, 403: .accessDenied
             case 404, 410: .notFound
             default: .http(response.status)
             }
-        return RemoteError(kind, "\(url): HTTP \(response.status) \(reason)")
+        return RemoteError(kind, "\(url): HTTP \(response.status)\(reason.isEmpty ? "" : " " + reason)")
     }
 }

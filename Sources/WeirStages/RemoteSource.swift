@@ -4,9 +4,6 @@ import WeirCore
 import WeirRemote
 import WeirSystem
 
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
 #if canImport(Glibc)
     import Glibc
 #endif

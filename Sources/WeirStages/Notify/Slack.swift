@@ -4,10 +4,6 @@ import WeirRemote
 import WeirReport
 import WeirTable
 
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
-
 /// `slack`: one Block Kit message from the stage's inputs (a header, then a section per input
 /// with its rows), posted to an incoming webhook with retries: 429 waits for Retry-After, 5xx
 /// and network errors back off exponentially. The webhook URL is a secret (usually

@@ -2,10 +2,6 @@ import Foundation
 import WeirCore
 import WeirRemote
 
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
-
 /// POSTs JSON with retries: a 429 waits for Retry-After, a 5xx or a network error backs off
 /// (0.5 s, doubling, at most 60 s). Errors name the status and the receiver's answer, never
 /// the URL (a webhook URL is a secret).
@@ -26,10 +22,9 @@ public struct WebhookPoster: Sendable {
         var backoff = 0.5
         while true {
             attempt += 1
-            var request = URLRequest(url: url, timeoutInterval: timeout)
-            request.httpMethod = "POST"
+            var request = HTTPRequest(url: url, method: "POST", timeout: timeout)
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            request.httpBody = body
+            request.body = body
             var wait: Double?
             var problem: String
             switch HTTPTransport.attempt(request) {
