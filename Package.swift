@@ -116,7 +116,8 @@ let package = Package(
         // Fuzz targets over the readers of user input: scripts/fuzz builds it with libFuzzer;
         // built plainly it replays a corpus.
         .executableTarget(
-            name: "weir-fuzz", dependencies: ["WeirTable", "WeirCore", "WeirStages"], path: "Sources/WeirFuzz",
+            name: "weir-fuzz", dependencies: ["WeirTable", "WeirCore", "WeirStages", "WeirRemote"],
+            path: "Sources/WeirFuzz",
             swiftSettings: duckdbHeaders),
         .target(name: "WeirTestSupport", path: "Tests/WeirTestSupport"),
         .testTarget(name: "WeirTableTests", dependencies: ["WeirTable", "WeirTestSupport"]),

@@ -1,5 +1,6 @@
 import Foundation
 import WeirCore
+import WeirRemote
 import WeirStages
 import WeirSystem
 import WeirTable
@@ -7,7 +8,7 @@ import WeirTable
 /// The inputs Weir reads from users' files, each as one fuzz target: bytes in, a table, a
 /// pipeline or an error out. Anything else — a trap, a hang, unbounded memory — is a bug.
 enum FuzzTarget: String, CaseIterable {
-    case csv, arrow, yaml, logs
+    case csv, arrow, yaml, logs, xml
 
     func run(_ data: UnsafeRawBufferPointer) {
         switch self {
@@ -32,6 +33,9 @@ enum FuzzTarget: String, CaseIterable {
             _ = try? loader.loadCollecting(text: String(decoding: data, as: UTF8.self), file: "/fuzz/pipeline.yaml")
         case .logs:
             _ = try? LambdaLogFuzzEntry.run(data)
+        case .xml:
+            // An S3 server's reply: a listing or an error document.
+            _ = XMLTree.parse(Data(data))?["Code"]
         }
     }
 }
