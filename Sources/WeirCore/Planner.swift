@@ -3,24 +3,41 @@ import Synchronization
 import WeirTable
 
 /// What Weir will do with one stage, and why.
-public struct StagePlan: Sendable {
+/// A class, not a struct: the scheduler and the report read a 1,000-stage plan many times over,
+/// and a copy of this many fields cost a retain and a release each (5% of a cached run).
+public final class StagePlan: Sendable {
     public enum Status: String, Sendable { case cached, run }
 
-    public var stage: StageSpec
-    public var type: any StageType
+    public let stage: StageSpec
+    public let type: any StageType
     /// The schemas the stage announces, by port.
-    public var schemas: [String: Schema]
+    public let schemas: [String: Schema]
     /// Nil when an input comes from a stage that runs first (its digest is not known yet).
-    public var material: KeyMaterial?
+    public let material: KeyMaterial?
     /// The cache key, computed once.
-    public var key: String?
+    public let key: String?
     /// The cache entry for the current key, when it is usable.
-    public var entry: CacheEntry?
-    public var status: Status
+    public let entry: CacheEntry?
+    public let status: Status
     /// Why the stage runs; empty when cached.
-    public var reason: String
+    public let reason: String
     /// What a source read, for the key.
-    public var sources: [SourceInput]
+    public let sources: [SourceInput]
+
+    init(
+        stage: StageSpec, type: any StageType, schemas: [String: Schema], material: KeyMaterial?, key: String?,
+        entry: CacheEntry?, status: Status, reason: String, sources: [SourceInput]
+    ) {
+        self.stage = stage
+        self.type = type
+        self.schemas = schemas
+        self.material = material
+        self.key = key
+        self.entry = entry
+        self.status = status
+        self.reason = reason
+        self.sources = sources
+    }
 }
 
 extension StagePlan {
@@ -151,7 +168,9 @@ public final class CacheView: Sendable {
                 reason: storeProblems.withLock { $0[key] }.map { "output unusable: \($0)" }
                     ?? "output missing from the store")
         }
-        guard let old = state.material else { return .run(reason: "never ran") }
+        guard let old = try? ledger?.stageMaterial(pipelineFile: pipelineFile, stage: context.stage.id) else {
+            return .run(reason: "never ran")
+        }
         let changes = material.changes(since: old)
         return .run(reason: changes.isEmpty ? "key changed" : changes.joined(separator: "; "))
     }
@@ -240,35 +259,36 @@ public struct Planner {
             diagnostics.append(contentsOf: context.diagnostics.diagnostics)
             return nil
         }
-        var plan = StagePlan(
-            stage: stage, type: type, schemas: [:], material: nil, key: nil, entry: nil, status: .run,
-            reason: "upstream runs first: " + inputs.pending.joined(separator: ", "), sources: sources)
+        var (material, key, entry): (KeyMaterial?, String?, CacheEntry?) = (nil, nil, nil)
+        var reason = "upstream runs first: " + inputs.pending.joined(separator: ", ")
         if inputs.pending.isEmpty {
-            let material = KeyMaterial(stage: stage, version: type.version, inputs: inputs.digests, sources: sources)
-            let key = material.key
-            (plan.material, plan.key) = (material, key)
+            let known = KeyMaterial(stage: stage, version: type.version, inputs: inputs.digests, sources: sources)
+            (material, key) = (known, known.key)
             switch cache.lookup(
-                material, key: key, type: type, context: sourceContext, forced: forced.contains(stage.id))
+                known, key: known.key, type: type, context: sourceContext, forced: forced.contains(stage.id))
             {
-            case .hit(let found): (plan.entry, plan.status, plan.reason) = (found, .cached, "")
-            case .run(let why): plan.reason = why
+            case .hit(let found): (entry, reason) = (found, "")
+            case .run(let why): reason = why
             }
         }
         // A cached stage ran with these very inputs, parameters and code, so its contracts held
         // then and its schemas are the stored ones: no need to plan it again (for a source, no
         // need to read it).
-        if let stored = plan.entry.flatMap({ Self.storedSchemas($0, type: type) }) {
-            plan.schemas = stored
+        let schemas: [String: Schema]
+        if let stored = entry.flatMap({ Self.storedSchemas($0, type: type) }) {
+            schemas = stored
         } else {
             var context = PlanContext(
                 stage: stage, inputSchemas: inputs.schemas, pipelineDirectory: pipeline.directory, memo: memo,
                 stateDirectory: cache.store?.root, parts: parts)
             context.checkColumnParameters(type.params)
-            plan.schemas = type.outputSchemas(&context)
+            schemas = type.outputSchemas(&context)
             diagnostics.append(contentsOf: context.diagnostics.diagnostics)
             guard !context.diagnostics.hasErrors else { return nil }
         }
-        return plan
+        return StagePlan(
+            stage: stage, type: type, schemas: schemas, material: material, key: key, entry: entry,
+            status: entry == nil ? .run : .cached, reason: reason, sources: sources)
     }
 
     /// The schemas a cache entry recorded, when it has every port the type declares.

@@ -135,7 +135,13 @@ public struct RunReport {
             add(outcome.rows.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))
             add(outcome.error ?? "")
             add(outcome.notes.joined(separator: "\n"))
-            add(sectionMaterial(stage, outcome.outputs))
+            // The cache key already covers the type, its version and every parameter.
+            if let key = outcome.key {
+                add(key)
+                for output in outcome.outputs { add(output.port + "=" + output.digest) }
+            } else {
+                add(sectionMaterial(stage, outcome.outputs))
+            }
         }
         return fields.hex
     }

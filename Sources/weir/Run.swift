@@ -98,6 +98,7 @@ struct Run: ParsableCommand {
                 Terminal.error("weir: warning: pruning old runs: \(error)")
             }
         }
+        ProcessLifetime.keep(pipeline, plan, summary)
         try exit(summary, runDirectory: runDirectory)
     }
 
