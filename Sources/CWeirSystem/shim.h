@@ -50,3 +50,11 @@ static inline int weir_spawn_chdir(posix_spawn_file_actions_t *actions, const ch
     return posix_spawn_file_actions_addchdir_np(actions, path);
 }
 #endif
+
+/* `value` as printf's "%.2f" writes it, into `buffer`; the length, or a negative number when it
+   does not fit. A fixed signature spares Swift's CVarArg boxing (a runtime conformance lookup
+   on first use, 0.5 ms of a cached run). */
+#include <stdio.h>
+static inline int weir_two_decimals(double value, char *buffer, unsigned long capacity) {
+    return snprintf(buffer, capacity, "%.2f", value);
+}

@@ -1,5 +1,7 @@
 /// Calendar arithmetic, ISO 8601 parsing and formatting for date and timestamp columns.
 /// Proleptic Gregorian calendar, UTC; the day algorithms are Howard Hinnant's.
+import CWeirSystem
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -248,7 +250,7 @@ public enum FloatFormat {
     /// Foundation's String(format:) costs microseconds each.
     public static func twoDecimals(_ value: Double) -> String {
         withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { buffer in
-            let count = withVaList([value]) { vsnprintf(buffer.baseAddress, 64, "%.2f", $0) }
+            let count = weir_two_decimals(value, buffer.baseAddress, 64)
             guard count > 0 && count < 64 else { return String(value) }
             return String(decoding: UnsafeRawBufferPointer(start: buffer.baseAddress, count: Int(count)), as: UTF8.self)
         }
