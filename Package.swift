@@ -67,6 +67,7 @@ let package = Package(
                 // For its libyaml (CYaml): YAMLComposer reads libyaml's events directly.
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),

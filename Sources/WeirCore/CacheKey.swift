@@ -33,47 +33,52 @@ public struct KeyMaterial: Sendable, Hashable, Codable {
     }
 
     /// A stable encoding: object keys sorted, no whitespace, numbers in shortest round-trip form.
-    public var canonical: String {
-        // Appended into one buffer: a thousand stages' keys are computed on every cached run.
-        var out = ""
-        out.reserveCapacity(256 + 160 * (inputs.count + sources.count) + 48 * params.count)
+    public var canonical: String { String(decoding: canonicalBytes, as: UTF8.self) }
+
+    public var key: String { canonicalBytes.withUnsafeBytes { ContentHash.sha256($0) } }
+
+    /// `canonical`'s bytes, written into one buffer: a thousand stages' keys are computed on
+    /// every cached run.
+    private var canonicalBytes: [UInt8] {
+        var out = CanonicalJSON.Writer(capacity: 256 + 160 * (inputs.count + sources.count) + 48 * params.count)
         func list(_ items: [NamedDigest]) {
             for (i, item) in items.enumerated() {
-                if i > 0 { out += "," }
-                out += "{\"digest\":"
-                out += CanonicalJSON.string(item.digest)
-                out += ",\"name\":"
-                out += CanonicalJSON.string(item.name)
-                out += "}"
+                out.raw(i > 0 ? ",{\"digest\":" : "{\"digest\":")
+                out.string(item.digest)
+                out.raw(",\"name\":")
+                out.string(item.name)
+                out.raw("}")
             }
         }
-        out += "{\"inputs\":["
+        out.raw("{\"inputs\":[")
         list(inputs)
-        out += "],\"params\":{"
+        out.raw("],\"params\":{")
         for (i, name) in params.keys.sorted().enumerated() {
-            if i > 0 { out += "," }
-            out += CanonicalJSON.string(name)
-            out += ":"
-            out += params[name] ?? "null"
+            if i > 0 { out.raw(",") }
+            out.string(name)
+            out.raw(":")
+            out.raw(params[name] ?? "null")
         }
-        out += "},\"secrets\":{"
+        out.raw("},\"secrets\":{")
         for (i, name) in secrets.keys.sorted().enumerated() {
-            if i > 0 { out += "," }
-            out +=
-                CanonicalJSON.string(name) + ":["
-                + (secrets[name] ?? []).map(CanonicalJSON.string).joined(separator: ",") + "]"
+            if i > 0 { out.raw(",") }
+            out.string(name)
+            out.raw(":[")
+            for (j, variable) in (secrets[name] ?? []).enumerated() {
+                if j > 0 { out.raw(",") }
+                out.string(variable)
+            }
+            out.raw("]")
         }
-        out += "},\"sources\":["
+        out.raw("},\"sources\":[")
         list(sources)
-        out += "],\"type\":"
-        out += CanonicalJSON.string(type)
-        out += ",\"version\":"
-        out += CanonicalJSON.string(version)
-        out += "}"
-        return out
+        out.raw("],\"type\":")
+        out.string(type)
+        out.raw(",\"version\":")
+        out.string(version)
+        out.raw("}")
+        return out.bytes
     }
-
-    public var key: String { ContentHash.sha256(canonical) }
 
     /// Why a stage whose last material was `old` must run now, most fundamental first.
     public func changes(since old: KeyMaterial) -> [String] {
@@ -134,6 +139,26 @@ public enum CanonicalJSON {
         case .list(let items): "[" + items.map(encode).joined(separator: ",") + "]"
         case .map(let map):
             "{" + map.keys.sorted().map { string($0) + ":" + encode(map[$0]!) }.joined(separator: ",") + "}"
+        }
+    }
+
+    /// Canonical JSON written as bytes.
+    struct Writer {
+        private(set) var bytes: [UInt8] = []
+
+        init(capacity: Int) { bytes.reserveCapacity(capacity) }
+
+        /// Text that is JSON already.
+        mutating func raw(_ text: String) { bytes.append(contentsOf: text.utf8) }
+
+        mutating func string(_ text: String) {
+            if text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+                raw(CanonicalJSON.string(text))
+            } else {
+                bytes.append(UInt8(ascii: "\""))
+                bytes.append(contentsOf: text.utf8)
+                bytes.append(UInt8(ascii: "\""))
+            }
         }
     }
 

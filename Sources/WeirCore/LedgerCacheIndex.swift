@@ -211,10 +211,12 @@ public struct CacheOutput: Sendable, Hashable, Codable {
 
     /// Ports, digests and row counts as JSON, as the ledger, `plan --json` and `history --json` give them.
     public static func json(_ outputs: [CacheOutput]) -> String {
-        "["
-            + outputs.map {
-                "{\"digest\":\"\($0.digest)\",\"port\":\(CanonicalJSON.string($0.port)),\"rows\":\($0.rows)}"
-            }.joined(separator: ",") + "]"
+        var text = "["
+        for (i, output) in outputs.enumerated() {
+            text += (i == 0 ? "{\"digest\":\"" : ",{\"digest\":\"") + output.digest + "\",\"port\":"
+            text += CanonicalJSON.string(output.port) + ",\"rows\":" + String(output.rows) + "}"
+        }
+        return text + "]"
     }
 }
 

@@ -39,12 +39,22 @@ extension Ledger {
                       outputs, error, attempts, notes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
             // Text that may quote a failure is redacted here too: nothing reaches the file unread.
+            var row = LedgerRowWriter(statement)
             for r in records {
-                try statement.execute(arguments: [
-                    r.runID, r.stage, r.type, r.status.rawValue, r.reason.map(Secrets.redact), r.key, r.startedAt,
-                    r.finishedAt, r.seconds, r.outputsJSON, r.error.map(Secrets.redact), r.attempts,
-                    r.notes.isEmpty ? nil : Secrets.redact(r.notes.joined(separator: "\n")),
-                ])
+                try row.bind(r.runID)
+                try row.bind(r.stage)
+                try row.bind(r.type)
+                try row.bind(r.status.rawValue)
+                try row.bind(r.reason.map(Secrets.redact))
+                try row.bind(r.key)
+                try row.bind(r.startedAt)
+                try row.bind(r.finishedAt)
+                try row.bind(r.seconds)
+                try row.bind(r.outputsJSON)
+                try row.bind(r.error.map(Secrets.redact))
+                try row.bind(r.attempts)
+                try row.bind(r.notes.isEmpty ? nil : Secrets.redact(r.notes.joined(separator: "\n")))
+                try row.step()
             }
         }
     }

@@ -94,9 +94,9 @@ public struct Workspace: Sendable {
         // Temporal's formatter, not a DateFormatter: ICU's set-up cost a millisecond of every cached run.
         let seconds = Int64(date.timeIntervalSince1970.rounded(.down))
         let stamp = Temporal.formatTimestamp(seconds * Temporal.microsPerSecond)  // 2026-12-03T23:22:55Z
-            .filter { $0.isNumber || $0 == "T" }.replacingOccurrences(of: "T", with: "-")
+            .compactMap { $0.isNumber ? $0 : $0 == "T" ? "-" : nil }
         let suffix = String(UInt16.random(in: 0...UInt16.max), radix: 16)
-        return stamp + "-" + String(repeating: "0", count: 4 - suffix.count) + suffix
+        return String(stamp) + "-" + String(repeating: "0", count: 4 - suffix.count) + suffix
     }
 }
 
