@@ -58,3 +58,19 @@ static inline int weir_spawn_chdir(posix_spawn_file_actions_t *actions, const ch
 static inline int weir_two_decimals(double value, char *buffer, unsigned long capacity) {
     return snprintf(buffer, capacity, "%.2f", value);
 }
+
+/* Copies up to `count` bytes from `in`'s position to `out`'s in the kernel (Linux's
+   copy_file_range; glibc declares it only under _GNU_SOURCE). -1 with errno ENOSYS elsewhere. */
+#ifdef __linux__
+#include <sys/types.h>
+extern ssize_t copy_file_range(int in, long long *in_offset, int out, long long *out_offset, size_t count,
+                               unsigned int flags);
+static inline long weir_copy_range(int in, int out, unsigned long count) {
+    return (long)copy_file_range(in, 0, out, 0, count, 0);
+}
+#else
+#include <errno.h>
+static inline long weir_copy_range(int in, int out, unsigned long count) {
+    (void)in; (void)out; (void)count; errno = ENOSYS; return -1;
+}
+#endif

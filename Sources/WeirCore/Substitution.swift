@@ -17,7 +17,9 @@ public struct Substitution: Sendable {
 
     /// Substitutes every reference in `text`; problems go to `diagnostics` at `location`.
     public func apply(_ text: String, at location: SourceLocation, _ diagnostics: inout DiagnosticCollector) -> Result {
-        guard text.contains("${") else { return Result(text: text, secret: false, environment: []) }
+        guard text.utf8.contains(UInt8(ascii: "$")), text.contains("${") else {
+            return Result(text: text, secret: false, environment: [])
+        }
         var output = ""
         var secret = false
         var names: [String] = []

@@ -72,6 +72,31 @@ public enum Syscall {
         }
     }
 
+    /// Appends the whole file `path` to `out` at its position, copied in the kernel where it
+    /// can be (copy_file_range), else read and written in 1 MiB blocks.
+    public static func append(contentsOf path: String, to out: Int32) throws(SystemError) {
+        let input = try open(path, O_RDONLY)
+        defer { try? close(input) }
+        while true {
+            let copied = weir_copy_range(input, out, 1 << 30)
+            if copied > 0 { continue }
+            if copied == 0 { return }
+            let code = Glibc.errno
+            if code == EINTR { continue }
+            guard code == ENOSYS || code == EXDEV || code == EINVAL || code == EOPNOTSUPP else {
+                throw SystemError(errno: code)
+            }
+            break
+        }
+        let block = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { block.deallocate() }
+        while true {
+            let count = try read(input, into: block)
+            if count == 0 { return }
+            try write(out, UnsafeRawBufferPointer(rebasing: block[..<count]))
+        }
+    }
+
     /// Moves the file position `count` bytes on (a hole when nothing is written there).
     public static func skip(_ fd: Int32, _ count: Int) throws(SystemError) {
         _ = try retrying { lseek(fd, off_t(count), SEEK_CUR) }

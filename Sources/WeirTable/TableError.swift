@@ -34,7 +34,7 @@ public enum TableError: Error, Sendable, Hashable, CustomStringConvertible {
     case invalid(String)
 
     /// A failed write: a full disk says so plainly.
-    static func writing(_ path: String, _ what: String, _ error: SystemError) -> TableError {
+    public static func writing(_ path: String, _ what: String, _ error: SystemError) -> TableError {
         if error.errno == ENOSPC { return .io(path: path, message: "no space left on device writing it") }
         return .io(path: path, message: "\(what): \(error)")
     }
