@@ -21,6 +21,7 @@ struct YAMLComposer {
         var isMapping: Bool
         var items: [YAMLNode] = []
         var pairs: [YAMLPair] = []
+        /// The keys, once the mapping has 16 (`isNew`).
         var keys: Set<String> = []
         /// The key read, waiting for its value; `merge` for YAML 1.1's `<<`.
         var key: (text: String, location: SourceLocation, merge: Bool)?
@@ -126,23 +127,24 @@ struct YAMLComposer {
         counted: Bool = false
     ) throws(DiagnosticError) {
         if !counted { try charge(values, at: use ?? node.location) }
-        guard var parent = open.popLast() else {
+        // The parent is changed where it lies: popping and pushing it back copied it per value.
+        let top = open.count - 1
+        guard top >= 0 else {
             root = node
             return
         }
-        defer { open.append(parent) }
-        parent.values += values
-        guard parent.isMapping else {
-            parent.items.append(node)
+        open[top].values += values
+        guard open[top].isMapping else {
+            open[top].items.append(node)
             return
         }
-        guard let key = parent.key else {
-            parent.key = try mappingKey(node, plain: plain, in: &parent)
+        guard let key = open[top].key else {
+            open[top].key = try mappingKey(node, plain: plain, in: &open[top])
             return
         }
-        parent.key = nil
+        open[top].key = nil
         guard key.merge else {
-            parent.pairs.append(YAMLPair(key: key.text, keyLocation: key.location, value: node))
+            open[top].pairs.append(YAMLPair(key: key.text, keyLocation: key.location, value: node))
             return
         }
         for source in node.items ?? [node] {
@@ -152,7 +154,8 @@ struct YAMLComposer {
                     "`<<` merges a mapping (or a list of mappings) into this one, "
                         + "but here it names \(source.kindName)")
             }
-            parent.merged += more.filter { pair in !parent.merged.contains { $0.key == pair.key } }
+            let merged = open[top].merged
+            open[top].merged += more.filter { pair in !merged.contains { $0.key == pair.key } }
         }
     }
 
@@ -180,12 +183,20 @@ struct YAMLComposer {
             throw failure(node.location, "YAML: a key here is \(node.kindName); keys must be text")
         }
         if plain && text == "<<" { return (text, node.location, true) }
-        guard parent.keys.insert(text).inserted else {
+        guard Self.isNew(text, in: &parent) else {
             throw failure(
                 node.location, "duplicate key '\(text)' in a mapping",
                 hint: "stage ids and keys must be unique; rename or remove one")
         }
         return (text, node.location, false)
+    }
+
+    /// Whether `key` is not among the mapping's keys so far: a scan while the mapping is small
+    /// (a stage's handful of keys), a set once it is large (the thousand stage ids).
+    private static func isNew(_ key: String, in mapping: inout Collection) -> Bool {
+        if mapping.pairs.count < 16 { return !mapping.pairs.contains { $0.key == key } }
+        if mapping.keys.isEmpty { mapping.keys = Set(mapping.pairs.map(\.key)) }
+        return mapping.keys.insert(key).inserted
     }
 
     private func string(_ pointer: UnsafeMutablePointer<yaml_char_t>?) -> String? {

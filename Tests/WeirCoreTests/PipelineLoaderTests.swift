@@ -159,6 +159,19 @@ func diagnostics(_ yaml: String, env: [String: String] = [:], overrides: [String
         #expect(found.first?.hasPrefix("p.yaml:3:3: error: duplicate key 'a'") == true)
     }
 
+    /// Past 16 keys the composer checks duplicates with a set: both ways find the repeat.
+    @Test func duplicateStageIdsInALargeMapping() {
+        for count in [3, 15, 16, 17, 40] {
+            var yaml = "stages:\n"
+            for i in 0..<count { yaml += "  s\(i): { type: toy.source, columns: [x] }\n" }
+            yaml += "  s1: { type: toy.source, columns: [y] }\n"
+            let found = diagnostics(yaml)
+            #expect(
+                found.first?.hasPrefix("p.yaml:\(count + 2):3: error: duplicate key 's1'") == true, "\(count): \(found)"
+            )
+        }
+    }
+
     @Test func allProblemsAreReportedAtOnceWithPositionsAndHints() {
         let yaml = """
             pipeline: demo
