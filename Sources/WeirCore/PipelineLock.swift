@@ -27,14 +27,20 @@ public final class PipelineLock {
     }
 
     /// Takes the lock; with `wait`, blocks until the holder finishes, else throws `Held`.
-    public func acquire(pipeline: String, wait: Bool) throws {
+    /// True when it waited for another run (whatever was read before may be out of date).
+    @discardableResult
+    public func acquire(pipeline: String, wait: Bool) throws -> Bool {
         try FileManager.default.createDirectory(
             atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         do { fd = try Syscall.open(path, O_RDWR | O_CREAT) } catch {
             throw LedgerError("cannot open lock file \(path): \(error)")
         }
-        let locked: Bool
-        do { locked = try Syscall.lock(fd, wait: wait) } catch { throw LedgerError("cannot lock \(path): \(error)") }
+        var locked: Bool
+        var waited = false
+        do {
+            locked = try Syscall.lock(fd, wait: false)
+            if !locked && wait { (locked, waited) = (try Syscall.lock(fd, wait: true), true) }
+        } catch { throw LedgerError("cannot lock \(path): \(error)") }
         guard locked else {
             var buffer = [UInt8](repeating: 0, count: 32)
             let n = (try? buffer.withUnsafeMutableBytes { try Syscall.read(fd, into: $0, at: 0) }) ?? 0
@@ -46,6 +52,7 @@ public final class PipelineLock {
         // Who holds it, for the message another run prints; the lock stands without it.
         try? Syscall.truncate(fd, to: 0)
         try? Array("\(Syscall.processID)\n".utf8).withUnsafeBytes { try Syscall.write(fd, $0, at: 0) }
+        return waited
     }
 
     public func release() {

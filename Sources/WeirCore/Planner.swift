@@ -83,16 +83,27 @@ public final class CacheView: Sendable {
         case peek
     }
 
+    /// Objects already checked this run (`CachePrefetch`): nil when intact, else why not.
+    private let verdicts: [String: String?]
+
+    /// `prefetched`: the states and object checks a `CachePrefetch` of this ledger, store and
+    /// pipeline file read; without it they are read here.
     public init(
         ledger: Ledger?, store: ObjectStore?, pipelineFile: String, remote: (any RemoteCache)? = nil,
-        remoteUse: RemoteUse = .pull
+        remoteUse: RemoteUse = .pull, prefetched: CachePrefetch? = nil
     ) throws {
         self.ledger = ledger
         self.store = store
         self.pipelineFile = pipelineFile
         self.remote = remote
         self.remoteUse = remoteUse
-        states = try ledger?.stageStates(pipelineFile: pipelineFile) ?? [:]
+        if let prefetched {
+            let found = try prefetched.wait()
+            (states, verdicts) = (found.states, found.verdicts)
+        } else {
+            states = try ledger?.stageStates(pipelineFile: pipelineFile) ?? [:]
+            verdicts = [:]
+        }
     }
 
     /// A usable entry for `key` in the local cache: recorded, and every object in the store.
@@ -106,6 +117,11 @@ public final class CacheView: Sendable {
         }
         guard let found else { return nil }
         for output in found.outputs {
+            if let verdict = verdicts[output.digest] {
+                guard let problem = verdict else { continue }
+                storeProblems.withLock { $0[key] = problem }
+                return nil
+            }
             do { try store.verify(output.digest, .stat) } catch {
                 storeProblems.withLock { $0[key] = "\(error)" }
                 return nil

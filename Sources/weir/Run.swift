@@ -60,6 +60,9 @@ struct Run: ParsableCommand {
         var trace = Trace("run")
         let workspace = try options.workspace()
         trace.mark("open the state directory")
+        // Read while the pipeline file is parsed; not used if another run held the lock first.
+        let prefetched = CachePrefetch(
+            ledger: workspace.ledger, store: workspace.store, pipelineFile: options.pipelineIdentity)
         let (pipeline, problems) = try options.loadCollecting()
         trace.mark("load the pipeline")
         if problems.contains(where: { $0.severity == .error }) {
@@ -70,8 +73,9 @@ struct Run: ParsableCommand {
         guard let selected = try selectedStages(pipeline, workspace: workspace) else { return }
 
         let lock = PipelineLock(stateDirectory: workspace.root, pipelineName: pipeline.name, pipelineFile: identity)
+        let waited: Bool
         do {
-            try lock.acquire(pipeline: pipeline.name, wait: wait)
+            waited = try lock.acquire(pipeline: pipeline.name, wait: wait)
         } catch let held as PipelineLock.Held {
             throw UsageError("weir: \(held)")
         }
@@ -79,7 +83,8 @@ struct Run: ParsableCommand {
 
         let memo = StageMemo()
         let (plan, cache) = try makePlan(
-            pipeline, identity: identity, workspace: workspace, forced: selection.force ? selected : [], memo: memo)
+            pipeline, identity: identity, workspace: workspace, forced: selection.force ? selected : [], memo: memo,
+            prefetched: waited ? nil : prefetched)
         trace.mark("plan")
         try Self.checkUpstreamCached(plan: plan, selected: selected)
         let summary = try runStages(plan, selected: selected, cache: cache, workspace: workspace, memo: memo)

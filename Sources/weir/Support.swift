@@ -183,12 +183,12 @@ func remoteCache(_ pipeline: Pipeline, workspace: Workspace) throws -> (any Remo
 func makePlan(
     _ pipeline: Pipeline, identity: String, workspace: Workspace, forced: Set<String> = [],
     memo: StageMemo = StageMemo(),
-    remoteUse: CacheView.RemoteUse? = .pull
+    remoteUse: CacheView.RemoteUse? = .pull, prefetched: CachePrefetch? = nil
 ) throws -> (Plan, CacheView) {
     let remote = remoteUse == nil ? nil : try remoteCache(pipeline, workspace: workspace)
     let cache = try CacheView(
         ledger: workspace.ledger, store: workspace.store, pipelineFile: identity, remote: remote,
-        remoteUse: remoteUse ?? .pull)
+        remoteUse: remoteUse ?? .pull, prefetched: prefetched)
     let planner = Planner(
         registry: BuiltinStages.registry(forPipeline: pipeline.file), cache: cache,
         files: StatCache(ledger: workspace.ledger), memo: memo, forced: forced)
