@@ -86,8 +86,8 @@ public final class CacheView: Sendable {
     /// Objects already checked this run (`CachePrefetch`): nil when intact, else why not.
     private let verdicts: [String: String?]
 
-    /// `prefetched`: the states and object checks a `CachePrefetch` of this ledger, store and
-    /// pipeline file read; without it they are read here.
+    /// `prefetched`: the states and object checks `CachePrefetch.read` found for this ledger,
+    /// store and pipeline file earlier in this run; without it they are read here.
     public init(
         ledger: Ledger?, store: ObjectStore?, pipelineFile: String, remote: (any RemoteCache)? = nil,
         remoteUse: RemoteUse = .pull, prefetched: CachePrefetch? = nil
@@ -98,8 +98,7 @@ public final class CacheView: Sendable {
         self.remote = remote
         self.remoteUse = remoteUse
         if let prefetched {
-            let found = try prefetched.wait()
-            (states, verdicts) = (found.states, found.verdicts)
+            (states, verdicts) = (prefetched.states, prefetched.verdicts)
         } else {
             states = try ledger?.stageStates(pipelineFile: pipelineFile) ?? [:]
             verdicts = [:]

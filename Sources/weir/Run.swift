@@ -58,13 +58,22 @@ struct Run: ParsableCommand {
             return try plan.run()
         }
         var trace = Trace("run")
-        let workspace = try options.workspace()
-        trace.mark("open the state directory")
-        // Read while the pipeline file is parsed; not used if another run held the lock first.
-        let prefetched = CachePrefetch(
-            ledger: workspace.ledger, store: workspace.store, pipelineFile: options.pipelineIdentity)
-        let (pipeline, problems) = try options.loadCollecting()
+        // The state directory is opened and read while the pipeline file is parsed.
+        let opening = Background { [options] () throws -> (Workspace, CachePrefetch?) in
+            let workspace = try options.workspace()
+            let found = try? CachePrefetch.read(
+                ledger: workspace.ledger, store: workspace.store, pipelineFile: options.pipelineIdentity)
+            return (workspace, found)  // a failed read is read again, and reported, by the plan
+        }
+        let pipeline: Pipeline
+        let problems: [Diagnostic]
+        do { (pipeline, problems) = try options.loadCollecting() } catch {
+            _ = try? opening.value()  // no exit while it may be creating the ledger
+            throw error
+        }
         trace.mark("load the pipeline")
+        let (workspace, prefetched) = try opening.value()
+        trace.mark("open and read the state directory")
         if problems.contains(where: { $0.severity == .error }) {
             _ = try loadAndPlan(options, workspace: workspace)  // throws every problem, contracts included
         }
