@@ -35,17 +35,26 @@ public final class Ledger: Sendable {
     }
 
     /// Opens a ledger that cannot be written (a read-only mount or folder): never migrated,
-    /// and opened `immutable` so that SQLite needs neither locks nor a WAL index beside it.
+    /// and opened `immutable` so that SQLite needs neither locks nor a WAL index beside it —
+    /// unless a WAL with changes lies beside it (copied before its last writer closed it), which
+    /// `immutable` would ignore: then read-only with the WAL, or an error saying why not.
     public init(readOnlyAt path: String) throws {
         self.path = path
         journal = .delete
         var configuration = Configuration()
         configuration.readonly = true
+        let pending = (Syscall.status(path: path + "-wal")?.st_size ?? 0) > 0
         do {
             let uri =
-                "file:" + (path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? path) + "?immutable=1"
+                "file:" + (path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? path)
+                + (pending ? "?mode=ro" : "?immutable=1")
             pool = try DatabaseQueue(path: uri, configuration: configuration)
             _ = try pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM runs") }
+        } catch  where pending {
+            throw LedgerError(
+                "cannot read the ledger \(path): changes not yet merged into it wait in \(path)-wal, and SQLite "
+                    + "cannot read them here (\(error)); open the state directory once where it can be written "
+                    + "(any weir command merges them), then copy it again")
         } catch {
             throw LedgerError("cannot read the ledger \(path): \(error)")
         }

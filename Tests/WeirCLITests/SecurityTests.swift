@@ -151,6 +151,37 @@ import WeirTestSupport
         #expect(run.stderr.contains("state directory \(mounted) is read-only"), "\(run.stderr)")
     }
 
+    /// A ledger copied while its WAL still held changes (its writer had not closed it) is read
+    /// with them from a read-only mount: `immutable` alone would show it as it was before them.
+    @Test(.enabled(if: getuid() == 0 && ReferencePython.available)) func aReadOnlyCopyWithAPendingWALIsReadWhole()
+        throws
+    {
+        let weir = try WeirProcess()
+        try weir.write("a.csv", "x\n1\n")
+        try weir.write("p.yaml", "stages:\n  a: { type: extract.csv, path: a.csv }\n")
+        #expect(try weir.run("run", "p.yaml", "--state-dir", "state").status == 0)
+        // A second run's row, committed to the WAL and left there (no checkpoint, no close).
+        _ = try ReferencePython.run(
+            """
+            import os, sqlite3, sys
+            db = sqlite3.connect(sys.argv[1])
+            db.execute("PRAGMA wal_autocheckpoint = 0")
+            db.execute("INSERT INTO runs SELECT 'pending-run', pipeline, pipeline_file, started_at + 1, "
+                       "finished_at + 1, status, pid, command, ran, cached, failed, skipped FROM runs")
+            db.commit()
+            os._exit(0)
+            """, [weir.directory + "/state/weir.sqlite"])
+        let mounted = weir.directory + "/ro"
+        try FileManager.default.createDirectory(atPath: mounted, withIntermediateDirectories: true)
+        guard mount(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", mounted]) else { return }
+        defer { _ = mount(["umount", mounted]) }
+        #expect(mount(["cp", "-a", weir.directory + "/state/.", mounted + "/"]))
+        #expect(mount(["mount", "-o", "remount,ro", mounted]))
+        let history = try weir.run("history", "--state-dir", "ro")
+        #expect(history.status == 0, "\(history.stderr)")
+        #expect(history.stdout.contains("pending-run"), "\(history.stdout)")
+    }
+
     @Test(.enabled(if: getuid() == 0)) func aFullDiskSaysSo() throws {
         let weir = try WeirProcess()
         try weir.write("a.csv", "x\n1\n2\n")
