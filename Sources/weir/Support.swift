@@ -159,12 +159,17 @@ func loadAndPlan(
     _ options: PipelineOptions, workspace: Workspace, forced: (Pipeline) throws -> Set<String> = { _ in [] },
     memo: StageMemo = StageMemo()
 ) throws -> (Pipeline, Plan, CacheView) {
+    // The stage states and their objects are read while the pipeline file is parsed.
+    let identity = options.pipelineIdentity
+    let prefetch = Background {
+        try? CachePrefetch.read(ledger: workspace.ledger, store: workspace.store, pipelineFile: identity)
+    }
     let (pipeline, problems) = try options.loadCollecting()
     let errors = problems.filter { $0.severity == .error }
     do {
         let (plan, cache) = try makePlan(
-            pipeline, identity: options.pipelineIdentity, workspace: workspace,
-            forced: errors.isEmpty ? try forced(pipeline) : [], memo: memo)
+            pipeline, identity: identity, workspace: workspace,
+            forced: errors.isEmpty ? try forced(pipeline) : [], memo: memo, prefetched: try prefetch.value())
         if !errors.isEmpty { throw DiagnosticError(problems) }
         return (pipeline, plan, cache)
     } catch let error as DiagnosticError where !errors.isEmpty && error.diagnostics != problems {
