@@ -39,10 +39,10 @@ final class CurlExchange {
         var reason = [CChar](repeating: 0, count: 512)
         guard weir_curl_load(&reason, reason.count) == 0 else {
             return .failure(
-                .network(String(decoding: reason.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)))
+                .unavailable(String(decoding: reason.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)))
         }
         guard let handle = idle.withLock({ $0.popLast()?.pointer }) ?? weir_curl_easy_init() else {
-            return .failure(.network("libcurl could not make a handle"))
+            return .failure(.unavailable("libcurl could not make a handle"))
         }
         let exchange = CurlExchange(handle: handle)
         if let path {

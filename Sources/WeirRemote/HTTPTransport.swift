@@ -23,6 +23,8 @@ public struct HTTPTransport: Sendable {
         case timedOut
         case network(String)
         case file(String)
+        /// No HTTP client here (libcurl missing): no retry can help.
+        case unavailable(String)
     }
 
     /// Sends the request `build(attempt)` makes (a new one per attempt, so signatures are
@@ -43,6 +45,7 @@ public struct HTTPTransport: Sendable {
             switch outcome {
             case .success(let response): retryable = Self.isRetryable(response)
             case .failure(.file(let reason)): throw RemoteError(.io, "\(what): \(reason)")
+            case .failure(.unavailable(let reason)): throw RemoteError(.network, "\(what): \(reason)")
             case .failure: retryable = true
             }
             if !retryable || attempt >= retry.attempts {
@@ -57,6 +60,8 @@ public struct HTTPTransport: Sendable {
                     throw RemoteError(.network, "\(what): \(reason) after \(attempt) attempt\(attempt == 1 ? "" : "s")")
                 case .failure(.file(let reason)):
                     throw RemoteError(.io, "\(what): \(reason)")
+                case .failure(.unavailable(let reason)):
+                    throw RemoteError(.network, "\(what): \(reason)")
                 }
             }
             // Exponential backoff with jitter, so parallel downloads do not retry in step.

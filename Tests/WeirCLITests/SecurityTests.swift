@@ -117,6 +117,17 @@ import WeirTestSupport
         return process.terminationStatus == 0
     }
 
+    /// A copy of `state/` on a read-only tmpfs at `ro/` (the caller unmounts it), or nil where
+    /// mounting is not allowed.
+    func readOnlyCopy(of weir: WeirProcess) throws -> String? {
+        let mounted = weir.directory + "/ro"
+        try FileManager.default.createDirectory(atPath: mounted, withIntermediateDirectories: true)
+        guard mount(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", mounted]) else { return nil }
+        #expect(mount(["cp", "-a", weir.directory + "/state/.", mounted + "/"]))
+        #expect(mount(["mount", "-o", "remount,ro", mounted]))
+        return mounted
+    }
+
     /// Root ignores permission bits, so a read-only state directory is a read-only mount
     /// (tmpfs); without the right to mount (not root), the test has nothing to check.
     @Test(.enabled(if: getuid() == 0)) func aReadOnlyStateDirectoryIsReadAndRunsSayWhy() throws {
@@ -131,12 +142,8 @@ import WeirTestSupport
 
             """)
         #expect(try weir.run("run", "p.yaml", "--state-dir", "state").status == 0)
-        let mounted = weir.directory + "/ro"
-        try FileManager.default.createDirectory(atPath: mounted, withIntermediateDirectories: true)
-        guard mount(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", mounted]) else { return }
+        guard let mounted = try readOnlyCopy(of: weir) else { return }
         defer { _ = mount(["umount", mounted]) }
-        #expect(mount(["cp", "-a", weir.directory + "/state/.", mounted + "/"]))
-        #expect(mount(["mount", "-o", "remount,ro", mounted]))
 
         let plan = try weir.run("plan", "p.yaml", "--state-dir", "ro")
         #expect(plan.status == 0, "\(plan.stderr)")
@@ -171,12 +178,8 @@ import WeirTestSupport
             db.commit()
             os._exit(0)
             """, [weir.directory + "/state/weir.sqlite"])
-        let mounted = weir.directory + "/ro"
-        try FileManager.default.createDirectory(atPath: mounted, withIntermediateDirectories: true)
-        guard mount(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", mounted]) else { return }
+        guard let mounted = try readOnlyCopy(of: weir) else { return }
         defer { _ = mount(["umount", mounted]) }
-        #expect(mount(["cp", "-a", weir.directory + "/state/.", mounted + "/"]))
-        #expect(mount(["mount", "-o", "remount,ro", mounted]))
         let history = try weir.run("history", "--state-dir", "ro")
         #expect(history.status == 0, "\(history.stderr)")
         #expect(history.stdout.contains("pending-run"), "\(history.stdout)")

@@ -47,9 +47,10 @@ public struct WebhookPoster: Sendable {
                 problem =
                     switch failure {
                     case .timedOut: "timed out"
-                    case .network(let reason), .file(let reason): reason
+                    case .network(let reason), .file(let reason), .unavailable(let reason): reason
                     }
-                wait = backoff
+                // Without an HTTP client no retry can help.
+                if case .unavailable = failure { wait = nil } else { wait = backoff }
             }
             guard attempt <= retries, let delay = wait else {
                 throw StageError(
