@@ -14,12 +14,7 @@ public struct CachePrefetch: Sendable {
         var verdicts: [String: String?] = [:]
         for state in states.values {
             for output in state.entry?.outputs ?? [] where verdicts[output.digest] == nil {
-                do {
-                    try store.verify(output.digest, .stat)
-                    verdicts[output.digest] = .some(nil)
-                } catch {
-                    verdicts[output.digest] = "\(error)"
-                }
+                verdicts[output.digest] = .some(store.problem(output.digest))
             }
         }
         return CachePrefetch(states: states, verdicts: verdicts)

@@ -246,6 +246,12 @@ public struct ObjectStore: Sendable {
     /// Throws unless the object is present and hashes to its name (a table stored in parts:
     /// its manifest and every part); a corrupt object is moved aside first (when the store is
     /// writable), so the error says where it went.
+    /// Why the object `digest` cannot be used (missing, corrupt: `verify` by stat), or nil.
+    public func problem(_ digest: String) -> String? {
+        do { try verify(digest, .stat) } catch { return "\(error)" }
+        return nil
+    }
+
     public func verify(_ digest: String, _ check: ObjectCheck) throws {
         let manifestFile = manifestPath(of: digest)
         do {

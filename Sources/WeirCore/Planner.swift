@@ -18,7 +18,8 @@ public final class StagePlan: Sendable {
     public let key: String?
     /// The cache entry for the current key, when it is usable.
     public let entry: CacheEntry?
-    public let status: Status
+    /// Cached exactly when the plan found a usable entry.
+    public var status: Status { entry == nil ? .run : .cached }
     /// Why the stage runs; empty when cached.
     public let reason: String
     /// What a source read, for the key.
@@ -26,7 +27,7 @@ public final class StagePlan: Sendable {
 
     init(
         stage: StageSpec, type: any StageType, schemas: [String: Schema], material: KeyMaterial?, key: String?,
-        entry: CacheEntry?, status: Status, reason: String, sources: [SourceInput]
+        entry: CacheEntry?, reason: String, sources: [SourceInput]
     ) {
         self.stage = stage
         self.type = type
@@ -34,7 +35,6 @@ public final class StagePlan: Sendable {
         self.material = material
         self.key = key
         self.entry = entry
-        self.status = status
         self.reason = reason
         self.sources = sources
     }
@@ -116,13 +116,9 @@ public final class CacheView: Sendable {
         }
         guard let found else { return nil }
         for output in found.outputs {
-            if let verdict = verdicts[output.digest] {
-                guard let problem = verdict else { continue }
+            // Checked already this run (`CachePrefetch`), else now.
+            if let problem = verdicts[output.digest] ?? store.problem(output.digest) {
                 storeProblems.withLock { $0[key] = problem }
-                return nil
-            }
-            do { try store.verify(output.digest, .stat) } catch {
-                storeProblems.withLock { $0[key] = "\(error)" }
                 return nil
             }
         }
@@ -303,7 +299,7 @@ public struct Planner {
         }
         return StagePlan(
             stage: stage, type: type, schemas: schemas, material: material, key: key, entry: entry,
-            status: entry == nil ? .run : .cached, reason: reason, sources: sources)
+            reason: reason, sources: sources)
     }
 
     /// The schemas a cache entry recorded, when it has every port the type declares.
